@@ -1,0 +1,88 @@
+# One non-recursive Makefile for the whole platform. Each component lives in its own
+# directory and describes itself in <dir>/<name>.mk with the `component` macro below.
+#
+#   make                 build everything into build/
+#   make test            unit tests, then the numbered shell tests under t/ (prove)
+#   make unit            unit tests only
+#   make DEVELOPER=1     add -Werror and extra warnings
+#   make SANITIZE=address,undefined
+#   make fuzz            libFuzzer targets (clang) under build/fuzz/
+
+prefix  ?= /usr/local
+bindir  ?= $(prefix)/bin
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+B       := build
+
+PKGS    := jansson sqlite3 libpq libcurl openssl libbsd-overlay libargon2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+	-Wshadow -Wpointer-arith -Wvla -Wformat=2 -Wmissing-prototypes \
+	-fno-strict-aliasing -I. $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread
+
+ifdef DEVELOPER
+ALL_CFLAGS += -Werror
+endif
+ifdef SANITIZE
+ALL_CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+all:
+
+# $(call component,NAME,BINARY,SOURCES): objects of SOURCES except NAME/main.c go into
+# $(B)/NAME/lib.a (unit tests link it); BINARY is main.o + that archive + libdeis.
+define component
+$(1)_OBJ  := $$(patsubst %.c,$(B)/%.o,$$(filter-out $(1)/main.c,$(3)))
+$(1)_LIB  := $(B)/$(1)/lib.a
+COMPONENT_LIBS += $$($(1)_LIB)
+BINARIES += $(B)/bin/$(2)
+$$($(1)_LIB): $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+$(B)/bin/$(2): $(B)/$(1)/main.o $$($(1)_LIB) $(LIBDEIS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+
+LIBDEIS := $(B)/lib/libdeis.a
+include lib/lib.mk
+include $(sort $(filter-out lib/lib.mk,$(wildcard */*.mk */*/*.mk)))
+
+all: $(BINARIES)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Unit tests: t/unit/test-*.c, one binary each, linked with every component archive.
+UNIT_SRC := $(wildcard t/unit/test-*.c)
+UNIT_BIN := $(patsubst t/unit/%.c,$(B)/t/unit/%.t,$(UNIT_SRC))
+$(B)/t/unit/%.t: $(B)/t/unit/%.o $(COMPONENT_LIBS) $(LIBDEIS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(COMPONENT_LIBS) $(LIBDEIS) -Wl,--end-group \
+		$(LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; $$t; done
+
+# Numbered shell tests; T=t/t0100-foo.sh runs one.
+T ?= $(sort $(wildcard t/t[0-9]*.sh))
+test: all unit
+	prove -f $(PROVE_OPTS) $(T)
+
+install: all
+	install -d $(DESTDIR)$(bindir)
+	install -m 755 $(BINARIES) $(DESTDIR)$(bindir)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all unit test install clean fuzz
+.DELETE_ON_ERROR:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,3 @@
+build/lib/buf.o: lib/buf.c lib/buf.h lib/xalloc.h
+lib/buf.h:
+lib/xalloc.h:

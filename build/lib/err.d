@@ -1,0 +1,2 @@
+build/lib/err.o: lib/err.c lib/err.h
+lib/err.h:

@@ -1,0 +1,3 @@
+build/lib/ev.o: lib/ev.c lib/ev.h lib/xalloc.h
+lib/ev.h:
+lib/xalloc.h:

@@ -1,0 +1,2 @@
+build/lib/xalloc.o: lib/xalloc.c lib/xalloc.h
+lib/xalloc.h:
