@@ -1,2 +1,0 @@
-build/lib/log.o: lib/log.c lib/log.h
-lib/log.h:
