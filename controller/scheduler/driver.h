@@ -1,0 +1,105 @@
+#ifndef CONTROLLER_SCHEDULER_DRIVER_H
+#define CONTROLLER_SCHEDULER_DRIVER_H
+/*
+ * The interface between the scheduler's logic (scheduler.c: naming, health,
+ * rollout order, the state table) and a container engine: `docker` (one host,
+ * docker.c) today, `swarm` (Swarm services, one replica per container name)
+ * later. A driver knows nothing of releases or rollouts: it creates, starts,
+ * stops and removes single named units and reports what it observes.
+ *
+ * Every function BLOCKS (engine round trips) and may be called from several
+ * threads at once on the same driver handle.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "controller/scheduler/scheduler.h"
+
+/* One container to run, fully resolved by scheduler.c. Borrowed for the call. */
+struct sched_unit {
+	const char *name;		/* "<app>_v<N>.<type>.<num>" */
+	const char *app;
+	unsigned release;
+	const char *type;
+	unsigned num;
+	const char *image;
+	const char *const *env;		/* NULL-terminated "K=V" */
+	const char *const *entrypoint;	/* NULL: the image's */
+	const char *const *cmd;		/* NULL: the image's */
+	long long memory;		/* bytes, 0: no limit */
+	long cpu_shares;		/* 0: engine default */
+	const struct sched_kv *tags;	/* placement constraints; the docker driver ignores them */
+	size_t ntags;
+	bool oneoff;			/* `run`: no restart policy, no published port */
+};
+
+/* What a driver saw happen to (or exist as) one platform container. */
+enum sched_obs_kind {
+	SCHED_OBS_EXISTS,	/* from a listing: state is the container's state now */
+	SCHED_OBS_CREATE,
+	SCHED_OBS_START,
+	SCHED_OBS_DIE,		/* exit_code set */
+	SCHED_OBS_OOM,
+	SCHED_OBS_RENAME,	/* name is the new name */
+	SCHED_OBS_DESTROY,
+};
+
+struct sched_obs {
+	enum sched_obs_kind kind;
+	const char *id;
+	const char *name;	/* may be NULL (then taken from the labels) */
+	const char *app;	/* from the labels */
+	unsigned release;
+	const char *type;
+	unsigned num;
+	enum sched_state state;	/* SCHED_OBS_EXISTS only */
+	int exit_code;		/* SCHED_OBS_DIE, and EXISTS when exited */
+	double time;		/* engine's Unix time of the event, 0 when unknown */
+};
+
+typedef void sched_obs_fn(const struct sched_obs *o, void *arg);
+
+struct sched_driver {
+	const char *name;
+	/* Make a handle (nothing contacted); NULL and e filled on a bad config. */
+	void *(*open)(const struct sched_config *cfg, const char *platform, struct err *e);
+	void (*close)(void *h);
+	/* Check the engine answers. */
+	int (*ping)(void *h, struct err *e);
+	/* Make image available to run (pull it when missing). */
+	int (*prepare)(void *h, const char *image, struct err *e);
+	/*
+	 * Create and start u. id gets the container's id as soon as it exists
+	 * (also when start then fails: the caller removes it). addr gets
+	 * "IP:PORT" when the unit has an address, else "".
+	 */
+	int (*start)(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[48],
+	    struct err *e);
+	/* Is it running now? 1 yes, 0 no (*exit_code set), -1 error. */
+	int (*running)(void *h, const char *id, int *exit_code, struct err *e);
+	/* Ask it to stop (SIGTERM) without waiting. Gone is success. */
+	int (*signal_stop)(void *h, const char *id, struct err *e);
+	/* Stop (grace timeout_s, then kill) and remove. Gone is success. */
+	int (*remove)(void *h, const char *id, unsigned timeout_s, struct err *e);
+	int (*rename)(void *h, const char *id, const char *name, struct err *e);
+	/*
+	 * Run a one-off unit to completion within timeout_ms: *rc its status,
+	 * out its merged output (at most max bytes). Removes it afterwards.
+	 * id (when non-NULL) gets its id as soon as it exists.
+	 */
+	int (*run)(void *h, const struct sched_unit *u, unsigned timeout_ms, size_t max, int *rc,
+	    struct buf *out, struct err *e);
+	/* Report every platform container (SCHED_OBS_EXISTS) to fn. */
+	int (*list)(void *h, sched_obs_fn *fn, void *arg, struct err *e);
+	/*
+	 * Follow the engine's events from since (Unix time; 0: now) and report
+	 * them to fn until *stop (noticed within about 1 s): returns 0; or the
+	 * stream fails: returns -1.
+	 */
+	int (*watch)(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
+	    struct err *e);
+};
+
+extern const struct sched_driver sched_driver_docker;
+
+#endif

@@ -1,0 +1,158 @@
+#ifndef LIB_DOCKER_H
+#define LIB_DOCKER_H
+/*
+ * A client for the Docker Engine API over its unix socket (libcurl with
+ * CURLOPT_UNIX_SOCKET_PATH), JSON through jansson.
+ *
+ * Threads: a struct docker is immutable after docker_new() and may be shared by
+ * any number of threads; every call makes its own curl handle and connection.
+ * Every call BLOCKS for at most its timeout (documented per call); none may be
+ * made from an event-loop thread.
+ *
+ * Errors: functions fill a caller-provided struct err and return -1. e->code is
+ * the HTTP status Docker answered (404 no such container/image, 409 conflict,
+ * ...) or 0 when the daemon could not be reached or its answer made no sense.
+ * Messages are one lower-case line naming the subject: "docker: cannot create
+ * container 'x': Conflict. The container name ..." (Docker's own message last).
+ *
+ * Paths given to docker_request() exclude the version prefix: "/containers/json".
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+#define DOCKER_SOCK_DEFAULT "/var/run/docker.sock"
+/* The API version we speak; lowered to the daemon's if it is older. */
+#define DOCKER_API_VERSION "1.41"
+#define DOCKER_ID_MAX 65	/* 64 hex digits + NUL */
+
+struct docker;
+
+/*
+ * sock: path of the daemon's unix socket; NULL means $DOCKER_HOST when it is
+ * "unix://PATH", else DOCKER_SOCK_DEFAULT. Nothing is contacted yet. Never
+ * returns NULL. Free with docker_free() (accepts NULL).
+ */
+struct docker *docker_new(const char *sock);
+void docker_free(struct docker *d);
+const char *docker_sock(const struct docker *d);
+
+/*
+ * GET /version (unversioned): checks the daemon answers and settles the API
+ * version prefix: DOCKER_API_VERSION, or the daemon's ApiVersion when older.
+ * Call once before sharing d between threads. Blocks up to 5 s.
+ */
+int docker_ping(struct docker *d, struct err *e);
+/* The "1.41" in use (valid after docker_ping(), else DOCKER_API_VERSION). */
+const char *docker_api_version(const struct docker *d);
+
+/*
+ * One request. method "GET", "POST", "DELETE"; path with query, without the
+ * version prefix; body NULL or a JSON value sent as application/json. The
+ * response body is appended to resp (may be NULL to discard), at most 64 MiB.
+ * *status gets the HTTP status. Returns 0 whenever Docker answered at all
+ * (whatever the status), -1 when it could not be reached or the transfer
+ * failed or timed out (timeout_ms 0: no limit).
+ */
+int docker_request(struct docker *d, const char *method, const char *path,
+    const json_t *body, long timeout_ms, long *status, struct buf *resp, struct err *e);
+
+/*
+ * Like docker_request() but a status outside 200..299 (and not in ok_extra, a
+ * 0-terminated list such as {304, 404, 0}, may be NULL) is an error whose
+ * message is "docker: <what>: <Docker's message>". Returns the parsed JSON
+ * body (caller owns; json_decref()) when there is one, or json_null() for an
+ * empty or non-JSON body; NULL on error. *status may be NULL.
+ */
+json_t *docker_call(struct docker *d, const char *method, const char *path,
+    const json_t *body, long timeout_ms, const int *ok_extra, long *status,
+    const char *what, struct err *e);
+
+/* Containers. All block up to 30 s unless stated. */
+
+/*
+ * POST /containers/create?name=NAME with config (the Docker create body).
+ * id gets the new container's id. e->code 409: the name is taken; 404: no such
+ * image locally.
+ */
+int docker_container_create(struct docker *d, const char *name, const json_t *config,
+    char id[DOCKER_ID_MAX], struct err *e);
+/* Already started (304) is success. */
+int docker_container_start(struct docker *d, const char *id, struct err *e);
+/* SIGTERM, then SIGKILL after timeout_s; already stopped (304) and gone (404) are success. Blocks up to timeout_s + 30 s. */
+int docker_container_stop(struct docker *d, const char *id, int timeout_s, struct err *e);
+/* Send signal (e.g. "TERM", "KILL"). Not running (409) and gone (404) are success. */
+int docker_container_kill(struct docker *d, const char *id, const char *signal, struct err *e);
+/* Remove (force kills a running one). Gone (404) is success. */
+int docker_container_remove(struct docker *d, const char *id, bool force, struct err *e);
+int docker_container_rename(struct docker *d, const char *id, const char *name, struct err *e);
+/* GET /containers/ID/json; caller owns the result. */
+json_t *docker_container_inspect(struct docker *d, const char *id, struct err *e);
+/*
+ * GET /containers/json?all=1&filters={"label":[label]}; label is "key=value"
+ * or "key" or NULL for all. Caller owns the array.
+ */
+json_t *docker_container_list(struct docker *d, const char *label, struct err *e);
+/*
+ * POST /containers/ID/wait: blocks until the container stops or timeout_ms
+ * passes (then -1 with e->code 504). *exit_code gets its status.
+ */
+int docker_container_wait(struct docker *d, const char *id, long timeout_ms, int *exit_code,
+    struct err *e);
+/*
+ * GET /containers/ID/logs?stdout=1&stderr=1 of a stopped container, stdout and
+ * stderr merged in order (the multiplexed stream is taken apart); at most max
+ * bytes are kept (the rest is dropped and *truncated set when non-NULL).
+ */
+int docker_container_logs(struct docker *d, const char *id, size_t max, struct buf *out,
+    bool *truncated, struct err *e);
+
+/* Images. */
+
+/* 0 when ref is present locally; -1 with e->code 404 when not. Blocks up to 30 s. */
+int docker_image_present(struct docker *d, const char *ref, struct err *e);
+/*
+ * POST /images/create?fromImage=REPO&tag=TAG; the streamed progress is read to
+ * its end and an "error" in it fails the pull. Blocks up to timeout_ms.
+ */
+int docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err *e);
+
+/* Events. */
+
+/*
+ * Called once per event (the decoded JSON object, borrowed for the call) on
+ * the thread running docker_events(). Return 0 to go on, -1 to stop.
+ */
+typedef int docker_event_fn(json_t *event, void *arg);
+
+/*
+ * GET /events?since=SINCE&filters=FILTERS (filters: a JSON text such as
+ * {"type":["container"]}, may be NULL; since: Unix time with fraction, 0 for
+ * "from now"). BLOCKS until *stop becomes non-zero (noticed within 1 s), fn
+ * returns -1, or the stream ends or fails. Returns 0 when stopped by *stop or
+ * fn, -1 (e filled) when the stream ended or failed.
+ */
+int docker_events(struct docker *d, const char *filters, double since, docker_event_fn *fn,
+    void *arg, volatile int *stop, struct err *e);
+
+/*
+ * The multiplexed stdout/stderr stream of a non-TTY container: frames of an
+ * 8-byte header {stream, 0, 0, 0, size32be} and size bytes. Appends the
+ * payload of every complete frame in in[0..len) to out (at most max bytes of
+ * out in total; beyond it data is dropped and *truncated set) and returns the
+ * number of bytes consumed (a trailing partial frame is left for later).
+ */
+size_t docker_demux(const char *in, size_t len, struct buf *out, size_t max, bool *truncated);
+
+/*
+ * Split an image reference into repository and tag/digest: "h:5000/a:v2" →
+ * "h:5000/a" and "v2"; no tag → "latest"; "a@sha256:..." → "a" and
+ * "sha256:..." (with *digest true). Caller owns *repo and *tag (free()).
+ */
+int docker_ref_split(const char *ref, char **repo, char **tag, bool *digest);
+
+#endif
