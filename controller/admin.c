@@ -1,0 +1,51 @@
+#include <string.h>
+
+#include "controller/admin.h"
+#include "controller/db.h"
+#include "controller/validate.h"
+
+int
+user_create(struct db *db, const char *username, const char *email, const char *password,
+    const char *first_name, const char *last_name, bool superuser, char *token, struct err *e)
+{
+	char hash[DB_PWHASH_LEN], tok[DB_TOKEN_LEN], th[DB_HASH_LEN], now[DB_TIME_LEN];
+	const char *su = superuser ? "1" : "0";
+
+	if (validate_username(username, e) < 0)
+		return -1;
+	if (password == NULL || !password[0])
+		return err_set(e, 400, "password: This field may not be blank.");
+	if (db_hash_password(password, hash) < 0)
+		return err_set(e, 400, "password: cannot hash this password");
+	db_now(now);
+	if (db_execp(db, e, "INSERT INTO users (username, email, first_name, last_name, password, "
+	    "is_superuser, is_staff, is_active, date_joined) VALUES ($1, $2, $3, $4, $5, "
+	    "CAST($6 AS INTEGER), CAST($6 AS INTEGER), 1, $7)", username, email ? email : "",
+	    first_name ? first_name : "", last_name ? last_name : "", hash, su, now) < 0) {
+		if (e->code == DB_ERR_UNIQUE)
+			err_set(e, 409, "username: This field must be unique.");
+		return -1;
+	}
+	db_token_new(tok);
+	db_token_hash(tok, th);
+	if (db_execp(db, e, "INSERT INTO tokens (key_hash, username, created) VALUES ($1, $2, $3)",
+	    th, username, now) < 0)
+		return -1;
+	if (token)
+		memcpy(token, tok, DB_TOKEN_LEN);
+	explicit_bzero(tok, sizeof(tok));
+	return 0;
+}
+
+int
+admin_create(struct db *db, const char *username, const char *email, const char *password,
+    struct err *e)
+{
+	if (db_begin(db, e) < 0)
+		return -1;
+	if (user_create(db, username, email, password, "", "", true, NULL, e) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db, e);
+}

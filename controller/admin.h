@@ -1,0 +1,26 @@
+#ifndef CONTROLLER_ADMIN_H
+#define CONTROLLER_ADMIN_H
+/*
+ * Users, shared by the API (auth.c) and the operator's local bootstrap
+ * (`deis-controller create-admin`), which makes an administrator without any
+ * network exposure: no first-registrant race.
+ */
+#include <stdbool.h>
+
+#include "lib/err.h"
+
+struct db;
+
+/*
+ * Insert a user with a fresh token; superuser makes it an administrator. The
+ * caller holds a transaction or not (one statement each). Fills e (400 with the
+ * Deis field message, 409 for a taken username) and returns -1 on failure.
+ * token, when not NULL, receives the new token (41 bytes).
+ */
+int user_create(struct db *db, const char *username, const char *email, const char *password,
+    const char *first_name, const char *last_name, bool superuser, char *token, struct err *e);
+/* user_create() with superuser set, in its own transaction. */
+int admin_create(struct db *db, const char *username, const char *email, const char *password,
+    struct err *e);
+
+#endif

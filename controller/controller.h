@@ -1,0 +1,113 @@
+#ifndef CONTROLLER_CONTROLLER_H
+#define CONTROLLER_CONTROLLER_H
+/*
+ * The controller: the Deis API 1.7 (shared/reference/deis-v1.md §2) plus the
+ * internal endpoints of docs/internal-api.md. One event-loop thread serves HTTP
+ * and owns `db`; scheduler work runs on worker threads (jobs.c) and reports back
+ * to the loop, so a deploy never holds the loop.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/httpd.h"
+#include "controller/scheduler/scheduler.h"
+
+#define DEIS_API_VERSION "1.7"
+#define DEIS_PLATFORM_VERSION "1.13.4"
+
+struct ev;
+struct db;
+struct jobs;
+
+struct ctl {
+	struct ev *ev;
+	struct httpd *httpd;
+	struct db *db;			/* the loop thread's connection */
+	char *db_url;			/* workers open their own */
+	char *domain;			/* platform domain: apps at <app>.<domain> */
+	char *registry;			/* "127.0.0.1:5000" or NULL */
+	char *logger_url;		/* "http://127.0.0.1:8088" or NULL */
+	char *logger_syslog;		/* "127.0.0.1:514" for app events, or NULL */
+	char builder_key[129];
+	char internal_token[129];
+	struct sched *sched;		/* NULL: no scheduler (API-only tests) */
+	struct jobs *jobs;
+	uint64_t routes_version;	/* bumped on every change routers care about */
+	struct watch *watchers;		/* route watchers (api_internal.c) */
+};
+
+/* The authenticated principal of a request. */
+struct user {
+	long long id;
+	char username[64];
+	bool is_superuser;
+};
+
+/* Per-request API context; lives until the response is sent. */
+struct api {
+	struct ctl *ctl;
+	struct httpd_req *r;
+	struct user user;		/* valid when authed */
+	bool authed;
+	json_t *body;			/* parsed JSON object body, or NULL */
+	char *seg[8];			/* decoded path segments matched by '*' in the route */
+	int nseg;
+	struct buf hdrs;		/* extra response headers */
+};
+
+typedef void api_fn(struct api *a);
+
+/* api.c: dispatch and response helpers. Each responder finishes the request. */
+void api_handle(struct httpd_req *r, void *arg);
+void api_json(struct api *a, int status, json_t *body);	/* steals body; NULL = empty */
+void api_detail(struct api *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void api_field_error(struct api *a, const char *field, const char *msg);
+void api_text(struct api *a, int status, const char *ctype, const char *text, size_t len);
+/* A database error: logged, then 500 (or 400 "This field must be unique." for field). */
+void api_db_error(struct api *a, const struct err *e, const char *unique_field);
+void api_free(struct api *a);
+
+/* Body accessors: return NULL / -1 (after responding 400) on a wrong type. */
+const char *api_body_str(struct api *a, const char *key, bool required);
+
+/* Paginate rows already rendered as a JSON array (steals results). */
+void api_paginated(struct api *a, json_t *results);
+
+/* Time in the Deis model format "2014-01-01T00:00:00UTC" from our stored form. */
+json_t *api_time(const char *stored);
+
+/* app.c: apps and permission checks. */
+struct app {
+	char uuid[37];
+	char id[65];
+	char owner[64];
+	long long owner_id;
+	json_t *structure;
+	char created[32], updated[32];
+};
+/*
+ * Load the app named by a->seg[0] and check that the user may use it (owner,
+ * collaborator or admin). Responds 404/403 and returns -1 otherwise. With
+ * owner_only, collaborators get 403.
+ */
+int app_load(struct api *a, struct app *app, bool owner_only);
+void app_release(struct app *app);
+json_t *app_json(struct ctl *ctl, const struct app *app);
+
+/* Log an app event in the Deis format "<app>[deis-controller]: <msg>". */
+void ctl_event(struct ctl *ctl, const char *app, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Something routers care about changed: bump the version and push to watchers. */
+void ctl_routes_changed(struct ctl *ctl);
+
+/* ctl.c */
+void ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *));
+/* The scheduler's state callback (any thread). */
+void ctl_on_container_state(const struct sched_container *c, enum sched_state old, void *arg);
+/* Send an app event to the logger (any thread; never blocks). */
+void logsink_send(struct ctl *ctl, const char *app, const char *msg);
+
+#endif

@@ -1,0 +1,253 @@
+/*
+ * deis-controller: the Deis API 1.7 on SQLite or PostgreSQL, with the
+ * scheduler. Foreground, logs to stderr; exit 100 on a configuration error,
+ * 111 when something it needs is not there yet.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controller/admin.h"
+#include "controller/controller.h"
+#include "controller/db.h"
+#include "controller/jobs.h"
+#include "controller/scheduler/scheduler.h"
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: deis-controller [options]\n"
+	    "       deis-controller create-admin --db URL USERNAME EMAIL   (password on stdin)\n"
+	    "options (each also from the environment variable in brackets):\n"
+	    "  --listen ADDR          host:port or unix:/path (0.0.0.0:8000) [DEIS_LISTEN]\n"
+	    "  --db URL               sqlite:///path or postgres://... [DEIS_DB_URL]\n"
+	    "  --domain DOMAIN        platform domain; apps at <app>.DOMAIN (localhost) [DEIS_DOMAIN]\n"
+	    "  --registry HOST:PORT   image registry (127.0.0.1:5000) [DEIS_REGISTRY]\n"
+	    "  --logger-url URL       logger HTTP API, e.g. http://127.0.0.1:8088 [DEIS_LOGGER_URL]\n"
+	    "  --logger-syslog H:P    logger syslog input for app events [DEIS_LOGGER_SYSLOG]\n"
+	    "  --scheduler NAME       docker (default) or none [DEIS_SCHEDULER]\n"
+	    "  --docker-socket PATH   [DOCKER_SOCKET]\n"
+	    "  --registration-mode M  enabled|disabled|admin_only, stored [DEIS_REGISTRATION_MODE]\n"
+	    "  --workers N            scheduler worker threads (8)\n"
+	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
+	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n", f);
+}
+
+static const char *
+opt_env(const char *val, const char *env, const char *def)
+{
+	const char *v;
+
+	if (val)
+		return val;
+	v = getenv(env);
+	return v && *v ? v : def;
+}
+
+/* A secret from VAR, from the file named by VAR_FILE, or from the settings table. */
+static void
+load_secret(struct db *db, const char *var, const char *setting, char *out, size_t n)
+{
+	struct buf fvar = BUF_INIT;
+	const char *v = getenv(var);
+	struct err e = { 0 };
+	struct db_res *res;
+	char now[DB_TIME_LEN];
+
+	buf_addf(&fvar, "%s_FILE", var);
+	if (v == NULL && getenv(fvar.p)) {
+		FILE *f = fopen(getenv(fvar.p), "re");
+
+		if (f == NULL || fgets(out, (int)n, f) == NULL)
+			die(100, "cannot read '%s'", getenv(fvar.p));
+		fclose(f);
+		out[strcspn(out, "\r\n")] = '\0';
+		buf_release(&fvar);
+		return;
+	}
+	buf_release(&fvar);
+	if (v) {
+		if (strlcpy(out, v, n) >= n)
+			die(100, "%s is too long", var);
+		return;
+	}
+	res = db_queryp(db, &e, "SELECT value FROM settings WHERE key = $1", setting);
+	if (res == NULL)
+		die(111, "cannot read settings: %s", e.msg);
+	if (db_res_nrows(res) == 1) {
+		strlcpy(out, db_res_get(res, 0, 0), n);
+		db_res_free(res);
+		return;
+	}
+	db_res_free(res);
+	db_token_new(out);
+	db_now(now);
+	/* Another controller may race us: keep whichever was stored first. */
+	if (db_execp(db, &e, "INSERT INTO settings (key, value, updated) VALUES ($1, $2, $3) "
+	    "ON CONFLICT (key) DO NOTHING", setting, out, now) < 0)
+		die(111, "cannot store setting '%s': %s", setting, e.msg);
+	res = db_queryp(db, &e, "SELECT value FROM settings WHERE key = $1", setting);
+	if (res == NULL || db_res_nrows(res) != 1)
+		die(111, "cannot read setting '%s'", setting);
+	strlcpy(out, db_res_get(res, 0, 0), n);
+	db_res_free(res);
+}
+
+static void
+on_signal(struct ev *ev, void *arg)
+{
+	(void)arg;
+	ev_stop(ev);
+}
+
+static int
+cmd_create_admin(int argc, char **argv)
+{
+	const char *url = NULL;
+	char pw[1024];
+	struct err e = { 0 };
+	struct db *db;
+	int i = 1;
+
+	if (i + 1 < argc && !strcmp(argv[i], "--db")) {
+		url = argv[i + 1];
+		i += 2;
+	}
+	url = opt_env(url, "DEIS_DB_URL", NULL);
+	if (url == NULL || argc - i != 2) {
+		usage(stderr);
+		return 100;
+	}
+	if (fgets(pw, sizeof(pw), stdin) == NULL) {
+		fprintf(stderr, "create-admin: no password on stdin\n");
+		return 100;
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	db = db_open(url, &e);
+	if (db == NULL) {
+		fprintf(stderr, "create-admin: %s\n", e.msg);
+		return 111;
+	}
+	if (admin_create(db, argv[i], argv[i + 1], pw, &e) < 0) {
+		explicit_bzero(pw, sizeof(pw));
+		fprintf(stderr, "create-admin: %s\n", e.msg);
+		db_close(db);
+		return 1;
+	}
+	explicit_bzero(pw, sizeof(pw));
+	db_close(db);
+	printf("created administrator %s\n", argv[i]);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "domain", required_argument, NULL, 'D' },
+		{ "registry", required_argument, NULL, 'r' },
+		{ "logger-url", required_argument, NULL, 'L' },
+		{ "logger-syslog", required_argument, NULL, 'S' },
+		{ "scheduler", required_argument, NULL, 's' },
+		{ "docker-socket", required_argument, NULL, 'k' },
+		{ "registration-mode", required_argument, NULL, 'm' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *listen_addr = NULL, *dbu = NULL, *domain = NULL, *registry = NULL;
+	const char *logger = NULL, *syslog_addr = NULL, *sched_name = NULL, *sock = NULL;
+	const char *regmode = NULL, *errstr = NULL;
+	struct ctl ctl = { 0 };
+	struct err e = { 0 };
+	int c, port = 0, workers = 8;
+
+	log_init("deis-controller");
+	if (argc > 1 && !strcmp(argv[1], "create-admin"))
+		return cmd_create_admin(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': listen_addr = optarg; break;
+		case 'd': dbu = optarg; break;
+		case 'D': domain = optarg; break;
+		case 'r': registry = optarg; break;
+		case 'L': logger = optarg; break;
+		case 'S': syslog_addr = optarg; break;
+		case 's': sched_name = optarg; break;
+		case 'k': sock = optarg; break;
+		case 'm': regmode = optarg; break;
+		case 'w':
+			workers = (int)strtonum(optarg, 1, 64, &errstr);
+			if (errstr)
+				die(100, "--workers '%s' is %s", optarg, errstr);
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 100;
+		}
+	}
+	listen_addr = opt_env(listen_addr, "DEIS_LISTEN", "0.0.0.0:8000");
+	ctl.db_url = xstrdup(opt_env(dbu, "DEIS_DB_URL", "sqlite:///var/lib/deis/controller.db"));
+	ctl.domain = xstrdup(opt_env(domain, "DEIS_DOMAIN", "localhost"));
+	ctl.registry = xstrdup(opt_env(registry, "DEIS_REGISTRY", "127.0.0.1:5000"));
+	logger = opt_env(logger, "DEIS_LOGGER_URL", NULL);
+	ctl.logger_url = logger ? xstrdup(logger) : NULL;
+	syslog_addr = opt_env(syslog_addr, "DEIS_LOGGER_SYSLOG", NULL);
+	ctl.logger_syslog = syslog_addr ? xstrdup(syslog_addr) : NULL;
+	sched_name = opt_env(sched_name, "DEIS_SCHEDULER", "docker");
+	sock = opt_env(sock, "DOCKER_SOCKET", NULL);
+	regmode = opt_env(regmode, "DEIS_REGISTRATION_MODE", NULL);
+
+	signal(SIGPIPE, SIG_IGN);
+	ctl.db = db_open(ctl.db_url, &e);
+	if (ctl.db == NULL)
+		die(111, "cannot open database: %s", e.msg);
+	load_secret(ctl.db, "DEIS_BUILDER_KEY", "builderKey", ctl.builder_key, sizeof(ctl.builder_key));
+	load_secret(ctl.db, "DEIS_INTERNAL_TOKEN", "internalToken", ctl.internal_token,
+	    sizeof(ctl.internal_token));
+	if (regmode) {
+		char now[DB_TIME_LEN];
+
+		if (strcmp(regmode, "enabled") && strcmp(regmode, "disabled") &&
+		    strcmp(regmode, "admin_only"))
+			die(100, "registration mode '%s' is not enabled, disabled or admin_only", regmode);
+		db_now(now);
+		if (db_execp(ctl.db, &e, "INSERT INTO settings (key, value, updated) VALUES "
+		    "('registrationMode', $1, $2) ON CONFLICT (key) DO UPDATE SET value = $1, "
+		    "updated = $2", regmode, now) < 0)
+			die(111, "cannot store registration mode: %s", e.msg);
+	}
+
+	ctl.ev = ev_new(20000);
+	if (strcmp(sched_name, "none") != 0) {
+		struct sched_config sc = { .driver = sched_name, .docker_sock = sock };
+
+		ctl.sched = sched_new(&sc, &e);
+		if (ctl.sched == NULL)
+			die(100, "scheduler: %s", e.msg);
+		sched_on_state(ctl.sched, ctl_on_container_state, &ctl);
+		if (sched_start(ctl.sched, &e) < 0)
+			die(111, "scheduler: %s", e.msg);
+	}
+	ctl.jobs = jobs_new(&ctl, workers);
+	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
+	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)
+		die(111, "%s", e.msg);
+	log_info("listening on %s (port %d), database %s, scheduler %s", listen_addr, port,
+	    db_kind(ctl.db) == DB_SQLITE ? "sqlite" : "postgres", sched_name);
+	ctl_signals(&ctl, on_signal);
+	ev_run(ctl.ev);
+	log_info("stopping");
+	httpd_free(ctl.httpd);
+	if (ctl.sched)
+		sched_free(ctl.sched);
+	db_close(ctl.db);
+	return 0;
+}
