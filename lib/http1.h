@@ -51,6 +51,13 @@ struct http1_request {
 	bool keep_alive;		/* after this exchange the connection may be reused */
 	bool upgrade;			/* Connection: upgrade + Upgrade present */
 	bool expect_continue;
+	/*
+	 * Added: the origin-form target to forward. Equal to target, except for an
+	 * absolute-form target ("http://h/p?q"), where it is "/p?q" ("/" when the
+	 * target has no path) and host is the target's authority (a Host header
+	 * that disagrees with it is rejected with 400).
+	 */
+	struct str path;
 };
 
 struct http1_response {
@@ -71,6 +78,14 @@ struct http1_response {
  * other than 1.0/1.1) when the request must be rejected and the connection closed.
  * lim may be NULL for the defaults. Leading empty lines (CRLF) are skipped and
  * counted in the returned length.
+ *
+ * Strict choices (security.md §3.1): bare LF/CR, obs-fold, whitespace before a
+ * colon, bad name/value bytes, duplicate Content-Length (even identical), CL with
+ * leading zeros or not 1*DIGIT, CL + TE, TE in HTTP/1.0, TE whose final coding
+ * is not chunked, more than one Host, a Host that is not host[:port], userinfo
+ * in an absolute-form target: all -400. TE with another coding before chunked
+ * and CONNECT: -501. Content-Length: 0 gives body NONE. expect_continue is only
+ * set for HTTP/1.1.
  */
 int http1_parse_request(const char *buf, size_t len, struct http1_request *req,
     const struct http1_limits *lim);
@@ -78,7 +93,10 @@ int http1_parse_request(const char *buf, size_t len, struct http1_request *req,
 /*
  * Parse a response head. request_method is the method of the request it answers
  * (HEAD and 1xx/204/304 responses have no body). Returns as above; any error is
- * -502 (a proxy answers 502 and drops the backend connection).
+ * -502 (a proxy answers 502 and drops the backend connection). Transfer-Encoding
+ * must be exactly chunked (any other coding is -502); no CL and no TE gives
+ * HTTP1_BODY_EOF with keep_alive false. content_length is also set for bodiless
+ * responses that carry one (HEAD, 304).
  */
 int http1_parse_response(const char *buf, size_t len, struct http1_response *res,
     struct str request_method, const struct http1_limits *lim);
@@ -106,7 +124,11 @@ struct http1_chunked {
 long http1_chunked_decode(struct http1_chunked *c, const char *in, size_t inlen,
     struct buf *out, bool *done);
 
-/* "404 NOT FOUND" style reason phrase (upper case, as Django 1.6 sent them). */
+/*
+ * The upper-case reason phrase Django 1.6 sent for status, without the code:
+ * http1_reason_upper(404) is "NOT FOUND" (write "%d %s"). Unknown codes give
+ * "UNKNOWN STATUS CODE", as Django did. The result is a static string.
+ */
 const char *http1_reason_upper(int status);
 
 #endif
