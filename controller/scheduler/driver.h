@@ -85,7 +85,6 @@ struct sched_driver {
 	/*
 	 * Run a one-off unit to completion within timeout_ms: *rc its status,
 	 * out its merged output (at most max bytes). Removes it afterwards.
-	 * id (when non-NULL) gets its id as soon as it exists.
 	 */
 	int (*run)(void *h, const struct sched_unit *u, unsigned timeout_ms, size_t max, int *rc,
 	    struct buf *out, struct err *e);

@@ -58,7 +58,7 @@ enum sched_state {
 #define SCHED_ID_MAX 65
 #define SCHED_APP_MAX 64	/* app ids: [a-z0-9-]{1,63} */
 #define SCHED_TYPE_MAX 64	/* process types: [a-z][a-z0-9_-]{0,62} */
-#define SCHED_NAME_MAX 160
+#define SCHED_NAME_MAX 192
 
 struct sched_kv {
 	const char *key;

@@ -1,0 +1,431 @@
+/*
+ * The `docker` scheduler driver: one host, the Docker Engine API.
+ *
+ * The container body carries the platform's security floor for app code:
+ * every capability dropped (cfg->cap_add puts back only what an operator
+ * names), no-new-privileges, a pids limit, swap equal to the memory limit (no
+ * swap), nofile 10000, a named bridge network (never "host"), no volumes and
+ * so never the Docker socket, docker-init as PID 1 (reaps zombies, forwards
+ * signals), a bounded json-file log (logspout and `run` read it through the
+ * API). Crashes are restarted by Docker ("on-failure", its own back-off).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/scheduler/driver.h"
+#include "lib/docker.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#define PIDS_LIMIT_DEFAULT 512
+#define NOFILE 10000
+
+struct dk {
+	struct docker *d;
+	char *platform;
+	char *label;		/* "sh.deis.platform=<platform>" */
+	char *network;
+	unsigned pids_limit;
+	json_t *cap_add;
+};
+
+static void *
+dk_open(const struct sched_config *cfg, const char *platform, struct err *e)
+{
+	struct dk *k;
+	const char *const *c;
+
+	if (cfg->network && (strcmp(cfg->network, "host") == 0 ||
+	    strncmp(cfg->network, "container:", 10) == 0)) {
+		err_set(e, 400, "scheduler: network '%s' is not allowed for app containers",
+		    cfg->network);
+		return NULL;
+	}
+	k = xcalloc(1, sizeof(*k));
+	k->d = docker_new(cfg->docker_sock);
+	k->platform = xstrdup(platform);
+	k->label = xasprintf("sh.deis.platform=%s", platform);
+	k->network = xstrdup(cfg->network ? cfg->network : "bridge");
+	k->pids_limit = cfg->pids_limit ? cfg->pids_limit : PIDS_LIMIT_DEFAULT;
+	k->cap_add = json_array();
+	for (c = cfg->cap_add; c && *c; c++)
+		json_array_append_new(k->cap_add, json_string(*c));
+	return k;
+}
+
+static void
+dk_close(void *h)
+{
+	struct dk *k = h;
+
+	if (k == NULL)
+		return;
+	docker_free(k->d);
+	free(k->platform);
+	free(k->label);
+	free(k->network);
+	json_decref(k->cap_add);
+	free(k);
+}
+
+static int
+dk_ping(void *h, struct err *e)
+{
+	struct dk *k = h;
+
+	return docker_ping(k->d, e);
+}
+
+static int
+dk_prepare(void *h, const char *image, struct err *e)
+{
+	struct dk *k = h;
+	struct err e2;
+
+	if (docker_image_present(k->d, image, &e2) == 0)
+		return 0;
+	if (e2.code != 404) {
+		*e = e2;
+		return -1;
+	}
+	log_info("scheduler: pulling '%s'", image);
+	return docker_image_pull(k->d, image, 20 * 60 * 1000L, e);
+}
+
+static json_t *
+strv(const char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v && *v; v++)
+		json_array_append_new(a, json_string(*v));
+	return a;
+}
+
+/* The create body; caller owns it. */
+static json_t *
+dk_body(struct dk *k, const struct sched_unit *u)
+{
+	json_t *b, *hc, *labels;
+	char rel[16], num[16];
+
+	snprintf(rel, sizeof(rel), "v%u", u->release);
+	snprintf(num, sizeof(num), "%u", u->num);
+	labels = json_pack("{s:s, s:s, s:s, s:s, s:s}", "sh.deis.platform", k->platform,
+	    "sh.deis.app", u->app, "sh.deis.release", rel, "sh.deis.type", u->type,
+	    "sh.deis.num", num);
+	hc = json_pack("{s:s, s:[s], s:O, s:[s], s:I, s:b, s:b, s:b, s:[{s:s, s:i, s:i}],"
+	    " s:{s:s, s:{s:s, s:s}}, s:{s:s, s:i}}",
+	    "NetworkMode", k->network,
+	    "CapDrop", "ALL",
+	    "CapAdd", k->cap_add,
+	    "SecurityOpt", "no-new-privileges:true",
+	    "PidsLimit", (json_int_t)k->pids_limit,
+	    "Privileged", 0,
+	    "Init", 1,
+	    "PublishAllPorts", 0,
+	    "Ulimits", "Name", "nofile", "Soft", NOFILE, "Hard", NOFILE,
+	    "LogConfig", "Type", "json-file", "Config", "max-size", "10m", "max-file", "2",
+	    "RestartPolicy", "Name", u->oneoff ? "no" : "on-failure", "MaximumRetryCount", 0);
+	if (u->memory > 0) {
+		json_object_set_new(hc, "Memory", json_integer(u->memory));
+		json_object_set_new(hc, "MemorySwap", json_integer(u->memory));
+	}
+	if (u->cpu_shares > 0)
+		json_object_set_new(hc, "CpuShares", json_integer(u->cpu_shares));
+	b = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:b}",
+	    "Image", u->image,
+	    "Env", strv(u->env),
+	    "Labels", labels,
+	    "HostConfig", hc,
+	    "Tty", 0, "OpenStdin", 0, "AttachStdin", 0);
+	if (b == NULL)
+		die(1, "scheduler: cannot build a container body");
+	if (u->entrypoint)
+		json_object_set_new(b, "Entrypoint", strv(u->entrypoint));
+	if (u->cmd)
+		json_object_set_new(b, "Cmd", strv(u->cmd));
+	if (!u->oneoff)
+		json_object_set_new(b, "ExposedPorts", json_pack("{s:{}}", "5000/tcp"));
+	return b;
+}
+
+static int
+dk_addr(struct dk *k, const char *id, char addr[48], struct err *e)
+{
+	json_t *ins = docker_container_inspect(k->d, id, e), *ns, *net;
+	const char *ip = NULL;
+
+	addr[0] = '\0';
+	if (ins == NULL)
+		return -1;
+	ns = json_object_get(ins, "NetworkSettings");
+	net = json_object_get(json_object_get(ns, "Networks"), k->network);
+	ip = json_string_value(json_object_get(net, "IPAddress"));
+	if (ip == NULL || *ip == '\0')
+		ip = json_string_value(json_object_get(ns, "IPAddress"));
+	if (ip && *ip)
+		snprintf(addr, 48, "%s:%d", ip, SCHED_PORT);
+	json_decref(ins);
+	return 0;
+}
+
+static int
+dk_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[48],
+    struct err *e)
+{
+	struct dk *k = h;
+	json_t *body = dk_body(k, u);
+	int ret;
+
+	id[0] = addr[0] = '\0';
+	ret = docker_container_create(k->d, u->name, body, id, e);
+	json_decref(body);
+	if (ret < 0)
+		return -1;
+	if (docker_container_start(k->d, id, e) < 0)
+		return -1;
+	if (!u->oneoff && dk_addr(k, id, addr, e) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+dk_running(void *h, const char *id, int *exit_code, struct err *e)
+{
+	struct dk *k = h;
+	json_t *ins = docker_container_inspect(k->d, id, e), *st;
+	int r;
+
+	if (ins == NULL)
+		return -1;
+	st = json_object_get(ins, "State");
+	r = json_is_true(json_object_get(st, "Running")) &&
+	    !json_is_true(json_object_get(st, "Restarting"));
+	*exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+	json_decref(ins);
+	return r;
+}
+
+static int
+dk_signal_stop(void *h, const char *id, struct err *e)
+{
+	struct dk *k = h;
+
+	return docker_container_kill(k->d, id, "TERM", e);
+}
+
+static int
+dk_remove(void *h, const char *id, unsigned timeout_s, struct err *e)
+{
+	struct dk *k = h;
+
+	if (docker_container_stop(k->d, id, (int)timeout_s, e) < 0)
+		log_warn("%s", e->msg);	/* removal below forces it anyway */
+	return docker_container_remove(k->d, id, true, e);
+}
+
+static int
+dk_rename(void *h, const char *id, const char *name, struct err *e)
+{
+	struct dk *k = h;
+
+	return docker_container_rename(k->d, id, name, e);
+}
+
+static int
+dk_run(void *h, const struct sched_unit *u, unsigned timeout_ms, size_t max, int *rc,
+    struct buf *out, struct err *e)
+{
+	struct dk *k = h;
+	char id[SCHED_ID_MAX], addr[48];
+	struct err e2;
+	bool trunc = false;
+	int ret = -1;
+
+	if (dk_start(h, u, id, addr, e) < 0)
+		goto out;
+	if (docker_container_wait(k->d, id, timeout_ms, rc, e) < 0) {
+		if (e->code == 504)
+			err_set(e, 503, "'%s' did not finish within %u s", u->name,
+			    timeout_ms / 1000);
+		goto out;
+	}
+	if (docker_container_logs(k->d, id, max, out, &trunc, e) < 0)
+		goto out;
+	if (trunc)
+		log_warn("scheduler: output of '%s' cut at %zu bytes", u->name, max);
+	ret = 0;
+out:
+	if (id[0] && docker_container_remove(k->d, id, true, &e2) < 0)
+		log_warn("%s", e2.msg);
+	return ret;
+}
+
+static unsigned
+label_uint(json_t *labels, const char *key, bool vprefix)
+{
+	const char *v = json_string_value(json_object_get(labels, key));
+	char *end;
+	unsigned long n;
+
+	if (v == NULL)
+		return 0;
+	if (vprefix && *v == 'v')
+		v++;
+	n = strtoul(v, &end, 10);
+	return *end || n > 1000000000UL ? 0 : (unsigned)n;
+}
+
+/* Fill the parts of o common to listings and events from labels; -1 if not ours. */
+static int
+obs_labels(struct sched_obs *o, json_t *labels)
+{
+	o->app = json_string_value(json_object_get(labels, "sh.deis.app"));
+	o->type = json_string_value(json_object_get(labels, "sh.deis.type"));
+	o->release = label_uint(labels, "sh.deis.release", true);
+	o->num = label_uint(labels, "sh.deis.num", false);
+	return o->app && o->type && o->release && o->num ? 0 : -1;
+}
+
+/* Leading decimal digits of p as an exit code (0..255 in practice; -1 when none). */
+static int
+code_parse(const char *p)
+{
+	char *end;
+	long n;
+
+	if (p == NULL)
+		return -1;
+	n = strtol(p, &end, 10);
+	return end == p || n < -1 || n > 100000 ? -1 : (int)n;
+}
+
+/* "Exited (137) 3 seconds ago" → 137; 0 when there is none. */
+static int
+status_exit_code(const char *status)
+{
+	const char *p = status ? strchr(status, '(') : NULL;
+	int n = p ? code_parse(p + 1) : 0;
+
+	return n < 0 ? 0 : n;
+}
+
+static int
+dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
+{
+	struct dk *k = h;
+	json_t *list = docker_container_list(k->d, k->label, e), *c;
+	struct sched_obs o;
+	const char *state, *name;
+	size_t i;
+
+	if (list == NULL)
+		return -1;
+	json_array_foreach(list, i, c) {
+		memset(&o, 0, sizeof(o));
+		o.kind = SCHED_OBS_EXISTS;
+		o.id = json_string_value(json_object_get(c, "Id"));
+		name = json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+		o.name = name && *name == '/' ? name + 1 : name;
+		if (o.id == NULL || obs_labels(&o, json_object_get(c, "Labels")) < 0)
+			continue;
+		o.time = (double)json_integer_value(json_object_get(c, "Created"));
+		state = json_string_value(json_object_get(c, "State"));
+		o.exit_code = status_exit_code(json_string_value(json_object_get(c, "Status")));
+		if (state == NULL)
+			o.state = SCHED_ERROR;
+		else if (strcmp(state, "running") == 0)
+			o.state = SCHED_UP;
+		else if (strcmp(state, "created") == 0)
+			o.state = SCHED_CREATED;
+		else if (strcmp(state, "restarting") == 0)
+			o.state = SCHED_CRASHED;
+		else if (strcmp(state, "exited") == 0)
+			o.state = o.exit_code ? SCHED_CRASHED : SCHED_DOWN;
+		else if (strcmp(state, "paused") == 0 || strcmp(state, "removing") == 0)
+			o.state = SCHED_DOWN;
+		else
+			o.state = SCHED_ERROR;
+		fn(&o, arg);
+	}
+	json_decref(list);
+	return 0;
+}
+
+struct watch {
+	sched_obs_fn *fn;
+	void *arg;
+};
+
+static int
+dk_event(json_t *ev, void *arg)
+{
+	struct watch *w = arg;
+	json_t *actor = json_object_get(ev, "Actor"), *attrs;
+	const char *action = json_string_value(json_object_get(ev, "Action"));
+	struct sched_obs o;
+
+	memset(&o, 0, sizeof(o));
+	attrs = json_object_get(actor, "Attributes");
+	o.id = json_string_value(json_object_get(actor, "ID"));
+	o.name = json_string_value(json_object_get(attrs, "name"));
+	if (action == NULL || o.id == NULL || obs_labels(&o, attrs) < 0)
+		return 0;
+	o.time = (double)json_integer_value(json_object_get(ev, "timeNano")) / 1e9;
+	if (strcmp(action, "create") == 0)
+		o.kind = SCHED_OBS_CREATE;
+	else if (strcmp(action, "start") == 0)
+		o.kind = SCHED_OBS_START;
+	else if (strcmp(action, "die") == 0) {
+		o.kind = SCHED_OBS_DIE;
+		o.exit_code = code_parse(json_string_value(json_object_get(attrs, "exitCode")));
+	} else if (strcmp(action, "oom") == 0)
+		o.kind = SCHED_OBS_OOM;
+	else if (strcmp(action, "rename") == 0)
+		o.kind = SCHED_OBS_RENAME;
+	else if (strcmp(action, "destroy") == 0)
+		o.kind = SCHED_OBS_DESTROY;
+	else
+		return 0;
+	w->fn(&o, w->arg);
+	return 0;
+}
+
+static int
+dk_watch(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
+    struct err *e)
+{
+	struct dk *k = h;
+	struct watch w = { fn, arg };
+	json_t *f;
+	char *filters;
+	int ret;
+
+	f = json_pack("{s:[s], s:[s], s:[s,s,s,s,s,s]}", "type", "container", "label", k->label,
+	    "event", "create", "start", "die", "oom", "rename", "destroy");
+	filters = json_dumps(f, JSON_COMPACT);
+	json_decref(f);
+	if (filters == NULL)
+		die(1, "out of memory");
+	ret = docker_events(k->d, filters, since, dk_event, &w, stop, e);
+	free(filters);
+	return ret;
+}
+
+const struct sched_driver sched_driver_docker = {
+	.name = "docker",
+	.open = dk_open,
+	.close = dk_close,
+	.ping = dk_ping,
+	.prepare = dk_prepare,
+	.start = dk_start,
+	.running = dk_running,
+	.signal_stop = dk_signal_stop,
+	.remove = dk_remove,
+	.rename = dk_rename,
+	.run = dk_run,
+	.list = dk_list,
+	.watch = dk_watch,
+};

@@ -1,0 +1,735 @@
+/*
+ * Rollouts: deploy, scale, restart, run and destroy, and the health checks
+ * they wait on. Everything here blocks and runs on the caller's (worker)
+ * thread under the app's lock; the table is read and updated through the
+ * helpers of scheduler.c.
+ *
+ * A container that must make way for a new one with the same name (rolling
+ * restart, a deploy of the version already running) is renamed aside
+ * ("<name>.old-<id>") rather than stopped first, so the old one serves until
+ * the new one is healthy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <curl/curl.h>
+
+#include "controller/scheduler/sched_int.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#define HEALTH_MSG "aborting, app containers failed to respond to health check"
+#define CREATE_MSG "aborting, failed to create some containers"
+#define RUN_OUTPUT_MAX (1u << 20)
+#define COUNT_MAX 100		/* containers of one type */
+#define WORKER_SETTLE 1.0	/* s a non-routable container must stay up to count as booted */
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *
+kv_get(const struct sched_kv *kv, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (kv[i].key && strcmp(kv[i].key, key) == 0)
+			return kv[i].value;
+	return NULL;
+}
+
+static bool
+routable(const char *type)
+{
+	return strcmp(type, "web") == 0 || strcmp(type, "cmd") == 0;
+}
+
+static bool
+word_ok(const char *s, size_t max, const char *extra)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= '0' && s[i] <= '9') &&
+		    !strchr(extra, s[i]))
+			return false;
+	return i > 0 && i < max;
+}
+
+static int
+rel_check(const struct sched_release *rel, struct err *e)
+{
+	if (rel->app == NULL || !word_ok(rel->app, SCHED_APP_MAX, "-"))
+		return err_set(e, 400, "invalid app name '%s'", rel->app ? rel->app : "");
+	if (rel->version == 0 || rel->version > 1000000000)
+		return err_set(e, 400, "invalid release version %u", rel->version);
+	if (rel->image == NULL || *rel->image == '\0')
+		return err_set(e, 400, "No build associated with this release");
+	return 0;
+}
+
+static int
+type_check(const struct sched_release *rel, const char *type, struct err *e)
+{
+	if (type == NULL || !word_ok(type, SCHED_TYPE_MAX, "_-") || !(*type >= 'a' && *type <= 'z'))
+		return err_set(e, 400, "Invalid process type '%s'", type ? type : "");
+	if (strcmp(type, "run") == 0)
+		return err_set(e, 400, "Container type run does not exist in application");
+	if (kv_get(rel->procfile, rel->nprocfile, type) == NULL &&
+	    !(rel->dockerfile && strcmp(type, "cmd") == 0))
+		return err_set(e, 400, "Container type %s does not exist in application", type);
+	return 0;
+}
+
+/* The environment of every container of a release: NULL-terminated, owned. */
+static char **
+env_build(const struct sched_release *rel)
+{
+	static const char *const reserved[] = { "PORT", "DEIS_APP", "DEIS_RELEASE", "GIT_SHA" };
+	char **v = xcalloc(rel->nconfig + 5, sizeof(*v));
+	size_t i, j, n = 0;
+
+	v[n++] = xasprintf("PORT=%d", SCHED_PORT);
+	v[n++] = xasprintf("DEIS_APP=%s", rel->app);
+	v[n++] = xasprintf("DEIS_RELEASE=v%u", rel->version);
+	v[n++] = xasprintf("GIT_SHA=%s", rel->git_sha ? rel->git_sha : "");
+	for (i = 0; i < rel->nconfig; i++) {
+		if (rel->config[i].key == NULL || rel->config[i].value == NULL ||
+		    *rel->config[i].key == '\0' || strchr(rel->config[i].key, '='))
+			continue;
+		/* The platform's own variables win: routing depends on PORT. */
+		for (j = 0; j < ARRAY_SIZE(reserved); j++)
+			if (strcmp(rel->config[i].key, reserved[j]) == 0)
+				break;
+		if (j == ARRAY_SIZE(reserved))
+			v[n++] = xasprintf("%s=%s", rel->config[i].key, rel->config[i].value);
+	}
+	v[n] = NULL;
+	return v;
+}
+
+static void
+env_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* One container being booted. */
+struct boot {
+	struct sched_unit u;
+	char name[SCHED_NAME_MAX];
+	const char *entv[3];
+	const char *cmdv[4];
+	char id[SCHED_ID_MAX];
+	char addr[48];
+	bool healthy;
+	double started, next_probe, last_running;
+	/* the container renamed aside to make way for this one, if any */
+	char aside_id[SCHED_ID_MAX];
+	char aside_name[SCHED_NAME_MAX];
+};
+
+static int
+unit_fill(struct boot *b, const struct sched_release *rel, char **env, const char *type,
+    unsigned num, const char *command, struct err *e)
+{
+	const char *cmd, *mem, *cpu;
+	long long bytes;
+	char *end;
+	long shares;
+
+	memset(b, 0, sizeof(*b));
+	if (sched_name(b->name, sizeof(b->name), rel->app, rel->version, type, num) < 0)
+		return err_set(e, 400, "container name for '%s' too long", rel->app);
+	b->u.name = b->name;
+	b->u.app = rel->app;
+	b->u.release = rel->version;
+	b->u.type = type;
+	b->u.num = num;
+	b->u.image = rel->image;
+	b->u.env = (const char *const *)env;
+	b->u.tags = rel->tags;
+	b->u.ntags = rel->ntags;
+	b->u.oneoff = command != NULL;
+	if (command) {
+		/* Buildpack: the runner entrypoint runs one argument as a command (Deis /runner/init). */
+		if (rel->dockerfile) {
+			b->entv[0] = "/bin/sh", b->entv[1] = "-c";
+			b->u.entrypoint = b->entv;
+		}
+		b->cmdv[0] = command;
+		b->u.cmd = b->cmdv;
+	} else if (!rel->dockerfile) {
+		b->cmdv[0] = "start", b->cmdv[1] = type;
+		b->u.cmd = b->cmdv;
+	} else if (strcmp(type, "cmd") != 0) {
+		cmd = kv_get(rel->procfile, rel->nprocfile, type);
+		b->entv[0] = "/bin/sh", b->entv[1] = "-c";
+		b->cmdv[0] = cmd ? cmd : "";
+		b->u.entrypoint = b->entv;
+		b->u.cmd = b->cmdv;
+	}
+	if ((mem = kv_get(rel->memory, rel->nmemory, type)) != NULL) {
+		if (sched_memory_parse(mem, &bytes) < 0)
+			return err_set(e, 400,
+			    "Limit format: <number><unit>, where unit = B, K, M or G");
+		b->u.memory = bytes;
+	}
+	if ((cpu = kv_get(rel->cpu, rel->ncpu, type)) != NULL) {
+		errno = 0;
+		shares = strtol(cpu, &end, 10);
+		if (*cpu == '\0' || *end || errno || shares < 0 || shares > 1024)
+			return err_set(e, 400, "CPU shares must be between 0 and 1024");
+		b->u.cpu_shares = shares;
+	}
+	return 0;
+}
+
+/* Config values that tune the health check: seconds, bounded. */
+static double
+conf_secs(const struct sched_release *rel, const char *key, double dflt)
+{
+	const char *v = kv_get(rel->config, rel->nconfig, key);
+	char *end;
+	double d;
+
+	if (v == NULL || *v == '\0')
+		return dflt;
+	d = strtod(v, &end);
+	if (*end || d < 0 || d > 3600)
+		return dflt;
+	return d;
+}
+
+static bool
+tcp_probe(const char *addr, int timeout_ms)
+{
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	char host[48];
+	const char *colon = strrchr(addr, ':');
+	socklen_t len = sizeof(int);
+	int fd, soerr = 0, ok = 0;
+
+	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
+		return false;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+		return false;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+		ok = 1;
+	} else if (errno == EINPROGRESS) {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout_ms) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0)
+			ok = 1;
+	}
+	close(fd);
+	return ok;
+}
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+	return size * n;
+}
+
+/* GET http://addr<path>: true on 200 within timeout. */
+static bool
+http_probe(const char *addr, const char *path, double timeout_s, long *status)
+{
+	CURL *c = curl_easy_init();
+	char *url;
+	CURLcode rc;
+
+	*status = 0;
+	if (c == NULL)
+		return false;
+	url = xasprintf("http://%s%s%s", addr, *path == '/' ? "" : "/", path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(c);
+	free(url);
+	return rc == CURLE_OK && *status == 200;
+}
+
+/*
+ * Wait until every boot is healthy (see sched_deploy() in scheduler.h) or the
+ * boot deadline passes or one of them dies. -1 with HEALTH_MSG on failure.
+ */
+static int
+wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, size_t n,
+    struct err *e)
+{
+	const char *hc = kv_get(rel->config, rel->nconfig, "HEALTHCHECK_URL");
+	double hc_timeout = conf_secs(rel, "HEALTHCHECK_TIMEOUT", 1);
+	double delay = conf_secs(rel, "HEALTHCHECK_INITIAL_DELAY", 0);
+	double deadline = mono() + s->boot_timeout_ms / 1000.0, now;
+	struct sched_container c;
+	struct err e2;
+	size_t i, left;
+	long status;
+	int r, code = 0;
+
+	if (hc && *hc == '\0')
+		hc = NULL;
+	for (;;) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			struct boot *b = &bv[i];
+
+			if (b->healthy)
+				continue;
+			now = mono();
+			if (sched_entry(s, b->id, &c) == 0 && c.crashes > 0) {
+				log_warn("scheduler: '%s' exited with status %d while booting",
+				    b->name, c.exit_code);
+				return err_set(e, 503, HEALTH_MSG);
+			}
+			r = 1;
+			if (now >= b->next_probe) {
+				b->next_probe = now + 1;
+				r = s->drv->running(s->h, b->id, &code, &e2);
+				if (r < 0) {
+					log_warn("scheduler: %s", e2.msg);
+					return err_set(e, 503, HEALTH_MSG);
+				}
+				if (r == 0) {
+					log_warn("scheduler: '%s' is not running (exit status %d)",
+					    b->name, code);
+					return err_set(e, 503, HEALTH_MSG);
+				}
+				b->last_running = now;
+			}
+			if (!routable(b->u.type)) {
+				/* nothing to probe: up, and still up a moment later */
+				b->healthy = b->last_running >= b->started + WORKER_SETTLE;
+			} else if (b->addr[0] && tcp_probe(b->addr, 300)) {
+				if (hc == NULL)
+					b->healthy = true;
+				else if (now >= b->started + delay)
+					b->healthy = http_probe(b->addr, hc, hc_timeout, &status);
+			}
+			if (b->healthy)
+				log_debug("scheduler: '%s' is healthy", b->name);
+			else
+				left++;
+		}
+		if (left == 0)
+			return 0;
+		if (mono() > deadline) {
+			for (i = 0; i < n; i++)
+				if (!bv[i].healthy)
+					log_warn("scheduler: '%s' not healthy within %u ms%s%s",
+					    bv[i].name, s->boot_timeout_ms,
+					    hc ? " at " : "", hc ? hc : "");
+			return err_set(e, 503, HEALTH_MSG);
+		}
+		usleep(100 * 1000);
+	}
+}
+
+/* Stop (grace: the scheduler's stop timeout, shared by all) and remove ids. */
+static void
+remove_all(struct sched *s, char (*ids)[SCHED_ID_MAX], size_t n)
+{
+	double deadline = mono() + s->stop_timeout_s, left;
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sched_mark_stopping(s, ids[i], true);
+		if (s->drv->signal_stop(s->h, ids[i], &e) < 0)
+			log_warn("scheduler: %s", e.msg);
+	}
+	for (i = 0; i < n; i++) {
+		left = deadline - mono();
+		if (s->drv->remove(s->h, ids[i], left > 0 ? (unsigned)(left + 0.999) : 0, &e) < 0)
+			log_warn("scheduler: %s", e.msg);
+		else
+			sched_forget(s, ids[i]);
+	}
+}
+
+static void
+remove_one(struct sched *s, const char *id)
+{
+	char ids[1][SCHED_ID_MAX];
+
+	strlcpy(ids[0], id, sizeof(ids[0]));
+	remove_all(s, ids, 1);
+}
+
+/* Put containers renamed aside back under their names (after a failure). */
+static void
+unaside(struct sched *s, struct boot *bv, size_t n)
+{
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!bv[i].aside_id[0])
+			continue;
+		if (s->drv->rename(s->h, bv[i].aside_id, bv[i].name, &e) < 0)
+			log_warn("scheduler: %s", e.msg);
+		else
+			sched_rename_entry(s, bv[i].aside_id, bv[i].name);
+	}
+}
+
+/* Rename whatever container holds b's name aside. */
+static int
+aside(struct sched *s, struct boot *b, struct err *e)
+{
+	struct sched_container *v;
+	size_t n, i;
+	int ret = 0;
+
+	n = sched_select(s, b->u.app, b->u.type, &v);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, b->name) != 0)
+			continue;
+		snprintf(b->aside_name, sizeof(b->aside_name), "%.170s.old-%.12s", b->name, v[i].id);
+		if (s->drv->rename(s->h, v[i].id, b->aside_name, e) < 0) {
+			ret = -1;
+			break;
+		}
+		sched_rename_entry(s, v[i].id, b->aside_name);
+		strlcpy(b->aside_id, v[i].id, sizeof(b->aside_id));
+		break;
+	}
+	free(v);
+	return ret;
+}
+
+static void
+track(struct sched *s, const struct boot *b)
+{
+	struct sched_obs o = {
+		.kind = SCHED_OBS_CREATE, .id = b->id, .name = b->name, .app = b->u.app,
+		.release = b->u.release, .type = b->u.type, .num = b->u.num,
+	};
+
+	sched_observe(&o, s);
+}
+
+/*
+ * Start bv[0..n) and wait for them; on failure remove the started ones, put
+ * the renamed-aside ones back and return -1 with e set.
+ */
+static int
+boot_all(struct sched *s, const struct sched_release *rel, struct boot *bv, size_t n,
+    struct err *e)
+{
+	struct err e2;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (aside(s, &bv[i], &e2) < 0) {
+			log_warn("scheduler: %s", e2.msg);
+			err_set(e, 503, CREATE_MSG);
+			goto fail;
+		}
+		bv[i].started = mono();
+		if (s->drv->start(s->h, &bv[i].u, bv[i].id, bv[i].addr, &e2) < 0) {
+			if (bv[i].id[0])
+				track(s, &bv[i]);
+			log_warn("scheduler: %s", e2.msg);
+			err_set(e, 503, CREATE_MSG);
+			i++;
+			goto fail;
+		}
+		track(s, &bv[i]);
+	}
+	if (wait_healthy(s, rel, bv, n, e) == 0)
+		return 0;
+fail:
+	for (j = 0; j < i; j++)
+		if (bv[j].id[0])
+			remove_one(s, bv[j].id);
+	unaside(s, bv, i);
+	return -1;
+}
+
+static int
+prepare(struct sched *s, const struct sched_release *rel, struct err *e)
+{
+	struct err e2;
+
+	if (s->drv->prepare(s->h, rel->image, &e2) == 0)
+		return 0;
+	log_warn("scheduler: %s", e2.msg);
+	return err_set(e, 503, "aborting, cannot pull image '%s'", rel->image);
+}
+
+static bool
+in_boots(const struct boot *bv, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(bv[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+int
+sched_deploy(struct sched *s, const struct sched_release *rel,
+    const struct sched_scale *structure, size_t n, struct err *e)
+{
+	struct boot *bv = NULL;
+	struct sched_container *old = NULL;
+	char (*ids)[SCHED_ID_MAX] = NULL;
+	char **env = NULL;
+	size_t i, nb = 0, total = 0, nold, nids = 0;
+	unsigned k;
+	int ret = -1;
+
+	if (rel_check(rel, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (structure[i].count > COUNT_MAX)
+			return err_set(e, 400, "Invalid scaling format: at most %d containers per type",
+			    COUNT_MAX);
+		if (structure[i].count && type_check(rel, structure[i].type, e) < 0)
+			return -1;
+		total += structure[i].count;
+	}
+	env = env_build(rel);
+	bv = xcalloc(total ? total : 1, sizeof(*bv));
+	for (i = 0; i < n; i++)
+		for (k = 1; k <= structure[i].count; k++)
+			if (unit_fill(&bv[nb++], rel, env, structure[i].type, k, NULL, e) < 0)
+				goto out_free;
+	sched_app_lock(s, rel->app);
+	if (total && prepare(s, rel, e) < 0)
+		goto out;
+	if (boot_all(s, rel, bv, nb, e) < 0)
+		goto out;
+	nold = sched_select(s, rel->app, NULL, &old);
+	ids = xcalloc(nold ? nold : 1, sizeof(*ids));
+	for (i = 0; i < nold; i++)
+		if (!in_boots(bv, nb, old[i].id))
+			strlcpy(ids[nids++], old[i].id, sizeof(ids[0]));
+	remove_all(s, ids, nids);
+	log_info("scheduler: deployed '%s' v%u: %zu containers started, %zu stopped", rel->app,
+	    rel->version, nb, nids);
+	ret = 0;
+out:
+	sched_app_unlock(s, rel->app);
+out_free:
+	free(ids);
+	free(old);
+	free(bv);
+	env_free(env);
+	return ret;
+}
+
+int
+sched_scale(struct sched *s, const struct sched_release *rel,
+    const struct sched_scale *structure, size_t n, struct err *e)
+{
+	struct boot *bv = NULL;
+	struct sched_container *cur;
+	char (*ids)[SCHED_ID_MAX] = NULL;
+	char **env = NULL;
+	size_t i, j, nb = 0, nids = 0, ncur;
+	unsigned k, max;
+	int ret = -1;
+
+	if (rel_check(rel, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (structure[i].count > COUNT_MAX)
+			return err_set(e, 400, "Invalid scaling format: at most %d containers per type",
+			    COUNT_MAX);
+		if (structure[i].count && type_check(rel, structure[i].type, e) < 0)
+			return -1;
+	}
+	env = env_build(rel);
+	sched_app_lock(s, rel->app);
+	for (i = 0; i < n; i++) {
+		ncur = sched_select(s, rel->app, structure[i].type, &cur);
+		if (structure[i].count > ncur) {
+			for (j = 0, max = 0; j < ncur; j++)
+				max = cur[j].num > max ? cur[j].num : max;
+			bv = xrealloc(bv, (nb + structure[i].count - ncur) * sizeof(*bv));
+			for (k = 1; k <= structure[i].count - ncur; k++) {
+				if (unit_fill(&bv[nb++], rel, env, structure[i].type, max + k, NULL,
+				    e) < 0) {
+					free(cur);
+					goto out;
+				}
+			}
+		} else {
+			/* newest first: sorted by num, the tail goes */
+			ids = xrealloc(ids, (nids + ncur - structure[i].count + 1) * sizeof(*ids));
+			for (j = ncur; j > structure[i].count; j--)
+				strlcpy(ids[nids++], cur[j - 1].id, sizeof(ids[0]));
+		}
+		free(cur);
+	}
+	if (nb && prepare(s, rel, e) < 0)
+		goto out;
+	if (nb && boot_all(s, rel, bv, nb, e) < 0)
+		goto out;
+	remove_all(s, ids, nids);
+	log_info("scheduler: scaled '%s': %zu started, %zu stopped", rel->app, nb, nids);
+	ret = 0;
+out:
+	sched_app_unlock(s, rel->app);
+	free(ids);
+	free(bv);
+	env_free(env);
+	return ret;
+}
+
+int
+sched_restart(struct sched *s, const struct sched_release *rel, const char *type,
+    unsigned num, struct sched_container **out, size_t *nout, struct err *e)
+{
+	struct sched_container *sel = NULL, c;
+	struct boot b;
+	struct err e2;
+	char **env = NULL;
+	size_t i, nsel;
+	int ret = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if (rel_check(rel, e) < 0)
+		return -1;
+	if (type && strcmp(type, "run") == 0)
+		return err_set(e, 400, "Container type run does not exist in application");
+	env = env_build(rel);
+	sched_app_lock(s, rel->app);
+	nsel = sched_select(s, rel->app, type, &sel);
+	if (nsel && prepare(s, rel, e) < 0)
+		goto out;
+	for (i = 0; i < nsel; i++) {
+		if (num && sel[i].num != num)
+			continue;
+		if (type_check(rel, sel[i].type, e) < 0 ||
+		    unit_fill(&b, rel, env, sel[i].type, sel[i].num, NULL, e) < 0)
+			goto out;
+		/* The old one's name may differ (older release): rename it aside explicitly. */
+		snprintf(b.aside_name, sizeof(b.aside_name), "%.170s.old-%.12s", sel[i].name, sel[i].id);
+		if (s->drv->rename(s->h, sel[i].id, b.aside_name, &e2) < 0) {
+			log_warn("scheduler: %s", e2.msg);
+			err_set(e, 503, CREATE_MSG);
+			goto out;
+		}
+		sched_rename_entry(s, sel[i].id, b.aside_name);
+		if (boot_all(s, rel, &b, 1, e) < 0) {
+			if (s->drv->rename(s->h, sel[i].id, sel[i].name, &e2) == 0)
+				sched_rename_entry(s, sel[i].id, sel[i].name);
+			else
+				log_warn("scheduler: %s", e2.msg);
+			goto out;
+		}
+		remove_one(s, sel[i].id);
+		if (sched_entry(s, b.id, &c) == 0) {
+			*out = xrealloc(*out, (*nout + 1) * sizeof(**out));
+			(*out)[(*nout)++] = c;
+		}
+	}
+	log_info("scheduler: restarted %zu containers of '%s'", *nout, rel->app);
+	ret = 0;
+out:
+	sched_app_unlock(s, rel->app);
+	free(sel);
+	env_free(env);
+	return ret;
+}
+
+int
+sched_run(struct sched *s, const struct sched_release *rel, const char *command, int *rc,
+    struct buf *out, struct err *e)
+{
+	struct sched_container *runs;
+	struct boot b;
+	char **env;
+	size_t nruns, i;
+	unsigned max = 0, attempt;
+	int ret = -1;
+
+	if (rel_check(rel, e) < 0)
+		return -1;
+	if (command == NULL || *command == '\0')
+		return err_set(e, 400, "command is required");
+	if (prepare(s, rel, e) < 0)
+		return -1;
+	env = env_build(rel);
+	nruns = sched_select(s, rel->app, "run", &runs);
+	for (i = 0; i < nruns; i++)
+		max = runs[i].num > max ? runs[i].num : max;
+	free(runs);
+	/* No app lock: a run may last long. Two runs racing for a num: the loser takes the next. */
+	for (attempt = 1; attempt <= 10; attempt++) {
+		if (unit_fill(&b, rel, env, "run", max + attempt, command, e) < 0)
+			break;
+		buf_reset(out);
+		ret = s->drv->run(s->h, &b.u, s->run_timeout_ms, RUN_OUTPUT_MAX, rc, out, e);
+		if (ret == 0 || e->code != 409)
+			break;
+	}
+	if (ret < 0 && e->code != 400)
+		e->code = 503;
+	env_free(env);
+	return ret;
+}
+
+int
+sched_destroy(struct sched *s, const char *app, struct err *e)
+{
+	struct sched_container *v;
+	char (*ids)[SCHED_ID_MAX];
+	size_t n, i;
+
+	if (app == NULL || !word_ok(app, SCHED_APP_MAX, "-"))
+		return err_set(e, 400, "invalid app name '%s'", app ? app : "");
+	sched_app_lock(s, app);
+	sched_list(s, app, true, &v, &n);
+	ids = xcalloc(n ? n : 1, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		strlcpy(ids[i], v[i].id, sizeof(ids[0]));
+	remove_all(s, ids, n);
+	sched_app_unlock(s, app);
+	free(ids);
+	free(v);
+	return 0;
+}

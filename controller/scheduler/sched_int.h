@@ -1,0 +1,82 @@
+#ifndef CONTROLLER_SCHEDULER_INT_H
+#define CONTROLLER_SCHEDULER_INT_H
+/*
+ * Private to controller/scheduler: the scheduler object shared by scheduler.c
+ * (lifecycle, state table, event thread) and rollout.c (deploy, scale,
+ * restart, run, destroy, health checks).
+ *
+ * Locks: `tmu` guards the table and is only ever held for copies and
+ * updates, never across an engine call or a callback. `amu` guards the list
+ * of per-app locks. An operation holds its app's lock for its whole duration
+ * and takes `tmu` briefly inside it; never the other way round.
+ */
+#include <pthread.h>
+
+#include "controller/scheduler/driver.h"
+#include "controller/scheduler/scheduler.h"
+
+#define SCHED_GONE_MAX 128
+
+struct entry {
+	struct sched_container c;
+	bool stopping;		/* the scheduler asked it to stop: its death is not a crash */
+	bool oom;
+	double touched;		/* wall time of the last update, for reconcile */
+};
+
+struct applock {
+	char app[SCHED_APP_MAX];
+	pthread_mutex_t mu;
+	unsigned refs;
+};
+
+struct sched {
+	const struct sched_driver *drv;
+	void *h;
+	char *platform;
+	unsigned boot_timeout_ms;
+	unsigned stop_timeout_s;
+	unsigned run_timeout_ms;
+
+	sched_state_fn *on_state;
+	void *on_state_arg;
+
+	pthread_mutex_t tmu;
+	struct entry *tab;
+	size_t ntab, captab;
+	char gone[SCHED_GONE_MAX][SCHED_ID_MAX];	/* ring of ids removed by us */
+	size_t gone_next;
+
+	pthread_mutex_t amu;
+	struct applock **locks;
+	size_t nlocks;
+
+	pthread_t thread;
+	bool thread_started;
+	volatile int stop;
+	double listed_at;	/* wall time the last reconcile listing began */
+};
+
+/* scheduler.c */
+double sched_now(void);
+/* Apply one observation to the table and tell the callback of any change. */
+void sched_observe(const struct sched_obs *o, void *arg);
+/* Mark a container as being stopped by us (its death will read `down`). */
+void sched_mark_stopping(struct sched *s, const char *id, bool on);
+/* Forget a container we removed (reports `destroyed` once). */
+void sched_forget(struct sched *s, const char *id);
+/* Copy of one entry by id; -1 when unknown. */
+int sched_entry(struct sched *s, const char *id, struct sched_container *out);
+/* Set an entry's name (after a rename). */
+void sched_rename_entry(struct sched *s, const char *id, const char *name);
+/*
+ * Copies of the app's entries (type NULL: every type but `run`; "run": only
+ * one-off ones; else that type), sorted by type, num, release.
+ */
+size_t sched_select(struct sched *s, const char *app, const char *type,
+    struct sched_container **out);
+
+void sched_app_lock(struct sched *s, const char *app);
+void sched_app_unlock(struct sched *s, const char *app);
+
+#endif

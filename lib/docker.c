@@ -1,0 +1,742 @@
+/*
+ * Docker Engine API client over the unix socket. One curl easy handle per
+ * call: the socket is local, a connection costs microseconds, and nothing is
+ * shared between threads but the immutable struct docker.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "lib/docker.h"
+#include "lib/xalloc.h"
+
+#define RESP_MAX (64u << 20)
+
+struct docker {
+	char *sock;
+	char version[16];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct docker *
+docker_new(const char *sock)
+{
+	struct docker *d = xcalloc(1, sizeof(*d));
+	const char *env;
+
+	pthread_once(&curl_once, curl_init_once);
+	if (sock == NULL && (env = getenv("DOCKER_HOST")) != NULL &&
+	    strncmp(env, "unix://", 7) == 0 && env[7])
+		sock = env + 7;
+	d->sock = xstrdup(sock ? sock : DOCKER_SOCK_DEFAULT);
+	strlcpy(d->version, DOCKER_API_VERSION, sizeof(d->version));
+	return d;
+}
+
+void
+docker_free(struct docker *d)
+{
+	if (d == NULL)
+		return;
+	free(d->sock);
+	free(d);
+}
+
+const char *
+docker_sock(const struct docker *d)
+{
+	return d->sock;
+}
+
+const char *
+docker_api_version(const struct docker *d)
+{
+	return d->version;
+}
+
+struct xfer {
+	struct buf *resp;
+	size_t max;
+	int overflow;
+	/* streaming mode (events, pulls): lines handed to line_fn */
+	int (*line_fn)(const char *line, size_t len, void *arg);
+	void *line_arg;
+	struct buf line;
+	int stopped;
+	volatile int *stop;
+};
+
+static size_t
+xfer_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n, i, start;
+
+	if (x->line_fn) {
+		buf_add(&x->line, p, len);
+		start = 0;
+		for (i = 0; i < x->line.len; i++) {
+			if (x->line.p[i] != '\n')
+				continue;
+			if (i > start && x->line_fn(x->line.p + start, i - start, x->line_arg) < 0) {
+				x->stopped = 1;
+				return 0;
+			}
+			start = i + 1;
+		}
+		buf_remove_head(&x->line, start);
+		if (x->line.len > (1u << 20)) {	/* one event of 1 MiB: not Docker */
+			x->overflow = 1;
+			return 0;
+		}
+		return len;
+	}
+	if (x->resp == NULL)
+		return len;
+	if (x->resp->len + len > x->max) {
+		x->overflow = 1;
+		return 0;
+	}
+	buf_add(x->resp, p, len);
+	return len;
+}
+
+static int
+xfer_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct xfer *x = arg;
+
+	if (x->stop && *x->stop) {
+		x->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Run one request; returns 0 when the daemon answered (any status). */
+static int
+perform(struct docker *d, const char *method, const char *url, const json_t *body,
+    long timeout_ms, struct xfer *x, long *status, struct err *e)
+{
+	CURL *c;
+	struct curl_slist *hdr = NULL;
+	char *text = NULL;
+	CURLcode rc;
+	int ret = -1;
+
+	*status = 0;
+	c = curl_easy_init();
+	if (c == NULL)
+		return err_set(e, 0, "docker: cannot make a curl handle");
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->sock);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	if (timeout_ms > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	if (x->stop) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	}
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (text == NULL) {
+			err_set(e, 0, "docker: cannot encode the request body");
+			goto out;
+		}
+		hdr = curl_slist_append(hdr, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	}
+	hdr = curl_slist_append(hdr, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (rc == CURLE_OK || ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) &&
+	    x->stopped)) {
+		ret = 0;
+	} else if (x->overflow) {
+		err_set(e, 0, "docker: answer to '%s %s' too large", method, url);
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		err_set(e, 504, "docker: '%s %s' timed out after %ld ms", method, url, timeout_ms);
+	} else if (rc == CURLE_COULDNT_CONNECT) {
+		err_set(e, 0, "docker: cannot connect to '%s'", d->sock);
+	} else {
+		err_set(e, 0, "docker: '%s %s' failed: %s", method, url, curl_easy_strerror(rc));
+	}
+out:
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	free(text);
+	return ret;
+}
+
+static char *
+url_make(struct docker *d, const char *path)
+{
+	return xasprintf("http://docker/v%s%s", d->version, path);
+}
+
+int
+docker_request(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, long *status, struct buf *resp, struct err *e)
+{
+	struct xfer x = { .resp = resp, .max = RESP_MAX, .line = BUF_INIT };
+	char *url = url_make(d, path);
+	int ret;
+
+	ret = perform(d, method, url, body, timeout_ms, &x, status, e);
+	free(url);
+	return ret;
+}
+
+/* Docker's {"message": "..."} or the raw body, made one line. */
+static void
+docker_message(const struct buf *b, char *out, size_t size)
+{
+	json_t *j = json_loadb(b->p, b->len, 0, NULL);
+	const char *m = NULL;
+	size_t i;
+
+	if (j && json_is_object(j))
+		m = json_string_value(json_object_get(j, "message"));
+	snprintf(out, size, "%s", m ? m : b->p);
+	for (i = 0; out[i]; i++)
+		if (out[i] == '\n' || out[i] == '\r')
+			out[i] = ' ';
+	json_decref(j);
+}
+
+json_t *
+docker_call(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, const int *ok_extra, long *status, const char *what, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	long st;
+	json_t *j = NULL;
+	char msg[200];
+	int ok;
+
+	if (docker_request(d, method, path, body, timeout_ms, &st, &b, e) < 0)
+		goto out;
+	if (status)
+		*status = st;
+	ok = st >= 200 && st < 300;
+	for (; !ok && ok_extra && *ok_extra; ok_extra++)
+		ok = st == *ok_extra;
+	if (!ok) {
+		docker_message(&b, msg, sizeof(msg));
+		err_set(e, (int)st, "docker: %s: %s", what, msg);
+		goto out;
+	}
+	j = b.len ? json_loadb(b.p, b.len, 0, NULL) : NULL;
+	if (j == NULL)
+		j = json_null();
+out:
+	buf_release(&b);
+	return j;
+}
+
+/* Call for its status only. */
+static int
+call_void(struct docker *d, const char *method, const char *path, long timeout_ms,
+    const int *ok_extra, const char *what, struct err *e)
+{
+	json_t *j = docker_call(d, method, path, NULL, timeout_ms, ok_extra, NULL, what, e);
+
+	if (j == NULL)
+		return -1;
+	json_decref(j);
+	return 0;
+}
+
+int
+docker_ping(struct docker *d, struct err *e)
+{
+	struct xfer x = { .max = 1 << 20, .line = BUF_INIT };
+	struct buf b = BUF_INIT;
+	json_t *j = NULL;
+	const char *v;
+	long st;
+	int ret = -1;
+	unsigned maj, min, wmaj, wmin;
+
+	x.resp = &b;
+	if (perform(d, "GET", "http://docker/version", NULL, 5000, &x, &st, e) < 0)
+		goto out;
+	if (st != 200) {
+		err_set(e, (int)st, "docker: '%s' answered %ld to GET /version", d->sock, st);
+		goto out;
+	}
+	j = json_loadb(b.p, b.len, 0, NULL);
+	v = json_string_value(json_object_get(j, "ApiVersion"));
+	if (v == NULL || sscanf(v, "%u.%u", &maj, &min) != 2) {
+		err_set(e, 0, "docker: '%s' gave no ApiVersion", d->sock);
+		goto out;
+	}
+	sscanf(DOCKER_API_VERSION, "%u.%u", &wmaj, &wmin);
+	if (maj < wmaj || (maj == wmaj && min < wmin))
+		snprintf(d->version, sizeof(d->version), "%u.%u", maj, min);
+	ret = 0;
+out:
+	json_decref(j);
+	buf_release(&b);
+	return ret;
+}
+
+static char *
+esc(const char *s)
+{
+	char *t = curl_easy_escape(NULL, s, 0);
+	char *r;
+
+	if (t == NULL)
+		die(1, "out of memory");
+	r = xstrdup(t);
+	curl_free(t);
+	return r;
+}
+
+int
+docker_container_create(struct docker *d, const char *name, const json_t *config,
+    char id[DOCKER_ID_MAX], struct err *e)
+{
+	char *n = esc(name), *path = xasprintf("/containers/create?name=%s", n);
+	char *what = xasprintf("cannot create container '%s'", name);
+	json_t *j;
+	const char *v;
+	int ret = -1;
+
+	j = docker_call(d, "POST", path, config, 30000, NULL, NULL, what, e);
+	if (j == NULL)
+		goto out;
+	v = json_string_value(json_object_get(j, "Id"));
+	if (v == NULL || strlen(v) >= DOCKER_ID_MAX) {
+		err_set(e, 0, "docker: no id for the new container '%s'", name);
+		goto out;
+	}
+	strlcpy(id, v, DOCKER_ID_MAX);
+	ret = 0;
+out:
+	json_decref(j);
+	free(n);
+	free(path);
+	free(what);
+	return ret;
+}
+
+/* A container id or name, checked to be path-safe. */
+static int
+id_ok(const char *id, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; id[i]; i++)
+		if (!(id[i] >= 'a' && id[i] <= 'z') && !(id[i] >= 'A' && id[i] <= 'Z') &&
+		    !(id[i] >= '0' && id[i] <= '9') && !strchr("_.-", id[i]))
+			return err_set(e, 400, "docker: bad container id '%s'", id);
+	if (i == 0 || i >= 256)
+		return err_set(e, 400, "docker: bad container id '%s'", id);
+	return 0;
+}
+
+/* sub: what follows "/containers/ID" ("/start", "?force=1"). */
+static int
+container_op(struct docker *d, const char *id, const char *method, const char *sub,
+    long timeout_ms, const int *ok, const char *verb, struct err *e)
+{
+	char *path, *what;
+	int ret;
+
+	if (id_ok(id, e) < 0)
+		return -1;
+	path = xasprintf("/containers/%s%s", id, sub);
+	what = xasprintf("cannot %s container '%.12s'", verb, id);
+	ret = call_void(d, method, path, timeout_ms, ok, what, e);
+	free(path);
+	free(what);
+	return ret;
+}
+
+int
+docker_container_start(struct docker *d, const char *id, struct err *e)
+{
+	static const int ok[] = { 304, 0 };
+
+	return container_op(d, id, "POST", "/start", 60000, ok, "start", e);
+}
+
+int
+docker_container_stop(struct docker *d, const char *id, int timeout_s, struct err *e)
+{
+	static const int ok[] = { 304, 404, 0 };
+	char sub[32];
+
+	if (timeout_s < 0)
+		timeout_s = 0;
+	snprintf(sub, sizeof(sub), "/stop?t=%d", timeout_s);
+	return container_op(d, id, "POST", sub, (timeout_s + 30) * 1000L, ok, "stop", e);
+}
+
+int
+docker_container_kill(struct docker *d, const char *id, const char *signal, struct err *e)
+{
+	static const int ok[] = { 404, 409, 0 };
+	char *s = esc(signal), *sub = xasprintf("/kill?signal=%s", s);
+	int ret;
+
+	ret = container_op(d, id, "POST", sub, 30000, ok, "kill", e);
+	free(s);
+	free(sub);
+	return ret;
+}
+
+int
+docker_container_remove(struct docker *d, const char *id, bool force, struct err *e)
+{
+	static const int ok[] = { 404, 0 };
+
+	return container_op(d, id, "DELETE", force ? "?force=1&v=1" : "?v=1", 60000, ok,
+	    "remove", e);
+}
+
+int
+docker_container_rename(struct docker *d, const char *id, const char *name, struct err *e)
+{
+	char *n = esc(name), *sub = xasprintf("/rename?name=%s", n);
+	int ret;
+
+	ret = container_op(d, id, "POST", sub, 30000, NULL, "rename", e);
+	free(n);
+	free(sub);
+	return ret;
+}
+
+json_t *
+docker_container_inspect(struct docker *d, const char *id, struct err *e)
+{
+	char *path, *what;
+	json_t *j;
+
+	if (id_ok(id, e) < 0)
+		return NULL;
+	path = xasprintf("/containers/%s/json", id);
+	what = xasprintf("cannot inspect container '%.12s'", id);
+	j = docker_call(d, "GET", path, NULL, 30000, NULL, NULL, what, e);
+	free(path);
+	free(what);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		err_set(e, 0, "docker: inspect of container '%.12s' is not an object", id);
+		return NULL;
+	}
+	return j;
+}
+
+json_t *
+docker_container_list(struct docker *d, const char *label, struct err *e)
+{
+	char *path, *f = NULL, *fe = NULL;
+	json_t *filters, *j;
+
+	if (label) {
+		filters = json_pack("{s:[s]}", "label", label);
+		f = json_dumps(filters, JSON_COMPACT);
+		json_decref(filters);
+		if (f == NULL)
+			die(1, "out of memory");
+		fe = esc(f);
+		path = xasprintf("/containers/json?all=1&filters=%s", fe);
+	} else {
+		path = xstrdup("/containers/json?all=1");
+	}
+	j = docker_call(d, "GET", path, NULL, 30000, NULL, NULL, "cannot list containers", e);
+	free(path);
+	free(f);
+	free(fe);
+	if (j && !json_is_array(j)) {
+		json_decref(j);
+		err_set(e, 0, "docker: container list is not an array");
+		return NULL;
+	}
+	return j;
+}
+
+int
+docker_container_wait(struct docker *d, const char *id, long timeout_ms, int *exit_code,
+    struct err *e)
+{
+	char *path, *what;
+	json_t *j;
+	json_int_t code;
+
+	if (id_ok(id, e) < 0)
+		return -1;
+	path = xasprintf("/containers/%s/wait", id);
+	what = xasprintf("cannot wait for container '%.12s'", id);
+	j = docker_call(d, "POST", path, NULL, timeout_ms, NULL, NULL, what, e);
+	free(path);
+	free(what);
+	if (j == NULL)
+		return -1;
+	if (!json_is_integer(json_object_get(j, "StatusCode"))) {
+		json_decref(j);
+		return err_set(e, 0, "docker: no status code for container '%.12s'", id);
+	}
+	code = json_integer_value(json_object_get(j, "StatusCode"));
+	*exit_code = (int)code;
+	json_decref(j);
+	return 0;
+}
+
+size_t
+docker_demux(const char *in, size_t len, struct buf *out, size_t max, bool *truncated)
+{
+	size_t off = 0, n, room;
+	const unsigned char *h;
+
+	while (len - off >= 8) {
+		h = (const unsigned char *)in + off;
+		n = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+		if (len - off - 8 < n)
+			break;
+		room = out->len < max ? max - out->len : 0;
+		if (n > room && truncated)
+			*truncated = true;
+		if (h[0] <= 2)	/* 0 stdin, 1 stdout, 2 stderr; ignore anything else */
+			buf_add(out, in + off + 8, n < room ? n : room);
+		off += 8 + n;
+	}
+	return off;
+}
+
+int
+docker_container_logs(struct docker *d, const char *id, size_t max, struct buf *out,
+    bool *truncated, struct err *e)
+{
+	struct buf raw = BUF_INIT;
+	json_t *ins;
+	char *path;
+	char msg[200];
+	long st;
+	int tty, ret = -1;
+
+	/* A TTY container's log is not multiplexed. */
+	ins = docker_container_inspect(d, id, e);
+	if (ins == NULL)
+		return -1;
+	tty = json_is_true(json_object_get(json_object_get(ins, "Config"), "Tty"));
+	json_decref(ins);
+	path = xasprintf("/containers/%s/logs?stdout=1&stderr=1", id);
+	if (docker_request(d, "GET", path, NULL, 60000, &st, &raw, e) < 0)
+		goto out;
+	if (st != 200) {
+		docker_message(&raw, msg, sizeof(msg));
+		err_set(e, (int)st, "docker: cannot read the log of container '%.12s': %s", id, msg);
+		goto out;
+	}
+	if (tty) {
+		if (raw.len > max && truncated)
+			*truncated = true;
+		buf_add(out, raw.p, raw.len < max ? raw.len : max);
+	} else {
+		docker_demux(raw.p, raw.len, out, out->len + max, truncated);
+	}
+	ret = 0;
+out:
+	free(path);
+	buf_release(&raw);
+	return ret;
+}
+
+int
+docker_ref_split(const char *ref, char **repo, char **tag, bool *digest)
+{
+	const char *at = strchr(ref, '@'), *slash, *colon;
+
+	*digest = false;
+	if (*ref == '\0')
+		return -1;
+	if (at) {
+		*repo = xstrndup(ref, (size_t)(at - ref));
+		*tag = xstrdup(at + 1);
+		*digest = true;
+		return 0;
+	}
+	slash = strrchr(ref, '/');
+	colon = strrchr(ref, ':');
+	if (colon && (slash == NULL || colon > slash)) {
+		*repo = xstrndup(ref, (size_t)(colon - ref));
+		*tag = xstrdup(colon + 1);
+	} else {
+		*repo = xstrdup(ref);
+		*tag = xstrdup("latest");
+	}
+	return 0;
+}
+
+/* Image references go into paths unescaped: only their own characters. */
+static int
+ref_ok(const char *ref, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; ref[i]; i++)
+		if (!(ref[i] >= 'a' && ref[i] <= 'z') && !(ref[i] >= 'A' && ref[i] <= 'Z') &&
+		    !(ref[i] >= '0' && ref[i] <= '9') && !strchr("_.-/:@", ref[i]))
+			return err_set(e, 400, "docker: bad image reference '%s'", ref);
+	if (i == 0 || i >= 512)
+		return err_set(e, 400, "docker: bad image reference '%s'", ref);
+	return 0;
+}
+
+int
+docker_image_present(struct docker *d, const char *ref, struct err *e)
+{
+	char *path, *what;
+	int ret;
+
+	if (ref_ok(ref, e) < 0)
+		return -1;
+	path = xasprintf("/images/%s/json", ref);
+	what = xasprintf("no image '%s'", ref);
+	ret = call_void(d, "GET", path, 30000, NULL, what, e);
+	free(path);
+	free(what);
+	return ret;
+}
+
+struct pull {
+	char msg[200];
+	int failed;
+};
+
+static int
+pull_line(const char *line, size_t len, void *arg)
+{
+	struct pull *p = arg;
+	json_t *j = json_loadb(line, len, 0, NULL);
+	const char *m;
+
+	if (j && (m = json_string_value(json_object_get(j, "error"))) != NULL) {
+		snprintf(p->msg, sizeof(p->msg), "%s", m);
+		p->failed = 1;
+	}
+	json_decref(j);
+	return 0;
+}
+
+int
+docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err *e)
+{
+	struct pull p = { .failed = 0 };
+	struct xfer x = { .line_fn = pull_line, .line_arg = &p, .line = BUF_INIT };
+	char *repo, *tag, *re, *te, *path, *url;
+	bool digest;
+	long st;
+	int ret = -1;
+
+	if (ref_ok(ref, e) < 0 || docker_ref_split(ref, &repo, &tag, &digest) < 0)
+		return err_set(e, 400, "docker: bad image reference '%s'", ref);
+	re = esc(repo);
+	te = esc(tag);
+	path = digest ? xasprintf("/images/create?fromImage=%s%%40%s", re, te) :
+	    xasprintf("/images/create?fromImage=%s&tag=%s", re, te);
+	url = url_make(d, path);
+	if (perform(d, "POST", url, NULL, timeout_ms, &x, &st, e) < 0)
+		goto out;
+	if (x.line.len)
+		pull_line(x.line.p, x.line.len, &p);
+	if (st != 200) {
+		docker_message(&x.line, p.msg, sizeof(p.msg));
+		err_set(e, (int)st, "docker: cannot pull '%s': %s", ref, p.msg);
+		goto out;
+	}
+	if (p.failed) {
+		err_set(e, 0, "docker: cannot pull '%s': %s", ref, p.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&x.line);
+	free(repo);
+	free(tag);
+	free(re);
+	free(te);
+	free(path);
+	free(url);
+	return ret;
+}
+
+struct events {
+	docker_event_fn *fn;
+	void *arg;
+};
+
+static int
+event_line(const char *line, size_t len, void *arg)
+{
+	struct events *ev = arg;
+	json_t *j = json_loadb(line, len, 0, NULL);
+	int r = 0;
+
+	/* An error body ({"message": ...}) is not an event. */
+	if (j && json_is_object(j) && json_is_string(json_object_get(j, "Action")))
+		r = ev->fn(j, ev->arg);
+	json_decref(j);
+	return r;
+}
+
+int
+docker_events(struct docker *d, const char *filters, double since, docker_event_fn *fn,
+    void *arg, volatile int *stop, struct err *e)
+{
+	struct events ev = { fn, arg };
+	struct xfer x = { .line_fn = event_line, .line_arg = &ev, .line = BUF_INIT, .stop = stop };
+	struct buf path = BUF_INIT;
+	char *fe, *url;
+	long st;
+	int ret = -1;
+
+	buf_addstr(&path, "/events?");
+	if (since > 0)
+		buf_addf(&path, "since=%.6f&", since);
+	if (filters) {
+		fe = esc(filters);
+		buf_addf(&path, "filters=%s", fe);
+		free(fe);
+	}
+	url = url_make(d, path.p);
+	if (perform(d, "GET", url, NULL, 0, &x, &st, e) < 0)
+		goto out;
+	if (x.stopped) {
+		ret = 0;
+		goto out;
+	}
+	if (st != 200)
+		err_set(e, (int)st, "docker: event stream refused with status %ld", st);
+	else
+		err_set(e, 0, "docker: event stream from '%s' ended", d->sock);
+out:
+	buf_release(&x.line);
+	buf_release(&path);
+	free(url);
+	return ret;
+}
