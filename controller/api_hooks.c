@@ -1,0 +1,185 @@
+/*
+ * Builder hooks (X-Deis-Builder-Auth): may this user push to this app, the
+ * config a build needs, the build result, and which user owns an SSH key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/db.h"
+#include "controller/handlers.h"
+#include "controller/release.h"
+#include "controller/validate.h"
+#include "lib/xalloc.h"
+
+/*
+ * Check that receive_user may use the app named by receive_repo (".git" and a
+ * leading "/" stripped). Fills a->user and a->seg[0] like a user request, so
+ * the app handlers' code applies. Responds and returns -1 otherwise.
+ */
+static int
+hook_principal(struct api *a, struct app *app)
+{
+	const char *user = api_body_str(a, "receive_user", true), *repo;
+	struct err e = { 0 };
+	struct db_res *res;
+	char id[70];
+	size_t n;
+
+	if (user == NULL)
+		return -1;
+	repo = api_body_str(a, "receive_repo", true);
+	if (repo == NULL)
+		return -1;
+	while (*repo == '/')
+		repo++;
+	if (strlcpy(id, repo, sizeof(id)) >= sizeof(id)) {
+		api_detail(a, 404, "Not found");
+		return -1;
+	}
+	n = strlen(id);
+	if (n > 4 && !strcmp(id + n - 4, ".git"))
+		id[n - 4] = '\0';
+	if (validate_app_id(id, &e) < 0) {
+		api_detail(a, 404, "Not found");
+		return -1;
+	}
+	res = db_queryp(a->ctl->db, &e, "SELECT username, is_superuser FROM users WHERE "
+	    "username = $1 AND is_active = 1", user);
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return -1;
+	}
+	if (db_res_nrows(res) == 0) {
+		db_res_free(res);
+		api_detail(a, 404, "Not found");
+		return -1;
+	}
+	strlcpy(a->user.username, db_res_get(res, 0, 0), sizeof(a->user.username));
+	a->user.is_superuser = !strcmp(db_res_get(res, 0, 1), "1");
+	a->authed = true;
+	db_res_free(res);
+	a->seg[0] = xstrdup(id);
+	a->nseg = 1;
+	if (app_load(a, app, false) < 0)
+		return -1;
+	return 0;
+}
+
+void
+hooks_push(struct api *a)
+{
+	struct app app;
+	struct err e = { 0 };
+	char uuid[DB_UUID_LEN], now[DB_TIME_LEN];
+	const char *sha, *fp, *conn, *cmd;
+
+	if (hook_principal(a, &app) < 0)
+		return;
+	app_release(&app);
+	sha = api_body_str(a, "sha", true);
+	if (sha == NULL)
+		return;
+	fp = api_body_str(a, "fingerprint", false);
+	conn = api_body_str(a, "ssh_connection", false);
+	cmd = api_body_str(a, "ssh_original_command", false);
+	db_uuid_new(uuid);
+	db_now(now);
+	if (db_execp(a->ctl->db, &e, "INSERT INTO pushes (uuid, app, owner, sha, fingerprint, "
+	    "receive_user, receive_repo, ssh_connection, ssh_original_command, created, updated) "
+	    "VALUES ($1, $2, $3, $4, $5, $3, $2, $6, $7, $8, $8)", uuid, a->seg[0],
+	    a->user.username, sha, fp ? fp : "", conn ? conn : "", cmd ? cmd : "", now) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	api_json(a, 201, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "uuid", uuid,
+	    "app", a->seg[0], "owner", a->user.username, "sha", sha, "fingerprint", fp ? fp : "",
+	    "receive_user", a->user.username, "receive_repo", a->seg[0],
+	    "ssh_connection", conn ? conn : "", "ssh_original_command", cmd ? cmd : "",
+	    "created", api_time(now), "updated", api_time(now)));
+}
+
+void
+hooks_config(struct api *a)
+{
+	struct app app;
+	struct rel r;
+	struct err e = { 0 };
+	int rc;
+
+	if (hook_principal(a, &app) < 0)
+		return;
+	app_release(&app);
+	rc = rel_load(a->ctl->db, a->seg[0], 0, &r, &e);
+	if (rc < 0)
+		api_db_error(a, &e, NULL);
+	else if (rc > 0)
+		api_detail(a, 404, "Not found");
+	else
+		api_json(a, 200, config_json(&r, false));
+	rel_clear(&r);
+}
+
+void
+hooks_build(struct api *a)
+{
+	struct app app;
+	const char *image, *sha, *dockerfile;
+	json_t *procfile;
+
+	if (hook_principal(a, &app) < 0)
+		return;
+	app_release(&app);
+	image = api_body_str(a, "image", true);
+	if (image == NULL)
+		return;
+	sha = api_body_str(a, "sha", false);
+	dockerfile = api_body_str(a, "dockerfile", false);
+	if (strlen(image) > 255 || strpbrk(image, " \t\r\n\"'`$\\")) {
+		api_field_error(a, "image", "Invalid image name.");
+		return;
+	}
+	if (procfile_from_body(a, &procfile) < 0)
+		return;
+	build_submit(a, a->seg[0], a->user.username, image, sha, procfile,
+	    dockerfile && !strcmp(dockerfile, "true") ? "true" : "", true);
+	json_decref(procfile);
+}
+
+void
+hooks_key(struct api *a)
+{
+	const char *type = api_body_str(a, "type", true), *key;
+	char md5[48], sha[64], *line, *norm;
+	struct err e = { 0 };
+	struct db_res *res;
+
+	if (type == NULL)
+		return;
+	key = api_body_str(a, "key", true);
+	if (key == NULL)
+		return;
+	line = xasprintf("%s %s", type, key);
+	norm = xmalloc(strlen(line) + 1);
+	if (validate_ssh_key(line, md5, sha, norm, &e) < 0) {
+		free(line);
+		free(norm);
+		api_detail(a, 404, "Not found");
+		return;
+	}
+	res = db_queryp(a->ctl->db, &e, "SELECT k.owner, k.id, k.fingerprint FROM keys k JOIN "
+	    "users u ON u.username = k.owner WHERE k.fingerprint_sha256 = $1 AND u.is_active = 1",
+	    sha);
+	free(line);
+	free(norm);
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	if (db_res_nrows(res) == 0)
+		api_detail(a, 404, "Not found");
+	else
+		api_json(a, 200, json_pack("{s:s,s:s,s:s}", "username", db_res_get(res, 0, 0),
+		    "id", db_res_get(res, 0, 1), "fingerprint", db_res_get(res, 0, 2)));
+	db_res_free(res);
+}

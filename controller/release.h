@@ -1,0 +1,87 @@
+#ifndef CONTROLLER_RELEASE_H
+#define CONTROLLER_RELEASE_H
+/*
+ * Releases: a release is a build × a config, numbered per app. Creating one
+ * and rolling it out are separate steps: the row is written in the caller's
+ * transaction on the loop thread; the rollout runs as a job on a worker
+ * (deploy.c), and a failed rollout removes the release it created, as Deis did.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "controller/controller.h"
+
+struct db;
+
+/* A release with its config and build, as loaded from the database. */
+struct rel {
+	char uuid[37];
+	char app[65];
+	char owner[64];
+	long long version;
+	char summary[512];
+	char config_uuid[37];
+	char build_uuid[37];	/* "" when the release has no build */
+	char created[32], updated[32];
+	/* config */
+	json_t *values, *memory, *cpu, *tags;	/* objects, owned */
+	/* build (valid when build_uuid[0]) */
+	char image[512];
+	char sha[64];
+	bool dockerfile;
+	json_t *procfile;	/* object, owned */
+};
+
+/* Load release version (0: the latest) of app. Returns 0, 1 when absent, -1 on error. */
+int rel_load(struct db *db, const char *app, long long version, struct rel *r, struct err *e);
+void rel_clear(struct rel *r);
+
+/*
+ * Insert release latest+1 of app with the given config and build (build may be
+ * "" or NULL). Call inside a transaction. Sets *version.
+ */
+int rel_create(struct db *db, const char *app, const char *owner, const char *config_uuid,
+    const char *build_uuid, const char *summary, long long *version, struct err *e);
+/* Insert a config row with these JSON objects (borrowed); fills uuid. */
+int config_insert(struct db *db, const char *app, const char *owner, json_t *values,
+    json_t *memory, json_t *cpu, json_t *tags, char uuid[37], struct err *e);
+
+json_t *rel_json(const struct rel *r);
+json_t *config_json(const struct rel *r, bool with_release_vars);
+
+/*
+ * Fill a scheduler spec from r. Arrays point into r and spec storage, valid
+ * while both live; free with rel_spec_clear().
+ */
+struct rel_spec {
+	struct sched_release sr;
+	struct sched_kv *kv;	/* one allocation for all lists */
+};
+void rel_spec(const struct rel *r, const char *image_override, struct rel_spec *s);
+void rel_spec_clear(struct rel_spec *s);
+
+/* Structure from a JSON object {"web":2}; *n entries, caller frees the array. */
+struct sched_scale *structure_from_json(json_t *structure, size_t *n);
+
+/*
+ * Roll out release version of app on a worker, then call done(a, rc, e) on
+ * the loop. On failure the release (and its config if unused elsewhere) is
+ * deleted. A release that is no longer the latest when its turn comes is not
+ * deployed (a newer one will be). When the app has no structure yet, the Deis
+ * default is used and stored: {"web":1} when the procfile has web, else {"cmd":1}.
+ */
+typedef void deploy_done_fn(struct api *a, int rc, const struct err *e, void *arg);
+void deploy_submit(struct api *a, const char *app, long long version, deploy_done_fn *done,
+    void *arg);
+
+/* api_releases.c: builds, shared by `deis pull` and the builder's hook. */
+long long build_and_release(struct ctl *ctl, const char *app, const char *user,
+    const char *image, const char *sha, json_t *procfile, const char *dockerfile,
+    char build_uuid[37], struct err *e);
+/* Procfile of the request body (object or JSON string); responds 400 and returns -1. */
+int procfile_from_body(struct api *a, json_t **out);
+/* Create the build and release, roll out, answer (hook: the builder's 200 shape). */
+void build_submit(struct api *a, const char *app, const char *user, const char *image,
+    const char *sha, json_t *procfile, const char *dockerfile, bool hook);
+
+#endif
