@@ -43,9 +43,11 @@ $(1)_OBJ  := $$(patsubst %.c,$(B)/%.o,$$(filter-out $(1)/main.c,$(3)))
 $(1)_LIB  := $(B)/$(1)/lib.a
 COMPONENT_LIBS += $$($(1)_LIB)
 BINARIES += $(B)/bin/$(2)
-$$($(1)_LIB): $$($(1)_OBJ)
+# The directory is a prerequisite so that removing a source file rebuilds the archive.
+$$($(1)_LIB): $$($(1)_OBJ) $(1)
 	@mkdir -p $$(@D)
-	$$(AR) rcs $$@ $$^
+	@rm -f $$@
+	$$(AR) rcs $$@ $$($(1)_OBJ)
 $(B)/bin/$(2): $(B)/$(1)/main.o $$($(1)_LIB) $(LIBDEIS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)

@@ -1,5 +1,6 @@
 # libdeis: the shared static library every component links.
 LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard lib/*.c))
-$(LIBDEIS): $(LIB_OBJ)
+$(LIBDEIS): $(LIB_OBJ) lib
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
