@@ -1,0 +1,291 @@
+/*
+ * The pre-receive hook: git-receive-pack runs it (a symlink to deis-builder)
+ * with "<old> <new> <ref>" lines on stdin, after the objects arrived and
+ * before any ref moves, so a failed build rejects the push and leaves the
+ * repository as it was. Any branch builds (Deis behaviour); when several refs
+ * are pushed at once the last one builds.
+ *
+ * Flow: config from the controller → Dockerfile build through the engine (the
+ * `git archive` stream is the build context) or a buildpack build (buildpack.c)
+ * → push to the registry → POST /v1/hooks/build → the release and URL. The
+ * temp dir and build containers go away on every path out.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/builder.h"
+#include "lib/ev.h"
+#include "lib/run.h"
+#include "lib/xalloc.h"
+
+static bool
+sha_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == 40;
+}
+
+/* The new sha of the last pushed ref that is not a deletion, from the hook's stdin. */
+static int
+build_read_refs(char sha[41], struct err *e)
+{
+	char line[1024], old[41], new[41], ref[900];
+
+	sha[0] = '\0';
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "%40s %40s %899s", old, new, ref) != 3 || !sha_valid(new))
+			return err_set(e, 1, "unexpected hook input");
+		if (strspn(new, "0") == 40)
+			continue;	/* a deleted ref: nothing to build */
+		memcpy(sha, new, 41);
+	}
+	return 0;
+}
+
+/* 1 when path exists in the pushed tree, 0 when not. */
+static int
+tree_has(struct build *b, const char *path)
+{
+	char *spec = xasprintf("%s:%s", b->sha, path);
+	const char *argv[] = { "git", "cat-file", "-e", spec, NULL };
+	int status = 1;
+
+	run_capture(argv, NULL, b->repo, NULL, 0, NULL, NULL, 30000, &status, NULL);
+	free(spec);
+	return status == 0;
+}
+
+static char *
+tree_read(struct build *b, const char *path, size_t *len)
+{
+	char *spec = xasprintf("%s:%s", b->sha, path);
+	const char *argv[] = { "git", "cat-file", "blob", spec, NULL };
+	struct buf out = BUF_INIT;
+	int status = 1;
+
+	run_capture(argv, NULL, b->repo, NULL, 0, &out, NULL, 30000, &status, NULL);
+	free(spec);
+	if (status != 0) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out, len);
+}
+
+static int
+build_config(struct build *b, struct err *e)
+{
+	json_t *body = json_pack("{s:s, s:s}", "receive_user", b->user, "receive_repo", b->app);
+	json_t *resp = NULL, *values;
+	long status;
+	int rc;
+
+	rc = hooks_post(b->conf, "/v1/hooks/config", body, 30, &status, &resp, e);
+	json_decref(body);
+	if (rc < 0)
+		return -1;
+	if (status != 200) {
+		err_set(e, 1, "cannot read the config of '%s': %s", b->app, hooks_detail(resp, status));
+		json_decref(resp);
+		return -1;
+	}
+	values = json_object_get(resp, "values");
+	b->config = json_is_object(values) ? json_incref(values) : json_object();
+	json_decref(resp);
+	return 0;
+}
+
+/* Dockerfile apps: the pushed tree, straight from git archive, is the context. */
+static int
+build_dockerfile(struct build *b, const char *image, json_t **procfile, struct err *e)
+{
+	const char *argv[] = { "git", "archive", "--format=tar", b->sha, NULL };
+	struct run r = { .argv = argv, .dir = b->repo, .out = RUN_PIPE };
+	char *text;
+	size_t len;
+	int rc, status = 1;
+
+	*procfile = json_object();
+	text = tree_read(b, "Procfile", &len);
+	if (text) {
+		json_decref(*procfile);
+		*procfile = procfile_parse(text, len, e);
+		free(text);
+		if (!*procfile)
+			return -1;
+	}
+	out_step("Building Docker image");
+	if (run_start(&r, e) < 0)
+		return -1;
+	rc = engine_build(b->engine, image, r.out_fd, out_stream, NULL, b->conf->keepalive, e);
+	out_flush();
+	close(r.out_fd);
+	if (run_wait(&r, 60000, &status, rc < 0 ? NULL : e) < 0)
+		return -1;
+	if (rc == 0 && status != 0)
+		rc = err_set(e, 1, "git archive failed (%d)", status);
+	return rc;
+}
+
+static int
+build_release(struct build *b, const char *image, json_t *procfile, bool dockerfile,
+    struct err *e)
+{
+	json_t *body, *resp = NULL, *domains;
+	const char *domain;
+	long status;
+	json_int_t version;
+
+	body = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s}", "receive_user", b->user,
+	    "receive_repo", b->app, "image", image, "sha", b->sha8, "procfile", procfile,
+	    "dockerfile", dockerfile ? "true" : "");
+	if (hooks_post(b->conf, "/v1/hooks/build", body, 300, &status, &resp, e) < 0) {
+		json_decref(body);
+		return -1;
+	}
+	json_decref(body);
+	if (status < 200 || status > 299) {
+		err_set(e, 1, "the controller refused the build: %s", hooks_detail(resp, status));
+		json_decref(resp);
+		return -1;
+	}
+	version = json_integer_value(json_object_get(json_object_get(resp, "release"), "version"));
+	domains = json_object_get(resp, "domains");
+	domain = json_string_value(json_array_get(domains, 0));
+	out_info("done, %s:v%lld deployed to Deis", b->app, (long long)version);
+	out_info("%s", "");
+	if (domain)
+		out_info("http://%s", domain);
+	out_info("%s", "");
+	out_info("To learn more, use `deis help` or visit http://deis.io");
+	out_info("%s", "");
+	json_decref(resp);
+	return 0;
+}
+
+static void
+build_cleanup(struct build *b)
+{
+	if (b->container[0])
+		engine_remove(b->engine, b->container);
+	if (b->slug_container[0])
+		engine_remove(b->engine, b->slug_container);
+	if (b->tmp) {
+		const char *argv[] = { "rm", "-rf", "--", b->tmp, NULL };
+		int status;
+
+		run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 120000, &status, NULL);
+	}
+}
+
+static int
+build_run(struct build *b, struct err *e)
+{
+	const struct conf *c = b->conf;
+	char *image = NULL, *tmpl;
+	json_t *procfile = NULL;
+	bool dockerfile;
+	uint64_t t0 = ev_now_ms();
+	int rc = -1;
+
+	if (build_config(b, e) < 0)
+		return -1;
+	tmpl = xasprintf("%s/tmp", c->state_dir);
+	mkdir(tmpl, 0700);
+	free(tmpl);
+	tmpl = xasprintf("%s/tmp/build-%s-XXXXXX", c->state_dir, b->app);
+	if (!mkdtemp(tmpl)) {
+		err_set(e, 1, "cannot create a build directory: %s", strerror(errno));
+		free(tmpl);
+		return -1;
+	}
+	b->tmp = tmpl;
+	image = xasprintf("%s/%s:git-%s", c->registry, b->app, b->sha8);
+	dockerfile = tree_has(b, "Dockerfile");
+	if (dockerfile)
+		rc = build_dockerfile(b, image, &procfile, e);
+	else
+		rc = buildpack_build(b, image, &procfile, e);
+	if (rc < 0)
+		goto out;
+	out_step("Pushing image to private registry");
+	if ((rc = engine_push(b->engine, image, out_stream, NULL, c->keepalive, e)) < 0)
+		goto out;
+	out_flush();
+	out_step("Launching... ");
+	rc = build_release(b, image, procfile, dockerfile, e);
+	if (rc == 0)
+		out_info("(build took %.1f s)", (double)(ev_now_ms() - t0) / 1000.0);
+out:
+	json_decref(procfile);
+	free(image);
+	return rc;
+}
+
+int
+build_main(int argc, char **argv)
+{
+	const char *conf_path = getenv("DEIS_BUILDER_CONFIG"), *v;
+	struct build b = { 0 };
+	struct conf c;
+	struct err e = { 0 };
+	int rc;
+
+	/* The user may hang up; we still finish and clean up. */
+	signal(SIGPIPE, SIG_IGN);
+	if (!conf_path || conf_load(&c, conf_path, &e) < 0) {
+		out_error("the builder is misconfigured: %s", conf_path ? e.msg : "no config");
+		return 1;
+	}
+	b.conf = &c;
+	v = getenv("DEIS_BUILDER_APP");
+	if (!app_name_valid(v)) {
+		out_error("invalid app name");
+		conf_free(&c);
+		return 1;
+	}
+	snprintf(b.app, sizeof(b.app), "%s", v);
+	v = getenv("DEIS_BUILDER_USER");
+	if (!user_name_valid(v)) {
+		out_error("invalid user name");
+		conf_free(&c);
+		return 1;
+	}
+	snprintf(b.user, sizeof(b.user), "%s", v);
+	if (build_read_refs(b.sha, &e) < 0) {
+		out_error("%s", e.msg);
+		conf_free(&c);
+		return 1;
+	}
+	if (!b.sha[0]) {
+		conf_free(&c);
+		return 0;	/* only deletions */
+	}
+	memcpy(b.sha8, b.sha, 8);
+	b.sha8[8] = '\0';
+	b.repo = getcwd(NULL, 0);	/* git runs hooks in the repository */
+	b.engine = engine_new(c.docker_sock);
+	b.config = NULL;
+	rc = build_run(&b, &e);
+	out_flush();
+	if (rc < 0) {
+		out_error("%s", e.msg);
+		out_error("build failed: nothing was released");
+	}
+	build_cleanup(&b);
+	json_decref(b.config);
+	engine_free(b.engine);
+	free(b.repo);
+	free(b.tmp);
+	conf_free(&c);
+	return rc < 0 ? 1 : 0;
+}

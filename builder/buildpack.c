@@ -1,0 +1,424 @@
+/*
+ * Buildpack apps (Heroku buildpack API v2a). The tree is unpacked into
+ * <tmp>/src, config values become files in <tmp>/env (ENV_DIR), and a build
+ * container on the stack image runs builder/images/slugbuilder as the
+ * builder's own uid with no capabilities: detect, compile (with the app's
+ * cache dir mounted), release, then a slug tarball in <tmp>/out. The app
+ * image is a fresh, never-started container on the stack whose /app receives
+ * the slug, committed with the runner as entrypoint. Config values are never
+ * in that container's environment, so they never end up in an image.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "builder/builder.h"
+#include "lib/run.h"
+#include "lib/xalloc.h"
+
+static bool
+env_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!s || !s[0] || (s[0] >= '0' && s[0] <= '9') || strlen(s) > 255)
+		return false;
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+static int
+write_file(const char *path, const char *p, size_t n, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t w = 0;
+
+	if (fd >= 0)
+		w = write(fd, p, n);
+	if (fd < 0 || w != (ssize_t)n) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(e, 1, "cannot write '%s': %s", path, strerror(errno));
+	}
+	return close(fd);
+}
+
+/* ENV_DIR: one file per config value, its name the key and its bytes the value. */
+static int
+buildpack_env_dir(struct build *b, const char *dir, struct err *e)
+{
+	const char *k;
+	json_t *v;
+
+	if (mkdir(dir, 0700) < 0)
+		return err_set(e, 1, "cannot create '%s': %s", dir, strerror(errno));
+	json_object_foreach(b->config, k, v) {
+		char *path;
+		int rc;
+
+		if (!json_is_string(v))
+			continue;
+		if (!env_name_valid(k)) {
+			out_info("skipping config key '%s': not a valid environment name", k);
+			continue;
+		}
+		path = xasprintf("%s/%s", dir, k);
+		rc = write_file(path, json_string_value(v), json_string_length(v), e);
+		free(path);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* git archive <sha> | tar -x -C dir: two children joined by a pipe, no shell. */
+static int
+buildpack_unpack(struct build *b, const char *dir, struct err *e)
+{
+	const char *gargv[] = { "git", "archive", "--format=tar", b->sha, NULL };
+	const char *targv[] = { "tar", "-x", "--no-same-owner", "-C", dir, "-f", "-", NULL };
+	struct run g = { .argv = gargv, .dir = b->repo, .out = RUN_PIPE };
+	struct run t = { .argv = targv, .in = RUN_FD };
+	int gs = 1, ts = 1, rc = 0;
+
+	if (mkdir(dir, 0755) < 0)
+		return err_set(e, 1, "cannot create '%s': %s", dir, strerror(errno));
+	if (run_start(&g, e) < 0)
+		return -1;
+	t.in_fd = g.out_fd;
+	if (run_start(&t, e) < 0) {
+		close(g.out_fd);
+		run_wait(&g, 10000, &gs, NULL);
+		return -1;
+	}
+	close(g.out_fd);
+	if (run_wait(&g, 300000, &gs, e) < 0 || run_wait(&t, 300000, &ts, e) < 0)
+		rc = -1;
+	else if (gs != 0 || ts != 0)
+		rc = err_set(e, 1, "cannot unpack the pushed tree (git archive %d, tar %d)", gs, ts);
+	return rc;
+}
+
+/* BUILDPACK_URL=url[#ref] (or each line of .buildpacks) cloned into dir. */
+static int
+buildpack_clone(const char *spec, const char *dir, struct err *e)
+{
+	char *url = xstrdup(spec), *ref = strchr(url, '#');
+	const char *env[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "GIT_TERMINAL_PROMPT=0",
+	    "GIT_ALLOW_PROTOCOL=http:https:git", "HOME=/nonexistent", NULL };
+	const char *argv[10];
+	struct buf out = BUF_INIT;
+	int status = 1, n = 0, rc = 0;
+
+	if (ref)
+		*ref++ = '\0';
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "git://", 6) != 0) {
+		rc = err_set(e, 1, "buildpack URL '%.200s' is not http(s):// or git://", url);
+		goto out;
+	}
+	if (ref && (!*ref || *ref == '-' || strpbrk(ref, " \t\n"))) {
+		rc = err_set(e, 1, "invalid buildpack ref '%.100s'", ref);
+		goto out;
+	}
+	argv[n++] = "git";
+	argv[n++] = "clone";
+	argv[n++] = "--quiet";
+	if (ref) {
+		argv[n++] = "--branch";
+		argv[n++] = ref;
+	}
+	argv[n++] = "--";
+	argv[n++] = url;
+	argv[n++] = dir;
+	argv[n] = NULL;
+	if (run_capture(argv, env, NULL, NULL, 0, &out, &out, 300000, &status, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	if (status != 0)
+		rc = err_set(e, 1, "cannot fetch buildpack '%.200s': %.200s", url, out.p);
+out:
+	free(url);
+	buf_release(&out);
+	return rc;
+}
+
+/* Where the buildpacks come from: a custom list (cloned) or the built-ins. */
+static int
+buildpack_select(struct build *b, const char *src, char **dir, bool *multi, struct err *e)
+{
+	const char *custom = json_string_value(json_object_get(b->config, "BUILDPACK_URL"));
+	char *list = xasprintf("%s/.buildpacks", src);
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0, rc = 0;
+	FILE *f;
+
+	*multi = false;
+	*dir = NULL;
+	if (custom && *custom) {
+		*dir = xasprintf("%s/buildpacks", b->tmp);
+		mkdir(*dir, 0755);
+		char *one = xasprintf("%s/00-custom", *dir);
+
+		out_step("Fetching custom buildpack");
+		rc = buildpack_clone(custom, one, e);
+		free(one);
+		goto out;
+	}
+	f = fopen(list, "re");
+	if (!f) {
+		*dir = xstrdup(b->conf->buildpacks_dir);
+		goto out;
+	}
+	*dir = xasprintf("%s/buildpacks", b->tmp);
+	mkdir(*dir, 0755);
+	*multi = true;
+	out_step("Fetching buildpacks listed in .buildpacks");
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+		char *d;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		d = xasprintf("%s/%02d", *dir, ++n);
+		rc = buildpack_clone(line, d, e);
+		free(d);
+		if (n >= 20 && rc == 0)
+			rc = err_set(e, 1, ".buildpacks lists more than 20 buildpacks");
+	}
+	fclose(f);
+	free(line);
+	if (rc == 0 && n == 0)
+		rc = err_set(e, 1, ".buildpacks lists no buildpack");
+out:
+	free(list);
+	return rc;
+}
+
+static char *
+bind_spec(const char *host, const char *cont, const char *mode)
+{
+	return xasprintf("%s:%s:%s", host, cont, mode);
+}
+
+/* Read a small file of the build's output dir; NULL when absent. */
+static char *
+read_out(const char *dir, const char *name, size_t *len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	free(path);
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b.len < (1u << 20))
+		buf_add(&b, chunk, (size_t)n);
+	close(fd);
+	return buf_detach(&b, len);
+}
+
+/* Run slugbuilder in a build container; its output streams to the user. */
+static int
+buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
+{
+	const struct conf *c = b->conf;
+	char *src = xasprintf("%s/src", b->tmp), *env = xasprintf("%s/env", b->tmp);
+	char *outd = xasprintf("%s/out", b->tmp), *cache = xasprintf("%s/%s", c->cache_dir, b->app);
+	char *user = xasprintf("%u:%u", (unsigned)getuid(), (unsigned)getgid());
+	char *sv = xasprintf("SOURCE_VERSION=%s", b->sha);
+	char *app = xasprintf("DEIS_APP=%s", b->app), *path = NULL;
+	char *binds[6];
+	json_t *cfg, *resp = NULL;
+	long status = 0;
+	int exit_code = -1, rc = -1;
+	size_t i;
+
+	binds[0] = bind_spec(src, "/tmp/src", "ro");
+	binds[1] = bind_spec(env, "/tmp/env", "ro");
+	binds[2] = bind_spec(cache, "/tmp/cache", "rw");
+	binds[3] = bind_spec(bpdir, "/tmp/buildpacks", "ro");
+	binds[4] = bind_spec(c->lib_dir, "/builder", "ro");
+	binds[5] = bind_spec(outd, "/tmp/out", "rw");
+	mkdir(c->cache_dir, 0755);
+	mkdir(cache, 0700);
+	mkdir(outd, 0755);
+	cfg = json_pack("{s:s, s:[s], s:s, s:s, s:[s,s,s,s,s,s], s:{s:s, s:s},"
+	    " s:{s:[s,s,s,s,s,s], s:[s], s:[s], s:I, s:s}}",
+	    "Image", c->stack_image,
+	    "Cmd", "/builder/slugbuilder",
+	    "User", user,
+	    "WorkingDir", "/tmp",
+	    "Env", "STACK=bookworm", sv, app, multi ? "DEIS_MULTI_BUILDPACK=1" : "DEIS_MULTI_BUILDPACK=",
+	    "HOME=/tmp/home", "PATH=/usr/local/bin:/usr/bin:/bin",
+	    "Labels", "deis.builder", "build", "deis.app", b->app,
+	    "HostConfig",
+	    "Binds", binds[0], binds[1], binds[2], binds[3], binds[4], binds[5],
+	    "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit", (json_int_t)1024,
+	    "NetworkMode", "bridge");
+	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)
+		goto out;
+	if (status != 201) {
+		if (status == 404)
+			err_set(e, 1, "the stack image '%s' is missing: run builder/images/build-stack",
+			    c->stack_image);
+		else
+			err_set(e, 1, "cannot create the build container: %s", e->msg);
+		goto out;
+	}
+	snprintf(b->container, sizeof(b->container), "%s",
+	    json_string_value(json_object_get(resp, "Id")) ?: "");
+	json_decref(resp);
+	resp = NULL;
+	path = xasprintf("/containers/%s/start", b->container);
+	if (engine_call(b->engine, "POST", path, NULL, &status, NULL, e) < 0)
+		goto out;
+	if (status != 204 && status != 304) {
+		err_set(e, 1, "cannot start the build container (%ld)", status);
+		goto out;
+	}
+	if (engine_follow(b->engine, b->container, out_stream, NULL, c->keepalive, c->build_timeout,
+	    e) < 0)
+		goto out;
+	out_flush();
+	free(path);
+	path = xasprintf("/containers/%s/wait", b->container);
+	if (engine_call(b->engine, "POST", path, NULL, &status, &resp, e) < 0)
+		goto out;
+	exit_code = (int)json_integer_value(json_object_get(resp, "StatusCode"));
+	if (status != 200 || exit_code != 0) {
+		err_set(e, 1, "the buildpack build failed (exit %d)", exit_code);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(resp);
+	json_decref(cfg);
+	for (i = 0; i < ARRAY_SIZE(binds); i++)
+		free(binds[i]);
+	free(src);
+	free(env);
+	free(outd);
+	free(cache);
+	free(user);
+	free(sv);
+	free(app);
+	free(path);
+	return rc;
+}
+
+/* A fresh container on the stack + the slug in / → committed as the app image. */
+static int
+buildpack_image(struct build *b, const char *image, struct err *e)
+{
+	char *slug = xasprintf("%s/out/slug.tar", b->tmp), *path = NULL, *repo, *q1, *q2;
+	const char *colon = strrchr(image, ':');
+	json_t *cfg, *resp = NULL;
+	long status = 0;
+	int fd = -1, rc = -1;
+
+	cfg = json_pack("{s:s, s:[s], s:[s,s], s:s, s:s, s:[s,s], s:{s:{}}, s:{s:s, s:s}}",
+	    "Image", b->conf->stack_image,
+	    "Entrypoint", "/runner/init",
+	    "Cmd", "start", "web",
+	    "User", "2000:2000",
+	    "WorkingDir", "/app",
+	    "Env", "PORT=5000", "HOME=/app",
+	    "ExposedPorts", "5000/tcp",
+	    "Labels", "deis.builder", "slug", "deis.app", b->app);
+	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)
+		goto out;
+	if (status != 201) {
+		err_set(e, 1, "cannot create the slug container: %s", e->msg);
+		goto out;
+	}
+	snprintf(b->slug_container, sizeof(b->slug_container), "%s",
+	    json_string_value(json_object_get(resp, "Id")) ?: "");
+	fd = open(slug, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, 1, "the build produced no slug");
+		goto out;
+	}
+	if (engine_archive_put(b->engine, b->slug_container, "/", fd, e) < 0)
+		goto out;
+	repo = xstrndup(image, (size_t)(colon - image));
+	q1 = curl_escape(repo, 0);
+	q2 = curl_escape(colon + 1, 0);
+	path = xasprintf("/commit?container=%s&repo=%s&tag=%s", b->slug_container, q1, q2);
+	curl_free(q1);
+	curl_free(q2);
+	free(repo);
+	json_decref(resp);
+	resp = NULL;
+	if (engine_call(b->engine, "POST", path, NULL, &status, &resp, e) < 0)
+		goto out;
+	if (status != 201) {
+		err_set(e, 1, "cannot commit the app image: %s", e->msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	json_decref(resp);
+	json_decref(cfg);
+	free(slug);
+	free(path);
+	return rc;
+}
+
+int
+buildpack_build(struct build *b, const char *image, json_t **procfile, struct err *e)
+{
+	char *src = xasprintf("%s/src", b->tmp), *env = xasprintf("%s/env", b->tmp);
+	char *outd = xasprintf("%s/out", b->tmp), *bpdir = NULL, *text;
+	json_t *types;
+	bool multi;
+	size_t len;
+	int rc = -1;
+
+	*procfile = NULL;
+	if (buildpack_unpack(b, src, e) < 0 || buildpack_env_dir(b, env, e) < 0 ||
+	    buildpack_select(b, src, &bpdir, &multi, e) < 0 ||
+	    buildpack_compile(b, bpdir, multi, e) < 0)
+		goto out;
+	out_step("Building Docker image");
+	if (buildpack_image(b, image, e) < 0)
+		goto out;
+	/* Process types: the buildpack's defaults, overridden by the Procfile. */
+	text = read_out(outd, "release", &len);
+	types = text ? release_default_types(text, len) : json_object();
+	free(text);
+	text = read_out(outd, "Procfile", &len);
+	if (text) {
+		json_t *p = procfile_parse(text, len, e);
+
+		free(text);
+		if (!p) {
+			json_decref(types);
+			goto out;
+		}
+		json_object_update(types, p);
+		json_decref(p);
+	}
+	*procfile = types;
+	rc = 0;
+out:
+	free(src);
+	free(env);
+	free(outd);
+	free(bpdir);
+	return rc;
+}

@@ -1,0 +1,191 @@
+/*
+ * deis-builder shell: sshd's ForceCommand for the git user. Everything the
+ * client sent is in SSH_ORIGINAL_COMMAND; the Deis user comes from the
+ * environment= our keys helper put on the key. Order matters: parse, ask the
+ * controller, lock, and only then start git, so a refused push never writes
+ * a byte into a repository. stdout is git's protocol stream: every message
+ * goes to stderr, which the client prints on the user's terminal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/builder.h"
+#include "lib/run.h"
+#include "lib/xalloc.h"
+
+static int
+refuse(const char *msg)
+{
+	fprintf(stderr, "error: %s\n", msg);
+	fflush(stderr);
+	return 1;
+}
+
+/* Ask the controller whether user may push to (or fetch from) app. */
+static int
+shell_authorize(const struct conf *c, const char *user, const char *fp, const struct sshcmd *cmd,
+    const char *orig)
+{
+	const char *conn = getenv("SSH_CONNECTION");
+	json_t *body, *resp = NULL;
+	struct err e = { 0 };
+	long status;
+	int rc;
+
+	body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "receive_user", user,
+	    "receive_repo", cmd->app, "sha", "", "fingerprint", fp,
+	    "ssh_connection", conn ? conn : "", "ssh_original_command", orig);
+	rc = hooks_post(c, "/v1/hooks/push", body, 30, &status, &resp, &e);
+	json_decref(body);
+	if (rc < 0)
+		return refuse(e.msg);
+	if (status == 404) {
+		fprintf(stderr, "error: app '%s' not found: %s\n", cmd->app, hooks_detail(resp, status));
+		rc = 1;
+	} else if (status == 401 || status == 403) {
+		fprintf(stderr, "error: user '%s' may not push to app '%s': %s\n", user, cmd->app,
+		    hooks_detail(resp, status));
+		rc = 1;
+	} else if (status < 200 || status > 299) {
+		fprintf(stderr, "error: the controller refused the push (%ld): %s\n", status,
+		    hooks_detail(resp, status));
+		rc = 1;
+	} else
+		rc = 0;
+	json_decref(resp);
+	return rc;
+}
+
+/* Create <app>.git if needed and (re)point its pre-receive hook at us. */
+static int
+shell_prepare_repo(const struct conf *c, const char *repo, struct err *e)
+{
+	char *hooks = xasprintf("%s/hooks", repo), *hook = xasprintf("%s/pre-receive", hooks);
+	const char *argv[] = { "git", "init", "--bare", "--quiet", repo, NULL };
+	char target[4096];
+	struct buf out = BUF_INIT;
+	struct stat st;
+	ssize_t n;
+	int status, rc = 0;
+
+	if (stat(repo, &st) < 0) {
+		if (run_capture(argv, NULL, NULL, NULL, 0, &out, &out, 60000, &status, e) < 0 ||
+		    status != 0) {
+			if (status != 0)
+				err_set(e, 1, "cannot create repository: %.200s", out.p);
+			rc = -1;
+			goto out;
+		}
+	}
+	n = readlink(hook, target, sizeof(target) - 1);
+	if (n < 0 || (size_t)n != strlen(c->self) || memcmp(target, c->self, (size_t)n) != 0) {
+		char *tmp = xasprintf("%s.new", hook);
+
+		mkdir(hooks, 0755);
+		unlink(tmp);
+		if (symlink(c->self, tmp) < 0 || rename(tmp, hook) < 0) {
+			rc = err_set(e, 1, "cannot install the build hook in '%s': %s", hooks,
+			    strerror(errno));
+			unlink(tmp);
+		}
+		free(tmp);
+	}
+out:
+	buf_release(&out);
+	free(hooks);
+	free(hook);
+	return rc;
+}
+
+int
+shell_main(int argc, char **argv)
+{
+	const char *conf_path = BUILDER_CONF_DEFAULT, *orig, *user, *fp, *conn;
+	struct sshcmd cmd;
+	struct conf c;
+	struct err e = { 0 };
+	struct run r = { 0 };
+	char *repo = NULL, *lock = NULL, *env[12];
+	const char *gargv[3];
+	int lockfd = -1, status = 1, ne = 0;
+
+	if (argc >= 3 && strcmp(argv[1], "--config") == 0)
+		conf_path = argv[2];
+	orig = getenv("SSH_ORIGINAL_COMMAND");
+	if (conf_load(&c, conf_path, &e) < 0)
+		{
+		fprintf(stderr, "error: the builder is misconfigured: %s\n", e.msg);
+		return 1;
+	}
+	user = getenv("DEIS_BUILDER_USER");
+	fp = getenv("DEIS_BUILDER_FINGERPRINT");
+	if (!user_name_valid(user)) {
+		conf_free(&c);
+		return refuse("this key is not registered to any user");
+	}
+	if (!fp)
+		fp = "";
+	if (sshcmd_parse(orig, &cmd, &e) < 0) {
+		conf_free(&c);
+		return refuse(e.msg);
+	}
+	if (shell_authorize(&c, user, fp, &cmd, orig) != 0)
+		goto out;
+	repo = xasprintf("%s/%s.git", c.repo_dir, cmd.app);
+	if (cmd.op == SSHCMD_RECEIVE_PACK) {
+		lock = xasprintf("%s/%s.lock", c.repo_dir, cmd.app);
+		lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (lockfd < 0) {
+			fprintf(stderr, "error: cannot open '%s': %s\n", lock, strerror(errno));
+			goto out;
+		}
+		if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+			fprintf(stderr, "error: another git push to '%s' is ongoing; "
+			    "try again when it is done\n", cmd.app);
+			goto out;
+		}
+		if (shell_prepare_repo(&c, repo, &e) < 0) {
+			fprintf(stderr, "error: %s\n", e.msg);
+			goto out;
+		}
+	} else if (access(repo, F_OK) < 0) {
+		fprintf(stderr, "error: app '%s' has no repository yet: push first\n", cmd.app);
+		goto out;
+	}
+	/* git and the hook get a small, explicit environment. */
+	conn = getenv("SSH_CONNECTION");
+	env[ne++] = xasprintf("PATH=%s", "/usr/local/bin:/usr/bin:/bin");
+	env[ne++] = xasprintf("HOME=%s", c.state_dir);
+	env[ne++] = xasprintf("DEIS_BUILDER_CONFIG=%s", conf_path);
+	env[ne++] = xasprintf("DEIS_BUILDER_USER=%s", user);
+	env[ne++] = xasprintf("DEIS_BUILDER_FINGERPRINT=%s", fp);
+	env[ne++] = xasprintf("DEIS_BUILDER_APP=%s", cmd.app);
+	env[ne++] = xasprintf("SSH_CONNECTION=%s", conn ? conn : "");
+	env[ne] = NULL;
+	gargv[0] = cmd.op == SSHCMD_RECEIVE_PACK ? "git-receive-pack" : "git-upload-pack";
+	gargv[1] = repo;
+	gargv[2] = NULL;
+	r.argv = gargv;
+	r.env = (const char *const *)env;
+	if (run_start(&r, &e) < 0) {
+		fprintf(stderr, "error: %s\n", e.msg);
+	} else if (run_wait(&r, (c.build_timeout + 600) * 1000, &status, &e) < 0) {
+		fprintf(stderr, "error: %s\n", e.msg);
+		status = 1;
+	}
+	while (ne > 0)
+		free(env[--ne]);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	free(lock);
+	free(repo);
+	conf_free(&c);
+	return status;
+}

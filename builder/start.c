@@ -1,0 +1,324 @@
+/*
+ * deis-builder start: make the host ready for sshd and become sshd.
+ * Idempotent, so a restarted builder container (or a second start) keeps its
+ * host keys, repositories and caches: host keys are generated on first start
+ * into the state dir and never baked into an image (Deis #3132).
+ *
+ * Users: the login user (git) owns repositories, caches and build temp dirs
+ * and may use the Docker socket; the AuthorizedKeysCommandUser (deis-keys)
+ * only reads the builder key. Both are in group deis-builder, which may read
+ * the key file (0640 root:deis-builder).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "builder/builder.h"
+#include "lib/log.h"
+#include "lib/run.h"
+#include "lib/xalloc.h"
+
+#define BUILDER_GROUP "deis-builder"
+
+static int
+start_run(const char *const *argv, struct err *e)
+{
+	struct buf out = BUF_INIT;
+	int status = 1;
+
+	if (run_capture(argv, NULL, NULL, NULL, 0, &out, &out, 120000, &status, e) < 0) {
+		buf_release(&out);
+		return -1;
+	}
+	if (status != 0)
+		err_set(e, 111, "'%s' failed: %.200s", argv[0], out.p);
+	buf_release(&out);
+	return status == 0 ? 0 : -1;
+}
+
+static int
+start_users(const struct conf *c, struct err *e)
+{
+	struct stat st;
+	struct group *g;
+
+	if (!getgrnam(BUILDER_GROUP)) {
+		const char *argv[] = { "groupadd", "-r", BUILDER_GROUP, NULL };
+
+		if (start_run(argv, e) < 0)
+			return -1;
+	}
+	if (!getpwnam(c->git_user)) {
+		const char *argv[] = { "useradd", "-r", "-M", "-d", c->state_dir, "-s", "/bin/sh",
+		    "-G", BUILDER_GROUP, c->git_user, NULL };
+
+		if (start_run(argv, e) < 0)
+			return -1;
+	}
+	{
+		/* "*": no password, but not locked ("!"), which sshd would refuse. */
+		const char *argv[] = { "usermod", "-p", "*", "-a", "-G", BUILDER_GROUP, c->git_user,
+		    NULL };
+
+		if (start_run(argv, e) < 0)
+			return -1;
+	}
+	if (!getpwnam(c->keys_user)) {
+		const char *argv[] = { "useradd", "-r", "-M", "-d", "/nonexistent", "-s",
+		    "/usr/sbin/nologin", "-G", BUILDER_GROUP, c->keys_user, NULL };
+
+		if (start_run(argv, e) < 0)
+			return -1;
+	}
+	/* The git user drives the engine: it joins the group of the Docker socket. */
+	if (stat(c->docker_sock, &st) == 0 && st.st_gid != 0 && (g = getgrgid(st.st_gid))) {
+		const char *argv[] = { "usermod", "-a", "-G", g->gr_name, c->git_user, NULL };
+
+		if (start_run(argv, e) < 0)
+			return -1;
+	} else {
+		log_warn("docker socket '%s' is not group-accessible: builds may fail",
+		    c->docker_sock);
+	}
+	return 0;
+}
+
+static int
+start_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, struct err *e)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return err_set(e, 111, "cannot create '%s': %s", path, strerror(errno));
+	if (chown(path, uid, gid) < 0 || chmod(path, mode) < 0)
+		return err_set(e, 111, "cannot set owner of '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* The builder key: from DEIS_BUILDER_KEY or the file named in the config, into state. */
+static int
+start_key(struct conf *c, struct err *e)
+{
+	char *dst = xasprintf("%s/builder-key", c->state_dir), *tmp = xasprintf("%s.new", dst);
+	const char *key = getenv("DEIS_BUILDER_KEY");
+	char line[512] = "";
+	struct group *g = getgrnam(BUILDER_GROUP);
+	int fd, rc = -1;
+	FILE *f;
+
+	if ((!key || !*key) && c->key_file && strcmp(c->key_file, dst) != 0) {
+		f = fopen(c->key_file, "re");
+		if (!f) {
+			err_set(e, 100, "cannot read builder key '%s': %s", c->key_file, strerror(errno));
+			goto out;
+		}
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		key = line;
+	}
+	if (!key || !*key) {
+		if (access(dst, R_OK) == 0) {
+			rc = 0;	/* kept from an earlier start */
+			goto done;
+		}
+		err_set(e, 100, "no builder key: set DEIS_BUILDER_KEY or DEIS_BUILDER_KEY_FILE");
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, key, strlen(key)) != (ssize_t)strlen(key) || write(fd, "\n", 1) != 1 ||
+	    fchown(fd, 0, g ? g->gr_gid : 0) < 0 || fchmod(fd, 0640) < 0) {
+		err_set(e, 111, "cannot write '%s': %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, dst) < 0) {
+		err_set(e, 111, "cannot rename '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+done:
+	free(c->key_file);
+	c->key_file = dst;
+	dst = NULL;
+out:
+	explicit_bzero(line, sizeof(line));
+	free(dst);
+	free(tmp);
+	return rc;
+}
+
+static int
+start_host_keys(const struct conf *c, struct err *e)
+{
+	static const char *const types[][2] = { { "ed25519", NULL }, { "rsa", "3072" } };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		char *path = xasprintf("%s/ssh_host_%s_key", c->state_dir, types[i][0]);
+		const char *argv[] = { "ssh-keygen", "-q", "-N", "", "-t", types[i][0], "-f", path,
+		    types[i][1] ? "-b" : NULL, types[i][1], NULL };
+		int rc = 0;
+
+		if (access(path, F_OK) < 0) {
+			log_info("generating host key '%s'", path);
+			rc = start_run(argv, e);
+		}
+		free(path);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Substitute @NAME@ placeholders of the template; values may not contain newlines. */
+static int
+start_render(const struct conf *c, const char *conf_path, const char *out_path, struct err *e)
+{
+	char *tpl_path = xasprintf("%s/sshd_config.in", c->lib_dir), port[16];
+	const char *listen = getenv("DEIS_BUILDER_LISTEN");
+	const char *subst[][2] = {
+		{ "@PORT@", port }, { "@LISTEN@", listen && *listen ? listen : "0.0.0.0" },
+		{ "@STATE@", c->state_dir }, { "@GIT_USER@", c->git_user },
+		{ "@SELF@", c->self }, { "@CONF@", conf_path }, { "@KEYS_USER@", c->keys_user },
+	};
+	struct buf tpl = BUF_INIT, out = BUF_INIT;
+	char chunk[4096];
+	ssize_t n;
+	size_t i, pos;
+	int fd, rc = -1;
+
+	snprintf(port, sizeof(port), "%d", c->port);
+	fd = open(tpl_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, 100, "cannot read '%s': %s", tpl_path, strerror(errno));
+		goto out;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&tpl, chunk, (size_t)n);
+	close(fd);
+	for (i = 0; i < ARRAY_SIZE(subst); i++)
+		if (strpbrk(subst[i][1], "\n\r \t\"")) {
+			err_set(e, 100, "'%s' may not contain spaces, quotes or newlines", subst[i][1]);
+			goto out;
+		}
+	for (pos = 0; pos < tpl.len;) {
+		for (i = 0; i < ARRAY_SIZE(subst); i++) {
+			size_t k = strlen(subst[i][0]);
+
+			if (tpl.len - pos >= k && memcmp(tpl.p + pos, subst[i][0], k) == 0) {
+				buf_addstr(&out, subst[i][1]);
+				pos += k;
+				break;
+			}
+		}
+		if (i == ARRAY_SIZE(subst))
+			buf_addch(&out, tpl.p[pos++]);
+	}
+	fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, out.p, out.len) != (ssize_t)out.len) {
+		err_set(e, 111, "cannot write '%s': %s", out_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	rc = 0;
+out:
+	free(tpl_path);
+	buf_release(&tpl);
+	buf_release(&out);
+	return rc;
+}
+
+/* Paths next to the binary (the source tree) unless configured. */
+static void
+start_paths(struct conf *c)
+{
+	char self[PATH_MAX], *top, *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		die(100, "cannot find my own path");
+	self[n] = '\0';
+	if (!c->self)
+		c->self = xstrdup(self);
+	top = xstrdup(self);
+	for (int i = 0; i < 3 && (slash = strrchr(top, '/')); i++)
+		*slash = '\0';	/* <top>/build/bin/deis-builder → <top> */
+	if (!c->lib_dir)
+		c->lib_dir = xasprintf("%s/builder/images", top);
+	if (!c->buildpacks_dir)
+		c->buildpacks_dir = xasprintf("%s/builder/buildpacks", top);
+	free(top);
+}
+
+int
+start_main(int argc, char **argv)
+{
+	struct conf c;
+	struct err e = { 0 };
+	struct passwd *pw;
+	char *conf_path = NULL, *sshd_conf = NULL, *d;
+	int rc = 100;
+
+	if (geteuid() != 0) {
+		log_error("deis-builder start must run as root (it becomes sshd)");
+		return 100;
+	}
+	if (conf_from_env(&c, &e) < 0)
+		goto fail;
+	start_paths(&c);
+	if (start_dir(c.state_dir, 0755, 0, 0, &e) < 0 || start_users(&c, &e) < 0 ||
+	    start_key(&c, &e) < 0 || start_host_keys(&c, &e) < 0)
+		goto fail;
+	pw = getpwnam(c.git_user);
+	if (!pw) {
+		err_set(&e, 111, "no user '%s'", c.git_user);
+		goto fail;
+	}
+	if (!c.repo_dir)
+		c.repo_dir = xasprintf("%s/repos", c.state_dir);
+	if (!c.cache_dir)
+		c.cache_dir = xasprintf("%s/cache", c.state_dir);
+	d = xasprintf("%s/tmp", c.state_dir);
+	if (start_dir(c.repo_dir, 0750, pw->pw_uid, pw->pw_gid, &e) < 0 ||
+	    start_dir(c.cache_dir, 0750, pw->pw_uid, pw->pw_gid, &e) < 0 ||
+	    start_dir(d, 0700, pw->pw_uid, pw->pw_gid, &e) < 0 ||
+	    start_dir("/run/sshd", 0755, 0, 0, &e) < 0) {
+		free(d);
+		goto fail;
+	}
+	free(d);
+	conf_path = xasprintf("%s/builder.conf", c.state_dir);
+	sshd_conf = xasprintf("%s/sshd_config", c.state_dir);
+	if (conf_write(&c, conf_path, &e) < 0 || start_render(&c, conf_path, sshd_conf, &e) < 0)
+		goto fail;
+	{
+		/* Validate what sshd will read, so a mistake is a clear startup error. */
+		const char *argv_t[] = { "/usr/sbin/sshd", "-t", "-f", sshd_conf, NULL };
+
+		if (start_run(argv_t, &e) < 0)
+			goto fail;
+	}
+	log_info("sshd on port %d, state in '%s', controller '%s'", c.port, c.state_dir,
+	    c.controller);
+	fflush(stderr);
+	execl("/usr/sbin/sshd", "sshd", "-D", "-e", "-f", sshd_conf, (char *)NULL);
+	err_set(&e, 111, "cannot exec sshd: %s", strerror(errno));
+fail:
+	log_error("%s", e.msg);
+	rc = e.code == 111 ? 111 : 100;
+	free(conf_path);
+	free(sshd_conf);
+	conf_free(&c);
+	return rc;
+}
