@@ -318,7 +318,8 @@ dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 	struct dk *k = h;
 	json_t *list = docker_container_list(k->d, k->label, e), *c;
 	struct sched_obs o;
-	const char *state, *name;
+	const char *state, *name, *ip;
+	char addr[48];
 	size_t i;
 
 	if (list == NULL)
@@ -332,6 +333,12 @@ dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 		if (o.id == NULL || obs_labels(&o, json_object_get(c, "Labels")) < 0)
 			continue;
 		o.time = (double)json_integer_value(json_object_get(c, "Created"));
+		ip = json_string_value(json_object_get(json_object_get(json_object_get(
+		    json_object_get(c, "NetworkSettings"), "Networks"), k->network), "IPAddress"));
+		if (ip && *ip) {
+			snprintf(addr, sizeof(addr), "%s:%d", ip, SCHED_PORT);
+			o.addr = addr;
+		}
 		state = json_string_value(json_object_get(c, "State"));
 		o.exit_code = status_exit_code(json_string_value(json_object_get(c, "Status")));
 		if (state == NULL)

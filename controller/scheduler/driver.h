@@ -55,6 +55,7 @@ struct sched_obs {
 	enum sched_state state;	/* SCHED_OBS_EXISTS only */
 	int exit_code;		/* SCHED_OBS_DIE, and EXISTS when exited */
 	double time;		/* engine's Unix time of the event, 0 when unknown */
+	const char *addr;	/* "IP:PORT" when known (listings, our own starts), else NULL */
 };
 
 typedef void sched_obs_fn(const struct sched_obs *o, void *arg);

@@ -441,7 +441,7 @@ track(struct sched *s, const struct boot *b)
 {
 	struct sched_obs o = {
 		.kind = SCHED_OBS_CREATE, .id = b->id, .name = b->name, .app = b->u.app,
-		.release = b->u.release, .type = b->u.type, .num = b->u.num,
+		.release = b->u.release, .type = b->u.type, .num = b->u.num, .addr = b->addr,
 	};
 
 	sched_observe(&o, s);

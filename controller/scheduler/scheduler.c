@@ -218,6 +218,8 @@ sched_observe(const struct sched_obs *o, void *arg)
 		if (en == NULL)
 			goto out;
 	}
+	if (o->addr && *o->addr)
+		strlcpy(en->c.addr, o->addr, sizeof(en->c.addr));
 	switch (o->kind) {
 	case SCHED_OBS_EXISTS:
 		if (o->name)
