@@ -1,0 +1,564 @@
+/*
+ * Users and their credentials: /v1/auth/{register,login,cancel,passwd,tokens},
+ * /v1/users and /v1/admin/perms (shared/reference/deis-v1.md §2.4).
+ *
+ * Tokens are stored hashed (db_token_hash), so the server cannot hand an
+ * existing token back: each login issues a new token (one per session, Deis
+ * had one per user), `auth:regenerate` replaces all of a user's tokens with a
+ * single new one, and `--all` deletes every token of every user. A deleted or
+ * replaced token fails authentication on the next request (api.c looks every
+ * token up in the database; nothing is cached).
+ *
+ * Every mutation runs in one transaction. The first registered user becomes
+ * an administrator only while no administrator exists, decided inside the
+ * registration's write transaction: writers are serialized (db_begin), so two
+ * concurrent registrations on an empty database cannot both see "no admin".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/admin.h"
+#include "controller/db.h"
+#include "controller/handlers.h"
+#include "controller/validate.h"
+#include "lib/log.h"
+
+#define USER_COLS "id, username, email, first_name, last_name, is_superuser, is_staff, " \
+	"is_active, last_login, date_joined"
+
+static const char forbidden[] = "You do not have permission to perform this action.";
+
+/*
+ * An optional string field of the body, at most max bytes: *out is NULL when
+ * absent or null. Returns -1 after responding 400 (wrong type, too long).
+ */
+static int
+body_opt(struct api *a, const char *key, size_t max, const char **out)
+{
+	json_t *v = a->body ? json_object_get(a->body, key) : NULL;
+	char msg[80];
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if ((*out = api_body_str(a, key, false)) == NULL)
+		return -1;
+	if (strlen(*out) > max) {
+		snprintf(msg, sizeof(msg), "Ensure this field has no more than %zu characters.", max);
+		api_field_error(a, key, msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A required, non-blank string field of at most max bytes, or NULL after responding 400. */
+static const char *
+body_req(struct api *a, const char *key, size_t max)
+{
+	const char *s;
+
+	if (a->body == NULL || json_object_get(a->body, key) == NULL) {
+		api_field_error(a, key, "This field is required.");
+		return NULL;
+	}
+	if (body_opt(a, key, max, &s) < 0)
+		return NULL;
+	if (s == NULL || s[0] == '\0') {
+		api_field_error(a, key, s ? "This field may not be blank." : "This field is required.");
+		return NULL;
+	}
+	return s;
+}
+
+/* DRF's ISO-8601 form of a stored time: "2014-10-19T22:01:00.601Z". */
+static json_t *
+user_time(const char *stored)
+{
+	if (stored == NULL)
+		return json_null();
+	return json_sprintf("%.23sZ", stored);
+}
+
+/* The Deis user object of row i of a query selecting USER_COLS (no password). */
+static json_t *
+user_json(const struct db_res *res, int i)
+{
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:[],s:[],s:o,s:o,s:b}",
+	    "id", (json_int_t)db_res_getll(res, i, 0, 0),
+	    "username", db_res_get(res, i, 1),
+	    "email", db_res_get(res, i, 2),
+	    "first_name", db_res_get(res, i, 3),
+	    "last_name", db_res_get(res, i, 4),
+	    "is_superuser", db_res_getll(res, i, 5, 0) != 0,
+	    "is_staff", db_res_getll(res, i, 6, 0) != 0,
+	    "groups", "user_permissions",
+	    "last_login", user_time(db_res_get(res, i, 8)),
+	    "date_joined", user_time(db_res_get(res, i, 9)),
+	    "is_active", db_res_getll(res, i, 7, 0) != 0);
+}
+
+/* Finish a failed transaction: roll back and answer for e. */
+static void
+tx_fail(struct api *a, const struct err *e, const char *unique_field)
+{
+	db_rollback(a->ctl->db);
+	api_db_error(a, e, unique_field);
+}
+
+/* The registration mode setting; "enabled" when unset. Returns -1 after responding 500. */
+static int
+registration_mode(struct api *a, char *mode, size_t n)
+{
+	struct err e = { 0 };
+	struct db_res *res;
+
+	res = db_queryp(a->ctl->db, &e, "SELECT value FROM settings WHERE key = $1",
+	    "registrationMode");
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return -1;
+	}
+	strlcpy(mode, db_res_nrows(res) == 1 ? db_res_get(res, 0, 0) : "enabled", n);
+	db_res_free(res);
+	return 0;
+}
+
+/* Deis field errors come back from user_create() as "field: message". */
+static void
+user_create_error(struct api *a, const struct err *e)
+{
+	const char *colon = strstr(e->msg, ": ");
+	char field[32];
+
+	if (e->code == DB_ERR_UNIQUE || e->code == 409) {
+		api_field_error(a, "username", "This field must be unique.");
+		return;
+	}
+	if (e->code == 400 && colon && (size_t)(colon - e->msg) < sizeof(field) &&
+	    strspn(e->msg, "abcdefghijklmnopqrstuvwxyz_") == (size_t)(colon - e->msg)) {
+		memcpy(field, e->msg, (size_t)(colon - e->msg));
+		field[colon - e->msg] = '\0';
+		api_field_error(a, field, colon + 2);
+		return;
+	}
+	if (e->code == 400) {
+		api_json(a, 400, json_pack("{s:[s]}", "non_field_errors", e->msg));
+		return;
+	}
+	api_db_error(a, e, NULL);
+}
+
+void
+auth_register(struct api *a)
+{
+	const char *username, *password, *email, *first, *last;
+	char mode[32], tok[DB_TOKEN_LEN];
+	struct err e = { 0 };
+	struct db_res *res;
+	bool superuser;
+	json_t *out;
+
+	if (registration_mode(a, mode, sizeof(mode)) < 0)
+		return;
+	if (!strcmp(mode, "disabled")) {
+		api_detail(a, 403, "Registration is disabled");
+		return;
+	}
+	if (!strcmp(mode, "admin_only") && !a->authed) {
+		buf_addstr(&a->hdrs, "WWW-Authenticate: Token\r\n");
+		api_detail(a, 401, "Authentication credentials were not provided.");
+		return;
+	}
+	if (!strcmp(mode, "admin_only") && !a->user.is_superuser) {
+		api_detail(a, 403, forbidden);
+		return;
+	}
+	if ((username = body_req(a, "username", 256)) == NULL)
+		return;
+	if (validate_username(username, &e) < 0) {
+		api_field_error(a, "username", e.msg);
+		return;
+	}
+	if ((password = body_req(a, "password", 1024)) == NULL)
+		return;
+	if (body_opt(a, "email", 254, &email) < 0 || body_opt(a, "first_name", 30, &first) < 0 ||
+	    body_opt(a, "last_name", 30, &last) < 0)
+		return;
+	if (email && email[0] && (strchr(email, '@') == NULL || email[0] == '@' ||
+	    strchr(email, '@')[1] == '\0' || strpbrk(email, " \t\r\n<>\","))) {
+		api_field_error(a, "email", "Enter a valid email address.");
+		return;
+	}
+
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	res = db_query(a->ctl->db, "SELECT COUNT(*) FROM users WHERE is_superuser = 1", 0, NULL, &e);
+	if (res == NULL) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	superuser = db_res_getll(res, 0, 0, 1) == 0;
+	db_res_free(res);
+	if (user_create(a->ctl->db, username, email, password, first, last, superuser, tok, &e) < 0) {
+		db_rollback(a->ctl->db);
+		user_create_error(a, &e);
+		return;
+	}
+	/* The token user_create() made is never shown: the client logs in next. */
+	explicit_bzero(tok, sizeof(tok));
+	res = db_queryp(a->ctl->db, &e, "SELECT " USER_COLS " FROM users WHERE username = $1",
+	    username);
+	if (res == NULL || db_res_nrows(res) != 1) {
+		if (res)
+			err_set(&e, 500, "registered user '%s' vanished", username);
+		db_res_free(res);
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	out = user_json(res, 0);
+	db_res_free(res);
+	if (db_commit(a->ctl->db, &e) < 0) {
+		json_decref(out);
+		tx_fail(a, &e, "username");
+		return;
+	}
+	log_info("registered user '%s'%s", username, superuser ? " as administrator" : "");
+	api_json(a, 201, out);
+}
+
+/* Insert a new token for username inside the caller's transaction. */
+static int
+token_issue(struct api *a, const char *username, char tok[DB_TOKEN_LEN], struct err *e)
+{
+	char th[DB_HASH_LEN], now[DB_TIME_LEN];
+
+	db_token_new(tok);
+	db_token_hash(tok, th);
+	db_now(now);
+	return db_execp(a->ctl->db, e, "INSERT INTO tokens (key_hash, username, created) "
+	    "VALUES ($1, $2, $3)", th, username, now) < 0 ? -1 : 0;
+}
+
+/* Reply {"token": tok} and wipe tok. */
+static void
+token_reply(struct api *a, char tok[DB_TOKEN_LEN])
+{
+	json_t *out = json_pack("{s:s}", "token", tok);
+
+	explicit_bzero(tok, DB_TOKEN_LEN);
+	api_json(a, 200, out);
+}
+
+void
+auth_login(struct api *a)
+{
+	const char *username, *password;
+	char *hash = NULL, tok[DB_TOKEN_LEN], now[DB_TIME_LEN];
+	struct err e = { 0 };
+	struct db_res *res;
+	bool ok;
+
+	if ((username = body_req(a, "username", 256)) == NULL ||
+	    (password = body_req(a, "password", 1024)) == NULL)
+		return;
+	res = db_queryp(a->ctl->db, &e, "SELECT password FROM users WHERE username = $1 AND "
+	    "is_active = 1", username);
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	if (db_res_nrows(res) == 1)
+		hash = strdup(db_res_get(res, 0, 0));
+	db_res_free(res);
+	/* Unknown users cost the same Argon2 work as known ones. */
+	ok = db_check_password(hash, password);
+	free(hash);
+	if (!ok) {
+		log_info("login failed for '%s' from %s", username, a->r->peer);
+		api_json(a, 400, json_pack("{s:[s]}", "non_field_errors",
+		    "Unable to log in with provided credentials."));
+		return;
+	}
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	db_now(now);
+	if (token_issue(a, username, tok, &e) < 0 ||
+	    db_execp(a->ctl->db, &e, "UPDATE users SET last_login = $1 WHERE username = $2",
+	    now, username) < 0 || db_commit(a->ctl->db, &e) < 0) {
+		explicit_bzero(tok, sizeof(tok));
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	token_reply(a, tok);
+}
+
+/*
+ * The user a request acts on: the caller, or body "username" when given.
+ * Acting on someone else needs an administrator (403 otherwise); an unknown
+ * target gets 404. Returns -1 after responding.
+ */
+static int
+target_user(struct api *a, char *out, size_t n)
+{
+	const char *u;
+	struct err e = { 0 };
+	struct db_res *res;
+	int rows;
+
+	if (body_opt(a, "username", 256, &u) < 0)
+		return -1;
+	if (u == NULL || u[0] == '\0' || !strcmp(u, a->user.username)) {
+		strlcpy(out, a->user.username, n);
+		return 0;
+	}
+	if (!a->user.is_superuser) {
+		api_detail(a, 403, forbidden);
+		return -1;
+	}
+	res = db_queryp(a->ctl->db, &e, "SELECT username FROM users WHERE username = $1", u);
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return -1;
+	}
+	rows = db_res_nrows(res);
+	db_res_free(res);
+	if (rows != 1) {
+		api_detail(a, 404, "Not found");
+		return -1;
+	}
+	strlcpy(out, u, n);
+	return 0;
+}
+
+void
+auth_cancel(struct api *a)
+{
+	char target[64];
+	struct err e = { 0 };
+	struct db_res *res;
+	long long napps;
+	int n;
+
+	if (target_user(a, target, sizeof(target)) < 0)
+		return;
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	res = db_queryp(a->ctl->db, &e, "SELECT COUNT(*) FROM apps WHERE owner = $1", target);
+	if (res == NULL) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	napps = db_res_getll(res, 0, 0, 0);
+	db_res_free(res);
+	if (napps > 0) {
+		db_rollback(a->ctl->db);
+		api_detail(a, 409, "%s still has applications assigned. Delete or transfer ownership",
+		    target);
+		return;
+	}
+	/* Tokens, keys, certs and collaborations go with the user (ON DELETE CASCADE). */
+	n = db_execp(a->ctl->db, &e, "DELETE FROM users WHERE username = $1", target);
+	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	if (n == 0) {
+		api_detail(a, 404, "Not found");
+		return;
+	}
+	log_info("user '%s' cancelled by '%s'", target, a->user.username);
+	ctl_routes_changed(a->ctl);	/* their certificates are gone */
+	api_json(a, 204, NULL);
+}
+
+void
+auth_passwd(struct api *a)
+{
+	const char *password, *newpw;
+	char target[64], *hash = NULL, newhash[DB_PWHASH_LEN], now[DB_TIME_LEN];
+	struct err e = { 0 };
+	struct db_res *res;
+	int n;
+
+	if (target_user(a, target, sizeof(target)) < 0)
+		return;
+	if (body_opt(a, "password", 1024, &password) < 0)
+		return;
+	if ((newpw = body_req(a, "new_password", 1024)) == NULL)
+		return;
+	/* As Deis: the current password is checked when given, or when not an admin. */
+	if ((password && password[0]) || !a->user.is_superuser) {
+		res = db_queryp(a->ctl->db, &e, "SELECT password FROM users WHERE username = $1",
+		    target);
+		if (res == NULL) {
+			api_db_error(a, &e, NULL);
+			return;
+		}
+		if (db_res_nrows(res) == 1)
+			hash = strdup(db_res_get(res, 0, 0));
+		db_res_free(res);
+		if (!db_check_password(hash, password ? password : "")) {
+			free(hash);
+			api_detail(a, 400, "Current password does not match");
+			return;
+		}
+		free(hash);
+	}
+	if (db_hash_password(newpw, newhash) < 0) {
+		api_field_error(a, "new_password", "cannot hash this password");
+		return;
+	}
+	db_now(now);
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	n = db_execp(a->ctl->db, &e, "UPDATE users SET password = $1 WHERE username = $2",
+	    newhash, target);
+	explicit_bzero(newhash, sizeof(newhash));
+	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	if (n == 0) {
+		api_detail(a, 404, "Not found");
+		return;
+	}
+	log_info("password of '%s' set by '%s'", target, a->user.username);
+	api_json(a, 200, json_pack("{s:s}", "status", "password set"));
+}
+
+void
+auth_tokens(struct api *a)
+{
+	json_t *all = a->body ? json_object_get(a->body, "all") : NULL;
+	char target[64], tok[DB_TOKEN_LEN];
+	struct err e = { 0 };
+
+	if (all && !json_is_null(all) && !json_is_false(all)) {
+		if (!a->user.is_superuser) {
+			api_detail(a, 403, forbidden);
+			return;
+		}
+		/*
+		 * Breach response: every token goes, including the caller's. New
+		 * tokens could not be handed to their users anyway; they log in again.
+		 */
+		if (db_begin(a->ctl->db, &e) < 0) {
+			api_db_error(a, &e, NULL);
+			return;
+		}
+		if (db_exec(a->ctl->db, "DELETE FROM tokens", 0, NULL, &e) < 0 ||
+		    db_commit(a->ctl->db, &e) < 0) {
+			tx_fail(a, &e, NULL);
+			return;
+		}
+		log_info("all tokens revoked by '%s'", a->user.username);
+		api_json(a, 200, json_string(""));
+		return;
+	}
+	if (target_user(a, target, sizeof(target)) < 0)
+		return;
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	if (db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE username = $1", target) < 0 ||
+	    token_issue(a, target, tok, &e) < 0 || db_commit(a->ctl->db, &e) < 0) {
+		explicit_bzero(tok, sizeof(tok));
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	log_info("tokens of '%s' regenerated by '%s'", target, a->user.username);
+	token_reply(a, tok);
+}
+
+void
+users_list(struct api *a)
+{
+	struct err e = { 0 };
+	struct db_res *res;
+	json_t *list;
+	int i;
+
+	res = db_query(a->ctl->db, "SELECT " USER_COLS " FROM users ORDER BY id", 0, NULL, &e);
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < db_res_nrows(res); i++)
+		json_array_append_new(list, user_json(res, i));
+	db_res_free(res);
+	api_paginated(a, list);
+}
+
+void
+admin_perms_list(struct api *a)
+{
+	struct err e = { 0 };
+	struct db_res *res;
+	json_t *list;
+	int i;
+
+	res = db_query(a->ctl->db, "SELECT username FROM users WHERE is_superuser = 1 AND "
+	    "is_active = 1 ORDER BY username", 0, NULL, &e);
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < db_res_nrows(res); i++)
+		json_array_append_new(list, json_pack("{s:s,s:b}", "username", db_res_get(res, i, 0),
+		    "is_superuser", 1));
+	db_res_free(res);
+	api_paginated(a, list);
+}
+
+/* Set or clear is_superuser and is_staff of username; 404 when unknown. */
+static void
+admin_set(struct api *a, const char *username, bool on, int status)
+{
+	struct err e = { 0 };
+	int n;
+
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	n = db_execp(a->ctl->db, &e, "UPDATE users SET is_superuser = CAST($1 AS INTEGER), "
+	    "is_staff = CAST($1 AS INTEGER) WHERE username = $2", on ? "1" : "0", username);
+	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	if (n == 0) {
+		api_detail(a, 404, "Not found");
+		return;
+	}
+	log_info("'%s' %s administrators by '%s'", username, on ? "added to" : "removed from",
+	    a->user.username);
+	api_json(a, status, NULL);
+}
+
+void
+admin_perms_create(struct api *a)
+{
+	const char *username = body_req(a, "username", 256);
+
+	if (username)
+		admin_set(a, username, true, 201);
+}
+
+void
+admin_perms_delete(struct api *a)
+{
+	admin_set(a, a->seg[0], false, 204);
+}
