@@ -81,6 +81,28 @@ tree_read(struct build *b, const char *path, size_t *len)
 	return buf_detach(&out, len);
 }
 
+/* Record the push (Deis's receiver step); a refusal here stops the build. */
+static int
+build_push_record(struct build *b, struct err *e)
+{
+	const char *fp = getenv("DEIS_BUILDER_FINGERPRINT"), *conn = getenv("SSH_CONNECTION");
+	char *cmd = xasprintf("git-receive-pack '%s.git'", b->app);
+	json_t *body, *resp = NULL;
+	long status;
+	int rc;
+
+	body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "receive_user", b->user,
+	    "receive_repo", b->app, "sha", b->sha, "fingerprint", fp ? fp : "",
+	    "ssh_connection", conn ? conn : "", "ssh_original_command", cmd);
+	free(cmd);
+	rc = hooks_post(b->conf, "/v1/hooks/push", body, 30, &status, &resp, e);
+	json_decref(body);
+	if (rc == 0 && (status < 200 || status > 299))
+		rc = err_set(e, 1, "push denied: %s", hooks_detail(resp, status));
+	json_decref(resp);
+	return rc;
+}
+
 static int
 build_config(struct build *b, struct err *e)
 {
@@ -197,7 +219,7 @@ build_run(struct build *b, struct err *e)
 	uint64_t t0 = ev_now_ms();
 	int rc = -1;
 
-	if (build_config(b, e) < 0)
+	if (build_push_record(b, e) < 0 || build_config(b, e) < 0)
 		return -1;
 	tmpl = xasprintf("%s/tmp", c->state_dir);
 	mkdir(tmpl, 0700);

@@ -27,21 +27,22 @@ refuse(const char *msg)
 	return 1;
 }
 
-/* Ask the controller whether user may push to (or fetch from) app. */
+/*
+ * Ask the controller whether user may push to (or fetch from) app, before git
+ * runs. /v1/hooks/config answers exactly that (404 unknown app or user, 403
+ * not a collaborator) and writes nothing; the push itself is recorded with
+ * its sha through /v1/hooks/push by the hook, as Deis did.
+ */
 static int
-shell_authorize(const struct conf *c, const char *user, const char *fp, const struct sshcmd *cmd,
-    const char *orig)
+shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd)
 {
-	const char *conn = getenv("SSH_CONNECTION");
 	json_t *body, *resp = NULL;
 	struct err e = { 0 };
 	long status;
 	int rc;
 
-	body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "receive_user", user,
-	    "receive_repo", cmd->app, "sha", "", "fingerprint", fp,
-	    "ssh_connection", conn ? conn : "", "ssh_original_command", orig);
-	rc = hooks_post(c, "/v1/hooks/push", body, 30, &status, &resp, &e);
+	body = json_pack("{s:s, s:s}", "receive_user", user, "receive_repo", cmd->app);
+	rc = hooks_post(c, "/v1/hooks/config", body, 30, &status, &resp, &e);
 	json_decref(body);
 	if (rc < 0)
 		return refuse(e.msg);
@@ -135,7 +136,7 @@ shell_main(int argc, char **argv)
 		conf_free(&c);
 		return refuse(e.msg);
 	}
-	if (shell_authorize(&c, user, fp, &cmd, orig) != 0)
+	if (shell_authorize(&c, user, &cmd) != 0)
 		goto out;
 	repo = xasprintf("%s/%s.git", c.repo_dir, cmd.app);
 	if (cmd.op == SSHCMD_RECEIVE_PACK) {

@@ -1,0 +1,177 @@
+/* builder: SSH command parsing, name validation, Procfile and release parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "builder/builder.h"
+
+static void
+test_sshcmd_accepts_git(void **state)
+{
+	static const struct {
+		const char *cmd, *app;
+		enum sshcmd_op op;
+	} ok[] = {
+		{ "git-receive-pack 'myapp.git'", "myapp", SSHCMD_RECEIVE_PACK },
+		{ "git-receive-pack '/myapp.git'", "myapp", SSHCMD_RECEIVE_PACK },
+		{ "git-receive-pack myapp.git", "myapp", SSHCMD_RECEIVE_PACK },
+		{ "git-receive-pack 'my-app-2'", "my-app-2", SSHCMD_RECEIVE_PACK },
+		{ "git receive-pack 'x.git'", "x", SSHCMD_RECEIVE_PACK },
+		{ "git-upload-pack '/0abc.git'", "0abc", SSHCMD_UPLOAD_PACK },
+	};
+	struct sshcmd c;
+	struct err e = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(sshcmd_parse(ok[i].cmd, &c, &e), 0);
+		assert_string_equal(c.app, ok[i].app);
+		assert_int_equal(c.op, ok[i].op);
+	}
+}
+
+static void
+test_sshcmd_refuses(void **state)
+{
+	static const struct {
+		const char *cmd, *msg;
+	} bad[] = {
+		{ "", "interactive" },
+		{ "ls -la", "command 'ls' is not allowed" },
+		{ "git-receive-pack", "not allowed" },
+		{ "git-receive-pack '../etc.git'", "'..'" },
+		{ "git-receive-pack 'a/../b.git'", "'..'" },
+		{ "git-receive-pack 'a\"b.git'", "quotes" },
+		{ "git-receive-pack 'a'b'.git'", "quotes" },
+		{ "git-receive-pack 'a`id`.git'", "quotes" },
+		{ "git-receive-pack 'app.git", "unbalanced" },
+		{ "git-receive-pack 'App.git'", "invalid app name" },
+		{ "git-receive-pack '-app.git'", "invalid app name" },
+		{ "git-receive-pack 'a;b.git'", "invalid app name" },
+		{ "git-receive-pack 'a$(id).git'", "invalid app name" },
+		{ "git-receive-pack 'a b.git'", "invalid app name" },
+		{ "git-receive-pack '/.git'", "invalid app name" },
+		{ "git-receive-pack ''", "invalid repository name" },
+		{ "git-receive-pack 'x/y.git'", "invalid app name" },
+		{ "git-upload-archive 'x.git'", "not allowed" },
+		{ "git-receive-pack  'x.git'", "quotes" },
+		{ "scp -t /tmp", "command 'scp'" },
+	};
+	struct sshcmd c;
+	struct err e = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(sshcmd_parse(bad[i].cmd, &c, &e), -1);
+		if (!strstr(e.msg, bad[i].msg))
+			fail_msg("'%s' gave '%s', wanted '%s'", bad[i].cmd, e.msg, bad[i].msg);
+	}
+	assert_int_equal(sshcmd_parse(NULL, &c, &e), -1);
+}
+
+static void
+test_sshcmd_long_and_nul(void **state)
+{
+	char buf[700];
+	struct sshcmd c;
+	struct err e = { 0 };
+
+	memset(buf, 'a', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	assert_int_equal(sshcmd_parse(buf, &c, &e), -1);
+	/* 64 letters: one over the limit. */
+	snprintf(buf, sizeof(buf), "git-receive-pack '%.64s.git'",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(sshcmd_parse(buf, &c, &e), -1);
+	snprintf(buf, sizeof(buf), "git-receive-pack '%.63s.git'",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(sshcmd_parse(buf, &c, &e), 0);
+	assert_int_equal(strlen(c.app), 63);
+}
+
+static void
+test_names(void **state)
+{
+	assert_true(app_name_valid("a"));
+	assert_true(app_name_valid("9lives"));
+	assert_false(app_name_valid(""));
+	assert_false(app_name_valid(NULL));
+	assert_false(app_name_valid("a_b"));
+	assert_true(user_name_valid("alice@example.com"));
+	assert_false(user_name_valid("al ice"));
+	assert_false(user_name_valid("a\"b"));
+	assert_false(user_name_valid(""));
+	assert_true(key_type_valid("ssh-ed25519"));
+	assert_true(key_type_valid("sk-ssh-ed25519@openssh.com"));
+	assert_false(key_type_valid("ssh ed25519"));
+	assert_false(key_type_valid("x\"y"));
+	assert_true(key_blob_valid("AAAAC3NzaC1lZDI1NTE5AAAAIOb4"));
+	assert_true(key_blob_valid("AAAA"));
+	assert_true(key_blob_valid("AAA="));
+	assert_false(key_blob_valid("AAA"));
+	assert_false(key_blob_valid("AA=A"));
+	assert_false(key_blob_valid("AAAA\""));
+	assert_false(key_blob_valid("AAAA AAAA"));
+}
+
+static void
+test_procfile(void **state)
+{
+	const char *text = "# comment\n---\nweb: python3 app.py --port $PORT\r\n\n"
+	    "worker:   sh -c 'echo \"hi\"'  \nclock: \"node clock.js\"\n";
+	struct err e = { 0 };
+	json_t *p = procfile_parse(text, strlen(text), &e);
+
+	assert_non_null(p);
+	assert_int_equal(json_object_size(p), 3);
+	assert_string_equal(json_string_value(json_object_get(p, "web")),
+	    "python3 app.py --port $PORT");
+	assert_string_equal(json_string_value(json_object_get(p, "worker")), "sh -c 'echo \"hi\"'");
+	assert_string_equal(json_string_value(json_object_get(p, "clock")), "node clock.js");
+	json_decref(p);
+
+	assert_null(procfile_parse("web python3 app.py\n", 18, &e));
+	assert_non_null(strstr(e.msg, "line 1"));
+	assert_null(procfile_parse("ok: x\nbad type: x\n", 18, &e));
+	assert_non_null(strstr(e.msg, "line 2"));
+	assert_null(procfile_parse("web:\n", 5, &e));
+	p = procfile_parse("", 0, &e);
+	assert_int_equal(json_object_size(p), 0);
+	json_decref(p);
+}
+
+static void
+test_release_types(void **state)
+{
+	const char *y = "---\naddons: []\ndefault_process_types:\n  web: python3 app.py\n"
+	    "  worker: python3 w.py\nconfig_vars:\n  X: y\n";
+	json_t *t = release_default_types(y, strlen(y));
+
+	assert_int_equal(json_object_size(t), 2);
+	assert_string_equal(json_string_value(json_object_get(t, "web")), "python3 app.py");
+	assert_null(json_object_get(t, "X"));
+	json_decref(t);
+	t = release_default_types("---\ndefault_process_types: {}\n", 30);
+	assert_int_equal(json_object_size(t), 0);
+	json_decref(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sshcmd_accepts_git),
+		cmocka_unit_test(test_sshcmd_refuses),
+		cmocka_unit_test(test_sshcmd_long_and_nul),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_procfile),
+		cmocka_unit_test(test_release_types),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
