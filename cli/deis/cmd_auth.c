@@ -1,0 +1,597 @@
+/*
+ * auth:* — register, login, logout, passwd, whoami, cancel, regenerate. These
+ * write the settings file; login and register first check that the URL is a
+ * Deis controller (GET /v1/ must answer 401).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char auth_usage[] =
+"\n"
+"Valid commands for auth:\n"
+"\n"
+"auth:register          register a new user\n"
+"auth:login             authenticate against a controller\n"
+"auth:logout            clear the current user session\n"
+"auth:passwd            change the password for the current user\n"
+"auth:whoami            display the current user\n"
+"auth:cancel            remove the current user account\n"
+"auth:regenerate        regenerate user tokens\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_auth_help)
+{
+	fputs(auth_usage, stdout);
+	return 0;
+}
+
+/* A controller we are about to log in to: URL as saved, base and TLS choice. */
+struct target {
+	char *url;
+	char *base;
+	char host[256];
+	bool ssl_verify;
+};
+
+static void
+target_release(struct target *t)
+{
+	free(t->url);
+	free(t->base);
+}
+
+/* --ssl-verify=false opts out of TLS verification; anything else keeps it. */
+static bool
+ssl_verify_arg(const char *v)
+{
+	return !(v && (strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
+	    strcasecmp(v, "no") == 0));
+}
+
+static int
+target_init(struct target *t, const char *controller, bool ssl_verify)
+{
+	memset(t, 0, sizeof(*t));
+	t->ssl_verify = ssl_verify;
+	t->url = strstr(controller, "://") ? xstrdup(controller) :
+	    xasprintf("http://%s", controller);
+	if (controller_split(t->url, &t->base, t->host, sizeof(t->host)) < 0) {
+		cli_fail("invalid controller URL '%s'", controller);
+		free(t->url);
+		t->url = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static const char not_deis[] =
+"%s/v1/ does not appear to be a valid Deis controller.\n"
+"Make sure that the Controller URI is correct, the server is running and\n"
+"your client version is correct.";
+
+static int
+check_connection(const struct target *t)
+{
+	struct request rq = {
+		.base = t->base, .ssl_verify = t->ssl_verify, .method = "GET", .path = "/v1/",
+	};
+	struct response res;
+	char saved[512];
+
+	if (http_do(&rq, &res) < 0) {
+		/* Go printed the explanation on stdout, then returned the dial error */
+		snprintf(saved, sizeof(saved), "%s", cli_errmsg());
+		printf(not_deis, t->base);
+		printf("\n");
+		return cli_fail("%s", saved);
+	}
+	if (res.status != 401) {
+		response_release(&res);
+		return cli_fail(not_deis, t->base);
+	}
+	http_check_api_version(&res);
+	response_release(&res);
+	return 0;
+}
+
+/* POST /v1/auth/login/ and save the settings. */
+static int
+do_login(const struct target *t, const char *username, const char *password)
+{
+	struct client c = { 0 };
+	struct response res;
+	json_t *root;
+	int rc = -1;
+
+	c.base = t->base;
+	c.s.ssl_verify = t->ssl_verify;
+	if (api_send(&c, "POST", "/v1/auth/login/",
+	    json_pack("{s:s, s:s}", "username", username, "password", password),
+	    false, &res) < 0)
+		return -1;
+	root = response_json(&res);
+	response_release(&res);
+	if (root == NULL)
+		return -1;
+	if (!json_is_string(json_object_get(root, "token"))) {
+		json_decref(root);
+		return cli_fail("malformed response from the controller: no token");
+	}
+	c.s.username = (char *)username;
+	c.s.controller = t->url;
+	c.s.token = (char *)jstr(root, "token");
+	c.s.response_limit = 100;
+	if (settings_save(&c.s) == 0) {
+		printf("Logged in as %s\n", username);
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
+static const struct opt register_opts[] = {
+	{ 0, "username", true, NULL },
+	{ 0, "password", true, NULL },
+	{ 0, "email", true, NULL },
+	{ 0, "ssl-verify", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec register_spec = {
+	"\n"
+	"Registers a new user with a Deis controller.\n"
+	"\n"
+	"Usage: deis auth:register <controller> [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <controller>\n"
+	"    fully-qualified controller URI, e.g. 'http://deis.local3.deisapp.com/'\n"
+	"\n"
+	"Options:\n"
+	"  --username=<username>\n"
+	"    provide a username for the new account.\n"
+	"  --password=<password>\n"
+	"    provide a password for the new account.\n"
+	"  --email=<email>\n"
+	"    provide an email address.\n"
+	"  --ssl-verify=false\n"
+	"    disables SSL certificate verification for API requests\n",
+	register_opts, 1, 1, false,
+};
+
+CMD(cmd_auth_register)
+{
+	struct args a;
+	struct target t;
+	struct client c = { 0 };
+	struct settings old;
+	struct response res;
+	char *user = NULL, *pass = NULL, *email = NULL;
+	const char *v;
+	int rc;
+
+	if (!args_run(&a, &register_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (target_init(&t, a.pos[0], ssl_verify_arg(args_get(&a, &register_spec,
+	    "ssl-verify"))) < 0)
+		goto out_args;
+	if (check_connection(&t) < 0)
+		goto out;
+	v = args_get(&a, &register_spec, "username");
+	user = v ? xstrdup(v) : prompt_line("username: ");
+	v = args_get(&a, &register_spec, "password");
+	if (v) {
+		pass = xstrdup(v);
+	} else {
+		char *confirm;
+
+		pass = prompt_password("password: ");
+		confirm = prompt_password("\npassword (confirm): ");
+		printf("\n");
+		if (strcmp(pass, confirm) != 0) {
+			free(confirm);
+			rc = cli_fail("Password mismatch, aborting registration.");
+			goto out;
+		}
+		free(confirm);
+	}
+	v = args_get(&a, &register_spec, "email");
+	email = v ? xstrdup(v) : prompt_line("email: ");
+
+	c.base = t.base;
+	c.s.ssl_verify = t.ssl_verify;
+	/* an admin's token lets registration work in admin_only mode */
+	if (settings_load(&old) == 0)
+		c.s.token = old.token;
+	else
+		memset(&old, 0, sizeof(old));
+	rc = api_send(&c, "POST", "/v1/auth/register/",
+	    json_pack("{s:s, s:s, s:s}", "username", user, "password", pass, "email", email),
+	    false, &res);
+	settings_release(&old);
+	if (rc < 0) {
+		fflush(stdout);
+		fputs("Registration failed: ", stderr);
+		goto out;
+	}
+	response_release(&res);
+	printf("Registered %s\n", user);
+	rc = do_login(&t, user, pass);
+out:
+	free(user);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	free(email);
+	target_release(&t);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct opt login_opts[] = {
+	{ 0, "username", true, NULL },
+	{ 0, "password", true, NULL },
+	{ 0, "ssl-verify", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec login_spec = {
+	"\n"
+	"Logs in by authenticating against a controller.\n"
+	"\n"
+	"Usage: deis auth:login <controller> [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <controller>\n"
+	"    a fully-qualified controller URI, e.g. \"http://deis.local3.deisapp.com/\".\n"
+	"\n"
+	"Options:\n"
+	"  --username=<username>\n"
+	"    provide a username for the account.\n"
+	"  --password=<password>\n"
+	"    provide a password for the account.\n"
+	"  --ssl-verify=false\n"
+	"    disables SSL certificate verification for API requests\n",
+	login_opts, 1, 1, false,
+};
+
+static int
+login(const char *controller, const char *username, const char *password, bool ssl_verify)
+{
+	struct target t;
+	char *user = NULL, *pass = NULL;
+	int rc = -1;
+
+	if (target_init(&t, controller, ssl_verify) < 0)
+		return -1;
+	if (check_connection(&t) < 0)
+		goto out;
+	user = username && *username ? xstrdup(username) : prompt_line("username: ");
+	if (password && *password) {
+		pass = xstrdup(password);
+	} else {
+		pass = prompt_password("password: ");
+		printf("\n");
+	}
+	rc = do_login(&t, user, pass);
+out:
+	free(user);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	target_release(&t);
+	return rc;
+}
+
+CMD(cmd_auth_login)
+{
+	struct args a;
+	int rc;
+
+	if (!args_run(&a, &login_spec, argc, argv, &rc))
+		return rc;
+	rc = login(a.pos[0], args_get(&a, &login_spec, "username"),
+	    args_get(&a, &login_spec, "password"),
+	    ssl_verify_arg(args_get(&a, &login_spec, "ssl-verify")));
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec logout_spec = {
+	"\n"
+	"Logs out from a controller and clears the user session.\n"
+	"\n"
+	"Usage: deis auth:logout\n",
+	NULL, 0, 0, false,
+};
+
+CMD(cmd_auth_logout)
+{
+	struct args a;
+	int rc;
+
+	if (!args_run(&a, &logout_spec, argc, argv, &rc))
+		return rc;
+	args_release(&a);
+	if (settings_delete() < 0)
+		return -1;
+	printf("Logged out\n");
+	return 0;
+}
+
+static const struct opt passwd_opts[] = {
+	{ 0, "password", true, NULL },
+	{ 0, "new-password", true, NULL },
+	{ 0, "username", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec passwd_spec = {
+	"\n"
+	"Changes the password for the current user.\n"
+	"\n"
+	"Usage: deis auth:passwd [options]\n"
+	"\n"
+	"Options:\n"
+	"  --password=<password>\n"
+	"    the current password for the account.\n"
+	"  --new-password=<new-password>\n"
+	"    the new password for the account.\n"
+	"  --username=<username>\n"
+	"    the account's username.\n",
+	passwd_opts, 0, 0, false,
+};
+
+CMD(cmd_auth_passwd)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	const char *user, *v;
+	char *pass = NULL, *newpass = NULL;
+	json_t *req;
+	int rc;
+
+	if (!args_run(&a, &passwd_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (client_load(&c) < 0)
+		goto out_args;
+	user = args_get(&a, &passwd_spec, "username");
+	v = args_get(&a, &passwd_spec, "password");
+	if (v && *v) {
+		pass = xstrdup(v);
+	} else if (user == NULL || *user == '\0') {
+		pass = prompt_password("current password: ");
+		printf("\n");
+	}
+	v = args_get(&a, &passwd_spec, "new-password");
+	if (v && *v) {
+		newpass = xstrdup(v);
+	} else {
+		char *confirm;
+
+		newpass = prompt_password("new password: ");
+		confirm = prompt_password("\nnew password (confirm): ");
+		printf("\n");
+		if (strcmp(newpass, confirm) != 0) {
+			free(confirm);
+			rc = cli_fail("Password mismatch, not changing.");
+			goto out;
+		}
+		free(confirm);
+	}
+	req = json_object();
+	if (user && *user)
+		json_object_set_new(req, "username", json_string(user));
+	if (pass && *pass)
+		json_object_set_new(req, "password", json_string(pass));
+	json_object_set_new(req, "new_password", json_string(newpass));
+	rc = api_send(&c, "POST", "/v1/auth/passwd/", req, false, &res);
+	if (rc < 0) {
+		fflush(stdout);
+		fputs("Password change failed: ", stderr);
+		goto out;
+	}
+	response_release(&res);
+	printf("Password change succeeded.\n");
+out:
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	if (newpass) {
+		explicit_bzero(newpass, strlen(newpass));
+		free(newpass);
+	}
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec whoami_spec = {
+	"\n"
+	"Displays the currently logged in user.\n"
+	"\n"
+	"Usage: deis auth:whoami\n",
+	NULL, 0, 0, false,
+};
+
+CMD(cmd_auth_whoami)
+{
+	struct args a;
+	struct settings s;
+	int rc;
+
+	if (!args_run(&a, &whoami_spec, argc, argv, &rc))
+		return rc;
+	args_release(&a);
+	if (settings_load(&s) < 0)
+		return -1;
+	printf("You are %s at %s\n", s.username, s.controller);
+	settings_release(&s);
+	return 0;
+}
+
+static const struct opt cancel_opts[] = {
+	{ 0, "username", true, NULL },
+	{ 0, "password", true, NULL },
+	{ 0, "yes", false, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec cancel_spec = {
+	"\n"
+	"Cancels and removes the current account.\n"
+	"\n"
+	"Usage: deis auth:cancel [options]\n"
+	"\n"
+	"Options:\n"
+	"  --username=<username>\n"
+	"    provide a username for the account.\n"
+	"  --password=<password>\n"
+	"    provide a password for the account.\n"
+	"  --yes\n"
+	"    force \"yes\" when prompted.\n",
+	cancel_opts, 0, 0, false,
+};
+
+CMD(cmd_auth_cancel)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	const char *user, *pass;
+	bool yes;
+	int rc;
+
+	if (!args_run(&a, &cancel_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (client_load(&c) < 0)
+		goto out_args;
+	user = args_get(&a, &cancel_spec, "username");
+	pass = args_get(&a, &cancel_spec, "password");
+	yes = args_flag(&a, &cancel_spec, "yes");
+	if (user == NULL || *user == '\0' || (pass && *pass)) {
+		printf("Please log in again in order to cancel this account\n");
+		if (login(c.s.controller, user, pass, c.s.ssl_verify) < 0)
+			goto out;
+		client_release(&c);
+		if (client_load(&c) < 0)
+			goto out_args;
+	}
+	if (!yes) {
+		char *line;
+
+		printf("cancel account %s at %s? (y/N): ", user && *user ? user : c.s.username,
+		    c.s.controller);
+		line = prompt_line("");
+		yes = strcasecmp(line, "y") == 0;
+		free(line);
+	}
+	if (!yes) {
+		fflush(stdout);
+		fputs("Account not changed\n", stderr);
+		rc = 0;
+		goto out;
+	}
+	if (user && *user)
+		rc = api_send(&c, "DELETE", "/v1/auth/cancel/", json_pack("{s:s}", "username",
+		    user), false, &res);
+	else
+		rc = api_call(&c, "DELETE", "/v1/auth/cancel/", NULL, false, &res);
+	if (rc < 0)
+		goto out;
+	response_release(&res);
+	/* cancelling oneself logs out */
+	if ((user == NULL || *user == '\0' || strcmp(c.s.username, user) == 0) &&
+	    settings_delete() < 0) {
+		rc = -1;
+		goto out;
+	}
+	printf("Account cancelled\n");
+out:
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct opt regen_opts[] = {
+	{ 'u', "username", true, NULL },
+	{ 0, "all", false, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec regen_spec = {
+	"\n"
+	"Regenerates auth token, defaults to regenerating token for the current user.\n"
+	"\n"
+	"Usage: deis auth:regenerate [options]\n"
+	"\n"
+	"Options:\n"
+	"  -u --username=<username>\n"
+	"    specify user to regenerate. Requires admin privilages.\n"
+	"  --all\n"
+	"    regenerate token for every user. Requires admin privilages.\n",
+	regen_opts, 0, 0, false,
+};
+
+CMD(cmd_auth_regenerate)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	const char *user;
+	bool all;
+	json_t *req, *root;
+	int rc;
+
+	if (!args_run(&a, &regen_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (client_load(&c) < 0)
+		goto out_args;
+	user = args_get(&a, &regen_spec, "username");
+	all = args_flag(&a, &regen_spec, "all");
+	if (all)
+		req = json_pack("{s:b}", "all", 1);
+	else if (user && *user)
+		req = json_pack("{s:s}", "username", user);
+	else
+		req = json_object();
+	if (api_send(&c, "POST", "/v1/auth/tokens/", req, false, &res) < 0)
+		goto out;
+	if (!all && (user == NULL || *user == '\0')) {
+		root = response_json(&res);
+		if (root == NULL || !json_is_string(json_object_get(root, "token"))) {
+			json_decref(root);
+			response_release(&res);
+			if (root)
+				cli_fail("malformed response from the controller: no token");
+			goto out;
+		}
+		free(c.s.token);
+		c.s.token = xstrdup(jstr(root, "token"));
+		json_decref(root);
+		if (settings_save(&c.s) < 0) {
+			response_release(&res);
+			goto out;
+		}
+	}
+	response_release(&res);
+	printf("Token Regenerated\n");
+	rc = 0;
+out:
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}

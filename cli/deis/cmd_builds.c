@@ -1,0 +1,223 @@
+/*
+ * builds:* — list, create (`deis pull <image>`), with the process types taken
+ * from -p '<yaml>' or ./Procfile.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char builds_usage[] =
+"\n"
+"Valid commands for builds:\n"
+"\n"
+"builds:list        list build history for an application\n"
+"builds:create      imports an image and deploys as a new release\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_builds_help)
+{
+	fputs(builds_usage, stdout);
+	return 0;
+}
+
+static const struct opt list_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists build history for an application.\n"
+	"\n"
+	"Usage: deis builds:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -l --limit=<num>\n"
+	"    the maximum number of results to display, defaults to config setting\n",
+	list_opts, 0, 0, false,
+};
+
+CMD(cmd_builds_list)
+{
+	struct args a;
+	struct client c;
+	struct buf raw = BUF_INIT;
+	json_t *root, *results, *b;
+	char *app = NULL, *path, tmp[64];
+	long limit, count;
+	size_t i;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+		goto out_args;
+	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+		goto out;
+	path = xasprintf("/v1/apps/%s/builds/", app);
+	root = api_list(&c, path, limit, &results, &count, &raw);
+	free(path);
+	if (root == NULL)
+		goto out;
+	if (cli_json) {
+		print_raw_json(&raw);
+	} else {
+		printf("=== %s Builds%s", app, limit_count((long)json_array_size(results), count,
+		    tmp, sizeof(tmp)));
+		json_array_foreach(results, i, b)
+			printf("%s %s\n", jstr(b, "uuid"), jstr(b, "created"));
+	}
+	json_decref(root);
+	rc = 0;
+out:
+	buf_release(&raw);
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+/*
+ * A Procfile is a YAML mapping of process type to command; we read the
+ * block form everyone writes ("web: ./bin/web", one per line, # comments),
+ * unquoting '...' and "..." values. Returns the map or NULL (cli_fail).
+ */
+json_t *
+procfile_parse(const char *text)
+{
+	json_t *map = json_object();
+	const char *p = text;
+	int lineno = 0;
+
+	while (*p) {
+		const char *nl = p + strcspn(p, "\n"), *colon, *v, *ve;
+		const char *k = p, *ke;
+		char *key, *val;
+
+		lineno++;
+		while (k < nl && (*k == ' ' || *k == '\t'))
+			k++;
+		if (k == nl || *k == '#') {
+			p = *nl ? nl + 1 : nl;
+			continue;
+		}
+		colon = memchr(k, ':', (size_t)(nl - k));
+		if (colon == NULL || colon == k || (colon + 1 < nl && colon[1] != ' ' &&
+		    colon[1] != '\t')) {
+			json_decref(map);
+			cli_fail("yaml: line %d: could not find expected ':'", lineno);
+			return NULL;
+		}
+		ke = colon;
+		while (ke > k && isspace((unsigned char)ke[-1]))
+			ke--;
+		v = colon + 1;
+		while (v < nl && isspace((unsigned char)*v))
+			v++;
+		ve = nl;
+		while (ve > v && isspace((unsigned char)ve[-1]))
+			ve--;
+		if (ve - v >= 2 && (*v == '"' || *v == '\'') && ve[-1] == *v) {
+			v++;
+			ve--;
+		}
+		key = xstrndup(k, (size_t)(ke - k));
+		val = xstrndup(v, (size_t)(ve - v));
+		if (json_object_set_new(map, key, json_string(val)) < 0) {
+			free(key);
+			free(val);
+			json_decref(map);
+			cli_fail("yaml: line %d: invalid UTF-8", lineno);
+			return NULL;
+		}
+		free(key);
+		free(val);
+		p = *nl ? nl + 1 : nl;
+	}
+	return map;
+}
+
+static const struct opt create_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'p', "procfile", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec create_spec = {
+	"\n"
+	"Creates a new build of an application. Imports an <image> and deploys it to Deis\n"
+	"as a new release. If a Procfile is present in the current directory, it will be used\n"
+	"as the default process types for this application.\n"
+	"\n"
+	"Usage: deis builds:create <image> [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <image>\n"
+	"    A fully-qualified docker image, either from Docker Hub (e.g. deis/example-go:latest)\n"
+	"    or from an in-house registry (e.g. myregistry.example.com:5000/example-go:latest).\n"
+	"    This image must include the tag.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    The uniquely identifiable name for the application.\n"
+	"  -p --procfile=<procfile>\n"
+	"    A YAML string used to supply a Procfile to the application.\n",
+	create_opts, 1, 1, false,
+};
+
+CMD(cmd_builds_create)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	json_t *procfile = NULL;
+	const char *pf;
+	char *app = NULL, *path;
+	int rc;
+
+	if (!args_run(&a, &create_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	pf = args_get(&a, &create_spec, "procfile");
+	if (pf) {
+		procfile = procfile_parse(pf);
+	} else if (access("Procfile", F_OK) == 0) {
+		struct buf text = BUF_INIT;
+
+		if (file_read("Procfile", &text) == 0)
+			procfile = procfile_parse(text.p);
+		buf_release(&text);
+	} else {
+		procfile = json_object();
+	}
+	if (procfile == NULL)
+		goto out_args;
+	if (app_load(&c, args_get(&a, &create_spec, "app"), &app) < 0) {
+		json_decref(procfile);
+		goto out_args;
+	}
+	printf("Creating build... ");
+	fflush(stdout);
+	path = xasprintf("/v1/apps/%s/builds/", app);
+	rc = api_send(&c, "POST", path, json_pack("{s:s, s:o}", "image", a.pos[0], "procfile",
+	    procfile), true, &res);
+	free(path);
+	if (rc == 0) {
+		response_release(&res);
+		printf("done\n");
+	}
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * domains:* — list, add, remove custom domains of an app.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char domains_usage[] =
+"\n"
+"Valid commands for domains:\n"
+"\n"
+"domains:add           bind a domain to an application\n"
+"domains:list          list domains bound to an application\n"
+"domains:remove        unbind a domain from an application\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_domains_help)
+{
+	fputs(domains_usage, stdout);
+	return 0;
+}
+
+int
+domains_print(struct client *c, const char *app, long limit)
+{
+	struct buf raw = BUF_INIT;
+	json_t *root, *results, *d;
+	char *path = xasprintf("/v1/apps/%s/domains/", app), tmp[64];
+	long count;
+	size_t i;
+
+	root = api_list(c, path, limit, &results, &count, &raw);
+	free(path);
+	if (root == NULL) {
+		buf_release(&raw);
+		return -1;
+	}
+	if (cli_json) {
+		print_raw_json(&raw);
+	} else {
+		printf("=== %s Domains%s", app, limit_count((long)json_array_size(results), count,
+		    tmp, sizeof(tmp)));
+		json_array_foreach(results, i, d)
+			printf("%s\n", jstr(d, "domain"));
+	}
+	json_decref(root);
+	buf_release(&raw);
+	return 0;
+}
+
+static const struct opt list_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists domains bound to an application.\n"
+	"\n"
+	"Usage: deis domains:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -l --limit=<num>\n"
+	"    the maximum number of results to display, defaults to config setting\n",
+	list_opts, 0, 0, false,
+};
+
+CMD(cmd_domains_list)
+{
+	struct args a;
+	struct client c;
+	char *app = NULL;
+	long limit;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+		goto out_args;
+	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
+		rc = domains_print(&c, app, limit);
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct opt app_opt[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec add_spec = {
+	"\n"
+	"Binds a domain to an application.\n"
+	"\n"
+	"Usage: deis domains:add <domain> [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <domain>\n"
+	"    the domain name to be bound to the application, such as 'domain.deisapp.com'.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 1, 1, false,
+};
+
+CMD(cmd_domains_add)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	char *app = NULL, *path;
+	int rc;
+
+	if (!args_run(&a, &add_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &add_spec, "app"), &app) < 0)
+		goto out_args;
+	printf("Adding %s to %s... ", a.pos[0], app);
+	fflush(stdout);
+	path = xasprintf("/v1/apps/%s/domains/", app);
+	rc = api_send(&c, "POST", path, json_pack("{s:s}", "domain", a.pos[0]), true, &res);
+	free(path);
+	if (rc == 0) {
+		response_release(&res);
+		printf("done\n");
+	}
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec remove_spec = {
+	"\n"
+	"Unbinds a domain for an application.\n"
+	"\n"
+	"Usage: deis domains:remove <domain> [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <domain>\n"
+	"    the domain name to be removed from the application.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 1, 1, false,
+};
+
+CMD(cmd_domains_remove)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	char *app = NULL, *path, *seg;
+	int rc;
+
+	if (!args_run(&a, &remove_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &remove_spec, "app"), &app) < 0)
+		goto out_args;
+	printf("Removing %s from %s... ", a.pos[0], app);
+	fflush(stdout);
+	seg = url_seg(a.pos[0]);
+	path = xasprintf("/v1/apps/%s/domains/%s", app, seg);
+	rc = api_call(&c, "DELETE", path, NULL, true, &res);
+	free(path);
+	free(seg);
+	if (rc == 0) {
+		response_release(&res);
+		printf("done\n");
+	}
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * git:remote, and `deis version`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/deis/deis.h"
+
+static const char git_usage[] =
+"\n"
+"Valid commands for git:\n"
+"\n"
+"git:remote          Adds git remote of application to repository\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_git_help)
+{
+	fputs(git_usage, stdout);
+	return 0;
+}
+
+static const struct opt remote_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'r', "remote", true, "deis" },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec remote_spec = {
+	"\n"
+	"Adds git remote of application to repository\n"
+	"\n"
+	"Usage: deis git:remote [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -r --remote=REMOTE\n"
+	"    name of remote to create. [default: deis]\n",
+	remote_opts, 0, 0, false,
+};
+
+CMD(cmd_git_remote)
+{
+	struct args a;
+	struct client c;
+	char *app = NULL;
+	int rc;
+
+	if (!args_run(&a, &remote_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &remote_spec, "app"), &app) == 0) {
+		rc = git_remote_create(c.host, args_get(&a, &remote_spec, "remote"), app);
+		free(app);
+		client_release(&c);
+	}
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec version_spec = {
+	"\n"
+	"Displays the client version.\n"
+	"\n"
+	"Usage: deis version\n"
+	"\n"
+	"Use 'deis help [command]' to learn more.\n",
+	NULL, 0, 0, false,
+};
+
+CMD(cmd_version)
+{
+	struct args a;
+	int rc;
+
+	if (!args_run(&a, &version_spec, argc, argv, &rc))
+		return rc;
+	args_release(&a);
+	printf("%s\n", DEIS_VERSION);
+	return 0;
+}

@@ -1,0 +1,242 @@
+/*
+ * limits:* — list, set, unset: per process type memory and CPU limits, stored
+ * in the app's config (`memory`, `cpu`).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char limits_usage[] =
+"\n"
+"Valid commands for limits:\n"
+"\n"
+"limits:list        list resource limits for an app\n"
+"limits:set         set resource limits for an app\n"
+"limits:unset       unset resource limits for an app\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_limits_help)
+{
+	fputs(limits_usage, stdout);
+	return 0;
+}
+
+int
+limits_print(struct client *c, const char *app)
+{
+	struct response res;
+	json_t *cfg, *mem, *cpu;
+	char *path = xasprintf("/v1/apps/%s/config/", app);
+	int rc;
+
+	rc = api_call(c, "GET", path, NULL, false, &res);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (cli_json) {
+		print_raw_json(&res.body);
+		response_release(&res);
+		return 0;
+	}
+	cfg = response_json(&res);
+	response_release(&res);
+	if (cfg == NULL)
+		return -1;
+	mem = json_object_get(cfg, "memory");
+	cpu = json_object_get(cfg, "cpu");
+	printf("=== %s Limits\n\n", app);
+	printf("--- Memory\n");
+	if (json_object_size(mem) == 0)
+		printf("Unlimited\n");
+	else
+		print_tabs(mem, 5);
+	printf("\n--- CPU\n");
+	if (json_object_size(cpu) == 0)
+		printf("Unlimited\n");
+	else
+		print_tabs(cpu, 5);
+	json_decref(cfg);
+	return 0;
+}
+
+static const struct opt app_opt[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists resource limits for an application.\n"
+	"\n"
+	"Usage: deis limits:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name of the application.\n",
+	app_opt, 0, 0, false,
+};
+
+CMD(cmd_limits_list)
+{
+	struct args a;
+	struct client c;
+	char *app = NULL;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) == 0) {
+		rc = limits_print(&c, app);
+		free(app);
+		client_release(&c);
+	}
+	args_release(&a);
+	return rc;
+}
+
+static const struct opt set_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'c', "cpu", false, NULL },
+	{ 'm', "memory", false, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec set_spec = {
+	"\n"
+	"Sets resource limits for an application.\n"
+	"\n"
+	"A resource limit is a finite resource within a container which we can apply\n"
+	"restrictions to either through the scheduler or through the Docker API. This limit\n"
+	"is applied to each individual container, so setting a memory limit of 1G for an\n"
+	"application means that each container gets 1G of memory.\n"
+	"\n"
+	"Usage: deis limits:set [options] <type>=<limit>...\n"
+	"\n"
+	"Arguments:\n"
+	"  <type>\n"
+	"    the process type as defined in your Procfile, such as 'web' or 'worker'.\n"
+	"    Note that Dockerfile apps have a default 'cmd' process type.\n"
+	"  <limit>\n"
+	"    The limit to apply to the process type. By default, this is set to --memory.\n"
+	"    You can only set one type of limit per call.\n"
+	"\n"
+	"    With --memory, units are represented in Bytes (B), Kilobytes (K), Megabytes\n"
+	"    (M), or Gigabytes (G). For example, 'deis limit:set cmd=1G' will restrict all\n"
+	"    \"cmd\" processes to a maximum of 1 Gigabyte of memory each.\n"
+	"\n"
+	"    With --cpu, units are represented in the number of cpu shares. For example,\n"
+	"    'deis limit:set --cpu cmd=1024' will restrict all \"cmd\" processes to a\n"
+	"    maximum of 1024 cpu shares.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -c --cpu\n"
+	"    limits cpu shares.\n"
+	"  -m --memory\n"
+	"    limits memory. [default: true]\n",
+	set_opts, 1, -1, false,
+};
+
+/* POST {"memory"|"cpu": map} then list the limits. */
+static int
+limits_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
+{
+	struct client c;
+	struct response res;
+	const char *kind = args_flag(a, spec, "cpu") ? "cpu" : "memory";
+	char *app = NULL, *path;
+	int rc;
+
+	if (app_load(&c, args_get(a, spec, "app"), &app) < 0) {
+		json_decref(map);
+		return -1;
+	}
+	printf("Applying limits... ");
+	fflush(stdout);
+	path = xasprintf("/v1/apps/%s/config/", app);
+	rc = api_send(&c, "POST", path, json_pack("{s:o}", kind, map), true, &res);
+	free(path);
+	if (rc == 0) {
+		response_release(&res);
+		printf("done\n\n");
+		rc = limits_print(&c, app);
+	}
+	free(app);
+	client_release(&c);
+	return rc;
+}
+
+CMD(cmd_limits_set)
+{
+	struct args a;
+	json_t *map;
+	bool cpu;
+	int rc, i;
+
+	if (!args_run(&a, &set_spec, argc, argv, &rc))
+		return rc;
+	cpu = args_flag(&a, &set_spec, "cpu");
+	map = json_object();
+	for (i = 0; i < a.npos; i++) {
+		const char *val;
+		size_t klen;
+		char *key;
+
+		if (kv_parse_limit(a.pos[i], &klen, &val) < 0) {
+			fprintf(stderr, "%s doesn't fit format type=#unit or type=#\n"
+			    "Examples: web=2G worker=500M web=300\n", a.pos[i]);
+			json_decref(map);
+			args_release(&a);
+			return 1;
+		}
+		key = xstrndup(a.pos[i], klen);
+		/* cpu shares are numbers in the API; memory limits are strings */
+		json_object_set_new(map, key, cpu && strspn(val, "0123456789") == strlen(val) ?
+		    json_integer(strtoll(val, NULL, 10)) : json_string(val));
+		free(key);
+	}
+	rc = limits_apply(&a, &set_spec, map);
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec unset_spec = {
+	"\n"
+	"Unsets resource limits for an application.\n"
+	"\n"
+	"Usage: deis limits:unset [options] [--memory | --cpu] <type>...\n"
+	"\n"
+	"Arguments:\n"
+	"  <type>\n"
+	"    the process type as defined in your Procfile, such as 'web' or 'worker'.\n"
+	"    Note that Dockerfile apps have a default 'cmd' process type.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -c --cpu\n"
+	"    limits cpu shares.\n"
+	"  -m --memory\n"
+	"    limits memory. [default: true]\n",
+	set_opts, 1, -1, false,
+};
+
+CMD(cmd_limits_unset)
+{
+	struct args a;
+	json_t *map;
+	int rc, i;
+
+	if (!args_run(&a, &unset_spec, argc, argv, &rc))
+		return rc;
+	map = json_object();
+	for (i = 0; i < a.npos; i++)
+		json_object_set_new(map, a.pos[i], json_null());
+	rc = limits_apply(&a, &unset_spec, map);
+	args_release(&a);
+	return rc;
+}

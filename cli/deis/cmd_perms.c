@@ -1,0 +1,287 @@
+/*
+ * perms:* (and the sharing:* shortcuts) — app collaborators, or with --admin
+ * the system administrators; users:list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char perms_usage[] =
+"\n"
+"Valid commands for perms:\n"
+"\n"
+"perms:list            list permissions granted on an app\n"
+"perms:create          create a new permission for a user\n"
+"perms:delete          delete a permission for a user\n"
+"\n"
+"Use 'deis help perms:[command]' to learn more.\n";
+
+static const char users_usage[] =
+"\n"
+"Valid commands for users:\n"
+"\n"
+"users:list        list all registered users\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_perms_help)
+{
+	fputs(perms_usage, stdout);
+	return 0;
+}
+
+CMD(cmd_users_help)
+{
+	fputs(users_usage, stdout);
+	return 0;
+}
+
+static const struct opt list_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, "admin", false, NULL },
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists all users with permission to use an app, or lists all users with system\n"
+	"administrator privileges.\n"
+	"\n"
+	"Usage: deis perms:list [-a --app=<app>|--admin|--admin --limit=<num>]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    lists all users with permission to <app>. <app> is the uniquely identifiable name\n"
+	"    for the application.\n"
+	"  --admin\n"
+	"    lists all users with system administrator privileges.\n"
+	"  -l --limit=<num>\n"
+	"    the maximum number of results to display, defaults to config setting\n",
+	list_opts, 0, 0, false,
+};
+
+/* "=== <title><suffix>" then one username per line. */
+static int
+print_users(const char *path, struct client *c, long limit, const char *title)
+{
+	struct buf raw = BUF_INIT;
+	json_t *root, *results, *u;
+	long count;
+	char tmp[64];
+	size_t i;
+
+	root = api_list(c, path, limit, &results, &count, &raw);
+	if (root == NULL) {
+		buf_release(&raw);
+		return -1;
+	}
+	if (cli_json) {
+		print_raw_json(&raw);
+	} else {
+		printf("=== %s%s", title, limit_count((long)json_array_size(results), count, tmp,
+		    sizeof(tmp)));
+		json_array_foreach(results, i, u)
+			printf("%s\n", jstr(u, "username"));
+	}
+	json_decref(root);
+	buf_release(&raw);
+	return 0;
+}
+
+CMD(cmd_perms_list)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	json_t *root, *users, *u;
+	char *app = NULL, *path;
+	long limit;
+	size_t i;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (client_load(&c) < 0)
+		goto out_args;
+	if (args_flag(&a, &list_spec, "admin")) {
+		if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit,
+		    &limit) == 0)
+			rc = print_users("/v1/admin/perms/", &c, limit, "Administrators");
+		goto out;
+	}
+	if (app_detect(&c, args_get(&a, &list_spec, "app"), &app, NULL) < 0)
+		goto out;
+	path = xasprintf("/v1/apps/%s/perms/", app);
+	rc = api_call(&c, "GET", path, NULL, false, &res);
+	free(path);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (cli_json) {
+		print_raw_json(&res.body);
+		response_release(&res);
+		rc = 0;
+		goto out;
+	}
+	root = response_json(&res);
+	response_release(&res);
+	if (root == NULL)
+		goto out;
+	users = json_object_get(root, "users");
+	printf("=== %s's Users\n", app);
+	json_array_foreach(users, i, u)
+		if (json_is_string(u))
+			printf("%s\n", json_string_value(u));
+	json_decref(root);
+	rc = 0;
+out:
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct opt perm_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, "admin", false, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec create_spec = {
+	"\n"
+	"Gives another user permission to use an app, or gives another user\n"
+	"system administrator privileges.\n"
+	"\n"
+	"Usage: deis perms:create <username> [-a --app=<app>|--admin]\n"
+	"\n"
+	"Arguments:\n"
+	"  <username>\n"
+	"    the name of the new user.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    grants <username> permission to use <app>. <app> is the uniquely identifiable name\n"
+	"    for the application.\n"
+	"  --admin\n"
+	"    grants <username> system administrator privileges.\n",
+	perm_opts, 1, 1, false,
+};
+static const struct cmd_spec delete_spec = {
+	"\n"
+	"Revokes another user's permission to use an app, or revokes another user's system\n"
+	"administrator privileges.\n"
+	"\n"
+	"Usage: deis perms:delete <username> [-a --app=<app>|--admin]\n"
+	"\n"
+	"Arguments:\n"
+	"  <username>\n"
+	"    the name of the user.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    revokes <username> permission to use <app>. <app> is the uniquely identifiable name\n"
+	"    for the application.\n"
+	"  --admin\n"
+	"    revokes <username> system administrator privileges.\n",
+	perm_opts, 1, 1, false,
+};
+
+static int
+perm_change(const struct cmd_spec *spec, bool create, int argc, char **argv)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	const char *user;
+	char *app = NULL, *path, *seg = NULL;
+	bool admin;
+	int rc;
+
+	if (!args_run(&a, spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (client_load(&c) < 0)
+		goto out_args;
+	user = a.pos[0];
+	admin = args_flag(&a, spec, "admin");
+	if (!admin && app_detect(&c, args_get(&a, spec, "app"), &app, NULL) < 0)
+		goto out;
+	if (admin)
+		printf(create ? "Adding %s to system administrators... " :
+		    "Removing %s from system administrators... ", user);
+	else
+		printf(create ? "Adding %s to %s collaborators... " :
+		    "Removing %s from %s collaborators... ", user, app);
+	fflush(stdout);
+	if (create) {
+		path = admin ? xstrdup("/v1/admin/perms/") : xasprintf("/v1/apps/%s/perms/", app);
+		rc = api_send(&c, "POST", path, json_pack("{s:s}", "username", user), false, &res);
+	} else {
+		seg = url_seg(user);
+		path = admin ? xasprintf("/v1/admin/perms/%s", seg) :
+		    xasprintf("/v1/apps/%s/perms/%s", app, seg);
+		rc = api_call(&c, "DELETE", path, NULL, false, &res);
+	}
+	free(path);
+	free(seg);
+	if (rc == 0) {
+		response_release(&res);
+		printf("done\n");
+	}
+out:
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+CMD(cmd_perms_create)
+{
+	return perm_change(&create_spec, true, argc, argv);
+}
+
+CMD(cmd_perms_delete)
+{
+	return perm_change(&delete_spec, false, argc, argv);
+}
+
+static const struct opt users_opts[] = {
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec users_spec = {
+	"\n"
+	"Lists all registered users.\n"
+	"Requires admin privilages.\n"
+	"\n"
+	"Usage: deis users:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -l --limit=<num>\n"
+	"    the maximum number of results to display, defaults to config setting\n",
+	users_opts, 0, 0, false,
+};
+
+CMD(cmd_users_list)
+{
+	struct args a;
+	struct client c;
+	long limit;
+	int rc;
+
+	if (!args_run(&a, &users_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (client_load(&c) == 0) {
+		if (parse_limit_opt(args_get(&a, &users_spec, "limit"), c.s.response_limit,
+		    &limit) == 0)
+			rc = print_users("/v1/users/", &c, limit, "Users");
+		client_release(&c);
+	}
+	args_release(&a);
+	return rc;
+}

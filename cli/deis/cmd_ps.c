@@ -1,0 +1,270 @@
+/*
+ * ps:* — list, scale, restart. Processes are printed grouped by type, types
+ * and numbers sorted (the Go client walked a map, so its order varied).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char ps_usage[] =
+"\n"
+"Valid commands for processes:\n"
+"\n"
+"ps:list        list application processes\n"
+"ps:restart     restart an application or its process types\n"
+"ps:scale       scale processes (e.g. web=4 worker=2)\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_ps_help)
+{
+	fputs(ps_usage, stdout);
+	return 0;
+}
+
+static int
+cmp_proc(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	int c = strcmp(jstr(x, "type"), jstr(y, "type"));
+	json_int_t nx = json_integer_value(json_object_get(x, "num"));
+	json_int_t ny = json_integer_value(json_object_get(y, "num"));
+
+	if (c)
+		return c;
+	return nx < ny ? -1 : nx > ny;
+}
+
+int
+ps_print(struct client *c, const char *app, long limit)
+{
+	struct buf raw = BUF_INIT;
+	json_t *root, *results, **procs;
+	char *path = xasprintf("/v1/apps/%s/containers/", app), tmp[64];
+	const char *last = NULL;
+	long count;
+	size_t i, n;
+
+	root = api_list(c, path, limit, &results, &count, &raw);
+	free(path);
+	if (root == NULL) {
+		buf_release(&raw);
+		return -1;
+	}
+	if (cli_json) {
+		print_raw_json(&raw);
+		goto out;
+	}
+	n = json_array_size(results);
+	procs = xcalloc(n + 1, sizeof(*procs));
+	for (i = 0; i < n; i++)
+		procs[i] = json_array_get(results, i);
+	qsort(procs, n, sizeof(*procs), cmp_proc);
+	printf("=== %s Processes%s", app, limit_count((long)n, count, tmp, sizeof(tmp)));
+	for (i = 0; i < n; i++) {
+		const char *type = jstr(procs[i], "type");
+
+		if (last == NULL || strcmp(last, type) != 0)
+			printf("--- %s:\n", type);
+		last = type;
+		printf("%s.%lld %s (%s)\n", type,
+		    (long long)json_integer_value(json_object_get(procs[i], "num")),
+		    jstr(procs[i], "state"), jstr(procs[i], "release"));
+	}
+	free(procs);
+out:
+	json_decref(root);
+	buf_release(&raw);
+	return 0;
+}
+
+static const struct opt list_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists processes servicing an application.\n"
+	"\n"
+	"Usage: deis ps:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -l --limit=<num>\n"
+	"    the maximum number of results to display, defaults to config setting\n",
+	list_opts, 0, 0, false,
+};
+
+CMD(cmd_ps_list)
+{
+	struct args a;
+	struct client c;
+	char *app = NULL;
+	long limit;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+		goto out_args;
+	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
+		rc = ps_print(&c, app, limit);
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct opt app_opt[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+
+static const struct cmd_spec scale_spec = {
+	"\n"
+	"Scales an application's processes by type.\n"
+	"\n"
+	"Usage: deis ps:scale <type>=<num>... [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <type>\n"
+	"    the process name as defined in your Procfile, such as 'web' or 'worker'.\n"
+	"    Note that Dockerfile apps have a default 'cmd' process type.\n"
+	"  <num>\n"
+	"    the number of processes.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 1, -1, false,
+};
+
+/* Run one scale/restart request between the coffee line and the ps list. */
+static int
+ps_action(struct client *c, const char *app, const char *what, const char *path,
+    json_t *req)
+{
+	struct response res;
+	struct timespec t0, t1;
+	int rc;
+
+	printf("%s processes... but first, %s!\n", what, drink_of_choice());
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = req ? api_send(c, "POST", path, req, true, &res) :
+	    api_call(c, "POST", path, NULL, true, &res);
+	if (rc < 0)
+		return -1;
+	response_release(&res);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("done in %ds\n", (int)(t1.tv_sec - t0.tv_sec - (t1.tv_nsec < t0.tv_nsec)));
+	return ps_print(c, app, c->s.response_limit);
+}
+
+CMD(cmd_ps_scale)
+{
+	struct args a;
+	struct client c;
+	json_t *req;
+	char *app = NULL, *path;
+	int rc, i;
+
+	if (!args_run(&a, &scale_spec, argc, argv, &rc))
+		return rc;
+	req = json_object();
+	for (i = 0; i < a.npos; i++) {
+		long long num;
+		size_t klen;
+		char *key;
+
+		if (kv_parse_scale(a.pos[i], &klen, &num) < 0) {
+			fprintf(stderr, "'%s' does not match the pattern 'type=num', ex: web=2\n",
+			    a.pos[i]);
+			json_decref(req);
+			args_release(&a);
+			return 1;
+		}
+		key = xstrndup(a.pos[i], klen);
+		json_object_set_new(req, key, json_integer(num));
+		free(key);
+	}
+	rc = -1;
+	if (app_load(&c, args_get(&a, &scale_spec, "app"), &app) < 0) {
+		json_decref(req);
+		goto out_args;
+	}
+	path = xasprintf("/v1/apps/%s/scale/", app);
+	rc = ps_action(&c, app, "Scaling", path, req);
+	free(path);
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec restart_spec = {
+	"\n"
+	"Restart an application, a process type or a specific process.\n"
+	"\n"
+	"Usage: deis ps:restart [<type>] [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <type>\n"
+	"    the process name as defined in your Procfile, such as 'web' or 'worker'.\n"
+	"    To restart a particular process, use 'web.1'.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 0, 1, false,
+};
+
+CMD(cmd_ps_restart)
+{
+	struct args a;
+	struct client c;
+	struct buf path = BUF_INIT;
+	char *app = NULL;
+	int rc;
+
+	if (!args_run(&a, &restart_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &restart_spec, "app"), &app) < 0)
+		goto out_args;
+	buf_addf(&path, "/v1/apps/%s/containers/", app);
+	if (a.npos) {
+		const char *t = a.pos[0], *dot = strchr(t, '.');
+
+		if (dot) {
+			char *end;
+			long num = strtol(dot + 1, &end, 10);
+
+			if (dot[1] == '\0' || *end != '\0' || num < 0) {
+				rc = cli_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", dot + 1);
+				goto out;
+			}
+			buf_addf(&path, "%.*s/%ld/", (int)(dot - t), t, num);
+		} else {
+			buf_addf(&path, "%s/", t);
+		}
+	}
+	buf_addstr(&path, "restart/");
+	rc = ps_action(&c, app, "Restarting", path.p, NULL);
+out:
+	buf_release(&path);
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}

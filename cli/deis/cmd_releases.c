@@ -1,0 +1,275 @@
+/*
+ * releases:* — list (tab-aligned like Go's text/tabwriter), info, rollback.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char releases_usage[] =
+"\n"
+"Valid commands for releases:\n"
+"\n"
+"releases:list        list an application's release history\n"
+"releases:info        print information about a specific release\n"
+"releases:rollback    return to a previous release\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_releases_help)
+{
+	fputs(releases_usage, stdout);
+	return 0;
+}
+
+static const struct opt list_opts[] = {
+	{ 'a', "app", true, NULL },
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists release history for an application.\n"
+	"\n"
+	"Usage: deis releases:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n"
+	"  -l --limit=<num>\n"
+	"    the maximum number of results to display, defaults to config setting\n",
+	list_opts, 0, 0, false,
+};
+
+/* Display width in characters, as Go's tabwriter counts (UTF-8 runes). */
+static size_t
+text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* text/tabwriter(minwidth 0, tabwidth 8, padding 1, padchar '\t') for one cell. */
+static void
+tab_pad(size_t textw, size_t colw)
+{
+	size_t cellw = (colw + 7) / 8 * 8, n = cellw - textw, tabs = (n + 7) / 8;
+
+	while (tabs--)
+		putchar('\t');
+}
+
+CMD(cmd_releases_list)
+{
+	struct args a;
+	struct client c;
+	struct buf raw = BUF_INIT;
+	json_t *root, *results, *r;
+	char *app = NULL, *path, tmp[64], ver[32];
+	size_t i, w0 = 0, w1 = 0;
+	long limit, count;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+		goto out_args;
+	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+		goto out;
+	path = xasprintf("/v1/apps/%s/releases/", app);
+	root = api_list(&c, path, limit, &results, &count, &raw);
+	free(path);
+	if (root == NULL)
+		goto out;
+	if (cli_json) {
+		print_raw_json(&raw);
+		json_decref(root);
+		rc = 0;
+		goto out;
+	}
+	printf("=== %s Releases%s", app, limit_count((long)json_array_size(results), count,
+	    tmp, sizeof(tmp)));
+	json_array_foreach(results, i, r) {
+		snprintf(ver, sizeof(ver), "v%lld",
+		    (long long)json_integer_value(json_object_get(r, "version")));
+		if (strlen(ver) + 1 > w0)
+			w0 = strlen(ver) + 1;
+		if (text_width(jstr(r, "created")) + 1 > w1)
+			w1 = text_width(jstr(r, "created")) + 1;
+	}
+	json_array_foreach(results, i, r) {
+		snprintf(ver, sizeof(ver), "v%lld",
+		    (long long)json_integer_value(json_object_get(r, "version")));
+		fputs(ver, stdout);
+		tab_pad(strlen(ver), w0);
+		fputs(jstr(r, "created"), stdout);
+		tab_pad(text_width(jstr(r, "created")), w1);
+		printf("%s\n", jstr(r, "summary"));
+	}
+	json_decref(root);
+	rc = 0;
+out:
+	buf_release(&raw);
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+/* "v3" or "3" -> 3. */
+static int
+version_parse(const char *s, long *out)
+{
+	const char *d = s[0] == 'v' ? s + 1 : s;
+	char *end;
+
+	if (s[0] == 'v' && s[1] == '\0')
+		return cli_fail("%s is not in the form 'v#'", s);
+	*out = strtol(d, &end, 10);
+	if (*d == '\0' || *end != '\0' || !isdigit((unsigned char)*d))
+		return cli_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", d);
+	return 0;
+}
+
+static const struct opt app_opt[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec info_spec = {
+	"\n"
+	"Prints info about a particular release.\n"
+	"\n"
+	"Usage: deis releases:info <version> [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <version>\n"
+	"    the release of the application, such as 'v1'.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 1, 1, false,
+};
+
+CMD(cmd_releases_info)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	json_t *r;
+	char *app = NULL, *path;
+	long version;
+	int rc;
+
+	if (!args_run(&a, &info_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (version_parse(a.pos[0], &version) < 0)
+		goto out_args;
+	if (app_load(&c, args_get(&a, &info_spec, "app"), &app) < 0)
+		goto out_args;
+	path = xasprintf("/v1/apps/%s/releases/v%ld/", app, version);
+	rc = api_call(&c, "GET", path, NULL, false, &res);
+	free(path);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (cli_json) {
+		print_raw_json(&res.body);
+		response_release(&res);
+		rc = 0;
+		goto out;
+	}
+	r = response_json(&res);
+	response_release(&res);
+	if (r == NULL)
+		goto out;
+	printf("=== %s Release v%ld\n", app, version);
+	if (*jstr(r, "build"))
+		printf("build:    %s\n", jstr(r, "build"));
+	printf("config:   %s\n", jstr(r, "config"));
+	printf("owner:    %s\n", jstr(r, "owner"));
+	printf("created:  %s\n", jstr(r, "created"));
+	printf("summary:  %s\n", jstr(r, "summary"));
+	printf("updated:  %s\n", jstr(r, "updated"));
+	printf("uuid:     %s\n", jstr(r, "uuid"));
+	json_decref(r);
+	rc = 0;
+out:
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec rollback_spec = {
+	"\n"
+	"Rolls back to a previous application release.\n"
+	"\n"
+	"Usage: deis releases:rollback [<version>] [options]\n"
+	"\n"
+	"Arguments:\n"
+	"  <version>\n"
+	"    the release of the application, such as 'v1'.\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name of the application.\n",
+	app_opt, 0, 1, false,
+};
+
+CMD(cmd_releases_rollback)
+{
+	struct args a;
+	struct client c;
+	struct response res;
+	json_t *req, *r;
+	char *app = NULL, *path;
+	long version = -1;
+	int rc;
+
+	if (!args_run(&a, &rollback_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (a.npos && version_parse(a.pos[0], &version) < 0)
+		goto out_args;
+	if (app_load(&c, args_get(&a, &rollback_spec, "app"), &app) < 0)
+		goto out_args;
+	if (version == -1) {
+		printf("Rolling back one release... ");
+		req = json_object();
+	} else {
+		printf("Rolling back to v%ld... ", version);
+		req = json_pack("{s:I}", "version", (json_int_t)version);
+	}
+	fflush(stdout);
+	path = xasprintf("/v1/apps/%s/releases/rollback/", app);
+	rc = api_send(&c, "POST", path, req, true, &res);
+	free(path);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	r = response_json(&res);
+	response_release(&res);
+	if (r == NULL)
+		goto out;
+	printf("done, v%lld\n", (long long)json_integer_value(json_object_get(r, "version")));
+	json_decref(r);
+	rc = 0;
+out:
+	free(app);
+	client_release(&c);
+out_args:
+	args_release(&a);
+	return rc;
+}

@@ -1,0 +1,196 @@
+/*
+ * tags:* — list, set, unset: scheduler placement tags kept in the app's
+ * config (`tags`).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+static const char tags_usage[] =
+"\n"
+"Valid commands for tags:\n"
+"\n"
+"tags:list        list tags for an app\n"
+"tags:set         set tags for an app\n"
+"tags:unset       unset tags for an app\n"
+"\n"
+"Use 'deis help [command]' to learn more.\n";
+
+CMD(cmd_tags_help)
+{
+	fputs(tags_usage, stdout);
+	return 0;
+}
+
+int
+tags_print(struct client *c, const char *app)
+{
+	struct response res;
+	json_t *cfg;
+	char *path = xasprintf("/v1/apps/%s/config/", app);
+	int rc;
+
+	rc = api_call(c, "GET", path, NULL, false, &res);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (cli_json) {
+		print_raw_json(&res.body);
+		response_release(&res);
+		return 0;
+	}
+	cfg = response_json(&res);
+	response_release(&res);
+	if (cfg == NULL)
+		return -1;
+	printf("=== %s Tags\n", app);
+	print_tabs(json_object_get(cfg, "tags"), 5);
+	json_decref(cfg);
+	return 0;
+}
+
+static const struct opt app_opt[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+static const struct cmd_spec list_spec = {
+	"\n"
+	"Lists tags for an application.\n"
+	"\n"
+	"Usage: deis tags:list [options]\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name of the application.\n",
+	app_opt, 0, 0, false,
+};
+
+CMD(cmd_tags_list)
+{
+	struct args a;
+	struct client c;
+	char *app = NULL;
+	int rc;
+
+	if (!args_run(&a, &list_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) == 0) {
+		rc = tags_print(&c, app);
+		free(app);
+		client_release(&c);
+	}
+	args_release(&a);
+	return rc;
+}
+
+static int
+tags_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
+{
+	struct client c;
+	struct response res;
+	char *app = NULL, *path;
+	int rc;
+
+	if (app_load(&c, args_get(a, spec, "app"), &app) < 0) {
+		json_decref(map);
+		return -1;
+	}
+	printf("Applying tags... ");
+	fflush(stdout);
+	path = xasprintf("/v1/apps/%s/config/", app);
+	rc = api_send(&c, "POST", path, json_pack("{s:o}", "tags", map), true, &res);
+	free(path);
+	if (rc == 0) {
+		response_release(&res);
+		printf("done\n\n");
+		rc = tags_print(&c, app);
+	}
+	free(app);
+	client_release(&c);
+	return rc;
+}
+
+static const struct cmd_spec set_spec = {
+	"\n"
+	"Sets tags for an application.\n"
+	"\n"
+	"A tag is a key/value pair used to tag an application's containers and is passed to the\n"
+	"scheduler. This is often used to restrict workloads to specific hosts matching the\n"
+	"scheduler-configured metadata.\n"
+	"\n"
+	"Usage: deis tags:set [options] <key>=<value>...\n"
+	"\n"
+	"Arguments:\n"
+	"  <key> the tag key, for example: \"environ\" or \"rack\"\n"
+	"  <value> the tag value, for example: \"prod\" or \"1\"\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 1, -1, false,
+};
+
+CMD(cmd_tags_set)
+{
+	struct args a;
+	json_t *map;
+	int rc, i;
+
+	if (!args_run(&a, &set_spec, argc, argv, &rc))
+		return rc;
+	map = json_object();
+	for (i = 0; i < a.npos; i++) {
+		const char *s = a.pos[i], *eq = strchr(s, '=');
+		char *key;
+
+		/* strings.Split(tag, "=") must give exactly two parts */
+		if (eq == NULL || strchr(eq + 1, '=') != NULL) {
+			fprintf(stderr, "%s is invalid, Must be in format key=value\n"
+			    "Examples: rack=1 evironment=production\n", s);
+			json_decref(map);
+			args_release(&a);
+			return 1;
+		}
+		key = xstrndup(s, (size_t)(eq - s));
+		json_object_set_new(map, key, json_string(eq + 1));
+		free(key);
+	}
+	rc = tags_apply(&a, &set_spec, map);
+	args_release(&a);
+	return rc;
+}
+
+static const struct cmd_spec unset_spec = {
+	"\n"
+	"Unsets tags for an application.\n"
+	"\n"
+	"Usage: deis tags:unset [options] <key>...\n"
+	"\n"
+	"Arguments:\n"
+	"  <key> the tag key to unset, for example: \"environ\" or \"rack\"\n"
+	"\n"
+	"Options:\n"
+	"  -a --app=<app>\n"
+	"    the uniquely identifiable name for the application.\n",
+	app_opt, 1, -1, false,
+};
+
+CMD(cmd_tags_unset)
+{
+	struct args a;
+	json_t *map;
+	int rc, i;
+
+	if (!args_run(&a, &unset_spec, argc, argv, &rc))
+		return rc;
+	map = json_object();
+	for (i = 0; i < a.npos; i++)
+		json_object_set_new(map, a.pos[i], json_null());
+	rc = tags_apply(&a, &unset_spec, map);
+	args_release(&a);
+	return rc;
+}
