@@ -638,6 +638,8 @@ pull_line(const char *line, size_t len, void *arg)
 	if (j && (m = json_string_value(json_object_get(j, "error"))) != NULL) {
 		snprintf(p->msg, sizeof(p->msg), "%s", m);
 		p->failed = 1;
+	} else if (j && (m = json_string_value(json_object_get(j, "message"))) != NULL) {
+		snprintf(p->msg, sizeof(p->msg), "%s", m);	/* the body of a refusal */
 	}
 	json_decref(j);
 	return 0;
@@ -646,7 +648,7 @@ pull_line(const char *line, size_t len, void *arg)
 int
 docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err *e)
 {
-	struct pull p = { .failed = 0 };
+	struct pull p = { .msg = "", .failed = 0 };
 	struct xfer x = { .line_fn = pull_line, .line_arg = &p, .line = BUF_INIT };
 	char *repo, *tag, *re, *te, *path, *url;
 	bool digest;
@@ -665,7 +667,8 @@ docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err
 	if (x.line.len)
 		pull_line(x.line.p, x.line.len, &p);
 	if (st != 200) {
-		docker_message(&x.line, p.msg, sizeof(p.msg));
+		if (!p.msg[0])
+			docker_message(&x.line, p.msg, sizeof(p.msg));
 		err_set(e, (int)st, "docker: cannot pull '%s': %s", ref, p.msg);
 		goto out;
 	}

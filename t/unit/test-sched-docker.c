@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 
 #include "controller/scheduler/scheduler.h"
@@ -33,14 +37,43 @@ static struct sched *sc;
 static char platform[64], app[64], label[128];
 static int skipped;
 
-/* Crash reports seen by the callback (any thread). */
+/* Crash reports and the order of state changes seen by the callback (any thread). */
 static volatile int crashes_seen;
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct seen {
+	char name[SCHED_NAME_MAX];
+	unsigned release;
+	enum sched_state state;
+} seen[4096];
+static size_t nseen;
 
 static void
 on_state(const struct sched_container *c, enum sched_state old, void *arg)
 {
 	if (c->state == SCHED_CRASHED)
 		__atomic_add_fetch(&crashes_seen, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&seen_mu);
+	if (nseen < ARRAY_SIZE(seen)) {
+		strlcpy(seen[nseen].name, c->name, sizeof(seen[0].name));
+		seen[nseen].release = c->release;
+		seen[nseen++].state = c->state;
+	}
+	pthread_mutex_unlock(&seen_mu);
+}
+
+/* Index of the first change from index `from` of release rel to one of two states; -1 if none. */
+static long
+seen_find(size_t from, unsigned rel, enum sched_state a, enum sched_state b)
+{
+	long r = -1;
+	size_t i;
+
+	pthread_mutex_lock(&seen_mu);
+	for (i = from; i < nseen && r < 0; i++)
+		if (seen[i].release == rel && (seen[i].state == a || seen[i].state == b))
+			r = (long)i;
+	pthread_mutex_unlock(&seen_mu);
+	return r;
 }
 
 static struct sched *
@@ -111,8 +144,10 @@ static int
 group_teardown(void **state)
 {
 	sched_free(sc);
+	sc = NULL;
 	cleanup_all();
 	docker_free(dk);
+	dk = NULL;
 	return 0;
 }
 
@@ -262,14 +297,27 @@ test_deploy_replaces(void **state)
 	struct err e = { 0 };
 	size_t nold, n, i;
 
+	size_t mark;
+	long up, down;
+
 	SKIP_IF_NO_DOCKER();
 	sched_list(sc, app, false, &old, &nold);
 	assert_int_equal(nold, 3);
+	pthread_mutex_lock(&seen_mu);
+	mark = nseen;
+	pthread_mutex_unlock(&seen_mu);
 	if (sched_deploy(sc, &r, st, 1, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
 	n = wait_state(SCHED_UP, 1, &v);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].release, 2);
+	/* start new, then stop old */
+	up = seen_find(mark, 2, SCHED_UP, SCHED_UP);
+	down = seen_find(mark, 1, SCHED_DOWN, SCHED_DESTROYED);
+	assert_true(up >= 0 && down >= 0);
+	assert_true(up < down);
+	/* stopped on purpose: no crash reported for v1 */
+	assert_int_equal(seen_find(mark, 1, SCHED_CRASHED, SCHED_CRASHED), -1);
 	for (i = 0; i < nold; i++) {
 		json_t *ins = docker_container_inspect(dk, old[i].id, &e);
 
@@ -497,6 +545,107 @@ test_crash_event_and_reconcile(void **state)
 	free(w);
 }
 
+static int
+port_free(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+docker_cli(const char *a, const char *b, const char *c)
+{
+	const char *argv[] = { "docker", a, b, c, NULL };
+	struct buf out = BUF_INIT;
+	struct err e;
+	int status = -1;
+
+	if (run_capture(argv, NULL, NULL, NULL, 0, &out, &out, 120000, &status, &e) < 0)
+		status = -1;
+	if (status != 0)
+		fprintf(stderr, "# docker %s %s: %s\n", a, b, out.p);
+	buf_release(&out);
+	return status;
+}
+
+/* The image is pulled from a loopback registry when it is not present. */
+static void
+test_pull_from_registry(void **state)
+{
+	char dir[] = "/tmp/deis-sched-reg.XXXXXX", conf[256], ref[128], *yml;
+	const char *argv[] = { "docker-registry", "serve", conf, NULL };
+	struct run reg = { .argv = argv, .out = RUN_NULL, .err = RUN_NULL };
+	struct sched_release r = rel_make(5, NULL, 0);
+	struct sched_scale st[] = { { "web", 1 } };
+	struct sched_container *v = NULL;
+	struct err e = { 0 };
+	int port, status, i;
+	FILE *f;
+
+	SKIP_IF_NO_DOCKER();
+	if (access("/usr/bin/docker-registry", X_OK) != 0) {
+		fprintf(stderr, "# SKIP pull test: no docker-registry\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	port = port_free();
+	assert_true(port > 0);
+	snprintf(conf, sizeof(conf), "%s/config.yml", dir);
+	yml = xasprintf("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
+	    "http:\n  addr: 127.0.0.1:%d\n", dir, port);
+	f = fopen(conf, "we");
+	assert_non_null(f);
+	fputs(yml, f);
+	fclose(f);
+	free(yml);
+	assert_int_equal(run_start(&reg, &e), 0);
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/%s:v5", port, app);
+	for (i = 0; i < 50; i++) {
+		char url[64];
+
+		snprintf(url, sizeof(url), "127.0.0.1:%d", port);
+		if (http_status(url, "/v2/") == 200)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(i < 50);
+	assert_int_equal(docker_cli("tag", IMAGE, ref), 0);
+	assert_int_equal(docker_cli("push", ref, NULL), 0);
+	assert_int_equal(docker_cli("rmi", ref, NULL), 0);
+	assert_int_equal(docker_image_present(dk, ref, &e), -1);
+	r.image = ref;
+	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+		fail_msg("deploy from registry: %s", e.msg);
+	assert_int_equal(docker_image_present(dk, ref, &e), 0);
+	assert_int_equal(wait_state(SCHED_UP, 1, &v), 1);
+	assert_int_equal(v[0].release, 5);
+	free(v);
+	docker_cli("rmi", ref, NULL);	/* untag; the running container keeps the image */
+	/* a reference the registry does not have: 503, the running release stays */
+	snprintf(ref, sizeof(ref), "127.0.0.1:%d/%s:nope", port, app);
+	r.version = 6;
+	assert_int_equal(sched_deploy(sc, &r, st, 1, &e), -1);
+	assert_int_equal(e.code, 503);
+	assert_true(strstr(e.msg, "cannot pull image") != NULL);
+	assert_int_equal(wait_state(SCHED_UP, 1, &v), 1);
+	assert_int_equal(v[0].release, 5);
+	free(v);
+	run_kill(&reg, SIGTERM);
+	run_wait(&reg, 5000, &status, &e);
+	{
+		const char *rm[] = { "rm", "-rf", dir, NULL };
+
+		run_capture(rm, NULL, NULL, NULL, 0, NULL, NULL, 10000, &status, &e);
+	}
+}
+
 static void
 test_destroy(void **state)
 {
@@ -530,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_crash_event_and_reconcile),
+		cmocka_unit_test(test_pull_from_registry),
 		cmocka_unit_test(test_destroy),
 	};
 
