@@ -61,7 +61,7 @@ pos_add(struct args *a, const char *s, int cap)
 }
 
 int
-args_parse(struct args *a, const struct cmd_spec *spec, int argc, char **argv,
+deis_args_parse(struct args *a, const struct cmd_spec *spec, int argc, char **argv,
     char *why, size_t whylen)
 {
 	int i, n = opt_count(spec), idx;
@@ -164,7 +164,7 @@ args_parse(struct args *a, const struct cmd_spec *spec, int argc, char **argv,
 }
 
 void
-args_release(struct args *a)
+deis_args_release(struct args *a)
 {
 	free(a->pos);
 	a->pos = NULL;
@@ -172,7 +172,7 @@ args_release(struct args *a)
 }
 
 const char *
-args_get(const struct args *a, const struct cmd_spec *spec, const char *name)
+deis_args_get(const struct args *a, const struct cmd_spec *spec, const char *name)
 {
 	int i, n = opt_count(spec);
 
@@ -183,9 +183,9 @@ args_get(const struct args *a, const struct cmd_spec *spec, const char *name)
 }
 
 bool
-args_flag(const struct args *a, const struct cmd_spec *spec, const char *name)
+deis_args_flag(const struct args *a, const struct cmd_spec *spec, const char *name)
 {
-	const char *v = args_get(a, spec, name);
+	const char *v = deis_args_get(a, spec, name);
 
 	return v != NULL && strcmp(v, "true") == 0;
 }
@@ -205,7 +205,7 @@ print_trimmed(FILE *f, const char *s)
 }
 
 void
-args_print_usage_line(const char *usage)
+deis_args_print_usage_line(const char *usage)
 {
 	const char *p = strstr(usage, "Usage:"), *end;
 	size_t len;
@@ -223,19 +223,19 @@ args_print_usage_line(const char *usage)
 }
 
 bool
-args_run(struct args *a, const struct cmd_spec *spec, int argc, char **argv, int *rc)
+deis_args_run(struct args *a, const struct cmd_spec *spec, int argc, char **argv, int *rc)
 {
 	char why[256];
 
-	if (args_parse(a, spec, argc, argv, why, sizeof(why)) < 0) {
-		args_print_usage_line(spec->usage);
-		args_release(a);
+	if (deis_args_parse(a, spec, argc, argv, why, sizeof(why)) < 0) {
+		deis_args_print_usage_line(spec->usage);
+		deis_args_release(a);
 		*rc = 1;
 		return false;
 	}
 	if (a->help) {
 		print_trimmed(stdout, spec->usage);
-		args_release(a);
+		deis_args_release(a);
 		*rc = 0;
 		return false;
 	}
@@ -250,7 +250,7 @@ is_az(unsigned char c)
 }
 
 int
-kv_parse_config(const char *s, size_t *keylen, const char **val)
+deis_kv_parse_config(const char *s, size_t *keylen, const char **val)
 {
 	const char *eq = strchr(s, '=');
 	size_t i;
@@ -283,7 +283,7 @@ kv_key_alpha(const char *s, size_t *keylen)
 }
 
 int
-kv_parse_scale(const char *s, size_t *keylen, long long *num)
+deis_kv_parse_scale(const char *s, size_t *keylen, long long *num)
 {
 	const char *v;
 	long long n = 0;
@@ -305,7 +305,7 @@ kv_parse_scale(const char *s, size_t *keylen, long long *num)
 }
 
 int
-kv_parse_limit(const char *s, size_t *keylen, const char **val)
+deis_kv_parse_limit(const char *s, size_t *keylen, const char **val)
 {
 	const char *v, *p;
 	size_t digits, units;

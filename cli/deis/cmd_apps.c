@@ -36,7 +36,7 @@ static const struct opt app_opt[] = {
 	{ 0, NULL, false, NULL },
 };
 
-CMD(cmd_apps_help)
+CMD(deis_cmd_apps_help)
 {
 	fputs(apps_usage, stdout);
 	return 0;
@@ -71,7 +71,7 @@ static const struct cmd_spec create_spec = {
 	create_opts, 0, 1, false,
 };
 
-CMD(cmd_apps_create)
+CMD(deis_cmd_apps_create)
 {
 	struct args a;
 	struct client c;
@@ -81,46 +81,46 @@ CMD(cmd_apps_create)
 	const char *id, *buildpack;
 	int rc;
 
-	if (!args_run(&a, &create_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &create_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
 	req = a.npos ? json_pack("{s:s}", "id", a.pos[0]) : json_object();
 	printf("Creating Application... ");
 	fflush(stdout);
-	if (api_send(&c, "POST", "/v1/apps/", req, true, &res) < 0)
+	if (deis_api_send(&c, "POST", "/v1/apps/", req, true, &res) < 0)
 		goto out;
-	app = response_json(&res);
-	response_release(&res);
+	app = deis_response_json(&res);
+	deis_response_release(&res);
 	if (app == NULL)
 		goto out;
-	id = jstr(app, "id");
+	id = deis_jstr(app, "id");
 	printf("done, created %s\n", id);
-	buildpack = args_get(&a, &create_spec, "buildpack");
+	buildpack = deis_args_get(&a, &create_spec, "buildpack");
 	if (buildpack) {
 		char *path = xasprintf("/v1/apps/%s/config/", id);
 
 		req = json_pack("{s:{s:s}}", "values", "BUILDPACK_URL", buildpack);
-		rc = api_send(&c, "POST", path, req, false, &res);
+		rc = deis_api_send(&c, "POST", path, req, false, &res);
 		free(path);
 		if (rc < 0)
 			goto out;
-		response_release(&res);
+		deis_response_release(&res);
 		rc = -1;
 	}
-	if (!args_flag(&a, &create_spec, "no-remote") &&
-	    git_remote_create(c.host, args_get(&a, &create_spec, "remote"), id) < 0)
+	if (!deis_args_flag(&a, &create_spec, "no-remote") &&
+	    deis_git_remote_create(c.host, deis_args_get(&a, &create_spec, "remote"), id) < 0)
 		goto out;
-	url = git_remote_url(c.host, id);
+	url = deis_git_remote_url(c.host, id);
 	printf("remote available at %s\n", url);
 	free(url);
 	rc = 0;
 out:
 	json_decref(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -140,7 +140,7 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(cmd_apps_list)
+CMD(deis_cmd_apps_list)
 {
 	struct args a;
 	struct client c;
@@ -151,31 +151,31 @@ CMD(cmd_apps_list)
 	size_t i;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
 		goto out;
-	root = api_list(&c, "/v1/apps/", limit, &results, &count, &raw);
+	root = deis_api_list(&c, "/v1/apps/", limit, &results, &count, &raw);
 	if (root == NULL)
 		goto out;
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 	} else {
-		printf("=== Apps%s", limit_count((long)json_array_size(results), count, tmp,
+		printf("=== Apps%s", deis_limit_count((long)json_array_size(results), count, tmp,
 		    sizeof(tmp)));
 		json_array_foreach(results, i, app)
-			printf("%s\n", jstr(app, "id"));
+			printf("%s\n", deis_jstr(app, "id"));
 	}
 	json_decref(root);
 	rc = 0;
 out:
 	buf_release(&raw);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -199,19 +199,19 @@ app_get(struct client *c, const char *id, struct buf *raw)
 	char *path = xasprintf("/v1/apps/%s/", id);
 	json_t *app;
 
-	if (api_call(c, "GET", path, NULL, false, &res) < 0) {
+	if (deis_api_call(c, "GET", path, NULL, false, &res) < 0) {
 		free(path);
 		return NULL;
 	}
 	free(path);
-	app = response_json(&res);
+	app = deis_response_json(&res);
 	if (raw)
 		buf_add(raw, res.body.p, res.body.len);
-	response_release(&res);
+	deis_response_release(&res);
 	return app;
 }
 
-CMD(cmd_apps_info)
+CMD(deis_cmd_apps_info)
 {
 	struct args a;
 	struct client c;
@@ -220,32 +220,32 @@ CMD(cmd_apps_info)
 	char *id = NULL;
 	int rc;
 
-	if (!args_run(&a, &info_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &info_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &info_spec, "app"), &id) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &info_spec, "app"), &id) < 0)
 		goto out_args;
 	app = app_get(&c, id, &raw);
 	if (app == NULL)
 		goto out;
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 		json_decref(app);
 		rc = 0;
 		goto out;
 	}
-	printf("=== %s Application\n", jstr(app, "id"));
-	printf("updated:  %s\n", jstr(app, "updated"));
-	printf("uuid:     %s\n", jstr(app, "uuid"));
-	printf("created:  %s\n", jstr(app, "created"));
-	printf("url:      %s\n", jstr(app, "url"));
-	printf("owner:    %s\n", jstr(app, "owner"));
-	printf("id:       %s\n", jstr(app, "id"));
+	printf("=== %s Application\n", deis_jstr(app, "id"));
+	printf("updated:  %s\n", deis_jstr(app, "updated"));
+	printf("uuid:     %s\n", deis_jstr(app, "uuid"));
+	printf("created:  %s\n", deis_jstr(app, "created"));
+	printf("url:      %s\n", deis_jstr(app, "url"));
+	printf("owner:    %s\n", deis_jstr(app, "owner"));
+	printf("id:       %s\n", deis_jstr(app, "id"));
 	printf("\n");
-	if (ps_print(&c, jstr(app, "id"), c.s.response_limit) < 0)
+	if (deis_ps_print(&c, deis_jstr(app, "id"), c.s.response_limit) < 0)
 		goto out_app;
 	printf("\n");
-	if (domains_print(&c, jstr(app, "id"), c.s.response_limit) < 0)
+	if (deis_domains_print(&c, deis_jstr(app, "id"), c.s.response_limit) < 0)
 		goto out_app;
 	printf("\n");
 	rc = 0;
@@ -254,9 +254,9 @@ out_app:
 out:
 	free(id);
 	buf_release(&raw);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -272,7 +272,7 @@ static const struct cmd_spec open_spec = {
 	app_opt, 0, 0, false,
 };
 
-CMD(cmd_apps_open)
+CMD(deis_cmd_apps_open)
 {
 	struct args a;
 	struct client c;
@@ -281,15 +281,15 @@ CMD(cmd_apps_open)
 	const char *u;
 	int rc;
 
-	if (!args_run(&a, &open_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &open_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &open_spec, "app"), &id) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &open_spec, "app"), &id) < 0)
 		goto out_args;
 	app = app_get(&c, id, NULL);
 	if (app == NULL)
 		goto out;
-	u = jstr(app, "url");
+	u = deis_jstr(app, "url");
 	url = strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0 ?
 	    xstrdup(u) : xasprintf("http://%s", u);
 	json_decref(app);
@@ -305,14 +305,14 @@ CMD(cmd_apps_open)
 			rc = 0;
 		else
 			/* no browser here: say where the app is instead */
-			rc = cli_fail("cannot open a browser ('%s'); the app is at %s", av[0], url);
+			rc = deis_fail("cannot open a browser ('%s'); the app is at %s", av[0], url);
 	}
 	free(url);
 out:
 	free(id);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -354,7 +354,7 @@ log_print_line(const char *p, size_t n)
 		cat = sp + 1;
 		catlen = (size_t)((sp2 ? sp2 : p + head) - cat);
 	}
-	fputs(log_color(cat, catlen), stdout);
+	fputs(deis_log_color(cat, catlen), stdout);
 	fwrite(p, 1, n, stdout);
 	fputs("\033[0m\n", stdout);
 }
@@ -393,26 +393,26 @@ logs_follow(struct client *c, const char *id, long lines)
 	int rc;
 
 	rq.path = path;
-	rc = http_do(&rq, &res);
+	rc = deis_http_do(&rq, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
 	if (res.status < 200 || res.status > 399) {
 		struct buf msg = BUF_INIT;
 
-		http_render_error(&res, &msg);
-		rc = cli_fail("%s", msg.p);
+		deis_http_render_error(&res, &msg);
+		rc = deis_fail("%s", msg.p);
 		buf_release(&msg);
 	} else if (f.pending.len) {
 		log_print_line(f.pending.p, f.pending.len);
 	}
-	response_release(&res);
+	deis_response_release(&res);
 out:
 	buf_release(&f.pending);
 	return rc;
 }
 
-CMD(cmd_apps_logs)
+CMD(deis_cmd_apps_logs)
 {
 	struct args a;
 	struct client c;
@@ -422,21 +422,21 @@ CMD(cmd_apps_logs)
 	long lines = -1;
 	int rc;
 
-	if (!args_run(&a, &logs_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &logs_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	ln = args_get(&a, &logs_spec, "lines");
-	if (ln && parse_limit_opt(ln, -1, &lines) < 0)
+	ln = deis_args_get(&a, &logs_spec, "lines");
+	if (ln && deis_parse_limit_opt(ln, -1, &lines) < 0)
 		goto out_args;
-	if (app_load(&c, args_get(&a, &logs_spec, "app"), &id) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &logs_spec, "app"), &id) < 0)
 		goto out_args;
-	if (args_flag(&a, &logs_spec, "follow")) {
+	if (deis_args_flag(&a, &logs_spec, "follow")) {
 		rc = logs_follow(&c, id, lines);
 		goto out;
 	}
 	path = lines > 0 ? xasprintf("/v1/apps/%s/logs?log_lines=%ld", id, lines) :
 	    xasprintf("/v1/apps/%s/logs", id);
-	rc = api_call(&c, "GET", path, NULL, false, &res);
+	rc = deis_api_call(&c, "GET", path, NULL, false, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
@@ -455,13 +455,13 @@ CMD(cmd_apps_logs)
 			break;
 		p = nl + 1;
 	}
-	response_release(&res);
+	deis_response_release(&res);
 	rc = 0;
 out:
 	free(id);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -482,7 +482,7 @@ static const struct cmd_spec run_spec = {
 	app_opt, 1, -1, true,
 };
 
-CMD(cmd_apps_run)
+CMD(deis_cmd_apps_run)
 {
 	struct args a;
 	struct client c;
@@ -492,10 +492,10 @@ CMD(cmd_apps_run)
 	char *id = NULL, *path;
 	int rc, i;
 
-	if (!args_run(&a, &run_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &run_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &run_spec, "app"), &id) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &run_spec, "app"), &id) < 0)
 		goto out_args;
 	for (i = 0; i < a.npos; i++) {
 		if (i)
@@ -506,19 +506,19 @@ CMD(cmd_apps_run)
 	fflush(stdout);
 	req = json_pack("{s:s}", "command", cmd.p);
 	path = xasprintf("/v1/apps/%s/run", id);
-	rc = api_send(&c, "POST", path, req, false, &res);
+	rc = deis_api_send(&c, "POST", path, req, false, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	out = response_json(&res);
-	response_release(&res);
+	out = deis_response_json(&res);
+	deis_response_release(&res);
 	if (out == NULL)
 		goto out;
 	code = json_array_get(out, 0);
 	text = json_array_get(out, 1);
 	if (!json_is_number(code) || !json_is_string(text)) {
-		rc = cli_fail("malformed response from the controller: expected [code, output]");
+		rc = deis_fail("malformed response from the controller: expected [code, output]");
 		goto out;
 	}
 	fwrite(json_string_value(text), 1, json_string_length(text), stdout);
@@ -527,9 +527,9 @@ out:
 	json_decref(out);
 	buf_release(&cmd);
 	free(id);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -554,7 +554,7 @@ static const struct cmd_spec destroy_spec = {
 	destroy_opts, 0, 0, false,
 };
 
-CMD(cmd_apps_destroy)
+CMD(deis_cmd_apps_destroy)
 {
 	struct args a;
 	struct client c;
@@ -565,14 +565,14 @@ CMD(cmd_apps_destroy)
 	bool from_git = false;
 	int rc;
 
-	if (!args_run(&a, &destroy_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &destroy_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	if (app_detect(&c, args_get(&a, &destroy_spec, "app"), &id, &from_git) < 0)
+	if (deis_app_detect(&c, deis_args_get(&a, &destroy_spec, "app"), &id, &from_git) < 0)
 		goto out;
-	conf = args_get(&a, &destroy_spec, "confirm");
+	conf = deis_args_get(&a, &destroy_spec, "confirm");
 	if (conf == NULL || *conf == '\0') {
 		char *line, *sp;
 
@@ -580,7 +580,7 @@ CMD(cmd_apps_destroy)
 		    " !    This command will destroy the application: %s\n"
 		    " !    To proceed, type \"%s\" or re-run this command with --confirm=%s\n"
 		    "\n> ", id, id, id);
-		line = prompt_line("");
+		line = deis_prompt_line("");
 		/* fmt.Scanln reads one word */
 		sp = line + strspn(line, " \t");
 		confirm = xstrndup(sp, strcspn(sp, " \t"));
@@ -588,28 +588,28 @@ CMD(cmd_apps_destroy)
 		conf = confirm;
 	}
 	if (strcmp(conf, id) != 0) {
-		rc = cli_fail("App %s does not match confirm %s, aborting.", id, conf);
+		rc = deis_fail("App %s does not match confirm %s, aborting.", id, conf);
 		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	printf("Destroying %s...\n", id);
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/", id);
-	rc = api_call(&c, "DELETE", path, NULL, false, &res);
+	rc = deis_api_call(&c, "DELETE", path, NULL, false, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
-	response_release(&res);
+	deis_response_release(&res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("done in %ds\n", (int)(t1.tv_sec - t0.tv_sec - (t1.tv_nsec < t0.tv_nsec)));
 	if (from_git)
-		rc = git_remote_delete(id);
+		rc = deis_git_remote_delete(id);
 out:
 	free(confirm);
 	free(id);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -629,7 +629,7 @@ static const struct cmd_spec transfer_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(cmd_apps_transfer)
+CMD(deis_cmd_apps_transfer)
 {
 	struct args a;
 	struct client c;
@@ -638,24 +638,24 @@ CMD(cmd_apps_transfer)
 	char *id = NULL, *path;
 	int rc;
 
-	if (!args_run(&a, &transfer_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &transfer_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &transfer_spec, "app"), &id) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &transfer_spec, "app"), &id) < 0)
 		goto out_args;
 	printf("Transferring %s to %s... ", id, a.pos[0]);
 	fflush(stdout);
 	req = json_pack("{s:s}", "owner", a.pos[0]);
 	path = xasprintf("/v1/apps/%s/", id);
-	rc = api_send(&c, "POST", path, req, false, &res);
+	rc = deis_api_send(&c, "POST", path, req, false, &res);
 	free(path);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n");
 	}
 	free(id);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

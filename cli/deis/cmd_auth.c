@@ -25,7 +25,7 @@ static const char auth_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_auth_help)
+CMD(deis_cmd_auth_help)
 {
 	fputs(auth_usage, stdout);
 	return 0;
@@ -61,8 +61,8 @@ target_init(struct target *t, const char *controller, bool ssl_verify)
 	t->ssl_verify = ssl_verify;
 	t->url = strstr(controller, "://") ? xstrdup(controller) :
 	    xasprintf("http://%s", controller);
-	if (controller_split(t->url, &t->base, t->host, sizeof(t->host)) < 0) {
-		cli_fail("invalid controller URL '%s'", controller);
+	if (deis_controller_split(t->url, &t->base, t->host, sizeof(t->host)) < 0) {
+		deis_fail("invalid controller URL '%s'", controller);
 		free(t->url);
 		t->url = NULL;
 		return -1;
@@ -84,19 +84,19 @@ check_connection(const struct target *t)
 	struct response res;
 	char saved[512];
 
-	if (http_do(&rq, &res) < 0) {
+	if (deis_http_do(&rq, &res) < 0) {
 		/* Go printed the explanation on stdout, then returned the dial error */
-		snprintf(saved, sizeof(saved), "%s", cli_errmsg());
+		snprintf(saved, sizeof(saved), "%s", deis_errmsg());
 		printf(not_deis, t->base);
 		printf("\n");
-		return cli_fail("%s", saved);
+		return deis_fail("%s", saved);
 	}
 	if (res.status != 401) {
-		response_release(&res);
-		return cli_fail(not_deis, t->base);
+		deis_response_release(&res);
+		return deis_fail(not_deis, t->base);
 	}
-	http_check_api_version(&res);
-	response_release(&res);
+	deis_http_check_api_version(&res);
+	deis_response_release(&res);
 	return 0;
 }
 
@@ -111,23 +111,23 @@ do_login(const struct target *t, const char *username, const char *password)
 
 	c.base = t->base;
 	c.s.ssl_verify = t->ssl_verify;
-	if (api_send(&c, "POST", "/v1/auth/login/",
+	if (deis_api_send(&c, "POST", "/v1/auth/login/",
 	    json_pack("{s:s, s:s}", "username", username, "password", password),
 	    false, &res) < 0)
 		return -1;
-	root = response_json(&res);
-	response_release(&res);
+	root = deis_response_json(&res);
+	deis_response_release(&res);
 	if (root == NULL)
 		return -1;
 	if (!json_is_string(json_object_get(root, "token"))) {
 		json_decref(root);
-		return cli_fail("malformed response from the controller: no token");
+		return deis_fail("malformed response from the controller: no token");
 	}
 	c.s.username = (char *)username;
 	c.s.controller = t->url;
-	c.s.token = (char *)jstr(root, "token");
+	c.s.token = (char *)deis_jstr(root, "token");
 	c.s.response_limit = 100;
-	if (settings_save(&c.s) == 0) {
+	if (deis_settings_save(&c.s) == 0) {
 		printf("Logged in as %s\n", username);
 		rc = 0;
 	}
@@ -164,7 +164,7 @@ static const struct cmd_spec register_spec = {
 	register_opts, 1, 1, false,
 };
 
-CMD(cmd_auth_register)
+CMD(deis_cmd_auth_register)
 {
 	struct args a;
 	struct target t;
@@ -175,52 +175,52 @@ CMD(cmd_auth_register)
 	const char *v;
 	int rc;
 
-	if (!args_run(&a, &register_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &register_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (target_init(&t, a.pos[0], ssl_verify_arg(args_get(&a, &register_spec,
+	if (target_init(&t, a.pos[0], ssl_verify_arg(deis_args_get(&a, &register_spec,
 	    "ssl-verify"))) < 0)
 		goto out_args;
 	if (check_connection(&t) < 0)
 		goto out;
-	v = args_get(&a, &register_spec, "username");
-	user = v ? xstrdup(v) : prompt_line("username: ");
-	v = args_get(&a, &register_spec, "password");
+	v = deis_args_get(&a, &register_spec, "username");
+	user = v ? xstrdup(v) : deis_prompt_line("username: ");
+	v = deis_args_get(&a, &register_spec, "password");
 	if (v) {
 		pass = xstrdup(v);
 	} else {
 		char *confirm;
 
-		pass = prompt_password("password: ");
-		confirm = prompt_password("\npassword (confirm): ");
+		pass = deis_prompt_password("password: ");
+		confirm = deis_prompt_password("\npassword (confirm): ");
 		printf("\n");
 		if (strcmp(pass, confirm) != 0) {
 			free(confirm);
-			rc = cli_fail("Password mismatch, aborting registration.");
+			rc = deis_fail("Password mismatch, aborting registration.");
 			goto out;
 		}
 		free(confirm);
 	}
-	v = args_get(&a, &register_spec, "email");
-	email = v ? xstrdup(v) : prompt_line("email: ");
+	v = deis_args_get(&a, &register_spec, "email");
+	email = v ? xstrdup(v) : deis_prompt_line("email: ");
 
 	c.base = t.base;
 	c.s.ssl_verify = t.ssl_verify;
 	/* an admin's token lets registration work in admin_only mode */
-	if (settings_load(&old) == 0)
+	if (deis_settings_load(&old) == 0)
 		c.s.token = old.token;
 	else
 		memset(&old, 0, sizeof(old));
-	rc = api_send(&c, "POST", "/v1/auth/register/",
+	rc = deis_api_send(&c, "POST", "/v1/auth/register/",
 	    json_pack("{s:s, s:s, s:s}", "username", user, "password", pass, "email", email),
 	    false, &res);
-	settings_release(&old);
+	deis_settings_release(&old);
 	if (rc < 0) {
 		fflush(stdout);
 		fputs("Registration failed: ", stderr);
 		goto out;
 	}
-	response_release(&res);
+	deis_response_release(&res);
 	printf("Registered %s\n", user);
 	rc = do_login(&t, user, pass);
 out:
@@ -232,7 +232,7 @@ out:
 	free(email);
 	target_release(&t);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -273,11 +273,11 @@ login(const char *controller, const char *username, const char *password, bool s
 		return -1;
 	if (check_connection(&t) < 0)
 		goto out;
-	user = username && *username ? xstrdup(username) : prompt_line("username: ");
+	user = username && *username ? xstrdup(username) : deis_prompt_line("username: ");
 	if (password && *password) {
 		pass = xstrdup(password);
 	} else {
-		pass = prompt_password("password: ");
+		pass = deis_prompt_password("password: ");
 		printf("\n");
 	}
 	rc = do_login(&t, user, pass);
@@ -291,17 +291,17 @@ out:
 	return rc;
 }
 
-CMD(cmd_auth_login)
+CMD(deis_cmd_auth_login)
 {
 	struct args a;
 	int rc;
 
-	if (!args_run(&a, &login_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &login_spec, argc, argv, &rc))
 		return rc;
-	rc = login(a.pos[0], args_get(&a, &login_spec, "username"),
-	    args_get(&a, &login_spec, "password"),
-	    ssl_verify_arg(args_get(&a, &login_spec, "ssl-verify")));
-	args_release(&a);
+	rc = login(a.pos[0], deis_args_get(&a, &login_spec, "username"),
+	    deis_args_get(&a, &login_spec, "password"),
+	    ssl_verify_arg(deis_args_get(&a, &login_spec, "ssl-verify")));
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -313,15 +313,15 @@ static const struct cmd_spec logout_spec = {
 	NULL, 0, 0, false,
 };
 
-CMD(cmd_auth_logout)
+CMD(deis_cmd_auth_logout)
 {
 	struct args a;
 	int rc;
 
-	if (!args_run(&a, &logout_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &logout_spec, argc, argv, &rc))
 		return rc;
-	args_release(&a);
-	if (settings_delete() < 0)
+	deis_args_release(&a);
+	if (deis_settings_delete() < 0)
 		return -1;
 	printf("Logged out\n");
 	return 0;
@@ -349,7 +349,7 @@ static const struct cmd_spec passwd_spec = {
 	passwd_opts, 0, 0, false,
 };
 
-CMD(cmd_auth_passwd)
+CMD(deis_cmd_auth_passwd)
 {
 	struct args a;
 	struct client c;
@@ -359,31 +359,31 @@ CMD(cmd_auth_passwd)
 	json_t *req;
 	int rc;
 
-	if (!args_run(&a, &passwd_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &passwd_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	user = args_get(&a, &passwd_spec, "username");
-	v = args_get(&a, &passwd_spec, "password");
+	user = deis_args_get(&a, &passwd_spec, "username");
+	v = deis_args_get(&a, &passwd_spec, "password");
 	if (v && *v) {
 		pass = xstrdup(v);
 	} else if (user == NULL || *user == '\0') {
-		pass = prompt_password("current password: ");
+		pass = deis_prompt_password("current password: ");
 		printf("\n");
 	}
-	v = args_get(&a, &passwd_spec, "new-password");
+	v = deis_args_get(&a, &passwd_spec, "new-password");
 	if (v && *v) {
 		newpass = xstrdup(v);
 	} else {
 		char *confirm;
 
-		newpass = prompt_password("new password: ");
-		confirm = prompt_password("\nnew password (confirm): ");
+		newpass = deis_prompt_password("new password: ");
+		confirm = deis_prompt_password("\nnew password (confirm): ");
 		printf("\n");
 		if (strcmp(newpass, confirm) != 0) {
 			free(confirm);
-			rc = cli_fail("Password mismatch, not changing.");
+			rc = deis_fail("Password mismatch, not changing.");
 			goto out;
 		}
 		free(confirm);
@@ -394,13 +394,13 @@ CMD(cmd_auth_passwd)
 	if (pass && *pass)
 		json_object_set_new(req, "password", json_string(pass));
 	json_object_set_new(req, "new_password", json_string(newpass));
-	rc = api_send(&c, "POST", "/v1/auth/passwd/", req, false, &res);
+	rc = deis_api_send(&c, "POST", "/v1/auth/passwd/", req, false, &res);
 	if (rc < 0) {
 		fflush(stdout);
 		fputs("Password change failed: ", stderr);
 		goto out;
 	}
-	response_release(&res);
+	deis_response_release(&res);
 	printf("Password change succeeded.\n");
 out:
 	if (pass) {
@@ -411,9 +411,9 @@ out:
 		explicit_bzero(newpass, strlen(newpass));
 		free(newpass);
 	}
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -425,19 +425,19 @@ static const struct cmd_spec whoami_spec = {
 	NULL, 0, 0, false,
 };
 
-CMD(cmd_auth_whoami)
+CMD(deis_cmd_auth_whoami)
 {
 	struct args a;
 	struct settings s;
 	int rc;
 
-	if (!args_run(&a, &whoami_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &whoami_spec, argc, argv, &rc))
 		return rc;
-	args_release(&a);
-	if (settings_load(&s) < 0)
+	deis_args_release(&a);
+	if (deis_settings_load(&s) < 0)
 		return -1;
 	printf("You are %s at %s\n", s.username, s.controller);
-	settings_release(&s);
+	deis_settings_release(&s);
 	return 0;
 }
 
@@ -463,7 +463,7 @@ static const struct cmd_spec cancel_spec = {
 	cancel_opts, 0, 0, false,
 };
 
-CMD(cmd_auth_cancel)
+CMD(deis_cmd_auth_cancel)
 {
 	struct args a;
 	struct client c;
@@ -472,20 +472,20 @@ CMD(cmd_auth_cancel)
 	bool yes;
 	int rc;
 
-	if (!args_run(&a, &cancel_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &cancel_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	user = args_get(&a, &cancel_spec, "username");
-	pass = args_get(&a, &cancel_spec, "password");
-	yes = args_flag(&a, &cancel_spec, "yes");
+	user = deis_args_get(&a, &cancel_spec, "username");
+	pass = deis_args_get(&a, &cancel_spec, "password");
+	yes = deis_args_flag(&a, &cancel_spec, "yes");
 	if (user == NULL || *user == '\0' || (pass && *pass)) {
 		printf("Please log in again in order to cancel this account\n");
 		if (login(c.s.controller, user, pass, c.s.ssl_verify) < 0)
 			goto out;
-		client_release(&c);
-		if (client_load(&c) < 0)
+		deis_client_release(&c);
+		if (deis_client_load(&c) < 0)
 			goto out_args;
 	}
 	if (!yes) {
@@ -493,7 +493,7 @@ CMD(cmd_auth_cancel)
 
 		printf("cancel account %s at %s? (y/N): ", user && *user ? user : c.s.username,
 		    c.s.controller);
-		line = prompt_line("");
+		line = deis_prompt_line("");
 		yes = strcasecmp(line, "y") == 0;
 		free(line);
 	}
@@ -504,24 +504,24 @@ CMD(cmd_auth_cancel)
 		goto out;
 	}
 	if (user && *user)
-		rc = api_send(&c, "DELETE", "/v1/auth/cancel/", json_pack("{s:s}", "username",
+		rc = deis_api_send(&c, "DELETE", "/v1/auth/cancel/", json_pack("{s:s}", "username",
 		    user), false, &res);
 	else
-		rc = api_call(&c, "DELETE", "/v1/auth/cancel/", NULL, false, &res);
+		rc = deis_api_call(&c, "DELETE", "/v1/auth/cancel/", NULL, false, &res);
 	if (rc < 0)
 		goto out;
-	response_release(&res);
+	deis_response_release(&res);
 	/* cancelling oneself logs out */
 	if ((user == NULL || *user == '\0' || strcmp(c.s.username, user) == 0) &&
-	    settings_delete() < 0) {
+	    deis_settings_delete() < 0) {
 		rc = -1;
 		goto out;
 	}
 	printf("Account cancelled\n");
 out:
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -544,7 +544,7 @@ static const struct cmd_spec regen_spec = {
 	regen_opts, 0, 0, false,
 };
 
-CMD(cmd_auth_regenerate)
+CMD(deis_cmd_auth_regenerate)
 {
 	struct args a;
 	struct client c;
@@ -554,44 +554,44 @@ CMD(cmd_auth_regenerate)
 	json_t *req, *root;
 	int rc;
 
-	if (!args_run(&a, &regen_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &regen_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	user = args_get(&a, &regen_spec, "username");
-	all = args_flag(&a, &regen_spec, "all");
+	user = deis_args_get(&a, &regen_spec, "username");
+	all = deis_args_flag(&a, &regen_spec, "all");
 	if (all)
 		req = json_pack("{s:b}", "all", 1);
 	else if (user && *user)
 		req = json_pack("{s:s}", "username", user);
 	else
 		req = json_object();
-	if (api_send(&c, "POST", "/v1/auth/tokens/", req, false, &res) < 0)
+	if (deis_api_send(&c, "POST", "/v1/auth/tokens/", req, false, &res) < 0)
 		goto out;
 	if (!all && (user == NULL || *user == '\0')) {
-		root = response_json(&res);
+		root = deis_response_json(&res);
 		if (root == NULL || !json_is_string(json_object_get(root, "token"))) {
 			json_decref(root);
-			response_release(&res);
+			deis_response_release(&res);
 			if (root)
-				cli_fail("malformed response from the controller: no token");
+				deis_fail("malformed response from the controller: no token");
 			goto out;
 		}
 		free(c.s.token);
-		c.s.token = xstrdup(jstr(root, "token"));
+		c.s.token = xstrdup(deis_jstr(root, "token"));
 		json_decref(root);
-		if (settings_save(&c.s) < 0) {
-			response_release(&res);
+		if (deis_settings_save(&c.s) < 0) {
+			deis_response_release(&res);
 			goto out;
 		}
 	}
-	response_release(&res);
+	deis_response_release(&res);
 	printf("Token Regenerated\n");
 	rc = 0;
 out:
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

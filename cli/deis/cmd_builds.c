@@ -20,7 +20,7 @@ static const char builds_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_builds_help)
+CMD(deis_cmd_builds_help)
 {
 	fputs(builds_usage, stdout);
 	return 0;
@@ -45,7 +45,7 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(cmd_builds_list)
+CMD(deis_cmd_builds_list)
 {
 	struct args a;
 	struct client c;
@@ -56,44 +56,44 @@ CMD(cmd_builds_list)
 	size_t i;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
 		goto out;
 	path = xasprintf("/v1/apps/%s/builds/", app);
-	root = api_list(&c, path, limit, &results, &count, &raw);
+	root = deis_api_list(&c, path, limit, &results, &count, &raw);
 	free(path);
 	if (root == NULL)
 		goto out;
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 	} else {
-		printf("=== %s Builds%s", app, limit_count((long)json_array_size(results), count,
+		printf("=== %s Builds%s", app, deis_limit_count((long)json_array_size(results), count,
 		    tmp, sizeof(tmp)));
 		json_array_foreach(results, i, b)
-			printf("%s %s\n", jstr(b, "uuid"), jstr(b, "created"));
+			printf("%s %s\n", deis_jstr(b, "uuid"), deis_jstr(b, "created"));
 	}
 	json_decref(root);
 	rc = 0;
 out:
 	buf_release(&raw);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
 /*
  * A Procfile is a YAML mapping of process type to command; we read the
  * block form everyone writes ("web: ./bin/web", one per line, # comments),
- * unquoting '...' and "..." values. Returns the map or NULL (cli_fail).
+ * unquoting '...' and "..." values. Returns the map or NULL (deis_fail).
  */
 json_t *
-procfile_parse(const char *text)
+deis_procfile_parse(const char *text)
 {
 	json_t *map = json_object();
 	const char *p = text;
@@ -115,7 +115,7 @@ procfile_parse(const char *text)
 		if (colon == NULL || colon == k || (colon + 1 < nl && colon[1] != ' ' &&
 		    colon[1] != '\t')) {
 			json_decref(map);
-			cli_fail("yaml: line %d: could not find expected ':'", lineno);
+			deis_fail("yaml: line %d: could not find expected ':'", lineno);
 			return NULL;
 		}
 		ke = colon;
@@ -137,7 +137,7 @@ procfile_parse(const char *text)
 			free(key);
 			free(val);
 			json_decref(map);
-			cli_fail("yaml: line %d: invalid UTF-8", lineno);
+			deis_fail("yaml: line %d: invalid UTF-8", lineno);
 			return NULL;
 		}
 		free(key);
@@ -174,7 +174,7 @@ static const struct cmd_spec create_spec = {
 	create_opts, 1, 1, false,
 };
 
-CMD(cmd_builds_create)
+CMD(deis_cmd_builds_create)
 {
 	struct args a;
 	struct client c;
@@ -184,40 +184,40 @@ CMD(cmd_builds_create)
 	char *app = NULL, *path;
 	int rc;
 
-	if (!args_run(&a, &create_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &create_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	pf = args_get(&a, &create_spec, "procfile");
+	pf = deis_args_get(&a, &create_spec, "procfile");
 	if (pf) {
-		procfile = procfile_parse(pf);
+		procfile = deis_procfile_parse(pf);
 	} else if (access("Procfile", F_OK) == 0) {
 		struct buf text = BUF_INIT;
 
-		if (file_read("Procfile", &text) == 0)
-			procfile = procfile_parse(text.p);
+		if (deis_file_read("Procfile", &text) == 0)
+			procfile = deis_procfile_parse(text.p);
 		buf_release(&text);
 	} else {
 		procfile = json_object();
 	}
 	if (procfile == NULL)
 		goto out_args;
-	if (app_load(&c, args_get(&a, &create_spec, "app"), &app) < 0) {
+	if (deis_app_load(&c, deis_args_get(&a, &create_spec, "app"), &app) < 0) {
 		json_decref(procfile);
 		goto out_args;
 	}
 	printf("Creating build... ");
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/builds/", app);
-	rc = api_send(&c, "POST", path, json_pack("{s:s, s:o}", "image", a.pos[0], "procfile",
+	rc = deis_api_send(&c, "POST", path, json_pack("{s:s, s:o}", "image", a.pos[0], "procfile",
 	    procfile), true, &res);
 	free(path);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n");
 	}
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -19,7 +19,7 @@ static const char certs_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_certs_help)
+CMD(deis_cmd_certs_help)
 {
 	fputs(certs_usage, stdout);
 	return 0;
@@ -56,7 +56,7 @@ certs_table(json_t *results)
 	json_t *cert, *map = json_object();
 
 	json_array_foreach(results, i, cert) {
-		const char *name = jstr(cert, "common_name"), *exp = jstr(cert, "expires");
+		const char *name = deis_jstr(cert, "common_name"), *exp = deis_jstr(cert, "expires");
 
 		json_object_set_new(map, name, json_string(exp));
 		if (strlen(name) > name_max)
@@ -79,11 +79,11 @@ certs_table(json_t *results)
 	repeat(' ', 5);
 	repeat('-', expires_max);
 	putchar('\n');
-	print_tabs(map, (int)tab);
+	deis_print_tabs(map, (int)tab);
 	json_decref(map);
 }
 
-CMD(cmd_certs_list)
+CMD(deis_cmd_certs_list)
 {
 	struct args a;
 	struct client c;
@@ -92,18 +92,18 @@ CMD(cmd_certs_list)
 	long limit, count;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
 		goto out;
-	root = api_list(&c, "/v1/certs/", limit, &results, &count, &raw);
+	root = deis_api_list(&c, "/v1/certs/", limit, &results, &count, &raw);
 	if (root == NULL)
 		goto out;
-	if (cli_json)
-		print_raw_json(&raw);
+	if (deis_json)
+		deis_print_raw_json(&raw);
 	else if (json_array_size(results) == 0)
 		printf("No certs\n");
 	else
@@ -112,9 +112,9 @@ CMD(cmd_certs_list)
 	rc = 0;
 out:
 	buf_release(&raw);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -154,13 +154,13 @@ cert_add_one(struct client *c, const char *cert, const char *key, const char *cn
 
 	if (req && cn && *cn)
 		json_object_set_new(req, "common_name", json_string(cn));
-	if (api_send(c, "POST", "/v1/certs/", req, true, &res) < 0)
+	if (deis_api_send(c, "POST", "/v1/certs/", req, true, &res) < 0)
 		return -1;
-	response_release(&res);
+	deis_response_release(&res);
 	return 0;
 }
 
-CMD(cmd_certs_add)
+CMD(deis_cmd_certs_add)
 {
 	struct args a;
 	struct client c;
@@ -168,17 +168,17 @@ CMD(cmd_certs_add)
 	const char *sans, *cn;
 	int rc;
 
-	if (!args_run(&a, &add_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &add_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
 	printf("Adding SSL endpoint... ");
 	fflush(stdout);
-	if (file_read(a.pos[0], &cert) < 0 || file_read(a.pos[1], &key) < 0)
+	if (deis_file_read(a.pos[0], &cert) < 0 || deis_file_read(a.pos[1], &key) < 0)
 		goto out;
-	sans = args_get(&a, &add_spec, "subject-alt-names");
-	cn = args_get(&a, &add_spec, "common-name");
+	sans = deis_args_get(&a, &add_spec, "subject-alt-names");
+	cn = deis_args_get(&a, &add_spec, "common-name");
 	if (sans && *sans) {
 		char *list = xstrdup(sans), *save = NULL, *san;
 
@@ -196,9 +196,9 @@ out:
 	explicit_bzero(key.p, key.len);
 	buf_release(&key);
 	buf_release(&cert);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -214,7 +214,7 @@ static const struct cmd_spec remove_spec = {
 	NULL, 1, 1, false,
 };
 
-CMD(cmd_certs_remove)
+CMD(deis_cmd_certs_remove)
 {
 	struct args a;
 	struct client c;
@@ -222,24 +222,24 @@ CMD(cmd_certs_remove)
 	char *path, *seg;
 	int rc;
 
-	if (!args_run(&a, &remove_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &remove_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
 	printf("Removing %s... ", a.pos[0]);
 	fflush(stdout);
-	seg = url_seg(a.pos[0]);
+	seg = deis_url_seg(a.pos[0]);
 	path = xasprintf("/v1/certs/%s", seg);
-	rc = api_call(&c, "DELETE", path, NULL, true, &res);
+	rc = deis_api_call(&c, "DELETE", path, NULL, true, &res);
 	free(path);
 	free(seg);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n");
 	}
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

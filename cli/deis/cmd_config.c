@@ -28,7 +28,7 @@ static const char config_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_config_help)
+CMD(deis_cmd_config_help)
 {
 	fputs(config_usage, stdout);
 	return 0;
@@ -47,15 +47,15 @@ config_get(struct client *c, const char *app, struct buf *raw)
 	char *path = xasprintf("/v1/apps/%s/config/", app);
 	json_t *cfg;
 
-	if (api_call(c, "GET", path, NULL, false, &res) < 0) {
+	if (deis_api_call(c, "GET", path, NULL, false, &res) < 0) {
 		free(path);
 		return NULL;
 	}
 	free(path);
-	cfg = response_json(&res);
+	cfg = deis_response_json(&res);
 	if (raw)
 		buf_add(raw, res.body.p, res.body.len);
-	response_release(&res);
+	deis_response_release(&res);
 	return cfg;
 }
 
@@ -66,7 +66,7 @@ cmp_str(const void *a, const void *b)
 }
 
 int
-config_print(struct client *c, const char *app, bool oneline)
+deis_config_print(struct client *c, const char *app, bool oneline)
 {
 	struct buf raw = BUF_INIT;
 	json_t *cfg = config_get(c, app, &raw), *values;
@@ -76,8 +76,8 @@ config_print(struct client *c, const char *app, bool oneline)
 		return -1;
 	}
 	values = json_object_get(cfg, "values");
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 	} else if (oneline) {
 		size_t n = json_object_size(values), i = 0;
 		const char **keys = xcalloc(n + 1, sizeof(*keys)), *k;
@@ -89,7 +89,7 @@ config_print(struct client *c, const char *app, bool oneline)
 		for (i = 0; i < n; i++) {
 			struct buf val = BUF_INIT;
 
-			json_fmt_value(json_object_get(values, keys[i]), &val);
+			deis_json_fmt_value(json_object_get(values, keys[i]), &val);
 			printf("%s=%s ", keys[i], val.p);
 			buf_release(&val);
 		}
@@ -97,7 +97,7 @@ config_print(struct client *c, const char *app, bool oneline)
 		free(keys);
 	} else {
 		printf("=== %s Config\n", app);
-		print_tabs(values, 6);
+		deis_print_tabs(values, 6);
 	}
 	json_decref(cfg);
 	buf_release(&raw);
@@ -123,22 +123,22 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(cmd_config_list)
+CMD(deis_cmd_config_list)
 {
 	struct args a;
 	struct client c;
 	char *app = NULL;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) == 0) {
-		rc = config_print(&c, app, args_flag(&a, &list_spec, "oneline"));
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) == 0) {
+		rc = deis_config_print(&c, app, deis_args_flag(&a, &list_spec, "oneline"));
 		free(app);
-		client_release(&c);
+		deis_client_release(&c);
 	}
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -166,13 +166,13 @@ ssh_key_value(const char *v, char **out)
 	int n;
 
 	if (access(v, F_OK) == 0) {
-		if (file_read(v, &pem) < 0)
+		if (deis_file_read(v, &pem) < 0)
 			return -1;
 	} else {
 		buf_addstr(&pem, v);
 	}
 	if (!looks_like_private_key(pem.p)) {
-		cli_fail("Could not parse SSH private key:\n %s", pem.p);
+		deis_fail("Could not parse SSH private key:\n %s", pem.p);
 		buf_release(&pem);
 		return -1;
 	}
@@ -200,7 +200,7 @@ config_values(const char *const *vars, int n)
 		char *key, *enc = NULL;
 		size_t klen;
 
-		if (kv_parse_config(vars[i], &klen, &val) < 0) {
+		if (deis_kv_parse_config(vars[i], &klen, &val) < 0) {
 			fflush(stdout);
 			fprintf(stderr, "'%s' does not match the pattern 'key=var', ex: MODE=test\n",
 			    vars[i]);
@@ -238,30 +238,30 @@ config_set(struct client *c, const char *app, const char *const *vars, int n)
 
 	values = config_values(vars, n);
 	if (values == NULL)
-		return cli_errmsg()[0] ? -1 : 1;
+		return deis_errmsg()[0] ? -1 : 1;
 	printf("Creating config... ");
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = api_send(c, "POST", path, json_pack("{s:o}", "values", values), true, &res);
+	rc = deis_api_send(c, "POST", path, json_pack("{s:o}", "values", values), true, &res);
 	free(path);
 	if (rc < 0)
 		return -1;
-	root = response_json(&res);
-	response_release(&res);
+	root = deis_response_json(&res);
+	deis_response_release(&res);
 	if (root == NULL)
 		return -1;
 	rel = json_object_get(json_object_get(root, "values"), "DEIS_RELEASE");
 	if (rel) {
 		struct buf v = BUF_INIT;
 
-		json_fmt_value(rel, &v);
+		deis_json_fmt_value(rel, &v);
 		printf("done, %s\n\n", v.p);
 		buf_release(&v);
 	} else {
 		printf("done\n\n");
 	}
 	json_decref(root);
-	return config_print(c, app, false);
+	return deis_config_print(c, app, false);
 }
 
 static const struct cmd_spec set_spec = {
@@ -282,22 +282,22 @@ static const struct cmd_spec set_spec = {
 	app_opt, 1, -1, false,
 };
 
-CMD(cmd_config_set)
+CMD(deis_cmd_config_set)
 {
 	struct args a;
 	struct client c;
 	char *app = NULL;
 	int rc;
 
-	if (!args_run(&a, &set_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &set_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &set_spec, "app"), &app) == 0) {
+	if (deis_app_load(&c, deis_args_get(&a, &set_spec, "app"), &app) == 0) {
 		rc = config_set(&c, app, a.pos, a.npos);
 		free(app);
-		client_release(&c);
+		deis_client_release(&c);
 	}
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -317,7 +317,7 @@ static const struct cmd_spec unset_spec = {
 	app_opt, 1, -1, false,
 };
 
-CMD(cmd_config_unset)
+CMD(deis_cmd_config_unset)
 {
 	struct args a;
 	struct client c;
@@ -326,10 +326,10 @@ CMD(cmd_config_unset)
 	char *app = NULL, *path;
 	int rc, i;
 
-	if (!args_run(&a, &unset_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &unset_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &unset_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &unset_spec, "app"), &app) < 0)
 		goto out_args;
 	values = json_object();
 	for (i = 0; i < a.npos; i++)
@@ -337,17 +337,17 @@ CMD(cmd_config_unset)
 	printf("Removing config... ");
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = api_send(&c, "POST", path, json_pack("{s:o}", "values", values), true, &res);
+	rc = deis_api_send(&c, "POST", path, json_pack("{s:o}", "values", values), true, &res);
 	free(path);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n\n");
-		rc = config_print(&c, app, false);
+		rc = deis_config_print(&c, app, false);
 	}
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -420,21 +420,21 @@ env_write(const char *filename, json_t *values)
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		buf_addf(&out, "%s=", keys[i]);
-		json_fmt_value(json_object_get(values, keys[i]), &out);
+		deis_json_fmt_value(json_object_get(values, keys[i]), &out);
 		buf_addch(&out, '\n');
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		cli_fail("open %s: %s", tmp, strerror(errno));
+		deis_fail("open %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (write(fd, out.p, out.len) != (ssize_t)out.len || close(fd) < 0) {
-		cli_fail("write %s: %s", tmp, strerror(errno));
+		deis_fail("write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, filename) < 0) {
-		cli_fail("rename %s: %s", tmp, strerror(errno));
+		deis_fail("rename %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
@@ -446,7 +446,7 @@ out:
 	return rc;
 }
 
-CMD(cmd_config_pull)
+CMD(deis_cmd_config_pull)
 {
 	static const char filename[] = ".env";
 	struct args a;
@@ -456,25 +456,25 @@ CMD(cmd_config_pull)
 	const char *k;
 	int rc;
 
-	if (!args_run(&a, &pull_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &pull_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (!args_flag(&a, &pull_spec, "overwrite") && access(filename, F_OK) == 0) {
-		rc = cli_fail("%s already exists, pass -o to overwrite", filename);
+	if (!deis_args_flag(&a, &pull_spec, "overwrite") && access(filename, F_OK) == 0) {
+		rc = deis_fail("%s already exists, pass -o to overwrite", filename);
 		goto out_args;
 	}
-	if (app_load(&c, args_get(&a, &pull_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &pull_spec, "app"), &app) < 0)
 		goto out_args;
 	cfg = config_get(&c, app, NULL);
 	if (cfg == NULL)
 		goto out;
 	remote = json_object_get(cfg, "values");
-	if (args_flag(&a, &pull_spec, "interactive")) {
+	if (deis_args_flag(&a, &pull_spec, "interactive")) {
 		struct buf text = BUF_INIT;
 		const char **lines;
 		int n, i;
 
-		if (file_read(filename, &text) < 0)
+		if (deis_file_read(filename, &text) < 0)
 			goto out;
 		n = env_lines(&text, &lines);
 		local = json_object();
@@ -482,7 +482,7 @@ CMD(cmd_config_pull)
 			const char *val;
 			size_t klen;
 
-			if (kv_parse_config(lines[i], &klen, &val) < 0) {
+			if (deis_kv_parse_config(lines[i], &klen, &val) < 0) {
 				printf("'%s' does not match the pattern 'key=var', ex: MODE=test\n",
 				    lines[i]);
 				continue;
@@ -503,9 +503,9 @@ CMD(cmd_config_pull)
 				struct buf rv = BUF_INIT;
 				char *answer;
 
-				json_fmt_value(v, &rv);
+				deis_json_fmt_value(v, &rv);
 				printf("%s: overwrite %s with %s? (y/N) ", k, json_string_value(lv), rv.p);
-				answer = prompt_line("");
+				answer = deis_prompt_line("");
 				if (strcasecmp(answer, "y") == 0)
 					json_object_set(local, k, v);
 				free(answer);
@@ -522,9 +522,9 @@ out:
 	json_decref(local);
 	json_decref(cfg);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -550,7 +550,7 @@ static const struct cmd_spec push_spec = {
 	push_opts, 0, 0, false,
 };
 
-CMD(cmd_config_push)
+CMD(deis_cmd_config_push)
 {
 	struct args a;
 	struct client c;
@@ -559,24 +559,24 @@ CMD(cmd_config_push)
 	char *app = NULL;
 	int rc, n;
 
-	if (!args_run(&a, &push_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &push_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (file_read(args_get(&a, &push_spec, "path"), &text) < 0)
+	if (deis_file_read(deis_args_get(&a, &push_spec, "path"), &text) < 0)
 		goto out_args;
 	n = env_lines(&text, &lines);
 	if (n == 0) {
-		rc = cli_fail("%s: no KEY=value lines", args_get(&a, &push_spec, "path"));
+		rc = deis_fail("%s: no KEY=value lines", deis_args_get(&a, &push_spec, "path"));
 		goto out_args;
 	}
-	if (app_load(&c, args_get(&a, &push_spec, "app"), &app) == 0) {
+	if (deis_app_load(&c, deis_args_get(&a, &push_spec, "app"), &app) == 0) {
 		rc = config_set(&c, app, lines, n);
 		free(app);
-		client_release(&c);
+		deis_client_release(&c);
 	}
 out_args:
 	free(lines);
 	buf_release(&text);
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -17,14 +17,14 @@ static const char domains_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_domains_help)
+CMD(deis_cmd_domains_help)
 {
 	fputs(domains_usage, stdout);
 	return 0;
 }
 
 int
-domains_print(struct client *c, const char *app, long limit)
+deis_domains_print(struct client *c, const char *app, long limit)
 {
 	struct buf raw = BUF_INIT;
 	json_t *root, *results, *d;
@@ -32,19 +32,19 @@ domains_print(struct client *c, const char *app, long limit)
 	long count;
 	size_t i;
 
-	root = api_list(c, path, limit, &results, &count, &raw);
+	root = deis_api_list(c, path, limit, &results, &count, &raw);
 	free(path);
 	if (root == NULL) {
 		buf_release(&raw);
 		return -1;
 	}
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 	} else {
-		printf("=== %s Domains%s", app, limit_count((long)json_array_size(results), count,
+		printf("=== %s Domains%s", app, deis_limit_count((long)json_array_size(results), count,
 		    tmp, sizeof(tmp)));
 		json_array_foreach(results, i, d)
-			printf("%s\n", jstr(d, "domain"));
+			printf("%s\n", deis_jstr(d, "domain"));
 	}
 	json_decref(root);
 	buf_release(&raw);
@@ -70,7 +70,7 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(cmd_domains_list)
+CMD(deis_cmd_domains_list)
 {
 	struct args a;
 	struct client c;
@@ -78,17 +78,17 @@ CMD(cmd_domains_list)
 	long limit;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
-		rc = domains_print(&c, app, limit);
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
+		rc = deis_domains_print(&c, app, limit);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -112,7 +112,7 @@ static const struct cmd_spec add_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(cmd_domains_add)
+CMD(deis_cmd_domains_add)
 {
 	struct args a;
 	struct client c;
@@ -120,24 +120,24 @@ CMD(cmd_domains_add)
 	char *app = NULL, *path;
 	int rc;
 
-	if (!args_run(&a, &add_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &add_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &add_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &add_spec, "app"), &app) < 0)
 		goto out_args;
 	printf("Adding %s to %s... ", a.pos[0], app);
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/domains/", app);
-	rc = api_send(&c, "POST", path, json_pack("{s:s}", "domain", a.pos[0]), true, &res);
+	rc = deis_api_send(&c, "POST", path, json_pack("{s:s}", "domain", a.pos[0]), true, &res);
 	free(path);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n");
 	}
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -157,7 +157,7 @@ static const struct cmd_spec remove_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(cmd_domains_remove)
+CMD(deis_cmd_domains_remove)
 {
 	struct args a;
 	struct client c;
@@ -165,25 +165,25 @@ CMD(cmd_domains_remove)
 	char *app = NULL, *path, *seg;
 	int rc;
 
-	if (!args_run(&a, &remove_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &remove_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &remove_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &remove_spec, "app"), &app) < 0)
 		goto out_args;
 	printf("Removing %s from %s... ", a.pos[0], app);
 	fflush(stdout);
-	seg = url_seg(a.pos[0]);
+	seg = deis_url_seg(a.pos[0]);
 	path = xasprintf("/v1/apps/%s/domains/%s", app, seg);
-	rc = api_call(&c, "DELETE", path, NULL, true, &res);
+	rc = deis_api_call(&c, "DELETE", path, NULL, true, &res);
 	free(path);
 	free(seg);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n");
 	}
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -14,7 +14,7 @@ static const char git_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_git_help)
+CMD(deis_cmd_git_help)
 {
 	fputs(git_usage, stdout);
 	return 0;
@@ -39,22 +39,22 @@ static const struct cmd_spec remote_spec = {
 	remote_opts, 0, 0, false,
 };
 
-CMD(cmd_git_remote)
+CMD(deis_cmd_git_remote)
 {
 	struct args a;
 	struct client c;
 	char *app = NULL;
 	int rc;
 
-	if (!args_run(&a, &remote_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &remote_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &remote_spec, "app"), &app) == 0) {
-		rc = git_remote_create(c.host, args_get(&a, &remote_spec, "remote"), app);
+	if (deis_app_load(&c, deis_args_get(&a, &remote_spec, "app"), &app) == 0) {
+		rc = deis_git_remote_create(c.host, deis_args_get(&a, &remote_spec, "remote"), app);
 		free(app);
-		client_release(&c);
+		deis_client_release(&c);
 	}
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -68,14 +68,14 @@ static const struct cmd_spec version_spec = {
 	NULL, 0, 0, false,
 };
 
-CMD(cmd_version)
+CMD(deis_cmd_version)
 {
 	struct args a;
 	int rc;
 
-	if (!args_run(&a, &version_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &version_spec, argc, argv, &rc))
 		return rc;
-	args_release(&a);
+	deis_args_release(&a);
 	printf("%s\n", DEIS_VERSION);
 	return 0;
 }

@@ -19,7 +19,7 @@ static const char keys_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_keys_help)
+CMD(deis_cmd_keys_help)
 {
 	fputs(keys_usage, stdout);
 	return 0;
@@ -41,7 +41,7 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(cmd_keys_list)
+CMD(deis_cmd_keys_list)
 {
 	struct args a;
 	struct client c;
@@ -52,43 +52,43 @@ CMD(cmd_keys_list)
 	size_t i;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
 		goto out;
-	root = api_list(&c, "/v1/keys/", limit, &results, &count, &raw);
+	root = deis_api_list(&c, "/v1/keys/", limit, &results, &count, &raw);
 	if (root == NULL)
 		goto out;
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 	} else {
-		printf("=== %s Keys%s", c.s.username, limit_count((long)json_array_size(results),
+		printf("=== %s Keys%s", c.s.username, deis_limit_count((long)json_array_size(results),
 		    count, tmp, sizeof(tmp)));
 		json_array_foreach(results, i, k) {
-			const char *pub = jstr(k, "public");
+			const char *pub = deis_jstr(k, "public");
 			size_t n = strlen(pub);
 
 			if (n >= 26)
-				printf("%s %.16s...%s\n", jstr(k, "id"), pub, pub + n - 10);
+				printf("%s %.16s...%s\n", deis_jstr(k, "id"), pub, pub + n - 10);
 			else
-				printf("%s %s\n", jstr(k, "id"), pub);
+				printf("%s %s\n", deis_jstr(k, "id"), pub);
 		}
 	}
 	json_decref(root);
 	rc = 0;
 out:
 	buf_release(&raw);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
 int
-ssh_pubkey_id(const char *path, const char *contents, char **id)
+deis_ssh_pubkey_id(const char *path, const char *contents, char **id)
 {
 	size_t line = strcspn(contents, "\n"), t, k;
 	const char *base, *cmt, *end = contents + line;
@@ -139,11 +139,11 @@ pubkey_load(const char *path, struct pubkey *k)
 	size_t n;
 
 	memset(k, 0, sizeof(*k));
-	if (file_read(path, &text) < 0)
+	if (deis_file_read(path, &text) < 0)
 		return -1;
-	if (ssh_pubkey_id(path, text.p, &k->id) < 0) {
+	if (deis_ssh_pubkey_id(path, text.p, &k->id) < 0) {
 		buf_release(&text);
-		return cli_fail("%s is not a valid ssh key", path);
+		return deis_fail("%s is not a valid ssh key", path);
 	}
 	n = strcspn(text.p, "\r\n");
 	k->public = xstrndup(text.p, n);
@@ -173,7 +173,7 @@ pubkey_choose(struct pubkey *chosen)
 	int rc = -1;
 
 	if (d == NULL) {
-		cli_fail("open %s: no such file or directory", dir);
+		deis_fail("open %s: no such file or directory", dir);
 		free(dir);
 		return -1;
 	}
@@ -194,7 +194,7 @@ pubkey_choose(struct pubkey *chosen)
 		if (pubkey_load(p, &keys[nkeys]) == 0)
 			nkeys++;
 		else
-			printf("%s\n", cli_errmsg());
+			printf("%s\n", deis_errmsg());
 		free(p);
 	}
 	printf("Found the following SSH public keys:\n");
@@ -204,14 +204,14 @@ pubkey_choose(struct pubkey *chosen)
 		printf("%zu) %s %s\n", i + 1, b ? b + 1 : keys[i].path, keys[i].id);
 	}
 	printf("0) Enter path to pubfile (or use keys:add <key_path>)\n");
-	answer = prompt_line("Which would you like to use with Deis? ");
+	answer = deis_prompt_line("Which would you like to use with Deis? ");
 	sel = strtol(answer, &end, 10);
 	if (*answer == '\0' || *end != '\0') {
-		cli_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", answer);
+		deis_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", answer);
 	} else if (sel < 0 || (size_t)sel > nkeys) {
-		cli_fail("%ld is not a valid option", sel);
+		deis_fail("%ld is not a valid option", sel);
 	} else if (sel == 0) {
-		char *path = prompt_line("Enter the path to the pubkey file: ");
+		char *path = deis_prompt_line("Enter the path to the pubkey file: ");
 
 		rc = pubkey_load(path, chosen);
 		free(path);
@@ -243,7 +243,7 @@ static const struct cmd_spec add_spec = {
 	NULL, 0, 1, false,
 };
 
-CMD(cmd_keys_add)
+CMD(deis_cmd_keys_add)
 {
 	struct args a;
 	struct client c;
@@ -252,29 +252,29 @@ CMD(cmd_keys_add)
 	const char *b;
 	int rc;
 
-	if (!args_run(&a, &add_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &add_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
 	if ((a.npos ? pubkey_load(a.pos[0], &k) : pubkey_choose(&k)) < 0)
 		goto out;
 	b = strrchr(k.path, '/');
 	printf("Uploading %s to deis...", b ? b + 1 : k.path);
 	fflush(stdout);
-	rc = api_send(&c, "POST", "/v1/keys/", json_pack("{s:s, s:s}", "id", k.id, "public",
+	rc = deis_api_send(&c, "POST", "/v1/keys/", json_pack("{s:s, s:s}", "id", k.id, "public",
 	    k.public), false, &res);
 	if (rc < 0) {
 		printf("\n");
 		goto out;
 	}
-	response_release(&res);
+	deis_response_release(&res);
 	printf(" done\n");
 out:
 	pubkey_release(&k);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -290,7 +290,7 @@ static const struct cmd_spec remove_spec = {
 	NULL, 1, 1, false,
 };
 
-CMD(cmd_keys_remove)
+CMD(deis_cmd_keys_remove)
 {
 	struct args a;
 	struct client c;
@@ -298,26 +298,26 @@ CMD(cmd_keys_remove)
 	char *path, *seg;
 	int rc;
 
-	if (!args_run(&a, &remove_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &remove_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
 	printf("Removing %s SSH Key...", a.pos[0]);
 	fflush(stdout);
-	seg = url_seg(a.pos[0]);
+	seg = deis_url_seg(a.pos[0]);
 	path = xasprintf("/v1/keys/%s", seg);
-	rc = api_call(&c, "DELETE", path, NULL, false, &res);
+	rc = deis_api_call(&c, "DELETE", path, NULL, false, &res);
 	free(path);
 	free(seg);
 	if (rc < 0) {
 		printf("\n");
 	} else {
-		response_release(&res);
+		deis_response_release(&res);
 		printf(" done\n");
 	}
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

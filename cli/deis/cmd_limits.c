@@ -19,31 +19,31 @@ static const char limits_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_limits_help)
+CMD(deis_cmd_limits_help)
 {
 	fputs(limits_usage, stdout);
 	return 0;
 }
 
 int
-limits_print(struct client *c, const char *app)
+deis_limits_print(struct client *c, const char *app)
 {
 	struct response res;
 	json_t *cfg, *mem, *cpu;
 	char *path = xasprintf("/v1/apps/%s/config/", app);
 	int rc;
 
-	rc = api_call(c, "GET", path, NULL, false, &res);
+	rc = deis_api_call(c, "GET", path, NULL, false, &res);
 	free(path);
 	if (rc < 0)
 		return -1;
-	if (cli_json) {
-		print_raw_json(&res.body);
-		response_release(&res);
+	if (deis_json) {
+		deis_print_raw_json(&res.body);
+		deis_response_release(&res);
 		return 0;
 	}
-	cfg = response_json(&res);
-	response_release(&res);
+	cfg = deis_response_json(&res);
+	deis_response_release(&res);
 	if (cfg == NULL)
 		return -1;
 	mem = json_object_get(cfg, "memory");
@@ -53,12 +53,12 @@ limits_print(struct client *c, const char *app)
 	if (json_object_size(mem) == 0)
 		printf("Unlimited\n");
 	else
-		print_tabs(mem, 5);
+		deis_print_tabs(mem, 5);
 	printf("\n--- CPU\n");
 	if (json_object_size(cpu) == 0)
 		printf("Unlimited\n");
 	else
-		print_tabs(cpu, 5);
+		deis_print_tabs(cpu, 5);
 	json_decref(cfg);
 	return 0;
 }
@@ -79,22 +79,22 @@ static const struct cmd_spec list_spec = {
 	app_opt, 0, 0, false,
 };
 
-CMD(cmd_limits_list)
+CMD(deis_cmd_limits_list)
 {
 	struct args a;
 	struct client c;
 	char *app = NULL;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) == 0) {
-		rc = limits_print(&c, app);
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) == 0) {
+		rc = deis_limits_print(&c, app);
 		free(app);
-		client_release(&c);
+		deis_client_release(&c);
 	}
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -147,50 +147,50 @@ limits_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
 {
 	struct client c;
 	struct response res;
-	const char *kind = args_flag(a, spec, "cpu") ? "cpu" : "memory";
+	const char *kind = deis_args_flag(a, spec, "cpu") ? "cpu" : "memory";
 	char *app = NULL, *path;
 	int rc;
 
-	if (app_load(&c, args_get(a, spec, "app"), &app) < 0) {
+	if (deis_app_load(&c, deis_args_get(a, spec, "app"), &app) < 0) {
 		json_decref(map);
 		return -1;
 	}
 	printf("Applying limits... ");
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = api_send(&c, "POST", path, json_pack("{s:o}", kind, map), true, &res);
+	rc = deis_api_send(&c, "POST", path, json_pack("{s:o}", kind, map), true, &res);
 	free(path);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n\n");
-		rc = limits_print(&c, app);
+		rc = deis_limits_print(&c, app);
 	}
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 	return rc;
 }
 
-CMD(cmd_limits_set)
+CMD(deis_cmd_limits_set)
 {
 	struct args a;
 	json_t *map;
 	bool cpu;
 	int rc, i;
 
-	if (!args_run(&a, &set_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &set_spec, argc, argv, &rc))
 		return rc;
-	cpu = args_flag(&a, &set_spec, "cpu");
+	cpu = deis_args_flag(&a, &set_spec, "cpu");
 	map = json_object();
 	for (i = 0; i < a.npos; i++) {
 		const char *val;
 		size_t klen;
 		char *key;
 
-		if (kv_parse_limit(a.pos[i], &klen, &val) < 0) {
+		if (deis_kv_parse_limit(a.pos[i], &klen, &val) < 0) {
 			fprintf(stderr, "%s doesn't fit format type=#unit or type=#\n"
 			    "Examples: web=2G worker=500M web=300\n", a.pos[i]);
 			json_decref(map);
-			args_release(&a);
+			deis_args_release(&a);
 			return 1;
 		}
 		key = xstrndup(a.pos[i], klen);
@@ -200,7 +200,7 @@ CMD(cmd_limits_set)
 		free(key);
 	}
 	rc = limits_apply(&a, &set_spec, map);
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -225,18 +225,18 @@ static const struct cmd_spec unset_spec = {
 	set_opts, 1, -1, false,
 };
 
-CMD(cmd_limits_unset)
+CMD(deis_cmd_limits_unset)
 {
 	struct args a;
 	json_t *map;
 	int rc, i;
 
-	if (!args_run(&a, &unset_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &unset_spec, argc, argv, &rc))
 		return rc;
 	map = json_object();
 	for (i = 0; i < a.npos; i++)
 		json_object_set_new(map, a.pos[i], json_null());
 	rc = limits_apply(&a, &unset_spec, map);
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -26,13 +26,13 @@ static const char users_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_perms_help)
+CMD(deis_cmd_perms_help)
 {
 	fputs(perms_usage, stdout);
 	return 0;
 }
 
-CMD(cmd_users_help)
+CMD(deis_cmd_users_help)
 {
 	fputs(users_usage, stdout);
 	return 0;
@@ -72,25 +72,25 @@ print_users(const char *path, struct client *c, long limit, const char *title)
 	char tmp[64];
 	size_t i;
 
-	root = api_list(c, path, limit, &results, &count, &raw);
+	root = deis_api_list(c, path, limit, &results, &count, &raw);
 	if (root == NULL) {
 		buf_release(&raw);
 		return -1;
 	}
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 	} else {
-		printf("=== %s%s", title, limit_count((long)json_array_size(results), count, tmp,
+		printf("=== %s%s", title, deis_limit_count((long)json_array_size(results), count, tmp,
 		    sizeof(tmp)));
 		json_array_foreach(results, i, u)
-			printf("%s\n", jstr(u, "username"));
+			printf("%s\n", deis_jstr(u, "username"));
 	}
 	json_decref(root);
 	buf_release(&raw);
 	return 0;
 }
 
-CMD(cmd_perms_list)
+CMD(deis_cmd_perms_list)
 {
 	struct args a;
 	struct client c;
@@ -101,33 +101,33 @@ CMD(cmd_perms_list)
 	size_t i;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
-	if (args_flag(&a, &list_spec, "admin")) {
-		if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit,
+	if (deis_args_flag(&a, &list_spec, "admin")) {
+		if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit,
 		    &limit) == 0)
 			rc = print_users("/v1/admin/perms/", &c, limit, "Administrators");
 		goto out;
 	}
-	if (app_detect(&c, args_get(&a, &list_spec, "app"), &app, NULL) < 0)
+	if (deis_app_detect(&c, deis_args_get(&a, &list_spec, "app"), &app, NULL) < 0)
 		goto out;
 	path = xasprintf("/v1/apps/%s/perms/", app);
-	rc = api_call(&c, "GET", path, NULL, false, &res);
+	rc = deis_api_call(&c, "GET", path, NULL, false, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	if (cli_json) {
-		print_raw_json(&res.body);
-		response_release(&res);
+	if (deis_json) {
+		deis_print_raw_json(&res.body);
+		deis_response_release(&res);
 		rc = 0;
 		goto out;
 	}
-	root = response_json(&res);
-	response_release(&res);
+	root = deis_response_json(&res);
+	deis_response_release(&res);
 	if (root == NULL)
 		goto out;
 	users = json_object_get(root, "users");
@@ -139,9 +139,9 @@ CMD(cmd_perms_list)
 	rc = 0;
 out:
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -200,14 +200,14 @@ perm_change(const struct cmd_spec *spec, bool create, int argc, char **argv)
 	bool admin;
 	int rc;
 
-	if (!args_run(&a, spec, argc, argv, &rc))
+	if (!deis_args_run(&a, spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) < 0)
+	if (deis_client_load(&c) < 0)
 		goto out_args;
 	user = a.pos[0];
-	admin = args_flag(&a, spec, "admin");
-	if (!admin && app_detect(&c, args_get(&a, spec, "app"), &app, NULL) < 0)
+	admin = deis_args_flag(&a, spec, "admin");
+	if (!admin && deis_app_detect(&c, deis_args_get(&a, spec, "app"), &app, NULL) < 0)
 		goto out;
 	if (admin)
 		printf(create ? "Adding %s to system administrators... " :
@@ -218,33 +218,33 @@ perm_change(const struct cmd_spec *spec, bool create, int argc, char **argv)
 	fflush(stdout);
 	if (create) {
 		path = admin ? xstrdup("/v1/admin/perms/") : xasprintf("/v1/apps/%s/perms/", app);
-		rc = api_send(&c, "POST", path, json_pack("{s:s}", "username", user), false, &res);
+		rc = deis_api_send(&c, "POST", path, json_pack("{s:s}", "username", user), false, &res);
 	} else {
-		seg = url_seg(user);
+		seg = deis_url_seg(user);
 		path = admin ? xasprintf("/v1/admin/perms/%s", seg) :
 		    xasprintf("/v1/apps/%s/perms/%s", app, seg);
-		rc = api_call(&c, "DELETE", path, NULL, false, &res);
+		rc = deis_api_call(&c, "DELETE", path, NULL, false, &res);
 	}
 	free(path);
 	free(seg);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n");
 	}
 out:
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
-CMD(cmd_perms_create)
+CMD(deis_cmd_perms_create)
 {
 	return perm_change(&create_spec, true, argc, argv);
 }
 
-CMD(cmd_perms_delete)
+CMD(deis_cmd_perms_delete)
 {
 	return perm_change(&delete_spec, false, argc, argv);
 }
@@ -266,22 +266,22 @@ static const struct cmd_spec users_spec = {
 	users_opts, 0, 0, false,
 };
 
-CMD(cmd_users_list)
+CMD(deis_cmd_users_list)
 {
 	struct args a;
 	struct client c;
 	long limit;
 	int rc;
 
-	if (!args_run(&a, &users_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &users_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (client_load(&c) == 0) {
-		if (parse_limit_opt(args_get(&a, &users_spec, "limit"), c.s.response_limit,
+	if (deis_client_load(&c) == 0) {
+		if (deis_parse_limit_opt(deis_args_get(&a, &users_spec, "limit"), c.s.response_limit,
 		    &limit) == 0)
 			rc = print_users("/v1/users/", &c, limit, "Users");
-		client_release(&c);
+		deis_client_release(&c);
 	}
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

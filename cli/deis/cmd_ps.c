@@ -20,7 +20,7 @@ static const char ps_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_ps_help)
+CMD(deis_cmd_ps_help)
 {
 	fputs(ps_usage, stdout);
 	return 0;
@@ -30,7 +30,7 @@ static int
 cmp_proc(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int c = strcmp(jstr(x, "type"), jstr(y, "type"));
+	int c = strcmp(deis_jstr(x, "type"), deis_jstr(y, "type"));
 	json_int_t nx = json_integer_value(json_object_get(x, "num"));
 	json_int_t ny = json_integer_value(json_object_get(y, "num"));
 
@@ -40,7 +40,7 @@ cmp_proc(const void *a, const void *b)
 }
 
 int
-ps_print(struct client *c, const char *app, long limit)
+deis_ps_print(struct client *c, const char *app, long limit)
 {
 	struct buf raw = BUF_INIT;
 	json_t *root, *results, **procs;
@@ -49,14 +49,14 @@ ps_print(struct client *c, const char *app, long limit)
 	long count;
 	size_t i, n;
 
-	root = api_list(c, path, limit, &results, &count, &raw);
+	root = deis_api_list(c, path, limit, &results, &count, &raw);
 	free(path);
 	if (root == NULL) {
 		buf_release(&raw);
 		return -1;
 	}
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 		goto out;
 	}
 	n = json_array_size(results);
@@ -64,16 +64,16 @@ ps_print(struct client *c, const char *app, long limit)
 	for (i = 0; i < n; i++)
 		procs[i] = json_array_get(results, i);
 	qsort(procs, n, sizeof(*procs), cmp_proc);
-	printf("=== %s Processes%s", app, limit_count((long)n, count, tmp, sizeof(tmp)));
+	printf("=== %s Processes%s", app, deis_limit_count((long)n, count, tmp, sizeof(tmp)));
 	for (i = 0; i < n; i++) {
-		const char *type = jstr(procs[i], "type");
+		const char *type = deis_jstr(procs[i], "type");
 
 		if (last == NULL || strcmp(last, type) != 0)
 			printf("--- %s:\n", type);
 		last = type;
 		printf("%s.%lld %s (%s)\n", type,
 		    (long long)json_integer_value(json_object_get(procs[i], "num")),
-		    jstr(procs[i], "state"), jstr(procs[i], "release"));
+		    deis_jstr(procs[i], "state"), deis_jstr(procs[i], "release"));
 	}
 	free(procs);
 out:
@@ -101,7 +101,7 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(cmd_ps_list)
+CMD(deis_cmd_ps_list)
 {
 	struct args a;
 	struct client c;
@@ -109,17 +109,17 @@ CMD(cmd_ps_list)
 	long limit;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
-		rc = ps_print(&c, app, limit);
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
+		rc = deis_ps_print(&c, app, limit);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -156,20 +156,20 @@ ps_action(struct client *c, const char *app, const char *what, const char *path,
 	struct timespec t0, t1;
 	int rc;
 
-	printf("%s processes... but first, %s!\n", what, drink_of_choice());
+	printf("%s processes... but first, %s!\n", what, deis_drink_of_choice());
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = req ? api_send(c, "POST", path, req, true, &res) :
-	    api_call(c, "POST", path, NULL, true, &res);
+	rc = req ? deis_api_send(c, "POST", path, req, true, &res) :
+	    deis_api_call(c, "POST", path, NULL, true, &res);
 	if (rc < 0)
 		return -1;
-	response_release(&res);
+	deis_response_release(&res);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("done in %ds\n", (int)(t1.tv_sec - t0.tv_sec - (t1.tv_nsec < t0.tv_nsec)));
-	return ps_print(c, app, c->s.response_limit);
+	return deis_ps_print(c, app, c->s.response_limit);
 }
 
-CMD(cmd_ps_scale)
+CMD(deis_cmd_ps_scale)
 {
 	struct args a;
 	struct client c;
@@ -177,7 +177,7 @@ CMD(cmd_ps_scale)
 	char *app = NULL, *path;
 	int rc, i;
 
-	if (!args_run(&a, &scale_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &scale_spec, argc, argv, &rc))
 		return rc;
 	req = json_object();
 	for (i = 0; i < a.npos; i++) {
@@ -185,11 +185,11 @@ CMD(cmd_ps_scale)
 		size_t klen;
 		char *key;
 
-		if (kv_parse_scale(a.pos[i], &klen, &num) < 0) {
+		if (deis_kv_parse_scale(a.pos[i], &klen, &num) < 0) {
 			fprintf(stderr, "'%s' does not match the pattern 'type=num', ex: web=2\n",
 			    a.pos[i]);
 			json_decref(req);
-			args_release(&a);
+			deis_args_release(&a);
 			return 1;
 		}
 		key = xstrndup(a.pos[i], klen);
@@ -197,7 +197,7 @@ CMD(cmd_ps_scale)
 		free(key);
 	}
 	rc = -1;
-	if (app_load(&c, args_get(&a, &scale_spec, "app"), &app) < 0) {
+	if (deis_app_load(&c, deis_args_get(&a, &scale_spec, "app"), &app) < 0) {
 		json_decref(req);
 		goto out_args;
 	}
@@ -205,9 +205,9 @@ CMD(cmd_ps_scale)
 	rc = ps_action(&c, app, "Scaling", path, req);
 	free(path);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -228,7 +228,7 @@ static const struct cmd_spec restart_spec = {
 	app_opt, 0, 1, false,
 };
 
-CMD(cmd_ps_restart)
+CMD(deis_cmd_ps_restart)
 {
 	struct args a;
 	struct client c;
@@ -236,10 +236,10 @@ CMD(cmd_ps_restart)
 	char *app = NULL;
 	int rc;
 
-	if (!args_run(&a, &restart_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &restart_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &restart_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &restart_spec, "app"), &app) < 0)
 		goto out_args;
 	buf_addf(&path, "/v1/apps/%s/containers/", app);
 	if (a.npos) {
@@ -250,7 +250,7 @@ CMD(cmd_ps_restart)
 			long num = strtol(dot + 1, &end, 10);
 
 			if (dot[1] == '\0' || *end != '\0' || num < 0) {
-				rc = cli_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", dot + 1);
+				rc = deis_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", dot + 1);
 				goto out;
 			}
 			buf_addf(&path, "%.*s/%ld/", (int)(dot - t), t, num);
@@ -263,8 +263,8 @@ CMD(cmd_ps_restart)
 out:
 	buf_release(&path);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -19,7 +19,7 @@ static const char releases_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_releases_help)
+CMD(deis_cmd_releases_help)
 {
 	fputs(releases_usage, stdout);
 	return 0;
@@ -66,7 +66,7 @@ tab_pad(size_t textw, size_t colw)
 		putchar('\t');
 }
 
-CMD(cmd_releases_list)
+CMD(deis_cmd_releases_list)
 {
 	struct args a;
 	struct client c;
@@ -77,51 +77,51 @@ CMD(cmd_releases_list)
 	long limit, count;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
 		goto out_args;
-	if (parse_limit_opt(args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
+	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
 		goto out;
 	path = xasprintf("/v1/apps/%s/releases/", app);
-	root = api_list(&c, path, limit, &results, &count, &raw);
+	root = deis_api_list(&c, path, limit, &results, &count, &raw);
 	free(path);
 	if (root == NULL)
 		goto out;
-	if (cli_json) {
-		print_raw_json(&raw);
+	if (deis_json) {
+		deis_print_raw_json(&raw);
 		json_decref(root);
 		rc = 0;
 		goto out;
 	}
-	printf("=== %s Releases%s", app, limit_count((long)json_array_size(results), count,
+	printf("=== %s Releases%s", app, deis_limit_count((long)json_array_size(results), count,
 	    tmp, sizeof(tmp)));
 	json_array_foreach(results, i, r) {
 		snprintf(ver, sizeof(ver), "v%lld",
 		    (long long)json_integer_value(json_object_get(r, "version")));
 		if (strlen(ver) + 1 > w0)
 			w0 = strlen(ver) + 1;
-		if (text_width(jstr(r, "created")) + 1 > w1)
-			w1 = text_width(jstr(r, "created")) + 1;
+		if (text_width(deis_jstr(r, "created")) + 1 > w1)
+			w1 = text_width(deis_jstr(r, "created")) + 1;
 	}
 	json_array_foreach(results, i, r) {
 		snprintf(ver, sizeof(ver), "v%lld",
 		    (long long)json_integer_value(json_object_get(r, "version")));
 		fputs(ver, stdout);
 		tab_pad(strlen(ver), w0);
-		fputs(jstr(r, "created"), stdout);
-		tab_pad(text_width(jstr(r, "created")), w1);
-		printf("%s\n", jstr(r, "summary"));
+		fputs(deis_jstr(r, "created"), stdout);
+		tab_pad(text_width(deis_jstr(r, "created")), w1);
+		printf("%s\n", deis_jstr(r, "summary"));
 	}
 	json_decref(root);
 	rc = 0;
 out:
 	buf_release(&raw);
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -133,10 +133,10 @@ version_parse(const char *s, long *out)
 	char *end;
 
 	if (s[0] == 'v' && s[1] == '\0')
-		return cli_fail("%s is not in the form 'v#'", s);
+		return deis_fail("%s is not in the form 'v#'", s);
 	*out = strtol(d, &end, 10);
 	if (*d == '\0' || *end != '\0' || !isdigit((unsigned char)*d))
-		return cli_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", d);
+		return deis_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", d);
 	return 0;
 }
 
@@ -160,7 +160,7 @@ static const struct cmd_spec info_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(cmd_releases_info)
+CMD(deis_cmd_releases_info)
 {
 	struct args a;
 	struct client c;
@@ -170,45 +170,45 @@ CMD(cmd_releases_info)
 	long version;
 	int rc;
 
-	if (!args_run(&a, &info_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &info_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
 	if (version_parse(a.pos[0], &version) < 0)
 		goto out_args;
-	if (app_load(&c, args_get(&a, &info_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &info_spec, "app"), &app) < 0)
 		goto out_args;
 	path = xasprintf("/v1/apps/%s/releases/v%ld/", app, version);
-	rc = api_call(&c, "GET", path, NULL, false, &res);
+	rc = deis_api_call(&c, "GET", path, NULL, false, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	if (cli_json) {
-		print_raw_json(&res.body);
-		response_release(&res);
+	if (deis_json) {
+		deis_print_raw_json(&res.body);
+		deis_response_release(&res);
 		rc = 0;
 		goto out;
 	}
-	r = response_json(&res);
-	response_release(&res);
+	r = deis_response_json(&res);
+	deis_response_release(&res);
 	if (r == NULL)
 		goto out;
 	printf("=== %s Release v%ld\n", app, version);
-	if (*jstr(r, "build"))
-		printf("build:    %s\n", jstr(r, "build"));
-	printf("config:   %s\n", jstr(r, "config"));
-	printf("owner:    %s\n", jstr(r, "owner"));
-	printf("created:  %s\n", jstr(r, "created"));
-	printf("summary:  %s\n", jstr(r, "summary"));
-	printf("updated:  %s\n", jstr(r, "updated"));
-	printf("uuid:     %s\n", jstr(r, "uuid"));
+	if (*deis_jstr(r, "build"))
+		printf("build:    %s\n", deis_jstr(r, "build"));
+	printf("config:   %s\n", deis_jstr(r, "config"));
+	printf("owner:    %s\n", deis_jstr(r, "owner"));
+	printf("created:  %s\n", deis_jstr(r, "created"));
+	printf("summary:  %s\n", deis_jstr(r, "summary"));
+	printf("updated:  %s\n", deis_jstr(r, "updated"));
+	printf("uuid:     %s\n", deis_jstr(r, "uuid"));
 	json_decref(r);
 	rc = 0;
 out:
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -228,7 +228,7 @@ static const struct cmd_spec rollback_spec = {
 	app_opt, 0, 1, false,
 };
 
-CMD(cmd_releases_rollback)
+CMD(deis_cmd_releases_rollback)
 {
 	struct args a;
 	struct client c;
@@ -238,12 +238,12 @@ CMD(cmd_releases_rollback)
 	long version = -1;
 	int rc;
 
-	if (!args_run(&a, &rollback_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &rollback_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
 	if (a.npos && version_parse(a.pos[0], &version) < 0)
 		goto out_args;
-	if (app_load(&c, args_get(&a, &rollback_spec, "app"), &app) < 0)
+	if (deis_app_load(&c, deis_args_get(&a, &rollback_spec, "app"), &app) < 0)
 		goto out_args;
 	if (version == -1) {
 		printf("Rolling back one release... ");
@@ -254,13 +254,13 @@ CMD(cmd_releases_rollback)
 	}
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/releases/rollback/", app);
-	rc = api_send(&c, "POST", path, req, true, &res);
+	rc = deis_api_send(&c, "POST", path, req, true, &res);
 	free(path);
 	if (rc < 0)
 		goto out;
 	rc = -1;
-	r = response_json(&res);
-	response_release(&res);
+	r = deis_response_json(&res);
+	deis_response_release(&res);
 	if (r == NULL)
 		goto out;
 	printf("done, v%lld\n", (long long)json_integer_value(json_object_get(r, "version")));
@@ -268,8 +268,8 @@ CMD(cmd_releases_rollback)
 	rc = 0;
 out:
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 out_args:
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -19,35 +19,35 @@ static const char tags_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-CMD(cmd_tags_help)
+CMD(deis_cmd_tags_help)
 {
 	fputs(tags_usage, stdout);
 	return 0;
 }
 
 int
-tags_print(struct client *c, const char *app)
+deis_tags_print(struct client *c, const char *app)
 {
 	struct response res;
 	json_t *cfg;
 	char *path = xasprintf("/v1/apps/%s/config/", app);
 	int rc;
 
-	rc = api_call(c, "GET", path, NULL, false, &res);
+	rc = deis_api_call(c, "GET", path, NULL, false, &res);
 	free(path);
 	if (rc < 0)
 		return -1;
-	if (cli_json) {
-		print_raw_json(&res.body);
-		response_release(&res);
+	if (deis_json) {
+		deis_print_raw_json(&res.body);
+		deis_response_release(&res);
 		return 0;
 	}
-	cfg = response_json(&res);
-	response_release(&res);
+	cfg = deis_response_json(&res);
+	deis_response_release(&res);
 	if (cfg == NULL)
 		return -1;
 	printf("=== %s Tags\n", app);
-	print_tabs(json_object_get(cfg, "tags"), 5);
+	deis_print_tabs(json_object_get(cfg, "tags"), 5);
 	json_decref(cfg);
 	return 0;
 }
@@ -68,22 +68,22 @@ static const struct cmd_spec list_spec = {
 	app_opt, 0, 0, false,
 };
 
-CMD(cmd_tags_list)
+CMD(deis_cmd_tags_list)
 {
 	struct args a;
 	struct client c;
 	char *app = NULL;
 	int rc;
 
-	if (!args_run(&a, &list_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (app_load(&c, args_get(&a, &list_spec, "app"), &app) == 0) {
-		rc = tags_print(&c, app);
+	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) == 0) {
+		rc = deis_tags_print(&c, app);
 		free(app);
-		client_release(&c);
+		deis_client_release(&c);
 	}
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -95,22 +95,22 @@ tags_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
 	char *app = NULL, *path;
 	int rc;
 
-	if (app_load(&c, args_get(a, spec, "app"), &app) < 0) {
+	if (deis_app_load(&c, deis_args_get(a, spec, "app"), &app) < 0) {
 		json_decref(map);
 		return -1;
 	}
 	printf("Applying tags... ");
 	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = api_send(&c, "POST", path, json_pack("{s:o}", "tags", map), true, &res);
+	rc = deis_api_send(&c, "POST", path, json_pack("{s:o}", "tags", map), true, &res);
 	free(path);
 	if (rc == 0) {
-		response_release(&res);
+		deis_response_release(&res);
 		printf("done\n\n");
-		rc = tags_print(&c, app);
+		rc = deis_tags_print(&c, app);
 	}
 	free(app);
-	client_release(&c);
+	deis_client_release(&c);
 	return rc;
 }
 
@@ -134,13 +134,13 @@ static const struct cmd_spec set_spec = {
 	app_opt, 1, -1, false,
 };
 
-CMD(cmd_tags_set)
+CMD(deis_cmd_tags_set)
 {
 	struct args a;
 	json_t *map;
 	int rc, i;
 
-	if (!args_run(&a, &set_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &set_spec, argc, argv, &rc))
 		return rc;
 	map = json_object();
 	for (i = 0; i < a.npos; i++) {
@@ -152,7 +152,7 @@ CMD(cmd_tags_set)
 			fprintf(stderr, "%s is invalid, Must be in format key=value\n"
 			    "Examples: rack=1 evironment=production\n", s);
 			json_decref(map);
-			args_release(&a);
+			deis_args_release(&a);
 			return 1;
 		}
 		key = xstrndup(s, (size_t)(eq - s));
@@ -160,7 +160,7 @@ CMD(cmd_tags_set)
 		free(key);
 	}
 	rc = tags_apply(&a, &set_spec, map);
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }
 
@@ -179,18 +179,18 @@ static const struct cmd_spec unset_spec = {
 	app_opt, 1, -1, false,
 };
 
-CMD(cmd_tags_unset)
+CMD(deis_cmd_tags_unset)
 {
 	struct args a;
 	json_t *map;
 	int rc, i;
 
-	if (!args_run(&a, &unset_spec, argc, argv, &rc))
+	if (!deis_args_run(&a, &unset_spec, argc, argv, &rc))
 		return rc;
 	map = json_object();
 	for (i = 0; i < a.npos; i++)
 		json_object_set_new(map, a.pos[i], json_null());
 	rc = tags_apply(&a, &unset_spec, map);
-	args_release(&a);
+	deis_args_release(&a);
 	return rc;
 }

@@ -5,7 +5,7 @@
  * cmd_<topic>.c files.
  *
  * Exit protocol: every command function returns the process exit code (0 or
- * more), or -1 after cli_fail() has stored an error message; main() then prints
+ * more), or -1 after deis_fail() has stored an error message; main() then prints
  * "Error: <message>\n" on stderr and exits 1, exactly like the Deis 1.13 Go
  * client does for every error it returns.
  */
@@ -22,9 +22,9 @@
 /* ---- errors (main.c) ---------------------------------------------------- */
 
 /* Store the message main() prints after "Error: ". Always returns -1. */
-int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int deis_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The stored message (empty if none). */
-const char *cli_errmsg(void);
+const char *deis_errmsg(void);
 
 /* ---- argument grammar (args.c) ------------------------------------------ */
 
@@ -72,14 +72,14 @@ struct cmd_spec {
  * Parse argv[1..argc-1] (argv[0] is the command name) against spec. Returns 0
  * on success; -1 on a syntax error with a one-line reason in why (for tests).
  * a->help is set when -h/--help appears before `--`. Free a->pos with
- * args_release().
+ * deis_args_release().
  */
-int args_parse(struct args *a, const struct cmd_spec *spec, int argc, char **argv,
+int deis_args_parse(struct args *a, const struct cmd_spec *spec, int argc, char **argv,
     char *why, size_t whylen);
-void args_release(struct args *a);
+void deis_args_release(struct args *a);
 /* Value of the option whose long name is `name` (NULL if absent). */
-const char *args_get(const struct args *a, const struct cmd_spec *spec, const char *name);
-bool args_flag(const struct args *a, const struct cmd_spec *spec, const char *name);
+const char *deis_args_get(const struct args *a, const struct cmd_spec *spec, const char *name);
+bool deis_args_flag(const struct args *a, const struct cmd_spec *spec, const char *name);
 
 /*
  * Parse argv for spec and handle --help and syntax errors the way docopt
@@ -87,21 +87,21 @@ bool args_flag(const struct args *a, const struct cmd_spec *spec, const char *na
  * prints the "Usage:" lines on stderr (returns 1 via *rc). Returns true when
  * the caller should go on with the command.
  */
-bool args_run(struct args *a, const struct cmd_spec *spec, int argc, char **argv, int *rc);
+bool deis_args_run(struct args *a, const struct cmd_spec *spec, int argc, char **argv, int *rc);
 
 /* Print the "Usage: ..." paragraph of a usage text to stderr. */
-void args_print_usage_line(const char *usage);
+void deis_args_print_usage_line(const char *usage);
 
 /*
  * KEY=value parsing of config:set / .env lines, Deis regex
  * `^([A-z_]+[A-z0-9_]*)=([\s\S]+)$` (note [A-z] also admits [\]^`).
  * On success the key is the first *keylen bytes of s and *val points into s.
  */
-int kv_parse_config(const char *s, size_t *keylen, const char **val);
+int deis_kv_parse_config(const char *s, size_t *keylen, const char **val);
 /* ps:scale `^([A-z]+)=([0-9]+)$`. */
-int kv_parse_scale(const char *s, size_t *keylen, long long *num);
+int deis_kv_parse_scale(const char *s, size_t *keylen, long long *num);
 /* limits:set `^([A-z]+)=([0-9]+[bkmgBKMG]{1,2}|[0-9]{1,4})$`. */
-int kv_parse_limit(const char *s, size_t *keylen, const char **val);
+int deis_kv_parse_limit(const char *s, size_t *keylen, const char **val);
 
 /* ---- settings file (settings.c) ----------------------------------------- */
 
@@ -114,17 +114,17 @@ struct settings {
 };
 
 /* Path of the settings file: ~/.deis/client.json or ~/.deis/$DEIS_PROFILE.json. Caller frees. */
-char *settings_path(void);
+char *deis_settings_path(void);
 /*
- * Load the settings. Returns 0; -1 with cli_fail() ("Not logged in. ..." when
+ * Load the settings. Returns 0; -1 with deis_fail() ("Not logged in. ..." when
  * the file does not exist).
  */
-int settings_load(struct settings *s);
-/* Write atomically (temp file + rename), dir 0700, file 0600. 0 or -1 (cli_fail). */
-int settings_save(const struct settings *s);
+int deis_settings_load(struct settings *s);
+/* Write atomically (temp file + rename), dir 0700, file 0600. 0 or -1 (deis_fail). */
+int deis_settings_save(const struct settings *s);
 /* Remove the file; a missing file is fine. 0 or -1. */
-int settings_delete(void);
-void settings_release(struct settings *s);
+int deis_settings_delete(void);
+void deis_settings_release(struct settings *s);
 
 /* ---- HTTP client (http.c) ------------------------------------------------ */
 
@@ -160,131 +160,131 @@ struct request {
 	void *arg;
 };
 
-/* 0 with *res filled (any status; caller releases), or -1 (cli_fail) on transport failure. */
-int http_do(const struct request *rq, struct response *res);
-void response_release(struct response *res);
+/* 0 with *res filled (any status; caller releases), or -1 (deis_fail) on transport failure. */
+int deis_http_do(const struct request *rq, struct response *res);
+void deis_response_release(struct response *res);
 /* Render an error response the Deis way into out ("\n<status>\nk: v\n..."). */
-void http_render_error(const struct response *res, struct buf *out);
+void deis_http_render_error(const struct response *res, struct buf *out);
 /* Print the API version warning on stdout when the server's version differs. */
-void http_check_api_version(const struct response *res);
+void deis_http_check_api_version(const struct response *res);
 /* Split a controller URL into an allocated base and the bare host. 0 or -1. */
-int controller_split(const char *url, char **base, char *host, size_t hostlen);
+int deis_controller_split(const char *url, char **base, char *host, size_t hostlen);
 
-/* Load the settings and prepare a client. 0 or -1 (cli_fail). */
-int client_load(struct client *c);
-void client_release(struct client *c);
+/* Load the settings and prepare a client. 0 or -1 (deis_fail). */
+int deis_client_load(struct client *c);
+void deis_client_release(struct client *c);
 
 /*
  * One request to the controller with the user's token. Transport failure:
- * -1 with cli_fail(). A status outside 200-399: -1 with the Deis error
- * rendering in cli_fail(). Otherwise 0 and *res filled (caller releases with
- * response_release()); prints the API version warning when it applies.
+ * -1 with deis_fail(). A status outside 200-399: -1 with the Deis error
+ * rendering in deis_fail(). Otherwise 0 and *res filled (caller releases with
+ * deis_response_release()); prints the API version warning when it applies.
  */
-int api_call(struct client *c, const char *method, const char *path, const char *body,
+int deis_api_call(struct client *c, const char *method, const char *path, const char *body,
     bool spin, struct response *res);
 
 /*
  * GET <path>?page_size=<limit>: returns the decoded page (caller decrefs);
  * *results is borrowed from it, *count is the server's total; the raw body is
- * appended to raw when raw is not NULL. NULL on error (cli_fail).
+ * appended to raw when raw is not NULL. NULL on error (deis_fail).
  */
-json_t *api_list(struct client *c, const char *path, long limit, json_t **results,
+json_t *deis_api_list(struct client *c, const char *path, long limit, json_t **results,
     long *count, struct buf *raw);
-/* Decode a JSON response body; NULL with cli_fail() when malformed. Caller decrefs. */
-json_t *response_json(const struct response *res);
+/* Decode a JSON response body; NULL with deis_fail() when malformed. Caller decrefs. */
+json_t *deis_response_json(const struct response *res);
 
 /* ---- helpers (util.c) ---------------------------------------------------- */
 
 /* Resolve the app: explicit, else git remote on the controller host, else cwd name. */
-int app_detect(const struct client *c, const char *explicit_app, char **app, bool *from_git);
+int deis_app_detect(const struct client *c, const char *explicit_app, char **app, bool *from_git);
 /*
  * Run git with argv (NULL-terminated, argv[0] "git", no shell), capturing its
  * stdout (which 1) or stderr (which 2) into out (may be NULL); the other
  * stream goes to /dev/null. Returns the exit status, or -1 if it cannot run.
  */
-int git_run(char *const argv[], struct buf *out, int which);
+int deis_git_run(char *const argv[], struct buf *out, int which);
 /* ssh://git@<host>:2222/<app>.git; caller frees. */
-char *git_remote_url(const char *host, const char *app);
-/* `git remote add`, prints "Git remote <r> added"; 0 or -1 (cli_fail). */
-int git_remote_create(const char *host, const char *remote, const char *app);
+char *deis_git_remote_url(const char *host, const char *app);
+/* `git remote add`, prints "Git remote <r> added"; 0 or -1 (deis_fail). */
+int deis_git_remote_create(const char *host, const char *remote, const char *app);
 /* Remove the remote whose URL mentions app, prints "Git remote <r> removed". */
-int git_remote_delete(const char *app);
+int deis_git_remote_delete(const char *app);
 
 /* " (n of count)\n" or "\n". */
-const char *limit_count(long n, long count, char *tmp, size_t tmplen);
+const char *deis_limit_count(long n, long count, char *tmp, size_t tmplen);
 /* Sort keys of a JSON object and print "key<pad>value" with pad = longest + spaces. */
-void print_tabs(json_t *obj, int spaces);
+void deis_print_tabs(json_t *obj, int spaces);
 /* Go's %v of a JSON value into out. */
-void json_fmt_value(json_t *v, struct buf *out);
+void deis_json_fmt_value(json_t *v, struct buf *out);
 /* String field or "" (never NULL). */
-const char *jstr(json_t *obj, const char *key);
+const char *deis_jstr(json_t *obj, const char *key);
 /* DEIS_DRINK_OF_CHOICE or "coffee". */
-const char *drink_of_choice(void);
+const char *deis_drink_of_choice(void);
 /* ANSI colour for a log category (sum of bytes mod 7). */
-const char *log_color(const char *s, size_t n);
+const char *deis_log_color(const char *s, size_t n);
 /* Read one line from stdin (without newline); caller frees; NULL on EOF. */
-char *prompt_line(const char *prompt);
+char *deis_prompt_line(const char *prompt);
 /* Read a password without echo when stdin is a TTY. Caller frees. */
-char *prompt_password(const char *prompt);
-/* Read a whole file into out; 0 or -1 (cli_fail). */
-int file_read(const char *path, struct buf *out);
-/* Parse a limit option value "-l 5". 0 or -1 (cli_fail). */
-int parse_limit_opt(const char *s, long dflt, long *out);
+char *deis_prompt_password(const char *prompt);
+/* Read a whole file into out; 0 or -1 (deis_fail). */
+int deis_file_read(const char *path, struct buf *out);
+/* Parse a limit option value "-l 5". 0 or -1 (deis_fail). */
+int deis_parse_limit_opt(const char *s, long dflt, long *out);
 /* --json was given (global flag removed from argv by main). */
-extern bool cli_json;
-/* Encode and decref req (compact); NULL with cli_fail() if req is NULL (bad UTF-8). */
-char *json_take_dump(json_t *req);
+extern bool deis_json;
+/* Encode and decref req (compact); NULL with deis_fail() if req is NULL (bad UTF-8). */
+char *deis_json_take_dump(json_t *req);
 /*
- * api_call() with the JSON body req (taken: decref'd here). req NULL (a failed
- * json_pack, i.e. bad UTF-8) gives -1 with cli_fail().
+ * deis_api_call() with the JSON body req (taken: decref'd here). req NULL (a failed
+ * json_pack, i.e. bad UTF-8) gives -1 with deis_fail().
  */
-int api_send(struct client *c, const char *method, const char *path, json_t *req, bool spin,
+int deis_api_send(struct client *c, const char *method, const char *path, json_t *req, bool spin,
     struct response *res);
 /* Percent-encode one URL path segment (key ids, usernames, domains). Caller frees. */
-char *url_seg(const char *s);
-/* Procfile YAML ("type: command" lines) to a JSON object; NULL with cli_fail(). */
-json_t *procfile_parse(const char *text);
+char *deis_url_seg(const char *s);
+/* Procfile YAML ("type: command" lines) to a JSON object; NULL with deis_fail(). */
+json_t *deis_procfile_parse(const char *text);
 /*
  * An SSH public key file's contents: 0 and *id (the comment, else the file's
  * basename up to the first '.') or -1 when it is not a public key. Caller frees *id.
  */
-int ssh_pubkey_id(const char *path, const char *contents, char **id);
+int deis_ssh_pubkey_id(const char *path, const char *contents, char **id);
 /* Print a JSON response body raw, with a trailing newline. */
-void print_raw_json(const struct buf *raw);
+void deis_print_raw_json(const struct buf *raw);
 
 /* ---- commands ------------------------------------------------------------ */
 
 typedef int (*cmd_fn)(int argc, char **argv);
 
 #define CMD(name) int name(int argc, char **argv)
-CMD(cmd_apps_create); CMD(cmd_apps_list); CMD(cmd_apps_info); CMD(cmd_apps_open);
-CMD(cmd_apps_logs); CMD(cmd_apps_run); CMD(cmd_apps_destroy); CMD(cmd_apps_transfer);
-CMD(cmd_apps_help);
-CMD(cmd_auth_register); CMD(cmd_auth_login); CMD(cmd_auth_logout); CMD(cmd_auth_passwd);
-CMD(cmd_auth_whoami); CMD(cmd_auth_cancel); CMD(cmd_auth_regenerate); CMD(cmd_auth_help);
-CMD(cmd_builds_list); CMD(cmd_builds_create); CMD(cmd_builds_help);
-CMD(cmd_certs_list); CMD(cmd_certs_add); CMD(cmd_certs_remove); CMD(cmd_certs_help);
-CMD(cmd_config_list); CMD(cmd_config_set); CMD(cmd_config_unset); CMD(cmd_config_pull);
-CMD(cmd_config_push); CMD(cmd_config_help);
-CMD(cmd_domains_list); CMD(cmd_domains_add); CMD(cmd_domains_remove); CMD(cmd_domains_help);
-CMD(cmd_git_remote); CMD(cmd_git_help);
-CMD(cmd_keys_list); CMD(cmd_keys_add); CMD(cmd_keys_remove); CMD(cmd_keys_help);
-CMD(cmd_limits_list); CMD(cmd_limits_set); CMD(cmd_limits_unset); CMD(cmd_limits_help);
-CMD(cmd_perms_list); CMD(cmd_perms_create); CMD(cmd_perms_delete); CMD(cmd_perms_help);
-CMD(cmd_ps_list); CMD(cmd_ps_restart); CMD(cmd_ps_scale); CMD(cmd_ps_help);
-CMD(cmd_releases_list); CMD(cmd_releases_info); CMD(cmd_releases_rollback);
-CMD(cmd_releases_help);
-CMD(cmd_tags_list); CMD(cmd_tags_set); CMD(cmd_tags_unset); CMD(cmd_tags_help);
-CMD(cmd_users_list); CMD(cmd_users_help);
-CMD(cmd_version);
+CMD(deis_cmd_apps_create); CMD(deis_cmd_apps_list); CMD(deis_cmd_apps_info); CMD(deis_cmd_apps_open);
+CMD(deis_cmd_apps_logs); CMD(deis_cmd_apps_run); CMD(deis_cmd_apps_destroy); CMD(deis_cmd_apps_transfer);
+CMD(deis_cmd_apps_help);
+CMD(deis_cmd_auth_register); CMD(deis_cmd_auth_login); CMD(deis_cmd_auth_logout); CMD(deis_cmd_auth_passwd);
+CMD(deis_cmd_auth_whoami); CMD(deis_cmd_auth_cancel); CMD(deis_cmd_auth_regenerate); CMD(deis_cmd_auth_help);
+CMD(deis_cmd_builds_list); CMD(deis_cmd_builds_create); CMD(deis_cmd_builds_help);
+CMD(deis_cmd_certs_list); CMD(deis_cmd_certs_add); CMD(deis_cmd_certs_remove); CMD(deis_cmd_certs_help);
+CMD(deis_cmd_config_list); CMD(deis_cmd_config_set); CMD(deis_cmd_config_unset); CMD(deis_cmd_config_pull);
+CMD(deis_cmd_config_push); CMD(deis_cmd_config_help);
+CMD(deis_cmd_domains_list); CMD(deis_cmd_domains_add); CMD(deis_cmd_domains_remove); CMD(deis_cmd_domains_help);
+CMD(deis_cmd_git_remote); CMD(deis_cmd_git_help);
+CMD(deis_cmd_keys_list); CMD(deis_cmd_keys_add); CMD(deis_cmd_keys_remove); CMD(deis_cmd_keys_help);
+CMD(deis_cmd_limits_list); CMD(deis_cmd_limits_set); CMD(deis_cmd_limits_unset); CMD(deis_cmd_limits_help);
+CMD(deis_cmd_perms_list); CMD(deis_cmd_perms_create); CMD(deis_cmd_perms_delete); CMD(deis_cmd_perms_help);
+CMD(deis_cmd_ps_list); CMD(deis_cmd_ps_restart); CMD(deis_cmd_ps_scale); CMD(deis_cmd_ps_help);
+CMD(deis_cmd_releases_list); CMD(deis_cmd_releases_info); CMD(deis_cmd_releases_rollback);
+CMD(deis_cmd_releases_help);
+CMD(deis_cmd_tags_list); CMD(deis_cmd_tags_set); CMD(deis_cmd_tags_unset); CMD(deis_cmd_tags_help);
+CMD(deis_cmd_users_list); CMD(deis_cmd_users_help);
+CMD(deis_cmd_version);
 
 /* Shared printers used by apps:info and after scale/restart/set. */
-int ps_print(struct client *c, const char *app, long limit);
-int domains_print(struct client *c, const char *app, long limit);
-int config_print(struct client *c, const char *app, bool oneline);
-int limits_print(struct client *c, const char *app);
-int tags_print(struct client *c, const char *app);
+int deis_ps_print(struct client *c, const char *app, long limit);
+int deis_domains_print(struct client *c, const char *app, long limit);
+int deis_config_print(struct client *c, const char *app, bool oneline);
+int deis_limits_print(struct client *c, const char *app);
+int deis_tags_print(struct client *c, const char *app);
 /* Common start of an app command: load client, resolve the app. */
-int app_load(struct client *c, const char *explicit_app, char **app);
+int deis_app_load(struct client *c, const char *explicit_app, char **app);
 
 #endif

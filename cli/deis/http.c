@@ -133,7 +133,7 @@ method_title(const char *m, char *out, size_t outlen)
 }
 
 int
-http_do(const struct request *rq, struct response *res)
+deis_http_do(const struct request *rq, struct response *res)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", mt[16];
 	struct curl_slist *hdrs = NULL;
@@ -148,7 +148,7 @@ http_do(const struct request *rq, struct response *res)
 	buf_init(&res->body, 0);
 	h = curl_easy_init();
 	if (h == NULL)
-		return cli_fail("cannot initialise libcurl");
+		return deis_fail("cannot initialise libcurl");
 	url = xasprintf("%s%s", rq->base, rq->path);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	if (rq->token && *rq->token) {
@@ -193,7 +193,7 @@ http_do(const struct request *rq, struct response *res)
 	}
 	if (cc != CURLE_OK && cc != CURLE_WRITE_ERROR) {
 		method_title(rq->method, mt, sizeof(mt));
-		cli_fail("%s %s: %s", mt, url, *errbuf ? errbuf : curl_easy_strerror(cc));
+		deis_fail("%s %s: %s", mt, url, *errbuf ? errbuf : curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -213,13 +213,13 @@ out:
 }
 
 void
-response_release(struct response *res)
+deis_response_release(struct response *res)
 {
 	buf_release(&res->body);
 }
 
 void
-http_render_error(const struct response *res, struct buf *out)
+deis_http_render_error(const struct response *res, struct buf *out)
 {
 	json_t *root = json_loadb(res->body.p, res->body.len, 0, NULL);
 	const char *key;
@@ -239,14 +239,14 @@ http_render_error(const struct response *res, struct buf *out)
 			json_array_foreach(v, i, e) {
 				struct buf tmp = BUF_INIT;
 
-				json_fmt_value(e, &tmp);
+				deis_json_fmt_value(e, &tmp);
 				buf_addf(out, "%s: %s\n", key, tmp.p);
 				buf_release(&tmp);
 			}
 		} else {
 			struct buf tmp = BUF_INIT;
 
-			json_fmt_value(v, &tmp);
+			deis_json_fmt_value(v, &tmp);
 			buf_addf(out, "%s: %s\n", key, tmp.p);
 			buf_release(&tmp);
 		}
@@ -255,7 +255,7 @@ http_render_error(const struct response *res, struct buf *out)
 }
 
 void
-http_check_api_version(const struct response *res)
+deis_http_check_api_version(const struct response *res)
 {
 	if (strcmp(res->api_version, DEIS_API_VERSION) == 0)
 		return;
@@ -266,7 +266,7 @@ http_check_api_version(const struct response *res)
 
 /* Split "http://host:port/anything" into base "http://host:port" and host "host". */
 int
-controller_split(const char *url, char **base, char *host, size_t hostlen)
+deis_controller_split(const char *url, char **base, char *host, size_t hostlen)
 {
 	const char *p = strstr(url, "://"), *start, *end, *colon;
 	size_t n;
@@ -295,29 +295,29 @@ controller_split(const char *url, char **base, char *host, size_t hostlen)
 }
 
 int
-client_load(struct client *c)
+deis_client_load(struct client *c)
 {
 	memset(c, 0, sizeof(*c));
-	if (settings_load(&c->s) < 0)
+	if (deis_settings_load(&c->s) < 0)
 		return -1;
-	if (controller_split(c->s.controller, &c->base, c->host, sizeof(c->host)) < 0) {
-		cli_fail("invalid controller URL '%s' in settings; log in again", c->s.controller);
-		settings_release(&c->s);
+	if (deis_controller_split(c->s.controller, &c->base, c->host, sizeof(c->host)) < 0) {
+		deis_fail("invalid controller URL '%s' in settings; log in again", c->s.controller);
+		deis_settings_release(&c->s);
 		return -1;
 	}
 	return 0;
 }
 
 void
-client_release(struct client *c)
+deis_client_release(struct client *c)
 {
-	settings_release(&c->s);
+	deis_settings_release(&c->s);
 	free(c->base);
 	c->base = NULL;
 }
 
 int
-api_call(struct client *c, const char *method, const char *path, const char *body,
+deis_api_call(struct client *c, const char *method, const char *path, const char *body,
     bool spin, struct response *res)
 {
 	struct request rq = {
@@ -326,28 +326,28 @@ api_call(struct client *c, const char *method, const char *path, const char *bod
 	};
 	struct buf msg = BUF_INIT;
 
-	if (http_do(&rq, res) < 0)
+	if (deis_http_do(&rq, res) < 0)
 		return -1;
 	if (res->status < 200 || res->status > 399) {
-		http_render_error(res, &msg);
-		cli_fail("%s", msg.p);
+		deis_http_render_error(res, &msg);
+		deis_fail("%s", msg.p);
 		buf_release(&msg);
-		response_release(res);
+		deis_response_release(res);
 		return -1;
 	}
-	http_check_api_version(res);
+	deis_http_check_api_version(res);
 	return 0;
 }
 
 json_t *
-api_list(struct client *c, const char *path, long limit, json_t **results, long *count,
+deis_api_list(struct client *c, const char *path, long limit, json_t **results, long *count,
     struct buf *raw)
 {
 	struct response res;
 	json_t *root, *cnt;
 	char *p = xasprintf("%s?page_size=%ld", path, limit);
 
-	if (api_call(c, "GET", p, NULL, false, &res) < 0) {
+	if (deis_api_call(c, "GET", p, NULL, false, &res) < 0) {
 		free(p);
 		return NULL;
 	}
@@ -356,28 +356,28 @@ api_list(struct client *c, const char *path, long limit, json_t **results, long 
 	*results = json_object_get(root, "results");
 	cnt = json_object_get(root, "count");
 	if (!json_is_array(*results)) {
-		cli_fail("malformed response from the controller: no \"results\" list");
+		deis_fail("malformed response from the controller: no \"results\" list");
 		json_decref(root);
-		response_release(&res);
+		deis_response_release(&res);
 		return NULL;
 	}
 	*count = json_is_integer(cnt) ? (long)json_integer_value(cnt) :
 	    (long)json_array_size(*results);
 	if (raw)
 		buf_add(raw, res.body.p, res.body.len);
-	response_release(&res);
+	deis_response_release(&res);
 	return root;
 }
 
 /* Decode a JSON object response; -1 with a clear message when it is not one. */
 json_t *
-response_json(const struct response *res)
+deis_response_json(const struct response *res)
 {
 	json_error_t jerr;
 	json_t *root = json_loadb(res->body.p, res->body.len, 0, &jerr);
 
 	if (root == NULL) {
-		cli_fail("malformed response from the controller: %s", jerr.text);
+		deis_fail("malformed response from the controller: %s", jerr.text);
 		return NULL;
 	}
 	return root;

@@ -68,55 +68,55 @@ static const struct {
 	const char *name;
 	cmd_fn fn;
 } cmds[] = {
-	{ "apps:create", cmd_apps_create },
-	{ "apps:list", cmd_apps_list },
-	{ "apps:info", cmd_apps_info },
-	{ "apps:open", cmd_apps_open },
-	{ "apps:logs", cmd_apps_logs },
-	{ "apps:run", cmd_apps_run },
-	{ "apps:destroy", cmd_apps_destroy },
-	{ "apps:transfer", cmd_apps_transfer },
-	{ "auth:register", cmd_auth_register },
-	{ "auth:login", cmd_auth_login },
-	{ "auth:logout", cmd_auth_logout },
-	{ "auth:passwd", cmd_auth_passwd },
-	{ "auth:whoami", cmd_auth_whoami },
-	{ "auth:cancel", cmd_auth_cancel },
-	{ "auth:regenerate", cmd_auth_regenerate },
-	{ "builds:list", cmd_builds_list },
-	{ "builds:create", cmd_builds_create },
-	{ "certs:list", cmd_certs_list },
-	{ "certs:add", cmd_certs_add },
-	{ "certs:remove", cmd_certs_remove },
-	{ "config:list", cmd_config_list },
-	{ "config:set", cmd_config_set },
-	{ "config:unset", cmd_config_unset },
-	{ "config:pull", cmd_config_pull },
-	{ "config:push", cmd_config_push },
-	{ "domains:add", cmd_domains_add },
-	{ "domains:list", cmd_domains_list },
-	{ "domains:remove", cmd_domains_remove },
-	{ "git:remote", cmd_git_remote },
-	{ "keys:list", cmd_keys_list },
-	{ "keys:add", cmd_keys_add },
-	{ "keys:remove", cmd_keys_remove },
-	{ "limits:list", cmd_limits_list },
-	{ "limits:set", cmd_limits_set },
-	{ "limits:unset", cmd_limits_unset },
-	{ "perms:list", cmd_perms_list },
-	{ "perms:create", cmd_perms_create },
-	{ "perms:delete", cmd_perms_delete },
-	{ "ps:list", cmd_ps_list },
-	{ "ps:restart", cmd_ps_restart },
-	{ "ps:scale", cmd_ps_scale },
-	{ "releases:list", cmd_releases_list },
-	{ "releases:info", cmd_releases_info },
-	{ "releases:rollback", cmd_releases_rollback },
-	{ "tags:list", cmd_tags_list },
-	{ "tags:set", cmd_tags_set },
-	{ "tags:unset", cmd_tags_unset },
-	{ "users:list", cmd_users_list },
-	{ "version", cmd_version },
+	{ "apps:create", deis_cmd_apps_create },
+	{ "apps:list", deis_cmd_apps_list },
+	{ "apps:info", deis_cmd_apps_info },
+	{ "apps:open", deis_cmd_apps_open },
+	{ "apps:logs", deis_cmd_apps_logs },
+	{ "apps:run", deis_cmd_apps_run },
+	{ "apps:destroy", deis_cmd_apps_destroy },
+	{ "apps:transfer", deis_cmd_apps_transfer },
+	{ "auth:register", deis_cmd_auth_register },
+	{ "auth:login", deis_cmd_auth_login },
+	{ "auth:logout", deis_cmd_auth_logout },
+	{ "auth:passwd", deis_cmd_auth_passwd },
+	{ "auth:whoami", deis_cmd_auth_whoami },
+	{ "auth:cancel", deis_cmd_auth_cancel },
+	{ "auth:regenerate", deis_cmd_auth_regenerate },
+	{ "builds:list", deis_cmd_builds_list },
+	{ "builds:create", deis_cmd_builds_create },
+	{ "certs:list", deis_cmd_certs_list },
+	{ "certs:add", deis_cmd_certs_add },
+	{ "certs:remove", deis_cmd_certs_remove },
+	{ "config:list", deis_cmd_config_list },
+	{ "config:set", deis_cmd_config_set },
+	{ "config:unset", deis_cmd_config_unset },
+	{ "config:pull", deis_cmd_config_pull },
+	{ "config:push", deis_cmd_config_push },
+	{ "domains:add", deis_cmd_domains_add },
+	{ "domains:list", deis_cmd_domains_list },
+	{ "domains:remove", deis_cmd_domains_remove },
+	{ "git:remote", deis_cmd_git_remote },
+	{ "keys:list", deis_cmd_keys_list },
+	{ "keys:add", deis_cmd_keys_add },
+	{ "keys:remove", deis_cmd_keys_remove },
+	{ "limits:list", deis_cmd_limits_list },
+	{ "limits:set", deis_cmd_limits_set },
+	{ "limits:unset", deis_cmd_limits_unset },
+	{ "perms:list", deis_cmd_perms_list },
+	{ "perms:create", deis_cmd_perms_create },
+	{ "perms:delete", deis_cmd_perms_delete },
+	{ "ps:list", deis_cmd_ps_list },
+	{ "ps:restart", deis_cmd_ps_restart },
+	{ "ps:scale", deis_cmd_ps_scale },
+	{ "releases:list", deis_cmd_releases_list },
+	{ "releases:info", deis_cmd_releases_info },
+	{ "releases:rollback", deis_cmd_releases_rollback },
+	{ "tags:list", deis_cmd_tags_list },
+	{ "tags:set", deis_cmd_tags_set },
+	{ "tags:unset", deis_cmd_tags_unset },
+	{ "users:list", deis_cmd_users_list },
+	{ "version", deis_cmd_version },
 };
 
 /* Topics: `deis <topic>` runs list (NULL: prints the topic's help). */
@@ -125,20 +125,20 @@ static const struct {
 	cmd_fn help;
 	const char *list;
 } topics[] = {
-	{ "apps", cmd_apps_help, "apps:list" },
-	{ "auth", cmd_auth_help, NULL },
-	{ "builds", cmd_builds_help, "builds:list" },
-	{ "certs", cmd_certs_help, "certs:list" },
-	{ "config", cmd_config_help, "config:list" },
-	{ "domains", cmd_domains_help, "domains:list" },
-	{ "git", cmd_git_help, NULL },
-	{ "keys", cmd_keys_help, "keys:list" },
-	{ "limits", cmd_limits_help, "limits:list" },
-	{ "perms", cmd_perms_help, "perms:list" },
-	{ "ps", cmd_ps_help, "ps:list" },
-	{ "releases", cmd_releases_help, "releases:list" },
-	{ "tags", cmd_tags_help, "tags:list" },
-	{ "users", cmd_users_help, "users:list" },
+	{ "apps", deis_cmd_apps_help, "apps:list" },
+	{ "auth", deis_cmd_auth_help, NULL },
+	{ "builds", deis_cmd_builds_help, "builds:list" },
+	{ "certs", deis_cmd_certs_help, "certs:list" },
+	{ "config", deis_cmd_config_help, "config:list" },
+	{ "domains", deis_cmd_domains_help, "domains:list" },
+	{ "git", deis_cmd_git_help, NULL },
+	{ "keys", deis_cmd_keys_help, "keys:list" },
+	{ "limits", deis_cmd_limits_help, "limits:list" },
+	{ "perms", deis_cmd_perms_help, "perms:list" },
+	{ "ps", deis_cmd_ps_help, "ps:list" },
+	{ "releases", deis_cmd_releases_help, "releases:list" },
+	{ "tags", deis_cmd_tags_help, "tags:list" },
+	{ "users", deis_cmd_users_help, "users:list" },
 };
 
 static const struct {
@@ -163,26 +163,6 @@ static const struct {
 	{ "sharing:remove", "perms:delete" },
 	{ "whoami", "auth:whoami" },
 };
-
-static struct buf errmsg = BUF_INIT;
-
-int
-cli_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	buf_reset(&errmsg);
-	va_start(ap, fmt);
-	buf_vaddf(&errmsg, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-const char *
-cli_errmsg(void)
-{
-	return errmsg.p;
-}
 
 static void
 print_no_match(void)
@@ -294,7 +274,7 @@ main(int argc, char **argv)
 			if (strcmp(av[i], "--") == 0)
 				seen_dashdash = true;
 			if (!seen_dashdash && strcmp(av[i], "--json") == 0) {
-				cli_json = true;
+				deis_json = true;
 				continue;
 			}
 			av[j++] = av[i];
@@ -306,11 +286,10 @@ main(int argc, char **argv)
 	rc = dispatch(ac, av);
 	fflush(stdout);
 	if (rc < 0) {
-		fprintf(stderr, "Error: %s\n", cli_errmsg());
+		fprintf(stderr, "Error: %s\n", deis_errmsg());
 		rc = 1;
 	}
 	curl_global_cleanup();
-	buf_release(&errmsg);
 	free(av);
 	return rc;
 }

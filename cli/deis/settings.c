@@ -33,7 +33,7 @@ settings_dir(void)
 }
 
 char *
-settings_path(void)
+deis_settings_path(void)
 {
 	const char *profile = getenv("DEIS_PROFILE");
 
@@ -43,7 +43,7 @@ settings_path(void)
 }
 
 void
-settings_release(struct settings *s)
+deis_settings_release(struct settings *s)
 {
 	free(s->username);
 	free(s->controller);
@@ -63,21 +63,21 @@ dup_field(json_t *root, const char *key)
 }
 
 int
-settings_load(struct settings *s)
+deis_settings_load(struct settings *s)
 {
-	char *path = settings_path();
+	char *path = deis_settings_path();
 	json_error_t jerr;
 	json_t *root, *v;
 	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		cli_fail("Not logged in. Use 'deis login' or 'deis register' to get started.");
+		deis_fail("Not logged in. Use 'deis login' or 'deis register' to get started.");
 		goto out;
 	}
 	root = json_load_file(path, 0, &jerr);
 	if (root == NULL || !json_is_object(root)) {
-		cli_fail("cannot read settings file '%s': %s", path,
+		deis_fail("cannot read settings file '%s': %s", path,
 		    root ? "not a JSON object" : jerr.text);
 		json_decref(root);
 		goto out;
@@ -100,16 +100,16 @@ out:
 }
 
 int
-settings_save(const struct settings *s)
+deis_settings_save(const struct settings *s)
 {
-	char *dir = settings_dir(), *path = settings_path(), *tmp = NULL, *text = NULL;
+	char *dir = settings_dir(), *path = deis_settings_path(), *tmp = NULL, *text = NULL;
 	json_t *root;
 	size_t len, off = 0;
 	int fd = -1, rc = -1;
 
 	if (mkdir(dir, 0700) < 0) {
 		if (errno != EEXIST) {
-			cli_fail("cannot create '%s': %s", dir, strerror(errno));
+			deis_fail("cannot create '%s': %s", dir, strerror(errno));
 			goto out;
 		}
 		/* Deis 1.13 made it 0775; it holds tokens, so tighten it. */
@@ -123,19 +123,19 @@ settings_save(const struct settings *s)
 	    "response_limit", (json_int_t)(s->response_limit > 0 ? s->response_limit :
 		DEFAULT_RESPONSE_LIMIT));
 	if (root == NULL) {
-		cli_fail("cannot encode settings (invalid UTF-8?)");
+		deis_fail("cannot encode settings (invalid UTF-8?)");
 		goto out;
 	}
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (text == NULL) {
-		cli_fail("cannot encode settings");
+		deis_fail("cannot encode settings");
 		goto out;
 	}
 	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		cli_fail("cannot create '%s': %s", tmp, strerror(errno));
+		deis_fail("cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	len = strlen(text);
@@ -145,19 +145,19 @@ settings_save(const struct settings *s)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			cli_fail("cannot write '%s': %s", tmp, strerror(errno));
+			deis_fail("cannot write '%s': %s", tmp, strerror(errno));
 			goto out;
 		}
 		off += (size_t)n;
 	}
 	if (fsync(fd) < 0 || close(fd) < 0) {
 		fd = -1;
-		cli_fail("cannot write '%s': %s", tmp, strerror(errno));
+		deis_fail("cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) < 0) {
-		cli_fail("cannot rename '%s': %s", tmp, strerror(errno));
+		deis_fail("cannot rename '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -177,13 +177,13 @@ out:
 }
 
 int
-settings_delete(void)
+deis_settings_delete(void)
 {
-	char *path = settings_path();
+	char *path = deis_settings_path();
 	int rc = 0;
 
 	if (unlink(path) < 0 && errno != ENOENT)
-		rc = cli_fail("cannot remove '%s': %s", path, strerror(errno));
+		rc = deis_fail("cannot remove '%s': %s", path, strerror(errno));
 	free(path);
 	return rc;
 }

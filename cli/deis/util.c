@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +24,30 @@
 
 extern char **environ;
 
-bool cli_json;
+bool deis_json;
+
+static struct buf errmsg = BUF_INIT;
 
 int
-git_run(char *const argv[], struct buf *out, int which)
+deis_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	buf_reset(&errmsg);
+	va_start(ap, fmt);
+	buf_vaddf(&errmsg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *
+deis_errmsg(void)
+{
+	return errmsg.p;
+}
+
+int
+deis_git_run(char *const argv[], struct buf *out, int which)
 {
 	posix_spawn_file_actions_t fa;
 	int pfd[2], status, rc = -1;
@@ -72,7 +93,7 @@ git_run(char *const argv[], struct buf *out, int which)
 }
 
 char *
-git_remote_url(const char *host, const char *app)
+deis_git_remote_url(const char *host, const char *app)
 {
 	return xasprintf("ssh://git@%s:2222/%s.git", host, app);
 }
@@ -85,7 +106,7 @@ git_find_remote(const char *host)
 	struct buf out = BUF_INIT;
 	char *line, *save = NULL, *res = NULL;
 
-	if (*host == '\0' || git_run(argv, &out, 1) != 0)
+	if (*host == '\0' || deis_git_run(argv, &out, 1) != 0)
 		goto out;
 	for (line = strtok_r(out.p, "\n", &save); line && !res;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -105,7 +126,7 @@ out:
 }
 
 int
-app_detect(const struct client *c, const char *explicit_app, char **app, bool *from_git)
+deis_app_detect(const struct client *c, const char *explicit_app, char **app, bool *from_git)
 {
 	char cwd[PATH_MAX], *url, *base, *dot;
 	const char *slash;
@@ -130,7 +151,7 @@ app_detect(const struct client *c, const char *explicit_app, char **app, bool *f
 		return 0;
 	}
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return cli_fail("cannot determine the current directory: %s", strerror(errno));
+		return deis_fail("cannot determine the current directory: %s", strerror(errno));
 	slash = strrchr(cwd, '/');
 	base = xstrdup(slash && slash[1] ? slash + 1 : cwd);
 	for (char *p = base; *p; p++)
@@ -141,41 +162,41 @@ app_detect(const struct client *c, const char *explicit_app, char **app, bool *f
 }
 
 int
-git_remote_create(const char *host, const char *remote, const char *app)
+deis_git_remote_create(const char *host, const char *remote, const char *app)
 {
-	char *url = git_remote_url(host, app);
+	char *url = deis_git_remote_url(host, app);
 	char *argv[] = { "git", "remote", "add", (char *)remote, url, NULL };
 	struct buf err = BUF_INIT;
-	int st = git_run(argv, &err, 2);
+	int st = deis_git_run(argv, &err, 2);
 
 	/* Go printed git's stderr on stdout */
 	fputs(err.p, stdout);
 	buf_release(&err);
 	free(url);
 	if (st < 0)
-		return cli_fail("cannot run 'git': %s", strerror(errno));
+		return deis_fail("cannot run 'git': %s", strerror(errno));
 	if (st != 0) {
 		if (st == 128) {
 			printf("To replace the existing git remote entry, run:\n");
 			printf("  git remote rename deis deis.old && deis git:remote -a %s\n", app);
 		}
-		return cli_fail("exit status %d", st);
+		return deis_fail("exit status %d", st);
 	}
 	printf("Git remote %s added\n", remote);
 	return 0;
 }
 
 int
-git_remote_delete(const char *app)
+deis_git_remote_delete(const char *app)
 {
 	char *argv[] = { "git", "remote", "-v", NULL };
 	struct buf out = BUF_INIT;
 	char *line, *save = NULL, *name = NULL;
 	int st;
 
-	if (git_run(argv, &out, 1) != 0) {
+	if (deis_git_run(argv, &out, 1) != 0) {
 		buf_release(&out);
-		return cli_fail("exit status 128");
+		return deis_fail("exit status 128");
 	}
 	for (line = strtok_r(out.p, "\n", &save); line && !name;
 	    line = strtok_r(NULL, "\n", &save))
@@ -183,15 +204,15 @@ git_remote_delete(const char *app)
 			name = xstrndup(line, strcspn(line, "\t"));
 	buf_release(&out);
 	if (name == NULL)
-		return cli_fail("Could not find remote matching app in 'git remote -v'");
+		return deis_fail("Could not find remote matching app in 'git remote -v'");
 	{
 		char *rm[] = { "git", "remote", "remove", name, NULL };
 
-		st = git_run(rm, NULL, 1);
+		st = deis_git_run(rm, NULL, 1);
 	}
 	if (st != 0) {
 		free(name);
-		return cli_fail("exit status %d", st);
+		return deis_fail("exit status %d", st);
 	}
 	printf("Git remote %s removed\n", name);
 	free(name);
@@ -199,7 +220,7 @@ git_remote_delete(const char *app)
 }
 
 const char *
-limit_count(long n, long count, char *tmp, size_t tmplen)
+deis_limit_count(long n, long count, char *tmp, size_t tmplen)
 {
 	if (n == count)
 		return "\n";
@@ -208,7 +229,7 @@ limit_count(long n, long count, char *tmp, size_t tmplen)
 }
 
 void
-json_fmt_value(json_t *v, struct buf *out)
+deis_json_fmt_value(json_t *v, struct buf *out)
 {
 	char *s;
 
@@ -239,7 +260,7 @@ json_fmt_value(json_t *v, struct buf *out)
 }
 
 const char *
-jstr(json_t *obj, const char *key)
+deis_jstr(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -253,7 +274,7 @@ cmp_str(const void *a, const void *b)
 }
 
 void
-print_tabs(json_t *obj, int spaces)
+deis_print_tabs(json_t *obj, int spaces)
 {
 	size_t n = json_object_size(obj), i = 0, max = 0;
 	const char **keys;
@@ -273,7 +294,7 @@ print_tabs(json_t *obj, int spaces)
 	for (i = 0; i < n; i++) {
 		struct buf val = BUF_INIT;
 
-		json_fmt_value(json_object_get(obj, keys[i]), &val);
+		deis_json_fmt_value(json_object_get(obj, keys[i]), &val);
 		printf("%s%*s", keys[i], (int)(max - strlen(keys[i])), "");
 		fwrite(val.p, 1, val.len, stdout);
 		putchar('\n');
@@ -283,7 +304,7 @@ print_tabs(json_t *obj, int spaces)
 }
 
 const char *
-drink_of_choice(void)
+deis_drink_of_choice(void)
 {
 	const char *d = getenv("DEIS_DRINK_OF_CHOICE");
 
@@ -291,7 +312,7 @@ drink_of_choice(void)
 }
 
 const char *
-log_color(const char *s, size_t n)
+deis_log_color(const char *s, size_t n)
 {
 	static const char *const colors[] = {
 		"", "\033[31m", "\033[32m", "\033[33m", "\033[34m", "\033[35m", "\033[36m",
@@ -309,7 +330,7 @@ log_color(const char *s, size_t n)
 }
 
 char *
-prompt_line(const char *prompt)
+deis_prompt_line(const char *prompt)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -328,7 +349,7 @@ prompt_line(const char *prompt)
 }
 
 char *
-prompt_password(const char *prompt)
+deis_prompt_password(const char *prompt)
 {
 	struct termios old, quiet;
 	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
@@ -339,28 +360,28 @@ prompt_password(const char *prompt)
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
 	}
-	pw = prompt_line(prompt);
+	pw = deis_prompt_line(prompt);
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 	return pw;
 }
 
 int
-file_read(const char *path, struct buf *out)
+deis_file_read(const char *path, struct buf *out)
 {
 	char chunk[8192];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return cli_fail("open %s: %s", path, strerror(errno));
+		return deis_fail("open %s: %s", path, strerror(errno));
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			close(fd);
-			return cli_fail("read %s: %s", path, strerror(errno));
+			return deis_fail("read %s: %s", path, strerror(errno));
 		}
 		if (n == 0)
 			break;
@@ -371,7 +392,7 @@ file_read(const char *path, struct buf *out)
 }
 
 int
-parse_limit_opt(const char *s, long dflt, long *out)
+deis_parse_limit_opt(const char *s, long dflt, long *out)
 {
 	char *end;
 	long v;
@@ -383,13 +404,13 @@ parse_limit_opt(const char *s, long dflt, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno != 0 || v <= 0)
-		return cli_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", s);
+		return deis_fail("strconv.ParseInt: parsing \"%s\": invalid syntax", s);
 	*out = v;
 	return 0;
 }
 
 void
-print_raw_json(const struct buf *raw)
+deis_print_raw_json(const struct buf *raw)
 {
 	fwrite(raw->p, 1, raw->len, stdout);
 	if (raw->len == 0 || raw->p[raw->len - 1] != '\n')
@@ -397,49 +418,49 @@ print_raw_json(const struct buf *raw)
 }
 
 int
-app_load(struct client *c, const char *explicit_app, char **app)
+deis_app_load(struct client *c, const char *explicit_app, char **app)
 {
-	if (client_load(c) < 0)
+	if (deis_client_load(c) < 0)
 		return -1;
-	if (app_detect(c, explicit_app, app, NULL) < 0) {
-		client_release(c);
+	if (deis_app_detect(c, explicit_app, app, NULL) < 0) {
+		deis_client_release(c);
 		return -1;
 	}
 	return 0;
 }
 
 char *
-json_take_dump(json_t *req)
+deis_json_take_dump(json_t *req)
 {
 	char *s;
 
 	if (req == NULL) {
-		cli_fail("invalid argument: not valid UTF-8");
+		deis_fail("invalid argument: not valid UTF-8");
 		return NULL;
 	}
 	s = json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(req);
 	if (s == NULL)
-		cli_fail("cannot encode the request");
+		deis_fail("cannot encode the request");
 	return s;
 }
 
 int
-api_send(struct client *c, const char *method, const char *path, json_t *req, bool spin,
+deis_api_send(struct client *c, const char *method, const char *path, json_t *req, bool spin,
     struct response *res)
 {
 	char *body;
 	int rc;
 
-	if ((body = json_take_dump(req)) == NULL)
+	if ((body = deis_json_take_dump(req)) == NULL)
 		return -1;
-	rc = api_call(c, method, path, body, spin, res);
+	rc = deis_api_call(c, method, path, body, spin, res);
 	free(body);
 	return rc;
 }
 
 char *
-url_seg(const char *s)
+deis_url_seg(const char *s)
 {
 	char *e = curl_easy_escape(NULL, s, 0), *r;
 
