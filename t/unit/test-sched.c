@@ -1,0 +1,167 @@
+/*
+ * controller/scheduler: what needs no engine (names, limits, configuration
+ * checks, the empty table). Rollouts are tested against dockerd by
+ * test-sched-docker.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "controller/scheduler/scheduler.h"
+
+static void
+test_name(void **state)
+{
+	char name[SCHED_NAME_MAX], app[SCHED_APP_MAX], type[SCHED_TYPE_MAX], small[8];
+	unsigned rel, num;
+
+	assert_int_equal(sched_name(name, sizeof(name), "go", 2, "web", 1), 0);
+	assert_string_equal(name, "go_v2.web.1");
+	assert_int_equal(sched_name(small, sizeof(small), "go", 2, "web", 1), -1);
+	assert_int_equal(sched_name_parse("peachy-waxworks_v12.worker.3", app, &rel, type, &num), 0);
+	assert_string_equal(app, "peachy-waxworks");
+	assert_int_equal(rel, 12);
+	assert_string_equal(type, "worker");
+	assert_int_equal(num, 3);
+	assert_int_equal(sched_name_parse("a_v1.my_type-2.10", app, &rel, type, &num), 0);
+	assert_string_equal(type, "my_type-2");
+	assert_int_equal(num, 10);
+}
+
+static void
+test_name_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"", "go", "go_v2", "go_v2.web", "go_v2.web.", "go_v.web.1", "go_v0.web.1",
+		"Go_v2.web.1", "go_v2.web.1x", "go_v2.web.0", "go_2.web.1", "go_v2..1",
+		"go_v2.web.1.old-abc", "go_v2.we b.1", "_v2.web.1", "go_v99999999999.web.1",
+	};
+	char app[SCHED_APP_MAX], type[SCHED_TYPE_MAX];
+	unsigned rel, num;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (sched_name_parse(bad[i], app, &rel, type, &num) == 0)
+			fail_msg("'%s' parsed", bad[i]);
+}
+
+static void
+test_memory(void **state)
+{
+	long long b;
+
+	assert_int_equal(sched_memory_parse("512M", &b), 0);
+	assert_int_equal(b, 512LL << 20);
+	assert_int_equal(sched_memory_parse("512mb", &b), 0);
+	assert_int_equal(b, 512LL << 20);
+	assert_int_equal(sched_memory_parse("1G", &b), 0);
+	assert_int_equal(b, 1LL << 30);
+	assert_int_equal(sched_memory_parse("64k", &b), 0);
+	assert_int_equal(b, 64LL << 10);
+	assert_int_equal(sched_memory_parse("100B", &b), 0);
+	assert_int_equal(b, 100);
+	assert_int_equal(sched_memory_parse("512", &b), -1);
+	assert_int_equal(sched_memory_parse("M", &b), -1);
+	assert_int_equal(sched_memory_parse("-1M", &b), -1);
+	assert_int_equal(sched_memory_parse("1.5G", &b), -1);
+	assert_int_equal(sched_memory_parse("5T", &b), -1);
+	assert_int_equal(sched_memory_parse("99999999999999G", &b), -1);
+	assert_int_equal(sched_memory_parse("1 G", &b), -1);
+}
+
+static void
+test_states(void **state)
+{
+	assert_string_equal(sched_state_name(SCHED_CREATED), "created");
+	assert_string_equal(sched_state_name(SCHED_UP), "up");
+	assert_string_equal(sched_state_name(SCHED_DOWN), "down");
+	assert_string_equal(sched_state_name(SCHED_CRASHED), "crashed");
+	assert_string_equal(sched_state_name(SCHED_DESTROYED), "destroyed");
+	assert_string_equal(sched_state_name(SCHED_ERROR), "error");
+	assert_string_equal(sched_state_name((enum sched_state)42), "error");
+}
+
+static void
+test_config_checks(void **state)
+{
+	struct sched_config bad_driver = { .driver = "fleet" };
+	struct sched_config host_net = { .network = "host" };
+	struct sched_config bad_platform = { .platform = "a b" };
+	struct sched_config ok = { .docker_sock = "/nonexistent/docker.sock", .platform = "t" };
+	struct sched_container *v;
+	struct sched *s;
+	struct err e = { 0 };
+	size_t n;
+
+	assert_null(sched_new(&bad_driver, &e));
+	assert_int_equal(e.code, 400);
+	assert_string_equal(e.msg, "scheduler: unknown driver 'fleet'");
+	assert_null(sched_new(&host_net, &e));
+	assert_non_null(strstr(e.msg, "'host' is not allowed"));
+	assert_null(sched_new(&bad_platform, &e));
+	s = sched_new(&ok, &e);
+	assert_non_null(s);
+	/* no engine: start fails cleanly; listing works on the empty table */
+	assert_int_equal(sched_start(s, &e), -1);
+	assert_int_equal(sched_list(s, "x", true, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	sched_free(s);
+	sched_free(NULL);
+}
+
+static void
+test_bad_requests(void **state)
+{
+	struct sched_config cfg = { .docker_sock = "/nonexistent/docker.sock", .platform = "t" };
+	static const struct sched_kv procfile[] = { { "web", "x" } };
+	struct sched_release rel = { .app = "go", .version = 1, .image = "busybox",
+	    .procfile = procfile, .nprocfile = 1 };
+	struct sched_scale bad_type[] = { { "worker", 1 } }, too_many[] = { { "web", 1000 } };
+	struct sched *s = sched_new(&cfg, NULL);
+	struct err e = { 0 };
+	struct buf out = BUF_INIT;
+	int rc;
+
+	assert_int_equal(sched_deploy(s, &rel, bad_type, 1, &e), -1);
+	assert_int_equal(e.code, 400);
+	assert_string_equal(e.msg, "Container type worker does not exist in application");
+	assert_int_equal(sched_scale(s, &rel, too_many, 1, &e), -1);
+	assert_int_equal(e.code, 400);
+	rel.app = "Bad_App";
+	assert_int_equal(sched_deploy(s, &rel, NULL, 0, &e), -1);
+	assert_int_equal(e.code, 400);
+	rel.app = "go";
+	rel.image = "";
+	assert_int_equal(sched_deploy(s, &rel, NULL, 0, &e), -1);
+	assert_string_equal(e.msg, "No build associated with this release");
+	rel.image = "busybox";
+	assert_int_equal(sched_run(s, &rel, "", &rc, &out, &e), -1);
+	assert_int_equal(e.code, 400);
+	/* the engine is away: a 503, not a hang or a crash */
+	assert_int_equal(sched_run(s, &rel, "true", &rc, &out, &e), -1);
+	assert_int_equal(e.code, 503);
+	assert_int_equal(sched_destroy(s, "../x", &e), -1);
+	buf_release(&out);
+	sched_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_name_parse_rejects),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_config_checks),
+		cmocka_unit_test(test_bad_requests),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
