@@ -152,12 +152,14 @@ extern const struct db_migration db_migrations[];	/* ends with version 0 */
 
 struct db_ops {
 	void (*close)(struct db *db);
+	/* One statement; *changed gets the rows it changed. */
 	struct db_res *(*query)(struct db *db, const char *sql, int n,
 				const char *const *params, int *changed, struct err *e);
 	/* Several statements, no parameters, no result (migrations). */
 	int (*script)(struct db *db, const char *sql, struct err *e);
-	const char *begin_sql;		/* statements db_begin() runs, in order */
-	const char *begin_sql2;		/* or NULL */
+	int (*begin)(struct db *db, struct err *e);
+	int (*commit)(struct db *db, struct err *e);
+	int (*rollback)(struct db *db);
 	const char *serial_pk;		/* expansion of @SERIAL_PK@ */
 };
 
@@ -165,8 +167,7 @@ struct db {
 	const struct db_ops *ops;
 	enum db_kind kind;
 	bool in_tx;
-	void *conn;			/* sqlite3 * or PGconn * */
-	struct db_stmt_cache *cache;
+	void *impl;			/* the backend's connection state */
 };
 
 struct db_res {
