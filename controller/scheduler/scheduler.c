@@ -478,32 +478,40 @@ nap(struct sched *s, unsigned ms)
 		usleep(100 * 1000);
 }
 
+/*
+ * Follow the engine's events from the last listing on. When the stream fails
+ * (engine restarted, socket gone), list again before following again: events
+ * lost while away are recovered by the listing, never guessed.
+ */
 static void *
 event_thread(void *arg)
 {
 	struct sched *s = arg;
 	struct err e;
 	unsigned backoff = 500;
-	double since = s->listed_at, t;
+	bool need_list = false;
+	double t;
 
 	while (!s->stop) {
+		if (need_list) {
+			if (reconcile(s, &e) < 0) {
+				log_warn("scheduler: %s", e.msg);
+				nap(s, backoff);
+				backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
+				continue;
+			}
+			need_list = false;
+			log_info("scheduler: engine back, table reconciled");
+		}
 		t = sched_now();
-		if (s->drv->watch(s->h, since, sched_observe, s, &s->stop, &e) == 0)
+		if (s->drv->watch(s->h, s->listed_at, sched_observe, s, &s->stop, &e) == 0)
 			break;
-		log_warn("scheduler: %s; reconnecting", e.msg);
+		log_warn("scheduler: %s; listing again", e.msg);
+		need_list = true;
 		if (sched_now() - t > 10)
 			backoff = 500;
 		nap(s, backoff);
 		backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
-		if (s->stop)
-			break;
-		if (reconcile(s, &e) < 0) {
-			log_warn("scheduler: %s", e.msg);
-			since = sched_now();
-			continue;
-		}
-		since = s->listed_at;
-		log_info("scheduler: event stream back, table reconciled");
 	}
 	return NULL;
 }

@@ -141,7 +141,8 @@ struct sched;
 /*
  * Make a scheduler with the driver cfg->driver. Nothing is contacted. Returns
  * NULL and fills e (code 400) for an unknown driver or a bad config. Free with
- * sched_free(), which stops the event thread (within about 1 s).
+ * sched_free() (accepts NULL), which stops the event thread (within about
+ * 1 s); call it only once every blocking call on s has returned.
  */
 struct sched *sched_new(const struct sched_config *cfg, struct err *e);
 void sched_free(struct sched *s);
