@@ -10,5 +10,8 @@ $(B)/controller/schema/migrations.c: $(SCHEMA_SQL) controller/schema/gen-migrati
 $(B)/controller/schema/migrations.o: $(B)/controller/schema/migrations.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-# The archive rule archives all its prerequisites ($^).
+# Into the controller's archive: a prerequisite of it, and in controller_OBJ,
+# which the archive's recipe expands only when it runs (controller/controller.mk
+# is included before this file).
 $(B)/controller/lib.a: $(B)/controller/schema/migrations.o
+controller_OBJ += $(B)/controller/schema/migrations.o
