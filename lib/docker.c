@@ -135,7 +135,13 @@ perform(struct docker *d, const char *method, const char *url, const json_t *bod
 	char *text = NULL;
 	CURLcode rc;
 	int ret = -1;
+	/* for messages: the path without host and query */
+	const char *path = strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : url;
+	int plen;
 
+	if (path == NULL)
+		path = url;
+	plen = (int)strcspn(path, "?");
 	*status = 0;
 	c = curl_easy_init();
 	if (c == NULL)
@@ -173,13 +179,15 @@ perform(struct docker *d, const char *method, const char *url, const json_t *bod
 	    x->stopped)) {
 		ret = 0;
 	} else if (x->overflow) {
-		err_set(e, 0, "docker: answer to '%s %s' too large", method, url);
+		err_set(e, 0, "docker: answer to '%s %.*s' too large", method, plen, path);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
-		err_set(e, 504, "docker: '%s %s' timed out after %ld ms", method, url, timeout_ms);
+		err_set(e, 504, "docker: '%s %.*s' timed out after %ld ms", method, plen, path,
+		    timeout_ms);
 	} else if (rc == CURLE_COULDNT_CONNECT) {
 		err_set(e, 0, "docker: cannot connect to '%s'", d->sock);
 	} else {
-		err_set(e, 0, "docker: '%s %s' failed: %s", method, url, curl_easy_strerror(rc));
+		err_set(e, 0, "docker: '%s %.*s' failed: %s", method, plen, path,
+		    curl_easy_strerror(rc));
 	}
 out:
 	curl_slist_free_all(hdr);

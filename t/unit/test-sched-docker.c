@@ -22,7 +22,9 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <curl/curl.h>
 
 #include "controller/scheduler/scheduler.h"
@@ -545,6 +547,155 @@ test_crash_event_and_reconcile(void **state)
 	free(w);
 }
 
+/*
+ * A unix-socket relay in front of dockerd that can be cut, to break the
+ * scheduler's event stream the way an engine restart does.
+ */
+static struct relay {
+	char path[108];
+	int lfd;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	int fds[64];
+	size_t nfds;
+	int active;		/* connections being relayed now */
+} relay = { .mu = PTHREAD_MUTEX_INITIALIZER, .lfd = -1 };
+
+static void *
+relay_pump(void *arg)
+{
+	int *pair = arg, a = pair[0], b = pair[1];
+	struct pollfd p[2] = { { .fd = a, .events = POLLIN }, { .fd = b, .events = POLLIN } };
+	char buf[16384];
+	ssize_t n;
+	int i;
+
+	free(pair);
+	for (;;) {
+		if (poll(p, 2, -1) < 0)
+			break;
+		for (i = 0; i < 2; i++) {
+			if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n)
+				goto out;
+		}
+	}
+out:
+	__atomic_sub_fetch(&relay.active, 1, __ATOMIC_SEQ_CST);
+	shutdown(a, SHUT_RDWR);
+	shutdown(b, SHUT_RDWR);
+	close(a);
+	close(b);
+	return NULL;
+}
+
+static void *
+relay_accept(void *arg)
+{
+	struct sockaddr_un up = { .sun_family = AF_UNIX, .sun_path = DOCKER_SOCK_DEFAULT };
+	pthread_t t;
+	int c, u, *pair;
+
+	while ((c = accept4(relay.lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (u < 0 || connect(u, (struct sockaddr *)&up, sizeof(up)) < 0) {
+			close(c);
+			if (u >= 0)
+				close(u);
+			continue;
+		}
+		pthread_mutex_lock(&relay.mu);
+		if (relay.nfds < ARRAY_SIZE(relay.fds))
+			relay.fds[relay.nfds++] = c;
+		pthread_mutex_unlock(&relay.mu);
+		__atomic_add_fetch(&relay.active, 1, __ATOMIC_SEQ_CST);
+		pair = xmalloc(2 * sizeof(int));
+		pair[0] = c, pair[1] = u;
+		pthread_create(&t, NULL, relay_pump, pair);
+		pthread_detach(t);
+	}
+	return NULL;
+}
+
+static void
+relay_up(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	strlcpy(sun.sun_path, relay.path, sizeof(sun.sun_path));
+	unlink(relay.path);
+	relay.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(relay.lfd >= 0);
+	assert_int_equal(bind(relay.lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(relay.lfd, 16), 0);
+	pthread_create(&relay.thr, NULL, relay_accept, NULL);
+}
+
+/* Stop accepting and break every relayed connection. */
+static void
+relay_cut(void)
+{
+	size_t i;
+
+	shutdown(relay.lfd, SHUT_RDWR);
+	pthread_join(relay.thr, NULL);
+	close(relay.lfd);
+	unlink(relay.path);
+	pthread_mutex_lock(&relay.mu);
+	for (i = 0; i < relay.nfds; i++)
+		shutdown(relay.fds[i], SHUT_RDWR);	/* the pump closes it */
+	relay.nfds = 0;
+	pthread_mutex_unlock(&relay.mu);
+}
+
+/* The event stream breaks; what happened meanwhile shows once the engine is back. */
+static void
+test_event_stream_break(void **state)
+{
+	struct sched_config cfg = { .platform = platform, .boot_timeout_ms = 15000 };
+	struct sched_container *v = NULL, c;
+	struct sched *s2;
+	struct err e = { 0 };
+	size_t n;
+	int tries;
+
+	SKIP_IF_NO_DOCKER();
+	snprintf(relay.path, sizeof(relay.path), "/tmp/deis-sched-relay.%ld.sock", (long)getpid());
+	relay_up();
+	cfg.docker_sock = relay.path;
+	s2 = sched_new(&cfg, &e);
+	assert_non_null(s2);
+	if (sched_start(s2, &e) < 0)
+		fail_msg("start through the relay: %s", e.msg);
+	sched_list(s2, app, false, &v, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[1].state, SCHED_UP);
+	/* the event stream is the one connection that stays */
+	for (tries = 0; tries < 50; tries++) {
+		usleep(100 * 1000);
+		if (tries >= 5 && __atomic_load_n(&relay.active, __ATOMIC_SEQ_CST) == 1)
+			break;
+	}
+	assert_true(tries < 50);
+	relay_cut();
+	/* away: listing still answers from the table */
+	assert_int_equal(docker_container_kill(dk, v[1].id, "KILL", &e), 0);
+	usleep(1500 * 1000);
+	assert_int_equal(sched_get(s2, app, v[1].type, v[1].num, &c), 0);
+	relay_up();
+	for (tries = 0; tries < 150; tries++) {
+		if (sched_get(s2, app, v[1].type, v[1].num, &c) == 0 && c.state == SCHED_CRASHED)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(tries < 150);
+	sched_free(s2);
+	relay_cut();
+	free(v);
+}
+
 static int
 port_free(void)
 {
@@ -679,6 +830,7 @@ main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_crash_event_and_reconcile),
+		cmocka_unit_test(test_event_stream_break),
 		cmocka_unit_test(test_pull_from_registry),
 		cmocka_unit_test(test_destroy),
 	};
