@@ -50,7 +50,11 @@ enum db_kind { DB_SQLITE, DB_POSTGRES };
  *     busy timeout 10 s);
  *   postgres://... or postgresql://... (libpq URI), or a libpq conninfo string
  *     such as "host=/tmp/pg port=5432 dbname=deis" (anything containing '=').
+ * PostgreSQL defaults: connect_timeout=10, application_name=deis-controller,
+ * lock_timeout 10 s (the url may override the first two).
  * A database migrated by a newer controller (unknown version) is refused.
+ * When the schema is current, opening takes no lock (so it never waits for
+ * another connection's transaction).
  * Returns NULL and fills e on failure. Free with db_close().
  */
 struct db *db_open(const char *url, struct err *e);
@@ -101,7 +105,10 @@ void db_res_free(struct db_res *res);
  * and writers are serialized on both engines (SQLite: BEGIN IMMEDIATE, waiting
  * up to the busy timeout; PostgreSQL: BEGIN plus a transaction-scoped advisory
  * lock), so read-then-write inside it is safe. No nesting: db_begin() inside a
- * transaction fails. After any error inside a transaction, call db_rollback().
+ * transaction fails. After an error inside a transaction, call db_rollback()
+ * (PostgreSQL refuses any further statement of a failed transaction; SQLite
+ * would carry on, so do not rely on that). A db_commit() that fails has rolled
+ * back already.
  * db_rollback() outside a transaction does nothing; it returns 0 or -1 (the
  * connection is then unusable for transactions; close it).
  */

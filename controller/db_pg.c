@@ -341,7 +341,15 @@ db_pg_open(const char *conninfo, struct err *e)
 	db->ops = &pg_ops;
 	db->kind = DB_POSTGRES;
 	db->impl = c;
-	c->h = PQconnectdb(conninfo);
+	{
+		/* Defaults first: what conninfo says (expanded from "dbname") wins. */
+		static const char *const keys[] = {
+			"connect_timeout", "application_name", "dbname", NULL,
+		};
+		const char *vals[] = { "10", "deis-controller", conninfo, NULL };
+
+		c->h = PQconnectdbParams(keys, vals, 1);
+	}
 	if (c->h == NULL) {
 		err_set(e, DB_ERR_BUSY, "cannot connect to PostgreSQL: out of memory");
 		goto fail;
