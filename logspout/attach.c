@@ -249,18 +249,20 @@ entry_data(struct xfer *x, const char *p, size_t n)
 
 		if (!x->skip_entry) {
 			while (take > 0) {
-				size_t room = SYSLOG_MAX_MSG - pt->line.len, k = take < room ? take : room;
+				size_t room, k;
 
-				if (pt->line.len == 0)
-					pt->first_ns = x->entry_ns;
-				buf_add(&pt->line, p, k);
-				p += k, n -= k, take -= k;
 				if (pt->line.len == SYSLOG_MAX_MSG) {
 					/* longer than a message may be: send it in pieces */
 					emit(x, x->stream, pt->line.p, pt->line.len, pt->first_ns, x->entry_ns);
 					buf_reset(&pt->line);
 					x->ls->pieces++;
 				}
+				room = SYSLOG_MAX_MSG - pt->line.len;
+				k = take < room ? take : room;
+				if (pt->line.len == 0)
+					pt->first_ns = x->entry_ns;
+				buf_add(&pt->line, p, k);
+				p += k, n -= k, take -= k;
 			}
 		} else {
 			p += take, n -= take;

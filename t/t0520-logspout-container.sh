@@ -1,0 +1,92 @@
+#!/bin/sh
+# deis-logspout with real containers: a labelled app container's stdout and
+# stderr reach the logger in order; a 64 KiB line arrives whole; the logger
+# restarts while the app logs; logspout restarts and resumes from its state.
+. "$(dirname "$0")/test-lib.sh"
+cd "$TRASH" || exit 1
+
+docker_ok || test_skip_all 'no docker daemon'
+IMG=deis-test-busybox:latest
+if ! docker image inspect $IMG >/dev/null 2>&1; then
+	# a tiny image without network: Debian's busybox-static in a scratch image
+	[ -x /bin/busybox ] || test_skip_all 'busybox-static not installed'
+	mkdir img && cp /bin/busybox img/busybox &&
+	printf 'FROM scratch\nCOPY busybox /bin/busybox\nENTRYPOINT ["/bin/busybox"]\n' >img/Dockerfile &&
+	docker build -q -t $IMG img >/dev/null || test_skip_all 'cannot build the test image'
+fi
+
+APP=lsp$$
+NAMES=""
+TEST_CLEANUP='[ -n "$NAMES" ] && docker rm -f $NAMES >/dev/null 2>&1'
+# run_app TYPE NUM SCRIPT: a container labelled as the scheduler labels app containers
+run_app() {
+	NAMES="$NAMES ${APP}_v1.$1.$2"
+	docker run -d --name "${APP}_v1.$1.$2" --label sh.deis.app=$APP --label sh.deis.release=1 \
+		--label sh.deis.type=$1 --label sh.deis.num=$2 --network none $IMG sh -c "$3" >/dev/null
+}
+
+SP=$(free_port); HP=$(free_port)
+start_logger() {
+	bg_start logger deis-logger -t 127.0.0.1:$SP -u "" -l 127.0.0.1:$HP -d "$TRASH/logs"
+	wait_for 5 "curl -sf http://127.0.0.1:$HP/healthz"
+}
+start_logspout() {
+	bg_start logspout deis-logspout -l 127.0.0.1:$SP -S "$TRASH/state" -H testhost
+}
+lines() { curl -sf "http://127.0.0.1:$HP/$APP?log_lines=100000"; }
+
+start_logger
+start_logspout
+
+test_expect 'stdout and stderr lines of an app container reach the logger' '
+	run_app web 1 "echo hello out; echo hello err >&2; echo done" &&
+	wait_for 10 "[ \$(lines | wc -l) -ge 3 ]" &&
+	lines | grep -E "^20[0-9-]{8}T[0-9:.]{15}Z $APP\[web\.1\]: hello out\$" &&
+	lines | grep "$APP\[web\.1\]: hello err\$" &&
+	lines | grep "$APP\[web\.1\]: done\$"
+'
+
+test_expect 'a 64 KiB line arrives whole (Docker splits it in 16 KiB entries)' '
+	run_app big 1 "head -c 65536 /dev/zero | tr \"\\\\0\" x; echo; echo after-big" &&
+	wait_for 10 "lines | grep -q \"$APP\[big\.1\]: after-big\$\"" &&
+	lines | grep "$APP\[big\.1\]: x" | sed "s/^.*\]: //" >big &&
+	[ $(wc -l <big) -eq 1 ] && [ $(wc -c <big) -eq 65537 ] && ! grep -q "[^x]" big
+'
+
+# 3000 numbered lines over ~3 s; the logger restarts in the middle.
+run_app worker 1 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "n $i"; [ $((i % 100)) -eq 0 ] && sleep 0.1; done; echo worker-done'
+wait_for 10 "lines | grep -q 'worker\.1\]: n 800\$'"
+kill $PID_logger; wait_for 5 "! kill -0 $PID_logger"
+start_logger
+test_expect 'logger restart while the app logs: lines stay in order, loss is counted' '
+	wait_for 20 "lines | grep -q \"worker\.1\]: worker-done\$\"" &&
+	lines | sed -n "s/^.*worker\.1\]: n //p" >got &&
+	sort -n -u got | cmp - got &&
+	lost=$((3000 - $(wc -l <got))) &&
+	echo "# logger restart: $lost of 3000 lines lost" >&2 &&
+	echo "lost=$lost" >lost && [ $lost -le 50 ]
+'
+[ -f lost ] && echo "# logger restart while an app logs: $(cat lost) of 3000 lines lost"
+
+# logspout restarts while an app logs: it resumes from its state file.
+run_app clock 1 'i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo "c $i"; [ $((i % 100)) -eq 0 ] && sleep 0.1; done; echo clock-done'
+wait_for 10 "lines | grep -q 'clock\.1\]: c 500\$'"
+kill $PID_logspout; wait_for 5 "! kill -0 $PID_logspout"
+sleep 0.5
+start_logspout
+test_expect 'logspout restart: nothing lost, nothing repeated' '
+	[ -s state ] &&
+	wait_for 20 "lines | grep -q \"clock\.1\]: clock-done\$\"" &&
+	lines | sed -n "s/^.*clock\.1\]: c //p" >got &&
+	seq 1 2000 | cmp - got
+'
+
+test_expect 'a container without the platform labels is ignored' '
+	docker run -d --name ${APP}-plain --network none $IMG sh -c "echo not-an-app" >/dev/null &&
+	NAMES="$NAMES ${APP}-plain" && sleep 1 &&
+	! curl -sf "http://127.0.0.1:$HP/${APP}-plain" | grep -q not-an-app &&
+	! lines | grep -q not-an-app
+'
+NAMES="$NAMES ${APP}-plain"
+
+test_done
