@@ -171,17 +171,21 @@ deis_git_remote_create(const char *host, const char *remote, const char *app)
 
 	/* Go printed git's stderr on stdout */
 	fputs(err.p, stdout);
-	buf_release(&err);
 	free(url);
-	if (st < 0)
+	if (st < 0) {
+		buf_release(&err);
 		return deis_fail("cannot run 'git': %s", strerror(errno));
+	}
 	if (st != 0) {
-		if (st == 128) {
+		/* "remote already exists": exit 3 since git 2.30, 128 before */
+		if (st == 3 || (st == 128 && strstr(err.p, "already exists"))) {
 			printf("To replace the existing git remote entry, run:\n");
 			printf("  git remote rename deis deis.old && deis git:remote -a %s\n", app);
 		}
+		buf_release(&err);
 		return deis_fail("exit status %d", st);
 	}
+	buf_release(&err);
 	printf("Git remote %s added\n", remote);
 	return 0;
 }
@@ -366,6 +370,18 @@ deis_prompt_password(const char *prompt)
 	return pw;
 }
 
+/* Go spells errno texts in lower case: "open x: no such file or directory". */
+static const char *
+go_strerror(int e)
+{
+	static char tmp[128];
+
+	snprintf(tmp, sizeof(tmp), "%s", strerror(e));
+	if (tmp[0] >= 'A' && tmp[0] <= 'Z')
+		tmp[0] = (char)(tmp[0] + 32);
+	return tmp;
+}
+
 int
 deis_file_read(const char *path, struct buf *out)
 {
@@ -374,14 +390,14 @@ deis_file_read(const char *path, struct buf *out)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return deis_fail("open %s: %s", path, strerror(errno));
+		return deis_fail("open %s: %s", path, go_strerror(errno));
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			close(fd);
-			return deis_fail("read %s: %s", path, strerror(errno));
+			return deis_fail("read %s: %s", path, go_strerror(errno));
 		}
 		if (n == 0)
 			break;
