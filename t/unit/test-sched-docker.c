@@ -78,6 +78,42 @@ seen_find(size_t from, unsigned rel, enum sched_state a, enum sched_state b)
 	return r;
 }
 
+/* Like seen_find() but by name: exact, or a prefix when prefix is set. */
+static long
+seen_find_name(size_t from, const char *name, bool prefix, enum sched_state a, enum sched_state b)
+{
+	long r = -1;
+	size_t i;
+
+	pthread_mutex_lock(&seen_mu);
+	for (i = from; i < nseen && r < 0; i++)
+		if ((prefix ? strncmp(seen[i].name, name, strlen(name)) == 0 :
+		    strcmp(seen[i].name, name) == 0) && (seen[i].state == a || seen[i].state == b))
+			r = (long)i;
+	pthread_mutex_unlock(&seen_mu);
+	return r;
+}
+
+static size_t
+seen_mark(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&seen_mu);
+	n = nseen;
+	pthread_mutex_unlock(&seen_mu);
+	return n;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static struct sched *
 sched_make(unsigned boot_ms)
 {
@@ -242,9 +278,14 @@ test_deploy_first(void **state)
 	json_t *ins, *hc, *env;
 	size_t n;
 
+	double t0;
+
 	SKIP_IF_NO_DOCKER();
+	t0 = now_ms();
 	if (sched_deploy(sc, &r, st, 2, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
+	fprintf(stderr, "# first deploy (2 web + 1 worker, image present): %.0f ms\n",
+	    now_ms() - t0);
 	n = wait_state(SCHED_UP, 3, &v);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0].type, "web");
@@ -292,8 +333,11 @@ test_deploy_first(void **state)
 static void
 test_deploy_replaces(void **state)
 {
-	static const struct sched_kv config[] = { { "HEALTHCHECK_URL", "/health" } };
-	struct sched_release r = rel_make(2, config, 1);
+	static const struct sched_kv config[] = {
+		{ "HEALTHCHECK_URL", "/health" }, { "HEALTHCHECK_INITIAL_DELAY", "1" },
+	};
+	struct sched_release r = rel_make(2, config, 2);
+	double t0;
 	struct sched_scale st[] = { { "web", 1 } };
 	struct sched_container *old = NULL, *v = NULL;
 	struct err e = { 0 };
@@ -305,11 +349,13 @@ test_deploy_replaces(void **state)
 	SKIP_IF_NO_DOCKER();
 	sched_list(sc, app, false, &old, &nold);
 	assert_int_equal(nold, 3);
-	pthread_mutex_lock(&seen_mu);
-	mark = nseen;
-	pthread_mutex_unlock(&seen_mu);
+	mark = seen_mark();
+	t0 = now_ms();
 	if (sched_deploy(sc, &r, st, 1, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
+	fprintf(stderr, "# deploy v2 (1 web, health check after 1 s, 3 old stopped): %.0f ms\n",
+	    now_ms() - t0);
+	assert_true(now_ms() - t0 >= 1000);	/* HEALTHCHECK_INITIAL_DELAY honoured */
 	n = wait_state(SCHED_UP, 1, &v);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].release, 2);
@@ -434,6 +480,52 @@ test_scale(void **state)
 	}
 }
 
+struct scale_arg {
+	unsigned count;
+	int rc;
+	struct err e;
+};
+
+static void *
+scale_thread(void *arg)
+{
+	struct scale_arg *a = arg;
+	struct sched_release r = rel_make(2, NULL, 0);
+	struct sched_scale st[] = { { "web", a->count } };
+
+	a->rc = sched_scale(sc, &r, st, 1, &a->e);
+	return NULL;
+}
+
+/* Two scales of one app at once are serialised: no duplicate nums, the count holds. */
+static void
+test_scale_concurrent(void **state)
+{
+	struct scale_arg a = { .count = 3 }, b = { .count = 3 };
+	struct sched_release r = rel_make(2, NULL, 0);
+	struct sched_scale one[] = { { "web", 1 } };
+	struct sched_container *v = NULL;
+	pthread_t ta, tb;
+	struct err e;
+
+	SKIP_IF_NO_DOCKER();
+	pthread_create(&ta, NULL, scale_thread, &a);
+	pthread_create(&tb, NULL, scale_thread, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	if (a.rc < 0 || b.rc < 0)
+		fail_msg("scale: %s %s", a.e.msg, b.e.msg);
+	assert_int_equal(wait_state(SCHED_UP, 3, &v), 3);
+	assert_int_equal(v[0].num, 1);
+	assert_int_equal(v[1].num, 2);
+	assert_int_equal(v[2].num, 3);
+	free(v);
+	if (sched_scale(sc, &r, one, 1, &e) < 0)
+		fail_msg("scale: %s", e.msg);
+	assert_int_equal(wait_state(SCHED_UP, 1, &v), 1);
+	free(v);
+}
+
 static void
 test_restart(void **state)
 {
@@ -448,9 +540,20 @@ test_restart(void **state)
 		fail_msg("scale: %s", e.msg);
 	nb = wait_state(SCHED_UP, 2, &before);
 	assert_int_equal(nb, 2);
-	/* one container */
-	if (sched_restart(sc, &r, "web", 2, &out, &nout, &e) < 0)
-		fail_msg("restart: %s", e.msg);
+	/* one container: the new one is up before the old one (renamed aside) goes */
+	{
+		size_t mark = seen_mark();
+		char aside[SCHED_NAME_MAX + 8];
+		long up, down;
+
+		if (sched_restart(sc, &r, "web", 2, &out, &nout, &e) < 0)
+			fail_msg("restart: %s", e.msg);
+		snprintf(aside, sizeof(aside), "%s.old-", before[1].name);
+		up = seen_find_name(mark, before[1].name, false, SCHED_UP, SCHED_UP);
+		down = seen_find_name(mark, aside, true, SCHED_DOWN, SCHED_DESTROYED);
+		assert_true(up >= 0 && down >= 0);
+		assert_true(up < down);
+	}
 	assert_int_equal(nout, 1);
 	assert_int_equal(out[0].num, 2);
 	assert_string_not_equal(out[0].id, before[1].id);
@@ -827,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_deploy_crashing_keeps_old),
 		cmocka_unit_test(test_deploy_healthcheck_keeps_old),
 		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_scale_concurrent),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_crash_event_and_reconcile),
