@@ -611,6 +611,55 @@ test_writer_waits(void **state)
 	pthread_join(t, NULL);
 }
 
+static void *
+opener_run(void *arg)
+{
+	struct err e = { 0 };
+	struct db *db = db_open(arg, &e);
+
+	if (db == NULL)
+		return xstrdup(e.msg);
+	db_close(db);
+	return NULL;
+}
+
+/* Several connections migrating an empty database at once: one does it. */
+static void
+test_concurrent_first_open(void **state)
+{
+	struct db *db = *state, *check;
+	struct err e = { 0 };
+	pthread_t t[4];
+	char *url, *msg;
+	struct db_res *res;
+	size_t i;
+
+	if (db_kind(db) == DB_SQLITE) {
+		url = xasprintf("sqlite://%s/fresh.db", sqlite_dir);
+	} else {
+		url = xstrdup(cur_url);
+		exec_ok(db, "DROP SCHEMA public CASCADE", 0, NULL);
+		exec_ok(db, "CREATE SCHEMA public", 0, NULL);
+	}
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		assert_int_equal(pthread_create(&t[i], NULL, opener_run, url), 0);
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		pthread_join(t[i], (void **)&msg);
+		if (msg)
+			fail_msg("concurrent open: %s", msg);
+	}
+	check = db_open(url, &e);
+	assert_non_null(check);
+	res = db_query(check, "SELECT version, COUNT(*) FROM schema_migrations GROUP BY version "
+		       "HAVING COUNT(*) <> 1", 0, NULL, &e);
+	assert_non_null(res);
+	assert_int_equal(db_res_nrows(res), 0);
+	db_res_free(res);
+	assert_int_equal(count(check, "users"), 0);
+	db_close(check);
+	free(url);
+}
+
 static void
 test_sqlite_settings(void **state)
 {
@@ -786,6 +835,7 @@ test_tokens_and_ids(void **state)
 	cmocka_unit_test_setup_teardown(test_statement_cache, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_writer_waits, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_sqlite_settings, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown)
 
@@ -811,15 +861,16 @@ main(void)
 	failed += cmocka_run_group_tests_name("db sqlite", sqlite_tests, NULL, NULL);
 	free(cur_url);
 	{
-		char *files[3];
+		static const char *const names[] = {
+			"test.db", "test.db-wal", "test.db-shm", "fresh.db", "fresh.db-wal", "fresh.db-shm",
+		};
+		char *f;
 		size_t i;
 
-		files[0] = xasprintf("%s", sqlite_path);
-		files[1] = xasprintf("%s-wal", sqlite_path);
-		files[2] = xasprintf("%s-shm", sqlite_path);
-		for (i = 0; i < ARRAY_SIZE(files); i++) {
-			unlink(files[i]);
-			free(files[i]);
+		for (i = 0; i < ARRAY_SIZE(names); i++) {
+			f = xasprintf("%s/%s", sqlite_dir, names[i]);
+			unlink(f);
+			free(f);
 		}
 		rmdir(sqlite_dir);
 	}
