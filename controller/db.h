@@ -18,7 +18,13 @@
  *     context, so a parameter with no context (`SELECT $1`, `$1 IS NULL`)
  *     needs a CAST($1 AS TEXT) / CAST($1 AS INTEGER);
  *   - INSERT ... ON CONFLICT (...) DO UPDATE/NOTHING and RETURNING work on
- *     both; FOR UPDATE, ILIKE, `::` casts and SQLite's INSERT OR REPLACE do not.
+ *     both; FOR UPDATE, ILIKE, `::` casts and SQLite's INSERT OR REPLACE do not;
+ *   - a boolean-valued result column reads "t"/"f" on PostgreSQL but "1"/"0"
+ *     on SQLite: select CASE WHEN ... THEN 1 ELSE 0 END or a COUNT instead;
+ *   - LIKE ignores ASCII case on SQLite only: compare lower(x) = lower($1);
+ *   - NULLs sort first on SQLite and last on PostgreSQL: say NULLS FIRST/LAST
+ *     when it matters; text order follows the PostgreSQL collation, so order
+ *     by timestamps, integers or ASCII ids when the order is part of the API.
  * Every placeholder in the SQL must be given and every parameter must appear
  * (both engines refuse a mismatch). Statements are prepared once per
  * connection and SQL text, and cached: pass string constants, never SQL built
