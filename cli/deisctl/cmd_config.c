@@ -1,0 +1,193 @@
+/*
+ * config <component> get|set|rm, scale, rolling-restart.
+ *
+ * Settings live in config.json under the component's name (or "platform") and
+ * reach the component's container as environment at its next start (Deis kept
+ * them in etcd under /deis/<component>/<key>); `deisctl restart <component>`
+ * applies them. Keys are Deis's: letters, digits and '/', '-', '_', '.'.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/deisctl/deisctl.h"
+#include "lib/xalloc.h"
+
+static bool
+key_valid(const char *k)
+{
+	const char *p;
+
+	if (!*k || strlen(k) > 128 || !isalpha((unsigned char)*k))
+		return false;
+	for (p = k; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/-_.", *p))
+			return false;
+	return true;
+}
+
+static bool
+section_valid(const char *s)
+{
+	return !strcmp(s, "platform") || component_find(s) != NULL;
+}
+
+static int
+config_get(struct dctl *d, const char *section, int argc, char **argv)
+{
+	json_t *sec = json_object_get(d->config, section), *v;
+	const char *key;
+	int i, rc = 0;
+
+	if (argc == 0) {
+		json_object_foreach(sec, key, v)
+			printf("%s=%s\n", key, json_string_value(v) ?: "");
+		return 0;
+	}
+	for (i = 0; i < argc; i++) {
+		v = json_object_get(sec, argv[i]);
+		if (!json_is_string(v)) {
+			fprintf(stderr, "deisctl: no key '%s' in '%s'\n", argv[i], section);
+			rc = 1;
+			continue;
+		}
+		printf("%s\n", json_string_value(v));
+	}
+	return rc;
+}
+
+static json_t *
+config_section(struct dctl *d, const char *section)
+{
+	json_t *sec = json_object_get(d->config, section);
+
+	if (!sec) {
+		sec = json_object();
+		json_object_set_new(d->config, section, sec);
+	}
+	return sec;
+}
+
+static int
+config_set(struct dctl *d, const char *section, int argc, char **argv)
+{
+	json_t *sec = config_section(d, section);
+	struct err e = { 0 };
+	int i;
+
+	if (argc == 0) {
+		fprintf(stderr, "usage: deisctl config %s set <key=value>...\n", section);
+		return 2;
+	}
+	for (i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '='), *k;
+
+		if (!eq) {
+			fprintf(stderr, "deisctl: '%s' is not key=value\n", argv[i]);
+			return 2;
+		}
+		k = xstrndup(argv[i], (size_t)(eq - argv[i]));
+		if (!key_valid(k) || strchr(eq + 1, '\n')) {
+			fprintf(stderr, "deisctl: invalid setting '%s'\n", argv[i]);
+			free(k);
+			return 2;
+		}
+		json_object_set_new(sec, k, json_string(eq + 1));
+		printf("%s\n", eq + 1);
+		free(k);
+	}
+	if (state_save(d, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+config_rm(struct dctl *d, const char *section, int argc, char **argv)
+{
+	json_t *sec = json_object_get(d->config, section);
+	struct err e = { 0 };
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		json_object_del(sec, argv[i]);
+		printf("%s\n", argv[i]);
+	}
+	if (state_save(d, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+int
+cmd_config(struct dctl *d, int argc, char **argv)
+{
+	const char *section, *op;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: deisctl config <platform|component> get [<key>...] | "
+		    "set <key=value>... | rm <key>...\n");
+		return 2;
+	}
+	section = argv[1];
+	op = argv[2];
+	if (!section_valid(section)) {
+		fprintf(stderr, "deisctl: unknown target '%s'\n", section);
+		return 2;
+	}
+	if (!strcmp(op, "get"))
+		return config_get(d, section, argc - 3, argv + 3);
+	if (!strcmp(op, "set"))
+		return config_set(d, section, argc - 3, argv + 3);
+	if (!strcmp(op, "rm"))
+		return config_rm(d, section, argc - 3, argv + 3);
+	fprintf(stderr, "deisctl: unknown config operation '%s': get, set or rm\n", op);
+	return 2;
+}
+
+/*
+ * scale router=N. On one host the router's ports are bound on the host, so
+ * there is one router container; N sets its worker processes (SO_REUSEPORT),
+ * the one-host form of the router mesh. Swarm replicas come with that driver.
+ */
+int
+cmd_scale(struct dctl *d, int argc, char **argv)
+{
+	char *restart[] = { "restart", "router", NULL };
+	const char *errstr = NULL;
+	struct err e = { 0 };
+	long long n;
+
+	if (argc != 2 || strncmp(argv[1], "router=", 7) != 0) {
+		fprintf(stderr, "usage: deisctl scale router=<n>  (one host: router workers)\n");
+		return 2;
+	}
+	n = strtonum(argv[1] + 7, 1, 64, &errstr);
+	if (errstr) {
+		fprintf(stderr, "deisctl: router count '%s' is %s\n", argv[1] + 7, errstr);
+		return 2;
+	}
+	json_object_set_new(config_section(d, "router"), "workers", json_sprintf("%lld", n));
+	if (state_save(d, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	printf("router: %lld worker(s) on this host\n", n);
+	return cmd_restart(d, 2, restart);
+}
+
+int
+cmd_rolling_restart(struct dctl *d, int argc, char **argv)
+{
+	char *restart[] = { "restart", "router", NULL };
+
+	if (argc != 2 || strcmp(argv[1], "router") != 0) {
+		fprintf(stderr, "usage: deisctl rolling-restart router\n");
+		return 2;
+	}
+	/* One router per host: its listeners are the host's ports, so restart in place. */
+	return cmd_restart(d, 2, restart);
+}

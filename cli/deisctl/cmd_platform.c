@@ -1,0 +1,566 @@
+/*
+ * install, uninstall, start, stop, restart, status, list, journal.
+ *
+ * Targets: "platform" (every component, in the seed's order: store, logger,
+ * logspout, database, registry, controller, builder, publisher, router) or
+ * component names ("router@1" is the router). Every command is idempotent:
+ * install and start converge the containers to their spec; stop and uninstall
+ * of what is not there succeed.
+ *
+ * A component whose program is not in the platform image (not built in this
+ * tree yet) is reported as missing and skipped: nothing is faked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cli/deisctl/deisctl.h"
+#include "lib/buf.h"
+#include "lib/docker.h"
+#include "lib/run.h"
+#include "lib/xalloc.h"
+
+#define MAX_COMPONENTS 16
+
+/* Mark the selected components in sel[] (component order). -1 on an unknown name. */
+static int
+targets(int argc, char **argv, bool sel[MAX_COMPONENTS])
+{
+	size_t n, i;
+	const struct component *all = component_all(&n);
+	int k;
+
+	memset(sel, 0, sizeof(bool) * MAX_COMPONENTS);
+	if (argc < 1) {
+		fprintf(stderr, "deisctl: no target: name 'platform' or components (");
+		for (i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", all[i].name);
+		fprintf(stderr, ")\n");
+		return -1;
+	}
+	for (k = 0; k < argc; k++) {
+		char name[64];
+		const struct component *c;
+
+		snprintf(name, sizeof(name), "%s", argv[k]);
+		name[strcspn(name, "@")] = '\0';
+		if (!strcmp(name, "platform")) {
+			for (i = 0; i < n; i++)
+				sel[i] = true;
+			continue;
+		}
+		c = component_find(name);
+		if (!c) {
+			fprintf(stderr, "deisctl: unknown target '%s'\n", argv[k]);
+			return -1;
+		}
+		sel[c - all] = true;
+	}
+	return 0;
+}
+
+static bool
+has_flag(int *argc, char **argv, const char *flag)
+{
+	int i, j;
+
+	for (i = 0; i < *argc; i++)
+		if (!strcmp(argv[i], flag)) {
+			for (j = i; j + 1 < *argc; j++)
+				argv[j] = argv[j + 1];
+			(*argc)--;
+			return true;
+		}
+	return false;
+}
+
+/* A program of ours (deis-*) must be in the image; Debian's are always there. */
+static bool
+component_present(const struct component *c, const char *binaries)
+{
+	return strncmp(c->binary, "deis-", 5) != 0 || engine_has_binary(binaries, c->binary);
+}
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+	return size * n;
+}
+
+/* Poll url until it answers 200 or timeout_ms passes. */
+static int
+http_wait(const char *what, const char *url, int timeout_ms, struct err *e)
+{
+	struct timespec t0, t;
+	long code = 0;
+	CURL *h = curl_easy_init();
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		curl_easy_reset(h);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+		code = 0;
+		if (curl_easy_perform(h) == CURLE_OK)
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		if (code == 200)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > timeout_ms) {
+			curl_easy_cleanup(h);
+			return err_set(e, 1, "%s does not answer at '%s' (last status %ld)", what, url,
+			    code);
+		}
+		usleep(250 * 1000);
+	}
+	curl_easy_cleanup(h);
+	return 0;
+}
+
+/* The builder's host directories, and its scripts and buildpacks copied out of the image. */
+static int
+builder_dirs(struct dctl *d, struct err *e)
+{
+	char *st = state_path(d, "builder"), *lib = state_path(d, "builder-lib");
+	char *dst = xasprintf("%s/", lib), *bind = xasprintf("%s:%s", lib, lib);
+	const char *argv[] = { "cp", "-a", "--", "/usr/lib/deis/builder/.", dst, NULL };
+	const char *binds[] = { bind, NULL };
+	int rc = 0;
+
+	if ((mkdir(st, 0755) < 0 && access(st, F_OK) < 0) ||
+	    (mkdir(lib, 0755) < 0 && access(lib, F_OK) < 0))
+		rc = err_set(e, 1, "cannot create '%s' and '%s'", st, lib);
+	if (rc == 0)
+		rc = engine_run_once(d, component_image(d, component_find("builder")), argv, binds,
+		    60, e);
+	free(st);
+	free(lib);
+	free(dst);
+	free(bind);
+	return rc;
+}
+
+/*
+ * Everything start needs before containers: secrets, config, network,
+ * volumes, the builder's files. Returns the image's binaries (caller owns).
+ */
+static char *
+prepare(struct dctl *d, const bool sel[MAX_COMPONENTS], struct err *e)
+{
+	size_t n;
+	const struct component *all = component_all(&n);
+	bool builder = sel[component_find("builder") - all];
+	json_t *plat;
+	char *bins;
+
+	if (state_secrets(d, true, e) < 0)
+		return NULL;
+	plat = json_object_get(d->config, "platform");
+	if (!plat) {
+		plat = json_object();
+		json_object_set_new(d->config, "platform", plat);
+	}
+	if (!json_object_get(plat, "domain"))
+		json_object_set_new(plat, "domain", json_string("localhost"));
+	if (state_save(d, e) < 0)
+		return NULL;
+	bins = engine_image_binaries(d, e);
+	if (!bins)
+		return NULL;
+	if (engine_prepare(d, e) < 0 || (builder && builder_dirs(d, e) < 0)) {
+		free(bins);
+		return NULL;
+	}
+	return bins;
+}
+
+/* Create (or keep) the container of c; 1 when missing from the image, 0 done, -1 error. */
+static int
+converge(struct dctl *d, const struct component *c, const char *bins, bool *created,
+    struct err *e)
+{
+	char *name;
+	json_t *body;
+	int rc;
+
+	if (!component_present(c, bins))
+		return 1;
+	body = component_body(d, c, e);
+	if (!body)
+		return -1;
+	name = component_container(d, c);
+	rc = engine_ensure(d, name, body, created, e);
+	if (rc == 0 && !strcmp(c->name, "router"))
+		rc = engine_connect(d, name, "bridge", e);	/* app containers live there */
+	json_decref(body);
+	free(name);
+	return rc;
+}
+
+static void
+say_missing(struct dctl *d, const struct component *c)
+{
+	printf("%-10s missing: no '%s' in the image '%s' (not built in this tree yet)\n", c->name,
+	    c->binary, component_image(d, c));
+}
+
+int
+cmd_install(struct dctl *d, int argc, char **argv)
+{
+	bool sel[MAX_COMPONENTS], created;
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n, i;
+	char *bins;
+	int rc = 0, r;
+
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	all = component_all(&n);
+	bins = prepare(d, sel, &e);
+	if (!bins) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct component *c = &all[i];
+
+		if (!sel[i])
+			continue;
+		if (!c->binary) {
+			printf("%-10s %s\n", c->name, c->what);
+			continue;
+		}
+		r = converge(d, c, bins, &created, &e);
+		if (r == 1)
+			say_missing(d, c);
+		else if (r < 0) {
+			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
+			rc = 1;
+		} else
+			printf("%-10s %s\n", c->name, created ? "installed" : "installed (unchanged)");
+	}
+	free(bins);
+	return rc;
+}
+
+/* Components with a readiness URL on the host. */
+static int
+ready(struct dctl *d, const struct component *c, struct err *e)
+{
+	char url[128];
+
+	if (!strcmp(c->name, "controller")) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz",
+		    state_port(d, "controllerPort", 8000));
+		return http_wait("the controller", url, 60000, e);
+	}
+	if (!strcmp(c->name, "registry")) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/",
+		    state_port(d, "registryPort", 5000));
+		return http_wait("the registry", url, 30000, e);
+	}
+	return 0;
+}
+
+int
+cmd_start(struct dctl *d, int argc, char **argv)
+{
+	bool sel[MAX_COMPONENTS], created;
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n, i;
+	char *bins, *name;
+	int rc = 0, r;
+
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	all = component_all(&n);
+	bins = prepare(d, sel, &e);
+	if (!bins) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct component *c = &all[i];
+
+		if (!sel[i] || !c->binary)
+			continue;
+		r = converge(d, c, bins, &created, &e);
+		if (r == 1) {
+			say_missing(d, c);
+			continue;
+		}
+		name = component_container(d, c);
+		if (r == 0)
+			r = engine_start(d, name, &e);
+		if (r == 0)
+			r = engine_wait_up(d, name, 60000, 700, &e);
+		if (r == 0)
+			r = ready(d, c, &e);
+		if (r < 0) {
+			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
+			rc = 1;
+		} else {
+			printf("%-10s running (%s)\n", c->name, name);
+		}
+		fflush(stdout);
+		free(name);
+	}
+	free(bins);
+	return rc;
+}
+
+int
+cmd_stop(struct dctl *d, int argc, char **argv)
+{
+	bool sel[MAX_COMPONENTS];
+	const struct component *all;
+	struct err e = { 0 };
+	struct cinfo ci;
+	size_t n, i;
+	int rc = 0;
+
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	all = component_all(&n);
+	for (i = n; i-- > 0;) {
+		const struct component *c = &all[i];
+		char *name;
+
+		if (!sel[i] || !c->binary)
+			continue;
+		name = component_container(d, c);
+		if (engine_inspect(d, name, &ci, &e) < 0 ||
+		    (ci.state != CS_MISSING && engine_stop(d, name, 10, &e) < 0)) {
+			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
+			rc = 1;
+		} else if (ci.state != CS_MISSING) {
+			printf("%-10s stopped\n", c->name);
+		}
+		free(name);
+	}
+	return rc;
+}
+
+int
+cmd_restart(struct dctl *d, int argc, char **argv)
+{
+	int rc = cmd_stop(d, argc, argv);
+
+	return rc == 2 ? rc : cmd_start(d, argc, argv) | rc;
+}
+
+int
+cmd_uninstall(struct dctl *d, int argc, char **argv)
+{
+	static const char *const vols[] = { "logger", "database", "registry", "logspout", "router" };
+	bool sel[MAX_COMPONENTS], purge = has_flag(&argc, argv, "--purge"), all_sel = true;
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n, i;
+	int rc = 0;
+
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	all = component_all(&n);
+	for (i = n; i-- > 0;) {
+		char *name;
+
+		if (!sel[i])
+			all_sel = false;
+		if (!sel[i] || !all[i].binary)
+			continue;
+		name = component_container(d, &all[i]);
+		if (engine_remove(d, name, &e) < 0) {
+			fprintf(stderr, "deisctl: %s: %s\n", all[i].name, e.msg);
+			rc = 1;
+		}
+		free(name);
+	}
+	if (!all_sel)
+		return rc;
+	if (engine_network_remove(d, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		rc = 1;
+	}
+	if (!purge) {
+		printf("platform uninstalled; data kept (volumes %s-*, '%s'): "
+		    "'deisctl uninstall --purge platform' removes it\n", d->prefix, d->state_dir);
+		return rc;
+	}
+	for (i = 0; i < ARRAY_SIZE(vols); i++) {
+		char *path = xasprintf("/volumes/%s-%s", d->prefix, vols[i]);
+		json_t *r = docker_call(d->docker, "DELETE", path, NULL, 30000,
+		    (const int[]){ 404, 0 }, NULL, "remove volume", &e);
+
+		if (!r) {
+			fprintf(stderr, "deisctl: %s\n", e.msg);
+			rc = 1;
+		}
+		json_decref(r);
+		free(path);
+	}
+	{
+		const char *rm[] = { "rm", "-rf", "--", d->state_dir, NULL };
+		int status = 1;
+
+		if (run_capture(rm, NULL, NULL, NULL, 0, NULL, NULL, 60000, &status, &e) < 0 ||
+		    status != 0) {
+			fprintf(stderr, "deisctl: cannot remove '%s'\n", d->state_dir);
+			rc = 1;
+		}
+	}
+	printf("platform uninstalled and its data removed\n");
+	return rc;
+}
+
+static const char *
+cstate_name(enum cstate s)
+{
+	switch (s) {
+	case CS_MISSING: return "not installed";
+	case CS_CREATED: return "installed, not started";
+	case CS_RUNNING: return "running";
+	case CS_RESTARTING: return "restarting";
+	case CS_EXITED: return "stopped";
+	}
+	return "?";
+}
+
+/* status and list: one line per component; exit 3 when something present is not running. */
+static int
+report(struct dctl *d, int argc, char **argv, bool verbose)
+{
+	bool sel[MAX_COMPONENTS];
+	const struct component *all;
+	struct err e = { 0 };
+	struct cinfo ci;
+	size_t n, i;
+	char *bins;
+	int rc = 0;
+
+	if (argc < 2) {
+		static char plat[] = "platform";
+		static char *def[] = { NULL, plat };
+
+		argv = def;
+		argc = 2;
+	}
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	all = component_all(&n);
+	bins = engine_image_binaries(d, &e);
+	if (!bins)
+		printf("image      %s\n", e.msg);
+	if (!verbose)
+		printf("%-10s %-20s %s\n", "COMPONENT", "CONTAINER", "STATE");
+	for (i = 0; i < n; i++) {
+		const struct component *c = &all[i];
+		char *name;
+
+		if (!sel[i])
+			continue;
+		if (!c->binary) {
+			if (verbose)
+				printf("%-10s %s\n", c->name, c->what);
+			continue;
+		}
+		if (bins && !component_present(c, bins)) {
+			if (verbose)
+				say_missing(d, c);
+			else
+				printf("%-10s %-20s missing (not built)\n", c->name, "-");
+			continue;
+		}
+		name = component_container(d, c);
+		if (engine_inspect(d, name, &ci, &e) < 0) {
+			fprintf(stderr, "deisctl: %s\n", e.msg);
+			free(name);
+			free(bins);
+			return 1;
+		}
+		if (ci.state != CS_RUNNING)
+			rc = 3;
+		if (!verbose) {
+			printf("%-10s %-20s %s\n", c->name, name, cstate_name(ci.state));
+		} else {
+			printf("%-10s %s", c->name, cstate_name(ci.state));
+			if (ci.state == CS_RUNNING)
+				printf(" since %.19s", ci.started);
+			if (ci.state == CS_EXITED)
+				printf(" (exit %d)", ci.exit_code);
+			if (ci.health[0])
+				printf(", %s", ci.health);
+			if (ci.restarts)
+				printf(", %ld restarts", ci.restarts);
+			printf(" [%s]\n", name);
+		}
+		free(name);
+	}
+	free(bins);
+	return rc;
+}
+
+int
+cmd_status(struct dctl *d, int argc, char **argv)
+{
+	return report(d, argc, argv, true);
+}
+
+int
+cmd_list(struct dctl *d, int argc, char **argv)
+{
+	return report(d, argc, argv, false);
+}
+
+int
+cmd_journal(struct dctl *d, int argc, char **argv)
+{
+	bool sel[MAX_COMPONENTS];
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n, i;
+	int rc = 0, lines = 200, k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strncmp(argv[k], "--lines=", 8)) {
+			const char *errstr = NULL;
+
+			lines = (int)strtonum(argv[k] + 8, 1, 1000000, &errstr);
+			if (errstr) {
+				fprintf(stderr, "deisctl: --lines '%s' is %s\n", argv[k] + 8, errstr);
+				return 2;
+			}
+			memmove(&argv[k], &argv[k + 1], sizeof(char *) * (size_t)(argc - k));
+			argc--;
+			k--;
+		}
+	}
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	all = component_all(&n);
+	for (i = 0; i < n; i++) {
+		char *name;
+
+		if (!sel[i] || !all[i].binary)
+			continue;
+		name = component_container(d, &all[i]);
+		printf("-- %s --\n", name);
+		fflush(stdout);
+		if (engine_logs(d, name, lines, &e) < 0) {
+			printf("(%s)\n", e.msg);
+			rc = 1;
+		}
+		fflush(stdout);
+		free(name);
+	}
+	return rc;
+}

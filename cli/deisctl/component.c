@@ -1,0 +1,387 @@
+/*
+ * The platform's components in the seed's start order, and how each one runs
+ * as a container of the platform image. Settings come from config.json: the
+ * platform section (domain, image, host ports) and each component's own
+ * section, whose keys become environment variables (registrationMode →
+ * DEIS_REGISTRATION_MODE), as Deis's units read /deis/<component>/<key>.
+ *
+ * Host ports (platform section): httpPort 80 and sshPort 2222 (router, all
+ * interfaces), builderPort 2223 (builder, all interfaces: git over SSH when no
+ * router passes TCP through), controllerPort 8000 and registryPort 5000 (on
+ * 127.0.0.1 only: the engine pushes and pulls through the loopback, which it
+ * trusts without TLS).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli/deisctl/deisctl.h"
+#include "lib/docker.h"
+#include "lib/xalloc.h"
+
+/* ---- building a create body ---- */
+
+static void
+body_env(json_t *body, const char *k, const char *v)
+{
+	json_array_append_new(json_object_get(body, "Env"), json_sprintf("%s=%s", k, v));
+}
+
+static void
+body_envi(json_t *body, const char *k, int v)
+{
+	json_array_append_new(json_object_get(body, "Env"), json_sprintf("%s=%d", k, v));
+}
+
+static void
+body_bind(json_t *body, const char *src, const char *dst, const char *mode)
+{
+	json_t *hc = json_object_get(body, "HostConfig");
+
+	json_array_append_new(json_object_get(hc, "Binds"),
+	    mode ? json_sprintf("%s:%s:%s", src, dst, mode) : json_sprintf("%s:%s", src, dst));
+}
+
+static void
+body_volume(struct dctl *d, json_t *body, const char *vol, const char *dst)
+{
+	char *src = xasprintf("%s-%s", d->prefix, vol);
+
+	body_bind(body, src, dst, NULL);
+	free(src);
+}
+
+static void
+body_port(json_t *body, int cport, const char *hostip, int hport)
+{
+	json_t *hc = json_object_get(body, "HostConfig");
+	char key[32], hp[16];
+
+	snprintf(key, sizeof(key), "%d/tcp", cport);
+	snprintf(hp, sizeof(hp), "%d", hport);
+	json_object_set_new(json_object_get(body, "ExposedPorts"), key, json_object());
+	json_object_set_new(json_object_get(hc, "PortBindings"), key,
+	    json_pack("[{s:s, s:s}]", "HostIp", hostip, "HostPort", hp));
+}
+
+static void
+body_cmd(json_t *body, const char *const *argv)
+{
+	json_t *cmd = json_object_get(body, "Cmd");
+	size_t i;
+
+	for (i = 0; argv[i]; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+}
+
+static void
+body_docker_sock(struct dctl *d, json_t *body)
+{
+	body_bind(body, docker_sock(d->docker), "/var/run/docker.sock", NULL);
+}
+
+/* "<prefix>-<name>": how components find each other on the platform network. */
+static char *
+peer(struct dctl *d, const char *name)
+{
+	return xasprintf("%s-%s", d->prefix, name);
+}
+
+static char *
+peer_url(struct dctl *d, const char *name, int port)
+{
+	return xasprintf("http://%s-%s:%d", d->prefix, name, port);
+}
+
+/* registrationMode → DEIS_REGISTRATION_MODE; NULL for keys deisctl keeps for itself. */
+static char *
+env_name(const char *key)
+{
+	struct buf b = BUF_INIT;
+	const char *p;
+
+	if (!strcmp(key, "image"))
+		return NULL;
+	buf_addstr(&b, "DEIS_");
+	for (p = key; *p; p++) {
+		if (isupper((unsigned char)*p) && p != key)
+			buf_addch(&b, '_');
+		buf_addch(&b, *p == '/' || *p == '-' || *p == '.' ? '_' :
+		    toupper((unsigned char)*p));
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* ---- the components ---- */
+
+static int
+spec_logger(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "deis-logger", "-t", "0.0.0.0:514", "-u", "0.0.0.0:514",
+	    "-l", "0.0.0.0:8088", "-d", "/var/lib/deis/logger", NULL };
+
+	body_cmd(body, argv);
+	body_volume(d, body, "logger", "/var/lib/deis/logger");
+	return 0;
+}
+
+static int
+spec_logspout(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	char *logger = xasprintf("%s-logger:514", d->prefix), host[128] = "localhost";
+	const char *argv[] = { "deis-logspout", "-l", logger, "-s", "/var/run/docker.sock",
+	    "-S", "/var/lib/deis/logspout/state.json", "-H", host, NULL };
+
+	gethostname(host, sizeof(host) - 1);
+	body_cmd(body, argv);
+	body_volume(d, body, "logspout", "/var/lib/deis/logspout");
+	body_docker_sock(d, body);
+	body_env(body, "DEIS_LOGGER_SYSLOG", logger);
+	free(logger);
+	return 0;
+}
+
+static int
+spec_registry(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "docker-registry", "serve", "/etc/deis/registry.yml", NULL };
+
+	body_cmd(body, argv);
+	body_volume(d, body, "registry", "/var/lib/deis/registry");
+	body_port(body, 5000, "127.0.0.1", state_port(d, "registryPort", 5000));
+	return 0;
+}
+
+static int
+spec_controller(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "deis-controller", NULL };
+	char *logger = peer_url(d, "logger", 8088), *syslog = xasprintf("%s-logger:514", d->prefix);
+	char *self = xasprintf("%s-controller:8000", d->prefix);
+	char *builder = xasprintf("%s-builder:2223", d->prefix);
+	char *registry = xasprintf("127.0.0.1:%d", state_port(d, "registryPort", 5000));
+
+	body_cmd(body, argv);
+	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
+	body_env(body, "DEIS_DB_URL", "sqlite:///var/lib/deis/db/controller.db");
+	body_env(body, "DEIS_DOMAIN", state_get(d, "platform", "domain", "localhost"));
+	body_env(body, "DEIS_REGISTRY", registry);
+	body_env(body, "DEIS_LOGGER_URL", logger);
+	body_env(body, "DEIS_LOGGER_SYSLOG", syslog);
+	body_env(body, "DEIS_CONTROLLER_ADDR", self);
+	body_env(body, "DEIS_BUILDER_ADDR", builder);
+	body_env(body, "DEIS_PLATFORM", d->prefix);
+	body_env(body, "DEIS_BUILDER_KEY", d->builder_key);
+	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
+	body_volume(d, body, "database", "/var/lib/deis/db");
+	body_docker_sock(d, body);
+	body_port(body, 8000, "127.0.0.1", state_port(d, "controllerPort", 8000));
+	free(logger);
+	free(syslog);
+	free(self);
+	free(builder);
+	free(registry);
+	return 0;
+}
+
+static int
+spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "deis-builder", "start", NULL };
+	char *ctl = peer_url(d, "controller", 8000);
+	char *registry = xasprintf("127.0.0.1:%d", state_port(d, "registryPort", 5000));
+	char *st = state_path(d, "builder"), *lib = state_path(d, "builder-lib");
+	char *images = xasprintf("%s/images", lib), *bps = xasprintf("%s/buildpacks", lib);
+
+	body_cmd(body, argv);
+	body_env(body, "DEIS_CONTROLLER_URL", ctl);
+	body_env(body, "DEIS_REGISTRY", registry);
+	body_env(body, "DEIS_BUILDER_KEY", d->builder_key);
+	body_env(body, "DEIS_BUILDER_STATE", st);
+	body_env(body, "DEIS_BUILDER_LIB", images);
+	body_env(body, "DEIS_BUILDPACKS", bps);
+	body_env(body, "DEIS_STACK_IMAGE", state_get(d, "builder", "stackImage",
+	    "deis/stack:bookworm"));
+	/*
+	 * Build containers bind-mount paths under the builder's state: the engine
+	 * resolves them on the host, so they are host directories at the same path.
+	 */
+	body_bind(body, st, st, NULL);
+	body_bind(body, lib, lib, "ro");
+	body_docker_sock(d, body);
+	body_port(body, 2223, "0.0.0.0", state_port(d, "builderPort", 2223));
+	free(ctl);
+	free(registry);
+	free(st);
+	free(lib);
+	free(images);
+	free(bps);
+	return 0;
+}
+
+static int
+spec_publisher(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "deis-publisher", NULL };
+	char *ctl = peer_url(d, "controller", 8000), host[128] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	body_cmd(body, argv);
+	body_env(body, "DEIS_CONTROLLER_URL", ctl);
+	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
+	body_env(body, "DEIS_PLATFORM", d->prefix);
+	body_env(body, "HOST", host);
+	body_docker_sock(d, body);
+	free(ctl);
+	return 0;
+}
+
+static int
+spec_router(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "deis-router", NULL };
+	char *ctl = peer_url(d, "controller", 8000), *builder = peer(d, "builder");
+	char *baddr = xasprintf("%s:2223", builder);
+	const char *workers = state_get(d, "router", "workers", NULL);
+
+	body_cmd(body, argv);
+	body_env(body, "DEIS_CONTROLLER_URL", ctl);
+	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
+	body_env(body, "DEIS_BUILDER_ADDR", baddr);
+	body_env(body, "DEIS_ROUTER_SNAPSHOT", "/var/lib/deis/router/routes.json");
+	if (!workers)
+		body_envi(body, "DEIS_ROUTER_WORKERS", 2);
+	body_volume(d, body, "router", "/var/lib/deis/router");
+	body_port(body, 80, "0.0.0.0", state_port(d, "httpPort", 80));
+	body_port(body, 2222, "0.0.0.0", state_port(d, "sshPort", 2222));
+	free(ctl);
+	free(builder);
+	free(baddr);
+	return 0;
+}
+
+static const struct component components[] = {
+	{ "store", NULL, "local: named volumes and the state dir (no container)", NULL },
+	{ "logger", "deis-logger", NULL, spec_logger },
+	{ "logspout", "deis-logspout", NULL, spec_logspout },
+	{ "database", NULL, "SQLite in the volume <prefix>-database, opened by the controller "
+	    "(no container)", NULL },
+	{ "registry", "docker-registry", NULL, spec_registry },
+	{ "controller", "deis-controller", NULL, spec_controller },
+	{ "builder", "deis-builder", NULL, spec_builder },
+	{ "publisher", "deis-publisher", NULL, spec_publisher },
+	{ "router", "deis-router", NULL, spec_router },
+};
+
+const struct component *
+component_all(size_t *n)
+{
+	*n = ARRAY_SIZE(components);
+	return components;
+}
+
+const struct component *
+component_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(components); i++)
+		if (!strcmp(components[i].name, name))
+			return &components[i];
+	return NULL;
+}
+
+char *
+component_container(const struct dctl *d, const struct component *c)
+{
+	return xasprintf("%s-%s", d->prefix, c->name);
+}
+
+const char *
+component_image(const struct dctl *d, const struct component *c)
+{
+	const char *img = c ? state_get(d, c->name, "image", NULL) : NULL;
+
+	return img ? img : state_get(d, "platform", "image", DEISCTL_IMAGE_DEFAULT);
+}
+
+/* The image's id, so that a rebuilt image under the same tag changes the spec. */
+static char *
+image_id(struct dctl *d, const char *ref, struct err *e)
+{
+	char *path = xasprintf("/images/%s/json", ref), *id = NULL;
+	long status = 0;
+	json_t *r;
+
+	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
+	    "inspect image", e);
+	free(path);
+	if (!r)
+		return NULL;
+	if (status == 404)
+		err_set(e, 404, "the image '%s' is missing: run images/platform/build", ref);
+	else
+		id = xstrdup(json_string_value(json_object_get(r, "Id")) ?: "");
+	json_decref(r);
+	return id;
+}
+
+static void
+digest_hex(const char *s, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+json_t *
+component_body(struct dctl *d, const struct component *c, struct err *e)
+{
+	const char *image = component_image(d, c), *key;
+	char *name = component_container(d, c), *id, *text, spec[65] = "";
+	json_t *body, *section, *v;
+
+	id = image_id(d, image, e);
+	if (!id) {
+		free(name);
+		return NULL;
+	}
+	body = json_pack("{s:s, s:s, s:[], s:[], s:{}, s:{s:s, s:s, s:s},"
+	    " s:{s:{s:s}, s:s, s:[], s:{}, s:{s:s, s:{s:s, s:s}}},"
+	    " s:{s:{s:{s:[s]}}}}",
+	    "Image", image, "Hostname", name, "Cmd", "Env", "ExposedPorts",
+	    "Labels", "sh.deis.instance", d->prefix, "sh.deis.component", c->name,
+	    "sh.deis.image", id,
+	    "HostConfig", "RestartPolicy", "Name", "unless-stopped", "NetworkMode", d->prefix,
+	    "Binds", "PortBindings", "LogConfig", "Type", "json-file", "Config", "max-size", "10m",
+	    "max-file", "3",
+	    "NetworkingConfig", "EndpointsConfig", d->prefix, "Aliases", c->name);
+	free(id);
+	if (c->spec(d, c, body, e) < 0) {
+		json_decref(body);
+		free(name);
+		return NULL;
+	}
+	section = json_object_get(d->config, c->name);
+	json_object_foreach(section, key, v) {
+		char *env = env_name(key);
+
+		if (env && json_is_string(v))
+			body_env(body, env, json_string_value(v));
+		free(env);
+	}
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	digest_hex(text, spec);
+	free(text);
+	json_object_set_new(json_object_get(body, "Labels"), "sh.deis.spec", json_string(spec));
+	free(name);
+	return body;
+}
