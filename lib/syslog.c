@@ -276,8 +276,8 @@ parse_tag(const char *p, size_t len, size_t *i, struct syslog_msg *m)
 
 	while (j < len && is_print(p[j]) && p[j] != '[' && p[j] != ':')
 		j++;
-	if (j == s || j - s > TAG_MAX || j >= len)
-		return -1;
+	if (j == s || j - s > TAG_MAX || j >= len || (j - s == 1 && p[s] == '-'))
+		return -1;	/* "-" is NILVALUE in 5424: no tag */
 	m->app = str_make(p + s, j - s);
 	m->procid = str_make(p + j, 0);
 	if (p[j] == '[') {
@@ -288,6 +288,8 @@ parse_tag(const char *p, size_t len, size_t *i, struct syslog_msg *m)
 		if (j >= len || p[j] != ']' || j - ps > SYSLOG_MAX_PROCID)
 			return -1;
 		m->procid = str_make(p + ps, j - ps);
+		if (m->procid.len == 1 && m->procid.p[0] == '-')
+			m->procid.len = 0;
 		j++;
 	}
 	if (j >= len || p[j] != ':')

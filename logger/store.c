@@ -118,46 +118,59 @@ tail_trim(struct store *s, struct app *a)
 }
 
 static int
-app_write(struct store *s, struct app *a)
+app_open(struct store *s, struct app *a)
 {
 	char path[PATH_MAX];
+	struct stat st;
+
+	app_path(s, a, 0, path, sizeof(path));
+	a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (a->fd < 0 || fstat(a->fd, &st) < 0) {
+		s->lg->st.write_errors++;
+		log_warn("cannot open '%s': %s", path, strerror(errno));
+		if (a->fd >= 0)
+			close(a->fd);
+		a->fd = -1;
+		return -1;
+	}
+	a->size = st.st_size;
+	return 0;
+}
+
+/* .log.(k-1) -> .log.k, the oldest is overwritten; then a new, empty .log. */
+static int
+app_rotate(struct store *s, struct app *a)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	int k;
+
+	close(a->fd);
+	a->fd = -1;
+	for (k = s->lg->o.history; k >= 1; k--) {
+		app_path(s, a, k - 1, from, sizeof(from));
+		app_path(s, a, k, to, sizeof(to));
+		if (rename(from, to) < 0 && errno != ENOENT)
+			log_warn("cannot rename '%s': %s", from, strerror(errno));
+	}
+	if (s->lg->o.history == 0) {
+		app_path(s, a, 0, to, sizeof(to));
+		unlink(to);
+	}
+	return app_open(s, a);
+}
+
+static int
+app_write(struct store *s, struct app *a)
+{
 	size_t off = 0;
 
 	if (a->pending.len == 0)
 		return 0;
-	if (a->fd >= 0 && a->size > 0 && (size_t)a->size + a->pending.len > s->lg->o.file_max) {
-		/* rotate: .log.(k-1) -> .log.k, the oldest is overwritten */
-		char from[PATH_MAX];
-		int k;
-
-		close(a->fd);
-		a->fd = -1;
-		for (k = s->lg->o.history; k >= 1; k--) {
-			app_path(s, a, k - 1, from, sizeof(from));
-			app_path(s, a, k, path, sizeof(path));
-			if (rename(from, path) < 0 && errno != ENOENT)
-				log_warn("cannot rename '%s': %s", from, strerror(errno));
-		}
-		if (s->lg->o.history == 0) {
-			app_path(s, a, 0, path, sizeof(path));
-			unlink(path);
-		}
-	}
-	if (a->fd < 0) {
-		struct stat st;
-
-		app_path(s, a, 0, path, sizeof(path));
-		a->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (a->fd < 0 || fstat(a->fd, &st) < 0) {
-			s->lg->st.write_errors++;
-			log_warn("cannot open '%s': %s", path, strerror(errno));
-			if (a->fd >= 0)
-				close(a->fd);
-			a->fd = -1;
-			buf_reset(&a->pending);
-			return -1;
-		}
-		a->size = st.st_size;
+	if ((a->fd < 0 && app_open(s, a) < 0) ||
+	    (a->size > 0 && (size_t)a->size + a->pending.len > s->lg->o.file_max &&
+	    app_rotate(s, a) < 0)) {
+		buf_reset(&a->pending);
+		return -1;
 	}
 	while (off < a->pending.len) {
 		ssize_t n = write(a->fd, a->pending.p + off, a->pending.len - off);
@@ -175,7 +188,7 @@ app_write(struct store *s, struct app *a)
 	buf_reset(&a->pending);
 	if (a->pending.cap > 4 * FLUSH_AT)
 		buf_release(&a->pending);
-	return off == a->pending.len ? 0 : -1;
+	return 0;
 }
 
 static void

@@ -88,6 +88,10 @@ test_parse_3164(void **state)
 	assert_true(m.time_us == (1767225600LL - 3600) * 1000000);
 	assert_str(m.hostname, "host");
 
+	/* fuzz regression: "-" is NILVALUE, never a tag (it would not survive formatting) */
+	assert_int_equal(syslog_parse(S("<1>14 -:60.123 x"), &m), -1);
+	assert_int_equal(syslog_parse(S("app[-]: x"), &m), 0);
+	assert_str(m.procid, "");
 	assert_int_equal(syslog_parse(S("just some text"), &m), -1);
 	assert_int_equal(syslog_parse(S("<13>"), &m), -1);
 	assert_int_equal(syslog_parse(S("<13>app[1"), &m), -1);
