@@ -150,8 +150,7 @@ db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	if (db->in_tx)
-		db_rollback(db);
+	/* Both engines roll back an open transaction when the connection ends. */
 	db->ops->close(db);
 }
 

@@ -343,21 +343,20 @@ db_sqlite_open(const char *path, struct err *e)
 	/* One connection per thread: SQLite's own mutexes are not needed. */
 	rc = sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		sqlite_err(c->h, rc, "cannot open database", e);
+		err_set(e, DB_ERR_INTERNAL, "cannot open database '%s': %s", path,
+			c->h ? sqlite3_errmsg(c->h) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_extended_result_codes(c->h, 1);
 	sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
-	for (i = 0; i < ARRAY_SIZE(pragmas); i++)
-		if (sqlite_script(db, pragmas[i], e) < 0)
+	for (i = 0; i < ARRAY_SIZE(pragmas); i++) {
+		if (sqlite3_exec(c->h, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+			sqlite_err(c->h, sqlite3_extended_errcode(c->h), pragmas[i], e);
 			goto fail;
+		}
+	}
 	return db;
 fail:
-	{
-		struct err inner = *e;
-
-		err_set(e, inner.code, "'%s': %s", path, inner.msg);
-	}
 	sqlite_close(db);
 	return NULL;
 }
