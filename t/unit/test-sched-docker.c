@@ -602,12 +602,80 @@ test_run(void **state)
 		fail_msg("run: %s", e.msg);
 	assert_int_equal(rc, 0);
 	assert_string_equal(out.p, "v2\n");
+	/* output is cut at 1 MiB */
+	buf_reset(&out);
+	if (sched_run(sc, &r, "head -c 3000000 /dev/zero | tr '\\0' a; exit 3", &rc, &out, &e) < 0)
+		fail_msg("run: %s", e.msg);
+	assert_int_equal(rc, 3);
+	assert_int_equal(out.len, 1 << 20);
+	assert_int_equal(out.p[0], 'a');
+	assert_int_equal(out.p[out.len - 1], 'a');
 	buf_release(&out);
 	/* the one-off containers are gone */
 	usleep(300 * 1000);
 	sched_list(sc, app, true, &v, &n);
 	for (size_t i = 0; i < n; i++)
 		assert_string_not_equal(v[i].type, "run");
+	free(v);
+}
+
+/* A run that outlasts its bound: a 503, and nothing left behind. */
+static void
+test_run_timeout(void **state)
+{
+	struct sched_config cfg = { .platform = platform, .run_timeout_ms = 1500 };
+	struct sched_release r = rel_make(2, NULL, 0);
+	struct sched_container *v = NULL;
+	struct buf out = BUF_INIT;
+	struct err e = { 0 };
+	struct sched *s2;
+	double t0;
+	int rc, tries;
+	size_t n, i, runs;
+
+	SKIP_IF_NO_DOCKER();
+	s2 = sched_new(&cfg, &e);
+	assert_non_null(s2);
+	t0 = now_ms();
+	assert_int_equal(sched_run(s2, &r, "sleep 60", &rc, &out, &e), -1);
+	assert_int_equal(e.code, 503);
+	assert_non_null(strstr(e.msg, "did not finish within 1 s"));
+	assert_true(now_ms() - t0 < 10000);
+	sched_free(s2);
+	buf_release(&out);
+	for (tries = 0; tries < 30; tries++) {
+		sched_list(sc, app, true, &v, &n);
+		for (i = runs = 0; i < n; i++)
+			runs += strcmp(v[i].type, "run") == 0;
+		free(v);
+		if (runs == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(tries < 30);
+}
+
+/* Deploying the version that runs again: the old ones are renamed aside, then go. */
+static void
+test_redeploy_same_version(void **state)
+{
+	struct sched_release r = rel_make(2, NULL, 0);
+	struct sched_scale st[] = { { "web", 2 } };
+	struct sched_container *before = NULL, *v = NULL;
+	struct err e = { 0 };
+	size_t i;
+
+	SKIP_IF_NO_DOCKER();
+	assert_int_equal(wait_state(SCHED_UP, 2, &before), 2);
+	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+		fail_msg("deploy: %s", e.msg);
+	assert_int_equal(wait_state(SCHED_UP, 2, &v), 2);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(v[i].name, before[i].name);
+		assert_string_not_equal(v[i].id, before[i].id);
+		assert_null(docker_container_inspect(dk, before[i].id, &e));
+	}
+	free(before);
 	free(v);
 }
 
@@ -933,6 +1001,8 @@ main(void)
 		cmocka_unit_test(test_scale_concurrent),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_run_timeout),
+		cmocka_unit_test(test_redeploy_same_version),
 		cmocka_unit_test(test_crash_event_and_reconcile),
 		cmocka_unit_test(test_event_stream_break),
 		cmocka_unit_test(test_pull_from_registry),
