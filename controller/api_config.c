@@ -172,6 +172,7 @@ config_set(struct api *a)
 	char cfg[DB_UUID_LEN];
 	struct config_ctx *cc;
 	bool has_build, limits = false, tags = false;
+	struct db *db = a->ctl->db;
 	size_t i;
 
 	if (app_load(a, &app, false) < 0)
@@ -194,8 +195,9 @@ config_set(struct api *a)
 	for (i = 0; i < 4; i++) {
 		json_t *cur = i == 0 ? r.values : i == 1 ? r.memory : i == 2 ? r.cpu : r.tags;
 
+		/* On failure merge_section has answered, and a is gone: use db. */
 		if (merge_section(a, sections[i], cur, &add[i], &chg[i], &del[i]) < 0) {
-			db_rollback(a->ctl->db);
+			db_rollback(db);
 			rel_clear(&r);
 			goto out_bufs;
 		}

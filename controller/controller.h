@@ -61,7 +61,10 @@ struct api {
 
 typedef void api_fn(struct api *a);
 
-/* api.c: dispatch and response helpers. Each responder finishes the request. */
+/*
+ * api.c: dispatch and response helpers. Each responder finishes the request
+ * and frees a: after calling one, never touch a (or a->ctl through it) again.
+ */
 void api_handle(struct httpd_req *r, void *arg);
 void api_json(struct api *a, int status, json_t *body);	/* steals body; NULL = empty */
 void api_detail(struct api *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
