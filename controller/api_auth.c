@@ -13,10 +13,18 @@
  * an administrator only while no administrator exists, decided inside the
  * registration's write transaction: writers are serialized (db_begin), so two
  * concurrent registrations on an empty database cannot both see "no admin".
+ *
+ * Failed logins are limited per username (security.md §3.5): after
+ * LOGIN_FAILS failures within LOGIN_WINDOW seconds that username's logins get
+ * 429 until the window ends, before any password work. There is no per-IP
+ * limit: behind the router every client has the router's address, and one
+ * client could lock everyone out. The counters live in memory (one loop
+ * thread, so no locking) and are per controller process.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "controller/admin.h"
 #include "controller/db.h"
@@ -252,6 +260,96 @@ token_reply(struct api *a, char tok[DB_TOKEN_LEN])
 	api_json(a, 200, out);
 }
 
+#define LOGIN_FAILS	10
+#define LOGIN_WINDOW	60
+#define THROTTLE_SLOTS	1024
+
+struct throttle {
+	char user[64];		/* "" = free */
+	time_t start;		/* beginning of the window, monotonic seconds */
+	int fails;
+};
+
+static struct throttle throttle[THROTTLE_SLOTS];
+
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * The slot counting username's failures, or a slot to reuse for it (free,
+ * expired, or else the oldest of its probe sequence) when create is set; NULL
+ * when there is none and create is not set.
+ */
+static struct throttle *
+throttle_slot(const char *username, bool create, time_t now)
+{
+	unsigned long h = 5381;
+	struct throttle *t, *free_slot = NULL, *oldest = NULL, *victim;
+	const char *p;
+	int i;
+
+	for (p = username; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (i = 0; i < 8; i++) {
+		t = &throttle[(h + (unsigned long)i) % THROTTLE_SLOTS];
+		if (t->user[0] && !strcmp(t->user, username))
+			return t;
+		if (!t->user[0] || now - t->start >= LOGIN_WINDOW) {
+			if (free_slot == NULL)
+				free_slot = t;
+		} else if (oldest == NULL || t->start < oldest->start) {
+			oldest = t;
+		}
+	}
+	if (!create)
+		return NULL;
+	victim = free_slot ? free_slot : oldest;
+	memset(victim, 0, sizeof(*victim));
+	strlcpy(victim->user, username, sizeof(victim->user));
+	victim->start = now;
+	return victim;
+}
+
+/* Seconds until username may try again, or 0 when it may now. */
+static long
+throttle_wait(const char *username)
+{
+	time_t now = mono_now();
+	struct throttle *t = throttle_slot(username, false, now);
+
+	if (t == NULL || now - t->start >= LOGIN_WINDOW || t->fails < LOGIN_FAILS)
+		return 0;
+	return (long)(t->start + LOGIN_WINDOW - now);
+}
+
+static void
+throttle_fail(const char *username)
+{
+	time_t now = mono_now();
+	struct throttle *t = throttle_slot(username, true, now);
+
+	if (now - t->start >= LOGIN_WINDOW) {
+		t->start = now;
+		t->fails = 0;
+	}
+	t->fails++;
+}
+
+static void
+throttle_clear(const char *username)
+{
+	struct throttle *t = throttle_slot(username, false, mono_now());
+
+	if (t)
+		memset(t, 0, sizeof(*t));
+}
+
 void
 auth_login(struct api *a)
 {
@@ -260,10 +358,16 @@ auth_login(struct api *a)
 	struct err e = { 0 };
 	struct db_res *res;
 	bool ok;
+	long wait;
 
 	if ((username = body_req(a, "username", 256)) == NULL ||
 	    (password = body_req(a, "password", 1024)) == NULL)
 		return;
+	if ((wait = throttle_wait(username)) > 0) {
+		buf_addf(&a->hdrs, "Retry-After: %ld\r\n", wait);
+		api_detail(a, 429, "Request was throttled. Expected available in %ld seconds.", wait);
+		return;
+	}
 	res = db_queryp(a->ctl->db, &e, "SELECT password FROM users WHERE username = $1 AND "
 	    "is_active = 1", username);
 	if (res == NULL) {
@@ -277,6 +381,7 @@ auth_login(struct api *a)
 	ok = db_check_password(hash, password);
 	free(hash);
 	if (!ok) {
+		throttle_fail(username);
 		log_info("login failed for '%s' from %s", username, a->r->peer);
 		api_json(a, 400, json_pack("{s:[s]}", "non_field_errors",
 		    "Unable to log in with provided credentials."));
@@ -294,6 +399,7 @@ auth_login(struct api *a)
 		tx_fail(a, &e, NULL);
 		return;
 	}
+	throttle_clear(username);
 	token_reply(a, tok);
 }
 
