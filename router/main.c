@@ -1,0 +1,499 @@
+/*
+ * deis-router: flags, the parent process (supervises the workers, follows the
+ * controller's route stream) and the worker loop.
+ *
+ *   deis-router [--listen ADDR]... [--health-listen ADDR] [--tcp-listen ADDR]
+ *               [--routes FILE] [--controller URL] [--workers N] [--body-size N]
+ *               [--connect-timeout T] [--first-byte-timeout T] [--idle-timeout T]
+ *               [--header-timeout T] [--keepalive-timeout T] [--max-conns N]
+ *               [--no-access-log]
+ *
+ * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
+ * listener that cannot be bound; 111: a temporary failure.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "router/router.h"
+#include "router/watch.h"
+
+#define MAX_WORKERS 256
+#define DRAIN_MS 10000
+
+struct router_conf conf = {
+	.body_max = 1024 * 1024,	/* Deis: bodySize 1m */
+	.connect_ms = 5000,
+	.first_byte_ms = 30000,
+	.idle_ms = 55000,
+	.header_ms = 10000,
+	.keepalive_ms = 55000,
+	.quarantine_ms = 5000,
+	.max_conns = 16384,
+	.pool_max = 64,
+	.access_log = true,
+};
+struct worker W;
+
+static pid_t workers[MAX_WORKERS];
+static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: deis-router [--listen ADDR]... [--health-listen ADDR] "
+	    "[--tcp-listen ADDR] [--routes FILE] [--controller URL] [--workers N] "
+	    "[--body-size N[k|m|g]] [--connect-timeout T] [--first-byte-timeout T] "
+	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] "
+	    "[--max-conns N] [--no-access-log]\n");
+	exit(100);
+}
+
+static unsigned
+parse_time(const char *s)
+{
+	const char *errstr = NULL;
+	size_t n = strlen(s);
+	char tmp[32];
+	long long v;
+
+	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+		if (n - 2 >= sizeof(tmp))
+			die(100, "bad duration '%s'", s);
+		memcpy(tmp, s, n - 2);
+		tmp[n - 2] = '\0';
+		v = strtonum(tmp, 1, 86400000, &errstr);
+	} else {
+		v = strtonum(s, 1, 86400, &errstr) * 1000;
+	}
+	if (errstr)
+		die(100, "bad duration '%s': %s", s, errstr);
+	return (unsigned)v;
+}
+
+static uint64_t
+parse_size(const char *s)
+{
+	const char *errstr = NULL;
+	char tmp[32];
+	size_t n = strlen(s);
+	uint64_t mult = 1;
+
+	if (n == 0 || n >= sizeof(tmp))
+		die(100, "bad size '%s'", s);
+	memcpy(tmp, s, n + 1);
+	switch (tmp[n - 1]) {
+	case 'k': case 'K': mult = 1024; tmp[n - 1] = '\0'; break;
+	case 'm': case 'M': mult = 1024 * 1024; tmp[n - 1] = '\0'; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; tmp[n - 1] = '\0'; break;
+	}
+	n = (size_t)strtonum(tmp, 0, 1LL << 40, &errstr);
+	if (errstr)
+		die(100, "bad size '%s': %s", s, errstr);
+	return n * mult;
+}
+
+static void
+add_listen(enum listener_kind kind, const char *addr)
+{
+	if (conf.nlisten == (int)ARRAY_SIZE(conf.listen))
+		die(100, "too many listeners");
+	if (strlcpy(conf.listen[conf.nlisten].addr, addr, sizeof(conf.listen[0].addr)) >=
+	    sizeof(conf.listen[0].addr))
+		die(100, "listen address too long: '%s'", addr);
+	conf.listen[conf.nlisten++].kind = kind;
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	const char *errstr = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--no-access-log") == 0) {
+			conf.access_log = false;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || v == NULL)
+			usage();
+		i++;
+		if (strcmp(a, "--listen") == 0)
+			add_listen(LISTEN_HTTP, v);
+		else if (strcmp(a, "--health-listen") == 0)
+			add_listen(LISTEN_HEALTH, v);
+		else if (strcmp(a, "--tcp-listen") == 0)
+			add_listen(LISTEN_TCP, v);
+		else if (strcmp(a, "--routes") == 0)
+			conf.routes_file = v;
+		else if (strcmp(a, "--controller") == 0)
+			conf.controller_url = v;
+		else if (strcmp(a, "--workers") == 0)
+			conf.workers = (int)strtonum(v, 0, MAX_WORKERS, &errstr);
+		else if (strcmp(a, "--max-conns") == 0)
+			conf.max_conns = (int)strtonum(v, 1, 1000000, &errstr);
+		else if (strcmp(a, "--body-size") == 0)
+			conf.body_max = parse_size(v);
+		else if (strcmp(a, "--connect-timeout") == 0)
+			conf.connect_ms = parse_time(v);
+		else if (strcmp(a, "--first-byte-timeout") == 0)
+			conf.first_byte_ms = parse_time(v);
+		else if (strcmp(a, "--idle-timeout") == 0)
+			conf.idle_ms = parse_time(v);
+		else if (strcmp(a, "--header-timeout") == 0)
+			conf.header_ms = parse_time(v);
+		else if (strcmp(a, "--keepalive-timeout") == 0)
+			conf.keepalive_ms = parse_time(v);
+		else
+			usage();
+		if (errstr)
+			die(100, "bad value for %s: '%s': %s", a, v, errstr);
+	}
+	if (conf.nlisten == 0)
+		add_listen(LISTEN_HTTP, "0.0.0.0:80");
+	if (conf.workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		conf.workers = n > 0 ? (int)(n > MAX_WORKERS ? MAX_WORKERS : n) : 1;
+	}
+	if (conf.controller_url && conf.routes_file == NULL)
+		die(100, "--controller needs --routes FILE for the snapshot");
+}
+
+static void
+load_token(void)
+{
+	const char *t = getenv("DEIS_INTERNAL_TOKEN"), *f = getenv("DEIS_INTERNAL_TOKEN_FILE");
+	char b[512];
+	FILE *fp;
+
+	if (t) {
+		conf.internal_token = xstrdup(t);
+		return;
+	}
+	if (f == NULL)
+		return;
+	fp = fopen(f, "re");
+	if (fp == NULL)
+		die(100, "cannot open '%s': %s", f, strerror(errno));
+	if (fgets(b, sizeof(b), fp) == NULL)
+		die(100, "cannot read '%s'", f);
+	fclose(fp);
+	b[strcspn(b, "\r\n")] = '\0';
+	conf.internal_token = xstrdup(b);
+	explicit_bzero(b, sizeof(b));
+}
+
+/* Bind "host:port" with SO_REUSEPORT; listen unless probe. Returns fd or -1. */
+static int
+bind_addr(const char *addr, bool probe, int *port)
+{
+	char host[128];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = { 0 }, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t hl;
+	int fd, one = 1;
+
+	if (colon == NULL)
+		return -1;
+	hl = (size_t)(colon - addr);
+	if (addr[0] == '[' && hl >= 2 && colon[-1] == ']') {
+		addr++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -1;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res) != 0 || res == NULL)
+		return -1;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || (!probe && listen(fd, 4096) < 0)) {
+		int saved = errno;
+
+		close(fd);
+		freeaddrinfo(res);
+		errno = saved;
+		return -1;
+	}
+	freeaddrinfo(res);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && port)
+		*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+/* ---- worker ---- */
+
+static int sigfd = -1;
+static struct listener *listeners[ARRAY_SIZE(conf.listen)];
+static int listener_fds[ARRAY_SIZE(conf.listen)];
+
+static void
+worker_reload(void)
+{
+	struct route_table *t;
+	char why[300] = "";
+
+	if (conf.routes_file == NULL)
+		return;
+	t = routes_load(conf.routes_file, why, sizeof(why));
+	if (t == NULL) {
+		log_warn("worker %d: keeping the current routes: %s", W.id, why);
+		return;
+	}
+	routes_unref(W.table);
+	W.table = t;
+	log_debug("worker %d: route table version %lld", W.id, (long long)t->version);
+}
+
+static void
+worker_tick(struct ev *ev, void *arg)
+{
+	uint64_t now = ev_now_ms();
+	static uint64_t drain_until;
+
+	proxy_sweep(now);
+	upstream_sweep(now);
+	if (W.draining) {
+		if (drain_until == 0)
+			drain_until = now + DRAIN_MS;
+		proxy_drain();
+		if (W.nclients == 0 || now > drain_until) {
+			ev_stop(ev);
+			return;
+		}
+	}
+	ev_timer(ev, 250, worker_tick, NULL);
+}
+
+static void
+worker_before_sleep(struct ev *ev, void *arg)
+{
+	proxy_reap();
+	upstream_reap();
+	if (W.logbuf.len) {
+		ssize_t n = write(STDOUT_FILENO, W.logbuf.p, W.logbuf.len);
+
+		(void)n;
+		buf_reset(&W.logbuf);
+	}
+}
+
+static void
+worker_signal(struct ev *ev, int fd, int mask, void *arg)
+{
+	struct signalfd_siginfo si;
+	int i;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			worker_reload();
+		} else if (!W.draining) {
+			W.draining = true;
+			for (i = 0; i < conf.nlisten; i++) {
+				ev_set(ev, listener_fds[i], 0, NULL, NULL);
+				close(listener_fds[i]);
+			}
+			proxy_drain();
+		}
+	}
+}
+
+static void
+worker_main(int id)
+{
+	struct rlimit rl;
+	sigset_t set;
+	char why[300] = "";
+	int i, maxfds = 65536;
+
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	W.id = id;
+	TAILQ_INIT(&W.clients);
+	TAILQ_INIT(&W.dead_clients);
+	buf_init(&W.logbuf, 0);
+	upstream_init();
+	if (getrandom(&W.rng, sizeof(W.rng), 0) != sizeof(W.rng))
+		W.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		maxfds = (int)rl.rlim_cur;
+	W.ev = ev_new(maxfds);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0 || ev_set(W.ev, sigfd, EV_READ, worker_signal, NULL) < 0)
+		die(111, "signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+
+	if (conf.routes_file) {
+		W.table = routes_load(conf.routes_file, why, sizeof(why));
+		if (W.table == NULL && id == 0)
+			log_warn("no routes yet: %s", why);
+	}
+	for (i = 0; i < conf.nlisten; i++) {
+		int port = 0, fd = bind_addr(conf.listen[i].addr, false, &port);
+
+		if (fd < 0)
+			die(111, "cannot listen on '%s': %s", conf.listen[i].addr, strerror(errno));
+		listener_fds[i] = fd;
+		listeners[i] = proxy_listener_new(fd, conf.listen[i].kind, port);
+		if (ev_set(W.ev, fd, EV_READ, proxy_accept, listeners[i]) < 0)
+			die(111, "cannot watch '%s': %s", conf.listen[i].addr, strerror(errno));
+	}
+	ev_before_sleep(W.ev, worker_before_sleep, NULL);
+	ev_timer(W.ev, 250, worker_tick, NULL);
+	ev_run(W.ev);
+	worker_before_sleep(W.ev, NULL);
+	exit(0);
+}
+
+/* ---- parent ---- */
+
+static pid_t
+spawn(int id)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("cannot fork a worker: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		worker_main(id);
+	return pid;
+}
+
+static void
+signal_workers(int sig)
+{
+	int i;
+
+	pthread_mutex_lock(&workers_lock);
+	for (i = 0; i < conf.workers; i++)
+		if (workers[i] > 0)
+			kill(workers[i], sig);
+	pthread_mutex_unlock(&workers_lock);
+}
+
+static void
+notify_workers(void)
+{
+	signal_workers(SIGHUP);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rlimit rl;
+	sigset_t set;
+	time_t started[MAX_WORKERS];
+	int i;
+
+	log_init("deis-router");
+	parse_args(argc, argv);
+	load_token();
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (i = 0; i < conf.nlisten; i++) {
+		int fd = bind_addr(conf.listen[i].addr, true, NULL);
+
+		if (fd < 0)
+			die(100, "cannot bind '%s': %s", conf.listen[i].addr, strerror(errno));
+		close(fd);
+	}
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	pthread_mutex_lock(&workers_lock);
+	for (i = 0; i < conf.workers; i++) {
+		workers[i] = spawn(i);
+		started[i] = time(NULL);
+	}
+	pthread_mutex_unlock(&workers_lock);
+	log_info("listening with %d workers%s%s", conf.workers,
+	    conf.controller_url ? ", routes from " : "",
+	    conf.controller_url ? conf.controller_url : "");
+	if (conf.controller_url && watch_start(conf.controller_url, notify_workers) < 0)
+		die(111, "cannot start the route watch");
+
+	for (;;) {
+		struct timespec ts = { 1, 0 };
+		int sig = sigtimedwait(&set, NULL, &ts), status;
+		pid_t pid;
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			time_t deadline = time(NULL) + DRAIN_MS / 1000 + 5;
+
+			signal_workers(SIGTERM);
+			for (;;) {
+				pid = waitpid(-1, &status, WNOHANG);
+				if (pid < 0 && errno == ECHILD)
+					break;
+				if (time(NULL) > deadline) {
+					signal_workers(SIGKILL);
+					deadline = time(NULL) + 60;
+				}
+				if (pid <= 0)
+					usleep(50000);
+			}
+			exit(0);
+		}
+		if (sig == SIGHUP)
+			signal_workers(SIGHUP);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			pthread_mutex_lock(&workers_lock);
+			for (i = 0; i < conf.workers; i++) {
+				if (workers[i] != pid)
+					continue;
+				log_error("worker %d (pid %d) exited with status %d", i, (int)pid,
+				    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+				if (WIFEXITED(status) && WEXITSTATUS(status) == 100)
+					exit(100);
+				if (time(NULL) - started[i] < 1)
+					sleep(1);
+				workers[i] = spawn(i);
+				started[i] = time(NULL);
+			}
+			pthread_mutex_unlock(&workers_lock);
+		}
+	}
+}

@@ -1,0 +1,1081 @@
+/*
+ * Client connections: read and parse a request head, route it by Host, forward
+ * it to a backend, relay the response, then wait for the next request (strict
+ * request/response pairing: one exchange at a time per client connection, the
+ * backend connection owned by the exchange).
+ *
+ * Every handler mutates state and then calls client_update() which recomputes
+ * both sockets' epoll masks from that state: reading a side is enabled exactly
+ * when its bytes have somewhere to go (backpressure at HIGH_WATER bytes).
+ * Connections are never freed inside their callbacks: client_close() marks
+ * them and proxy_reap() frees them before the loop sleeps.
+ *
+ * Failures log a stable code modelled on Heroku's: H12 first-byte timeout,
+ * H13 backend closed without a response, H14 no endpoints, H15 idle timeout,
+ * H17 malformed response, H19 connect timeout, H21 connect refused, H25
+ * rejected request, H27 client gone.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "router/router.h"
+
+#define HIGH_WATER (256 * 1024)
+#define READ_CHUNK 16384
+#define PIPELINE_MAX 65536
+#define LINGER_MS 1000
+#define MAX_ATTEMPTS 3
+#define HEAD_READ_MAX (65536 + READ_CHUNK)
+
+enum cstate {
+	C_HEAD,		/* waiting for a request head */
+	C_CONNECT,	/* backend connect in progress */
+	C_EXCHANGE,	/* forwarding the request, relaying the response */
+	C_TUNNEL,	/* Upgrade or TCP passthrough: bytes both ways */
+	C_LINGER,	/* response written, write side shut, draining input */
+};
+
+struct listener {
+	int fd;
+	enum listener_kind kind;
+	int port;
+};
+
+struct client {
+	int fd, mask;
+	enum cstate state;
+	const struct listener *l;
+	struct sockaddr_storage peer;
+	char ip[INET6_ADDRSTRLEN];
+	struct buf in, out;
+	bool in_eof, close_after, dead;
+	uint64_t deadline;
+	/* the current exchange */
+	struct route_table *table;
+	struct app *app;
+	struct upconn *up;
+	struct buf fwd;		/* forwarded head, kept to retry a bodiless request */
+	int attempts;
+	bool got_response;	/* any byte of the response from the backend */
+	bool tcp;		/* TCP passthrough */
+	enum http1_body req_body;
+	uint64_t req_remaining;
+	struct http1_chunked req_ch;
+	bool req_done, keep_alive, client10, upgrade;
+	enum http1_body res_body, res_out;
+	uint64_t res_remaining;
+	struct http1_chunked res_ch;
+	bool res_head_done, res_keep_alive;
+	unsigned first_byte_ms;
+	/* for the access log */
+	int status;
+	const char *code;
+	uint64_t t_start, t_up, bytes_out, out_mark;
+	char method[16], reqline[256], host[128], referer[128], ua[160], upaddr[64], reqid[72];
+	TAILQ_ENTRY(client) entry;
+};
+
+static struct buf scratch = BUF_INIT;
+
+static void client_update(struct client *c);
+static void client_process(struct client *c);
+static void exchange_response(struct client *c);
+static void exchange_start(struct client *c);
+
+static void
+client_close(struct client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	ev_set(W.ev, c->fd, 0, NULL, NULL);
+	if (c->up) {
+		upstream_close(c->up);
+		c->up = NULL;
+	}
+	routes_unref(c->table);
+	c->table = NULL;
+	TAILQ_REMOVE(&W.clients, c, entry);
+	TAILQ_INSERT_TAIL(&W.dead_clients, c, entry);
+	W.nclients--;
+}
+
+void
+proxy_reap(void)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&W.dead_clients)) != NULL) {
+		TAILQ_REMOVE(&W.dead_clients, c, entry);
+		close(c->fd);
+		buf_release(&c->in);
+		buf_release(&c->out);
+		buf_release(&c->fwd);
+		free(c);
+	}
+}
+
+static void
+copy_field(char *dst, size_t dstlen, struct str s)
+{
+	size_t n = s.len < dstlen - 1 ? s.len : dstlen - 1, i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = s.p[i] == '"' ? '\'' : s.p[i];
+	dst[n] = '\0';
+}
+
+static void
+access_log(struct client *c)
+{
+	char tbuf[32];
+	time_t now;
+	struct tm tm;
+
+	if (!conf.access_log || c->status == 0)
+		return;
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	/* Deis's "upstreaminfo" format, plus the router code and request id. */
+	buf_addf(&W.logbuf, "[%s] - %s - - - %d - \"%s\" - %llu - \"%s\" - \"%s\" - \"%s\" - %s - %s"
+	    " - %.3f - %.3f - %s - %s\n", tbuf, c->ip, c->status, c->reqline,
+	    (unsigned long long)(c->bytes_out + c->out.len - c->out_mark), c->referer, c->ua,
+	    c->app ? c->app->name : "-", c->upaddr[0] ? c->upaddr : "-", c->host,
+	    c->t_up ? (double)(c->t_up - c->t_start) / 1000 : 0.0,
+	    (double)(ev_now_ms() - c->t_start) / 1000, c->code ? c->code : "-",
+	    c->reqid[0] ? c->reqid : "-");
+	if (W.logbuf.len > 65536) {
+		ssize_t n = write(STDOUT_FILENO, W.logbuf.p, W.logbuf.len);
+
+		(void)n;
+		buf_reset(&W.logbuf);
+	}
+}
+
+/* A router-made response. keep: the connection may stay open afterwards. */
+static void
+respond_error(struct client *c, int status, const char *code, bool keep)
+{
+	if (code && status >= 500)
+		log_info("%s %d host='%s' request='%s' peer=%s", code, status, c->host,
+		    c->reqline, c->ip);
+	headers_error(&c->out, status, code, keep && c->keep_alive, c->reqid);
+	c->status = status;
+	c->code = code;
+	if (!keep || !c->keep_alive)
+		c->close_after = true;
+}
+
+static void
+exchange_end(struct client *c)
+{
+	access_log(c);
+	routes_unref(c->table);
+	c->table = NULL;
+	c->app = NULL;
+	c->status = 0;
+	c->code = NULL;
+	c->upaddr[0] = c->reqid[0] = '\0';
+	c->state = C_HEAD;
+	c->deadline = ev_now_ms() + conf.keepalive_ms;
+	if (c->in.len == 0 && c->out.len == 0) {
+		buf_release(&c->in);
+		buf_release(&c->out);
+	}
+}
+
+/*
+ * Abort the exchange: the backend connection is dropped, never reused. With
+ * status 0 (the client is gone) or once part of the response went out, the
+ * client connection is closed too.
+ */
+static void
+exchange_fail(struct client *c, int status, const char *code)
+{
+	if (c->up) {
+		upstream_close(c->up);
+		c->up = NULL;
+	}
+	if (status == 0 || c->res_head_done || c->state == C_TUNNEL) {
+		if (c->status == 0)
+			c->status = 499;
+		if (code && strcmp(code, "H27") != 0)
+			log_info("%s host='%s' request='%s' peer=%s: connection cut", code, c->host,
+			    c->reqline, c->ip);
+		c->code = code;
+		access_log(c);
+		c->status = 0;
+		client_close(c);
+		return;
+	}
+	respond_error(c, status, code, false);
+	exchange_end(c);
+}
+
+static uint64_t
+rng_next(void)
+{
+	uint64_t z = (W.rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Pick an endpoint (round robin, skipping quarantined ones) and get a connection. */
+static int
+exchange_connect(struct client *c)
+{
+	struct app *a = c->app;
+	struct endpoint *ep = NULL;
+	size_t i, n = c->tcp ? 1 : a->nep;
+
+	while (c->attempts < MAX_ATTEMPTS && (size_t)c->attempts < n) {
+		struct uphost *h = NULL;
+
+		c->attempts++;
+		if (c->tcp) {
+			ep = &c->table->builder;
+			h = upstream_host(ep);
+		} else {
+			for (i = 0; i < n; i++) {
+				ep = &a->ep[a->rr++ % n];
+				h = upstream_host(ep);
+				if (!upstream_quarantined(h))
+					break;
+			}
+		}
+		strlcpy(c->upaddr, ep->addr, sizeof(c->upaddr));
+		c->up = upstream_get(h, c);
+		if (c->up == NULL) {
+			log_warn("H21 cannot connect to '%s': %s", ep->addr, strerror(errno));
+			upstream_quarantine(h);
+			continue;
+		}
+		if (c->up->connecting) {
+			c->state = C_CONNECT;
+			c->deadline = ev_now_ms() + conf.connect_ms;
+		} else {
+			c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
+			c->deadline = ev_now_ms() + (c->tcp ? conf.idle_ms : c->first_byte_ms);
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The backend failed before answering. Retry on another endpoint when nothing
+ * of the request can have been processed: the connect failed (the whole
+ * request is still in up->out), or a reused keep-alive connection turned out
+ * closed and the request has no body (its head is in c->fwd).
+ */
+static void
+exchange_retry(struct client *c, bool connect_failed, const char *code)
+{
+	struct upconn *u = c->up;
+	struct buf pending = BUF_INIT;
+	bool can;
+
+	can = !c->got_response && (connect_failed || (u->reused && c->req_body == HTTP1_BODY_NONE));
+	if (connect_failed)
+		upstream_quarantine(u->host);
+	if (connect_failed) {
+		pending = u->out;
+		buf_init(&u->out, 0);
+	} else if (can) {
+		buf_add(&pending, c->fwd.p, c->fwd.len);
+	}
+	if (u->reused && !connect_failed)
+		c->attempts--;	/* a stale pooled connection is not the endpoint's fault */
+	upstream_close(u);
+	c->up = NULL;
+	if (!can || exchange_connect(c) < 0) {
+		buf_release(&pending);
+		exchange_fail(c, connect_failed ? 503 : 502, code);
+		return;
+	}
+	buf_add(&c->up->out, pending.p, pending.len);
+	buf_release(&pending);
+}
+
+static void
+body_emit_chunk(struct buf *out, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	buf_addf(out, "%zx\r\n", n);
+	buf_add(out, p, n);
+	buf_add(out, "\r\n", 2);
+}
+
+/* Move request body bytes from c->in to the backend, up to the high water mark. */
+static void
+exchange_request_body(struct client *c)
+{
+	struct upconn *u = c->up;
+
+	while (!c->req_done && c->in.len && u->out.len < HIGH_WATER) {
+		if (c->req_body == HTTP1_BODY_LENGTH) {
+			size_t n = c->in.len < c->req_remaining ? c->in.len : (size_t)c->req_remaining;
+
+			buf_add(&u->out, c->in.p, n);
+			buf_remove_head(&c->in, n);
+			c->req_remaining -= n;
+			c->req_done = c->req_remaining == 0;
+		} else {
+			bool done = false;
+			long r;
+
+			buf_reset(&scratch);
+			r = http1_chunked_decode(&c->req_ch, c->in.p, c->in.len, &scratch, &done);
+			if (r < 0) {
+				c->keep_alive = false;
+				exchange_fail(c, 400, "H25");
+				return;
+			}
+			if (conf.body_max && c->req_ch.total > conf.body_max) {
+				c->keep_alive = false;
+				exchange_fail(c, 413, "H25");
+				return;
+			}
+			buf_remove_head(&c->in, (size_t)r);
+			body_emit_chunk(&u->out, scratch.p, scratch.len);
+			if (done) {
+				buf_addstr(&u->out, "0\r\n\r\n");
+				c->req_done = true;
+			}
+		}
+	}
+	if (!c->req_done && c->in_eof) {
+		c->keep_alive = false;
+		exchange_fail(c, 400, "H27");
+	}
+}
+
+static const char *
+sockaddr_ip(const struct sockaddr_storage *sa, char *out, size_t len)
+{
+	if (sa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+	else if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+	else
+		strlcpy(out, "-", len);
+	return out;
+}
+
+/* A complete head of hlen bytes is in c->in. */
+static void
+request_start(struct client *c, const struct http1_request *req, size_t hlen)
+{
+	const struct http1_header *h;
+	struct fwd_info fi;
+	struct str rid;
+	char ridbuf[33];
+	struct timespec ts;
+
+	c->t_start = ev_now_ms();
+	c->t_up = 0;
+	c->out_mark = c->bytes_out + c->out.len;
+	c->attempts = 0;
+	c->got_response = c->res_head_done = false;
+	c->keep_alive = req->keep_alive && !W.draining;
+	c->client10 = req->minor == 0;
+	c->upgrade = req->upgrade;
+	copy_field(c->method, sizeof(c->method), req->method);
+	snprintf(c->reqline, sizeof(c->reqline), "%.*s %.*s HTTP/1.%d", (int)req->method.len,
+	    req->method.p, (int)(req->target.len > 200 ? 200 : req->target.len), req->target.p,
+	    req->minor);
+	copy_field(c->reqline, sizeof(c->reqline), str_from(c->reqline));
+	copy_field(c->host, sizeof(c->host), req->host);
+	h = http1_find(req->headers, req->nheaders, "referer");
+	copy_field(c->referer, sizeof(c->referer), h ? h->value : STR_LIT("-"));
+	h = http1_find(req->headers, req->nheaders, "user-agent");
+	copy_field(c->ua, sizeof(c->ua), h ? h->value : STR_LIT("-"));
+	h = http1_find(req->headers, req->nheaders, "x-request-id");
+	if (h && headers_request_id_ok(h->value) && h->value.len < sizeof(c->reqid)) {
+		rid = h->value;
+	} else {
+		snprintf(ridbuf, sizeof(ridbuf), "%016llx%016llx", (unsigned long long)rng_next(),
+		    (unsigned long long)rng_next());
+		rid = str_from(ridbuf);
+	}
+	copy_field(c->reqid, sizeof(c->reqid), rid);
+	c->req_body = req->body;
+	c->req_remaining = req->content_length;
+	memset(&c->req_ch, 0, sizeof(c->req_ch));
+	c->req_done = req->body == HTTP1_BODY_NONE;
+
+	/* Requests the router answers itself. */
+	if (c->l->kind == LISTEN_HEALTH) {
+		bool ok = str_eqs(req->path, "/health-check");
+
+		buf_remove_head(&c->in, hlen);
+		if (ok) {
+			buf_addf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: 2\r\n%s\r\nOK", c->keep_alive ? "" : "Connection: close\r\n");
+			c->status = 200;
+			c->close_after |= !c->keep_alive || !c->req_done;
+		} else {
+			respond_error(c, 404, NULL, c->req_done);
+		}
+		exchange_end(c);
+		return;
+	}
+	c->table = W.table;
+	routes_ref(c->table);
+	c->app = routes_lookup(c->table, req->host);
+	if (c->app == NULL) {
+		buf_remove_head(&c->in, hlen);
+		if (str_eqs(req->path, "/health-check")) {
+			buf_addf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: 2\r\n%s\r\nOK", c->keep_alive ? "" : "Connection: close\r\n");
+			c->status = 200;
+			c->close_after |= !c->keep_alive || !c->req_done;
+		} else {
+			respond_error(c, c->table ? 404 : 503, c->table ? NULL : "H99", c->req_done);
+		}
+		exchange_end(c);
+		return;
+	}
+	if (!routes_allowed(c->app, &c->peer)) {
+		buf_remove_head(&c->in, hlen);
+		respond_error(c, 403, "H25", c->req_done);
+		exchange_end(c);
+		return;
+	}
+	if (conf.body_max && req->body == HTTP1_BODY_LENGTH && req->content_length > conf.body_max) {
+		buf_remove_head(&c->in, hlen);
+		respond_error(c, 413, "H25", false);
+		exchange_end(c);
+		return;
+	}
+	if (c->app->nep == 0) {
+		buf_remove_head(&c->in, hlen);
+		respond_error(c, 503, "H14", c->req_done);
+		exchange_end(c);
+		return;
+	}
+	if (req->body == HTTP1_BODY_CHUNKED && c->in.len > hlen) {
+		/* Validate the chunked bytes already here before anything is
+		 * forwarded: a malformed body sent in one packet (the usual
+		 * smuggling payload) then reaches no backend at all. */
+		struct http1_chunked pre;
+		bool done = false;
+
+		memset(&pre, 0, sizeof(pre));
+		if (http1_chunked_decode(&pre, c->in.p + hlen, c->in.len - hlen, NULL, &done) < 0 ||
+		    (conf.body_max && pre.total > conf.body_max)) {
+			bool big = conf.body_max && pre.total > conf.body_max;
+
+			buf_reset(&c->in);
+			c->keep_alive = false;
+			respond_error(c, big ? 413 : 400, "H25", false);
+			exchange_end(c);
+			return;
+		}
+	}
+	c->first_byte_ms = c->app->timeout_ms ? c->app->timeout_ms : conf.first_byte_ms;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	memset(&fi, 0, sizeof(fi));
+	fi.client_ip = c->ip;
+	fi.listen_port = c->l->port;
+	fi.proto = "http";
+	fi.request_id = str_from(c->reqid);
+	fi.start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	fi.chunked = req->body == HTTP1_BODY_CHUNKED;
+	fi.upgrade = req->upgrade;
+	buf_reset(&c->fwd);
+	headers_forward_request(&c->fwd, req, &fi);
+	buf_remove_head(&c->in, hlen);
+	exchange_start(c);
+}
+
+static void
+exchange_start(struct client *c)
+{
+	if (exchange_connect(c) < 0) {
+		respond_error(c, 503, "H21", c->req_done);
+		exchange_end(c);
+		return;
+	}
+	buf_add(&c->up->out, c->fwd.p, c->fwd.len);
+	exchange_request_body(c);
+}
+
+/* Parse the head in c->in; true when one was consumed (served or rejected). */
+static bool
+client_head(struct client *c)
+{
+	struct http1_request req;
+	int r;
+
+	r = http1_parse_request(c->in.p, c->in.len, &req, NULL);
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		strlcpy(c->reqline, "-", sizeof(c->reqline));
+		c->host[0] = '\0';
+		c->t_start = ev_now_ms();
+		c->out_mark = c->bytes_out + c->out.len;
+		c->keep_alive = false;
+		buf_reset(&c->in);
+		respond_error(c, -r, "H25", false);
+		exchange_end(c);
+		return true;
+	}
+	request_start(c, &req, (size_t)r);
+	return true;
+}
+
+static void
+client_process(struct client *c)
+{
+	for (;;) {
+		if (c->dead)
+			return;
+		switch (c->state) {
+		case C_HEAD:
+			if (c->close_after || c->out.len >= HIGH_WATER)
+				return;
+			if (c->in.len == 0) {
+				if (c->in_eof && c->out.len == 0)
+					client_close(c);
+				return;
+			}
+			if (!client_head(c)) {
+				/* incomplete: the header timeout runs from its first byte */
+				if (c->in_eof)
+					client_close(c);
+				else if (c->deadline > ev_now_ms() + conf.header_ms)
+					c->deadline = ev_now_ms() + conf.header_ms;
+				return;
+			}
+			continue;
+		case C_EXCHANGE:
+		case C_CONNECT:
+			if (c->up)
+				exchange_request_body(c);
+			return;
+		case C_TUNNEL:
+			if (c->up && c->in.len) {
+				buf_add(&c->up->out, c->in.p, c->in.len);
+				buf_reset(&c->in);
+			}
+			if (c->in_eof && c->up && c->up->out.len == 0)
+				shutdown(c->up->fd, SHUT_WR);
+			return;
+		case C_LINGER:
+			buf_reset(&c->in);
+			if (c->in_eof)
+				client_close(c);
+			return;
+		}
+	}
+}
+
+static void upstream_flush(struct client *c, struct upconn *u);
+
+static void
+client_flush(struct client *c)
+{
+	while (c->out.len) {
+		ssize_t n = write(c->fd, c->out.p, c->out.len);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			exchange_fail(c, 0, "H27");
+			return;
+		}
+		c->bytes_out += (uint64_t)n;
+		buf_remove_head(&c->out, (size_t)n);
+	}
+	if (c->state != C_HEAD)
+		return;
+	if (c->in_eof && c->in.len == 0) {
+		client_close(c);
+	} else if (c->close_after) {
+		/* Lingering close: shut our side, let the client read everything. */
+		shutdown(c->fd, SHUT_WR);
+		c->state = C_LINGER;
+		c->deadline = ev_now_ms() + LINGER_MS;
+		buf_reset(&c->in);
+		if (c->in_eof)
+			client_close(c);
+	}
+}
+
+static void
+client_read(struct client *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		buf_grow(&c->in, READ_CHUNK);
+		n = read(c->fd, c->in.p + c->in.len, READ_CHUNK);
+		if (n > 0) {
+			buf_setlen(&c->in, c->in.len + (size_t)n);
+			if (c->state == C_LINGER)
+				buf_reset(&c->in);
+			if ((size_t)n < READ_CHUNK || c->in.len >= HIGH_WATER)
+				return;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			c->in_eof = true;
+			if (n < 0 && c->state != C_LINGER)
+				exchange_fail(c, 0, "H27");
+		}
+		return;
+	}
+}
+
+static void
+client_event(struct ev *ev, int fd, int mask, void *arg)
+{
+	struct client *c = arg;
+
+	if (c->dead)
+		return;
+	if (mask & EV_READ)
+		client_read(c);
+	if (!c->dead && c->state == C_EXCHANGE && c->up && c->res_head_done)
+		c->deadline = ev_now_ms() + conf.idle_ms;
+	if (!c->dead)
+		client_process(c);
+	if (!c->dead && c->up && !c->up->connecting && c->up->out.len)
+		upstream_flush(c, c->up);
+	if (!c->dead)
+		client_flush(c);
+	if (!c->dead)
+		client_update(c);
+}
+
+static void
+client_update(struct client *c)
+{
+	int cm = 0, um = 0;
+	struct upconn *u = c->up;
+
+	if (c->dead)
+		return;
+	if (c->out.len)
+		cm |= EV_WRITE;
+	if (!c->in_eof) {
+		switch (c->state) {
+		case C_HEAD:
+			if (!c->close_after && c->in.len < HEAD_READ_MAX)
+				cm |= EV_READ;
+			break;
+		case C_CONNECT:
+		case C_EXCHANGE:
+			if (!c->req_done ? (u && u->out.len < HIGH_WATER) : c->in.len < PIPELINE_MAX)
+				cm |= EV_READ;
+			break;
+		case C_TUNNEL:
+			if (u && u->out.len < HIGH_WATER)
+				cm |= EV_READ;
+			break;
+		case C_LINGER:
+			cm |= EV_READ;
+			break;
+		}
+	}
+	if (cm != c->mask) {
+		if (ev_set(W.ev, c->fd, cm, client_event, c) < 0) {
+			client_close(c);
+			return;
+		}
+		c->mask = cm;
+	}
+	if (u == NULL || u->dead)
+		return;
+	if (u->connecting) {
+		um = EV_WRITE;
+	} else {
+		if (u->out.len)
+			um |= EV_WRITE;
+		if (c->out.len < HIGH_WATER)
+			um |= EV_READ;
+	}
+	upstream_set_mask(u, um);
+}
+
+static void
+upstream_flush(struct client *c, struct upconn *u)
+{
+	while (u->out.len) {
+		ssize_t n = write(u->fd, u->out.p, u->out.len);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (c->state == C_TUNNEL) {
+				exchange_fail(c, 0, "H13");
+				return;
+			}
+			exchange_retry(c, false, "H13");
+			return;
+		}
+		buf_remove_head(&u->out, (size_t)n);
+	}
+	if (c->state == C_TUNNEL && c->in_eof)
+		shutdown(u->fd, SHUT_WR);
+}
+
+static void
+upstream_read(struct client *c, struct upconn *u)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->out.len >= HIGH_WATER)
+			return;
+		buf_grow(&u->in, READ_CHUNK);
+		n = read(u->fd, u->in.p + u->in.len, READ_CHUNK);
+		if (n > 0) {
+			if (!c->got_response)
+				c->t_up = ev_now_ms();
+			c->got_response = true;
+			buf_setlen(&u->in, u->in.len + (size_t)n);
+			if ((size_t)n < READ_CHUNK)
+				return;
+			if (u->in.len > 2 * HIGH_WATER)
+				return;
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		/* EOF or error from the backend */
+		if (c->state == C_TUNNEL) {
+			exchange_response(c);	/* flush what is buffered */
+			if (!c->dead) {
+				c->close_after = true;
+				c->state = C_HEAD;
+				if (c->up) {
+					upstream_close(c->up);
+					c->up = NULL;
+				}
+				access_log(c);
+				c->status = 0;
+			}
+			return;
+		}
+		if (!c->res_head_done && u->in.len == 0) {
+			exchange_retry(c, false, "H13");
+			return;
+		}
+		exchange_response(c);
+		if (c->dead || c->up != u)
+			return;
+		if (c->res_head_done && c->res_body == HTTP1_BODY_EOF) {
+			if (c->res_out == HTTP1_BODY_CHUNKED)
+				buf_addstr(&c->out, "0\r\n\r\n");
+			upstream_close(u);
+			c->up = NULL;
+			if (!c->req_done)
+				c->close_after = true;
+			c->keep_alive = c->keep_alive && c->res_out != HTTP1_BODY_EOF;
+			if (!c->keep_alive)
+				c->close_after = true;
+			exchange_end(c);
+			return;
+		}
+		exchange_fail(c, 502, c->res_head_done ? "H13" : "H17");
+		return;
+	}
+}
+
+/* Relay what the backend sent: head, then body, as far as the bytes go. */
+static void
+exchange_response(struct client *c)
+{
+	struct upconn *u = c->up;
+	struct http1_response res;
+	bool done = false;
+	int r;
+
+	if (c->state == C_TUNNEL) {
+		if (u->in.len) {
+			buf_add(&c->out, u->in.p, u->in.len);
+			buf_reset(&u->in);
+		}
+		return;
+	}
+	while (!c->res_head_done) {
+		r = http1_parse_response(u->in.p, u->in.len, &res, str_from(c->method), NULL);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			exchange_fail(c, 502, "H17");
+			return;
+		}
+		if (res.status == 101) {
+			if (!c->upgrade) {
+				exchange_fail(c, 502, "H17");
+				return;
+			}
+			headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, true);
+			buf_remove_head(&u->in, (size_t)r);
+			c->status = 101;
+			c->state = C_TUNNEL;
+			c->deadline = ev_now_ms() + conf.idle_ms;
+			buf_add(&u->out, c->in.p, c->in.len);
+			buf_reset(&c->in);
+			exchange_response(c);
+			return;
+		}
+		if (res.status < 200) {
+			/* interim (100 Continue, 103): relay, keep waiting */
+			if (!c->client10)
+				headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, false);
+			buf_remove_head(&u->in, (size_t)r);
+			continue;
+		}
+		c->status = res.status;
+		c->res_body = res.body;
+		c->res_remaining = res.content_length;
+		c->res_keep_alive = res.keep_alive;
+		memset(&c->res_ch, 0, sizeof(c->res_ch));
+		switch (res.body) {
+		case HTTP1_BODY_CHUNKED:
+		case HTTP1_BODY_EOF:
+			c->res_out = c->client10 ? HTTP1_BODY_EOF : HTTP1_BODY_CHUNKED;
+			break;
+		default:
+			c->res_out = res.body;
+			break;
+		}
+		if (c->res_out == HTTP1_BODY_EOF)
+			c->keep_alive = false;
+		headers_relay_response(&c->out, &res, c->res_out, c->keep_alive, c->client10, false);
+		buf_remove_head(&u->in, (size_t)r);
+		c->res_head_done = true;
+		c->deadline = ev_now_ms() + conf.idle_ms;
+	}
+
+	switch (c->res_body) {
+	case HTTP1_BODY_NONE:
+		done = true;
+		break;
+	case HTTP1_BODY_LENGTH: {
+		size_t n = u->in.len < c->res_remaining ? u->in.len : (size_t)c->res_remaining;
+
+		buf_add(&c->out, u->in.p, n);
+		buf_remove_head(&u->in, n);
+		c->res_remaining -= n;
+		done = c->res_remaining == 0;
+		break;
+	}
+	case HTTP1_BODY_CHUNKED: {
+		long n;
+
+		buf_reset(&scratch);
+		n = http1_chunked_decode(&c->res_ch, u->in.p, u->in.len, &scratch, &done);
+		if (n < 0) {
+			exchange_fail(c, 502, "H17");
+			return;
+		}
+		buf_remove_head(&u->in, (size_t)n);
+		if (c->res_out == HTTP1_BODY_CHUNKED) {
+			body_emit_chunk(&c->out, scratch.p, scratch.len);
+			if (done)
+				buf_addstr(&c->out, "0\r\n\r\n");
+		} else {
+			buf_add(&c->out, scratch.p, scratch.len);
+		}
+		break;
+	}
+	case HTTP1_BODY_EOF:
+		if (c->res_out == HTTP1_BODY_CHUNKED)
+			body_emit_chunk(&c->out, u->in.p, u->in.len);
+		else
+			buf_add(&c->out, u->in.p, u->in.len);
+		buf_reset(&u->in);
+		break;
+	}
+	if (!done)
+		return;
+	/* The exchange is complete. */
+	upstream_release(u, c->res_keep_alive && c->req_done && u->in.len == 0 && u->out.len == 0);
+	c->up = NULL;
+	if (!c->req_done || !c->keep_alive)
+		c->close_after = true;
+	exchange_end(c);
+}
+
+void
+proxy_upstream_event(struct upconn *u, int mask)
+{
+	struct client *c = u->c;
+
+	if (c->dead)
+		return;
+	if (u->connecting) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			log_warn("%s cannot connect to '%s': %s", err == ETIMEDOUT ? "H19" : "H21",
+			    c->upaddr, strerror(err));
+			exchange_retry(c, true, "H21");
+			goto out;
+		}
+		u->connecting = false;
+		c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
+		c->deadline = ev_now_ms() + (c->tcp ? conf.idle_ms : c->first_byte_ms);
+	}
+	if (c->res_head_done || c->state == C_TUNNEL)
+		c->deadline = ev_now_ms() + conf.idle_ms;
+	if (mask & EV_WRITE || u->out.len)
+		upstream_flush(c, u);
+	if (!c->dead && c->up == u && (mask & EV_READ))
+		upstream_read(c, u);
+	if (!c->dead && c->up == u && u->in.len)
+		exchange_response(c);
+	if (!c->dead)
+		client_process(c);
+	if (!c->dead)
+		client_flush(c);
+out:
+	if (!c->dead && c->up && c->up->out.len && !c->up->connecting)
+		upstream_flush(c, c->up);
+	if (!c->dead)
+		client_update(c);
+}
+
+void
+proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
+{
+	const struct listener *l = arg;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct client *c;
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (W.nclients >= conf.max_conns || W.draining) {
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->l = l;
+		c->peer = ss;
+		sockaddr_ip(&ss, c->ip, sizeof(c->ip));
+		c->state = C_HEAD;
+		c->deadline = ev_now_ms() + conf.header_ms;
+		TAILQ_INSERT_TAIL(&W.clients, c, entry);
+		W.nclients++;
+		if (l->kind == LISTEN_TCP) {
+			c->tcp = true;
+			c->req_done = true;
+			c->t_start = ev_now_ms();
+			strlcpy(c->reqline, "TCP", sizeof(c->reqline));
+			c->status = 200;
+			c->table = W.table;
+			routes_ref(c->table);
+			if (c->table == NULL || !c->table->has_builder || exchange_connect(c) < 0) {
+				log_warn("H21 no builder for a TCP connection from %s", c->ip);
+				client_close(c);
+				continue;
+			}
+		}
+		client_update(c);
+	}
+}
+
+void
+proxy_sweep(uint64_t now)
+{
+	struct client *c, *tmp;
+
+	TAILQ_FOREACH_SAFE(c, &W.clients, entry, tmp) {
+		if (c->deadline == 0 || now < c->deadline)
+			continue;
+		switch (c->state) {
+		case C_HEAD:
+			if (c->in.len && !c->close_after) {
+				c->keep_alive = false;
+				buf_reset(&c->in);
+				strlcpy(c->reqline, "-", sizeof(c->reqline));
+				c->t_start = now;
+				c->out_mark = c->bytes_out + c->out.len;
+				respond_error(c, 408, "H28", false);
+				exchange_end(c);
+				client_flush(c);
+				client_update(c);
+			} else {
+				client_close(c);
+			}
+			break;
+		case C_CONNECT:
+			log_warn("H19 connect to '%s' timed out", c->upaddr);
+			exchange_retry(c, true, "H19");
+			if (!c->dead && c->up && !c->up->connecting)
+				upstream_flush(c, c->up);
+			client_flush(c);
+			client_update(c);
+			break;
+		case C_EXCHANGE:
+			exchange_fail(c, 504, c->res_head_done ? "H15" : "H12");
+			if (!c->dead) {
+				client_flush(c);
+				client_update(c);
+			}
+			break;
+		case C_TUNNEL:
+			exchange_fail(c, 0, "H15");
+			break;
+		case C_LINGER:
+			client_close(c);
+			break;
+		}
+	}
+}
+
+void
+proxy_drain(void)
+{
+	struct client *c, *tmp;
+
+	TAILQ_FOREACH_SAFE(c, &W.clients, entry, tmp)
+		if (c->state == C_HEAD && c->in.len == 0 && c->out.len == 0)
+			client_close(c);
+}
+
+struct listener *
+proxy_listener_new(int fd, enum listener_kind kind, int port)
+{
+	struct listener *l = xcalloc(1, sizeof(*l));
+
+	l->fd = fd;
+	l->kind = kind;
+	l->port = port;
+	return l;
+}

@@ -1,0 +1,223 @@
+#ifndef ROUTER_ROUTER_H
+#define ROUTER_ROUTER_H
+/*
+ * deis-router: private interfaces between its files.
+ *
+ *   main.c      flags, the parent (worker supervision, route watch), the worker loop
+ *   routes.c    the route table: decode, validate, look up, snapshot on disk
+ *   watch.c     the controller's route stream (a thread of the parent)
+ *   proxy.c     client connections: parse, route, forward, relay, tunnel
+ *   upstream.c  backend connections: connect, keep-alive pools, quarantine
+ *   headers.c   building the forwarded request head and the relayed response head
+ *
+ * Processes: one parent that never touches client traffic, and N workers, each
+ * with its own epoll loop, listeners (SO_REUSEPORT), table and pools. The parent
+ * writes each new table to the snapshot file and sends SIGHUP to the workers,
+ * which load it and swap it in atomically.
+ */
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "lib/buf.h"
+#include "lib/http1.h"
+#include "lib/str.h"
+
+struct ev;
+
+/* ---- configuration (main.c), read-only after startup ---- */
+
+enum listener_kind {
+	LISTEN_HTTP,	/* the routed HTTP port (80) */
+	LISTEN_HEALTH,	/* health only: /health-check 200, everything else 404 (9090) */
+	LISTEN_TCP,	/* raw TCP passthrough to the builder (2222) */
+};
+
+struct listen_spec {
+	enum listener_kind kind;
+	char addr[128];		/* "host:port" */
+};
+
+struct router_conf {
+	struct listen_spec listen[8];
+	int nlisten;
+	int workers;
+	const char *routes_file;	/* snapshot, may be NULL */
+	const char *controller_url;	/* watch source, may be NULL */
+	char *internal_token;
+	uint64_t body_max;		/* 413 beyond this; 0: unlimited */
+	unsigned connect_ms, first_byte_ms, idle_ms, header_ms, keepalive_ms;
+	unsigned quarantine_ms;
+	int max_conns;			/* per worker */
+	int pool_max;			/* idle keep-alive connections per backend, per worker */
+	bool access_log;
+};
+extern struct router_conf conf;
+
+/* ---- route table (routes.c) ---- */
+
+struct endpoint {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char addr[64];		/* as given: "ip:port" */
+	char container[80];	/* docker id, part of the pool key */
+};
+
+struct cidr {
+	int family;
+	uint8_t addr[16];
+	int bits;
+};
+
+struct app {
+	char *name;
+	struct endpoint *ep;
+	size_t nep;
+	unsigned rr;		/* round-robin cursor */
+	struct cidr *allow;	/* whitelist; nallow == 0: everyone */
+	size_t nallow;
+	unsigned timeout_ms;	/* first-byte timeout; 0: the default */
+};
+
+struct route_table {
+	int refs;
+	int64_t version;
+	char *domain;
+	struct app *apps;	/* apps[0] is the controller ("deis") */
+	size_t napps;
+	struct endpoint builder;
+	bool has_builder;
+	/* host (lower case, no port, no trailing dot) -> app index; open addressing */
+	struct host_slot { char *host; size_t app; } *slots;
+	size_t nslots;
+};
+
+/*
+ * Decode a table from JSON text. Returns a table with one reference (release
+ * with routes_unref()), or NULL with *why set to a static or e->msg message.
+ * Endpoints whose address does not resolve are dropped with a warning.
+ */
+struct route_table *routes_parse(const char *json, size_t len, char *why, size_t whylen);
+/* Read a snapshot file; NULL if absent or invalid (why says which). */
+struct route_table *routes_load(const char *path, char *why, size_t whylen);
+/* Write json to path atomically (tmp file, fsync, rename). Returns 0 or -1. */
+int routes_save(const char *path, const char *json, size_t len);
+void routes_ref(struct route_table *t);
+void routes_unref(struct route_table *t);
+/*
+ * The app for a Host value (any case, optional port, optional trailing dot), or
+ * NULL. The controller is returned for "deis.<domain>".
+ */
+struct app *routes_lookup(struct route_table *t, struct str host);
+/* Whether the client address is allowed by app's whitelist. */
+bool routes_allowed(const struct app *a, const struct sockaddr_storage *peer);
+
+/* ---- upstream connections (upstream.c) ---- */
+
+struct client;
+
+struct upconn {
+	int fd;
+	int mask;
+	struct uphost *host;
+	struct client *c;	/* NULL while idle in the pool */
+	struct buf in, out;
+	bool connecting;
+	bool reused;		/* came from the pool: may have been closed by the peer */
+	bool dead;
+	bool pooled;		/* in host->idle */
+	uint64_t idle_since;
+	TAILQ_ENTRY(upconn) pool_entry;
+	TAILQ_ENTRY(upconn) dead_entry;
+};
+
+struct uphost {
+	char key[160];		/* addr + "/" + container */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	uint64_t quarantine_until;
+	int nidle, nactive;
+	TAILQ_HEAD(, upconn) idle;
+	struct uphost *next;	/* hash chain */
+};
+
+/* Per-worker state: the loop, the table, the pools. */
+struct worker {
+	struct ev *ev;
+	struct route_table *table;
+	int id;
+	bool draining;
+	uint64_t rng;
+	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, client) dead_clients;
+	TAILQ_HEAD(, upconn) dead_ups;
+	struct uphost **hosts;
+	size_t nhostbuckets;
+	int nclients;
+	struct buf logbuf;	/* access log lines, flushed before sleeping */
+};
+extern struct worker W;
+
+void upstream_init(void);
+struct uphost *upstream_host(const struct endpoint *ep);
+bool upstream_quarantined(const struct uphost *h);
+void upstream_quarantine(struct uphost *h);
+/*
+ * An idle pooled connection to h, or a new non-blocking one (connect in
+ * progress). The connection belongs to c until upstream_release(). NULL with
+ * errno set if the socket could not even be created or connect failed at once.
+ */
+struct upconn *upstream_get(struct uphost *h, struct client *c);
+/* Give u back: to the pool when reusable, otherwise closed (deferred). */
+void upstream_release(struct upconn *u, bool reusable);
+/* Mark u to be closed in the before-sleep hook. */
+void upstream_close(struct upconn *u);
+void upstream_set_mask(struct upconn *u, int mask);
+/* Close idle connections older than the keep-alive limit; before-sleep reaping. */
+void upstream_sweep(uint64_t now);
+void upstream_reap(void);
+
+/* ---- client connections (proxy.c) ---- */
+
+struct listener;
+/* A listening socket's handler argument (owned by the worker for its life). */
+struct listener *proxy_listener_new(int fd, enum listener_kind kind, int port);
+void proxy_accept(struct ev *ev, int fd, int mask, void *arg);
+/* Event from the backend side of c's current exchange. */
+void proxy_upstream_event(struct upconn *u, int mask);
+void proxy_sweep(uint64_t now);
+void proxy_reap(void);
+/* Close idle keep-alive clients (graceful stop). */
+void proxy_drain(void);
+
+/* ---- heads (headers.c) ---- */
+
+struct fwd_info {
+	const char *client_ip;
+	int listen_port;
+	const char *proto;	/* "http" / "https" */
+	struct str request_id;	/* chosen id */
+	uint64_t start_ms;	/* wall clock, for X-Request-Start */
+	bool chunked;		/* the body is re-framed as chunked */
+	bool upgrade;
+};
+
+/* Append the head to forward for req (origin-form, hop-by-hop removed). */
+void headers_forward_request(struct buf *out, const struct http1_request *req,
+    const struct fwd_info *fi);
+/*
+ * Append the head to send the client for res. framing: the body framing the
+ * client will see (LENGTH, CHUNKED, EOF or NONE); keep_alive: whether the
+ * client connection stays open.
+ */
+void headers_relay_response(struct buf *out, const struct http1_response *res,
+    enum http1_body framing, bool keep_alive, bool client10, bool tunnel);
+/* A complete router-made response (HTML body). */
+void headers_error(struct buf *out, int status, const char *code, bool keep_alive,
+    const char *request_id);
+/* Whether v is an acceptable incoming X-Request-Id. */
+bool headers_request_id_ok(struct str v);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * Backend connections. A struct uphost per (address, container) pair holds the
+ * keep-alive pool and the quarantine deadline; it outlives route tables, so a
+ * table swap keeps pooled connections, and the container id in the key means a
+ * host port reused by another container never gets an old connection.
+ *
+ * A connection is owned either by one client exchange (u->c) or by the pool;
+ * closing is deferred to the before-sleep hook (upstream_reap).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "router/router.h"
+
+#define UPHOST_BUCKETS 1024
+
+void
+upstream_init(void)
+{
+	W.nhostbuckets = UPHOST_BUCKETS;
+	W.hosts = xcalloc(W.nhostbuckets, sizeof(*W.hosts));
+	TAILQ_INIT(&W.dead_ups);
+}
+
+static size_t
+key_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+struct uphost *
+upstream_host(const struct endpoint *ep)
+{
+	char key[sizeof(((struct uphost *)0)->key)];
+	struct uphost *h;
+	size_t b;
+
+	snprintf(key, sizeof(key), "%s/%s", ep->addr, ep->container);
+	b = key_hash(key) % W.nhostbuckets;
+	for (h = W.hosts[b]; h; h = h->next)
+		if (strcmp(h->key, key) == 0)
+			return h;
+	h = xcalloc(1, sizeof(*h));
+	strlcpy(h->key, key, sizeof(h->key));
+	memcpy(&h->sa, &ep->sa, ep->salen);
+	h->salen = ep->salen;
+	TAILQ_INIT(&h->idle);
+	h->next = W.hosts[b];
+	W.hosts[b] = h;
+	return h;
+}
+
+bool
+upstream_quarantined(const struct uphost *h)
+{
+	return h->quarantine_until > ev_now_ms();
+}
+
+void
+upstream_quarantine(struct uphost *h)
+{
+	h->quarantine_until = ev_now_ms() + conf.quarantine_ms;
+	log_warn("backend '%s' quarantined for %u ms", h->key, conf.quarantine_ms);
+}
+
+static void
+upconn_event(struct ev *ev, int fd, int mask, void *arg)
+{
+	struct upconn *u = arg;
+	char b[512];
+	ssize_t n;
+
+	if (u->dead)
+		return;
+	if (u->c) {
+		proxy_upstream_event(u, mask);
+		return;
+	}
+	/* Idle in the pool: EOF, an error or unsolicited bytes all end it. */
+	n = read(fd, b, sizeof(b));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	upstream_close(u);
+}
+
+void
+upstream_set_mask(struct upconn *u, int mask)
+{
+	if (u->mask == mask || u->dead)
+		return;
+	if (ev_set(W.ev, u->fd, mask, upconn_event, u) < 0) {
+		log_error("cannot watch backend fd %d: %s", u->fd, strerror(errno));
+		upstream_close(u);
+		return;
+	}
+	u->mask = mask;
+}
+
+struct upconn *
+upstream_get(struct uphost *h, struct client *c)
+{
+	struct upconn *u;
+	int fd, one = 1;
+
+	while ((u = TAILQ_FIRST(&h->idle)) != NULL) {
+		TAILQ_REMOVE(&h->idle, u, pool_entry);
+		h->nidle--;
+		u->pooled = false;
+		u->c = c;
+		u->reused = true;
+		h->nactive++;
+		return u;
+	}
+	fd = socket(h->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	u = xcalloc(1, sizeof(*u));
+	u->fd = fd;
+	u->host = h;
+	u->c = c;
+	buf_init(&u->in, 0);
+	buf_init(&u->out, 0);
+	h->nactive++;
+	if (connect(fd, (struct sockaddr *)&h->sa, h->salen) < 0) {
+		if (errno != EINPROGRESS) {
+			int saved = errno;
+
+			u->c = NULL;
+			upstream_close(u);
+			errno = saved;
+			return NULL;
+		}
+		u->connecting = true;
+		upstream_set_mask(u, EV_WRITE);
+	} else {
+		upstream_set_mask(u, EV_READ);
+	}
+	return u;
+}
+
+void
+upstream_release(struct upconn *u, bool reusable)
+{
+	struct uphost *h = u->host;
+
+	if (u->dead)
+		return;
+	u->c = NULL;
+	if (!reusable || u->in.len || u->out.len || h->nidle >= conf.pool_max || W.draining) {
+		upstream_close(u);
+		return;
+	}
+	h->nactive--;
+	u->reused = false;
+	u->idle_since = ev_now_ms();
+	buf_reset(&u->in);
+	upstream_set_mask(u, EV_READ);
+	TAILQ_INSERT_HEAD(&h->idle, u, pool_entry);	/* LIFO: the warmest first */
+	h->nidle++;
+	u->pooled = true;
+}
+
+void
+upstream_close(struct upconn *u)
+{
+	if (u->dead)
+		return;
+	u->dead = true;
+	ev_set(W.ev, u->fd, 0, NULL, NULL);
+	if (u->pooled) {
+		TAILQ_REMOVE(&u->host->idle, u, pool_entry);
+		u->host->nidle--;
+		u->pooled = false;
+	} else {
+		u->host->nactive--;
+	}
+	u->c = NULL;
+	TAILQ_INSERT_TAIL(&W.dead_ups, u, dead_entry);
+}
+
+void
+upstream_sweep(uint64_t now)
+{
+	size_t b;
+
+	for (b = 0; b < W.nhostbuckets; b++) {
+		struct uphost *h;
+
+		for (h = W.hosts[b]; h; h = h->next) {
+			struct upconn *u, *tmp;
+
+			TAILQ_FOREACH_SAFE(u, &h->idle, pool_entry, tmp)
+				if (now - u->idle_since > conf.keepalive_ms || W.draining)
+					upstream_close(u);
+		}
+	}
+}
+
+void
+upstream_reap(void)
+{
+	struct upconn *u;
+
+	while ((u = TAILQ_FIRST(&W.dead_ups)) != NULL) {
+		TAILQ_REMOVE(&W.dead_ups, u, dead_entry);
+		close(u->fd);
+		buf_release(&u->in);
+		buf_release(&u->out);
+		free(u);
+	}
+}
