@@ -68,6 +68,7 @@ void state_load(struct logspout *ls);
 void state_save(struct logspout *ls);
 /* Forget gone containers with nothing queued. */
 void state_prune(struct logspout *ls);
+void state_free_all(struct logspout *ls);
 
 /* attach.c: Docker events, log attachments, the curl multi handle. */
 int attach_start(struct logspout *ls);

@@ -97,6 +97,7 @@ main(int argc, char **argv)
 	ls.state_dirty = true;
 	state_save(&ls);
 	sender_free();
+	state_free_all(&ls);
 	log_info("stopped: %llu lines sent, %llu long lines split", (unsigned long long)ls.lines,
 	    (unsigned long long)ls.pieces);
 	close(sfd);

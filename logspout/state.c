@@ -129,3 +129,14 @@ state_prune(struct logspout *ls)
 		}
 	}
 }
+
+void
+state_free_all(struct logspout *ls)
+{
+	struct cstate *c;
+
+	while ((c = LIST_FIRST(&ls->states)) != NULL) {
+		LIST_REMOVE(c, link);
+		free(c);
+	}
+}
