@@ -113,6 +113,23 @@ test_expect 'keys: add, list, duplicate, remove' '
 	golden keys-remove deis keys:remove admin@golden &&
 	golden keys-remove-404 deis keys:remove admin@golden
 '
+test_expect 'keys:add without a path offers ~/.ssh/<name>.pub' '
+	deis keys:remove admin@golden >/dev/null 2>&1
+	mkdir -p "$HOME/.ssh" && cp "$KEY" "$HOME/.ssh/" &&
+	printf "not a key\n" >"$HOME/.ssh/broken.pub" &&
+	echo 2 >"$TRASH/choice" &&
+	GOLDEN_STDIN=$TRASH/choice golden keys-add-menu-bad deis keys:add &&
+	echo 1 >"$TRASH/choice" &&
+	GOLDEN_STDIN=$TRASH/choice golden keys-add-menu deis keys:add &&
+	deis keys:remove admin@golden >/dev/null
+'
+test_expect 'the spinner turns on a terminal only' '
+	command -v script >/dev/null || exit 0
+	script -qec "deis domains:add -a demo spin.example.org" /dev/null >"$TRASH/tty" &&
+	grep -q "Adding spin.example.org to demo\.\.\. \.\.\.$(printf "\b\b\b")" "$TRASH/tty" &&
+	deis domains:remove -a demo spin.example.org >"$TRASH/notty" &&
+	test "$(cat "$TRASH/notty")" = "Removing spin.example.org from demo... done"
+'
 test_expect 'a second user in a second profile; sharing' '
 	golden register-bob env DEIS_PROFILE=bob deis register "$URL" --username=bob \
 	    --password=pw --email=bob@example.com &&
@@ -152,7 +169,7 @@ test_expect 'apps:transfer, then destroy with and without the right name' '
 	golden transfer deis apps:transfer bob -a demo &&
 	env DEIS_PROFILE=bob deis info -a demo --json | python3 -c "import json,sys;
 assert json.load(sys.stdin)[\"owner\"] == \"bob\"" &&
-	golden destroy-mismatch deis apps:destroy -a demo --confirm=wrong &&
+	golden destroy-wrong-confirm deis apps:destroy -a demo --confirm=wrong &&
 	echo demo >"$TRASH/answer" &&
 	GOLDEN_STDIN=$TRASH/answer golden destroy-prompt deis apps:destroy -a demo &&
 	golden apps-none deis apps

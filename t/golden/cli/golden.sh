@@ -9,14 +9,16 @@
 #   <stderr>-- exit N --
 #
 # (so a missing final newline shows), replaces what changes from run to run
-# (controller URL, UUIDs, timestamps, durations) by fixed words, and diffs it
-# with t/golden/cli/NAME. GOLDEN_UPDATE=1 rewrites the golden file instead:
+# (controller URL, the test's directory, UUIDs, timestamps, durations) by
+# fixed words, and diffs it with t/golden/cli/NAME. Names are shared by all
+# the t02NN tests: the same name must mean the same output. GOLDEN_UPDATE=1 rewrites the golden file instead:
 # only do that after checking the new output against the Deis 1.13 client.
 GOLDEN_DIR=$TOP/t/golden/cli
 
 golden_normalize() {
 	sed -E \
 	    -e "s#${GOLDEN_URL:-http://CONTROLLER}#http://CONTROLLER#g" \
+	    -e "s#$TRASH#TRASH#g" \
 	    -e 's#[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}#UUID#g' \
 	    -e 's#[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(UTC|Z)?#TIME#g' \
 	    -e 's#done in [0-9]+s#done in Ns#g' \
