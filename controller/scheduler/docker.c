@@ -8,6 +8,13 @@
  * so never the Docker socket, docker-init as PID 1 (reaps zombies, forwards
  * signals), a bounded json-file log (logspout and `run` read it through the
  * API). Crashes are restarted by Docker ("on-failure", its own back-off).
+ *
+ * Why no capability at all by default: apps bind $PORT (5000, above 1024, so
+ * no NET_BIND_SERVICE), run as the image's user, and write only files their
+ * own uid owns (no DAC_OVERRIDE/FOWNER/CHOWN). A runner that starts as root
+ * and drops to another user would need SETUID and SETGID: the operator adds
+ * them through sched_config.cap_add, knowing that with no-new-privileges a
+ * setuid binary still cannot gain anything.
  */
 #include <stdio.h>
 #include <stdlib.h>

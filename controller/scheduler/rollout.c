@@ -492,8 +492,8 @@ prepare(struct sched *s, const struct sched_release *rel, struct err *e)
 
 	if (s->drv->prepare(s->h, rel->image, &e2) == 0)
 		return 0;
-	log_warn("scheduler: %s", e2.msg);
-	return err_set(e, 503, "aborting, cannot pull image '%s'", rel->image);
+	/* "docker: cannot pull '<image>': <why>" or "docker: cannot connect to '<sock>'" */
+	return err_set(e, 503, "aborting, %s", e2.msg);
 }
 
 static bool
