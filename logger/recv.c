@@ -95,12 +95,33 @@ controller_event(struct syslog_msg *m)
 	m->msg = str_make(p, (size_t)(e - p));
 }
 
+/* syslog_time_format() with the date and seconds reused within one second. */
+static void
+time_format(int64_t us, char *out)
+{
+	static int64_t last_sec = -1;
+	static char last[SYSLOG_TIME_LEN + 1];
+	int64_t frac = us % 1000000;
+	int i;
+
+	if (us < 0 || us / 1000000 != last_sec) {
+		syslog_time_format(us, last);
+		last_sec = us >= 0 ? us / 1000000 : -1;
+		memcpy(out, last, sizeof(last));
+		return;
+	}
+	memcpy(out, last, sizeof(last));
+	for (i = 25; i >= 20; i--, frac /= 10)
+		out[i] = (char)('0' + frac % 10);
+}
+
 void
 logger_ingest(struct logger *lg, const char *p, size_t len)
 {
+	/* Reused for every line: ingestion allocates nothing in the steady state. */
+	static struct buf line = BUF_INIT;
 	struct syslog_msg m;
 	char ts[SYSLOG_TIME_LEN + 1];
-	struct buf line = BUF_INIT;
 	const char *s, *e, *nl;
 
 	lg->st.received++;
@@ -118,7 +139,7 @@ logger_ingest(struct logger *lg, const char *p, size_t len)
 		m.time_us = logger_now_us();
 	if (m.procid.len == 0)
 		m.procid = STR_LIT("1");
-	syslog_time_format(m.time_us, ts);
+	time_format(m.time_us, ts);
 	drain_forward(lg, &m);
 	/* One stored line per message line: "<time> <app>[<proc>]: <text>". */
 	s = m.msg.p;
@@ -143,7 +164,8 @@ logger_ingest(struct logger *lg, const char *p, size_t len)
 		lg->st.stored++;
 		s = nl ? nl + 1 : e;
 	} while (nl && s < e);
-	buf_release(&line);
+	if (line.cap > 4 * SYSLOG_MAX_FRAME)
+		buf_release(&line);
 }
 
 int

@@ -270,6 +270,10 @@ app_get(struct store *s, struct str name, bool create)
 {
 	struct app key, *a;
 
+	/* Lines come in runs of one app: the most recent one is checked first. */
+	a = TAILQ_FIRST(&s->lru);
+	if (a && a->loaded && strlen(a->name) == name.len && memcmp(a->name, name.p, name.len) == 0)
+		return a;
 	memcpy(key.name, name.p, name.len);
 	key.name[name.len] = '\0';
 	a = RB_FIND(app_tree, &s->apps, &key);
