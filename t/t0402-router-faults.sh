@@ -1,0 +1,128 @@
+#!/bin/sh
+# deis-router under faults: refused connects retried on another endpoint and
+# quarantined, first-byte/header/keep-alive timeouts, backends that reset or
+# vanish, stale pooled connections, route table swaps under load, a killed
+# worker, the TCP passthrough, graceful stop.
+. "$(dirname "$0")/test-lib.sh"
+
+command -v python3 >/dev/null || test_skip_all "python3 missing"
+command -v curl >/dev/null || test_skip_all "curl missing"
+[ -x "$BIN/deis-router" ] || test_skip_all "deis-router not built"
+
+RT=$TOP/router/testing
+B1=$(free_port); B2=$(free_port); DEAD=$(free_port)
+RPORT=$(free_port); TPORT=$(free_port)
+routes() {
+	cat >"$TRASH/routes.json.new" <<JSON
+{"version":$1,"domain":"example.test","controller":[],"builder":"127.0.0.1:$B1",
+ "apps":{"retry":{"endpoints":[{"addr":"127.0.0.1:$DEAD","container":"d"},
+                               {"addr":"127.0.0.1:$B1","container":"c1"}]},
+         "down":{"endpoints":[{"addr":"127.0.0.1:$DEAD","container":"d"}]},
+         "slow":{"endpoints":[{"addr":"127.0.0.1:$B1","container":"c1"}],"timeout":1},
+         "two":{"endpoints":[{"addr":"127.0.0.1:$B2","container":"c2"}]}$2}}
+JSON
+	mv "$TRASH/routes.json.new" "$TRASH/routes.json"
+}
+routes 1 ''
+bg_start b1 python3 "$RT/backend.py" "$B1" "$TRASH/b1.rec" b1
+bg_start b2 python3 "$RT/backend.py" "$B2" "$TRASH/b2.rec" b2
+bg_start router deis-router --listen "127.0.0.1:$RPORT" --tcp-listen "127.0.0.1:$TPORT" \
+	--routes "$TRASH/routes.json" --workers 2 --header-timeout 1 --keepalive-timeout 2
+wait_for 10 "curl -sf -H 'Host: x' http://127.0.0.1:$RPORT/health-check" ||
+	{ echo "Bail out! router did not start"; cat "$TRASH/router.log"; exit 1; }
+for p in $B1 $B2; do wait_for 10 "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $p))'"; done
+
+U=http://127.0.0.1:$RPORT
+code() { curl -s -o /dev/null -w '%{http_code}' -H "Host: $1.example.test" "$U$2"; }
+raw() { python3 "$RT/rawsend.py" "$RPORT" "$@"; }
+
+test_expect 'refused connect is retried on another endpoint and quarantined' "
+	for i in 1 2 3 4 5 6; do test \$(code retry /echo) = 200 || exit 1; done &&
+	grep -q \"backend '127.0.0.1:$DEAD/d' quarantined\" \$TRASH/router.log
+"
+test_expect 'all endpoints refusing gives 503 (H21)' "
+	test \$(code down /echo) = 503 && sleep 0.3 && grep -q ' - 503 - .* - H21 - ' \$TRASH/router.log
+"
+test_expect 'first-byte timeout (per-app timeout 1 s) gives 504 (H12)' "
+	start=\$(date +%s) && test \$(code slow /hang) = 504 && test \$((\$(date +%s) - start)) -le 3 &&
+	sleep 0.3 && grep -q ' - 504 - .* - H12 - ' \$TRASH/router.log
+"
+test_expect 'backend closing without an answer gives 502 (H13)' "test \$(code slow /reset) = 502"
+test_expect 'slow client head gets 408 after the header timeout' "
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection((\"127.0.0.1\", $RPORT), timeout=5)
+s.sendall(b\"GET / HTTP/1.1\\r\\nHost: slow.exa\")
+t = time.time(); d = b\"\"
+while True:
+    x = s.recv(4096)
+    if not x: break
+    d += x
+sys.exit(0 if d.startswith(b\"HTTP/1.1 408\") and time.time() - t < 3 else 1)'
+"
+test_expect 'idle keep-alive connection is closed after the keep-alive timeout' "
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection((\"127.0.0.1\", $RPORT), timeout=6)
+s.sendall(b\"GET /echo HTTP/1.1\\r\\nHost: slow.example.test\\r\\n\\r\\n\")
+d = s.recv(65536); assert d.startswith(b\"HTTP/1.1 200\"), d
+t = time.time()
+while s.recv(4096): pass
+sys.exit(0 if 1 < time.time() - t < 5 else 1)'
+"
+# Restart b2 on the same port: the router's pooled connection to it is now dead.
+code two /echo >/dev/null
+kill $PID_b2
+sleep 0.3
+bg_start b2new python3 "$RT/backend.py" "$B2" "$TRASH/b2.rec" b2
+wait_for 10 "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $B2))'"
+test_expect 'a pooled connection closed by a restarted backend is retried' "
+	for i in 1 2 3 4; do test \$(code two /echo) = 200 || exit 1; done
+"
+test_expect 'a new table (snapshot + SIGHUP) is applied without a restart' "
+	test \$(code fresh /echo) = 404 &&
+	routes 2 ',\"fresh\":{\"endpoints\":[{\"addr\":\"127.0.0.1:$B1\",\"container\":\"c1\"}]}' &&
+	kill -HUP \$PID_router && wait_for 5 'test \$(code fresh /echo) = 200'
+"
+test_expect 'an invalid table is refused and the last one kept' "
+	echo '{not json' >\$TRASH/routes.json && kill -HUP \$PID_router && sleep 0.5 &&
+	test \$(code fresh /echo) = 200 && grep -q 'keeping the current routes' \$TRASH/router.log
+"
+test_expect 'no failed request while the table changes 10 times a second' "
+	python3 -c '
+import http.client, sys, threading, time
+errors, done = [], []
+def load():
+    c = http.client.HTTPConnection(\"127.0.0.1\", $RPORT, timeout=5)
+    for i in range(300):
+        try:
+            c.request(\"GET\", \"/echo\", headers={\"Host\": \"fresh.example.test\"})
+            r = c.getresponse(); r.read()
+            if r.status != 200: errors.append(r.status)
+        except Exception as e:
+            errors.append(repr(e)); c = http.client.HTTPConnection(\"127.0.0.1\", $RPORT, timeout=5)
+    done.append(1)
+ts = [threading.Thread(target=load) for _ in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+print(errors[:5]); sys.exit(1 if errors else 0)' &
+	LOAD=\$! &&
+	for v in 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		routes \$v ',\"fresh\":{\"endpoints\":[{\"addr\":\"127.0.0.1:$B1\",\"container\":\"c1\"}]}'
+		kill -HUP \$PID_router; sleep 0.1
+	done &&
+	wait \$LOAD
+"
+test_expect 'a killed worker is replaced' "
+	w=\$(ps -o pid= --ppid \$PID_router | head -1) && test -n \"\$w\" && kill -9 \$w &&
+	sleep 1.5 && test \$(ps -o pid= --ppid \$PID_router | wc -l) = 2 &&
+	for i in 1 2 3 4; do test \$(code fresh /echo) = 200 || exit 1; done
+"
+test_expect 'TCP passthrough (2222) reaches the builder' "
+	python3 $RT/rawsend.py $TPORT 'b\"GET /echo HTTP/1.1\\r\\nHost: builder\\r\\nConnection: close\\r\\n\\r\\n\"' >\$TRASH/tcp &&
+	grep -q '\"Host\", \"builder\"' \$TRASH/tcp && ! grep -q X-Forwarded \$TRASH/tcp
+"
+test_expect 'SIGTERM stops the router' "
+	kill \$PID_router && wait_for 15 '! kill -0 \$PID_router'
+"
+test_done
