@@ -441,6 +441,33 @@ target_user(struct api *a, char *out, size_t n)
 	return 0;
 }
 
+/*
+ * 1 when username is the only administrator, 0 when not, -1 after
+ * responding. Inside the caller's transaction: with no administrator left the
+ * next registrant would become one, so the last one cannot go.
+ */
+static int
+last_admin(struct api *a, const char *username)
+{
+	struct err e = { 0 };
+	struct db_res *res;
+	int last;
+
+	res = db_queryp(a->ctl->db, &e, "SELECT (SELECT is_superuser FROM users WHERE username = $1), "
+	    "(SELECT COUNT(*) FROM users WHERE is_superuser = 1 AND username <> $1)", username);
+	if (res == NULL) {
+		tx_fail(a, &e, NULL);
+		return -1;
+	}
+	last = db_res_getll(res, 0, 0, 0) == 1 && db_res_getll(res, 0, 1, 1) == 0;
+	db_res_free(res);
+	if (last) {
+		db_rollback(a->ctl->db);
+		api_detail(a, 409, "%s is the last administrator", username);
+	}
+	return last;
+}
+
 void
 auth_cancel(struct api *a)
 {
@@ -469,6 +496,8 @@ auth_cancel(struct api *a)
 		    target);
 		return;
 	}
+	if (last_admin(a, target) != 0)
+		return;
 	/* Tokens, keys, certs and collaborations go with the user (ON DELETE CASCADE). */
 	n = db_execp(a->ctl->db, &e, "DELETE FROM users WHERE username = $1", target);
 	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
@@ -639,6 +668,8 @@ admin_set(struct api *a, const char *username, bool on, int status)
 		api_db_error(a, &e, NULL);
 		return;
 	}
+	if (!on && last_admin(a, username) != 0)
+		return;
 	n = db_execp(a->ctl->db, &e, "UPDATE users SET is_superuser = CAST($1 AS INTEGER), "
 	    "is_staff = CAST($1 AS INTEGER) WHERE username = $2", on ? "1" : "0", username);
 	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {

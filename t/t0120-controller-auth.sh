@@ -106,6 +106,17 @@ suite() {
 		api_check "403 FORBIDDEN" GET /v1/users/ bob &&
 		api_check "404 NOT FOUND" DELETE /v1/admin/perms/nobody admin
 	'
+	test_expect "$E: the last administrator stays (else the next registrant would be one)" '
+		api_check "409 CONFLICT" DELETE /v1/admin/perms/admin admin &&
+		api_body ".detail == \"admin is the last administrator\"" &&
+		api_check "409 CONFLICT" DELETE /v1/auth/cancel/ admin &&
+		api_check "200 OK" GET /v1/users/ admin &&
+		api_check "201 CREATED" POST /v1/admin/perms/ admin "{\"username\":\"bob\"}" &&
+		api_check "204 NO CONTENT" DELETE /v1/admin/perms/admin bob &&
+		api_check "403 FORBIDDEN" GET /v1/users/ admin &&
+		api_check "201 CREATED" POST /v1/admin/perms/ bob "{\"username\":\"admin\"}" &&
+		api_check "204 NO CONTENT" DELETE /v1/admin/perms/bob admin
+	'
 	test_expect "$E: passwd: own password needs the current one" '
 		api_check "400 BAD REQUEST" POST /v1/auth/passwd/ alice "{\"password\":\"wrong\",\"new_password\":\"n1\"}" &&
 		api_body ".detail == \"Current password does not match\"" &&
