@@ -33,12 +33,6 @@ body_env(json_t *body, const char *k, const char *v)
 }
 
 static void
-body_envi(json_t *body, const char *k, int v)
-{
-	json_array_append_new(json_object_get(body, "Env"), json_sprintf("%s=%d", k, v));
-}
-
-static void
 body_bind(json_t *body, const char *src, const char *dst, const char *mode)
 {
 	json_t *hc = json_object_get(body, "HostConfig");
@@ -85,13 +79,7 @@ body_docker_sock(struct dctl *d, json_t *body)
 	body_bind(body, docker_sock(d->docker), "/var/run/docker.sock", NULL);
 }
 
-/* "<prefix>-<name>": how components find each other on the platform network. */
-static char *
-peer(struct dctl *d, const char *name)
-{
-	return xasprintf("%s-%s", d->prefix, name);
-}
-
+/* "http://<prefix>-<name>:port": how components find each other on the platform network. */
 static char *
 peer_url(struct dctl *d, const char *name, int port)
 {
@@ -244,24 +232,18 @@ spec_publisher(struct dctl *d, const struct component *c, json_t *body, struct e
 static int
 spec_router(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
-	const char *argv[] = { "deis-router", NULL };
-	char *ctl = peer_url(d, "controller", 8000), *builder = peer(d, "builder");
-	char *baddr = xasprintf("%s:2223", builder);
-	const char *workers = state_get(d, "router", "workers", NULL);
+	char *ctl = peer_url(d, "controller", 8000);
+	const char *workers = state_get(d, "router", "workers", "2");
+	const char *argv[] = { "deis-router", "--listen", "0.0.0.0:80", "--health-listen",
+	    "0.0.0.0:9090", "--tcp-listen", "0.0.0.0:2222", "--routes",
+	    "/var/lib/deis/router/routes.json", "--controller", ctl, "--workers", workers, NULL };
 
 	body_cmd(body, argv);
-	body_env(body, "DEIS_CONTROLLER_URL", ctl);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
-	body_env(body, "DEIS_BUILDER_ADDR", baddr);
-	body_env(body, "DEIS_ROUTER_SNAPSHOT", "/var/lib/deis/router/routes.json");
-	if (!workers)
-		body_envi(body, "DEIS_ROUTER_WORKERS", 2);
 	body_volume(d, body, "router", "/var/lib/deis/router");
 	body_port(body, 80, "0.0.0.0", state_port(d, "httpPort", 80));
 	body_port(body, 2222, "0.0.0.0", state_port(d, "sshPort", 2222));
 	free(ctl);
-	free(builder);
-	free(baddr);
 	return 0;
 }
 

@@ -1,0 +1,158 @@
+#!/bin/sh
+# End to end, the way a user drives the platform: deisctl starts an isolated platform
+# instance (its own container prefix, network, volumes, ports and state dir, so it never
+# touches a platform the user runs), then the deis CLI and git: register, add a key, create,
+# push a buildpack app and a Dockerfile app over SSH through the router, curl through the
+# router, config:set, ps:scale web=3, releases:rollback, domains:add, logs, run,
+# apps:destroy; then deisctl stop platform and start: everything still there and serving.
+# Every wait is bounded; everything is removed at the end. Takes a few minutes.
+. "$(dirname "$0")/test-lib.sh"
+
+docker_ok || test_skip_all "no Docker engine answers on /var/run/docker.sock (scripts/docker-up)"
+command -v docker >/dev/null || test_skip_all "no docker client in PATH"
+
+PREFIX=e2e$$
+STATE=$TRASH/state
+IMAGE=deis/platform:e2e
+HTTP=$(free_port) SSHP=$(free_port) BLD=$(free_port) CTL=$(free_port) REG=$(free_port)
+PY=e2e-py-$$ DK=e2e-dk-$$
+export DEISCTL_PREFIX=$PREFIX DEISCTL_STATE=$STATE HOME=$TRASH/home
+mkdir -p "$HOME"
+DOMAIN=localhost
+CTLURL=http://deis.$DOMAIN:$HTTP
+KEY=$HOME/.ssh/id_ed25519
+export GIT_SSH_COMMAND="ssh -i $KEY -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10"
+GIT="git -c user.name=e2e -c user.email=e2e@example.com"
+
+TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1;
+ for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
+   docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done'
+
+# app_get APP [HOST]: the body of GET / through the router.
+app_get() {
+	curl -sf -m 5 -H "Host: ${2:-$1.$DOMAIN}" "http://127.0.0.1:$HTTP/"
+}
+
+# push DIR APP: a real git push over SSH through the router's port.
+push() {
+	(cd "$1" && timeout 600 git push "ssh://git@127.0.0.1:$SSHP/$2.git" master) >"$TRASH/push-$2.log" 2>&1
+	rc=$?
+	tail -n 25 "$TRASH/push-$2.log"
+	return $rc
+}
+
+repo() {
+	rm -rf "$TRASH/$2" && cp -r "$TOP/examples/$1" "$TRASH/$2" &&
+	(cd "$TRASH/$2" && git init -q -b master && git add . && $GIT commit -qm init)
+}
+
+test_expect 'platform images build (stack + platform)' '
+	"$TOP/builder/images/build-stack" && "$TOP/images/platform/build" "$IMAGE"
+'
+
+test_expect 'deisctl install + start an isolated platform' '
+	deisctl config platform set image=$IMAGE httpPort=$HTTP sshPort=$SSHP builderPort=$BLD \
+		controllerPort=$CTL registryPort=$REG &&
+	deisctl install platform &&
+	deisctl start platform && deisctl status platform
+'
+
+test_expect 'install and start are idempotent (containers kept)' '
+	before=$(docker inspect -f "{{.Id}}" $PREFIX-controller) &&
+	deisctl install platform && deisctl start platform &&
+	[ "$(docker inspect -f "{{.Id}}" $PREFIX-controller)" = "$before" ]
+'
+
+test_expect 'secrets were generated once, mode 0600' '
+	[ "$(stat -c %a "$STATE/builder-key")" = 600 ] &&
+	[ "$(stat -c %a "$STATE/internal-token")" = 600 ] &&
+	[ $(wc -c <"$STATE/internal-token") -ge 32 ]
+'
+
+test_expect 'the controller answers through the router' '
+	wait_for 30 "curl -sf -m 2 $CTLURL/healthz" &&
+	curl -s -m 5 -o /dev/null -w "%{http_code}" $CTLURL/v1/apps | grep -q 401
+'
+
+test_expect 'register (first user is admin) and add an SSH key' '
+	deis register $CTLURL --username=e2e --password=e2e-pass-1 --email=e2e@example.com &&
+	deis whoami | grep -q "e2e at" &&
+	mkdir -p "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N "" -C e2e@test -f "$KEY" &&
+	deis keys:add "$KEY.pub" && deis keys:list | grep -q e2e@test
+'
+
+test_expect 'create the buildpack app and git push it' '
+	repo python-web py && (cd "$TRASH/py" && deis create $PY --no-remote) &&
+	push "$TRASH/py" $PY && grep -q "Python app detected" "$TRASH/push-$PY.log"
+'
+
+test_expect 'the buildpack app serves through the router' '
+	wait_for 60 "app_get $PY | grep -q \"app $PY\"" && app_get $PY
+'
+
+test_expect 'create the Dockerfile app and git push it' '
+	repo dockerfile-web dk && (cd "$TRASH/dk" && deis create $DK --no-remote) &&
+	push "$TRASH/dk" $DK
+'
+
+test_expect 'the Dockerfile app serves through the router' '
+	wait_for 60 "app_get $DK | grep -q \"Hello from a Dockerfile app ($DK)\""
+'
+
+test_expect 'config:set makes a new release serving the new value' '
+	deis config:set POWERED_BY=e2e-value -a $PY &&
+	wait_for 60 "app_get $PY | grep -q \"Powered by e2e-value\"" &&
+	app_get $PY | grep -q "release v3"
+'
+
+test_expect 'ps:scale web=3: three containers serving' '
+	deis ps:scale web=3 -a $PY &&
+	deis ps -a $PY | grep -c "web\.[0-9]" | grep -qx 3 &&
+	wait_for 60 "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do app_get $PY; done | sort -u | wc -l | grep -qx 3"
+'
+
+test_expect 'releases:rollback serves the previous config again' '
+	deis releases:rollback -a $PY &&
+	wait_for 60 "app_get $PY | grep -q \"Powered by Deis\""
+'
+
+test_expect 'domains:add then curl with that Host' '
+	deis domains:add www.$PY.example -a $PY &&
+	wait_for 30 "app_get $PY www.$PY.example | grep -q \"app $PY\""
+'
+
+test_expect 'logs show the app lines' '
+	app_get $PY >/dev/null;
+	wait_for 30 "deis logs -a $PY | grep -q \"example-web: GET /\""
+'
+
+test_expect 'run a one-off command in the app' '
+	timeout 120 deis run -a $PY -- echo hello-from-run | grep -q hello-from-run
+'
+
+test_expect 'deisctl stop platform: apps keep their containers; start: everything is back' '
+	deisctl stop platform && ! deisctl status controller >/dev/null &&
+	deisctl start platform && deisctl status platform &&
+	wait_for 30 "curl -sf -m 2 $CTLURL/healthz" &&
+	deis apps:list | grep -q $PY && deis apps:list | grep -q $DK &&
+	deis releases -a $PY | grep -q v5 &&
+	wait_for 60 "app_get $PY | grep -q \"app $PY\"" &&
+	wait_for 60 "app_get $DK | grep -q Hello"
+'
+
+test_expect 'apps:destroy removes containers, routes and logs' '
+	deis apps:destroy -a $DK --confirm=$DK &&
+	[ -z "$(docker ps -aq --filter label=sh.deis.app=$DK)" ] &&
+	wait_for 30 "! app_get $DK" &&
+	! deis logs -a $DK
+'
+
+test_expect 'journal shows a component log; uninstall --purge removes it all' '
+	deisctl journal controller | grep -q "deis-controller" &&
+	deis apps:destroy -a $PY --confirm=$PY &&
+	deisctl uninstall --purge platform &&
+	[ -z "$(docker ps -aq --filter label=sh.deis.instance=$PREFIX)" ] &&
+	! docker network inspect $PREFIX >/dev/null 2>&1 && [ ! -d "$STATE" ]
+'
+
+test_done
