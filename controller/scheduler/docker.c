@@ -369,6 +369,7 @@ dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 }
 
 struct watch {
+	struct dk *k;
 	sched_obs_fn *fn;
 	void *arg;
 };
@@ -380,6 +381,8 @@ dk_event(json_t *ev, void *arg)
 	json_t *actor = json_object_get(ev, "Actor"), *attrs;
 	const char *action = json_string_value(json_object_get(ev, "Action"));
 	struct sched_obs o;
+	struct err e;
+	char addr[48];
 
 	memset(&o, 0, sizeof(o));
 	attrs = json_object_get(actor, "Attributes");
@@ -390,8 +393,12 @@ dk_event(json_t *ev, void *arg)
 	o.time = (double)json_integer_value(json_object_get(ev, "timeNano")) / 1e9;
 	if (strcmp(action, "create") == 0)
 		o.kind = SCHED_OBS_CREATE;
-	else if (strcmp(action, "start") == 0)
+	else if (strcmp(action, "start") == 0) {
+		/* Docker restarting a crashed container may give it a new address. */
 		o.kind = SCHED_OBS_START;
+		if (dk_addr(w->k, o.id, addr, &e) == 0 && addr[0])
+			o.addr = addr;
+	}
 	else if (strcmp(action, "die") == 0) {
 		o.kind = SCHED_OBS_DIE;
 		o.exit_code = code_parse(json_string_value(json_object_get(attrs, "exitCode")));
@@ -412,7 +419,7 @@ dk_watch(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
     struct err *e)
 {
 	struct dk *k = h;
-	struct watch w = { fn, arg };
+	struct watch w = { k, fn, arg };
 	json_t *f;
 	char *filters;
 	int ret;

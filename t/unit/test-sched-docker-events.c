@@ -24,6 +24,41 @@ test_setup_deploy(void **state)
 	free(v);
 }
 
+/* The app dies on its own: `crashed`, then Docker's restart policy brings it back `up`. */
+static void
+test_crash_restarted_by_docker(void **state)
+{
+	struct sched_container *v = NULL, c;
+	struct err e = { 0 };
+	json_t *ins;
+	size_t n, mark;
+	long pid;
+	int tries;
+
+	SKIP_IF_NO_DOCKER();
+	sched_list(sc, app, false, &v, &n);
+	assert_int_equal(n, 2);
+	ins = docker_container_inspect(dk, v[1].id, &e);
+	assert_non_null(ins);
+	pid = (long)json_integer_value(json_object_get(json_object_get(ins, "State"), "Pid"));
+	json_decref(ins);
+	assert_true(pid > 1);
+	mark = seen_mark();
+	/* SIGTERM to the container's init (docker-init), forwarded to httpd: exit 143 */
+	assert_int_equal(kill((pid_t)pid, SIGTERM), 0);
+	for (tries = 0; tries < 100; tries++) {
+		if (seen_find_name(mark, v[1].name, false, SCHED_CRASHED, SCHED_CRASHED) >= 0 &&
+		    sched_get(sc, app, v[1].type, v[1].num, &c) == 0 && c.state == SCHED_UP)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(tries < 100);
+	assert_string_equal(c.id, v[1].id);	/* the same container, restarted */
+	assert_true(c.crashes >= 1);
+	assert_int_equal(c.exit_code, 143);
+	free(v);
+}
+
 static void
 test_crash_event_and_reconcile(void **state)
 {
@@ -309,6 +344,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_setup_deploy),
+		cmocka_unit_test(test_crash_restarted_by_docker),
 		cmocka_unit_test(test_crash_event_and_reconcile),
 		cmocka_unit_test(test_event_stream_break),
 		cmocka_unit_test(test_pull_from_registry),
