@@ -110,6 +110,13 @@ api_text(struct api *a, int status, const char *ctype, const char *text, size_t 
 }
 
 void
+api_stream_begin(struct api *a, const char *ctype)
+{
+	buf_addstr(&a->hdrs, std_headers);
+	httpd_stream_begin(a->r, 200, a->hdrs.p, ctype);
+}
+
+void
 api_json(struct api *a, int status, json_t *body)
 {
 	char *s = NULL;

@@ -549,15 +549,22 @@ apps_logs(struct api *a)
 	if (httpd_query(a->r, "log_lines", &v) == 0 &&
 	    str_to_u64(str_make(v.p, v.len), 1000000, &lines) < 0)
 		lines = 1000;
-	buf_release(&v);
+	buf_reset(&v);
 	if (a->ctl->logger_url == NULL) {
 		struct buf msg = BUF_INIT;
 
+		buf_release(&v);
 		buf_addf(&msg, "Error accessing logs for %s", a->seg[0]);
 		api_text(a, 500, "text/plain", msg.p, msg.len);
 		buf_release(&msg);
 		return;
 	}
+	if (httpd_query(a->r, "follow", &v) == 0 && (!strcmp(v.p, "true") || !strcmp(v.p, "1"))) {
+		buf_release(&v);
+		logs_follow(a, (long)lines);
+		return;
+	}
+	buf_release(&v);
 	l = xcalloc(1, sizeof(*l));
 	l->a = a;
 	l->lines = (long)lines;

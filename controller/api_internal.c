@@ -216,7 +216,7 @@ internal_routes(struct api *a)
 	}
 	w->a = a;
 	buf_addstr(&a->hdrs, "Cache-Control: no-store\r\n");
-	httpd_stream_begin(a->r, 200, a->hdrs.p, "application/x-ndjson");
+	api_stream_begin(a, "application/x-ndjson");
 	httpd_on_close(a->r, watch_closed, w);
 	w->next = ctl->watchers;
 	ctl->watchers = w;

@@ -73,6 +73,8 @@ void api_text(struct api *a, int status, const char *ctype, const char *text, si
 /* A database error: logged, then 500 (or 400 "This field must be unique." for field). */
 void api_db_error(struct api *a, const struct err *e, const char *unique_field);
 void api_free(struct api *a);
+/* Start a 200 chunked stream with the standard headers; a stays alive (free it after httpd_stream_end). */
+void api_stream_begin(struct api *a, const char *ctype);
 
 /* Body accessors: return NULL / -1 (after responding 400) on a wrong type. */
 const char *api_body_str(struct api *a, const char *key, bool required);
@@ -105,6 +107,9 @@ json_t *app_json(struct ctl *ctl, const struct app *app);
 void ctl_event(struct ctl *ctl, const char *app, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Something routers care about changed: bump the version and push to watchers. */
 void ctl_routes_changed(struct ctl *ctl);
+
+/* logs_follow.c: stream the logger's follow stream (GET .../logs?follow=true). */
+void logs_follow(struct api *a, long lines);
 
 /* ctl.c */
 void ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *));
