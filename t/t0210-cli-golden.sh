@@ -106,6 +106,21 @@ test_expect 'ps without a build: list, scale refused, DEIS_DRINK_OF_CHOICE' '
 	golden ps-scale-nobuild deis scale web=1 -a demo &&
 	golden ps-scale-tea env DEIS_DRINK_OF_CHOICE=tea deis ps:scale web=1 -a demo
 '
+test_expect 'builds: deis pull with -p and with ./Procfile; config, releases, rollback' '
+	golden apps-create-built deis create built --no-remote &&
+	golden pull-p deis pull example/web:1 -a built -p "web: httpd -f" &&
+	mkdir -p "$TRASH/pf" && cd "$TRASH/pf" &&
+	printf "web: ./web\nworker: ./w\n" >Procfile &&
+	golden pull-procfile deis builds:create example/web:2 -a built &&
+	golden builds-list deis builds -a built &&
+	golden config-set-release deis config:set -a built A=1 &&
+	golden releases-list-built deis releases -a built &&
+	golden releases-info-build deis releases:info v2 -a built &&
+	golden rollback-v2 deis rollback v2 -a built &&
+	golden rollback-one deis releases:rollback -a built &&
+	golden pull-refused deis pull deis/controller -a built &&
+	deis destroy -a built --confirm=built >/dev/null
+'
 test_expect 'keys: add, list, duplicate, remove' '
 	golden keys-add deis keys:add "$KEY" &&
 	golden keys-list deis keys &&
@@ -183,11 +198,21 @@ test_expect 'login: bad password, then good; logout' '
 	golden passwd-bad deis auth:passwd --password=s3cret --new-password=x &&
 	golden login deis login "$URL" --username=admin --password=n3w
 '
+test_expect 'register and login prompt for what is missing (stdin, no terminal)' '
+	printf "dave\npw\npw\ndave@example.com\n" >"$TRASH/answers" &&
+	GOLDEN_STDIN=$TRASH/answers golden register-prompt env DEIS_PROFILE=dave deis register "$URL" &&
+	printf "dave\npw\nnope\n" >"$TRASH/answers" &&
+	GOLDEN_STDIN=$TRASH/answers golden register-mismatch env DEIS_PROFILE=x deis register "$URL" &&
+	printf "dave\npw\n" >"$TRASH/answers" &&
+	GOLDEN_STDIN=$TRASH/answers golden login-prompt env DEIS_PROFILE=dave deis login "$URL" &&
+	env DEIS_PROFILE=dave deis auth:cancel --username=dave --yes >/dev/null
+'
 test_expect 'auth:cancel by an admin for another user, and for oneself' '
 	golden cancel-bob deis auth:cancel --username=bob --yes &&
 	echo n >"$TRASH/no" &&
 	GOLDEN_STDIN=$TRASH/no golden cancel-no deis auth:cancel --username=admin &&
-	golden cancel-self deis auth:cancel --username=admin --password=n3w --yes &&
+	deis register "$URL" --username=carol --password=pw --email=c@example.com >/dev/null &&
+	golden cancel-self deis auth:cancel --username=carol --password=pw --yes &&
 	test ! -e "$HOME/.deis/client.json"
 '
 test_done
