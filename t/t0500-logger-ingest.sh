@@ -159,6 +159,23 @@ test_expect 'the drain reconnects and delivers them, in order, once' '
 	curl -sf http://127.0.0.1:$DH/dapp?log_lines=1000 | sed "s/.*: line //" | cmp - s150
 '
 
+test_expect 'a follower that does not read costs bounded memory; drops are counted' '
+	python3 -c "
+import socket, time
+s = socket.create_connection((\"127.0.0.1\", $HP))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b\"GET /slow?follow=true HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n\")
+time.sleep(8)
+" &
+	spid=$! && sleep 0.5 &&
+	send octet $SP slow 1 60000 1000 &&
+	wait_for 10 "get \"slow?log_lines=1\" | grep -q \"^[^ ]* slow\[web\.1\]: 60000:\"" &&
+	[ $(stat_of follow_dropped) -gt 0 ] &&
+	rss=$(awk "/VmRSS/ {print \$2}" /proc/$PID_logger/status) &&
+	echo "rss $rss kB" && [ $rss -lt 65536 ] &&
+	kill $spid
+'
+
 test_expect '_stats reports counters' '
 	get _stats | jq -e ".stored > 0 and (.drains | length) == 2 and .drains[0].dropped == 0"
 '
