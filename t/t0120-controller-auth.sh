@@ -56,6 +56,15 @@ suite() {
 		api_body ".detail | startswith(\"JSON parse error\")" &&
 		api_check "400 BAD REQUEST" POST /v1/auth/register/ - "{\"username\":\"$(printf "%0300d" 0)\",\"password\":\"x\"}"
 	'
+	test_expect "$E: oversized fields and bodies" '
+		api_check "400 BAD REQUEST" POST /v1/auth/register/ - "{\"username\":\"dave\",\"password\":\"x\",\"first_name\":\"$(printf "%040d" 0)\"}" &&
+		api_body ".first_name == [\"Ensure this field has no more than 30 characters.\"]" &&
+		api_check "400 BAD REQUEST" POST /v1/auth/register/ - "{\"username\":\"dave\",\"password\":\"$(printf "%02000d" 0)\"}" &&
+		api_body ".password == [\"Ensure this field has no more than 1024 characters.\"]" &&
+		{ printf "{\"username\":\"dave\",\"password\":\""; head -c 2000000 /dev/zero | tr "\\0" a; printf "\"}"; } >"$W/big.json" &&
+		[ "$(curl -s -m 20 -o /dev/null -w "%{http_code}" --data-binary @"$W/big.json" "$API_URL/v1/auth/register/")" = 413 ] &&
+		api_check "400 BAD REQUEST" POST /v1/auth/login/ - "{\"username\":\"dave\",\"password\":\"x\"}"
+	'
 	test_expect "$E: login gives a token; bad credentials are refused" '
 		api_login admin && api_login alice && api_login bob && api_login carol &&
 		grep -Eq "^[0-9a-f]{40}$" "$API_DIR/tok.alice" &&
