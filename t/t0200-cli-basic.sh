@@ -119,6 +119,11 @@ test_expect 'app from -a, else the deis git remote on the controller host, else 
 	$DEIS info -a explicit 2>"$TRASH/err";
 	grep -q "/v1/apps/explicit/:" "$TRASH/err"
 '
+test_expect 'an app name from a directory is escaped in the URL' '
+	mkdir -p "$TRASH/My App#1" && cd "$TRASH/My App#1" &&
+	$DEIS info 2>"$TRASH/err";
+	grep -q "/v1/apps/my%20app%231/:" "$TRASH/err"
+'
 test_expect 'git:remote adds ssh://git@<host>:2222/<app>.git (argv, no shell)' '
 	mkdir -p "$TRASH/repo" && cd "$TRASH/repo" && git init -q . &&
 	golden git-remote deis git:remote -a "demo" &&
@@ -166,6 +171,24 @@ if command -v python3 >/dev/null; then
 		    --username=a --password=b &&
 		GOLDEN_PORT=$WEB golden login-not-deis deis register 127.0.0.1:$WEB \
 		    --username=a --password=b --email=a@b.c
+	'
+fi
+if command -v openssl >/dev/null; then
+	TLS=$(free_port)
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TRASH/key.pem" -out "$TRASH/cert.pem" \
+	    -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1
+	bg_start tls openssl s_server -quiet -accept 127.0.0.1:$TLS -cert "$TRASH/cert.pem" \
+	    -key "$TRASH/key.pem" -www
+	wait_for 10 "curl -sk -o /dev/null https://127.0.0.1:$TLS/"
+	test_expect 'TLS certificates are verified unless --ssl-verify=false' '
+		$DEIS login https://127.0.0.1:$TLS --username=a --password=b >/dev/null 2>"$TRASH/err";
+		test $? -eq 1 &&
+		grep -q "^Error: Get https://127.0.0.1:$TLS/v1/: SSL certificate problem" "$TRASH/err" &&
+		$DEIS login https://127.0.0.1:$TLS --username=a --password=b --ssl-verify=false \
+		    >/dev/null 2>"$TRASH/err";
+		test $? -eq 1 &&
+		grep -q "^Error: https://127.0.0.1:$TLS/v1/ does not appear to be a valid Deis controller" \
+		    "$TRASH/err"
 	'
 fi
 test_expect 'logout removes the settings file, and is fine when logged out' '

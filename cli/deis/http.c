@@ -19,8 +19,12 @@
 #include "cli/deis/deis.h"
 #include "lib/xalloc.h"
 
+/* A controller answer larger than this is refused rather than buffered. */
+#define BODY_MAX (64u << 20)
+
 struct xfer {
 	struct response *res;
+	bool too_big;
 	const struct request *rq;
 	struct timespec last;
 	int frame;
@@ -117,6 +121,10 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	if (x->rq->stream && x->res->status >= 200 && x->res->status < 300)
 		return x->rq->stream(p, len, x->rq->arg);
+	if (x->res->body.len + len > BODY_MAX) {
+		x->too_big = true;
+		return 0;
+	}
 	buf_add(&x->res->body, p, len);
 	return len;
 }
@@ -132,12 +140,34 @@ method_title(const char *m, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
+/*
+ * Percent-encode what cannot appear in a URL as is (spaces, controls, bytes
+ * past ASCII, '#', quotes...): app names come from directory names. '/', '?',
+ * '&', '=' and '%' are kept, they are the path and query syntax.
+ */
+static void
+url_append_path(struct buf *out, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"#<>\\^`{|}", *p)) {
+			buf_addch(out, '%');
+			buf_addch(out, hex[*p >> 4]);
+			buf_addch(out, hex[*p & 15]);
+		} else {
+			buf_addch(out, *p);
+		}
+	}
+}
+
 int
 deis_http_do(const struct request *rq, struct response *res)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", mt[16];
 	struct curl_slist *hdrs = NULL;
 	struct xfer x = { .res = res, .rq = rq, .frame = -1 };
+	struct buf ub = BUF_INIT;
 	char *url, *auth = NULL;
 	CURL *h;
 	CURLcode cc;
@@ -149,7 +179,9 @@ deis_http_do(const struct request *rq, struct response *res)
 	h = curl_easy_init();
 	if (h == NULL)
 		return deis_fail("cannot initialise libcurl");
-	url = xasprintf("%s%s", rq->base, rq->path);
+	buf_addstr(&ub, rq->base);
+	url_append_path(&ub, rq->path);
+	url = buf_detach(&ub, NULL);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	if (rq->token && *rq->token) {
 		auth = xasprintf("Authorization: token %s", rq->token);
@@ -191,7 +223,12 @@ deis_http_do(const struct request *rq, struct response *res)
 		fputs("\b\b\b", stdout);
 		fflush(stdout);
 	}
-	if (cc != CURLE_OK && cc != CURLE_WRITE_ERROR) {
+	if (x.too_big) {
+		deis_fail("the controller's answer to %s %s is larger than %u MiB", rq->method, url,
+		    BODY_MAX >> 20);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
 		method_title(rq->method, mt, sizeof(mt));
 		deis_fail("%s %s: %s", mt, url, *errbuf ? errbuf : curl_easy_strerror(cc));
 		goto out;

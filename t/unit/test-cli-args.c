@@ -4,7 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -297,6 +299,50 @@ test_error_rendering(void **state)
 	render("500 INTERNAL SERVER ERROR", "Error accessing logs for foo",
 	    "\n500 INTERNAL SERVER ERROR\nError accessing logs for foo\n");
 	render("502 Bad Gateway", "", "\n502 Bad Gateway\n\n");
+	/* not strings: shown as JSON rather than dropped */
+	render("409 CONFLICT", "{\"n\":3,\"o\":{\"a\":1},\"l\":[1]}",
+	    "\n409 CONFLICT\nn: 3\no: {\"a\":1}\nl: 1\n");
+	render("400 BAD REQUEST", "[\"x\"]", "\n400 BAD REQUEST\n[\"x\"]\n");
+}
+
+/* Run deis_http_check_api_version() with stdout in a file; return what it printed. */
+static char *
+version_warning(const char *server)
+{
+	struct response res = { 0 };
+	static char out[1024];
+	FILE *f = tmpfile();
+	int saved = dup(1);
+	size_t n;
+
+	assert_non_null(f);
+	snprintf(res.api_version, sizeof(res.api_version), "%s", server);
+	fflush(stdout);
+	dup2(fileno(f), 1);
+	deis_http_check_api_version(&res);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return out;
+}
+
+static void
+test_api_version_warning(void **state)
+{
+	assert_string_equal(version_warning("1.7"), "");
+	assert_string_equal(version_warning("1.8"),
+	    "!    WARNING: Client and server API versions do not match. Please consider upgrading.\n"
+	    "!    Client version: 1.7\n"
+	    "!    Server version: 1.8\n");
+	/* a missing header is a mismatch too, as in Deis */
+	assert_string_equal(version_warning(""),
+	    "!    WARNING: Client and server API versions do not match. Please consider upgrading.\n"
+	    "!    Client version: 1.7\n"
+	    "!    Server version: \n");
 }
 
 static void
@@ -334,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_ssh_pubkey),
 		cmocka_unit_test(test_error_rendering),
 		cmocka_unit_test(test_controller_split),
+		cmocka_unit_test(test_api_version_warning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
