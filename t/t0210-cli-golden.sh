@@ -84,6 +84,23 @@ test_expect 'config:pull writes .env (0600), config:push reads it' '
 	golden config-pull-exists deis config:pull -a demo &&
 	deis config:unset -a demo PUSHED >/dev/null
 '
+test_expect 'config:pull -i asks before overwriting a local value' '
+	mkdir -p "$TRASH/work2" && cd "$TRASH/work2" &&
+	printf "MULTI=old\nLOCAL=1\n" >.env &&
+	echo y >"$TRASH/yes" &&
+	GOLDEN_STDIN=$TRASH/yes golden config-pull-i deis config:pull -a demo -i -o &&
+	test "$(cat .env)" = "$(printf "LOCAL=1\nMULTI=a b=c")"
+'
+test_expect 'SSH_KEY=<file> is read and base64-encoded; a non-key is refused' '
+	printf -- "-----BEGIN RSA PRIVATE KEY-----\nMIIfake\n-----END RSA PRIVATE KEY-----\n" \
+	    >"$TRASH/id_rsa" &&
+	deis config:set -a demo SSH_KEY="$TRASH/id_rsa" >/dev/null &&
+	deis config -a demo --json | python3 -c "import json,sys,base64;
+v=json.load(sys.stdin)[\"values\"][\"SSH_KEY\"]
+assert base64.b64decode(v) == open(sys.argv[1],\"rb\").read(), v" "$TRASH/id_rsa" &&
+	deis config:unset -a demo SSH_KEY >/dev/null &&
+	golden config-ssh-key-bad deis config:set -a demo SSH_KEY=notakey
+'
 test_expect 'limits and tags' '
 	golden limits-list deis limits -a demo &&
 	golden limits-set deis limits:set -a demo web=256M &&
