@@ -39,6 +39,7 @@ struct conn {
 static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 static int nconns;
 static int listen_fds[8];
+static bool listen_udp[8];
 static int nlisten;
 
 int64_t
@@ -393,6 +394,7 @@ listen_on(struct logger *lg, const char *addr, int socktype)
 		close(fd);
 		return -1;
 	}
+	listen_udp[nlisten] = socktype == SOCK_DGRAM;
 	listen_fds[nlisten++] = fd;
 	log_info("syslog %s on %s", socktype == SOCK_STREAM ? "tcp" : "udp", addr);
 	return 0;
@@ -418,7 +420,8 @@ recv_drain_all(struct logger *lg)
 
 	for (i = 0; i < nlisten; i++) {
 		/* UDP: take what the kernel already holds; TCP: no new peers. */
-		udp_ready(lg->ev, listen_fds[i], EV_READ, lg);
+		if (listen_udp[i])
+			udp_ready(lg->ev, listen_fds[i], EV_READ, lg);
 		ev_set(lg->ev, listen_fds[i], 0, NULL, NULL);
 		close(listen_fds[i]);
 	}

@@ -67,7 +67,7 @@ static uint64_t mtimer;
 static struct logspout *g;
 static LIST_HEAD(, xfer) xfers = LIST_HEAD_INITIALIZER(xfers);
 static bool events_running;
-static uint64_t events_timer;
+static uint64_t events_timer, list_timer;
 
 /*
  * Containers to attach to, found by an event: libcurl refuses new transfers
@@ -522,6 +522,19 @@ list_done(struct xfer *x)
 	json_decref(arr);
 }
 
+/* Running app containers: attach to those we are not attached to. */
+static void
+list_start(struct ev *ev, void *arg)
+{
+	char *f = curl_easy_escape(NULL, "{\"label\":[\"sh.deis.app\"]}", 0);
+	char *path = xasprintf("/containers/json?filters=%s", f);
+
+	list_timer = 0;
+	xfer_new(X_LIST, path, list_write);
+	free(path);
+	curl_free(f);
+}
+
 static void
 events_start(struct ev *ev, void *arg)
 {
@@ -534,11 +547,7 @@ events_start(struct ev *ev, void *arg)
 	free(path);
 	curl_free(f);
 	/* after the events stream is open, so no start falls between the two */
-	f = curl_easy_escape(NULL, "{\"label\":[\"sh.deis.app\"]}", 0);
-	path = xasprintf("/containers/json?filters=%s", f);
-	xfer_new(X_LIST, path, list_write);
-	free(path);
-	curl_free(f);
+	list_start(ev, NULL);
 	events_running = true;
 }
 
@@ -557,6 +566,13 @@ check_done(void)
 		switch (x->kind) {
 		case X_LOGS:
 			logs_done(x, msg->data.result);
+			/*
+			 * A stream that failed while its container may still run (Docker
+			 * restarted, a socket error): look again soon; the list only holds
+			 * running containers, and resumes where this stream stopped.
+			 */
+			if (msg->data.result != CURLE_OK && !g->stopping && !list_timer)
+				list_timer = ev_timer(g->ev, 1000, list_start, NULL);
 			break;
 		case X_LIST:
 			if (msg->data.result == CURLE_OK)
@@ -619,6 +635,8 @@ attach_stop(struct logspout *ls)
 		ev_timer_cancel(ls->ev, mtimer);
 	if (events_timer)
 		ev_timer_cancel(ls->ev, events_timer);
+	if (list_timer)
+		ev_timer_cancel(ls->ev, list_timer);
 	curl_multi_cleanup(multi);
 	curl_global_cleanup();
 }
