@@ -215,8 +215,12 @@ auth_register(struct api *a)
 		user_create_error(a, &e);
 		return;
 	}
-	/* The token user_create() made is never shown: the client logs in next. */
+	/* The token user_create() made is never shown (the client logs in next): drop it. */
 	explicit_bzero(tok, sizeof(tok));
+	if (db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE username = $1", username) < 0) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
 	res = db_queryp(a->ctl->db, &e, "SELECT " USER_COLS " FROM users WHERE username = $1",
 	    username);
 	if (res == NULL || db_res_nrows(res) != 1) {
@@ -237,7 +241,13 @@ auth_register(struct api *a)
 	api_json(a, 201, out);
 }
 
-/* Insert a new token for username inside the caller's transaction. */
+/*
+ * Insert a new token for username inside the caller's transaction. A user
+ * keeps at most TOKENS_MAX (one per login session): the oldest go, so a
+ * script logging in in a loop cannot grow the table without bound.
+ */
+#define TOKENS_MAX "20"
+
 static int
 token_issue(struct api *a, const char *username, char tok[DB_TOKEN_LEN], struct err *e)
 {
@@ -246,8 +256,12 @@ token_issue(struct api *a, const char *username, char tok[DB_TOKEN_LEN], struct 
 	db_token_new(tok);
 	db_token_hash(tok, th);
 	db_now(now);
-	return db_execp(a->ctl->db, e, "INSERT INTO tokens (key_hash, username, created) "
-	    "VALUES ($1, $2, $3)", th, username, now) < 0 ? -1 : 0;
+	if (db_execp(a->ctl->db, e, "INSERT INTO tokens (key_hash, username, created) "
+	    "VALUES ($1, $2, $3)", th, username, now) < 0)
+		return -1;
+	return db_execp(a->ctl->db, e, "DELETE FROM tokens WHERE username = $1 AND key_hash NOT IN "
+	    "(SELECT key_hash FROM tokens WHERE username = $1 ORDER BY created DESC, key_hash "
+	    "LIMIT CAST($2 AS INTEGER))", username, TOKENS_MAX) < 0 ? -1 : 0;
 }
 
 /* Reply {"token": tok} and wipe tok. */

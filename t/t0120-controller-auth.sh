@@ -82,6 +82,15 @@ suite() {
 		api_check "200 OK" GET /v1/users/ admin &&
 		api_body "[.results[] | select(.username == \"alice\")][0].last_login | test(\"Z$\")"
 	'
+	test_expect "$E: a user keeps the 20 newest sessions" '
+		cp "$API_DIR/tok.bob" "$API_DIR/tok.bob0" && api_login bob && cp "$API_DIR/tok.bob" "$API_DIR/tok.bob1" &&
+		i=0 && while [ $i -lt 19 ]; do api_login bob >/dev/null || exit 1; i=$((i + 1)); done &&
+		api_check "401 UNAUTHORIZED" GET /v1/apps bob0 &&
+		api_check "200 OK" GET /v1/apps bob1 &&
+		api_login bob >/dev/null &&
+		api_check "401 UNAUTHORIZED" GET /v1/apps bob1 &&
+		api_check "200 OK" GET /v1/apps bob
+	'
 	test_expect "$E: bad tokens get 401" '
 		api_check "401 UNAUTHORIZED" GET /v1/apps "=0123456789abcdef0123456789abcdef01234567" &&
 		api_body ".detail == \"Invalid token\"" &&
