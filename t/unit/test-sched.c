@@ -12,7 +12,10 @@
 
 #include <cmocka.h>
 
-#include "controller/scheduler/scheduler.h"
+#include <stdio.h>
+#include <time.h>
+
+#include "controller/scheduler/sched_int.h"
 
 static void
 test_name(void **state)
@@ -151,6 +154,67 @@ test_bad_requests(void **state)
 	sched_free(s);
 }
 
+/* The table: observations in, sorted copies out, crash/stop rules; and its cost. */
+static void
+test_table(void **state)
+{
+	struct sched_config cfg = { .docker_sock = "/nonexistent/docker.sock", .platform = "t" };
+	struct sched *s = sched_new(&cfg, NULL);
+	struct sched_container *v, c;
+	struct sched_obs o = { .kind = SCHED_OBS_EXISTS, .state = SCHED_UP, .release = 1 };
+	char id[SCHED_ID_MAX], appn[32];
+	struct timespec t0, t1;
+	size_t n, i;
+	double ns;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "%064zu", i);
+		snprintf(appn, sizeof(appn), "app%zu", i % 100);
+		o.id = id;
+		o.app = appn;
+		o.type = i % 3 ? "web" : "worker";
+		o.num = (unsigned)(1000 - i);
+		sched_observe(&o, s);
+	}
+	sched_list(s, "app7", false, &v, &n);
+	assert_int_equal(n, 10);
+	for (i = 1; i < n; i++)
+		assert_true(strcmp(v[i - 1].type, v[i].type) < 0 ||
+		    (strcmp(v[i - 1].type, v[i].type) == 0 && v[i - 1].num < v[i].num));
+	/* a death the scheduler did not ask for is a crash; one it asked for is not */
+	o.kind = SCHED_OBS_DIE;
+	o.id = v[0].id;
+	o.exit_code = 1;
+	sched_observe(&o, s);
+	assert_int_equal(sched_get(s, "app7", v[0].type, v[0].num, &c), 0);
+	assert_int_equal(c.state, SCHED_CRASHED);
+	assert_int_equal(c.crashes, 1);
+	sched_mark_stopping(s, v[1].id, true);
+	o.id = v[1].id;
+	o.exit_code = 143;
+	sched_observe(&o, s);
+	assert_int_equal(sched_get(s, "app7", v[1].type, v[1].num, &c), 0);
+	assert_int_equal(c.state, SCHED_DOWN);
+	assert_int_equal(c.crashes, 0);
+	/* forgotten (removed by us): late events do not bring it back */
+	sched_forget(s, v[1].id);
+	o.kind = SCHED_OBS_DIE;
+	sched_observe(&o, s);
+	assert_int_equal(sched_get(s, "app7", v[1].type, v[1].num, &c), -1);
+	free(v);
+	/* listing one app among 1000 containers */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 10000; i++) {
+		sched_list(s, "app42", false, &v, &n);
+		free(v);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 10000;
+	fprintf(stderr, "# sched_list of 10 among 1000 containers: %.0f ns\n", ns);
+	assert_true(ns < 1e6);
+	sched_free(s);
+}
+
 int
 main(void)
 {
@@ -161,6 +225,7 @@ main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
