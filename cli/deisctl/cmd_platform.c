@@ -197,8 +197,12 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 		return -1;
 	name = component_container(d, c);
 	rc = engine_ensure(d, name, body, created, e);
-	if (rc == 0 && !strcmp(c->name, "router"))
-		rc = engine_connect(d, name, "bridge", e);	/* app containers live there */
+	/*
+	 * App containers live on Docker's default bridge (the scheduler's network):
+	 * the controller probes their health there and the router proxies to them.
+	 */
+	if (rc == 0 && (!strcmp(c->name, "router") || !strcmp(c->name, "controller")))
+		rc = engine_connect(d, name, "bridge", e);
 	json_decref(body);
 	free(name);
 	return rc;
