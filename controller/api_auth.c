@@ -14,9 +14,10 @@
  * registration's write transaction: writers are serialized (db_begin), so two
  * concurrent registrations on an empty database cannot both see "no admin".
  *
- * Failed logins are limited per username (security.md §3.5): after
- * LOGIN_FAILS failures within LOGIN_WINDOW seconds that username's logins get
- * 429 until the window ends, before any password work. There is no per-IP
+ * Failed password checks (login, passwd) are limited per username
+ * (security.md §3.5): after LOGIN_FAILS failures within LOGIN_WINDOW seconds
+ * that username's checks get 429 until the window ends, before any password
+ * work. There is no per-IP
  * limit: behind the router every client has the router's address, and one
  * client could lock everyone out. The counters live in memory (one loop
  * thread, so no locking) and are per controller process.
@@ -161,7 +162,7 @@ void
 auth_register(struct api *a)
 {
 	const char *username, *password, *email, *first, *last;
-	char mode[32], tok[DB_TOKEN_LEN];
+	char mode[32];
 	struct err e = { 0 };
 	struct db_res *res;
 	bool superuser;
@@ -210,13 +211,12 @@ auth_register(struct api *a)
 	}
 	superuser = db_res_getll(res, 0, 0, 1) == 0;
 	db_res_free(res);
-	if (user_create(a->ctl->db, username, email, password, first, last, superuser, tok, &e) < 0) {
+	if (user_create(a->ctl->db, username, email, password, first, last, superuser, NULL, &e) < 0) {
 		db_rollback(a->ctl->db);
 		user_create_error(a, &e);
 		return;
 	}
 	/* The token user_create() made is never shown (the client logs in next): drop it. */
-	explicit_bzero(tok, sizeof(tok));
 	if (db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE username = $1", username) < 0) {
 		tx_fail(a, &e, NULL);
 		return;
@@ -544,6 +544,15 @@ auth_passwd(struct api *a)
 		return;
 	/* As Deis: the current password is checked when given, or when not an admin. */
 	if ((password && password[0]) || !a->user.is_superuser) {
+		long wait = throttle_wait(target);
+
+		/* A stolen token must not become an unthrottled password oracle. */
+		if (wait > 0) {
+			buf_addf(&a->hdrs, "Retry-After: %ld\r\n", wait);
+			api_detail(a, 429, "Request was throttled. Expected available in %ld seconds.",
+			    wait);
+			return;
+		}
 		res = db_queryp(a->ctl->db, &e, "SELECT password FROM users WHERE username = $1",
 		    target);
 		if (res == NULL) {
@@ -555,6 +564,7 @@ auth_passwd(struct api *a)
 		db_res_free(res);
 		if (!db_check_password(hash, password ? password : "")) {
 			free(hash);
+			throttle_fail(target);
 			api_detail(a, 400, "Current password does not match");
 			return;
 		}

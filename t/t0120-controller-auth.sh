@@ -201,8 +201,8 @@ suite() {
 		api_check "401 UNAUTHORIZED" GET /v1/apps dave &&
 		api_check "401 UNAUTHORIZED" DELETE /v1/auth/cancel/ -
 	'
-	test_expect "$E: failed logins are throttled per username" '
-		api_register victim >/dev/null &&
+	test_expect "$E: failed password checks are throttled per username" '
+		api_register victim >/dev/null && api_login victim >/dev/null &&
 		i=0 && while [ $i -lt 10 ]; do
 			api_check "400 BAD REQUEST" POST /v1/auth/login/ - "{\"username\":\"victim\",\"password\":\"guess$i\"}" || exit 1
 			i=$((i + 1))
@@ -210,6 +210,8 @@ suite() {
 		api_check "429 TOO MANY REQUESTS" POST /v1/auth/login/ - "{\"username\":\"victim\",\"password\":\"pw-victim\"}" &&
 		api_body ".detail | test(\"^Request was throttled. Expected available in [0-9]+ seconds.$\")" &&
 		grep -Eqi "^Retry-After: [0-9]+" "$API_DIR/head" &&
+		api_check "429 TOO MANY REQUESTS" POST /v1/auth/passwd/ victim "{\"password\":\"pw-victim\",\"new_password\":\"x\"}" &&
+		api_check "200 OK" GET /v1/apps victim &&
 		api_login bob
 	'
 	test_expect "$E: wrong methods and the trailing-slash forms" '
