@@ -5,9 +5,16 @@
  * cmd_<topic>.c files.
  *
  * Exit protocol: every command function returns the process exit code (0 or
- * more), or -1 after deis_fail() has stored an error message; main() then prints
- * "Error: <message>\n" on stderr and exits 1, exactly like the Deis 1.13 Go
- * client does for every error it returns.
+ * more), or -1 after deis_fail() has stored an error message; main() then
+ * prints "Error: <message>\n" on stderr and exits 1, exactly like the Deis
+ * 1.13 Go client does for every error it returns. A command that already
+ * printed its own complaint (a grammar error, a bad KEY=value) returns 1.
+ *
+ * Memory: strings a function returns are the caller's (free()) unless said
+ * otherwise; JSON values follow jansson's rules (returned new references are
+ * the caller's to json_decref()). Output goes to stdout with stdio; anything
+ * printed before a request is flushed first so that stdout and stderr
+ * interleave as the user expects.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +26,7 @@
 #define DEIS_VERSION		"1.13.4"
 #define DEIS_API_VERSION	"1.7"
 
-/* ---- errors (main.c) ---------------------------------------------------- */
+/* ---- errors (util.c) ---------------------------------------------------- */
 
 /* Store the message main() prints after "Error: ". Always returns -1. */
 int deis_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
