@@ -111,6 +111,9 @@ void ctl_routes_changed(struct ctl *ctl);
 /* logs_follow.c: stream the logger's follow stream (GET .../logs?follow=true). */
 void logs_follow(struct api *a, long lines);
 
+/* reconcile.c: at start, make what runs match the stored releases (jobs). */
+void ctl_reconcile(struct ctl *ctl);
+
 /* ctl.c */
 void ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *));
 /* The scheduler's state callback (any thread). */

@@ -35,6 +35,8 @@ usage(FILE *f)
 	    "  --docker-socket PATH   [DOCKER_SOCKET]\n"
 	    "  --registration-mode M  enabled|disabled|admin_only, stored [DEIS_REGISTRATION_MODE]\n"
 	    "  --workers N            scheduler worker threads (8)\n"
+	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
+	    "  (DEIS_APP_NETWORK: Docker network for app containers, default bridge)\n"
 	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
 	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n", f);
 }
@@ -160,6 +162,7 @@ main(int argc, char **argv)
 		{ "docker-socket", required_argument, NULL, 'k' },
 		{ "registration-mode", required_argument, NULL, 'm' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "boot-timeout", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -168,7 +171,7 @@ main(int argc, char **argv)
 	const char *regmode = NULL, *errstr = NULL;
 	struct ctl ctl = { 0 };
 	struct err e = { 0 };
-	int c, port = 0, workers = 8;
+	int c, port = 0, workers = 8, boot_timeout = 0;
 
 	log_init("deis-controller");
 	if (argc > 1 && !strcmp(argv[1], "create-admin"))
@@ -188,6 +191,11 @@ main(int argc, char **argv)
 			workers = (int)strtonum(optarg, 1, 64, &errstr);
 			if (errstr)
 				die(100, "--workers '%s' is %s", optarg, errstr);
+			break;
+		case 'b':
+			boot_timeout = (int)strtonum(optarg, 1, 3600, &errstr);
+			if (errstr)
+				die(100, "--boot-timeout '%s' is %s", optarg, errstr);
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 100;
@@ -227,7 +235,9 @@ main(int argc, char **argv)
 
 	ctl.ev = ev_new(20000);
 	if (strcmp(sched_name, "none") != 0) {
-		struct sched_config sc = { .driver = sched_name, .docker_sock = sock };
+		struct sched_config sc = { .driver = sched_name, .docker_sock = sock,
+			.boot_timeout_ms = (unsigned)boot_timeout * 1000,
+			.network = getenv("DEIS_APP_NETWORK") };
 
 		ctl.sched = sched_new(&sc, &e);
 		if (ctl.sched == NULL)
@@ -237,6 +247,7 @@ main(int argc, char **argv)
 			die(111, "scheduler: %s", e.msg);
 	}
 	ctl.jobs = jobs_new(&ctl, workers);
+	ctl_reconcile(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
 	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)
 		die(111, "%s", e.msg);

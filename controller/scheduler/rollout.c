@@ -582,12 +582,22 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 	}
 	env = env_build(rel);
 	sched_app_lock(s, rel->app);
+	/*
+	 * struct boot points into itself (u.name, entv, cmdv): size the array once,
+	 * never realloc it after filling.
+	 */
+	for (i = 0, k = 0; i < n; i++) {
+		ncur = sched_select(s, rel->app, structure[i].type, &cur);
+		if (structure[i].count > ncur)
+			k += structure[i].count - (unsigned)ncur;
+		free(cur);
+	}
+	bv = xcalloc(k ? k : 1, sizeof(*bv));
 	for (i = 0; i < n; i++) {
 		ncur = sched_select(s, rel->app, structure[i].type, &cur);
 		if (structure[i].count > ncur) {
 			for (j = 0, max = 0; j < ncur; j++)
 				max = cur[j].num > max ? cur[j].num : max;
-			bv = xrealloc(bv, (nb + structure[i].count - ncur) * sizeof(*bv));
 			for (k = 1; k <= structure[i].count - ncur; k++) {
 				if (unit_fill(&bv[nb++], rel, env, structure[i].type, max + k, NULL,
 				    e) < 0) {

@@ -1,0 +1,116 @@
+/*
+ * At start, make what runs match what should run: for every app with a build,
+ * the latest release at its stored structure. Containers may have been
+ * removed, or the engine restarted, while the controller was away. One job per
+ * app that needs work, so a slow app does not hold the others.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/db.h"
+#include "controller/jobs.h"
+#include "controller/release.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+struct reconcile {
+	struct job job;
+	struct ctl *ctl;
+	char app[65];
+};
+
+static void
+reconcile_work(struct job *j, struct db *db)
+{
+	struct reconcile *rc = j->arg;
+	struct rel r;
+	struct rel_spec spec;
+	struct db_res *res;
+	struct sched_container *cs = NULL;
+	struct sched_scale *sc;
+	json_t *structure;
+	size_t n = 0, ns, i, k;
+	bool current_any = false, mismatch = false;
+
+	if (rel_load(db, rc->app, 0, &r, &j->e) != 0)
+		return;
+	res = db_queryp(db, &j->e, "SELECT structure FROM apps WHERE id = $1", rc->app);
+	structure = res && db_res_nrows(res) == 1 ? json_loads(db_res_get(res, 0, 0), 0, NULL) : NULL;
+	db_res_free(res);
+	if (!r.build_uuid[0] || structure == NULL || !json_is_object(structure)) {
+		if (structure)
+			json_decref(structure);
+		rel_clear(&r);
+		return;
+	}
+	sched_list(rc->ctl->sched, rc->app, false, &cs, &n);
+	sc = structure_from_json(structure, &ns);
+	for (i = 0; i < n; i++) {
+		if (cs[i].release != (unsigned)r.version)
+			mismatch = true;
+		else
+			current_any = true;
+		if (cs[i].state != SCHED_UP)
+			mismatch = true;
+	}
+	for (k = 0; k < ns; k++) {
+		unsigned have = 0;
+
+		for (i = 0; i < n; i++)
+			if (cs[i].release == (unsigned)r.version && !strcmp(cs[i].type, sc[k].type))
+				have++;
+		if (have != sc[k].count)
+			mismatch = true;
+	}
+	if (mismatch) {
+		log_info("reconcile: '%s' v%lld does not run as stored; %s", rc->app, r.version,
+		    current_any ? "scaling" : "deploying");
+		rel_spec(&r, NULL, &spec);
+		if (current_any)
+			j->rc = sched_scale(rc->ctl->sched, &spec.sr, sc, ns, &j->e);
+		else
+			j->rc = sched_deploy(rc->ctl->sched, &spec.sr, sc, ns, &j->e);
+		rel_spec_clear(&spec);
+	}
+	free(sc);
+	free(cs);
+	json_decref(structure);
+	rel_clear(&r);
+}
+
+static void
+reconcile_done(struct job *j)
+{
+	struct reconcile *rc = j->arg;
+
+	if (j->rc < 0)
+		log_warn("reconcile: '%s': %s", rc->app, j->e.msg);
+	free(rc);
+}
+
+void
+ctl_reconcile(struct ctl *ctl)
+{
+	struct err e = { 0 };
+	struct db_res *res;
+	int i;
+
+	if (ctl->sched == NULL)
+		return;
+	res = db_query(ctl->db, "SELECT id FROM apps ORDER BY id", 0, NULL, &e);
+	if (res == NULL) {
+		log_error("reconcile: %s", e.msg);
+		return;
+	}
+	for (i = 0; i < db_res_nrows(res); i++) {
+		struct reconcile *rc = xcalloc(1, sizeof(*rc));
+
+		rc->ctl = ctl;
+		strlcpy(rc->app, db_res_get(res, i, 0), sizeof(rc->app));
+		rc->job.work = reconcile_work;
+		rc->job.done = reconcile_done;
+		rc->job.arg = rc;
+		jobs_submit(ctl->jobs, &rc->job);
+	}
+	db_res_free(res);
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Controller + scheduler on the real Docker engine: `deis pull` deploys,
+# scale, config change (new release, env injected, no image build), run,
+# rolling restart, rollback, a failing health check keeps the old release
+# (503), reconcile after containers vanished while the controller was away,
+# destroy removes everything. Containers are found by their labels.
+. "$(dirname "$0")/test-lib.sh"
+. "$TOP/t/helper/controller-start"
+
+[ -x "$BIN/deis-controller" ] || test_skip_all "no controller binary"
+command -v jq >/dev/null || test_skip_all "jq is not installed"
+docker_ok || test_skip_all "no Docker daemon answers"
+IMAGE=$("$TOP/t/helper/sched-image" 2>"$TRASH/img.err") || test_skip_all "$(cat "$TRASH/img.err")"
+
+API_DIR=$TRASH
+APP=t0160-$$
+TEST_CLEANUP='docker ps -aq --filter label=sh.deis.app='$APP' | xargs -r docker rm -f >/dev/null'
+start() {
+	controller_start "$TRASH/c" --scheduler docker --boot-timeout 8 >/dev/null && API_URL=$CONTROLLER_URL
+}
+running() {	# running TYPE: names of running containers of the app, sorted
+	docker ps --filter "label=sh.deis.app=$APP" --filter "label=sh.deis.type=$1" \
+		--format '{{.Names}}' | sort | tr '\n' ' '
+}
+start || test_expect "controller starts" false
+api_register alice >/dev/null && api_login alice >/dev/null
+
+test_expect 'deis pull deploys web.1 of v2' '
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APP\"}" &&
+	api_check "201 CREATED" POST /v1/apps/$APP/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\",\"worker\":\"sleep 100000\"}}" &&
+	[ "$(running web)" = "${APP}_v2.web.1 " ] &&
+	api_check "200 OK" GET /v1/apps/$APP/containers/ alice &&
+	api_body ".count == 1 and .results[0].state == \"up\" and .results[0].release == \"v2\"" &&
+	api_check "200 OK" GET /v1/apps/$APP/ alice && api_body ".structure == {\"web\":1}"
+'
+test_expect 'scale web=3 worker=1, then web=2' '
+	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":3,\"worker\":1}" &&
+	[ "$(running web)" = "${APP}_v2.web.1 ${APP}_v2.web.2 ${APP}_v2.web.3 " ] &&
+	[ "$(running worker)" = "${APP}_v2.worker.1 " ] &&
+	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":2}" &&
+	[ "$(running web)" = "${APP}_v2.web.1 ${APP}_v2.web.2 " ] &&
+	api_check "200 OK" GET /v1/apps/$APP/containers/web/2/ alice && api_body ".num == 2 and .type == \"web\""
+'
+test_expect 'config:set rolls out v3 with the value in the environment, same image' '
+	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"values\":{\"GREETING\":\"hello \\\"world\\\" \$x\"}}" &&
+	api_body ".values.DEIS_RELEASE == \"v3\"" &&
+	[ "$(running web)" = "${APP}_v3.web.1 ${APP}_v3.web.2 " ] &&
+	[ "$(running worker)" = "${APP}_v3.worker.1 " ] &&
+	[ "$(docker inspect -f "{{.Config.Image}}" ${APP}_v3.web.1)" = "$IMAGE" ] &&
+	docker inspect -f "{{range .Config.Env}}{{println .}}{{end}}" ${APP}_v3.web.1 >"$TRASH/env" &&
+	grep -qx "GREETING=hello \"world\" \$x" "$TRASH/env" &&
+	grep -qx "DEIS_APP=$APP" "$TRASH/env" && grep -qx "DEIS_RELEASE=v3" "$TRASH/env" &&
+	grep -qx "PORT=5000" "$TRASH/env"
+'
+test_expect 'app containers get the security floor' '
+	docker inspect -f "{{.HostConfig.NetworkMode}} {{.HostConfig.SecurityOpt}} {{.HostConfig.CapDrop}} {{.HostConfig.PidsLimit}} {{range .Mounts}}{{.Source}}{{end}}" ${APP}_v3.web.1 >"$TRASH/sec" &&
+	cat "$TRASH/sec" &&
+	! grep -q "^host " "$TRASH/sec" && grep -q "no-new-privileges" "$TRASH/sec" &&
+	grep -qi "all" "$TRASH/sec" && ! grep -q docker.sock "$TRASH/sec"
+'
+test_expect 'limits:set memory becomes a container limit' '
+	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"memory\":{\"web\":\"64M\"}}" &&
+	[ "$(docker inspect -f "{{.HostConfig.Memory}}" ${APP}_v4.web.1)" = 67108864 ]
+'
+test_expect 'run returns the exit code and the output' '
+	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"echo \$GREETING; exit 3\"}" &&
+	api_body ". == [3, \"hello \\\"world\\\" \$x\\n\"]" &&
+	[ -z "$(docker ps -aq --filter label=sh.deis.app=$APP --filter label=sh.deis.type=run)" ]
+'
+test_expect 'ps:restart web rolls the web containers' '
+	before=$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.type=web | sort) &&
+	api_check "200 OK" POST /v1/apps/$APP/containers/web/restart/ alice &&
+	api_body "length == 2 and all(.[]; .state == \"up\")" &&
+	after=$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.type=web | sort) &&
+	[ "$before" != "$after" ] && [ "$(running web)" = "${APP}_v4.web.1 ${APP}_v4.web.2 " ]
+'
+test_expect 'a failing health check keeps the old release and answers 503' '
+	api_check "503 SERVICE UNAVAILABLE" POST /v1/apps/$APP/config/ alice "{\"values\":{\"HEALTHCHECK_URL\":\"/no-such-page\"}}" &&
+	api_body ".detail | test(\"health check\")" &&
+	[ "$(running web)" = "${APP}_v4.web.1 ${APP}_v4.web.2 " ] &&
+	api_check "200 OK" GET /v1/apps/$APP/releases/ alice && api_body ".results[0].version == 4"
+'
+test_expect 'rollback to v2 deploys v5 with v2 config' '
+	api_check "201 CREATED" POST /v1/apps/$APP/releases/rollback/ alice "{\"version\":2}" &&
+	api_body ".version == 5" &&
+	[ "$(running web)" = "${APP}_v5.web.1 ${APP}_v5.web.2 " ] &&
+	! docker inspect -f "{{range .Config.Env}}{{println .}}{{end}}" ${APP}_v5.web.1 | grep -q GREETING
+'
+# Restart outside test_expect (a subshell) so the new URL reaches the next tests.
+kill $CONTROLLER_PID && wait_for 5 "! kill -0 $CONTROLLER_PID"
+docker rm -f ${APP}_v5.web.2 >/dev/null
+start
+test_expect 'reconcile: containers removed while the controller was away come back' '
+	wait_for 20 "[ \"\$(running web)\" = \"${APP}_v5.web.1 ${APP}_v5.web.3 \" ] || [ \"\$(running web)\" = \"${APP}_v5.web.1 ${APP}_v5.web.2 \" ]"
+'
+test_expect 'a crashed container is reported' '
+	docker kill ${APP}_v5.worker.1 >/dev/null &&
+	wait_for 10 "api_call GET /v1/apps/$APP/containers/worker/ alice | grep -q \"200 OK\" && jq -e \".results[0].state == \\\"crashed\\\"\" \"$API_DIR/body\""
+'
+test_expect 'destroy removes every container of the app' '
+	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
+	[ -z "$(docker ps -aq --filter label=sh.deis.app=$APP)" ]
+'
+test_done
