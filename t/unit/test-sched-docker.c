@@ -212,6 +212,27 @@ test_scale(void **state)
 	assert_int_equal(v[0].num, 1);
 	assert_string_equal(v[0].id, first);	/* newest went first */
 	free(v);
+	/* several types at once (boots of different types in one array) */
+	{
+		struct sched_scale two[] = { { "web", 2 }, { "worker", 2 } };
+		struct sched_scale back[] = { { "web", 1 }, { "worker", 0 } };
+
+		if (sched_scale(sc, &r, two, 2, &e) < 0)
+			fail_msg("scale two types: %s", e.msg);
+		n = wait_state(SCHED_UP, 4, &v);
+		assert_int_equal(n, 4);
+		assert_string_equal(v[1].type, "web");
+		assert_int_equal(v[1].num, 2);
+		assert_string_equal(v[2].type, "worker");
+		assert_true(strstr(v[3].name, "_v2.worker.2") != NULL);
+		free(v);
+		if (sched_scale(sc, &r, back, 2, &e) < 0)
+			fail_msg("scale back: %s", e.msg);
+		n = wait_state(SCHED_UP, 1, &v);
+		assert_int_equal(n, 1);
+		assert_string_equal(v[0].id, first);
+		free(v);
+	}
 	/* an unknown type is a 400 */
 	{
 		struct sched_scale bad[] = { { "nope", 1 } };
