@@ -133,7 +133,10 @@ env_free(char **v)
 	free(v);
 }
 
-/* One container being booted. */
+/*
+ * One container being booted. It points into itself (u.name, u.entrypoint,
+ * u.cmd): never move a filled one (no realloc of an array of them).
+ */
 struct boot {
 	struct sched_unit u;
 	char name[SCHED_NAME_MAX];

@@ -13,6 +13,7 @@
  */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,31 @@ cleanup_all(void)
 	json_decref(list);
 }
 
+/* Containers of earlier runs that died before their cleanup (label test-<pid>-<time>). */
+static void
+sweep_dead_runs(void)
+{
+	struct err e;
+	json_t *list, *c;
+	const char *p;
+	char *end;
+	long pid;
+	size_t i;
+
+	list = docker_container_list(dk, "sh.deis.platform", &e);
+	json_array_foreach(list, i, c) {
+		p = json_string_value(json_object_get(json_object_get(c, "Labels"),
+		    "sh.deis.platform"));
+		if (p == NULL || strncmp(p, "test-", 5) != 0)
+			continue;
+		pid = strtol(p + 5, &end, 10);
+		if (*end != '-' || pid <= 1 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		docker_container_remove(dk, json_string_value(json_object_get(c, "Id")), true, &e);
+	}
+	json_decref(list);
+}
+
 static int
 group_setup(void **state)
 {
@@ -192,6 +218,7 @@ group_setup(void **state)
 		return -1;
 	}
 	buf_release(&out);
+	sweep_dead_runs();
 	atexit(cleanup_all);
 	sc = sched_make(15000);
 	return 0;
