@@ -326,6 +326,8 @@ static void
 exchange_request_body(struct client *c)
 {
 	struct upconn *u = c->up;
+	size_t before = c->in.len;
+	bool was_done = c->req_done;
 
 	while (!c->req_done && c->in.len && u->out.len < HIGH_WATER) {
 		if (c->req_body == HTTP1_BODY_LENGTH) {
@@ -362,7 +364,13 @@ exchange_request_body(struct client *c)
 	if (!c->req_done && c->in_eof) {
 		c->keep_alive = false;
 		exchange_fail(c, 400, "H27");
+		return;
 	}
+	/* The first-byte timeout runs from the end of the request; while the
+	 * body is still coming, the idle timeout applies. */
+	if (!c->res_head_done && c->state == C_EXCHANGE &&
+	    (c->in.len != before || c->req_done != was_done))
+		c->deadline = ev_now_ms() + (c->req_done ? c->first_byte_ms : conf.idle_ms);
 }
 
 static const char *
