@@ -219,6 +219,7 @@ build_run(struct build *b, struct err *e)
 	uint64_t t0 = ev_now_ms();
 	int rc = -1;
 
+	out_last_ms = t0;
 	if (build_push_record(b, e) < 0 || build_config(b, e) < 0)
 		return -1;
 	tmpl = xasprintf("%s/tmp", c->state_dir);

@@ -21,6 +21,16 @@
 #include "lib/run.h"
 #include "lib/xalloc.h"
 
+/* "<what>: <the engine's message>" (e already holds the engine's message). */
+static void
+err_prefix(struct err *e, const char *what)
+{
+	char msg[sizeof(e->msg)];
+
+	memcpy(msg, e->msg, sizeof(msg));
+	err_set(e, 1, "%s: %s", what, msg);
+}
+
 static bool
 env_name_valid(const char *s)
 {
@@ -275,7 +285,7 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 			err_set(e, 1, "the stack image '%s' is missing: run builder/images/build-stack",
 			    c->stack_image);
 		else
-			err_set(e, 1, "cannot create the build container: %s", e->msg);
+			err_prefix(e, "cannot create the build container");
 		goto out;
 	}
 	snprintf(b->container, sizeof(b->container), "%s",
@@ -341,7 +351,7 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)
 		goto out;
 	if (status != 201) {
-		err_set(e, 1, "cannot create the slug container: %s", e->msg);
+		err_prefix(e, "cannot create the slug container");
 		goto out;
 	}
 	snprintf(b->slug_container, sizeof(b->slug_container), "%s",
@@ -362,10 +372,12 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	free(repo);
 	json_decref(resp);
 	resp = NULL;
-	if (engine_call(b->engine, "POST", path, NULL, &status, &resp, e) < 0)
+	json_decref(cfg);
+	cfg = json_object();	/* the engine wants a JSON body; the container's config stands */
+	if (engine_call(b->engine, "POST", path, cfg, &status, &resp, e) < 0)
 		goto out;
 	if (status != 201) {
-		err_set(e, 1, "cannot commit the app image: %s", e->msg);
+		err_prefix(e, "cannot commit the app image");
 		goto out;
 	}
 	rc = 0;

@@ -312,7 +312,7 @@ start_main(int argc, char **argv)
 	log_info("sshd on port %d, state in '%s', controller '%s'", c.port, c.state_dir,
 	    c.controller);
 	fflush(stderr);
-	execl("/usr/sbin/sshd", "sshd", "-D", "-e", "-f", sshd_conf, (char *)NULL);
+	execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", sshd_conf, (char *)NULL);
 	err_set(&e, 111, "cannot exec sshd: %s", strerror(errno));
 fail:
 	log_error("%s", e.msg);

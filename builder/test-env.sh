@@ -1,0 +1,116 @@
+# Sourced by t/t03*-builder-*.sh after t/test-lib.sh: a real registry, a real
+# controller, the builder's sshd on loopback ports, and a user with an SSH key.
+#   builder_env_up             start registry, controller, builder (needs root, docker)
+#   api METHOD PATH [JSON]     a controller request as $TOKEN; body in $TRASH/api.out, prints status
+#   user_new NAME              register + login NAME, key in $TRASH/NAME.key; sets TOKEN
+#   push_as NAME DIR APP       git push DIR to APP as NAME; output in $TRASH/push.out
+# Users the builder runs as (global on the host, reused across runs):
+GIT_USER=deis-test-git
+KEYS_USER=deis-test-keys
+BUILDER_KEY=test-builder-key-$$
+
+builder_prereqs() {
+	[ "$(id -u)" = 0 ] || test_skip_all "needs root (sshd, users)"
+	docker_ok || test_skip_all "no docker daemon"
+	command -v docker-registry >/dev/null || test_skip_all "no docker-registry"
+	[ -x "$BIN/deis-controller" ] || test_skip_all "no deis-controller binary"
+	[ -x "$BIN/deis-builder" ] || test_skip_all "no deis-builder binary"
+	"$TOP/builder/images/build-stack" >"$TRASH/stack.log" 2>&1 ||
+		test_skip_all "cannot build the stack image: $(tail -n 1 "$TRASH/stack.log")"
+}
+
+builder_env_up() {
+	chmod 755 "$TRASH"	# the git user walks into the state dir below it
+	RPORT=$(free_port)
+	mkdir -p "$TRASH/registry"
+	cat >"$TRASH/registry.yml" <<EOR
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $TRASH/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$RPORT
+EOR
+	bg_start registry docker-registry serve "$TRASH/registry.yml"
+	wait_for 10 "curl -sf http://127.0.0.1:$RPORT/v2/" || { cat "$TRASH/registry.log"; return 1; }
+	REGISTRY=127.0.0.1:$RPORT
+
+	CPORT=$(free_port)
+	CONTROLLER=http://127.0.0.1:$CPORT
+	DEIS_BUILDER_KEY=$BUILDER_KEY bg_start controller deis-controller --listen "127.0.0.1:$CPORT" \
+		--db "sqlite://$TRASH/deis.db" --registry "$REGISTRY" --domain localhost \
+		--scheduler "${SCHEDULER:-none}"
+	wait_for 10 "curl -s -o /dev/null $CONTROLLER/v1/" || { cat "$TRASH/controller.log"; return 1; }
+
+	SPORT=$(free_port)
+	STATE=$TRASH/state
+	builder_start
+	git config --global user.email >/dev/null 2>&1 || {
+		export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com
+		export GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com
+	}
+}
+
+builder_start() {
+	DEIS_BUILDER_STATE=$STATE DEIS_BUILDER_PORT=$SPORT DEIS_BUILDER_LISTEN=127.0.0.1 \
+	DEIS_CONTROLLER_URL=$CONTROLLER DEIS_BUILDER_KEY=$BUILDER_KEY DEIS_REGISTRY=$REGISTRY \
+	DEIS_BUILDER_GIT_USER=$GIT_USER DEIS_BUILDER_KEYS_USER=$KEYS_USER DEIS_BUILDER_KEEPALIVE=2 \
+		bg_start builder deis-builder start
+	wait_for 20 "grep -q 'Server listening' '$TRASH/builder.log'" || { cat "$TRASH/builder.log"; return 1; }
+}
+
+api() {
+	m=$1 p=$2 b=${3:-}
+	set --
+	if [ -n "${TOKEN:-}" ]; then set -- -H "Authorization: token $TOKEN"; fi
+	curl -s -o "$TRASH/api.out" -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' \
+		${b:+--data-binary "$b"} "$@" "$CONTROLLER$p"
+}
+
+user_new() {
+	api POST /v1/auth/register "{\"username\":\"$1\",\"password\":\"pw-$1-secret\",\"email\":\"$1@example.com\"}" >/dev/null
+	TOKEN=
+	[ "$(api POST /v1/auth/login "{\"username\":\"$1\",\"password\":\"pw-$1-secret\"}")" = 200 ] || return 1
+	TOKEN=$(jq -r .token "$TRASH/api.out")
+	eval "TOKEN_$1=\$TOKEN"
+	ssh-keygen -q -t ed25519 -N '' -C "$1@test" -f "$TRASH/$1.key"
+	[ "$(api POST /v1/keys "{\"id\":\"$1@test\",\"public\":\"$(cat "$TRASH/$1.key.pub")\"}")" = 201 ]
+}
+
+as_user() {
+	eval "TOKEN=\$TOKEN_$1"
+}
+
+# ssh_cmd NAME: the ssh command line for NAME's key.
+ssh_cmd() {
+	echo "ssh -i $TRASH/$1.key -p $SPORT -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile=$TRASH/known_hosts -o StrictHostKeyChecking=accept-new -o LogLevel=ERROR"
+}
+
+push_as() {
+	GIT_SSH_COMMAND=$(ssh_cmd "$1") git -C "$2" push -q "ssh://$GIT_USER@127.0.0.1:$SPORT/$3.git" "${4:-HEAD:master}" >"$TRASH/push.out" 2>&1
+}
+
+# new_repo DIR: an app directory under git with what follows in files (made by the caller).
+new_repo() {
+	rm -rf "$1" && mkdir -p "$1" && git -C "$1" init -q && git -C "$1" checkout -q -b master 2>/dev/null
+}
+
+commit_all() {
+	git -C "$1" add -A && git -C "$1" commit -q -m "${2:-change}" --allow-empty
+}
+
+# Build containers and temp dirs must never outlive a build.
+no_leftovers() {
+	[ -z "$(docker ps -aq --filter label=deis.builder)" ] &&
+	[ -z "$(ls -A "$STATE/tmp" 2>/dev/null)" ]
+}
+
+registry_has() {	# registry_has APP TAG
+	curl -sf "http://$REGISTRY/v2/$1/tags/list" | jq -e --arg t "$2" '.tags | index($t)' >/dev/null
+}
+
+release_count() {	# release_count APP (as the current TOKEN)
+	api GET "/v1/apps/$1/releases" >/dev/null && jq -r '.count // (.results | length)' "$TRASH/api.out"
+}

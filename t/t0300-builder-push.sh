@@ -1,0 +1,190 @@
+#!/bin/sh
+# git push over the builder's real sshd to a real controller, docker engine and registry:
+# a buildpack app and a Dockerfile app get built, pushed to the registry and released;
+# every bad input is refused with a clear message, a non-zero exit and nothing left behind.
+. "$(dirname "$0")/test-lib.sh"
+. "$TOP/builder/test-env.sh"
+builder_prereqs
+TEST_CLEANUP='docker ps -aq --filter label=deis.builder | xargs -r docker rm -f >/dev/null 2>&1;
+ for a in pyapp dockapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
+
+# Daemons and users are set up at the top level: test_expect runs in a subshell.
+builder_env_up >"$TRASH/setup.log" 2>&1; up=$?
+test_expect 'registry, controller and builder start' "[ $up = 0 ] || { cat $TRASH/setup.log; false; }"
+[ $up = 0 ] || { test_done; exit 1; }
+
+user_new alice >>"$TRASH/setup.log" 2>&1 &&
+api POST /v1/apps '{"id":"pyapp"}' | grep -q 201 &&
+api POST /v1/apps '{"id":"dockapp"}' | grep -q 201 &&
+user_new bob >>"$TRASH/setup.log" 2>&1; ok=$?
+test_expect 'users, keys and apps' "[ $ok = 0 ] || { cat $TRASH/setup.log $TRASH/api.out; false; }"
+
+# A custom buildpack served over git's dumb HTTP protocol (BUILDPACK_URL), offline.
+new_repo "$TRASH/bp" && mkdir -p "$TRASH/bp/bin"
+printf '#!/bin/sh\necho Checker\n' >"$TRASH/bp/bin/detect"
+cat >"$TRASH/bp/bin/compile" <<'EOB'
+#!/bin/bash
+want=$(printf "a'b\"c\`id\` \$HOME x\ny"; printf z)
+got=$(cat "$3/WEIRD"; printf z)
+[ "$got" = "$want" ] || { echo "ENV_DIR value differs: [$got]"; exit 1; }
+[ "${WEIRD}z" = "$want" ] || { echo "environment value differs: [$WEIRD]"; exit 1; }
+echo "config values intact"
+EOB
+printf '#!/bin/sh\necho ---\necho "default_process_types:"\necho "  web: python3 app.py"\n' >"$TRASH/bp/bin/release"
+chmod +x "$TRASH/bp/bin/"*
+commit_all "$TRASH/bp" bp
+mkdir -p "$TRASH/www" && git clone -q --bare "$TRASH/bp" "$TRASH/www/bp.git" && git -C "$TRASH/www/bp.git" update-server-info
+WPORT=$(free_port)
+bg_start www python3 -m http.server "$WPORT" --bind 127.0.0.1 --directory "$TRASH/www"
+
+test_expect 'sshd: no password or keyboard-interactive, pubkey only' '
+	! ssh -p $SPORT -o BatchMode=yes -o PubkeyAuthentication=no -o UserKnownHostsFile=$TRASH/known_hosts \
+		-o StrictHostKeyChecking=accept-new $GIT_USER@127.0.0.1 true 2>$TRASH/err &&
+	grep "Permission denied (publickey)" $TRASH/err
+'
+
+test_expect 'a key that belongs to nobody is refused' '
+	ssh-keygen -q -t ed25519 -N "" -f $TRASH/carol.key &&
+	! $(ssh_cmd carol) $GIT_USER@127.0.0.1 "git-receive-pack '\''pyapp.git'\''" 2>$TRASH/err </dev/null &&
+	grep "Permission denied" $TRASH/err
+'
+
+test_expect 'no shell, no pty, no forwarding' '
+	! $(ssh_cmd alice) -T $GIT_USER@127.0.0.1 </dev/null 2>$TRASH/err &&
+	grep "interactive shells are not allowed" $TRASH/err &&
+	! $(ssh_cmd alice) $GIT_USER@127.0.0.1 "ls -la /" </dev/null 2>$TRASH/err &&
+	grep "command '\''ls'\'' is not allowed" $TRASH/err &&
+	! $(ssh_cmd alice) $GIT_USER@127.0.0.1 "sh -c id; git-receive-pack x" </dev/null 2>$TRASH/err &&
+	grep "not allowed" $TRASH/err &&
+	! timeout 20 $(ssh_cmd alice) -W 127.0.0.1:$CPORT $GIT_USER@127.0.0.1 </dev/null 2>$TRASH/err &&
+	grep -i "prohibited" $TRASH/err
+'
+
+test_expect 'repository names with .. or quotes are refused' '
+	! $(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-receive-pack '\''../pyapp.git'\''" </dev/null 2>$TRASH/err &&
+	grep "'\''..'\'' is not allowed" $TRASH/err &&
+	! $(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-receive-pack '\''py\"app.git'\''" </dev/null 2>$TRASH/err &&
+	grep "quotes are not allowed" $TRASH/err &&
+	! $(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-receive-pack '\''py\`id\`app.git'\''" </dev/null 2>$TRASH/err &&
+	grep "quotes are not allowed" $TRASH/err
+'
+
+new_repo "$TRASH/py"
+cat >"$TRASH/py/app.py" <<'EOP'
+import http.server, os
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"hello from python\n")
+http.server.HTTPServer(("", int(os.environ.get("PORT", "5000"))), H).serve_forever()
+EOP
+commit_all "$TRASH/py" first
+
+test_expect 'an unknown app is refused before git runs' '
+	! push_as alice "$TRASH/py" nosuchapp && grep "app '\''nosuchapp'\'' not found" $TRASH/push.out &&
+	! ls $STATE/repos/nosuchapp.git 2>/dev/null
+'
+
+test_expect 'a user without access to the app is refused' '
+	! push_as bob "$TRASH/py" pyapp && grep "user '\''bob'\'' may not push to app '\''pyapp'\''" $TRASH/push.out &&
+	! ls $STATE/repos/pyapp.git 2>/dev/null
+'
+
+test_expect 'a Python buildpack app builds, is pushed and released' '
+	as_user alice && before=$(release_count pyapp) &&
+	push_as alice "$TRASH/py" pyapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -- "-----> Python app detected" $TRASH/push.out &&
+	grep -- "-----> Building Docker image" $TRASH/push.out &&
+	grep -- "-----> Pushing image to private registry" $TRASH/push.out &&
+	grep "done, pyapp:v[0-9]* deployed to Deis" $TRASH/push.out &&
+	grep "http://pyapp.localhost" $TRASH/push.out &&
+	sha=$(git -C $TRASH/py rev-parse HEAD | cut -c1-8) &&
+	registry_has pyapp git-$sha &&
+	[ $(release_count pyapp) -eq $((before + 1)) ] &&
+	no_leftovers
+'
+
+test_expect 'the app image runs: runner, default process type, PORT' '
+	sha=$(git -C $TRASH/py rev-parse HEAD | cut -c1-8) &&
+	id=$(docker run -d --label deis.builder=test -p 127.0.0.1::5000 $REGISTRY/pyapp:git-$sha start web) &&
+	port=$(docker port $id 5000/tcp | head -n1 | sed "s/.*://") &&
+	wait_for 15 "curl -sf http://127.0.0.1:$port/ | grep -q hello" ; rc=$?
+	docker rm -f $id >/dev/null; [ $rc = 0 ]
+'
+
+test_expect 'config values with quotes, backticks, $, spaces and newlines reach the build intact' '
+	wait_for 10 "curl -sf http://127.0.0.1:$WPORT/bp.git/HEAD" &&
+	as_user alice &&
+	body=$(jq -cn --arg v "$(printf "a'\''b\"c\`id\` \$HOME x\ny")" --arg u "http://127.0.0.1:$WPORT/bp.git#master" \
+		"{values:{WEIRD:\$v, BUILDPACK_URL:\$u}}") &&
+	api POST /v1/apps/pyapp/config "$body" | grep -q 201 &&
+	commit_all $TRASH/py second &&
+	push_as alice "$TRASH/py" pyapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep "Checker app detected" $TRASH/push.out && grep "config values intact" $TRASH/push.out &&
+	sha=$(git -C $TRASH/py rev-parse HEAD | cut -c1-8) &&
+	! docker image inspect $REGISTRY/pyapp:git-$sha | grep -q WEIRD
+'
+
+test_expect 'a failing buildpack: clear message, non-zero, no release, nothing left' '
+	as_user alice && before=$(release_count pyapp) &&
+	printf "#!/bin/sh\necho compile is broken on purpose\nexit 3\n" >$TRASH/bp/bin/compile &&
+	commit_all $TRASH/bp broken && git -C $TRASH/bp push -q $TRASH/www/bp.git master &&
+	git -C $TRASH/www/bp.git update-server-info &&
+	commit_all $TRASH/py third &&
+	! push_as alice "$TRASH/py" pyapp && cat $TRASH/push.out &&
+	grep "compile is broken on purpose" $TRASH/push.out &&
+	grep "buildpack failed to compile" $TRASH/push.out &&
+	grep "build failed: nothing was released" $TRASH/push.out &&
+	[ $(release_count pyapp) -eq $before ] && no_leftovers &&
+	sha=$(git -C $TRASH/py rev-parse HEAD | cut -c1-8) && ! registry_has pyapp git-$sha
+'
+
+test_expect 'the next push works (built-in buildpacks again)' '
+	as_user alice && api POST /v1/apps/pyapp/config "{\"values\":{\"BUILDPACK_URL\":null}}" | grep -q 201 &&
+	commit_all $TRASH/py fourth && push_as alice "$TRASH/py" pyapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep "Python app detected" $TRASH/push.out && no_leftovers
+'
+
+test_expect 'concurrent pushes to one app: the second is refused clearly' '
+	flock $STATE/repos/pyapp.lock sleep 6 & sleep 0.5 &&
+	commit_all $TRASH/py fifth &&
+	! push_as alice "$TRASH/py" pyapp && grep "another git push to '\''pyapp'\'' is ongoing" $TRASH/push.out;
+	rc=$?; wait; [ $rc = 0 ]
+'
+
+new_repo "$TRASH/dock"
+cat >"$TRASH/dock/Dockerfile" <<'EOD'
+FROM deis/stack:bookworm
+COPY index.html /srv/
+EXPOSE 5000
+CMD ["python3", "-m", "http.server", "5000", "--directory", "/srv"]
+EOD
+echo "hello from docker" >"$TRASH/dock/index.html"
+commit_all "$TRASH/dock" first
+
+test_expect 'a Dockerfile app builds, is pushed and released' '
+	as_user alice && before=$(release_count dockapp) &&
+	push_as alice "$TRASH/dock" dockapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -- "-----> Building Docker image" $TRASH/push.out && grep "Step 1/4 : FROM" $TRASH/push.out &&
+	grep "done, dockapp:v[0-9]* deployed to Deis" $TRASH/push.out &&
+	sha=$(git -C $TRASH/dock rev-parse HEAD | cut -c1-8) && registry_has dockapp git-$sha &&
+	[ $(release_count dockapp) -eq $((before + 1)) ] && no_leftovers
+'
+
+test_expect 'a broken Dockerfile: clear message, non-zero, no release' '
+	as_user alice && before=$(release_count dockapp) &&
+	echo "RUN exit 7" >>$TRASH/dock/Dockerfile && commit_all $TRASH/dock broken &&
+	! push_as alice "$TRASH/dock" dockapp && cat $TRASH/push.out &&
+	grep "docker build failed" $TRASH/push.out && grep "build failed: nothing was released" $TRASH/push.out &&
+	[ $(release_count dockapp) -eq $before ] && no_leftovers
+'
+
+fp1=$(ssh-keygen -lf "$STATE/ssh_host_ed25519_key.pub")
+kill "$PID_builder"; wait_for 5 "! kill -0 $PID_builder"
+builder_start >>"$TRASH/setup.log" 2>&1
+test_expect 'host keys are kept across restarts' '
+	[ "$(ssh-keygen -lf $STATE/ssh_host_ed25519_key.pub)" = "$fp1" ] &&
+	$(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-upload-pack '\''pyapp.git'\''" </dev/null >$TRASH/out 2>&1;
+	grep -q "refs/heads/master" $TRASH/out
+'
+
+test_done
