@@ -47,7 +47,9 @@ shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd
 	if (rc < 0)
 		return refuse(e.msg);
 	if (status == 404) {
-		fprintf(stderr, "error: app '%s' not found: %s\n", cmd->app, hooks_detail(resp, status));
+		/* The controller does not tell "no such app" from "not yours" (no leak). */
+		fprintf(stderr, "error: app '%s' not found, or user '%s' has no access to it\n",
+		    cmd->app, user);
 		rc = 1;
 	} else if (status == 401 || status == 403) {
 		fprintf(stderr, "error: user '%s' may not push to app '%s': %s\n", user, cmd->app,
