@@ -114,6 +114,9 @@ void logs_follow(struct api *a, long lines);
 /* reconcile.c: at start, make what runs match the stored releases (jobs). */
 void ctl_reconcile(struct ctl *ctl);
 
+/* switch.c: the scheduler's on_switch hook (worker thread). */
+void ctl_switch_routes(const char *app, unsigned release, void *arg);
+
 /* ctl.c */
 void ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *));
 /* The scheduler's state callback (any thread). */

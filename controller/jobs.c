@@ -17,6 +17,53 @@ struct jobs {
 	int pending;
 };
 
+static __thread struct db *worker_db;
+
+struct db *
+jobs_db(void)
+{
+	return worker_db;
+}
+
+static void
+loop_job_work(struct job *j, struct db *db)
+{
+}
+
+struct loop_job {
+	struct job job;
+	struct ctl *ctl;
+	void (*fn)(struct ctl *ctl);
+};
+
+static void
+loop_job_done(struct job *j)
+{
+	struct loop_job *lj = j->arg;
+
+	lj->fn(lj->ctl);
+	free(lj);
+}
+
+/* Queued straight onto the done list: no worker needed, none can starve it. */
+void
+jobs_on_loop(struct jobs *js, void (*fn)(struct ctl *ctl))
+{
+	struct loop_job *lj = xcalloc(1, sizeof(*lj));
+
+	lj->ctl = js->ctl;
+	lj->fn = fn;
+	lj->job.work = loop_job_work;
+	lj->job.done = loop_job_done;
+	lj->job.arg = lj;
+	pthread_mutex_lock(&js->mu);
+	js->pending++;
+	lj->job.next = js->done;
+	js->done = &lj->job;
+	pthread_mutex_unlock(&js->mu);
+	ev_wake(js->ctl->ev);
+}
+
 static void *
 worker(void *arg)
 {
@@ -26,6 +73,7 @@ worker(void *arg)
 
 	if (db == NULL)
 		die(111, "worker cannot open database: %s", e.msg);
+	worker_db = db;
 	for (;;) {
 		struct job *j;
 

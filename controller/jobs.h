@@ -24,6 +24,10 @@ struct job {
 struct jobs *jobs_new(struct ctl *ctl, int n);
 /* Run j; the caller keeps ownership and frees it in done(). */
 void jobs_submit(struct jobs *js, struct job *j);
+/* The calling worker thread's database connection (NULL outside workers). */
+struct db *jobs_db(void);
+/* Run fn(ctl) on the loop thread soon; callable from any thread. */
+void jobs_on_loop(struct jobs *js, void (*fn)(struct ctl *ctl));
 /* Jobs waiting or running (for tests and status). */
 int jobs_pending(struct jobs *js);
 

@@ -243,6 +243,7 @@ main(int argc, char **argv)
 		if (ctl.sched == NULL)
 			die(100, "scheduler: %s", e.msg);
 		sched_on_state(ctl.sched, ctl_on_container_state, &ctl);
+		sched_on_switch(ctl.sched, ctl_switch_routes, &ctl);
 		if (sched_start(ctl.sched, &e) < 0)
 			die(111, "scheduler: %s", e.msg);
 	}

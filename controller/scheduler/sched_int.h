@@ -40,6 +40,8 @@ struct sched {
 
 	sched_state_fn *on_state;
 	void *on_state_arg;
+	sched_switch_fn *on_switch;
+	void *on_switch_arg;
 
 	pthread_mutex_t tmu;
 	struct entry *tab;

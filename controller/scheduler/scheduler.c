@@ -111,6 +111,13 @@ sched_on_state(struct sched *s, sched_state_fn *fn, void *arg)
 	s->on_state_arg = arg;
 }
 
+void
+sched_on_switch(struct sched *s, sched_switch_fn *fn, void *arg)
+{
+	s->on_switch = fn;
+	s->on_switch_arg = arg;
+}
+
 /* Table. Callers hold tmu. */
 
 static struct entry *

@@ -151,6 +151,15 @@ void sched_free(struct sched *s);
 void sched_on_state(struct sched *s, sched_state_fn *fn, void *arg);
 
 /*
+ * Called by sched_deploy() on the operation's thread once the new release's
+ * containers are healthy and before the old ones are stopped: the moment to
+ * move traffic to the new ones. It may block (keep it bounded: the app's lock
+ * is held). Set before sched_start(); fn may be NULL.
+ */
+typedef void sched_switch_fn(const char *app, unsigned release, void *arg);
+void sched_on_switch(struct sched *s, sched_switch_fn *fn, void *arg);
+
+/*
  * BLOCKS (seconds): contact the engine, reconcile the table with the
  * platform's containers (one listing), then start the event thread. Returns -1
  * (e filled) when the engine does not answer.

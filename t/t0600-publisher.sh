@@ -1,0 +1,72 @@
+#!/bin/sh
+# Publisher + controller + real Docker: app containers' endpoints reach the
+# route table; scaling adds them, destroy removes them; during a deploy the
+# table never goes empty for the app (new endpoints are in before the old go).
+. "$(dirname "$0")/test-lib.sh"
+. "$TOP/t/helper/controller-start"
+
+for b in deis-controller deis-publisher; do
+	[ -x "$BIN/$b" ] || test_skip_all "no $b binary"
+done
+command -v jq >/dev/null || test_skip_all "jq is not installed"
+docker_ok || test_skip_all "no Docker daemon answers"
+IMAGE=$("$TOP/t/helper/sched-image" 2>"$TRASH/img.err") || test_skip_all "$(cat "$TRASH/img.err")"
+
+API_DIR=$TRASH
+APP=t0600-$$
+TEST_CLEANUP='docker ps -aq --filter label=sh.deis.app='$APP' | xargs -r docker rm -f >/dev/null'
+controller_start "$TRASH/c" --scheduler docker --boot-timeout 15 >/dev/null ||
+	test_expect "controller starts" false
+API_URL=$CONTROLLER_URL
+bg_start publisher env DEIS_INTERNAL_TOKEN=$DEIS_INTERNAL_TOKEN \
+	deis-publisher --controller "$API_URL" --host h-$$ --interval 1000
+api_register alice >/dev/null && api_login alice >/dev/null
+curl -sN -m 120 -H "X-Deis-Internal-Auth: $DEIS_INTERNAL_TOKEN" "$API_URL/v1/internal/routes" \
+	>"$TRASH/watch" &
+WATCH=$!
+BG_PIDS="$BG_PIDS $WATCH"
+
+# endpoints N: the app's endpoint count in the newest table is N.
+endpoints() {
+	grep '^{' "$TRASH/watch" | tail -n 1 |
+		jq -e "(.apps[\"$APP\"].endpoints // []) | length == $1" >/dev/null
+}
+
+test_expect 'a deployed web container is published' '
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APP\"}" &&
+	api_check "201 CREATED" POST /v1/apps/$APP/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\",\"worker\":\"sleep 100000\"}}" &&
+	wait_for 10 "endpoints 1" &&
+	addr=$(grep "^{" "$TRASH/watch" | tail -n 1 | jq -r ".apps[\"$APP\"].endpoints[0].addr") &&
+	curl -sf "http://$addr/health"
+'
+test_expect 'scaling web to 3 publishes 3; workers are never published' '
+	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":3,\"worker\":1}" &&
+	wait_for 10 "endpoints 3"
+'
+test_expect 'a deploy switches endpoints without an empty table' '
+	n0=$(grep -c "^{" "$TRASH/watch") &&
+	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"values\":{\"V\":\"2\"}}" &&
+	wait_for 10 "grep \"^{\" \"$TRASH/watch\" | tail -n 1 | jq -e \"[.apps[\\\"$APP\\\"].endpoints[].release] == [3,3,3]\"" &&
+	grep "^{" "$TRASH/watch" | tail -n +$((n0 + 1)) |
+		jq -c "(.apps[\"$APP\"].endpoints // []) | length" >"$TRASH/counts" &&
+	cat "$TRASH/counts" | tr "\n" " " && ! grep -qx 0 "$TRASH/counts"
+'
+test_expect 'old containers keep serving until the new ones are routed' '
+	kill -STOP $PID_publisher &&
+	{ api_call POST /v1/apps/$APP/config/ alice "{\"values\":{\"V\":\"3\"}}" >"$TRASH/deploy4" & } &&
+	wait_for 10 "[ \$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.release=v4 --filter label=sh.deis.type=web | wc -l) -eq 3 ]" &&
+	sleep 2 &&
+	[ "$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.release=v3 --filter label=sh.deis.type=web | wc -l)" -eq 3 ] &&
+	kill -CONT $PID_publisher &&
+	wait_for 20 "grep -q \"201 CREATED\" \"$TRASH/deploy4\"" &&
+	grep "^{" "$TRASH/watch" | tail -n 1 | jq -e "[.apps[\"$APP\"].endpoints[].release] == [4,4,4]" &&
+	[ "$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.release=v3 | wc -l)" -eq 0 ]
+'
+test_expect 'destroy removes the endpoints' '
+	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
+	wait_for 10 "grep \"^{\" \"$TRASH/watch\" | tail -n 1 | jq -e \".apps[\\\"$APP\\\"] == null\""
+'
+test_expect 'the publisher logs what it did and is still running' '
+	kill -0 $PID_publisher && grep -q "endpoint(s) published" "$TRASH/publisher.log"
+'
+test_done
