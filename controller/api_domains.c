@@ -86,6 +86,25 @@ domain_is_platform(const char *d, const char *platform)
 	return dl > pl && d[dl - pl - 1] == '.' && strcasecmp(d + dl - pl, platform) == 0;
 }
 
+/*
+ * A host name from a URL as stored (validate_domain): lower case, without
+ * one trailing dot. Returns -1 when it does not fit in n bytes.
+ */
+static int
+host_normalise(const char *in, char *out, size_t n)
+{
+	size_t i, len = strlcpy(out, in, n);
+
+	if (len >= n)
+		return -1;
+	if (len > 1 && out[len - 1] == '.')
+		out[len - 1] = '\0';
+	for (i = 0; out[i]; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] - 'A' + 'a');
+	return 0;
+}
+
 void
 domains_create(struct api *a)
 {
@@ -153,23 +172,15 @@ domains_delete(struct api *a)
 	struct app app;
 	struct err e = { 0 };
 	char d[300];
-	size_t i, len;
 	int n;
 
 	if (app_load(a, &app, true) < 0)
 		return;
 	app_release(&app);
-	/* Stored lower case without the trailing dot (validate_domain). */
-	len = strlcpy(d, a->seg[1], sizeof(d));
-	if (len >= sizeof(d)) {
+	if (host_normalise(a->seg[1], d, sizeof(d)) < 0) {
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	if (len > 1 && d[len - 1] == '.')
-		d[len - 1] = '\0';
-	for (i = 0; d[i]; i++)
-		if (d[i] >= 'A' && d[i] <= 'Z')
-			d[i] = (char)(d[i] - 'A' + 'a');
 	if (db_begin(a->ctl->db, &e) < 0) {
 		api_db_error(a, &e, NULL);
 		return;
@@ -229,9 +240,14 @@ certs_get(struct api *a)
 {
 	struct err e = { 0 };
 	struct db_res *res;
+	char cn[300];
 
+	if (host_normalise(a->seg[0], cn, sizeof(cn)) < 0) {
+		api_detail(a, 404, "Not found");
+		return;
+	}
 	res = db_queryp(a->ctl->db, &e, "SELECT " CERT_COLS " FROM certs WHERE common_name = $1 "
-	    "AND (owner = $2 OR CAST($3 AS INTEGER) = 1)", a->seg[0], a->user.username,
+	    "AND (owner = $2 OR CAST($3 AS INTEGER) = 1)", cn, a->user.username,
 	    a->user.is_superuser ? "1" : "0");
 	if (res == NULL) {
 		api_db_error(a, &e, NULL);
@@ -454,14 +470,19 @@ void
 certs_delete(struct api *a)
 {
 	struct err e = { 0 };
+	char cn[300];
 	int n;
 
+	if (host_normalise(a->seg[0], cn, sizeof(cn)) < 0) {
+		api_detail(a, 404, "Not found");
+		return;
+	}
 	if (db_begin(a->ctl->db, &e) < 0) {
 		api_db_error(a, &e, NULL);
 		return;
 	}
 	n = db_execp(a->ctl->db, &e, "DELETE FROM certs WHERE common_name = $1 AND (owner = $2 OR "
-	    "CAST($3 AS INTEGER) = 1)", a->seg[0], a->user.username, a->user.is_superuser ? "1" : "0");
+	    "CAST($3 AS INTEGER) = 1)", cn, a->user.username, a->user.is_superuser ? "1" : "0");
 	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
 		db_rollback(a->ctl->db);
 		api_db_error(a, &e, NULL);
@@ -471,7 +492,7 @@ certs_delete(struct api *a)
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	log_info("certificate for '%s' removed by '%s'", a->seg[0], a->user.username);
+	log_info("certificate for '%s' removed by '%s'", cn, a->user.username);
 	ctl_routes_changed(a->ctl);
 	api_json(a, 204, NULL);
 }

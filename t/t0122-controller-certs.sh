@@ -120,6 +120,7 @@ suite() {
 		api_check "200 OK" GET /v1/certs admin && api_body ".count == 6" &&
 		api_check "200 OK" GET /v1/certs/www.example.com alice &&
 		api_body ".common_name == \"www.example.com\" and .owner == \"alice\"" &&
+		api_check "200 OK" GET /v1/certs/WWW.Example.com. alice &&
 		api_check "404 NOT FOUND" GET /v1/certs/www.example.com bob &&
 		api_check "200 OK" GET /v1/certs/www.example.com admin
 	'
