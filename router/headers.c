@@ -145,7 +145,7 @@ headers_forward_request(struct buf *out, const struct http1_request *req,
 
 void
 headers_relay_response(struct buf *out, const struct http1_response *res,
-    enum http1_body framing, bool keep_alive, bool client10, bool tunnel)
+    enum http1_body framing, bool keep_alive, bool client10, bool tunnel, const char *extra)
 {
 	struct conn_tokens ct;
 	const struct http1_header *h;
@@ -175,6 +175,8 @@ headers_relay_response(struct buf *out, const struct http1_response *res,
 	} else if (client10) {
 		buf_addstr(out, "Connection: keep-alive\r\n");
 	}
+	if (extra)
+		buf_addstr(out, extra);
 	buf_add(out, "\r\n", 2);
 }
 

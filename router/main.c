@@ -6,7 +6,8 @@
  *               [--routes FILE] [--controller URL] [--workers N] [--body-size N]
  *               [--connect-timeout T] [--first-byte-timeout T] [--idle-timeout T]
  *               [--header-timeout T] [--keepalive-timeout T] [--max-conns N]
- *               [--no-access-log]
+ *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
+ *               [--enforce-https] [--no-access-log]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -61,7 +62,8 @@ usage(void)
 	    "[--tcp-listen ADDR] [--routes FILE] [--controller URL] [--workers N] "
 	    "[--body-size N[k|m|g]] [--connect-timeout T] [--first-byte-timeout T] "
 	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] "
-	    "[--max-conns N] [--no-access-log]\n");
+	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
+	    "[--hsts SECONDS] [--enforce-https] [--no-access-log]\n");
 	exit(100);
 }
 
@@ -133,6 +135,10 @@ parse_args(int argc, char **argv)
 			conf.access_log = false;
 			continue;
 		}
+		if (strcmp(a, "--enforce-https") == 0) {
+			conf.enforce_https = true;
+			continue;
+		}
 		if (strcmp(a, "--help") == 0 || v == NULL)
 			usage();
 		i++;
@@ -142,6 +148,14 @@ parse_args(int argc, char **argv)
 			add_listen(LISTEN_HEALTH, v);
 		else if (strcmp(a, "--tcp-listen") == 0)
 			add_listen(LISTEN_TCP, v);
+		else if (strcmp(a, "--tls-listen") == 0)
+			add_listen(LISTEN_HTTPS, v);
+		else if (strcmp(a, "--tls-cert") == 0)
+			conf.tls_cert = v;
+		else if (strcmp(a, "--tls-key") == 0)
+			conf.tls_key = v;
+		else if (strcmp(a, "--hsts") == 0)
+			conf.hsts_max_age = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--routes") == 0)
 			conf.routes_file = v;
 		else if (strcmp(a, "--controller") == 0)
@@ -174,6 +188,8 @@ parse_args(int argc, char **argv)
 
 		conf.workers = n > 0 ? (int)(n > MAX_WORKERS ? MAX_WORKERS : n) : 1;
 	}
+	if (!conf.tls_cert != !conf.tls_key)
+		die(100, "--tls-cert and --tls-key go together");
 	if (conf.controller_url && conf.routes_file == NULL)
 		die(100, "--controller needs --routes FILE for the snapshot");
 }
@@ -357,6 +373,12 @@ worker_main(int id)
 		die(111, "signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 
+	for (i = 0; i < conf.nlisten; i++)
+		if (conf.listen[i].kind == LISTEN_HTTPS) {
+			if (tls_init() < 0)
+				die(100, "cannot set up TLS");
+			break;
+		}
 	if (conf.routes_file) {
 		W.table = routes_load(conf.routes_file, why, sizeof(why));
 		if (W.table == NULL && id == 0)

@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,8 @@ struct client {
 	struct buf in, out;
 	bool in_eof, close_after, dead;
 	uint64_t deadline;
+	SSL *ssl;		/* NULL for plain HTTP */
+	bool tls_read_wants_write, tls_write_wants_read;
 	/* the current exchange */
 	struct route_table *table;
 	struct app *app;
@@ -87,6 +91,16 @@ struct client {
 };
 
 static struct buf scratch = BUF_INIT;
+
+static const char *
+hsts_header(void)
+{
+	static char h[96];
+
+	if (h[0] == '\0')
+		snprintf(h, sizeof(h), "Strict-Transport-Security: max-age=%u\r\n", conf.hsts_max_age);
+	return h;
+}
 
 static void client_update(struct client *c);
 static void client_process(struct client *c);
@@ -118,6 +132,7 @@ proxy_reap(void)
 
 	while ((c = TAILQ_FIRST(&W.dead_clients)) != NULL) {
 		TAILQ_REMOVE(&W.dead_clients, c, entry);
+		SSL_free(c->ssl);
 		close(c->fd);
 		buf_release(&c->in);
 		buf_release(&c->out);
@@ -209,13 +224,15 @@ exchange_fail(struct client *c, int status, const char *code)
 		c->up = NULL;
 	}
 	if (status == 0 || c->res_head_done || c->state == C_TUNNEL) {
-		if (c->status == 0)
-			c->status = 499;
-		if (code && strcmp(code, "H27") != 0)
-			log_info("%s host='%s' request='%s' peer=%s: connection cut", code, c->host,
-			    c->reqline, c->ip);
-		c->code = code;
-		access_log(c);
+		if (c->state != C_HEAD && c->state != C_LINGER) {
+			if (c->status == 0)
+				c->status = 499;	/* nginx's "client closed request" */
+			if (code && strcmp(code, "H27") != 0)
+				log_info("%s host='%s' request='%s' peer=%s: connection cut", code,
+				    c->host, c->reqline, c->ip);
+			c->code = code;
+			access_log(c);
+		}
 		c->status = 0;
 		client_close(c);
 		return;
@@ -459,6 +476,23 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 		exchange_end(c);
 		return;
 	}
+	if (conf.enforce_https && c->ssl == NULL && c->l->kind == LISTEN_HTTP &&
+	    !((h = http1_find(req->headers, req->nheaders, "x-forwarded-proto")) &&
+	    str_eqcase(h->value, STR_LIT("https")))) {
+		struct str host = req->host;
+		const char *colon = memchr(host.p, ':', host.len);
+
+		if (colon && host.p[0] != '[')
+			host.len = (size_t)(colon - host.p);
+		buf_addf(&c->out, "HTTP/1.1 301 MOVED PERMANENTLY\r\nLocation: https://%.*s%.*s\r\n"
+		    "Content-Length: 0\r\n%s\r\n", (int)host.len, host.p, (int)req->path.len,
+		    req->path.p, c->keep_alive && c->req_done ? "" : "Connection: close\r\n");
+		buf_remove_head(&c->in, hlen);
+		c->status = 301;
+		c->close_after |= !c->keep_alive || !c->req_done;
+		exchange_end(c);
+		return;
+	}
 	if (!routes_allowed(c->app, &c->peer)) {
 		buf_remove_head(&c->in, hlen);
 		respond_error(c, 403, "H25", c->req_done);
@@ -502,7 +536,7 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	memset(&fi, 0, sizeof(fi));
 	fi.client_ip = c->ip;
 	fi.listen_port = c->l->port;
-	fi.proto = "http";
+	fi.proto = c->ssl ? "https" : "http";
 	fi.request_id = str_from(c->reqid);
 	fi.start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	fi.chunked = req->body == HTTP1_BODY_CHUNKED;
@@ -601,10 +635,28 @@ static void upstream_flush(struct client *c, struct upconn *u);
 static void
 client_flush(struct client *c)
 {
+	c->tls_write_wants_read = false;
 	while (c->out.len) {
-		ssize_t n = write(c->fd, c->out.p, c->out.len);
+		ssize_t n;
 
-		if (n < 0) {
+		if (c->ssl) {
+			int r = SSL_write(c->ssl, c->out.p, c->out.len > INT32_MAX ? INT32_MAX : (int)c->out.len);
+
+			if (r <= 0) {
+				int err = SSL_get_error(c->ssl, r);
+
+				if (err == SSL_ERROR_WANT_WRITE)
+					return;
+				if (err == SSL_ERROR_WANT_READ) {
+					c->tls_write_wants_read = true;
+					return;
+				}
+				ERR_clear_error();
+				exchange_fail(c, 0, "H27");
+				return;
+			}
+			n = r;
+		} else if ((n = write(c->fd, c->out.p, c->out.len)) < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			exchange_fail(c, 0, "H27");
@@ -624,12 +676,47 @@ client_flush(struct client *c)
 		client_close(c);
 	} else if (c->close_after) {
 		/* Lingering close: shut our side, let the client read everything. */
+		if (c->ssl)
+			SSL_shutdown(c->ssl);
 		shutdown(c->fd, SHUT_WR);
 		c->state = C_LINGER;
 		c->deadline = ev_now_ms() + LINGER_MS;
 		buf_reset(&c->in);
 		if (c->in_eof)
 			client_close(c);
+	}
+}
+
+/* SSL_read until the socket is drained (OpenSSL may hold decrypted bytes). */
+static void
+client_read_tls(struct client *c, char *rbuf, size_t size)
+{
+	c->tls_read_wants_write = false;
+	for (;;) {
+		int n = SSL_read(c->ssl, rbuf, (int)size), err;
+
+		if (n > 0) {
+			if (c->state != C_LINGER)
+				buf_add(&c->in, rbuf, (size_t)n);
+			if (c->in.len >= HIGH_WATER)
+				return;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, n);
+		if (err == SSL_ERROR_WANT_READ)
+			return;
+		if (err == SSL_ERROR_WANT_WRITE) {
+			c->tls_read_wants_write = true;
+			return;
+		}
+		ERR_clear_error();
+		c->in_eof = true;
+		if (err != SSL_ERROR_ZERO_RETURN && c->state != C_LINGER) {
+			if (c->t_start == 0)
+				log_debug("tls handshake with %s failed", c->ip);
+			exchange_fail(c, 0, "H27");
+		}
+		return;
 	}
 }
 
@@ -640,6 +727,10 @@ client_read(struct client *c)
 	 * then only holds a buffer the size of what it has pending. */
 	static char rbuf[65536];
 
+	if (c->ssl) {
+		client_read_tls(c, rbuf, sizeof(rbuf));
+		return;
+	}
 	for (;;) {
 		ssize_t n = read(c->fd, rbuf, sizeof(rbuf));
 
@@ -666,7 +757,7 @@ client_event(struct ev *ev, int fd, int mask, void *arg)
 
 	if (c->dead)
 		return;
-	if (mask & EV_READ)
+	if ((mask & EV_READ) || (c->tls_read_wants_write && (mask & EV_WRITE)))
 		client_read(c);
 	if (!c->dead && c->state == C_EXCHANGE && c->up && c->res_head_done)
 		c->deadline = ev_now_ms() + conf.idle_ms;
@@ -688,8 +779,10 @@ client_update(struct client *c)
 
 	if (c->dead)
 		return;
-	if (c->out.len)
+	if (c->out.len || c->tls_read_wants_write)
 		cm |= EV_WRITE;
+	if (c->tls_write_wants_read)
+		cm |= EV_READ;
 	if (!c->in_eof) {
 		switch (c->state) {
 		case C_HEAD:
@@ -844,7 +937,7 @@ exchange_response(struct client *c)
 				exchange_fail(c, 502, "H17");
 				return;
 			}
-			headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, true);
+			headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, true, NULL);
 			buf_remove_head(&u->in, (size_t)r);
 			c->status = 101;
 			c->state = C_TUNNEL;
@@ -857,7 +950,7 @@ exchange_response(struct client *c)
 		if (res.status < 200) {
 			/* interim (100 Continue, 103): relay, keep waiting */
 			if (!c->client10)
-				headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, false);
+				headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, false, NULL);
 			buf_remove_head(&u->in, (size_t)r);
 			continue;
 		}
@@ -877,7 +970,8 @@ exchange_response(struct client *c)
 		}
 		if (c->res_out == HTTP1_BODY_EOF)
 			c->keep_alive = false;
-		headers_relay_response(&c->out, &res, c->res_out, c->keep_alive, c->client10, false);
+		headers_relay_response(&c->out, &res, c->res_out, c->keep_alive, c->client10, false,
+		    c->ssl && conf.hsts_max_age ? hsts_header() : NULL);
 		buf_remove_head(&u->in, (size_t)r);
 		c->res_head_done = true;
 		c->deadline = ev_now_ms() + conf.idle_ms;
@@ -1006,6 +1100,11 @@ proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
 		c->deadline = ev_now_ms() + conf.header_ms;
 		TAILQ_INSERT_TAIL(&W.clients, c, entry);
 		W.nclients++;
+		if (l->kind == LISTEN_HTTPS && (c->ssl = tls_new(fd)) == NULL) {
+			log_error("cannot start TLS for %s", c->ip);
+			client_close(c);
+			continue;
+		}
 		if (l->kind == LISTEN_TCP) {
 			c->tcp = true;
 			c->req_done = true;

@@ -33,6 +33,7 @@ enum listener_kind {
 	LISTEN_HTTP,	/* the routed HTTP port (80) */
 	LISTEN_HEALTH,	/* health only: /health-check 200, everything else 404 (9090) */
 	LISTEN_TCP,	/* raw TCP passthrough to the builder (2222) */
+	LISTEN_HTTPS,	/* TLS, then as LISTEN_HTTP (443) */
 };
 
 struct listen_spec {
@@ -53,6 +54,9 @@ struct router_conf {
 	int max_conns;			/* per worker */
 	int pool_max;			/* idle keep-alive connections per backend, per worker */
 	bool access_log;
+	const char *tls_cert, *tls_key;	/* platform certificate (PEM files), may be NULL */
+	unsigned hsts_max_age;		/* Strict-Transport-Security on HTTPS; 0: off */
+	bool enforce_https;		/* 301 plain HTTP app requests to https:// */
 };
 extern struct router_conf conf;
 
@@ -89,6 +93,9 @@ struct route_table {
 	size_t napps;
 	struct endpoint builder;
 	bool has_builder;
+	/* certificates from the controller, by server name ("*.d" for a wildcard) */
+	struct table_cert { char *host; struct ssl_ctx_st *ctx; } *certs;
+	size_t ncerts;
 	/* host (lower case, no port, no trailing dot) -> app index; open addressing */
 	struct host_slot { char *host; size_t app; } *slots;
 	size_t nslots;
@@ -192,6 +199,17 @@ void proxy_reap(void);
 /* Close idle keep-alive clients (graceful stop). */
 void proxy_drain(void);
 
+/* ---- TLS (tls.c) ---- */
+
+struct ssl_st;
+/* The worker's base context (platform certificate, SNI callback). 0 or -1. */
+int tls_init(void);
+/* A server-side SSL for an accepted fd; NULL on failure. Free with SSL_free(). */
+struct ssl_st *tls_new(int fd);
+/* A context for one PEM certificate (chain) and key; NULL with why set. */
+struct ssl_ctx_st *tls_ctx_from_pem(const char *cert, const char *key, char *why, size_t whylen);
+void tls_ctx_free(struct ssl_ctx_st *ctx);
+
 /* ---- heads (headers.c) ---- */
 
 struct fwd_info {
@@ -213,7 +231,7 @@ void headers_forward_request(struct buf *out, const struct http1_request *req,
  * client connection stays open.
  */
 void headers_relay_response(struct buf *out, const struct http1_response *res,
-    enum http1_body framing, bool keep_alive, bool client10, bool tunnel);
+    enum http1_body framing, bool keep_alive, bool client10, bool tunnel, const char *extra);
 /* A complete router-made response (HTML body). */
 void headers_error(struct buf *out, int status, const char *code, bool keep_alive,
     const char *request_id);

@@ -258,6 +258,36 @@ app_decode(struct app *a, const char *name, json_t *j, char *why, size_t whylen)
 	return 0;
 }
 
+/* Certificates that do not load are skipped with a warning, not fatal. */
+static void
+certs_decode(struct route_table *t, json_t *certs)
+{
+	const char *host;
+	json_t *v;
+
+	if (!json_is_object(certs) || json_object_size(certs) == 0)
+		return;
+	t->certs = xcalloc(json_object_size(certs), sizeof(*t->certs));
+	json_object_foreach(certs, host, v) {
+		const char *cert = json_string_value(json_object_get(v, "cert"));
+		const char *key = json_string_value(json_object_get(v, "key"));
+		char why[256] = "";
+		struct ssl_ctx_st *ctx;
+
+		if (cert == NULL || key == NULL) {
+			log_warn("certificate for '%s' lacks cert or key", host);
+			continue;
+		}
+		ctx = tls_ctx_from_pem(cert, key, why, sizeof(why));
+		if (ctx == NULL) {
+			log_warn("cannot use the certificate for '%s': %s", host, why);
+			continue;
+		}
+		t->certs[t->ncerts].host = xstrdup(host);
+		t->certs[t->ncerts++].ctx = ctx;
+	}
+}
+
 struct route_table *
 routes_parse(const char *text, size_t len, char *why, size_t whylen)
 {
@@ -347,6 +377,7 @@ routes_parse(const char *text, size_t len, char *why, size_t whylen)
 				log_warn("app '%s': cannot use domain '%s'", t->apps[i].name, d ? d : "?");
 		}
 	}
+	certs_decode(t, json_object_get(root, "certs"));
 	json_decref(root);
 	return t;
 fail:
@@ -434,6 +465,11 @@ routes_unref(struct route_table *t)
 		app_clear(&t->apps[i]);
 	for (i = 0; i < t->nslots; i++)
 		free(t->slots[i].host);
+	for (i = 0; i < t->ncerts; i++) {
+		free(t->certs[i].host);
+		tls_ctx_free(t->certs[i].ctx);
+	}
+	free(t->certs);
 	free(t->slots);
 	free(t->apps);
 	free(t->domain);
