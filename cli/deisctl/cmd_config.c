@@ -170,6 +170,8 @@ cmd_scale(struct dctl *d, int argc, char **argv)
 		fprintf(stderr, "deisctl: router count '%s' is %s\n", argv[1] + 7, errstr);
 		return 2;
 	}
+	if (dctl_ping(d) < 0)
+		return 1;
 	json_object_set_new(config_section(d, "router"), "workers", json_sprintf("%lld", n));
 	if (state_save(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
@@ -188,6 +190,8 @@ cmd_rolling_restart(struct dctl *d, int argc, char **argv)
 		fprintf(stderr, "usage: deisctl rolling-restart router\n");
 		return 2;
 	}
+	if (dctl_ping(d) < 0)
+		return 1;
 	/* One router per host: its listeners are the host's ports, so restart in place. */
 	return cmd_restart(d, 2, restart);
 }

@@ -48,6 +48,9 @@ struct dctl {
 	char internal_token[DEISCTL_SECRET_LEN + 1];
 };
 
+/* Check that the engine answers (main.c); -1 after telling the user. */
+int dctl_ping(struct dctl *d);
+
 /* ---- state.c ---- */
 
 /* Load config.json into d->config (an empty object when the file does not exist). */

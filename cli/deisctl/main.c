@@ -47,21 +47,35 @@ static const char usage_text[] =
 struct cmd {
 	const char *name;
 	int (*fn)(struct dctl *d, int argc, char **argv);
+	bool docker;	/* main() checks the engine first; the others call dctl_ping() */
 };
 
 static const struct cmd cmds[] = {
-	{ "install", cmd_install },
-	{ "uninstall", cmd_uninstall },
-	{ "start", cmd_start },
-	{ "stop", cmd_stop },
-	{ "restart", cmd_restart },
-	{ "status", cmd_status },
-	{ "list", cmd_list },
-	{ "journal", cmd_journal },
-	{ "config", cmd_config },
-	{ "scale", cmd_scale },
-	{ "rolling-restart", cmd_rolling_restart },
+	{ "install", cmd_install, true },
+	{ "uninstall", cmd_uninstall, true },
+	{ "start", cmd_start, true },
+	{ "stop", cmd_stop, true },
+	{ "restart", cmd_restart, true },
+	{ "status", cmd_status, true },
+	{ "list", cmd_list, true },
+	{ "journal", cmd_journal, true },
+	{ "config", cmd_config, false },
+	{ "scale", cmd_scale, false },
+	{ "rolling-restart", cmd_rolling_restart, false },
 };
+
+int
+dctl_ping(struct dctl *d)
+{
+	struct err e = { 0 };
+
+	if (docker_ping(d->docker, &e) < 0) {
+		fprintf(stderr, "deisctl: the Docker engine does not answer at '%s': %s\n",
+		    docker_sock(d->docker), e.msg);
+		return -1;
+	}
+	return 0;
+}
 
 static bool
 prefix_valid(const char *p)
@@ -148,12 +162,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	d.docker = docker_new(sock);
-	if (strcmp(argv[0], "config") != 0 && docker_ping(d.docker, &e) < 0) {
-		fprintf(stderr, "deisctl: the Docker engine does not answer at '%s': %s\n",
-		    docker_sock(d.docker), e.msg);
-		return 1;
-	}
-	rc = cmds[i].fn(&d, argc, argv);
+	if (cmds[i].docker && dctl_ping(&d) < 0)
+		rc = 1;
+	else
+		rc = cmds[i].fn(&d, argc, argv);
 	explicit_bzero(d.builder_key, sizeof(d.builder_key));
 	explicit_bzero(d.internal_token, sizeof(d.internal_token));
 	docker_free(d.docker);
