@@ -49,11 +49,11 @@ up() {
 
 bench_app() {	# bench_app APP
 	push_as alice "$TRASH/$1" "$1" || { echo "warm-up push of $1 failed:"; cat "$TRASH/push.out"; return 1; }
-	i=0
-	while [ $i -lt "$RUNS" ]; do
-		i=$((i + 1))
-		echo "change $i" >>"$TRASH/$1/README"
-		commit_all "$TRASH/$1" "run $i"
+	run=0	# not "i": wait_for uses that name
+	while [ $run -lt "$RUNS" ]; do
+		run=$((run + 1))
+		echo "change $run" >>"$TRASH/$1/README"
+		commit_all "$TRASH/$1" "run $run"
 		t0=$(now)
 		push_as alice "$TRASH/$1" "$1" || { echo "push failed:"; cat "$TRASH/push.out"; return 1; }
 		t1=$(now)

@@ -103,8 +103,9 @@ commit_all() {
 
 # Build containers and temp dirs must never outlive a build.
 no_leftovers() {
-	[ -z "$(docker ps -aq --filter label=deis.builder)" ] &&
-	[ -z "$(ls -A "$STATE/tmp" 2>/dev/null)" ]
+	left="$(docker ps -aq --filter label=deis.builder=build)$(docker ps -aq --filter label=deis.builder=slug)"
+	left="$left$(ls -A "$STATE/tmp" 2>/dev/null)"
+	[ -z "$left" ] || { echo "left behind: $left"; ls -laR "$STATE/tmp" | head -20; return 1; }
 }
 
 registry_has() {	# registry_has APP TAG

@@ -1,0 +1,140 @@
+#!/bin/sh
+# The built-in buildpacks (Node.js, static, Procfile-only, Python with requirements), the
+# buildpack cache kept between builds, .buildpacks (several buildpacks in order), .slugignore
+# and Procfile over default process types; the images they produce run with the runner.
+. "$(dirname "$0")/test-lib.sh"
+. "$TOP/builder/test-env.sh"
+builder_prereqs
+TEST_CLEANUP='docker ps -aq --filter label=deis.builder | xargs -r docker rm -f >/dev/null 2>&1;
+ for a in nodeapp staticapp procapp multiapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
+
+builder_env_up >"$TRASH/setup.log" 2>&1; up=$?
+test_expect 'registry, controller and builder start' "[ $up = 0 ] || { cat $TRASH/setup.log; false; }"
+[ $up = 0 ] || { test_done; exit 1; }
+user_new alice >>"$TRASH/setup.log" 2>&1
+for a in nodeapp staticapp procapp multiapp; do api POST /v1/apps "{\"id\":\"$a\"}" >/dev/null; done
+
+# run_image APP SHA [CMD...]: start the app image, print its host port.
+run_image() {
+	app=$1 sha=$2; shift 2
+	id=$(docker run -d --label deis.builder=test -p 127.0.0.1::5000 "$REGISTRY/$app:git-$sha" "$@") &&
+	echo "$id" >>"$TRASH/containers" &&
+	docker port "$id" 5000/tcp | head -n1 | sed 's/.*://'
+}
+TEST_CLEANUP="$TEST_CLEANUP; [ -f $TRASH/containers ] && xargs -r docker rm -f <$TRASH/containers >/dev/null 2>&1"
+
+new_repo "$TRASH/node"
+cat >"$TRASH/node/package.json" <<'EOF2'
+{"name": "hello", "version": "1.0.0", "scripts": {"start": "node server.js"}, "dependencies": {}}
+EOF2
+cat >"$TRASH/node/server.js" <<'EOF2'
+require("http").createServer((q, s) => s.end("hello from node\n")).listen(process.env.PORT);
+EOF2
+printf 'secret.txt\n/docs\n' >"$TRASH/node/.slugignore"
+echo "do not ship" >"$TRASH/node/secret.txt"
+mkdir -p "$TRASH/node/docs" && echo x >"$TRASH/node/docs/big.txt"
+commit_all "$TRASH/node" first
+
+test_expect 'Node.js app: detected, built, default web type from package.json, runs' '
+	push_as alice "$TRASH/node" nodeapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -- "-----> Node.js app detected" $TRASH/push.out &&
+	grep "Default process types for Node.js -> web" $TRASH/push.out &&
+	sha=$(git -C $TRASH/node rev-parse HEAD | cut -c1-8) && registry_has nodeapp git-$sha &&
+	port=$(run_image nodeapp $sha start web) &&
+	wait_for 15 "curl -sf http://127.0.0.1:$port/ | grep -q \"hello from node\""
+'
+
+test_expect '.slugignore keeps files out of the slug' '
+	sha=$(git -C $TRASH/node rev-parse HEAD | cut -c1-8) &&
+	docker run --rm --entrypoint /bin/sh $REGISTRY/nodeapp:git-$sha -c \
+		"test ! -e /app/secret.txt && test ! -e /app/docs && test -f /app/server.js && test ! -e /app/.git"
+'
+
+test_expect 'Node.js app with dependencies but no node_modules: clear failure' '
+	sed -i "s/\"dependencies\": {}/\"dependencies\": {\"left-pad\": \"1.3.0\"}/" $TRASH/node/package.json &&
+	commit_all $TRASH/node deps && ! push_as alice "$TRASH/node" nodeapp && cat $TRASH/push.out &&
+	grep "node_modules is not in the repository" $TRASH/push.out && no_leftovers
+'
+
+new_repo "$TRASH/static"
+echo "<h1>hello static</h1>" >"$TRASH/static/index.html"
+commit_all "$TRASH/static" first
+
+test_expect 'static site: detected, served on $PORT by the runner' '
+	push_as alice "$TRASH/static" staticapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -- "-----> Static app detected" $TRASH/push.out &&
+	sha=$(git -C $TRASH/static rev-parse HEAD | cut -c1-8) &&
+	port=$(run_image staticapp $sha start web) &&
+	wait_for 15 "curl -sf http://127.0.0.1:$port/ | grep -q \"hello static\""
+'
+
+new_repo "$TRASH/proc"
+printf 'web: python3 -m http.server $PORT --bind 0.0.0.0\nworker: sh -c "echo worker up; sleep 60"\n' >"$TRASH/proc/Procfile"
+echo "procfile app" >"$TRASH/proc/hello.txt"
+commit_all "$TRASH/proc" first
+
+test_expect 'Procfile-only app: types declared, runner starts each type' '
+	push_as alice "$TRASH/proc" procapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -- "-----> Procfile app detected" $TRASH/push.out &&
+	grep "Procfile declares types -> web, worker" $TRASH/push.out &&
+	sha=$(git -C $TRASH/proc rev-parse HEAD | cut -c1-8) &&
+	port=$(run_image procapp $sha start web) &&
+	wait_for 15 "curl -sf http://127.0.0.1:$port/hello.txt | grep -q \"procfile app\"" &&
+	id=$(docker run -d --label deis.builder=test $REGISTRY/procapp:git-$sha start worker) &&
+	echo $id >>$TRASH/containers &&
+	wait_for 10 "docker logs $id 2>&1 | grep -q \"worker up\"" &&
+	! docker run --rm $REGISTRY/procapp:git-$sha start nosuch 2>$TRASH/err &&
+	grep "no process type '\''nosuch'\''" $TRASH/err
+'
+
+test_expect 'Python requirements with an unreachable index: clear failure, nothing left' '
+	printf "print(1)\n" >$TRASH/proc/app.py && printf "requests==2.31.0\n" >$TRASH/proc/requirements.txt &&
+	api POST /v1/apps/procapp/config "{\"values\":{\"PIP_INDEX_URL\":\"http://127.0.0.1:9/simple\",\"PIP_RETRIES\":\"0\",\"PIP_TIMEOUT\":\"2\"}}" | grep -q 201 &&
+	commit_all $TRASH/proc py && ! push_as alice "$TRASH/proc" procapp && cat $TRASH/push.out &&
+	grep -- "-----> Python app detected" $TRASH/push.out &&
+	grep "pip install failed: is a package index reachable" $TRASH/push.out && no_leftovers
+'
+
+# Two buildpacks served over git's dumb HTTP protocol: one counts builds in its cache.
+mkdir -p "$TRASH/www"
+for n in one two; do
+	new_repo "$TRASH/bp-$n" && mkdir -p "$TRASH/bp-$n/bin"
+	printf '#!/bin/sh\necho Pack-%s\n' $n >"$TRASH/bp-$n/bin/detect"
+	cat >"$TRASH/bp-$n/bin/compile" <<EOB
+#!/bin/sh
+n=\$(cat "\$2/count-$n" 2>/dev/null || echo 0); n=\$((n + 1)); echo \$n >"\$2/count-$n"
+echo "pack $n ran, build \$n"
+echo $n >>"\$1/order"
+EOB
+	printf '#!/bin/sh\necho ---\necho "default_process_types:"\necho "  web: cat order"\n' >"$TRASH/bp-$n/bin/release"
+	chmod +x "$TRASH/bp-$n/bin/"* && commit_all "$TRASH/bp-$n" bp
+	git clone -q --bare "$TRASH/bp-$n" "$TRASH/www/bp-$n.git" && git -C "$TRASH/www/bp-$n.git" update-server-info
+done
+WPORT=$(free_port)
+bg_start www python3 -m http.server "$WPORT" --bind 127.0.0.1 --directory "$TRASH/www"
+new_repo "$TRASH/multi"
+printf 'http://127.0.0.1:%s/bp-one.git\nhttp://127.0.0.1:%s/bp-two.git#master\n' "$WPORT" "$WPORT" >"$TRASH/multi/.buildpacks"
+commit_all "$TRASH/multi" first
+
+test_expect '.buildpacks: every buildpack runs, in order' '
+	wait_for 10 "curl -sf http://127.0.0.1:$WPORT/bp-one.git/HEAD" &&
+	push_as alice "$TRASH/multi" multiapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep "Multipack app detected: Pack-one Pack-two" $TRASH/push.out &&
+	grep "pack one ran, build 1" $TRASH/push.out && grep "pack two ran, build 1" $TRASH/push.out &&
+	sha=$(git -C $TRASH/multi rev-parse HEAD | cut -c1-8) &&
+	[ "$(docker run --rm $REGISTRY/multiapp:git-$sha start web | tr "\n" " ")" = "one two " ]
+'
+
+test_expect 'the buildpack cache is kept between builds of an app' '
+	commit_all $TRASH/multi again &&
+	push_as alice "$TRASH/multi" multiapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep "pack one ran, build 2" $TRASH/push.out && grep "pack two ran, build 2" $TRASH/push.out
+'
+
+test_expect 'a bad buildpack URL is refused clearly' '
+	printf "file:///etc\n" >$TRASH/multi/.buildpacks && commit_all $TRASH/multi bad &&
+	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
+	grep "is not http(s):// or git://" $TRASH/push.out && no_leftovers
+'
+
+test_done
