@@ -250,8 +250,8 @@ internal_endpoints(struct api *a)
 		api_db_error(a, &e, NULL);
 		return;
 	}
-	before = db_queryp(ctl->db, &e, "SELECT container, addr FROM endpoints WHERE host = $1 "
-	    "ORDER BY container", host);
+	before = db_query(ctl->db, "SELECT container, addr FROM endpoints ORDER BY container",
+	    0, NULL, &e);
 	if (before == NULL)
 		goto fail;
 	for (i = 0; i < (size_t)db_res_nrows(before); i++)
@@ -286,8 +286,16 @@ internal_endpoints(struct api *a)
 		    addr, now) < 0)
 			goto fail;
 	}
-	before = db_queryp(ctl->db, &e, "SELECT container, addr FROM endpoints WHERE host = $1 "
-	    "ORDER BY container", host);
+	/*
+	 * Only an app's newest release is routed (Deis's publisher rule): once a
+	 * deploy has switched to it, a report that still lists the old
+	 * containers (they are being stopped) does not bring them back.
+	 */
+	if (db_exec(ctl->db, "DELETE FROM endpoints WHERE release < (SELECT MAX(e2.release) FROM "
+	    "endpoints e2 WHERE e2.app = endpoints.app)", 0, NULL, &e) < 0)
+		goto fail;
+	before = db_query(ctl->db, "SELECT container, addr FROM endpoints ORDER BY container",
+	    0, NULL, &e);
 	if (before == NULL)
 		goto fail;
 	for (i = 0; i < (size_t)db_res_nrows(before); i++)

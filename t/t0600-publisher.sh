@@ -59,7 +59,7 @@ test_expect 'old containers keep serving until the new ones are routed' '
 	[ "$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.release=v3 --filter label=sh.deis.type=web | wc -l)" -eq 3 ] &&
 	kill -CONT $PID_publisher &&
 	wait_for 20 "grep -q \"201 CREATED\" \"$TRASH/deploy4\"" &&
-	grep "^{" "$TRASH/watch" | tail -n 1 | jq -e "[.apps[\"$APP\"].endpoints[].release] == [4,4,4]" &&
+	wait_for 10 "grep \"^{\" \"$TRASH/watch\" | tail -n 1 | jq -e \"[.apps[\\\"$APP\\\"].endpoints[].release] == [4,4,4]\"" &&
 	[ "$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.release=v3 | wc -l)" -eq 0 ]
 '
 test_expect 'destroy removes the endpoints' '
