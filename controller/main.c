@@ -234,6 +234,8 @@ main(int argc, char **argv)
 	}
 
 	ctl.ev = ev_new(20000);
+	/* Before any thread starts, so signals reach the loop's signalfd only. */
+	ctl_signals(&ctl, on_signal);
 	if (strcmp(sched_name, "none") != 0) {
 		struct sched_config sc = { .driver = sched_name, .docker_sock = sock,
 			.boot_timeout_ms = (unsigned)boot_timeout * 1000,
@@ -254,7 +256,6 @@ main(int argc, char **argv)
 		die(111, "%s", e.msg);
 	log_info("listening on %s (port %d), database %s, scheduler %s", listen_addr, port,
 	    db_kind(ctl.db) == DB_SQLITE ? "sqlite" : "postgres", sched_name);
-	ctl_signals(&ctl, on_signal);
 	ev_run(ctl.ev);
 	log_info("stopping");
 	httpd_free(ctl.httpd);

@@ -226,6 +226,11 @@ conn_dispatch(struct httpd_conn *c)
 {
 	c->state = C_HANDLER;
 	conn_arm_timer(c, 0);
+	/*
+	 * The head's slices point into c->in, which may have been reallocated while
+	 * the body arrived: parse the (unchanged) head again to point them at it.
+	 */
+	http1_parse_request(c->in.p, c->head_len, &c->req.head, NULL);
 	split_target(&c->req);
 	if (!c->req.head.keep_alive)
 		c->close_after = true;

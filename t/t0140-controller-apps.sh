@@ -210,6 +210,7 @@ suite() {
 		api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"keep\"}" &&
 		api_check "201 CREATED" POST /v1/apps/keep/config/ alice "{\"values\":{\"K\":\"v\"}}" &&
 		kill $CONTROLLER_PID && wait_for 5 "! kill -0 $CONTROLLER_PID" &&
+		grep -q "info: stopping" "$W/c/controller.log" &&
 		controller_start "$W/c" --domain example.test >/dev/null && API_URL=$CONTROLLER_URL &&
 		api_check "200 OK" GET /v1/apps/keep/config/ alice && api_body ".values.K == \"v\""
 	'
