@@ -148,7 +148,8 @@ build_dockerfile(struct build *b, const char *image, json_t **procfile, struct e
 	out_step("Building Docker image");
 	if (run_start(&r, e) < 0)
 		return -1;
-	rc = engine_build(b->engine, image, r.out_fd, out_stream, NULL, b->conf->keepalive, e);
+	rc = engine_build(b->engine, image, r.out_fd, out_stream, NULL, b->conf->keepalive,
+	    b->conf->build_timeout, e);
 	out_flush();
 	close(r.out_fd);
 	if (run_wait(&r, 60000, &status, rc < 0 ? NULL : e) < 0)

@@ -105,7 +105,7 @@ int engine_call(struct engine *g, const char *method, const char *path, const js
     long *status, json_t **resp, struct err *e);
 /* POST /build with a tar context read from fd; streams "stream" text to fn. */
 int engine_build(struct engine *g, const char *tag, int tar_fd, engine_out_fn *fn, void *arg,
-    int keepalive_s, struct err *e);
+    int keepalive_s, int timeout_s, struct err *e);
 /* Follow a container's logs until it exits, demultiplexed, to fn. */
 int engine_follow(struct engine *g, const char *id, engine_out_fn *fn, void *arg,
     int keepalive_s, int timeout_s, struct err *e);

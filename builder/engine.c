@@ -308,7 +308,7 @@ stream_release(struct stream *s)
 
 int
 engine_build(struct engine *g, const char *tag, int tar_fd, engine_out_fn *fn, void *arg,
-    int keepalive_s, struct err *e)
+    int keepalive_s, int timeout_s, struct err *e)
 {
 	struct stream s = { .kind = STREAM_JSONL, .fn = fn, .arg = arg, .in = BUF_INIT,
 	    .errmsg = BUF_INIT, .keepalive_s = keepalive_s };
@@ -316,7 +316,7 @@ engine_build(struct engine *g, const char *tag, int tar_fd, engine_out_fn *fn, v
 	char *path = xasprintf("/build?t=%s&rm=1&forcerm=1", t);
 	int rc;
 
-	rc = engine_stream(g, "POST", path, "application/x-tar", tar_fd, -1, &s, 0,
+	rc = engine_stream(g, "POST", path, "application/x-tar", tar_fd, -1, &s, timeout_s,
 	    "docker build failed", e);
 	curl_free(t);
 	free(path);
