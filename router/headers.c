@@ -68,6 +68,20 @@ dropped(struct str name, const char *const *list, const struct conn_tokens *ct)
 	return false;
 }
 
+/* Decimal without printf: this runs for every request and response. */
+static void
+add_u64(struct buf *out, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_add(out, tmp + i, sizeof(tmp) - i);
+}
+
 static void
 add_header(struct buf *out, struct str name, struct str value)
 {
@@ -126,16 +140,25 @@ headers_forward_request(struct buf *out, const struct http1_request *req,
 			xff = true;
 		}
 	}
-	buf_addf(out, "%s%s\r\n", xff ? ", " : "X-Forwarded-For: ", fi->client_ip);
-	buf_addf(out, "X-Forwarded-Proto: %s\r\nX-Forwarded-Port: %d\r\n", fi->proto, fi->listen_port);
-	buf_add(out, "X-Request-Id: ", 14);
+	buf_addstr(out, xff ? ", " : "X-Forwarded-For: ");
+	buf_addstr(out, fi->client_ip);
+	buf_addstr(out, "\r\nX-Forwarded-Proto: ");
+	buf_addstr(out, fi->proto);
+	buf_addstr(out, "\r\nX-Forwarded-Port: ");
+	add_u64(out, (uint64_t)fi->listen_port);
+	buf_addstr(out, "\r\nX-Request-Id: ");
 	buf_add(out, fi->request_id.p, fi->request_id.len);
-	buf_addf(out, "\r\nX-Request-Start: t=%llu\r\n", (unsigned long long)fi->start_ms);
+	buf_addstr(out, "\r\nX-Request-Start: t=");
+	add_u64(out, fi->start_ms);
+	buf_addstr(out, "\r\n");
 	if (fi->chunked)
 		buf_addstr(out, "Transfer-Encoding: chunked\r\n");
 	else if (req->body == HTTP1_BODY_LENGTH ||
-	    http1_find(req->headers, req->nheaders, "content-length"))
-		buf_addf(out, "Content-Length: %llu\r\n", (unsigned long long)req->content_length);
+	    http1_find(req->headers, req->nheaders, "content-length")) {
+		buf_addstr(out, "Content-Length: ");
+		add_u64(out, req->content_length);
+		buf_addstr(out, "\r\n");
+	}
 	if (fi->upgrade && (h = http1_find(req->headers, req->nheaders, "upgrade")) != NULL) {
 		buf_addstr(out, "Connection: upgrade\r\n");
 		add_header(out, STR_LIT("Upgrade"), h->value);
@@ -153,7 +176,9 @@ headers_relay_response(struct buf *out, const struct http1_response *res,
 
 	conn_tokens_collect(res->headers, res->nheaders, &ct);
 	buf_grow(out, 256);
-	buf_addf(out, "HTTP/1.1 %d ", res->status);
+	buf_addstr(out, "HTTP/1.1 ");
+	add_u64(out, (uint64_t)res->status);
+	buf_addch(out, ' ');
 	buf_add(out, res->reason.p, res->reason.len);
 	buf_add(out, "\r\n", 2);
 	for (i = 0; i < res->nheaders; i++) {
@@ -164,8 +189,11 @@ headers_relay_response(struct buf *out, const struct http1_response *res,
 	if (framing == HTTP1_BODY_CHUNKED)
 		buf_addstr(out, "Transfer-Encoding: chunked\r\n");
 	else if (framing == HTTP1_BODY_LENGTH ||
-	    http1_find(res->headers, res->nheaders, "content-length"))
-		buf_addf(out, "Content-Length: %llu\r\n", (unsigned long long)res->content_length);
+	    http1_find(res->headers, res->nheaders, "content-length")) {
+		buf_addstr(out, "Content-Length: ");
+		add_u64(out, res->content_length);
+		buf_addstr(out, "\r\n");
+	}
 	if (tunnel) {
 		buf_addstr(out, "Connection: upgrade\r\n");
 		if ((h = http1_find(res->headers, res->nheaders, "upgrade")) != NULL)

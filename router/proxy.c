@@ -35,6 +35,7 @@
 
 #define HIGH_WATER (256 * 1024)
 #define READ_CHUNK 16384
+#define UP_READ_CHUNK 65536
 #define PIPELINE_MAX 65536
 #define LINGER_MS 1000
 #define MAX_ATTEMPTS 3
@@ -421,10 +422,17 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	c->client10 = req->minor == 0;
 	c->upgrade = req->upgrade;
 	copy_field(c->method, sizeof(c->method), req->method);
-	snprintf(c->reqline, sizeof(c->reqline), "%.*s %.*s HTTP/1.%d", (int)req->method.len,
-	    req->method.p, (int)(req->target.len > 200 ? 200 : req->target.len), req->target.p,
-	    req->minor);
-	copy_field(c->reqline, sizeof(c->reqline), str_from(c->reqline));
+	{
+		/* "METHOD target HTTP/1.x", the target cut at 200 bytes */
+		size_t ml = req->method.len < 15 ? req->method.len : 15;
+		size_t tl = req->target.len < 200 ? req->target.len : 200;
+
+		memcpy(c->reqline, req->method.p, ml);
+		c->reqline[ml] = ' ';
+		memcpy(c->reqline + ml + 1, req->target.p, tl);
+		memcpy(c->reqline + ml + 1 + tl, req->minor ? " HTTP/1.1" : " HTTP/1.0", 10);
+		copy_field(c->reqline, sizeof(c->reqline), str_from(c->reqline));
+	}
 	copy_field(c->host, sizeof(c->host), req->host);
 	h = http1_find(req->headers, req->nheaders, "referer");
 	copy_field(c->referer, sizeof(c->referer), h ? h->value : STR_LIT("-"));
@@ -434,8 +442,12 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	if (h && headers_request_id_ok(h->value) && h->value.len < sizeof(c->reqid)) {
 		rid = h->value;
 	} else {
-		snprintf(ridbuf, sizeof(ridbuf), "%016llx%016llx", (unsigned long long)rng_next(),
-		    (unsigned long long)rng_next());
+		uint64_t r[2] = { rng_next(), rng_next() };
+		int i;
+
+		for (i = 0; i < 32; i++)
+			ridbuf[i] = "0123456789abcdef"[(r[i / 16] >> (4 * (i % 16))) & 15];
+		ridbuf[32] = '\0';
 		rid = str_from(ridbuf);
 	}
 	copy_field(c->reqid, sizeof(c->reqid), rid);
@@ -853,14 +865,14 @@ upstream_read(struct client *c, struct upconn *u)
 
 		if (c->out.len >= HIGH_WATER)
 			return;
-		buf_grow(&u->in, READ_CHUNK);
-		n = read(u->fd, u->in.p + u->in.len, READ_CHUNK);
+		buf_grow(&u->in, UP_READ_CHUNK);
+		n = read(u->fd, u->in.p + u->in.len, UP_READ_CHUNK);
 		if (n > 0) {
 			if (!c->got_response)
 				c->t_up = ev_now_ms();
 			c->got_response = true;
 			buf_setlen(&u->in, u->in.len + (size_t)n);
-			if ((size_t)n < READ_CHUNK)
+			if ((size_t)n < UP_READ_CHUNK)
 				return;
 			if (u->in.len > 2 * HIGH_WATER)
 				return;
