@@ -11,6 +11,7 @@
 #include "controller/release.h"
 #include "controller/validate.h"
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "lib/xalloc.h"
 
 void
@@ -298,10 +299,16 @@ run_done(struct job *j)
 {
 	struct run *r = j->arg;
 
-	if (j->rc < 0)
+	if (j->rc < 0) {
 		api_detail(r->a, j->e.code ? j->e.code : 503, "%s", j->e.msg);
-	else
-		api_json(r->a, 200, json_pack("[i,s%]", r->rc, r->out.p, r->out.len));
+	} else {
+		/* A process may print anything; JSON needs valid UTF-8. */
+		struct buf text = BUF_INIT;
+
+		utf8_sanitize(&text, r->out.p, r->out.len);
+		api_json(r->a, 200, json_pack("[i,s%]", r->rc, text.p, text.len));
+		buf_release(&text);
+	}
 	free(r->command);
 	buf_release(&r->out);
 	free(r);

@@ -65,7 +65,9 @@ test_expect 'limits:set memory becomes a container limit' '
 test_expect 'run returns the exit code and the output' '
 	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"echo \$GREETING; exit 3\"}" &&
 	api_body ". == [3, \"hello \\\"world\\\" \$x\\n\"]" &&
-	[ -z "$(docker ps -aq --filter label=sh.deis.app=$APP --filter label=sh.deis.type=run)" ]
+	[ -z "$(docker ps -aq --filter label=sh.deis.app=$APP --filter label=sh.deis.type=run)" ] &&
+	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"printf a\\\\\\\\377b\"}" &&
+	api_body ". == [0, \"a\\ufffdb\"]"
 '
 test_expect 'ps:restart web rolls the web containers' '
 	before=$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.type=web | sort) &&
