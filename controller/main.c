@@ -4,6 +4,7 @@
  * 111 when something it needs is not there yet.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,12 @@ main(int argc, char **argv)
 	int c, port = 0, workers = 8, boot_timeout = 0;
 
 	log_init("deis-controller");
+	/*
+	 * Fixed thresholds turn off glibc's dynamic ones, which after a burst of
+	 * large responses keep freed memory forever (idle RSS 33 MB instead of 14).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 	if (argc > 1 && !strcmp(argv[1], "create-admin"))
 		return cmd_create_admin(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
