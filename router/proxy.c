@@ -224,7 +224,7 @@ exchange_fail(struct client *c, int status, const char *code)
 		upstream_close(c->up);
 		c->up = NULL;
 	}
-	if (status == 0 || c->res_head_done || c->state == C_TUNNEL) {
+	if (status == 0 || c->res_head_done || c->state == C_TUNNEL || c->tcp) {
 		if (c->state != C_HEAD && c->state != C_LINGER) {
 			if (c->status == 0)
 				c->status = 499;	/* nginx's "client closed request" */
