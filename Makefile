@@ -86,5 +86,6 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all unit test install clean fuzz
+.PRECIOUS: $(B)/t/unit/%.o
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
