@@ -22,7 +22,7 @@ setup(void **state)
 {
 	struct logger *lg = calloc(1, sizeof(*lg));
 
-	strcpy(dir, "/tmp/test-logger.XXXXXX");
+	snprintf(dir, sizeof(dir), "/tmp/test-logger.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	lg->o.dir = dir;
