@@ -265,7 +265,7 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	mkdir(c->cache_dir, 0755);
 	mkdir(cache, 0700);
 	mkdir(outd, 0755);
-	cfg = json_pack("{s:s, s:[s], s:s, s:s, s:[s,s,s,s,s,s], s:{s:s, s:s},"
+	cfg = json_pack("{s:s, s:[s], s:s, s:s, s:[s,s,s,s,s,s], s:{s:s, s:s, s:s},"
 	    " s:{s:[s,s,s,s,s,s], s:[s], s:[s], s:I, s:s}}",
 	    "Image", c->stack_image,
 	    "Cmd", "/builder/slugbuilder",
@@ -273,7 +273,7 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	    "WorkingDir", "/tmp",
 	    "Env", "STACK=bookworm", sv, app, multi ? "DEIS_MULTI_BUILDPACK=1" : "DEIS_MULTI_BUILDPACK=",
 	    "HOME=/tmp/home", "PATH=/usr/local/bin:/usr/bin:/bin",
-	    "Labels", "deis.builder", "build", "deis.app", b->app,
+	    "Labels", "deis.builder", "build", "deis.app", b->app, "deis.builder.state", c->state_dir,
 	    "HostConfig",
 	    "Binds", binds[0], binds[1], binds[2], binds[3], binds[4], binds[5],
 	    "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit", (json_int_t)1024,
@@ -339,16 +339,20 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	long status = 0;
 	int fd = -1, rc = -1;
 
-	cfg = json_pack("{s:s, s:[s], s:[s,s], s:s, s:s, s:[s,s], s:{s:{}}, s:{s:s, s:s}}",
+	/*
+	 * No builder labels here: a commit keeps the container's labels, and app
+	 * containers must not look like build containers. The name identifies it.
+	 */
+	cfg = json_pack("{s:s, s:[s], s:[s,s], s:s, s:s, s:[s,s], s:{s:{}}}",
 	    "Image", b->conf->stack_image,
 	    "Entrypoint", "/runner/init",
 	    "Cmd", "start", "web",
 	    "User", "2000:2000",
 	    "WorkingDir", "/app",
 	    "Env", "PORT=5000", "HOME=/app",
-	    "ExposedPorts", "5000/tcp",
-	    "Labels", "deis.builder", "slug", "deis.app", b->app);
-	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)
+	    "ExposedPorts", "5000/tcp");
+	path = xasprintf("/containers/create?name=deis-slug-%s-%ld", b->app, (long)getpid());
+	if (engine_call(b->engine, "POST", path, cfg, &status, &resp, e) < 0)
 		goto out;
 	if (status != 201) {
 		err_prefix(e, "cannot create the slug container");
@@ -363,6 +367,7 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	}
 	if (engine_archive_put(b->engine, b->slug_container, "/", fd, e) < 0)
 		goto out;
+	free(path);
 	repo = xstrndup(image, (size_t)(colon - image));
 	q1 = curl_escape(repo, 0);
 	q2 = curl_escape(colon + 1, 0);

@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,35 @@ start_run(const char *const *argv, struct err *e)
 	return status == 0 ? 0 : -1;
 }
 
+/* Whether user is already a member of group (so no usermod, which locks /etc/passwd). */
+static bool
+in_group(const char *user, const char *group)
+{
+	struct group *g = getgrnam(group);
+	struct passwd *pw = getpwnam(user);
+	char **m;
+
+	if (!g || !pw)
+		return false;
+	if (pw->pw_gid == g->gr_gid)
+		return true;
+	for (m = g->gr_mem; *m; m++)
+		if (strcmp(*m, user) == 0)
+			return true;
+	return false;
+}
+
+/* useradd/groupadd, tolerating another builder creating the same name meanwhile. */
+static int
+start_account(const char *const *argv, const char *name, bool group, struct err *e)
+{
+	if (start_run(argv, e) == 0)
+		return 0;
+	if (group ? getgrnam(name) != NULL : getpwnam(name) != NULL)
+		return 0;
+	return -1;
+}
+
 static int
 start_users(const struct conf *c, struct err *e)
 {
@@ -52,36 +82,52 @@ start_users(const struct conf *c, struct err *e)
 	if (!getgrnam(BUILDER_GROUP)) {
 		const char *argv[] = { "groupadd", "-r", BUILDER_GROUP, NULL };
 
-		if (start_run(argv, e) < 0)
+		if (start_account(argv, BUILDER_GROUP, true, e) < 0)
 			return -1;
 	}
 	if (!getpwnam(c->git_user)) {
 		const char *argv[] = { "useradd", "-r", "-M", "-d", c->state_dir, "-s", "/bin/sh",
 		    "-G", BUILDER_GROUP, c->git_user, NULL };
 
-		if (start_run(argv, e) < 0)
+		if (start_account(argv, c->git_user, false, e) < 0)
 			return -1;
 	}
 	{
 		/* "*": no password, but not locked ("!"), which sshd would refuse. */
 		const char *argv[] = { "usermod", "-p", "*", "-a", "-G", BUILDER_GROUP, c->git_user,
 		    NULL };
+		struct spwd *sp = getspnam(c->git_user);
 
-		if (start_run(argv, e) < 0)
+		if ((!sp || sp->sp_pwdp[0] == '!' || !in_group(c->git_user, BUILDER_GROUP)) &&
+		    start_run(argv, e) < 0)
 			return -1;
 	}
 	if (!getpwnam(c->keys_user)) {
 		const char *argv[] = { "useradd", "-r", "-M", "-d", "/nonexistent", "-s",
 		    "/usr/sbin/nologin", "-G", BUILDER_GROUP, c->keys_user, NULL };
 
-		if (start_run(argv, e) < 0)
+		if (start_account(argv, c->keys_user, false, e) < 0)
 			return -1;
 	}
-	/* The git user drives the engine: it joins the group of the Docker socket. */
-	if (stat(c->docker_sock, &st) == 0 && st.st_gid != 0 && (g = getgrgid(st.st_gid))) {
-		const char *argv[] = { "usermod", "-a", "-G", g->gr_name, c->git_user, NULL };
+	/*
+	 * The git user drives the engine: it joins the group of the Docker socket.
+	 * In a container the socket's gid may have no name yet: give it one.
+	 */
+	if (stat(c->docker_sock, &st) == 0 && st.st_gid != 0 && !getgrgid(st.st_gid)) {
+		char gid[16];
+		const char *argv[] = { "groupadd", "-g", gid, "deis-docker", NULL };
 
-		if (start_run(argv, e) < 0)
+		snprintf(gid, sizeof(gid), "%u", (unsigned)st.st_gid);
+		if (start_account(argv, "deis-docker", true, e) < 0)
+			return -1;
+	}
+	if (stat(c->docker_sock, &st) == 0 && st.st_gid != 0 && (g = getgrgid(st.st_gid))) {
+		char *group = xstrdup(g->gr_name);
+		const char *argv[] = { "usermod", "-a", "-G", group, c->git_user, NULL };
+		int rc = in_group(c->git_user, group) ? 0 : start_run(argv, e);
+
+		free(group);
+		if (rc < 0)
 			return -1;
 	} else {
 		log_warn("docker socket '%s' is not group-accessible: builds may fail",

@@ -54,6 +54,7 @@ EOR
 }
 
 builder_start() {
+	rm -f "$TRASH/builder.log"	# wait for this start's "Server listening", not the last one's
 	DEIS_BUILDER_STATE=$STATE DEIS_BUILDER_PORT=$SPORT DEIS_BUILDER_LISTEN=127.0.0.1 \
 	DEIS_CONTROLLER_URL=$CONTROLLER DEIS_BUILDER_KEY=$BUILDER_KEY DEIS_REGISTRY=$REGISTRY \
 	DEIS_BUILDER_GIT_USER=$GIT_USER DEIS_BUILDER_KEYS_USER=$KEYS_USER DEIS_BUILDER_KEEPALIVE=2 \
@@ -101,9 +102,12 @@ commit_all() {
 	git -C "$1" add -A && git -C "$1" commit -q -m "${2:-change}" --allow-empty
 }
 
-# Build containers and temp dirs must never outlive a build.
+# Build containers (label), slug containers (name, for the apps in $APPS) and temp dirs
+# must never outlive a build (only this test's builder:
+# other tests may be building at the same time).
 no_leftovers() {
-	left="$(docker ps -aq --filter label=deis.builder=build)$(docker ps -aq --filter label=deis.builder=slug)"
+	left=$(docker ps -aq --filter "label=deis.builder.state=$STATE")
+	for a in ${APPS:-}; do left="$left$(docker ps -aq --filter "name=^/deis-slug-$a-")"; done
 	left="$left$(ls -A "$STATE/tmp" 2>/dev/null)"
 	[ -z "$left" ] || { echo "left behind: $left"; ls -laR "$STATE/tmp" | head -20; return 1; }
 }

@@ -219,8 +219,8 @@ wait_some(struct run *r, int pidfd, int ms)
 		poll(&pfd, 1, ms);
 		return;
 	}
-	if (ms > 10)
-		ms = 10;
+	if (ms < 0 || ms > 10)
+		ms = 10;	/* no pidfd: short naps, also when waiting forever */
 	ts.tv_sec = 0;
 	ts.tv_nsec = (long)ms * 1000000L;
 	nanosleep(&ts, NULL);

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/builder/test-env.sh"
 builder_prereqs
-TEST_CLEANUP='docker ps -aq --filter label=deis.builder | xargs -r docker rm -f >/dev/null 2>&1;
+APPS="pyapp dockapp"
+TEST_CLEANUP='docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
  for a in pyapp dockapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
 
 # Daemons and users are set up at the top level: test_expect runs in a subshell.
@@ -185,7 +186,7 @@ builder_start >>"$TRASH/setup.log" 2>&1
 test_expect 'host keys are kept across restarts' '
 	[ "$(ssh-keygen -lf $STATE/ssh_host_ed25519_key.pub)" = "$fp1" ] &&
 	$(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-upload-pack '\''pyapp.git'\''" </dev/null >$TRASH/out 2>&1;
-	grep -q "refs/heads/master" $TRASH/out
+	grep -q "refs/heads/master" $TRASH/out || { cat $TRASH/out $TRASH/builder.log; false; }
 '
 
 test_done
