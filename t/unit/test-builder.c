@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -161,6 +164,67 @@ test_release_types(void **state)
 	json_decref(t);
 }
 
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_conf(void **state)
+{
+	char dir[] = "/tmp/test-builder.XXXXXX", conf[128], key[128], text[512];
+	struct conf c;
+	struct err e = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/builder.conf", dir);
+	snprintf(key, sizeof(key), "%s/key", dir);
+	write_text(key, "s3cret\n");
+	snprintf(text, sizeof(text), "# comment\ncontroller=http://127.0.0.1:8000/\n"
+	    "key_file=%s\nstate_dir=%s\nport=2299\n", key, dir);
+	write_text(conf, text);
+	assert_int_equal(conf_load(&c, conf, &e), 0);
+	assert_string_equal(c.controller, "http://127.0.0.1:8000");
+	assert_string_equal(c.builder_key, "s3cret");
+	assert_int_equal(c.port, 2299);
+	assert_non_null(strstr(c.repo_dir, "/repos"));
+	/* Written back, it reads the same. */
+	assert_int_equal(conf_write(&c, conf, &e), 0);
+	conf_free(&c);
+	assert_int_equal(conf_load(&c, conf, &e), 0);
+	assert_int_equal(c.port, 2299);
+	conf_free(&c);
+
+	write_text(conf, "nonsense=1\n");
+	assert_int_equal(conf_load(&c, conf, &e), -1);
+	assert_non_null(strstr(e.msg, "unknown config key 'nonsense'"));
+	conf_free(&c);
+	write_text(conf, "port=99999\n");
+	assert_int_equal(conf_load(&c, conf, &e), -1);
+	assert_non_null(strstr(e.msg, "invalid port"));
+	conf_free(&c);
+	snprintf(text, sizeof(text), "controller=ftp://x\nkey_file=%s\n", key);
+	write_text(conf, text);
+	assert_int_equal(conf_load(&c, conf, &e), -1);
+	assert_non_null(strstr(e.msg, "is not http(s)"));
+	conf_free(&c);
+	snprintf(text, sizeof(text), "key_file=%s/missing\n", dir);
+	write_text(conf, text);
+	assert_int_equal(conf_load(&c, conf, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot read builder key"));
+	conf_free(&c);
+	assert_int_equal(conf_load(&c, "/nonexistent/builder.conf", &e), -1);
+	conf_free(&c);
+	unlink(conf);
+	unlink(key);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -171,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_procfile),
 		cmocka_unit_test(test_release_types),
+		cmocka_unit_test(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
