@@ -9,12 +9,7 @@
  *   logs    GET /containers/<id>/logs?follow=1&stdout=1&stderr=1&timestamps=1
  *           &since=<last line>: one per app container
  *
- * The logs stream is Docker's multiplexed format (8-byte frame headers) for
- * non-TTY containers and raw text for TTY ones; it is told apart by its first
- * byte. With timestamps=1 every log entry (a frame, or a raw line) starts with
- * an RFC 3339 time with nanoseconds and a space. Docker splits lines longer
- * than 16 KiB into several entries without LF; they are joined here, per
- * stream, up to SYSLOG_MAX_MSG bytes.
+ * The log streams are decoded into lines by stream.c.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -29,14 +24,8 @@
 
 #define EVENTS_LINE_MAX	(1 << 20)
 #define LIST_MAX	(16 << 20)
-#define TS_MAX		48
 
 enum xkind { X_EVENTS, X_LIST, X_LOGS };
-
-struct part {
-	struct buf line;		/* bytes of the current line of this stream */
-	int64_t first_ns;		/* time of the entry that began it */
-};
 
 struct xfer {
 	enum xkind kind;
@@ -47,17 +36,7 @@ struct xfer {
 	/* logs */
 	struct cstate *c;
 	char app[65], proc[140];
-	int64_t skip_upto;		/* entries not newer than this were sent before */
-	int mode;			/* 0 unknown, 1 multiplexed, 2 raw (TTY) */
-	unsigned char hdr[8];
-	size_t hdr_have;
-	uint64_t frame_left;
-	int stream;			/* 0 stdout, 1 stderr */
-	char ts[TS_MAX];
-	size_t ts_have;
-	bool in_ts, skip_entry;
-	int64_t entry_ns;
-	struct part out[2];
+	struct lstream st;
 	bool paused;
 	LIST_ENTRY(xfer) link;
 };
@@ -151,35 +130,14 @@ timer_cb(CURLM *m, long ms, void *userp)
 	return 0;
 }
 
-/* "2026-11-26T10:36:52.256096123Z" to nanoseconds; -1 if it is not one. */
-static int64_t
-parse_ts_ns(const char *s, size_t len)
-{
-	int64_t us, extra = 0;
-	const char *dot = memchr(s, '.', len);
-	int k;
-
-	if (syslog_time_parse(str_make(s, len), &us) < 0)
-		return -1;
-	if (dot) {
-		/* digits 7..9 of the fraction, which syslog_time_parse drops */
-		for (k = 7, dot++; k <= 9; k++) {
-			extra *= 10;
-			if (dot + k - 1 < s + len && dot[k - 1] >= '0' && dot[k - 1] <= '9')
-				extra += dot[k - 1] - '0';
-		}
-	}
-	return us * 1000 + extra;
-}
-
 static void
 xfer_free(struct xfer *x)
 {
 	curl_multi_remove_handle(multi, x->h);
 	curl_easy_cleanup(x->h);
 	buf_release(&x->in);
-	buf_release(&x->out[0].line);
-	buf_release(&x->out[1].line);
+	if (x->kind == X_LOGS)
+		lstream_release(&x->st);
 	LIST_REMOVE(x, link);
 	free(x);
 }
@@ -196,8 +154,6 @@ xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
 	if (x->h == NULL)
 		die(111, "curl_easy_init failed");
 	buf_init(&x->in, 0);
-	buf_init(&x->out[0].line, 0);
-	buf_init(&x->out[1].line, 0);
 	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, g->docker_sock);
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, fn);
@@ -220,10 +176,11 @@ xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
 /* ---- log streams ---- */
 
 static void
-emit(struct xfer *x, int s, const char *p, size_t len, int64_t first_ns, int64_t last_ns)
+emit(void *arg, int s, const char *p, size_t len, int64_t first_ns, int64_t last_ns)
 {
+	struct xfer *x = arg;
 	struct syslog_msg m = { 0 };
-	struct buf frame = BUF_INIT;
+	static struct buf frame = BUF_INIT;
 
 	m.pri = s ? 11 : 14;	/* user.err, user.info */
 	m.time_us = first_ns > 0 ? first_ns / 1000 : -1;
@@ -232,157 +189,30 @@ emit(struct xfer *x, int s, const char *p, size_t len, int64_t first_ns, int64_t
 	m.procid = str_from(x->proc);
 	m.msgid = s ? STR_LIT("stderr") : STR_LIT("stdout");
 	m.msg = str_make(p, len);
+	buf_reset(&frame);
 	syslog_format(&frame, &m, true);
 	sender_queue(x->ls, x->c, last_ns, &frame);
-	buf_release(&frame);
-}
-
-/* Data bytes of the current entry of stream s. */
-static void
-entry_data(struct xfer *x, const char *p, size_t n)
-{
-	struct part *pt = &x->out[x->stream];
-
-	while (n > 0) {
-		const char *lf = memchr(p, '\n', n);
-		size_t take = lf ? (size_t)(lf - p) : n;
-
-		if (!x->skip_entry) {
-			while (take > 0) {
-				size_t room, k;
-
-				if (pt->line.len == SYSLOG_MAX_MSG) {
-					/* longer than a message may be: send it in pieces */
-					emit(x, x->stream, pt->line.p, pt->line.len, pt->first_ns, x->entry_ns);
-					buf_reset(&pt->line);
-					x->ls->pieces++;
-				}
-				room = SYSLOG_MAX_MSG - pt->line.len;
-				k = take < room ? take : room;
-				if (pt->line.len == 0)
-					pt->first_ns = x->entry_ns;
-				buf_add(&pt->line, p, k);
-				p += k, n -= k, take -= k;
-			}
-		} else {
-			p += take, n -= take;
-		}
-		if (lf == NULL)
-			break;
-		p++, n--;
-		if (!x->skip_entry) {
-			size_t len = pt->line.len;
-
-			if (len && pt->line.p[len - 1] == '\r')
-				len--;
-			if (pt->line.len == 0)
-				pt->first_ns = x->entry_ns;
-			emit(x, x->stream, pt->line.p, len, pt->first_ns, x->entry_ns);
-			buf_reset(&pt->line);
-		}
-		if (x->mode == 2) {
-			/* raw: a new entry, with its own timestamp, begins after the LF */
-			x->in_ts = true;
-			x->ts_have = 0;
-			return;
-		}
-	}
-}
-
-/* Entry bytes: the "<time> " prefix, then data. Returns bytes consumed. */
-static size_t
-entry_bytes(struct xfer *x, const char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (x->in_ts && i < n) {
-		if (p[i] == ' ') {
-			x->entry_ns = parse_ts_ns(x->ts, x->ts_have);
-			x->in_ts = false;
-			if (x->entry_ns < 0) {
-				x->ls->dropped_docker++;
-				x->entry_ns = 0;
-			}
-			x->skip_entry = x->entry_ns > 0 && x->entry_ns <= x->skip_upto;
-			i++;
-			break;
-		}
-		if (x->ts_have == TS_MAX - 1) {
-			/* no timestamp: take the entry as it is */
-			x->in_ts = false;
-			x->entry_ns = 0;
-			x->skip_entry = false;
-			entry_data(x, x->ts, x->ts_have);
-			break;
-		}
-		x->ts[x->ts_have++] = p[i++];
-	}
-	if (x->in_ts || i == n)
-		return i;
-	if (x->mode == 2) {
-		/* one raw entry ends at its LF */
-		const char *lf = memchr(p + i, '\n', n - i);
-		size_t k = lf ? (size_t)(lf - (p + i)) + 1 : n - i;
-
-		entry_data(x, p + i, k);
-		return i + k;
-	}
-	entry_data(x, p + i, n - i);
-	return n;
 }
 
 static size_t
 logs_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
-	size_t len = size * nmemb, off = 0;
 
 	if (sender_full(x->ls)) {
 		x->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
-	if (len && x->mode == 0) {
-		x->mode = (unsigned char)data[0] <= 2 ? 1 : 2;
-		x->in_ts = true;
-	}
-	while (off < len) {
-		if (x->mode == 2) {
-			off += entry_bytes(x, data + off, len - off);
-			continue;
-		}
-		if (x->frame_left == 0) {
-			while (x->hdr_have < 8 && off < len)
-				x->hdr[x->hdr_have++] = (unsigned char)data[off++];
-			if (x->hdr_have < 8)
-				break;
-			x->hdr_have = 0;
-			x->stream = x->hdr[0] == 2 ? 1 : 0;
-			x->frame_left = (uint64_t)x->hdr[4] << 24 | (uint64_t)x->hdr[5] << 16 |
-			    (uint64_t)x->hdr[6] << 8 | x->hdr[7];
-			x->in_ts = true;
-			x->ts_have = 0;
-			continue;
-		} else {
-			size_t k = len - off < x->frame_left ? len - off : (size_t)x->frame_left;
-
-			k = entry_bytes(x, data + off, k);
-			off += k;
-			x->frame_left -= k;
-		}
-	}
-	return len;
+	lstream_feed(&x->st, data, size * nmemb);
+	return size * nmemb;
 }
 
 static void
 logs_done(struct xfer *x, CURLcode rc)
 {
-	int s;
-
-	/* a last line without LF (the container stopped mid-line) */
-	for (s = 0; s < 2; s++)
-		if (x->out[s].line.len)
-			emit(x, s, x->out[s].line.p, x->out[s].line.len, x->out[s].first_ns,
-			    x->entry_ns);
+	lstream_finish(&x->st);
+	x->ls->pieces += x->st.pieces;
+	x->ls->dropped_docker += x->st.bad_ts;
 	x->c->attached = false;
 	log_info("detached from %s (%s): %s", x->c->id, x->app,
 	    rc == CURLE_OK ? "stream ended" : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc)));
@@ -429,7 +259,7 @@ attach(const char *id, json_t *labels)
 	x = xfer_new(X_LOGS, path, logs_write);
 	free(path);
 	x->c = c;
-	x->skip_upto = since;
+	lstream_init(&x->st, since, emit, x);
 	snprintf(x->app, sizeof(x->app), "%s", app);
 	snprintf(x->proc, sizeof(x->proc), "%s.%s", type, num);
 	c->attached = true;

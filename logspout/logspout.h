@@ -51,6 +51,43 @@ struct logspout {
 	uint64_t lines, pieces, dropped_docker;	/* counters */
 };
 
+/* stream.c: Docker's log stream (timestamps=1) to lines; pure, no I/O. */
+typedef void lstream_emit_fn(void *arg, int stream, const char *line, size_t len,
+    int64_t first_ns, int64_t last_ns);
+
+struct lstream_part {
+	struct buf line;		/* bytes of the current line of this stream */
+	int64_t first_ns;		/* time of the entry that began it */
+};
+
+struct lstream {
+	lstream_emit_fn *emit;		/* stream 0 stdout, 1 stderr; line without LF */
+	void *arg;
+	int64_t skip_upto;		/* entries not newer than this were sent before */
+	int mode;			/* 0 unknown, 1 multiplexed, 2 raw (TTY) */
+	unsigned char hdr[8];
+	size_t hdr_have;
+	uint64_t frame_left;
+	int stream;
+	char ts[48];
+	size_t ts_have;
+	bool in_ts, skip_entry;
+	int64_t entry_ns;
+	struct lstream_part out[2];
+	uint64_t pieces;		/* long lines sent in SYSLOG_MAX_MSG pieces */
+	uint64_t bad_ts;		/* entries without a readable time */
+};
+
+/* Lines whose entries are not newer than skip_upto (ns since the epoch) are dropped. */
+void lstream_init(struct lstream *s, int64_t skip_upto, lstream_emit_fn *fn, void *arg);
+/* Feed bytes as they come, split anywhere; complete lines go to the callback. */
+void lstream_feed(struct lstream *s, const char *p, size_t len);
+/* The stream ended: emit what is left of unterminated lines. */
+void lstream_finish(struct lstream *s);
+void lstream_release(struct lstream *s);
+/* "2026-11-26T10:36:52.256096123Z" to nanoseconds since the epoch; -1 if it is not one. */
+int64_t lstream_parse_ts(const char *s, size_t len);
+
 /* sender.c: the connection to the logger. */
 void sender_init(struct logspout *ls);
 /* Queue one framed message for c with line time ts_ns. */
