@@ -250,7 +250,7 @@ attach(const char *id, json_t *labels)
 		log_warn("container %s: bad sh.deis labels, not attached", id);
 		return;
 	}
-	c = state_get(g, id, true);
+	c = cstate_get(g, id, true);
 	if (c == NULL || c->attached)
 		return;
 	since = c->queued_ns > c->sent_ns ? c->queued_ns : c->sent_ns;
@@ -291,7 +291,7 @@ event_line(const char *p, size_t len)
 			*pending_tail = pa;
 			pending_tail = &pa->next;
 		} else if (!strcmp(action, "destroy")) {
-			struct cstate *c = state_get(g, id, false);
+			struct cstate *c = cstate_get(g, id, false);
 
 			if (c)
 				c->gone = true;

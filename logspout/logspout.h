@@ -99,13 +99,13 @@ bool sender_full(struct logspout *ls);
 void sender_flush(struct logspout *ls, int ms);
 void sender_free(void);
 
-/* state.c: per-container states and the state file. */
-struct cstate *state_get(struct logspout *ls, const char *id, bool create);
-void state_load(struct logspout *ls);
-void state_save(struct logspout *ls);
+/* cstate.c: per-container states and the state file. */
+struct cstate *cstate_get(struct logspout *ls, const char *id, bool create);
+void cstate_load(struct logspout *ls);
+void cstate_save(struct logspout *ls);
 /* Forget gone containers with nothing queued. */
-void state_prune(struct logspout *ls);
-void state_free_all(struct logspout *ls);
+void cstate_prune(struct logspout *ls);
+void cstate_free_all(struct logspout *ls);
 
 /* attach.c: Docker events, log attachments, the curl multi handle. */
 int attach_start(struct logspout *ls);

@@ -39,8 +39,8 @@ tick(struct ev *ev, void *arg)
 {
 	struct logspout *ls = arg;
 
-	state_prune(ls);
-	state_save(ls);
+	cstate_prune(ls);
+	cstate_save(ls);
 	ev_timer(ev, 1000, tick, ls);
 }
 
@@ -84,7 +84,7 @@ main(int argc, char **argv)
 	LIST_INIT(&ls.states);
 	ls.ev = ev_new(65536);
 	ev_set(ls.ev, sfd, EV_READ, on_signal, &ls);
-	state_load(&ls);
+	cstate_load(&ls);
 	sender_init(&ls);
 	if (attach_start(&ls) < 0)
 		die(111, "cannot start libcurl");
@@ -95,9 +95,9 @@ main(int argc, char **argv)
 	attach_stop(&ls);
 	sender_flush(&ls, 2000);
 	ls.state_dirty = true;
-	state_save(&ls);
+	cstate_save(&ls);
 	sender_free();
-	state_free_all(&ls);
+	cstate_free_all(&ls);
 	log_info("stopped: %llu lines sent, %llu long lines split", (unsigned long long)ls.lines,
 	    (unsigned long long)ls.pieces);
 	close(sfd);

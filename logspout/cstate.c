@@ -30,7 +30,7 @@ valid_id(const char *id, size_t len)
 }
 
 struct cstate *
-state_get(struct logspout *ls, const char *id, bool create)
+cstate_get(struct logspout *ls, const char *id, bool create)
 {
 	struct cstate *c;
 
@@ -46,7 +46,7 @@ state_get(struct logspout *ls, const char *id, bool create)
 }
 
 void
-state_load(struct logspout *ls)
+cstate_load(struct logspout *ls)
 {
 	char line[256];
 	FILE *f;
@@ -76,7 +76,7 @@ state_load(struct logspout *ls)
 		*sp++ = '\0';
 		n = strcspn(sp, "\n");
 		if (str_to_u64(str_make(sp, n), (unsigned long long)INT64_MAX, &ns) < 0 ||
-		    (c = state_get(ls, line, true)) == NULL) {
+		    (c = cstate_get(ls, line, true)) == NULL) {
 			log_warn("'%s': bad line skipped", ls->state_path);
 			continue;
 		}
@@ -86,7 +86,7 @@ state_load(struct logspout *ls)
 }
 
 void
-state_save(struct logspout *ls)
+cstate_save(struct logspout *ls)
 {
 	char tmp[PATH_MAX];
 	struct cstate *c;
@@ -116,7 +116,7 @@ state_save(struct logspout *ls)
 }
 
 void
-state_prune(struct logspout *ls)
+cstate_prune(struct logspout *ls)
 {
 	struct cstate *c, *next;
 
@@ -131,7 +131,7 @@ state_prune(struct logspout *ls)
 }
 
 void
-state_free_all(struct logspout *ls)
+cstate_free_all(struct logspout *ls)
 {
 	struct cstate *c;
 
