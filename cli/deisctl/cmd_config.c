@@ -30,7 +30,7 @@ key_valid(const char *k)
 static bool
 section_valid(const char *s)
 {
-	return !strcmp(s, "platform") || component_find(s) != NULL;
+	return !strcmp(s, "platform") || dctl_component_find(s) != NULL;
 }
 
 static int
@@ -97,7 +97,7 @@ config_set(struct dctl *d, const char *section, int argc, char **argv)
 		printf("%s\n", eq + 1);
 		free(k);
 	}
-	if (state_save(d, &e) < 0) {
+	if (dctl_state_save(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
 	}
@@ -115,7 +115,7 @@ config_rm(struct dctl *d, const char *section, int argc, char **argv)
 		json_object_del(sec, argv[i]);
 		printf("%s\n", argv[i]);
 	}
-	if (state_save(d, &e) < 0) {
+	if (dctl_state_save(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
 	}
@@ -123,7 +123,7 @@ config_rm(struct dctl *d, const char *section, int argc, char **argv)
 }
 
 int
-cmd_config(struct dctl *d, int argc, char **argv)
+dctl_cmd_config(struct dctl *d, int argc, char **argv)
 {
 	const char *section, *op;
 
@@ -154,7 +154,7 @@ cmd_config(struct dctl *d, int argc, char **argv)
  * the one-host form of the router mesh. Swarm replicas come with that driver.
  */
 int
-cmd_scale(struct dctl *d, int argc, char **argv)
+dctl_cmd_scale(struct dctl *d, int argc, char **argv)
 {
 	char *restart[] = { "restart", "router", NULL };
 	const char *errstr = NULL;
@@ -173,16 +173,16 @@ cmd_scale(struct dctl *d, int argc, char **argv)
 	if (dctl_ping(d) < 0)
 		return 1;
 	json_object_set_new(config_section(d, "router"), "workers", json_sprintf("%lld", n));
-	if (state_save(d, &e) < 0) {
+	if (dctl_state_save(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
 	}
 	printf("router: %lld worker(s) on this host\n", n);
-	return cmd_restart(d, 2, restart);
+	return dctl_cmd_restart(d, 2, restart);
 }
 
 int
-cmd_rolling_restart(struct dctl *d, int argc, char **argv)
+dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv)
 {
 	char *restart[] = { "restart", "router", NULL };
 
@@ -193,5 +193,5 @@ cmd_rolling_restart(struct dctl *d, int argc, char **argv)
 	if (dctl_ping(d) < 0)
 		return 1;
 	/* One router per host: its listeners are the host's ports, so restart in place. */
-	return cmd_restart(d, 2, restart);
+	return dctl_cmd_restart(d, 2, restart);
 }

@@ -32,7 +32,7 @@ static int
 targets(int argc, char **argv, bool sel[MAX_COMPONENTS])
 {
 	size_t n, i;
-	const struct component *all = component_all(&n);
+	const struct component *all = dctl_component_all(&n);
 	int k;
 
 	memset(sel, 0, sizeof(bool) * MAX_COMPONENTS);
@@ -54,7 +54,7 @@ targets(int argc, char **argv, bool sel[MAX_COMPONENTS])
 				sel[i] = true;
 			continue;
 		}
-		c = component_find(name);
+		c = dctl_component_find(name);
 		if (!c) {
 			fprintf(stderr, "deisctl: unknown target '%s'\n", argv[k]);
 			return -1;
@@ -83,7 +83,7 @@ has_flag(int *argc, char **argv, const char *flag)
 static bool
 component_present(const struct component *c, const char *binaries)
 {
-	return strncmp(c->binary, "deis-", 5) != 0 || engine_has_binary(binaries, c->binary);
+	return strncmp(c->binary, "deis-", 5) != 0 || dctl_engine_has_binary(binaries, c->binary);
 }
 
 static size_t
@@ -128,7 +128,7 @@ http_wait(const char *what, const char *url, int timeout_ms, struct err *e)
 static int
 builder_dirs(struct dctl *d, struct err *e)
 {
-	char *st = state_path(d, "builder"), *lib = state_path(d, "builder-lib");
+	char *st = dctl_state_path(d, "builder"), *lib = dctl_state_path(d, "builder-lib");
 	char *dst = xasprintf("%s/", lib), *bind = xasprintf("%s:%s", lib, lib);
 	const char *argv[] = { "cp", "-a", "--", "/usr/lib/deis/builder/.", dst, NULL };
 	const char *binds[] = { bind, NULL };
@@ -138,7 +138,7 @@ builder_dirs(struct dctl *d, struct err *e)
 	    (mkdir(lib, 0755) < 0 && access(lib, F_OK) < 0))
 		rc = err_set(e, 1, "cannot create '%s' and '%s'", st, lib);
 	if (rc == 0)
-		rc = engine_run_once(d, component_image(d, component_find("builder")), argv, binds,
+		rc = dctl_engine_run_once(d, dctl_component_image(d, dctl_component_find("builder")), argv, binds,
 		    60, e);
 	free(st);
 	free(lib);
@@ -155,12 +155,12 @@ static char *
 prepare(struct dctl *d, const bool sel[MAX_COMPONENTS], struct err *e)
 {
 	size_t n;
-	const struct component *all = component_all(&n);
-	bool builder = sel[component_find("builder") - all];
+	const struct component *all = dctl_component_all(&n);
+	bool builder = sel[dctl_component_find("builder") - all];
 	json_t *plat;
 	char *bins;
 
-	if (state_secrets(d, true, e) < 0)
+	if (dctl_state_secrets(d, true, e) < 0)
 		return NULL;
 	plat = json_object_get(d->config, "platform");
 	if (!plat) {
@@ -169,12 +169,12 @@ prepare(struct dctl *d, const bool sel[MAX_COMPONENTS], struct err *e)
 	}
 	if (!json_object_get(plat, "domain"))
 		json_object_set_new(plat, "domain", json_string("localhost"));
-	if (state_save(d, e) < 0)
+	if (dctl_state_save(d, e) < 0)
 		return NULL;
-	bins = engine_image_binaries(d, e);
+	bins = dctl_engine_image_binaries(d, e);
 	if (!bins)
 		return NULL;
-	if (engine_prepare(d, e) < 0 || (builder && builder_dirs(d, e) < 0)) {
+	if (dctl_engine_prepare(d, e) < 0 || (builder && builder_dirs(d, e) < 0)) {
 		free(bins);
 		return NULL;
 	}
@@ -192,17 +192,17 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 
 	if (!component_present(c, bins))
 		return 1;
-	body = component_body(d, c, e);
+	body = dctl_component_body(d, c, e);
 	if (!body)
 		return -1;
-	name = component_container(d, c);
-	rc = engine_ensure(d, name, body, created, e);
+	name = dctl_component_container(d, c);
+	rc = dctl_engine_ensure(d, name, body, created, e);
 	/*
 	 * App containers live on Docker's default bridge (the scheduler's network):
 	 * the controller probes their health there and the router proxies to them.
 	 */
 	if (rc == 0 && (!strcmp(c->name, "router") || !strcmp(c->name, "controller")))
-		rc = engine_connect(d, name, "bridge", e);
+		rc = dctl_engine_connect(d, name, "bridge", e);
 	json_decref(body);
 	free(name);
 	return rc;
@@ -212,11 +212,11 @@ static void
 say_missing(struct dctl *d, const struct component *c)
 {
 	printf("%-10s missing: no '%s' in the image '%s' (not built in this tree yet)\n", c->name,
-	    c->binary, component_image(d, c));
+	    c->binary, dctl_component_image(d, c));
 }
 
 int
-cmd_install(struct dctl *d, int argc, char **argv)
+dctl_cmd_install(struct dctl *d, int argc, char **argv)
 {
 	bool sel[MAX_COMPONENTS], created;
 	const struct component *all;
@@ -227,7 +227,7 @@ cmd_install(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	all = component_all(&n);
+	all = dctl_component_all(&n);
 	bins = prepare(d, sel, &e);
 	if (!bins) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
@@ -263,19 +263,19 @@ ready(struct dctl *d, const struct component *c, struct err *e)
 
 	if (!strcmp(c->name, "controller")) {
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz",
-		    state_port(d, "controllerPort", 8000));
+		    dctl_state_port(d, "controllerPort", 8000));
 		return http_wait("the controller", url, 60000, e);
 	}
 	if (!strcmp(c->name, "registry")) {
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/",
-		    state_port(d, "registryPort", 5000));
+		    dctl_state_port(d, "registryPort", 5000));
 		return http_wait("the registry", url, 30000, e);
 	}
 	return 0;
 }
 
 int
-cmd_start(struct dctl *d, int argc, char **argv)
+dctl_cmd_start(struct dctl *d, int argc, char **argv)
 {
 	bool sel[MAX_COMPONENTS], created;
 	const struct component *all;
@@ -286,7 +286,7 @@ cmd_start(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	all = component_all(&n);
+	all = dctl_component_all(&n);
 	bins = prepare(d, sel, &e);
 	if (!bins) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
@@ -302,11 +302,11 @@ cmd_start(struct dctl *d, int argc, char **argv)
 			say_missing(d, c);
 			continue;
 		}
-		name = component_container(d, c);
+		name = dctl_component_container(d, c);
 		if (r == 0)
-			r = engine_start(d, name, &e);
+			r = dctl_engine_start(d, name, &e);
 		if (r == 0)
-			r = engine_wait_up(d, name, 60000, 700, &e);
+			r = dctl_engine_wait_up(d, name, 60000, 700, &e);
 		if (r == 0)
 			r = ready(d, c, &e);
 		if (r < 0) {
@@ -323,7 +323,7 @@ cmd_start(struct dctl *d, int argc, char **argv)
 }
 
 int
-cmd_stop(struct dctl *d, int argc, char **argv)
+dctl_cmd_stop(struct dctl *d, int argc, char **argv)
 {
 	bool sel[MAX_COMPONENTS];
 	const struct component *all;
@@ -334,16 +334,16 @@ cmd_stop(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	all = component_all(&n);
+	all = dctl_component_all(&n);
 	for (i = n; i-- > 0;) {
 		const struct component *c = &all[i];
 		char *name;
 
 		if (!sel[i] || !c->binary)
 			continue;
-		name = component_container(d, c);
-		if (engine_inspect(d, name, &ci, &e) < 0 ||
-		    (ci.state != CS_MISSING && engine_stop(d, name, 10, &e) < 0)) {
+		name = dctl_component_container(d, c);
+		if (dctl_engine_inspect(d, name, &ci, &e) < 0 ||
+		    (ci.state != CS_MISSING && dctl_engine_stop(d, name, 10, &e) < 0)) {
 			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
 			rc = 1;
 		} else if (ci.state != CS_MISSING) {
@@ -355,15 +355,15 @@ cmd_stop(struct dctl *d, int argc, char **argv)
 }
 
 int
-cmd_restart(struct dctl *d, int argc, char **argv)
+dctl_cmd_restart(struct dctl *d, int argc, char **argv)
 {
-	int rc = cmd_stop(d, argc, argv);
+	int rc = dctl_cmd_stop(d, argc, argv);
 
-	return rc == 2 ? rc : cmd_start(d, argc, argv) | rc;
+	return rc == 2 ? rc : dctl_cmd_start(d, argc, argv) | rc;
 }
 
 int
-cmd_uninstall(struct dctl *d, int argc, char **argv)
+dctl_cmd_uninstall(struct dctl *d, int argc, char **argv)
 {
 	static const char *const vols[] = { "logger", "database", "registry", "logspout", "router" };
 	bool sel[MAX_COMPONENTS], purge = has_flag(&argc, argv, "--purge"), all_sel = true;
@@ -374,7 +374,7 @@ cmd_uninstall(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	all = component_all(&n);
+	all = dctl_component_all(&n);
 	for (i = n; i-- > 0;) {
 		char *name;
 
@@ -382,8 +382,8 @@ cmd_uninstall(struct dctl *d, int argc, char **argv)
 			all_sel = false;
 		if (!sel[i] || !all[i].binary)
 			continue;
-		name = component_container(d, &all[i]);
-		if (engine_remove(d, name, &e) < 0) {
+		name = dctl_component_container(d, &all[i]);
+		if (dctl_engine_remove(d, name, &e) < 0) {
 			fprintf(stderr, "deisctl: %s: %s\n", all[i].name, e.msg);
 			rc = 1;
 		}
@@ -391,7 +391,7 @@ cmd_uninstall(struct dctl *d, int argc, char **argv)
 	}
 	if (!all_sel)
 		return rc;
-	if (engine_network_remove(d, &e) < 0) {
+	if (dctl_engine_network_remove(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		rc = 1;
 	}
@@ -460,8 +460,8 @@ report(struct dctl *d, int argc, char **argv, bool verbose)
 	}
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	all = component_all(&n);
-	bins = engine_image_binaries(d, &e);
+	all = dctl_component_all(&n);
+	bins = dctl_engine_image_binaries(d, &e);
 	if (!bins)
 		printf("image      %s\n", e.msg);
 	if (!verbose)
@@ -484,8 +484,8 @@ report(struct dctl *d, int argc, char **argv, bool verbose)
 				printf("%-10s %-20s missing (not built)\n", c->name, "-");
 			continue;
 		}
-		name = component_container(d, c);
-		if (engine_inspect(d, name, &ci, &e) < 0) {
+		name = dctl_component_container(d, c);
+		if (dctl_engine_inspect(d, name, &ci, &e) < 0) {
 			fprintf(stderr, "deisctl: %s\n", e.msg);
 			free(name);
 			free(bins);
@@ -514,19 +514,19 @@ report(struct dctl *d, int argc, char **argv, bool verbose)
 }
 
 int
-cmd_status(struct dctl *d, int argc, char **argv)
+dctl_cmd_status(struct dctl *d, int argc, char **argv)
 {
 	return report(d, argc, argv, true);
 }
 
 int
-cmd_list(struct dctl *d, int argc, char **argv)
+dctl_cmd_list(struct dctl *d, int argc, char **argv)
 {
 	return report(d, argc, argv, false);
 }
 
 int
-cmd_journal(struct dctl *d, int argc, char **argv)
+dctl_cmd_journal(struct dctl *d, int argc, char **argv)
 {
 	bool sel[MAX_COMPONENTS];
 	const struct component *all;
@@ -550,16 +550,16 @@ cmd_journal(struct dctl *d, int argc, char **argv)
 	}
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	all = component_all(&n);
+	all = dctl_component_all(&n);
 	for (i = 0; i < n; i++) {
 		char *name;
 
 		if (!sel[i] || !all[i].binary)
 			continue;
-		name = component_container(d, &all[i]);
+		name = dctl_component_container(d, &all[i]);
 		printf("-- %s --\n", name);
 		fflush(stdout);
-		if (engine_logs(d, name, lines, &e) < 0) {
+		if (dctl_engine_logs(d, name, lines, &e) < 0) {
 			printf("(%s)\n", e.msg);
 			rc = 1;
 		}

@@ -141,7 +141,7 @@ spec_registry(struct dctl *d, const struct component *c, json_t *body, struct er
 
 	body_cmd(body, argv);
 	body_volume(d, body, "registry", "/var/lib/deis/registry");
-	body_port(body, 5000, "127.0.0.1", state_port(d, "registryPort", 5000));
+	body_port(body, 5000, "127.0.0.1", dctl_state_port(d, "registryPort", 5000));
 	return 0;
 }
 
@@ -152,23 +152,23 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	char *logger = peer_url(d, "logger", 8088), *syslog = xasprintf("%s-logger:514", d->prefix);
 	char *self = xasprintf("%s-controller:8000", d->prefix);
 	char *builder = xasprintf("%s-builder:2223", d->prefix);
-	char *registry = xasprintf("127.0.0.1:%d", state_port(d, "registryPort", 5000));
+	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
 	body_env(body, "DEIS_DB_URL", "sqlite:///var/lib/deis/db/controller.db");
-	body_env(body, "DEIS_DOMAIN", state_get(d, "platform", "domain", "localhost"));
+	body_env(body, "DEIS_DOMAIN", dctl_state_get(d, "platform", "domain", "localhost"));
 	body_env(body, "DEIS_REGISTRY", registry);
 	body_env(body, "DEIS_LOGGER_URL", logger);
 	body_env(body, "DEIS_LOGGER_SYSLOG", syslog);
 	body_env(body, "DEIS_CONTROLLER_ADDR", self);
 	body_env(body, "DEIS_BUILDER_ADDR", builder);
-	body_env(body, "DEIS_PLATFORM", d->prefix);
+	body_env(body, "DEIS_PLATFORM", d->prefix);	/* read by controllers that know it */
 	body_env(body, "DEIS_BUILDER_KEY", d->builder_key);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	body_volume(d, body, "database", "/var/lib/deis/db");
 	body_docker_sock(d, body);
-	body_port(body, 8000, "127.0.0.1", state_port(d, "controllerPort", 8000));
+	body_port(body, 8000, "127.0.0.1", dctl_state_port(d, "controllerPort", 8000));
 	free(logger);
 	free(syslog);
 	free(self);
@@ -182,8 +182,8 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 {
 	const char *argv[] = { "deis-builder", "start", NULL };
 	char *ctl = peer_url(d, "controller", 8000);
-	char *registry = xasprintf("127.0.0.1:%d", state_port(d, "registryPort", 5000));
-	char *st = state_path(d, "builder"), *lib = state_path(d, "builder-lib");
+	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
+	char *st = dctl_state_path(d, "builder"), *lib = dctl_state_path(d, "builder-lib");
 	char *images = xasprintf("%s/images", lib), *bps = xasprintf("%s/buildpacks", lib);
 
 	body_cmd(body, argv);
@@ -193,7 +193,7 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 	body_env(body, "DEIS_BUILDER_STATE", st);
 	body_env(body, "DEIS_BUILDER_LIB", images);
 	body_env(body, "DEIS_BUILDPACKS", bps);
-	body_env(body, "DEIS_STACK_IMAGE", state_get(d, "builder", "stackImage",
+	body_env(body, "DEIS_STACK_IMAGE", dctl_state_get(d, "builder", "stackImage",
 	    "deis/stack:bookworm"));
 	/*
 	 * Build containers bind-mount paths under the builder's state: the engine
@@ -202,7 +202,7 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 	body_bind(body, st, st, NULL);
 	body_bind(body, lib, lib, "ro");
 	body_docker_sock(d, body);
-	body_port(body, 2223, "0.0.0.0", state_port(d, "builderPort", 2223));
+	body_port(body, 2223, "0.0.0.0", dctl_state_port(d, "builderPort", 2223));
 	free(ctl);
 	free(registry);
 	free(st);
@@ -215,15 +215,18 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 static int
 spec_publisher(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
-	const char *argv[] = { "deis-publisher", NULL };
 	char *ctl = peer_url(d, "controller", 8000), host[128] = "localhost";
+	const char *argv[] = { "deis-publisher", "--controller", ctl, NULL };
 
 	gethostname(host, sizeof(host) - 1);
 	body_cmd(body, argv);
-	body_env(body, "DEIS_CONTROLLER_URL", ctl);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
-	body_env(body, "DEIS_PLATFORM", d->prefix);
-	body_env(body, "HOST", host);
+	body_env(body, "DEIS_HOST", host);
+	/*
+	 * Not DEIS_PLATFORM yet: the controller labels app containers with the
+	 * default platform id ("deis") whatever the prefix, so a filter on the
+	 * prefix would hide an isolated instance's apps from its own publisher.
+	 */
 	body_docker_sock(d, body);
 	free(ctl);
 	return 0;
@@ -233,7 +236,7 @@ static int
 spec_router(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
 	char *ctl = peer_url(d, "controller", 8000);
-	const char *workers = state_get(d, "router", "workers", "2");
+	const char *workers = dctl_state_get(d, "router", "workers", "2");
 	const char *argv[] = { "deis-router", "--listen", "0.0.0.0:80", "--health-listen",
 	    "0.0.0.0:9090", "--tcp-listen", "0.0.0.0:2222", "--routes",
 	    "/var/lib/deis/router/routes.json", "--controller", ctl, "--workers", workers, NULL };
@@ -241,8 +244,8 @@ spec_router(struct dctl *d, const struct component *c, json_t *body, struct err 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	body_volume(d, body, "router", "/var/lib/deis/router");
-	body_port(body, 80, "0.0.0.0", state_port(d, "httpPort", 80));
-	body_port(body, 2222, "0.0.0.0", state_port(d, "sshPort", 2222));
+	body_port(body, 80, "0.0.0.0", dctl_state_port(d, "httpPort", 80));
+	body_port(body, 2222, "0.0.0.0", dctl_state_port(d, "sshPort", 2222));
 	free(ctl);
 	return 0;
 }
@@ -261,14 +264,14 @@ static const struct component components[] = {
 };
 
 const struct component *
-component_all(size_t *n)
+dctl_component_all(size_t *n)
 {
 	*n = ARRAY_SIZE(components);
 	return components;
 }
 
 const struct component *
-component_find(const char *name)
+dctl_component_find(const char *name)
 {
 	size_t i;
 
@@ -279,17 +282,17 @@ component_find(const char *name)
 }
 
 char *
-component_container(const struct dctl *d, const struct component *c)
+dctl_component_container(const struct dctl *d, const struct component *c)
 {
 	return xasprintf("%s-%s", d->prefix, c->name);
 }
 
 const char *
-component_image(const struct dctl *d, const struct component *c)
+dctl_component_image(const struct dctl *d, const struct component *c)
 {
-	const char *img = c ? state_get(d, c->name, "image", NULL) : NULL;
+	const char *img = c ? dctl_state_get(d, c->name, "image", NULL) : NULL;
 
-	return img ? img : state_get(d, "platform", "image", DEISCTL_IMAGE_DEFAULT);
+	return img ? img : dctl_state_get(d, "platform", "image", DEISCTL_IMAGE_DEFAULT);
 }
 
 /* The image's id, so that a rebuilt image under the same tag changes the spec. */
@@ -325,10 +328,10 @@ digest_hex(const char *s, char out[65])
 }
 
 json_t *
-component_body(struct dctl *d, const struct component *c, struct err *e)
+dctl_component_body(struct dctl *d, const struct component *c, struct err *e)
 {
-	const char *image = component_image(d, c), *key;
-	char *name = component_container(d, c), *id, *text, spec[65] = "";
+	const char *image = dctl_component_image(d, c), *key;
+	char *name = dctl_component_container(d, c), *id, *text, spec[65] = "";
 	json_t *body, *section, *v;
 
 	id = image_id(d, image, e);

@@ -23,7 +23,7 @@
  *   component.c  the component table and each component's container spec
  *   engine.c     networks, volumes, containers: ensure, start, stop, inspect
  *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal
- *   cmd_config.c    config get/set/rm, scale, rolling-restart
+ *   dctl_cmd_config.c    config get/set/rm, scale, rolling-restart
  */
 #include <stdbool.h>
 
@@ -44,7 +44,7 @@ struct dctl {
 	char *state_dir;	/* absolute */
 	char *prefix;		/* container/network/volume name prefix */
 	json_t *config;		/* owned; loaded from config.json (empty object when none) */
-	char builder_key[DEISCTL_SECRET_LEN + 1];	/* empty until state_secrets() */
+	char builder_key[DEISCTL_SECRET_LEN + 1];	/* empty until dctl_state_secrets() */
 	char internal_token[DEISCTL_SECRET_LEN + 1];
 };
 
@@ -54,23 +54,23 @@ int dctl_ping(struct dctl *d);
 /* ---- state.c ---- */
 
 /* Load config.json into d->config (an empty object when the file does not exist). */
-int state_load(struct dctl *d, struct err *e);
+int dctl_state_load(struct dctl *d, struct err *e);
 /* Create the state dir (0700) if needed and write config.json atomically (0600). */
-int state_save(struct dctl *d, struct err *e);
+int dctl_state_save(struct dctl *d, struct err *e);
 /* Read the secrets, generating each one first when create is true and it is missing. */
-int state_secrets(struct dctl *d, bool create, struct err *e);
+int dctl_state_secrets(struct dctl *d, bool create, struct err *e);
 /* True once install has run (the secrets exist). */
-bool state_installed(const struct dctl *d);
+bool dctl_state_installed(const struct dctl *d);
 /*
  * A component's setting: config.json's value, else def (may be NULL). The
  * pointer is borrowed from d->config or is def.
  */
-const char *state_get(const struct dctl *d, const char *section, const char *key,
+const char *dctl_state_get(const struct dctl *d, const char *section, const char *key,
     const char *def);
 /* An integer port setting within 1..65535, else def. */
-int state_port(const struct dctl *d, const char *key, int def);
+int dctl_state_port(const struct dctl *d, const char *key, int def);
 /* Caller owns the result (free()): "<state_dir>/<rel>". */
-char *state_path(const struct dctl *d, const char *rel);
+char *dctl_state_path(const struct dctl *d, const char *rel);
 
 /* ---- component.c ---- */
 
@@ -83,18 +83,18 @@ struct component {
 };
 
 /* The components in start order; *n gets the count. */
-const struct component *component_all(size_t *n);
+const struct component *dctl_component_all(size_t *n);
 /* NULL when name is not a component. */
-const struct component *component_find(const char *name);
+const struct component *dctl_component_find(const char *name);
 /* Caller owns the result: "<prefix>-<name>". */
-char *component_container(const struct dctl *d, const struct component *c);
+char *dctl_component_container(const struct dctl *d, const struct component *c);
 /* The platform image reference (config platform.image or the default). */
-const char *component_image(const struct dctl *d, const struct component *c);
+const char *dctl_component_image(const struct dctl *d, const struct component *c);
 /*
  * The complete create body of c's container, labelled with its spec digest.
  * Caller owns the result. NULL with e set when c cannot be specified.
  */
-json_t *component_body(struct dctl *d, const struct component *c, struct err *e);
+json_t *dctl_component_body(struct dctl *d, const struct component *c, struct err *e);
 
 /* ---- engine.c ---- */
 
@@ -112,46 +112,46 @@ struct cinfo {
 };
 
 /* Create the platform network and the named volumes (idempotent). */
-int engine_prepare(struct dctl *d, struct err *e);
+int dctl_engine_prepare(struct dctl *d, struct err *e);
 /* Remove the platform network (when no container uses it). */
-int engine_network_remove(struct dctl *d, struct err *e);
+int dctl_engine_network_remove(struct dctl *d, struct err *e);
 /* Names of the binaries in the platform image (its sh.deis.binaries label); caller owns. */
-char *engine_image_binaries(struct dctl *d, struct err *e);
+char *dctl_engine_image_binaries(struct dctl *d, struct err *e);
 /* True when the image label lists bin. */
-bool engine_has_binary(const char *binaries, const char *bin);
+bool dctl_engine_has_binary(const char *binaries, const char *bin);
 /* Inspect the container name (CS_MISSING when there is none). */
-int engine_inspect(struct dctl *d, const char *name, struct cinfo *ci, struct err *e);
+int dctl_engine_inspect(struct dctl *d, const char *name, struct cinfo *ci, struct err *e);
 /*
  * Make the container name match body: keep it when its spec label is the same,
  * else remove and create it again. *created tells which happened.
  */
-int engine_ensure(struct dctl *d, const char *name, json_t *body, bool *created, struct err *e);
-int engine_start(struct dctl *d, const char *name, struct err *e);
-int engine_stop(struct dctl *d, const char *name, int timeout_s, struct err *e);
-int engine_remove(struct dctl *d, const char *name, struct err *e);
+int dctl_engine_ensure(struct dctl *d, const char *name, json_t *body, bool *created, struct err *e);
+int dctl_engine_start(struct dctl *d, const char *name, struct err *e);
+int dctl_engine_stop(struct dctl *d, const char *name, int timeout_s, struct err *e);
+int dctl_engine_remove(struct dctl *d, const char *name, struct err *e);
 /* Connect a container to an extra network (already connected is success). */
-int engine_connect(struct dctl *d, const char *name, const char *network, struct err *e);
+int dctl_engine_connect(struct dctl *d, const char *name, const char *network, struct err *e);
 /* The last bytes of the container's output (stdout and stderr merged). */
-int engine_logs(struct dctl *d, const char *name, int tail, struct err *e);
+int dctl_engine_logs(struct dctl *d, const char *name, int tail, struct err *e);
 /* Run image with argv and binds to completion (bounded by timeout_s); nonzero exit is an error. */
-int engine_run_once(struct dctl *d, const char *image, const char *const *argv,
+int dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e);
 /* Wait until name is running and has stayed up for settle_ms; -1 when it exits or time runs out. */
-int engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms,
+int dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms,
     struct err *e);
 
 /* ---- commands: argv[0] is the verb ---- */
 
-int cmd_install(struct dctl *d, int argc, char **argv);
-int cmd_uninstall(struct dctl *d, int argc, char **argv);
-int cmd_start(struct dctl *d, int argc, char **argv);
-int cmd_stop(struct dctl *d, int argc, char **argv);
-int cmd_restart(struct dctl *d, int argc, char **argv);
-int cmd_status(struct dctl *d, int argc, char **argv);
-int cmd_list(struct dctl *d, int argc, char **argv);
-int cmd_journal(struct dctl *d, int argc, char **argv);
-int cmd_config(struct dctl *d, int argc, char **argv);
-int cmd_scale(struct dctl *d, int argc, char **argv);
-int cmd_rolling_restart(struct dctl *d, int argc, char **argv);
+int dctl_cmd_install(struct dctl *d, int argc, char **argv);
+int dctl_cmd_uninstall(struct dctl *d, int argc, char **argv);
+int dctl_cmd_start(struct dctl *d, int argc, char **argv);
+int dctl_cmd_stop(struct dctl *d, int argc, char **argv);
+int dctl_cmd_restart(struct dctl *d, int argc, char **argv);
+int dctl_cmd_status(struct dctl *d, int argc, char **argv);
+int dctl_cmd_list(struct dctl *d, int argc, char **argv);
+int dctl_cmd_journal(struct dctl *d, int argc, char **argv);
+int dctl_cmd_config(struct dctl *d, int argc, char **argv);
+int dctl_cmd_scale(struct dctl *d, int argc, char **argv);
+int dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv);
 
 #endif

@@ -16,7 +16,7 @@
 #include "lib/xalloc.h"
 
 int
-engine_prepare(struct dctl *d, struct err *e)
+dctl_engine_prepare(struct dctl *d, struct err *e)
 {
 	static const int ok409[] = { 409, 0 };
 	static const char *const vols[] = { "logger", "database", "registry", "logspout", "router" };
@@ -58,7 +58,7 @@ engine_prepare(struct dctl *d, struct err *e)
 }
 
 int
-engine_network_remove(struct dctl *d, struct err *e)
+dctl_engine_network_remove(struct dctl *d, struct err *e)
 {
 	char *path = xasprintf("/networks/%s", d->prefix);
 	json_t *r;
@@ -73,9 +73,9 @@ engine_network_remove(struct dctl *d, struct err *e)
 }
 
 char *
-engine_image_binaries(struct dctl *d, struct err *e)
+dctl_engine_image_binaries(struct dctl *d, struct err *e)
 {
-	const char *image = component_image(d, NULL);
+	const char *image = dctl_component_image(d, NULL);
 	char *path = xasprintf("/images/%s/json", image), *out = NULL;
 	long status = 0;
 	json_t *r;
@@ -99,7 +99,7 @@ engine_image_binaries(struct dctl *d, struct err *e)
 }
 
 bool
-engine_has_binary(const char *binaries, const char *bin)
+dctl_engine_has_binary(const char *binaries, const char *bin)
 {
 	size_t n = strlen(bin);
 	const char *p = binaries;
@@ -119,7 +119,7 @@ copy_str(char *dst, size_t n, json_t *v)
 }
 
 int
-engine_inspect(struct dctl *d, const char *name, struct cinfo *ci, struct err *e)
+dctl_engine_inspect(struct dctl *d, const char *name, struct cinfo *ci, struct err *e)
 {
 	char *path = xasprintf("/containers/%s/json", name);
 	long status = 0;
@@ -161,13 +161,13 @@ engine_inspect(struct dctl *d, const char *name, struct cinfo *ci, struct err *e
 }
 
 int
-engine_remove(struct dctl *d, const char *name, struct err *e)
+dctl_engine_remove(struct dctl *d, const char *name, struct err *e)
 {
 	return docker_container_remove(d->docker, name, true, e);
 }
 
 int
-engine_ensure(struct dctl *d, const char *name, json_t *body, bool *created, struct err *e)
+dctl_engine_ensure(struct dctl *d, const char *name, json_t *body, bool *created, struct err *e)
 {
 	const char *spec = json_string_value(json_object_get(json_object_get(body, "Labels"),
 	    "sh.deis.spec"));
@@ -175,14 +175,14 @@ engine_ensure(struct dctl *d, const char *name, json_t *body, bool *created, str
 	struct cinfo ci;
 
 	*created = false;
-	if (engine_inspect(d, name, &ci, e) < 0)
+	if (dctl_engine_inspect(d, name, &ci, e) < 0)
 		return -1;
 	if (ci.state != CS_MISSING && spec && !strcmp(ci.spec, spec))
 		return 0;
 	if (ci.state != CS_MISSING) {
 		if (ci.state == CS_RUNNING)
 			docker_container_stop(d->docker, name, 10, e);
-		if (engine_remove(d, name, e) < 0)
+		if (dctl_engine_remove(d, name, e) < 0)
 			return -1;
 	}
 	if (docker_container_create(d->docker, name, body, id, e) < 0) {
@@ -196,19 +196,19 @@ engine_ensure(struct dctl *d, const char *name, json_t *body, bool *created, str
 }
 
 int
-engine_start(struct dctl *d, const char *name, struct err *e)
+dctl_engine_start(struct dctl *d, const char *name, struct err *e)
 {
 	return docker_container_start(d->docker, name, e);
 }
 
 int
-engine_stop(struct dctl *d, const char *name, int timeout_s, struct err *e)
+dctl_engine_stop(struct dctl *d, const char *name, int timeout_s, struct err *e)
 {
 	return docker_container_stop(d->docker, name, timeout_s, e);
 }
 
 int
-engine_connect(struct dctl *d, const char *name, const char *network, struct err *e)
+dctl_engine_connect(struct dctl *d, const char *name, const char *network, struct err *e)
 {
 	char *path = xasprintf("/networks/%s/connect", network);
 	json_t *body = json_pack("{s:s}", "Container", name), *r;
@@ -226,7 +226,7 @@ engine_connect(struct dctl *d, const char *name, const char *network, struct err
 }
 
 int
-engine_logs(struct dctl *d, const char *name, int tail, struct err *e)
+dctl_engine_logs(struct dctl *d, const char *name, int tail, struct err *e)
 {
 	char *path = xasprintf("/containers/%s/logs?stdout=1&stderr=1&timestamps=1&tail=%d", name,
 	    tail);
@@ -256,7 +256,7 @@ out:
 }
 
 int
-engine_run_once(struct dctl *d, const char *image, const char *const *argv,
+dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e)
 {
 	json_t *cmd = json_array(), *bl = json_array(), *body;
@@ -305,13 +305,13 @@ now_ms(void)
 }
 
 int
-engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms, struct err *e)
+dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms, struct err *e)
 {
 	long long deadline = now_ms() + timeout_ms, up_since = 0;
 	struct cinfo ci;
 
 	for (;;) {
-		if (engine_inspect(d, name, &ci, e) < 0)
+		if (dctl_engine_inspect(d, name, &ci, e) < 0)
 			return -1;
 		if (ci.state == CS_RUNNING && strcmp(ci.health, "unhealthy") != 0) {
 			if (!up_since)

@@ -51,17 +51,17 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "install", cmd_install, true },
-	{ "uninstall", cmd_uninstall, true },
-	{ "start", cmd_start, true },
-	{ "stop", cmd_stop, true },
-	{ "restart", cmd_restart, true },
-	{ "status", cmd_status, true },
-	{ "list", cmd_list, true },
-	{ "journal", cmd_journal, true },
-	{ "config", cmd_config, false },
-	{ "scale", cmd_scale, false },
-	{ "rolling-restart", cmd_rolling_restart, false },
+	{ "install", dctl_cmd_install, true },
+	{ "uninstall", dctl_cmd_uninstall, true },
+	{ "start", dctl_cmd_start, true },
+	{ "stop", dctl_cmd_stop, true },
+	{ "restart", dctl_cmd_restart, true },
+	{ "status", dctl_cmd_status, true },
+	{ "list", dctl_cmd_list, true },
+	{ "journal", dctl_cmd_journal, true },
+	{ "config", dctl_cmd_config, false },
+	{ "scale", dctl_cmd_scale, false },
+	{ "rolling-restart", dctl_cmd_rolling_restart, false },
 };
 
 int
@@ -152,12 +152,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (state_load(&d, &e) < 0) {
+	if (dctl_state_load(&d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
 	}
 	/* Components need the secrets; install creates them, other commands read them. */
-	if (state_installed(&d) && state_secrets(&d, false, &e) < 0) {
+	if (dctl_state_installed(&d) && dctl_state_secrets(&d, false, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
 	}

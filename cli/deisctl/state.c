@@ -16,7 +16,7 @@
 #include "lib/xalloc.h"
 
 char *
-state_path(const struct dctl *d, const char *rel)
+dctl_state_path(const struct dctl *d, const char *rel)
 {
 	return xasprintf("%s/%s", d->state_dir, rel);
 }
@@ -60,9 +60,9 @@ out:
 }
 
 int
-state_load(struct dctl *d, struct err *e)
+dctl_state_load(struct dctl *d, struct err *e)
 {
-	char *path = state_path(d, "config.json");
+	char *path = dctl_state_path(d, "config.json");
 	json_error_t je;
 	json_t *j;
 
@@ -86,7 +86,7 @@ state_load(struct dctl *d, struct err *e)
 }
 
 int
-state_save(struct dctl *d, struct err *e)
+dctl_state_save(struct dctl *d, struct err *e)
 {
 	char *path, *text;
 	int rc;
@@ -96,7 +96,7 @@ state_save(struct dctl *d, struct err *e)
 	text = json_dumps(d->config, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
 		return err_set(e, 1, "cannot encode the configuration");
-	path = state_path(d, "config.json");
+	path = dctl_state_path(d, "config.json");
 	rc = state_write(path, text, strlen(text), e);
 	free(path);
 	free(text);
@@ -127,7 +127,7 @@ static int
 secret_load(const struct dctl *d, const char *name, bool create, char out[DEISCTL_SECRET_LEN + 1],
     struct err *e)
 {
-	char *path = state_path(d, name);
+	char *path = dctl_state_path(d, name);
 	char line[256];
 	FILE *f;
 	int rc = -1;
@@ -161,7 +161,7 @@ out:
 }
 
 int
-state_secrets(struct dctl *d, bool create, struct err *e)
+dctl_state_secrets(struct dctl *d, bool create, struct err *e)
 {
 	if (create && state_mkdir(d, e) < 0)
 		return -1;
@@ -171,9 +171,9 @@ state_secrets(struct dctl *d, bool create, struct err *e)
 }
 
 bool
-state_installed(const struct dctl *d)
+dctl_state_installed(const struct dctl *d)
 {
-	char *path = state_path(d, "internal-token");
+	char *path = dctl_state_path(d, "internal-token");
 	bool ok = access(path, R_OK) == 0;
 
 	free(path);
@@ -181,7 +181,7 @@ state_installed(const struct dctl *d)
 }
 
 const char *
-state_get(const struct dctl *d, const char *section, const char *key, const char *def)
+dctl_state_get(const struct dctl *d, const char *section, const char *key, const char *def)
 {
 	json_t *v = json_object_get(json_object_get(d->config, section), key);
 
@@ -189,9 +189,9 @@ state_get(const struct dctl *d, const char *section, const char *key, const char
 }
 
 int
-state_port(const struct dctl *d, const char *key, int def)
+dctl_state_port(const struct dctl *d, const char *key, int def)
 {
-	const char *v = state_get(d, "platform", key, NULL), *errstr = NULL;
+	const char *v = dctl_state_get(d, "platform", key, NULL), *errstr = NULL;
 	long long n;
 
 	if (!v)
