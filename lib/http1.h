@@ -83,7 +83,8 @@ struct http1_response {
  * colon, bad name/value bytes, duplicate Content-Length (even identical), CL with
  * leading zeros or not 1*DIGIT, CL + TE, TE in HTTP/1.0, TE whose final coding
  * is not chunked, more than one Host, a Host that is not host[:port], userinfo
- * in an absolute-form target: all -400. TE with another coding before chunked
+ * in an absolute-form target, a header name extending Transfer-Encoding or
+ * Content-Length ("Transfer-Encodingx", which http-parser 2.9 frames by): all -400. TE with another coding before chunked
  * and CONNECT: -501. Content-Length: 0 gives body NONE. expect_continue is only
  * set for HTTP/1.1.
  */

@@ -47,6 +47,10 @@ static const struct vec bad_requests[] = {
 	V("TE empty", P "Transfer-Encoding:\r\n\r\n", -400),
 	V("TE chunked chunked", P "Transfer-Encoding: chunked, chunked\r\n\r\n", -400),
 	V("TE quoted", P "Transfer-Encoding: \"chunked\"\r\n\r\n", -400),
+	/* found by fuzz-http1-diff: http-parser frames these by name prefix */
+	V("TE lookalike", P "Content-Length: 6\r\nTransfer-Encodingh: 6\r\n\r\n0\r\n\r\nG", -400),
+	V("TE lookalike after TE", P "Transfer-Encoding: chunked\r\nTransfer-Encodingsss: chunked\r\n\r\n", -400),
+	V("CL lookalike", P "Content-Length-X: 5\r\n\r\n", -400),
 	/* TE not final */
 	V("TE chunked, gzip", P "Transfer-Encoding: chunked, gzip\r\n\r\n", -400),
 	V("TE gzip, chunked (unsupported)", P "Transfer-Encoding: gzip, chunked\r\n\r\n", -501),
@@ -450,6 +454,7 @@ static const struct vec bad_responses[] = {
 	V("junk", "SSH-2.0-OpenSSH\r\n\r\n", -502),
 	V("NUL reason", "HTTP/1.1 200 O\0K\r\n\r\n", -502),
 	V("empty name", "HTTP/1.1 200 OK\r\n: x\r\n\r\n", -502),
+	V("TE lookalike", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encodingx: chunked\r\n\r\n", -502),
 	V("CL.TE on 204", "HTTP/1.1 204 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", -502),
 };
 
