@@ -11,6 +11,7 @@
  *
  * Pure: bytes in, lines out through the callback; no I/O.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "lib/syslog.h"
@@ -23,7 +24,8 @@ lstream_parse_ts(const char *s, size_t len)
 	const char *dot = memchr(s, '.', len);
 	int k;
 
-	if (syslog_time_parse(str_make(s, len), &us) < 0)
+	/* nanoseconds in an int64_t end in 2262 */
+	if (syslog_time_parse(str_make(s, len), &us) < 0 || us < 0 || us > INT64_MAX / 1000 - 1)
 		return -1;
 	if (dot) {
 		/* digits 7..9 of the fraction, which syslog_time_parse drops */

@@ -70,6 +70,9 @@ test_parse_ts(void **state)
 	assert_true(lstream_parse_ts(T1, strlen(T1)) == NS1);
 	assert_true(lstream_parse_ts(T3, strlen(T3)) == 1795687201500000000LL);
 	assert_true(lstream_parse_ts("garbage", 7) == -1);
+	/* fuzz regression: beyond 2262 nanoseconds overflow an int64_t */
+	assert_true(lstream_parse_ts("4052-11-26T10:00:00Z", 20) == -1);
+	assert_true(lstream_parse_ts("1969-12-31T23:59:59Z", 20) == -1);
 }
 
 static void
