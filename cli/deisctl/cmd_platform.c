@@ -199,9 +199,10 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 	rc = dctl_engine_ensure(d, name, body, created, e);
 	/*
 	 * App containers live on Docker's default bridge (the scheduler's network):
-	 * the controller probes their health there and the router proxies to them.
+	 * the controller and the publisher probe them there, the router proxies to them.
 	 */
-	if (rc == 0 && (!strcmp(c->name, "router") || !strcmp(c->name, "controller")))
+	if (rc == 0 && (!strcmp(c->name, "router") || !strcmp(c->name, "controller") ||
+	    !strcmp(c->name, "publisher")))
 		rc = dctl_engine_connect(d, name, "bridge", e);
 	json_decref(body);
 	free(name);
