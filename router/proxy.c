@@ -31,84 +31,12 @@
 #include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "router/proxy.h"
 #include "router/router.h"
 
-#define HIGH_WATER (256 * 1024)
-#define READ_CHUNK 16384
-#define UP_READ_CHUNK 65536
-#define PIPELINE_MAX 65536
-#define LINGER_MS 1000
-#define MAX_ATTEMPTS 3
-#define HEAD_READ_MAX (65536 + READ_CHUNK)
-
-enum cstate {
-	C_HEAD,		/* waiting for a request head */
-	C_CONNECT,	/* backend connect in progress */
-	C_EXCHANGE,	/* forwarding the request, relaying the response */
-	C_TUNNEL,	/* Upgrade or TCP passthrough: bytes both ways */
-	C_LINGER,	/* response written, write side shut, draining input */
-};
-
-struct listener {
-	int fd;
-	enum listener_kind kind;
-	int port;
-};
-
-struct client {
-	int fd, mask;
-	enum cstate state;
-	const struct listener *l;
-	struct sockaddr_storage peer;
-	char ip[INET6_ADDRSTRLEN];
-	struct buf in, out;
-	bool in_eof, close_after, dead;
-	uint64_t deadline;
-	SSL *ssl;		/* NULL for plain HTTP */
-	bool tls_read_wants_write, tls_write_wants_read;
-	/* the current exchange */
-	struct route_table *table;
-	struct app *app;
-	struct upconn *up;
-	struct buf fwd;		/* forwarded head, kept to retry a bodiless request */
-	int attempts;
-	bool got_response;	/* any byte of the response from the backend */
-	bool tcp;		/* TCP passthrough */
-	enum http1_body req_body;
-	uint64_t req_remaining;
-	struct http1_chunked req_ch;
-	bool req_done, keep_alive, client10, upgrade;
-	enum http1_body res_body, res_out;
-	uint64_t res_remaining;
-	struct http1_chunked res_ch;
-	bool res_head_done, res_keep_alive;
-	unsigned first_byte_ms;
-	/* for the access log */
-	int status;
-	const char *code;
-	uint64_t t_start, t_up, bytes_out, out_mark;
-	char method[16], reqline[256], host[128], referer[128], ua[160], upaddr[64], reqid[72];
-	TAILQ_ENTRY(client) entry;
-};
-
-static struct buf scratch = BUF_INIT;
-
-static const char *
-hsts_header(void)
-{
-	static char h[96];
-
-	if (h[0] == '\0')
-		snprintf(h, sizeof(h), "Strict-Transport-Security: max-age=%u\r\n", conf.hsts_max_age);
-	return h;
-}
-
-static void client_update(struct client *c);
-static void client_process(struct client *c);
-static void exchange_response(struct client *c);
 static void exchange_start(struct client *c);
 
-static void
+void
 client_close(struct client *c)
 {
 	if (c->dead)
@@ -152,7 +80,7 @@ copy_field(char *dst, size_t dstlen, struct str s)
 	dst[n] = '\0';
 }
 
-static void
+void
 access_log(struct client *c)
 {
 	char tbuf[32];
@@ -181,7 +109,7 @@ access_log(struct client *c)
 }
 
 /* A router-made response. keep: the connection may stay open afterwards. */
-static void
+void
 respond_error(struct client *c, int status, const char *code, bool keep)
 {
 	if (code && status >= 500)
@@ -194,7 +122,7 @@ respond_error(struct client *c, int status, const char *code, bool keep)
 		c->close_after = true;
 }
 
-static void
+void
 exchange_end(struct client *c)
 {
 	access_log(c);
@@ -217,7 +145,7 @@ exchange_end(struct client *c)
  * status 0 (the client is gone) or once part of the response went out, the
  * client connection is closed too.
  */
-static void
+void
 exchange_fail(struct client *c, int status, const char *code)
 {
 	if (c->up) {
@@ -250,145 +178,6 @@ rng_next(void)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
-}
-
-/* Pick an endpoint (round robin, skipping quarantined ones) and get a connection. */
-static int
-exchange_connect(struct client *c)
-{
-	struct app *a = c->app;
-	struct endpoint *ep = NULL;
-	size_t i, n = c->tcp ? 1 : a->nep;
-
-	while (c->attempts < MAX_ATTEMPTS && (size_t)c->attempts < n) {
-		struct uphost *h = NULL;
-
-		c->attempts++;
-		if (c->tcp) {
-			ep = &c->table->builder;
-			h = upstream_host(ep);
-		} else {
-			for (i = 0; i < n; i++) {
-				ep = &a->ep[a->rr++ % n];
-				h = upstream_host(ep);
-				if (!upstream_quarantined(h))
-					break;
-			}
-		}
-		strlcpy(c->upaddr, ep->addr, sizeof(c->upaddr));
-		c->up = upstream_get(h, c);
-		if (c->up == NULL) {
-			log_warn("H21 cannot connect to '%s': %s", ep->addr, strerror(errno));
-			upstream_quarantine(h);
-			continue;
-		}
-		if (c->up->connecting) {
-			c->state = C_CONNECT;
-			c->deadline = ev_now_ms() + conf.connect_ms;
-		} else {
-			c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
-			c->deadline = ev_now_ms() + (c->tcp ? conf.idle_ms : c->first_byte_ms);
-		}
-		return 0;
-	}
-	return -1;
-}
-
-/*
- * The backend failed before answering. Retry on another endpoint when nothing
- * of the request can have been processed: the connect failed (the whole
- * request is still in up->out), or a reused keep-alive connection turned out
- * closed and the request has no body (its head is in c->fwd).
- */
-static void
-exchange_retry(struct client *c, bool connect_failed, const char *code)
-{
-	struct upconn *u = c->up;
-	struct buf pending = BUF_INIT;
-	bool can;
-
-	can = !c->got_response && (connect_failed || (u->reused && c->req_body == HTTP1_BODY_NONE));
-	if (connect_failed)
-		upstream_quarantine(u->host);
-	if (connect_failed) {
-		pending = u->out;
-		buf_init(&u->out, 0);
-	} else if (can) {
-		buf_add(&pending, c->fwd.p, c->fwd.len);
-	}
-	if (u->reused && !connect_failed)
-		c->attempts--;	/* a stale pooled connection is not the endpoint's fault */
-	upstream_close(u);
-	c->up = NULL;
-	if (!can || exchange_connect(c) < 0) {
-		buf_release(&pending);
-		exchange_fail(c, connect_failed ? 503 : 502, code);
-		return;
-	}
-	buf_add(&c->up->out, pending.p, pending.len);
-	buf_release(&pending);
-}
-
-static void
-body_emit_chunk(struct buf *out, const char *p, size_t n)
-{
-	if (n == 0)
-		return;
-	buf_addf(out, "%zx\r\n", n);
-	buf_add(out, p, n);
-	buf_add(out, "\r\n", 2);
-}
-
-/* Move request body bytes from c->in to the backend, up to the high water mark. */
-static void
-exchange_request_body(struct client *c)
-{
-	struct upconn *u = c->up;
-	size_t before = c->in.len;
-	bool was_done = c->req_done;
-
-	while (!c->req_done && c->in.len && u->out.len < HIGH_WATER) {
-		if (c->req_body == HTTP1_BODY_LENGTH) {
-			size_t n = c->in.len < c->req_remaining ? c->in.len : (size_t)c->req_remaining;
-
-			buf_add(&u->out, c->in.p, n);
-			buf_remove_head(&c->in, n);
-			c->req_remaining -= n;
-			c->req_done = c->req_remaining == 0;
-		} else {
-			bool done = false;
-			long r;
-
-			buf_reset(&scratch);
-			r = http1_chunked_decode(&c->req_ch, c->in.p, c->in.len, &scratch, &done);
-			if (r < 0) {
-				c->keep_alive = false;
-				exchange_fail(c, 400, "H25");
-				return;
-			}
-			if (conf.body_max && c->req_ch.total > conf.body_max) {
-				c->keep_alive = false;
-				exchange_fail(c, 413, "H25");
-				return;
-			}
-			buf_remove_head(&c->in, (size_t)r);
-			body_emit_chunk(&u->out, scratch.p, scratch.len);
-			if (done) {
-				buf_addstr(&u->out, "0\r\n\r\n");
-				c->req_done = true;
-			}
-		}
-	}
-	if (!c->req_done && c->in_eof) {
-		c->keep_alive = false;
-		exchange_fail(c, 400, "H27");
-		return;
-	}
-	/* The first-byte timeout runs from the end of the request; while the
-	 * body is still coming, the idle timeout applies. */
-	if (!c->res_head_done && c->state == C_EXCHANGE &&
-	    (c->in.len != before || c->req_done != was_done))
-		c->deadline = ev_now_ms() + (c->req_done ? c->first_byte_ms : conf.idle_ms);
 }
 
 static const char *
@@ -596,7 +385,7 @@ client_head(struct client *c)
 	return true;
 }
 
-static void
+void
 client_process(struct client *c)
 {
 	for (;;) {
@@ -642,9 +431,7 @@ client_process(struct client *c)
 	}
 }
 
-static void upstream_flush(struct client *c, struct upconn *u);
-
-static void
+void
 client_flush(struct client *c)
 {
 	c->tls_write_wants_read = false;
@@ -783,7 +570,7 @@ client_event(struct ev *ev, int fd, int mask, void *arg)
 		client_update(c);
 }
 
-static void
+void
 client_update(struct client *c)
 {
 	int cm = 0, um = 0;
@@ -833,252 +620,6 @@ client_update(struct client *c)
 			um |= EV_READ;
 	}
 	upstream_set_mask(u, um);
-}
-
-static void
-upstream_flush(struct client *c, struct upconn *u)
-{
-	while (u->out.len) {
-		ssize_t n = write(u->fd, u->out.p, u->out.len);
-
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			if (c->state == C_TUNNEL) {
-				exchange_fail(c, 0, "H13");
-				return;
-			}
-			exchange_retry(c, false, "H13");
-			return;
-		}
-		buf_remove_head(&u->out, (size_t)n);
-	}
-	if (c->state == C_TUNNEL && c->in_eof)
-		shutdown(u->fd, SHUT_WR);
-}
-
-static void
-upstream_read(struct client *c, struct upconn *u)
-{
-	for (;;) {
-		ssize_t n;
-
-		if (c->out.len >= HIGH_WATER)
-			return;
-		buf_grow(&u->in, UP_READ_CHUNK);
-		n = read(u->fd, u->in.p + u->in.len, UP_READ_CHUNK);
-		if (n > 0) {
-			if (!c->got_response)
-				c->t_up = ev_now_ms();
-			c->got_response = true;
-			buf_setlen(&u->in, u->in.len + (size_t)n);
-			if ((size_t)n < UP_READ_CHUNK)
-				return;
-			if (u->in.len > 2 * HIGH_WATER)
-				return;
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		/* EOF or error from the backend */
-		if (c->state == C_TUNNEL) {
-			exchange_response(c);	/* flush what is buffered */
-			if (!c->dead) {
-				c->close_after = true;
-				c->state = C_HEAD;
-				if (c->up) {
-					upstream_close(c->up);
-					c->up = NULL;
-				}
-				access_log(c);
-				c->status = 0;
-			}
-			return;
-		}
-		if (!c->res_head_done && u->in.len == 0) {
-			exchange_retry(c, false, "H13");
-			return;
-		}
-		exchange_response(c);
-		if (c->dead || c->up != u)
-			return;
-		if (c->res_head_done && c->res_body == HTTP1_BODY_EOF) {
-			if (c->res_out == HTTP1_BODY_CHUNKED)
-				buf_addstr(&c->out, "0\r\n\r\n");
-			upstream_close(u);
-			c->up = NULL;
-			if (!c->req_done)
-				c->close_after = true;
-			c->keep_alive = c->keep_alive && c->res_out != HTTP1_BODY_EOF;
-			if (!c->keep_alive)
-				c->close_after = true;
-			exchange_end(c);
-			return;
-		}
-		exchange_fail(c, 502, c->res_head_done ? "H13" : "H17");
-		return;
-	}
-}
-
-/* Relay what the backend sent: head, then body, as far as the bytes go. */
-static void
-exchange_response(struct client *c)
-{
-	struct upconn *u = c->up;
-	struct http1_response res;
-	bool done = false;
-	int r;
-
-	if (c->state == C_TUNNEL) {
-		if (u->in.len) {
-			buf_add(&c->out, u->in.p, u->in.len);
-			buf_reset(&u->in);
-		}
-		return;
-	}
-	while (!c->res_head_done) {
-		r = http1_parse_response(u->in.p, u->in.len, &res, str_from(c->method), NULL);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			exchange_fail(c, 502, "H17");
-			return;
-		}
-		if (res.status == 101) {
-			if (!c->upgrade) {
-				exchange_fail(c, 502, "H17");
-				return;
-			}
-			headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, true, NULL);
-			buf_remove_head(&u->in, (size_t)r);
-			c->status = 101;
-			c->state = C_TUNNEL;
-			c->deadline = ev_now_ms() + conf.idle_ms;
-			buf_add(&u->out, c->in.p, c->in.len);
-			buf_reset(&c->in);
-			exchange_response(c);
-			return;
-		}
-		if (res.status < 200) {
-			/* interim (100 Continue, 103): relay, keep waiting */
-			if (!c->client10)
-				headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, false, NULL);
-			buf_remove_head(&u->in, (size_t)r);
-			continue;
-		}
-		c->status = res.status;
-		c->res_body = res.body;
-		c->res_remaining = res.content_length;
-		c->res_keep_alive = res.keep_alive;
-		memset(&c->res_ch, 0, sizeof(c->res_ch));
-		switch (res.body) {
-		case HTTP1_BODY_CHUNKED:
-		case HTTP1_BODY_EOF:
-			c->res_out = c->client10 ? HTTP1_BODY_EOF : HTTP1_BODY_CHUNKED;
-			break;
-		default:
-			c->res_out = res.body;
-			break;
-		}
-		if (c->res_out == HTTP1_BODY_EOF)
-			c->keep_alive = false;
-		headers_relay_response(&c->out, &res, c->res_out, c->keep_alive, c->client10, false,
-		    c->ssl && conf.hsts_max_age ? hsts_header() : NULL);
-		buf_remove_head(&u->in, (size_t)r);
-		c->res_head_done = true;
-		c->deadline = ev_now_ms() + conf.idle_ms;
-	}
-
-	switch (c->res_body) {
-	case HTTP1_BODY_NONE:
-		done = true;
-		break;
-	case HTTP1_BODY_LENGTH: {
-		size_t n = u->in.len < c->res_remaining ? u->in.len : (size_t)c->res_remaining;
-
-		buf_add(&c->out, u->in.p, n);
-		buf_remove_head(&u->in, n);
-		c->res_remaining -= n;
-		done = c->res_remaining == 0;
-		break;
-	}
-	case HTTP1_BODY_CHUNKED: {
-		long n;
-
-		buf_reset(&scratch);
-		n = http1_chunked_decode(&c->res_ch, u->in.p, u->in.len, &scratch, &done);
-		if (n < 0) {
-			exchange_fail(c, 502, "H17");
-			return;
-		}
-		buf_remove_head(&u->in, (size_t)n);
-		if (c->res_out == HTTP1_BODY_CHUNKED) {
-			body_emit_chunk(&c->out, scratch.p, scratch.len);
-			if (done)
-				buf_addstr(&c->out, "0\r\n\r\n");
-		} else {
-			buf_add(&c->out, scratch.p, scratch.len);
-		}
-		break;
-	}
-	case HTTP1_BODY_EOF:
-		if (c->res_out == HTTP1_BODY_CHUNKED)
-			body_emit_chunk(&c->out, u->in.p, u->in.len);
-		else
-			buf_add(&c->out, u->in.p, u->in.len);
-		buf_reset(&u->in);
-		break;
-	}
-	if (!done)
-		return;
-	/* The exchange is complete. */
-	upstream_release(u, c->res_keep_alive && c->req_done && u->in.len == 0 && u->out.len == 0);
-	c->up = NULL;
-	if (!c->req_done || !c->keep_alive)
-		c->close_after = true;
-	exchange_end(c);
-}
-
-void
-proxy_upstream_event(struct upconn *u, int mask)
-{
-	struct client *c = u->c;
-
-	if (c->dead)
-		return;
-	if (u->connecting) {
-		int err = 0;
-		socklen_t len = sizeof(err);
-
-		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err) {
-			log_warn("%s cannot connect to '%s': %s", err == ETIMEDOUT ? "H19" : "H21",
-			    c->upaddr, strerror(err));
-			exchange_retry(c, true, "H21");
-			goto out;
-		}
-		u->connecting = false;
-		c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
-		c->deadline = ev_now_ms() + (c->tcp ? conf.idle_ms : c->first_byte_ms);
-	}
-	if (c->res_head_done || c->state == C_TUNNEL)
-		c->deadline = ev_now_ms() + conf.idle_ms;
-	if (mask & EV_WRITE || u->out.len)
-		upstream_flush(c, u);
-	if (!c->dead && c->up == u && (mask & EV_READ))
-		upstream_read(c, u);
-	if (!c->dead && c->up == u && u->in.len)
-		exchange_response(c);
-	if (!c->dead)
-		client_process(c);
-	if (!c->dead)
-		client_flush(c);
-out:
-	if (!c->dead && c->up && c->up->out.len && !c->up->connecting)
-		upstream_flush(c, c->up);
-	if (!c->dead)
-		client_update(c);
 }
 
 void

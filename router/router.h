@@ -6,9 +6,12 @@
  *   main.c      flags, the parent (worker supervision, route watch), the worker loop
  *   routes.c    the route table: decode, validate, look up, snapshot on disk
  *   watch.c     the controller's route stream (a thread of the parent)
- *   proxy.c     client connections: parse, route, forward, relay, tunnel
+ *   proxy.c     client connections: accept, parse, route, respond, timeouts
+ *   relay.c     the backend side of an exchange: connect/retry, body out, response in
+ *   proxy.h     struct client, shared by proxy.c and relay.c only
  *   upstream.c  backend connections: connect, keep-alive pools, quarantine
  *   headers.c   building the forwarded request head and the relayed response head
+ *   tls.c       the HTTPS listener: contexts, SNI
  *
  * Processes: one parent that never touches client traffic, and N workers, each
  * with its own epoll loop, listeners (SO_REUSEPORT), table and pools. The parent

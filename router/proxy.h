@@ -1,0 +1,98 @@
+#ifndef ROUTER_PROXY_H
+#define ROUTER_PROXY_H
+/*
+ * Client connections, private to router/proxy.c (the client side: accept,
+ * parse, route, respond, timeouts) and router/relay.c (the backend side of an
+ * exchange: connect and retry, the request body out, the response in).
+ *
+ * A struct client is owned by the worker's client list from accept until
+ * client_close(), which only marks it; proxy_reap() frees it before the loop
+ * sleeps. c->up, when set, belongs to the current exchange; c->table holds a
+ * reference for the exchange's duration.
+ */
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+
+#include "router/router.h"
+
+#define HIGH_WATER (256 * 1024)
+#define READ_CHUNK 16384
+#define UP_READ_CHUNK 65536
+#define PIPELINE_MAX 65536
+#define LINGER_MS 1000
+#define MAX_ATTEMPTS 3
+#define HEAD_READ_MAX (65536 + READ_CHUNK)
+
+enum cstate {
+	C_HEAD,		/* waiting for a request head */
+	C_CONNECT,	/* backend connect in progress */
+	C_EXCHANGE,	/* forwarding the request, relaying the response */
+	C_TUNNEL,	/* Upgrade or TCP passthrough: bytes both ways */
+	C_LINGER,	/* response written, write side shut, draining input */
+};
+
+struct listener {
+	int fd;
+	enum listener_kind kind;
+	int port;
+};
+
+struct client {
+	int fd, mask;
+	enum cstate state;
+	const struct listener *l;
+	struct sockaddr_storage peer;
+	char ip[INET6_ADDRSTRLEN];
+	struct buf in, out;
+	bool in_eof, close_after, dead;
+	uint64_t deadline;
+	SSL *ssl;		/* NULL for plain HTTP */
+	bool tls_read_wants_write, tls_write_wants_read;
+	/* the current exchange */
+	struct route_table *table;
+	struct app *app;
+	struct upconn *up;
+	struct buf fwd;		/* forwarded head, kept to retry a bodiless request */
+	int attempts;
+	bool got_response;	/* any byte of the response from the backend */
+	bool tcp;		/* TCP passthrough */
+	enum http1_body req_body;
+	uint64_t req_remaining;
+	struct http1_chunked req_ch;
+	bool req_done, keep_alive, client10, upgrade;
+	enum http1_body res_body, res_out;
+	uint64_t res_remaining;
+	struct http1_chunked res_ch;
+	bool res_head_done, res_keep_alive;
+	unsigned first_byte_ms;
+	/* for the access log */
+	int status;
+	const char *code;
+	uint64_t t_start, t_up, bytes_out, out_mark;
+	char method[16], reqline[256], host[128], referer[128], ua[160], upaddr[64], reqid[72];
+	TAILQ_ENTRY(client) entry;
+};
+
+extern struct buf proxy_scratch;	/* per-worker scratch for decoded chunks */
+
+/* proxy.c */
+void client_close(struct client *c);
+void client_process(struct client *c);
+void client_flush(struct client *c);
+/* Recompute both sockets' epoll masks from the state (see proxy.c). */
+void client_update(struct client *c);
+void access_log(struct client *c);
+void respond_error(struct client *c, int status, const char *code, bool keep);
+void exchange_end(struct client *c);
+/* Abort the exchange; status 0 or a response already started: close the client. */
+void exchange_fail(struct client *c, int status, const char *code);
+
+/* relay.c */
+/* Pick an endpoint and get a backend connection; 0, or -1 when none is left to try. */
+int exchange_connect(struct client *c);
+void exchange_retry(struct client *c, bool connect_failed, const char *code);
+void exchange_request_body(struct client *c);
+void exchange_response(struct client *c);
+void upstream_flush(struct client *c, struct upconn *u);
+
+#endif
