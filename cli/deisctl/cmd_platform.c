@@ -124,26 +124,49 @@ http_wait(const char *what, const char *url, int timeout_ms, struct err *e)
 	return 0;
 }
 
-/* The builder's host directories, and its scripts and buildpacks copied out of the image. */
+/*
+ * The builder's host directories, and its scripts and buildpacks copied out of
+ * the image (once per image: the image id is stamped in builder-lib/.image).
+ */
 static int
 builder_dirs(struct dctl *d, struct err *e)
 {
+	const char *image = dctl_component_image(d, dctl_component_find("builder"));
 	char *st = dctl_state_path(d, "builder"), *lib = dctl_state_path(d, "builder-lib");
 	char *dst = xasprintf("%s/", lib), *bind = xasprintf("%s:%s", lib, lib);
+	char *stamp = xasprintf("%s/.image", lib), *id = NULL, have[128] = "";
 	const char *argv[] = { "cp", "-a", "--", "/usr/lib/deis/builder/.", dst, NULL };
 	const char *binds[] = { bind, NULL };
+	FILE *f;
 	int rc = 0;
 
 	if ((mkdir(st, 0755) < 0 && access(st, F_OK) < 0) ||
-	    (mkdir(lib, 0755) < 0 && access(lib, F_OK) < 0))
+	    (mkdir(lib, 0755) < 0 && access(lib, F_OK) < 0)) {
 		rc = err_set(e, 1, "cannot create '%s' and '%s'", st, lib);
-	if (rc == 0)
-		rc = dctl_engine_run_once(d, dctl_component_image(d, dctl_component_find("builder")), argv, binds,
-		    60, e);
+		goto out;
+	}
+	id = dctl_engine_image_id(d, image, e);
+	if (!id) {
+		rc = -1;
+		goto out;
+	}
+	if ((f = fopen(stamp, "re"))) {
+		if (!fgets(have, sizeof(have), f))
+			have[0] = '\0';
+		fclose(f);
+	}
+	if (!strcmp(have, id))
+		goto out;
+	rc = dctl_engine_run_once(d, image, argv, binds, 60, e);
+	if (rc == 0 && ((f = fopen(stamp, "we")) == NULL || fputs(id, f) < 0 || fclose(f) != 0))
+		rc = err_set(e, 1, "cannot write '%s'", stamp);
+out:
 	free(st);
 	free(lib);
 	free(dst);
 	free(bind);
+	free(stamp);
+	free(id);
 	return rc;
 }
 
@@ -278,7 +301,8 @@ ready(struct dctl *d, const struct component *c, struct err *e)
 int
 dctl_cmd_start(struct dctl *d, int argc, char **argv)
 {
-	bool sel[MAX_COMPONENTS], created;
+	bool sel[MAX_COMPONENTS], created, up;
+	struct cinfo ci;
 	const struct component *all;
 	struct err e = { 0 };
 	size_t n, i;
@@ -304,9 +328,15 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 			continue;
 		}
 		name = dctl_component_container(d, c);
-		if (r == 0)
+		/* Already up with this very spec: nothing to start or to wait for. */
+		if (r == 0 && !created && dctl_engine_inspect(d, name, &ci, &e) == 0 &&
+		    ci.state == CS_RUNNING)
+			up = true;
+		else
+			up = false;
+		if (r == 0 && !up)
 			r = dctl_engine_start(d, name, &e);
-		if (r == 0)
+		if (r == 0 && !up)
 			r = dctl_engine_wait_up(d, name, 60000, 700, &e);
 		if (r == 0)
 			r = ready(d, c, &e);

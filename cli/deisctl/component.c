@@ -295,27 +295,6 @@ dctl_component_image(const struct dctl *d, const struct component *c)
 	return img ? img : dctl_state_get(d, "platform", "image", DEISCTL_IMAGE_DEFAULT);
 }
 
-/* The image's id, so that a rebuilt image under the same tag changes the spec. */
-static char *
-image_id(struct dctl *d, const char *ref, struct err *e)
-{
-	char *path = xasprintf("/images/%s/json", ref), *id = NULL;
-	long status = 0;
-	json_t *r;
-
-	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
-	    "inspect image", e);
-	free(path);
-	if (!r)
-		return NULL;
-	if (status == 404)
-		err_set(e, 404, "the image '%s' is missing: run images/platform/build", ref);
-	else
-		id = xstrdup(json_string_value(json_object_get(r, "Id")) ?: "");
-	json_decref(r);
-	return id;
-}
-
 static void
 digest_hex(const char *s, char out[65])
 {
@@ -334,7 +313,7 @@ dctl_component_body(struct dctl *d, const struct component *c, struct err *e)
 	char *name = dctl_component_container(d, c), *id, *text, spec[65] = "";
 	json_t *body, *section, *v;
 
-	id = image_id(d, image, e);
+	id = dctl_engine_image_id(d, image, e);
 	if (!id) {
 		free(name);
 		return NULL;

@@ -117,6 +117,11 @@ int dctl_engine_prepare(struct dctl *d, struct err *e);
 int dctl_engine_network_remove(struct dctl *d, struct err *e);
 /* Names of the binaries in the platform image (its sh.deis.binaries label); caller owns. */
 char *dctl_engine_image_binaries(struct dctl *d, struct err *e);
+/*
+ * The image's id ("sha256:..."; caller owns), or NULL with e set (404: no such
+ * image). Part of every spec, so a rebuilt image under the same tag counts.
+ */
+char *dctl_engine_image_id(struct dctl *d, const char *ref, struct err *e);
 /* True when the image label lists bin. */
 bool dctl_engine_has_binary(const char *binaries, const char *bin);
 /* Inspect the container name (CS_MISSING when there is none). */

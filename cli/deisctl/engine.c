@@ -98,6 +98,26 @@ dctl_engine_image_binaries(struct dctl *d, struct err *e)
 	return out;
 }
 
+char *
+dctl_engine_image_id(struct dctl *d, const char *ref, struct err *e)
+{
+	char *path = xasprintf("/images/%s/json", ref), *id = NULL;
+	long status = 0;
+	json_t *r;
+
+	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
+	    "inspect image", e);
+	free(path);
+	if (!r)
+		return NULL;
+	if (status == 404)
+		err_set(e, 404, "the image '%s' is missing: run images/platform/build", ref);
+	else
+		id = xstrdup(json_string_value(json_object_get(r, "Id")) ?: "");
+	json_decref(r);
+	return id;
+}
+
 bool
 dctl_engine_has_binary(const char *binaries, const char *bin)
 {
