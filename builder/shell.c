@@ -153,6 +153,12 @@ shell_main(int argc, char **argv)
 			    "try again when it is done\n", cmd.app);
 			goto out;
 		}
+		/*
+		 * The one fd we let a child inherit on purpose: git-receive-pack and
+		 * its hook keep the lock held even if this process goes first (the
+		 * user hung up), so no second build of the app starts meanwhile.
+		 */
+		fcntl(lockfd, F_SETFD, 0);
 		if (shell_prepare_repo(&c, repo, &e) < 0) {
 			fprintf(stderr, "error: %s\n", e.msg);
 			goto out;

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "builder/builder.h"
 #include "lib/log.h"
 #include "lib/run.h"
@@ -307,6 +309,51 @@ start_paths(struct conf *c)
 	free(top);
 }
 
+/*
+ * A builder killed mid-build (container restart, OOM) leaves its build
+ * containers and temp dirs behind; this start removes them. Only ours: the
+ * label carries the state dir, other builders on the engine are left alone.
+ */
+static void
+start_sweep(const struct conf *c)
+{
+	struct engine *g = engine_new(c->docker_sock);
+	char *label = xasprintf("deis.builder.state=%s", c->state_dir), *text, *q, *path;
+	json_t *filters = json_pack("{s:[s]}", "label", label);
+	char *tmp = xasprintf("%s/tmp", c->state_dir);
+	const char *argv[] = { "rm", "-rf", "--", NULL, NULL };
+	json_t *list = NULL, *item;
+	struct err e = { 0 };
+	long status = 0;
+	size_t i;
+	int st;
+
+	text = json_dumps(filters, JSON_COMPACT);
+	q = curl_escape(text, 0);
+	path = xasprintf("/containers/json?all=1&filters=%s", q);
+	if (engine_call(g, "GET", path, NULL, &status, &list, &e) == 0 && status == 200) {
+		json_array_foreach(list, i, item) {
+			const char *id = json_string_value(json_object_get(item, "Id"));
+
+			if (id) {
+				log_info("removing build container '%.12s' left by an earlier run", id);
+				engine_remove(g, id);
+			}
+		}
+	}
+	/* Recreated, empty, by start_main right after. */
+	argv[3] = tmp;
+	run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 120000, &st, NULL);
+	json_decref(list);
+	json_decref(filters);
+	curl_free(q);
+	free(text);
+	free(label);
+	free(path);
+	free(tmp);
+	engine_free(g);
+}
+
 int
 start_main(int argc, char **argv)
 {
@@ -335,6 +382,7 @@ start_main(int argc, char **argv)
 		c.repo_dir = xasprintf("%s/repos", c.state_dir);
 	if (!c.cache_dir)
 		c.cache_dir = xasprintf("%s/cache", c.state_dir);
+	start_sweep(&c);
 	d = xasprintf("%s/tmp", c.state_dir);
 	if (start_dir(c.repo_dir, 0750, pw->pw_uid, pw->pw_gid, &e) < 0 ||
 	    start_dir(c.cache_dir, 0750, pw->pw_uid, pw->pw_gid, &e) < 0 ||

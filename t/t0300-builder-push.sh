@@ -182,7 +182,14 @@ test_expect 'a broken Dockerfile: clear message, non-zero, no release' '
 
 fp1=$(ssh-keygen -lf "$STATE/ssh_host_ed25519_key.pub")
 kill "$PID_builder"; wait_for 5 "! kill -0 $PID_builder"
+# What a builder killed mid-build leaves behind; the next start removes it.
+stale=$(docker create --label deis.builder=build --label "deis.builder.state=$STATE" deis/stack:bookworm true)
+mkdir -p "$STATE/tmp/build-pyapp-stale/src"
 builder_start >>"$TRASH/setup.log" 2>&1
+test_expect 'a restarted builder removes what a killed build left behind' '
+	! docker inspect $stale >/dev/null 2>&1 && [ -z "$(ls -A $STATE/tmp)" ] &&
+	grep "removing build container" $TRASH/builder.log
+'
 test_expect 'host keys are kept across restarts' '
 	[ "$(ssh-keygen -lf $STATE/ssh_host_ed25519_key.pub)" = "$fp1" ] &&
 	$(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-upload-pack '\''pyapp.git'\''" </dev/null >$TRASH/out 2>&1;
