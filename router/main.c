@@ -7,7 +7,7 @@
  *               [--connect-timeout T] [--first-byte-timeout T] [--idle-timeout T]
  *               [--header-timeout T] [--keepalive-timeout T] [--max-conns N]
  *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
- *               [--enforce-https] [--no-access-log]
+ *               [--enforce-https] [--balance round-robin|least-conn] [--no-access-log]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -63,7 +63,8 @@ usage(void)
 	    "[--body-size N[k|m|g]] [--connect-timeout T] [--first-byte-timeout T] "
 	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] "
 	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
-	    "[--hsts SECONDS] [--enforce-https] [--no-access-log]\n");
+	    "[--hsts SECONDS] [--enforce-https] [--balance round-robin|least-conn] "
+	    "[--no-access-log]\n");
 	exit(100);
 }
 
@@ -154,6 +155,10 @@ parse_args(int argc, char **argv)
 			conf.tls_cert = v;
 		else if (strcmp(a, "--tls-key") == 0)
 			conf.tls_key = v;
+		else if (strcmp(a, "--balance") == 0 && strcmp(v, "least-conn") == 0)
+			conf.least_conn = true;
+		else if (strcmp(a, "--balance") == 0 && strcmp(v, "round-robin") == 0)
+			conf.least_conn = false;
 		else if (strcmp(a, "--hsts") == 0)
 			conf.hsts_max_age = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--routes") == 0)

@@ -28,7 +28,10 @@ hsts_header(void)
 	return h;
 }
 
-/* Pick an endpoint (round robin, skipping quarantined ones) and get a connection. */
+/*
+ * Pick an endpoint (round robin or least connections, skipping quarantined
+ * ones) and get a connection.
+ */
 int
 exchange_connect(struct client *c)
 {
@@ -43,6 +46,24 @@ exchange_connect(struct client *c)
 		if (c->tcp) {
 			ep = &c->table->builder;
 			h = upstream_host(ep);
+		} else if (conf.least_conn) {
+			/* fewest connections in use from this worker; ties in turn */
+			struct endpoint *best = NULL;
+			struct uphost *bh = NULL;
+			unsigned start = a->rr++;
+
+			for (i = 0; i < n; i++) {
+				ep = &a->ep[(start + i) % n];
+				h = upstream_host(ep);
+				if (upstream_quarantined(h) && i + 1 < n)
+					continue;
+				if (bh == NULL || h->nactive < bh->nactive) {
+					best = ep;
+					bh = h;
+				}
+			}
+			ep = best;
+			h = bh;
 		} else {
 			for (i = 0; i < n; i++) {
 				ep = &a->ep[a->rr++ % n];

@@ -60,6 +60,7 @@ struct router_conf {
 	const char *tls_cert, *tls_key;	/* platform certificate (PEM files), may be NULL */
 	unsigned hsts_max_age;		/* Strict-Transport-Security on HTTPS; 0: off */
 	bool enforce_https;		/* 301 plain HTTP app requests to https:// */
+	bool least_conn;		/* balance by fewest active connections, not round robin */
 };
 extern struct router_conf conf;
 
