@@ -135,6 +135,18 @@ test_expect 'the buildpack cache is kept between builds of an app' '
 	grep "pack one ran, build 2" $TRASH/push.out && grep "pack two ran, build 2" $TRASH/push.out
 '
 
+test_expect 'a user who hangs up mid-build: the build finishes, the lock holds meanwhile' '
+	commit_all $TRASH/multi hangup &&
+	GIT_SSH_COMMAND="$(ssh_cmd alice)" setsid git -C $TRASH/multi push -q \
+		"ssh://$GIT_USER@127.0.0.1:$SPORT/multiapp.git" HEAD:master >$TRASH/hangup.out 2>&1 &
+	pid=$! && wait_for 20 "grep -q \"Multipack app detected\" $TRASH/hangup.out" &&
+	kill -TERM -$pid && sleep 0.5 &&
+	commit_all $TRASH/multi during && ! push_as alice "$TRASH/multi" multiapp &&
+	grep "another git push to '\''multiapp'\'' is ongoing" $TRASH/push.out &&
+	wait_for 30 "no_leftovers && flock -n $STATE/repos/multiapp.lock true" &&
+	push_as alice "$TRASH/multi" multiapp
+'
+
 test_expect 'a bad buildpack URL is refused clearly' '
 	printf "file:///etc\n" >$TRASH/multi/.buildpacks && commit_all $TRASH/multi bad &&
 	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
