@@ -10,7 +10,11 @@ $(B)/fuzz/fuzz-sshcmd: $(FUZZ_SSHCMD_SRC) builder/builder.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -o $@ $(FUZZ_SSHCMD_SRC) $(PKG_LIBS)
 fuzz: $(B)/fuzz/fuzz-sshcmd
-# Replay the committed corpus (CI); FUZZ_TIME=60 make fuzz-sshcmd-run to explore.
+# Explore from the committed corpus for FUZZ_TIME seconds (new inputs go to build/, not to the
+# corpus); fuzz-sshcmd-replay runs just the committed corpus (CI).
 fuzz-sshcmd-run: $(B)/fuzz/fuzz-sshcmd
-	$(B)/fuzz/fuzz-sshcmd -max_total_time=$${FUZZ_TIME:-10} -max_len=1024 fuzz/corpus/sshcmd
-.PHONY: fuzz-sshcmd-run
+	@mkdir -p $(B)/fuzz/sshcmd-new
+	$(B)/fuzz/fuzz-sshcmd -max_total_time=$${FUZZ_TIME:-10} -max_len=1024 $(B)/fuzz/sshcmd-new fuzz/corpus/sshcmd
+fuzz-sshcmd-replay: $(B)/fuzz/fuzz-sshcmd
+	$(B)/fuzz/fuzz-sshcmd -runs=0 fuzz/corpus/sshcmd
+.PHONY: fuzz-sshcmd-run fuzz-sshcmd-replay
