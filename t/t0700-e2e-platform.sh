@@ -130,18 +130,37 @@ test_expect 'run a one-off command in the app' '
 	timeout 120 deis run -a $PY -- echo hello-from-run | grep -q hello-from-run
 '
 
-test_expect 'deisctl stop platform: apps keep their containers; start: everything is back' '
+test_expect 'deisctl stop platform: the platform stops, the app containers keep running' '
 	deisctl stop platform && ! deisctl status controller >/dev/null &&
-	deisctl start platform && deisctl status platform &&
-	wait_for 30 "curl -sf -m 2 $CTLURL/healthz" &&
-	deis apps:list | grep -q $PY && deis apps:list | grep -q $DK &&
-	deis releases -a $PY | grep -q v5 &&
-	wait_for 60 "app_get $PY | grep -q \"app $PY\"" &&
-	wait_for 60 "app_get $DK | grep -q Hello"
+	[ -z "$(docker ps -q --filter label=sh.deis.instance=$PREFIX)" ] &&
+	[ -n "$(docker ps -q --filter label=sh.deis.app=$PY)" ]
 '
 
+test_expect 'deisctl start platform: users, apps, releases, domains are all still there' '
+	deisctl start platform && deisctl status platform &&
+	wait_for 30 "curl -sf -m 2 $CTLURL/healthz" &&
+	deis whoami | grep -q "e2e at" &&
+	deis apps:list | grep -q $PY && deis apps:list | grep -q $DK &&
+	deis releases -a $PY | grep -q "^v4" &&
+	deis domains -a $PY | grep -q www.$PY.example
+'
+
+test_expect 'after the restart both apps serve again through the router' '
+	wait_for 60 "app_get $PY | grep -q \"app $PY\"" &&
+	wait_for 60 "app_get $DK | grep -q Hello" &&
+	wait_for 30 "app_get $PY www.$PY.example | grep -q \"app $PY\""
+'
+
+# logger_has APP: the logger (on the platform network only) holds lines of APP.
+logger_has() {
+	[ "$(docker exec $PREFIX-logger curl -s -o /dev/null -w "%{http_code}" \
+		"http://127.0.0.1:8088/$1?log_lines=5")" = 200 ]
+}
+
 test_expect 'apps:destroy removes containers, routes and logs' '
+	wait_for 30 "logger_has $DK" &&
 	deis apps:destroy -a $DK --confirm=$DK &&
+	! logger_has $DK &&
 	[ -z "$(docker ps -aq --filter label=sh.deis.app=$DK)" ] &&
 	wait_for 30 "! app_get $DK" &&
 	! deis logs -a $DK
