@@ -7,7 +7,8 @@
  *               [--connect-timeout T] [--first-byte-timeout T] [--idle-timeout T]
  *               [--header-timeout T] [--keepalive-timeout T] [--max-conns N]
  *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
- *               [--enforce-https] [--balance round-robin|least-conn] [--no-access-log]
+ *               [--enforce-https] [--balance round-robin|least-conn]
+ *               [--body-min-rate BYTES_PER_S] [--no-access-log]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -49,6 +50,7 @@ struct router_conf conf = {
 	.max_conns = 16384,
 	.pool_max = 64,
 	.access_log = true,
+	.body_min_rate = 1000,	/* security.md §1.7 */
 };
 struct worker W;
 
@@ -64,6 +66,7 @@ usage(void)
 	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] "
 	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
 	    "[--hsts SECONDS] [--enforce-https] [--balance round-robin|least-conn] "
+	    "[--body-min-rate BYTES_PER_S] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -159,6 +162,8 @@ parse_args(int argc, char **argv)
 			conf.least_conn = true;
 		else if (strcmp(a, "--balance") == 0 && strcmp(v, "round-robin") == 0)
 			conf.least_conn = false;
+		else if (strcmp(a, "--body-min-rate") == 0)
+			conf.body_min_rate = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--hsts") == 0)
 			conf.hsts_max_age = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--routes") == 0)

@@ -244,6 +244,8 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	c->req_remaining = req->content_length;
 	memset(&c->req_ch, 0, sizeof(c->req_ch));
 	c->req_done = req->body == HTTP1_BODY_NONE;
+	c->body_start = c->t_start;
+	c->body_bytes = 0;
 
 	/* Requests the router answers itself. */
 	if (c->l->kind == LISTEN_HEALTH) {
@@ -676,12 +678,36 @@ proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
 	}
 }
 
+static bool
+body_too_slow(const struct client *c, uint64_t now)
+{
+	uint64_t elapsed = now - c->body_start;
+
+	if (conf.body_min_rate == 0 || c->tcp || c->req_done || c->res_head_done ||
+	    (c->state != C_EXCHANGE && c->state != C_CONNECT))
+		return false;
+	if (elapsed <= conf.header_ms || (c->up && c->up->out.len >= HIGH_WATER))
+		return false;	/* in the grace period, or the backend is the slow one */
+	return c->body_bytes * 1000 < elapsed * conf.body_min_rate;
+}
+
 void
 proxy_sweep(uint64_t now)
 {
 	struct client *c, *tmp;
 
 	TAILQ_FOREACH_SAFE(c, &W.clients, entry, tmp) {
+		if (body_too_slow(c, now)) {
+			/* slowloris on the body: after the header timeout's worth of
+			 * grace, the upload must average --body-min-rate */
+			c->keep_alive = false;
+			exchange_fail(c, 408, "H28");
+			if (!c->dead) {
+				client_flush(c);
+				client_update(c);
+			}
+			continue;
+		}
 		if (c->deadline == 0 || now < c->deadline)
 			continue;
 		switch (c->state) {

@@ -59,6 +59,7 @@ struct client {
 	enum http1_body req_body;
 	uint64_t req_remaining;
 	struct http1_chunked req_ch;
+	uint64_t body_start, body_bytes;	/* for the minimum upload rate */
 	bool req_done, keep_alive, client10, upgrade;
 	enum http1_body res_body, res_out;
 	uint64_t res_remaining;

@@ -176,6 +176,7 @@ exchange_request_body(struct client *c)
 			}
 		}
 	}
+	c->body_bytes += before - c->in.len;
 	if (!c->req_done && c->in_eof) {
 		c->keep_alive = false;
 		exchange_fail(c, 400, "H27");

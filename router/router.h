@@ -61,6 +61,7 @@ struct router_conf {
 	unsigned hsts_max_age;		/* Strict-Transport-Security on HTTPS; 0: off */
 	bool enforce_https;		/* 301 plain HTTP app requests to https:// */
 	bool least_conn;		/* balance by fewest active connections, not round robin */
+	unsigned body_min_rate;		/* bytes/s a request body must average after header_ms; 0: off */
 };
 extern struct router_conf conf;
 

@@ -60,6 +60,40 @@ while True:
     d += x
 sys.exit(0 if d.startswith(b\"HTTP/1.1 408\") and time.time() - t < 3 else 1)'
 "
+test_expect 'a body trickling under the minimum rate gets 408 (H28)' "
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection((\"127.0.0.1\", $RPORT), timeout=8)
+s.sendall(b\"POST /echo HTTP/1.1\\r\\nHost: slow.example.test\\r\\nContent-Length: 100000\\r\\n\\r\\n\")
+t = time.time(); d = b\"\"
+try:
+    while time.time() - t < 6:
+        s.sendall(b\"x\" * 10); time.sleep(0.3)
+        s.setblocking(False)
+        try:
+            d += s.recv(4096)
+        except BlockingIOError:
+            pass
+        s.setblocking(True)
+        if d: break
+except OSError:
+    pass
+sys.exit(0 if d.startswith(b\"HTTP/1.1 408\") else 1)'
+"
+test_expect 'a steady upload is not cut by the minimum rate' "
+	python3 -c '
+import socket, sys, time
+s = socket.create_connection((\"127.0.0.1\", $RPORT), timeout=8)
+s.sendall(b\"POST /echo HTTP/1.1\\r\\nHost: slow.example.test\\r\\nContent-Length: 30000\\r\\nConnection: close\\r\\n\\r\\n\")
+for i in range(15):
+    s.sendall(b\"y\" * 2000); time.sleep(0.1)
+d = b\"\"
+while True:
+    x = s.recv(65536)
+    if not x: break
+    d += x
+sys.exit(0 if d.startswith(b\"HTTP/1.1 200\") else 1)'
+"
 test_expect 'idle keep-alive connection is closed after the keep-alive timeout' "
 	python3 -c '
 import socket, sys, time
