@@ -53,6 +53,29 @@ $(B)/bin/$(2): $(B)/$(1)/main.o $$($(1)_LIB) $(LIBDEIS)
 	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 
+# $(call fuzz_target,NAME,SOURCES[,LIBS]): the libFuzzer binary $(B)/fuzz/fuzz-NAME, built
+# from SOURCES with clang and the fuzzer's instrumentation, with its committed corpus in
+# fuzz/corpus/NAME/. `make fuzz` builds every target, `make fuzz-replay` runs every committed
+# input once (CI), `make fuzz-run-NAME FUZZ_TIME=600` explores, new inputs under $(B)/fuzz/.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -I. -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_TIME ?= 60
+define fuzz_target
+$(B)/fuzz/fuzz-$(1): $(2)
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_FLAGS) -o $$@ $$(filter %.c,$(2)) $(3)
+fuzz: $(B)/fuzz/fuzz-$(1)
+fuzz-replay: fuzz-replay-$(1)
+fuzz-replay-$(1): $(B)/fuzz/fuzz-$(1)
+	$(B)/fuzz/fuzz-$(1) -runs=1 $$(sort $$(wildcard fuzz/corpus/$(1)/*))
+fuzz-run-$(1): $(B)/fuzz/fuzz-$(1)
+	@mkdir -p $(B)/fuzz/corpus-$(1)
+	$(B)/fuzz/fuzz-$(1) -max_total_time=$$(FUZZ_TIME) -max_len=4096 \
+		$(B)/fuzz/corpus-$(1) fuzz/corpus/$(1)
+.PHONY: fuzz-replay-$(1) fuzz-run-$(1)
+endef
+
 LIBDEIS := $(B)/lib/libdeis.a
 include lib/lib.mk
 include $(sort $(filter-out lib/lib.mk,$(wildcard */*.mk */*/*.mk)))
@@ -85,7 +108,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit test install clean fuzz
+.PHONY: all unit test install clean fuzz fuzz-replay
 .PRECIOUS: $(B)/t/unit/%.o
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,2 +1,4 @@
 controller_SRC := $(wildcard controller/*.c controller/scheduler/*.c)
 $(eval $(call component,controller,deis-controller,$(controller_SRC)))
+
+$(eval $(call fuzz_target,validate,fuzz/fuzz-validate.c controller/validate.c lib/xalloc.c lib/err.c,-lcrypto))
