@@ -85,8 +85,9 @@ struct app {
 	struct endpoint *ep;
 	size_t nep;
 	unsigned rr;		/* round-robin cursor */
-	struct cidr *allow;	/* whitelist; nallow == 0: everyone */
+	struct cidr *allow;	/* whitelist, used when restricted */
 	size_t nallow;
+	bool restricted;	/* a whitelist was given (even if no entry parsed) */
 	unsigned timeout_ms;	/* first-byte timeout; 0: the default */
 };
 

@@ -189,7 +189,7 @@ routes_allowed(const struct app *a, const struct sockaddr_storage *peer)
 	const uint8_t *p4 = NULL, *p6 = NULL;
 	size_t i;
 
-	if (a->nallow == 0)
+	if (!a->restricted)
 		return true;
 	if (peer->ss_family == AF_INET) {
 		memcpy(v4, &((const struct sockaddr_in *)peer)->sin_addr, 4);
@@ -243,12 +243,17 @@ app_decode(struct app *a, const char *name, json_t *j, char *why, size_t whylen)
 		}
 	}
 	if (wl && json_is_array(wl) && json_array_size(wl)) {
+		/* A bad entry must not block every app's routes: it is skipped, and
+		 * the list still restricts (all entries bad: nobody is allowed). */
+		a->restricted = true;
 		a->allow = xcalloc(json_array_size(wl), sizeof(*a->allow));
 		json_array_foreach(wl, i, v) {
 			const char *s = json_string_value(v);
 
-			if (s == NULL || cidr_parse(s, &a->allow[a->nallow]) < 0)
-				return snprintf(why, whylen, "app '%s': bad whitelist entry", name), -1;
+			if (s == NULL || cidr_parse(s, &a->allow[a->nallow]) < 0) {
+				log_warn("app '%s': ignoring whitelist entry '%s'", name, s ? s : "?");
+				continue;
+			}
 			a->nallow++;
 		}
 	}
@@ -361,10 +366,8 @@ routes_parse(const char *text, size_t len, char *why, size_t whylen)
 	slot_add(t, host, 0);
 	for (i = 1; i < t->napps; i++) {
 		snprintf(host, sizeof(host), "%s.%s", t->apps[i].name, t->domain);
-		if (slot_add(t, host, i) < 0) {
-			snprintf(why, whylen, "bad app name '%s'", t->apps[i].name);
-			goto fail;
-		}
+		if (slot_add(t, host, i) < 0)
+			log_warn("app '%s': name too long to route", t->apps[i].name);
 	}
 	for (i = 1; i < t->napps; i++) {
 		doms = json_object_get(json_object_get(apps, t->apps[i].name), "domains");

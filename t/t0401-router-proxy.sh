@@ -18,7 +18,8 @@ cat >"$TRASH/routes.json" <<JSON
                                {"addr":"127.0.0.1:$B2","container":"c2","release":1}]},
          "empty":{"endpoints":[]},
          "private":{"endpoints":[{"addr":"127.0.0.1:$B1","container":"c1"}],"whitelist":["10.0.0.0/8"]},
-         "mine":{"endpoints":[{"addr":"127.0.0.1:$B1","container":"c1"}],"whitelist":["127.0.0.0/8:lo"]}}}
+         "mine":{"endpoints":[{"addr":"127.0.0.1:$B1","container":"c1"}],"whitelist":["bogus","127.0.0.0/8:lo"]},
+         "allbad":{"endpoints":[{"addr":"127.0.0.1:$B1","container":"c1"}],"whitelist":["bogus"]}}}
 JSON
 bg_start b1 python3 "$RT/backend.py" "$B1" "$TRASH/b1.rec" b1
 bg_start b2 python3 "$RT/backend.py" "$B2" "$TRASH/b2.rec" b2
@@ -43,6 +44,7 @@ test_expect 'unknown host is 404' "test \$(curl -s -o /dev/null -w '%{http_code}
 test_expect 'app without endpoints is 503' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: empty.example.test' $U/) = 503"
 test_expect 'whitelist refuses others with 403' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: private.example.test' $U/) = 403"
 test_expect 'whitelist admits a matching CIDR with a label' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: mine.example.test' $U/echo) = 200"
+test_expect 'a whitelist of only bad entries admits nobody' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: allbad.example.test' $U/) = 403"
 test_expect 'round robin over both endpoints' "
 	for i in 1 2 3 4; do app $U/echo; echo; done >\$TRASH/rr &&
 	grep -q '\"name\": \"b1\"' \$TRASH/rr && grep -q '\"name\": \"b2\"' \$TRASH/rr
