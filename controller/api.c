@@ -235,6 +235,23 @@ api_paginated(struct api *a, json_t *results)
 	api_json(a, 200, out);
 }
 
+void
+api_rows(struct api *a, struct db_res *res, const struct err *e, api_row_fn *row)
+{
+	json_t *list;
+	int i;
+
+	if (res == NULL) {
+		api_db_error(a, e, NULL);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < db_res_nrows(res); i++)
+		json_array_append_new(list, row(res, i));
+	db_res_free(res);
+	api_paginated(a, list);
+}
+
 json_t *
 api_time(const char *stored)
 {

@@ -644,19 +644,9 @@ users_list(struct api *a)
 {
 	struct err e = { 0 };
 	struct db_res *res;
-	json_t *list;
-	int i;
 
 	res = db_query(a->ctl->db, "SELECT " USER_COLS " FROM users ORDER BY id", 0, NULL, &e);
-	if (res == NULL) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	list = json_array();
-	for (i = 0; i < db_res_nrows(res); i++)
-		json_array_append_new(list, user_json(res, i));
-	db_res_free(res);
-	api_paginated(a, list);
+	api_rows(a, res, &e, user_json);
 }
 
 void

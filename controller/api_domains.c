@@ -54,23 +54,13 @@ domains_list(struct api *a)
 	struct app app;
 	struct err e = { 0 };
 	struct db_res *res;
-	json_t *list;
-	int i;
 
 	if (app_load(a, &app, false) < 0)
 		return;
 	app_release(&app);
 	res = db_queryp(a->ctl->db, &e, "SELECT owner, created, updated, app, domain FROM domains "
 	    "WHERE app = $1 ORDER BY domain", app.id);
-	if (res == NULL) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	list = json_array();
-	for (i = 0; i < db_res_nrows(res); i++)
-		json_array_append_new(list, domain_json(res, i));
-	db_res_free(res);
-	api_paginated(a, list);
+	api_rows(a, res, &e, domain_json);
 }
 
 /* True when d is the platform domain or a name under it. */
@@ -218,21 +208,11 @@ certs_list(struct api *a)
 {
 	struct err e = { 0 };
 	struct db_res *res;
-	json_t *list;
-	int i;
 
 	res = db_queryp(a->ctl->db, &e, "SELECT " CERT_COLS " FROM certs WHERE owner = $1 OR "
 	    "CAST($2 AS INTEGER) = 1 ORDER BY common_name", a->user.username,
 	    a->user.is_superuser ? "1" : "0");
-	if (res == NULL) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	list = json_array();
-	for (i = 0; i < db_res_nrows(res); i++)
-		json_array_append_new(list, cert_json(res, i));
-	db_res_free(res);
-	api_paginated(a, list);
+	api_rows(a, res, &e, cert_json);
 }
 
 void

@@ -36,20 +36,10 @@ keys_list(struct api *a)
 {
 	struct err e = { 0 };
 	struct db_res *res;
-	json_t *list;
-	int i;
 
 	res = db_queryp(a->ctl->db, &e, "SELECT " KEY_COLS " FROM keys WHERE owner = $1 "
 	    "ORDER BY created, id", a->user.username);
-	if (res == NULL) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	list = json_array();
-	for (i = 0; i < db_res_nrows(res); i++)
-		json_array_append_new(list, key_json(res, i));
-	db_res_free(res);
-	api_paginated(a, list);
+	api_rows(a, res, &e, key_json);
 }
 
 void

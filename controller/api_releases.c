@@ -12,7 +12,7 @@
 #include "lib/xalloc.h"
 
 static json_t *
-build_row_json(struct db_res *res, int i)
+build_row_json(const struct db_res *res, int i)
 {
 	json_t *procfile = json_loads(db_res_get(res, i, 5), 0, NULL);
 
@@ -31,23 +31,13 @@ builds_list(struct api *a)
 	struct app app;
 	struct err e = { 0 };
 	struct db_res *res;
-	json_t *arr;
-	int i;
 
 	if (app_load(a, &app, false) < 0)
 		return;
 	app_release(&app);
 	res = db_queryp(a->ctl->db, &e, "SELECT owner, app, image, sha, dockerfile, procfile, "
 	    "created, updated, uuid FROM builds WHERE app = $1 ORDER BY created DESC", a->seg[0]);
-	if (res == NULL) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	arr = json_array();
-	for (i = 0; i < db_res_nrows(res); i++)
-		json_array_append_new(arr, build_row_json(res, i));
-	db_res_free(res);
-	api_paginated(a, arr);
+	api_rows(a, res, &e, build_row_json);
 }
 
 void
@@ -244,38 +234,31 @@ builds_create(struct api *a)
 	json_decref(procfile);
 }
 
+static json_t *
+release_row_json(const struct db_res *res, int i)
+{
+	const char *b = db_res_get(res, i, 6);
+
+	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o}", "uuid", db_res_get(res, i, 0),
+	    "app", db_res_get(res, i, 1), "owner", db_res_get(res, i, 2),
+	    "version", (json_int_t)db_res_getll(res, i, 3, 0), "summary", db_res_get(res, i, 4),
+	    "config", db_res_get(res, i, 5), "build", b ? json_string(b) : json_null(),
+	    "created", api_time(db_res_get(res, i, 7)), "updated", api_time(db_res_get(res, i, 8)));
+}
+
 void
 releases_list(struct api *a)
 {
 	struct app app;
 	struct err e = { 0 };
 	struct db_res *res;
-	json_t *arr;
-	int i;
 
 	if (app_load(a, &app, false) < 0)
 		return;
 	app_release(&app);
 	res = db_queryp(a->ctl->db, &e, "SELECT uuid, app, owner, version, summary, config, build, "
 	    "created, updated FROM releases WHERE app = $1 ORDER BY version DESC", a->seg[0]);
-	if (res == NULL) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	arr = json_array();
-	for (i = 0; i < db_res_nrows(res); i++) {
-		const char *b = db_res_get(res, i, 6);
-
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:o,s:o,s:o}",
-		    "uuid", db_res_get(res, i, 0), "app", db_res_get(res, i, 1),
-		    "owner", db_res_get(res, i, 2), "version",
-		    (json_int_t)db_res_getll(res, i, 3, 0), "summary", db_res_get(res, i, 4),
-		    "config", db_res_get(res, i, 5), "build", b ? json_string(b) : json_null(),
-		    "created", api_time(db_res_get(res, i, 7)),
-		    "updated", api_time(db_res_get(res, i, 8))));
-	}
-	db_res_free(res);
-	api_paginated(a, arr);
+	api_rows(a, res, &e, release_row_json);
 }
 
 /* "v3" or "3" → 3; -1 when malformed. */

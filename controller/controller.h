@@ -81,6 +81,13 @@ const char *api_body_str(struct api *a, const char *key, bool required);
 
 /* Paginate rows already rendered as a JSON array (steals results). */
 void api_paginated(struct api *a, json_t *results);
+/*
+ * The usual list endpoint: res (a query's result, or NULL after an error in
+ * e) rendered row by row with row() and paginated. Frees res; answers.
+ */
+struct db_res;
+typedef json_t *api_row_fn(const struct db_res *res, int i);
+void api_rows(struct api *a, struct db_res *res, const struct err *e, api_row_fn *row);
 
 /* Time in the Deis model format "2014-01-01T00:00:00UTC" from our stored form. */
 json_t *api_time(const char *stored);
