@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -456,6 +457,17 @@ main(int argc, char **argv)
 	log_init("deis-router");
 	parse_args(argc, argv);
 	load_token();
+	if (conf.controller_url) {
+		/* the snapshot's directory, so the first table from the stream can be kept */
+		char *dir = xstrdup(conf.routes_file), *slash = strrchr(dir, '/');
+
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				log_warn("cannot create '%s': %s", dir, strerror(errno));
+		}
+		free(dir);
+	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);

@@ -26,13 +26,13 @@ U=http://127.0.0.1:$RPORT
 code() { curl -s -o /dev/null -w '%{http_code}' -H "Host: $1.example.test" "$U/echo"; }
 echo s3cret >"$TRASH/token"
 DEIS_INTERNAL_TOKEN_FILE=$TRASH/token bg_start router deis-router --listen "127.0.0.1:$RPORT" \
-	--routes "$TRASH/snapshot.json" --controller "http://127.0.0.1:$CP/" --workers 2
+	--routes "$TRASH/state/snapshot.json" --controller "http://127.0.0.1:$CP/" --workers 2
 
 test_expect 'the first table from the stream is served' "wait_for 10 'test \$(code alpha) = 200'"
 test_expect 'the stream request carries the internal token' "
 	grep -q \"GET /v1/internal/routes HTTP/1.1 .*'x-deis-internal-auth', 's3cret'\" \$TRASH/ctl.req
 "
-test_expect 'the table is saved as the snapshot' "grep -q '\"alpha\"' \$TRASH/snapshot.json"
+test_expect 'the table is saved as the snapshot' "grep -q '\"alpha\"' \$TRASH/state/snapshot.json"
 test_expect 'a changed table is applied without a restart' "
 	table 2 beta $B2 && wait_for 10 'test \$(code beta) = 200' && test \$(code alpha) = 404 &&
 	curl -s -H 'Host: beta.example.test' $U/echo | grep -q '\"name\": \"b2\"'
@@ -47,10 +47,10 @@ test_expect 'the last table keeps serving while the controller is away' "
 "
 test_expect 'a restarted router serves the snapshot with the controller down' "
 	kill \$PID_router && wait_for 15 '! kill -0 \$PID_router' &&
-	grep -q '\"beta\"' \$TRASH/snapshot.json
+	grep -q '\"beta\"' \$TRASH/state/snapshot.json
 "
 RPORT2=$(free_port)
-bg_start router2 deis-router --listen "127.0.0.1:$RPORT2" --routes "$TRASH/snapshot.json" \
+bg_start router2 deis-router --listen "127.0.0.1:$RPORT2" --routes "$TRASH/state/snapshot.json" \
 	--controller "http://127.0.0.1:$CP" --workers 1
 test_expect '... and it answers from the snapshot' "
 	wait_for 10 \"test \\\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: beta.example.test' http://127.0.0.1:$RPORT2/echo) = 200\"
