@@ -58,7 +58,8 @@ test_expect 'deis logs -f prints new lines as they come, until interrupted' '
 	send 5 2 &&
 	wait_for 5 "grep -q \"line 6\" \"$TRASH/follow.out\"" &&
 	kill -0 $pid && ok=1
-	kill -INT $pid 2>/dev/null; wait $pid
+	# an asynchronous list ignores SIGINT in a non-interactive shell: TERM it
+	kill $pid 2>/dev/null; wait $pid
 	cat "$TRASH/follow.out" "$TRASH/follow.err"
 	test $ok = 1 && test "$(grep -c "line" "$TRASH/follow.out")" -eq 3
 '
