@@ -156,7 +156,11 @@ test_expect 'TCP passthrough (2222) reaches the builder' "
 	python3 $RT/rawsend.py $TPORT 'b\"GET /echo HTTP/1.1\\r\\nHost: builder\\r\\nConnection: close\\r\\n\\r\\n\"' >\$TRASH/tcp &&
 	grep -q '\"Host\", \"builder\"' \$TRASH/tcp && ! grep -q X-Forwarded \$TRASH/tcp
 "
-test_expect 'SIGTERM stops the router' "
-	kill \$PID_router && wait_for 15 '! kill -0 \$PID_router'
+test_expect 'SIGTERM drains: a request in flight completes, then the router exits' "
+	curl -s -o \$TRASH/drain -w '%{http_code}' -H 'Host: fresh.example.test' '$U/slow?ms=1500' >\$TRASH/drain.code &
+	CURL=\$! && sleep 0.5 && kill \$PID_router && wait \$CURL &&
+	test \$(cat \$TRASH/drain.code) = 200 && grep -q '\"name\": \"b1\"' \$TRASH/drain &&
+	wait_for 15 '! kill -0 \$PID_router' &&
+	! curl -s -o /dev/null -H 'Host: fresh.example.test' $U/echo
 "
 test_done
