@@ -129,14 +129,5 @@ suite() {
 	'
 }
 
-DEIS_TEST_PG_URL=
-suite sqlite
-if [ -x "$TOP/t/helper/pg-start" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-	TEST_CLEANUP='"$TOP/t/helper/pg-stop" "$TRASH/pg"'
-	if DEIS_TEST_PG_URL=$("$TOP/t/helper/pg-start" "$TRASH/pg" 2>"$TRASH/pg-start.err"); then
-		suite postgres
-	else
-		test_expect "postgres: pg-start" 'cat "$TRASH/pg-start.err"; false'
-	fi
-fi
+controller_suites suite
 test_done
