@@ -96,6 +96,8 @@ void store_delete(struct store *s, struct str app);
 void store_follow(struct store *s, struct str app, struct httpd_req *req);
 /* Forget a follower (its stream is finished or its client gone). */
 void store_unfollow(struct store *s, struct httpd_req *req);
+/* Write what is pending and close the files: the next line reopens them (SIGUSR1, logrotate). */
+void store_reopen(struct store *s);
 /* Tails in memory and apps known, for /_stats. */
 void store_stats(struct store *s, size_t *apps, size_t *tail_bytes);
 

@@ -6,7 +6,8 @@
  *
  * Defaults: syslog on :514 (TCP and UDP), HTTP on :8088, files in /data/logs.
  * An empty address ("-t ''") disables that listener. SIGTERM/SIGINT: stop
- * accepting, read what peers already sent, write it, exit 0.
+ * accepting, read what peers already sent, write it, exit 0. SIGUSR1: reopen
+ * the log files (after an external rotation), as Deis's logger did.
  */
 #include <errno.h>
 #include <signal.h>
@@ -65,6 +66,9 @@ on_signal(struct ev *ev, int fd, int mask, void *arg)
 			recv_drain_all(lg);
 			store_flush(lg->store);
 			ev_stop(ev);
+		} else if (si.ssi_signo == SIGUSR1) {
+			log_info("signal %u: reopening log files", si.ssi_signo);
+			store_reopen(lg->store);
 		}
 	}
 }
@@ -134,6 +138,7 @@ main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0)

@@ -520,6 +520,19 @@ store_unfollow(struct store *s, struct httpd_req *req)
 }
 
 void
+store_reopen(struct store *s)
+{
+	struct app *a;
+
+	store_flush(s);
+	TAILQ_FOREACH(a, &s->lru, lru)
+		if (a->fd >= 0) {
+			close(a->fd);
+			a->fd = -1;
+		}
+}
+
+void
 store_stats(struct store *s, size_t *apps, size_t *tail_bytes)
 {
 	*apps = s->nloaded;

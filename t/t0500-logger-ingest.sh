@@ -120,6 +120,14 @@ test_expect 'logs survive a restart' '
 	get "rot?log_lines=3" | grep -q "line 5000\$"
 '
 
+test_expect 'SIGUSR1 reopens the files after an external rotation' '
+	mv logs/app2.log logs/app2.log.moved &&
+	kill -USR1 $PID_logger && sleep 0.2 &&
+	send octet $SP app2 303 1 &&
+	wait_for 5 "grep -q \"line 303\$\" logs/app2.log" &&
+	! grep -q "line 303" logs/app2.log.moved
+'
+
 test_expect 'DELETE removes an app and its files' '
 	[ "$(curl -s -o /dev/null -w "%{http_code}" -X DELETE http://127.0.0.1:$HP/rot/)" = 204 ] &&
 	[ ! -e logs/rot.log ] && [ ! -e logs/rot.log.1 ] &&
