@@ -7,7 +7,8 @@
  *   GET    /_stats                            counters, JSON
  *   GET    /healthz                           200 "OK"
  *
- * As in Deis, a missing or invalid log_lines means 100.
+ * As in Deis, a missing or invalid log_lines means 100 (at most 1,000,000 and
+ * 64 MiB read from files). "healthz" and names starting with '_' are not apps.
  */
 #include <stdlib.h>
 #include <string.h>

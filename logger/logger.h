@@ -59,7 +59,14 @@ struct logger {
 	bool stopping;
 };
 
-/* ingest.c: one syslog message (a frame or datagram) from a peer. */
+/*
+ * recv.c: one syslog message (a frame or datagram) from a peer. The app is
+ * APP-NAME (RFC 3164: the TAG); a "deis-controller" line "INFO [app]: msg"
+ * goes to that app with proc deis-controller (Deis's rule). The stored line is
+ * "<RFC 3339 UTC time, µs> <app>[<proc>]: <msg>" (proc "1" when none); a
+ * message with several lines becomes several stored lines. Unparseable
+ * messages count as malformed, those without a usable app name as unfiled.
+ */
 void logger_ingest(struct logger *lg, const char *p, size_t len);
 /* Wall clock in microseconds since the epoch. */
 int64_t logger_now_us(void);
