@@ -11,9 +11,12 @@
 docker_ok || test_skip_all "no Docker engine answers on /var/run/docker.sock (scripts/docker-up)"
 command -v docker >/dev/null || test_skip_all "no docker client in PATH"
 
+# DEIS_E2E_DB=postgres: the same on PostgreSQL (t0702 runs it so).
+DB=${DEIS_E2E_DB:-sqlite}
 PREFIX=e2e$$
 STATE=$TRASH/state
-IMAGE=deis/platform:e2e
+IMAGE=deis/platform:e2e WITH_PG=0
+[ "$DB" = postgres ] && IMAGE=deis/platform:e2e-pg WITH_PG=1
 HTTP=$(free_port) SSHP=$(free_port) BLD=$(free_port) CTL=$(free_port) REG=$(free_port)
 PY=e2e-py-$$ DK=e2e-dk-$$
 export DEISCTL_PREFIX=$PREFIX DEISCTL_STATE=$STATE HOME=$TRASH/home
@@ -47,12 +50,13 @@ repo() {
 }
 
 test_expect 'platform images build (stack + platform)' '
-	"$TOP/builder/images/build-stack" && "$TOP/images/platform/build" "$IMAGE"
+	"$TOP/builder/images/build-stack" && WITH_POSTGRES=$WITH_PG "$TOP/images/platform/build" "$IMAGE"
 '
 
 test_expect 'deisctl install + start an isolated platform' '
 	deisctl config platform set image=$IMAGE httpPort=$HTTP sshPort=$SSHP builderPort=$BLD \
 		controllerPort=$CTL registryPort=$REG &&
+	if [ "$DB" = postgres ]; then deisctl config database set engine=postgres; fi &&
 	deisctl install platform &&
 	deisctl start platform && deisctl status platform
 '
@@ -69,8 +73,9 @@ test_expect 'secrets were generated once, mode 0600' '
 	[ $(wc -c <"$STATE/internal-token") -ge 32 ]
 '
 
-test_expect 'the controller answers through the router' '
+test_expect "the controller answers through the router (database: $DB)" '
 	wait_for 30 "curl -sf -m 2 $CTLURL/healthz" &&
+	deisctl journal controller | grep -q "database $DB" &&
 	curl -s -m 5 -o /dev/null -w "%{http_code}" $CTLURL/v1/apps | grep -q 401
 '
 

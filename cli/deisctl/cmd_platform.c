@@ -79,10 +79,15 @@ has_flag(int *argc, char **argv, const char *flag)
 	return false;
 }
 
-/* A program of ours (deis-*) must be in the image; Debian's are always there. */
+/*
+ * A program of ours (deis-*) must be in the image; Debian's are always there,
+ * but PostgreSQL only in an image built with WITH_POSTGRES=1.
+ */
 static bool
 component_present(const struct component *c, const char *binaries)
 {
+	if (!strcmp(c->binary, "postgres"))
+		return dctl_engine_has_binary(binaries, "postgresql");
 	return strncmp(c->binary, "deis-", 5) != 0 || dctl_engine_has_binary(binaries, c->binary);
 }
 
@@ -235,8 +240,12 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 static void
 say_missing(struct dctl *d, const struct component *c)
 {
-	printf("%-10s missing: no '%s' in the image '%s' (not built in this tree yet)\n", c->name,
-	    c->binary, dctl_component_image(d, c));
+	if (!strcmp(c->binary, "postgres"))
+		printf("%-10s missing: no PostgreSQL in the image '%s' (build it with "
+		    "WITH_POSTGRES=1 images/platform/build)\n", c->name, dctl_component_image(d, c));
+	else
+		printf("%-10s missing: no '%s' in the image '%s' (not built in this tree yet)\n",
+		    c->name, c->binary, dctl_component_image(d, c));
 }
 
 int
@@ -262,7 +271,7 @@ dctl_cmd_install(struct dctl *d, int argc, char **argv)
 
 		if (!sel[i])
 			continue;
-		if (!c->binary) {
+		if (!dctl_component_runs(d, c)) {
 			printf("%-10s %s\n", c->name, c->what);
 			continue;
 		}
@@ -320,7 +329,7 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		const struct component *c = &all[i];
 
-		if (!sel[i] || !c->binary)
+		if (!sel[i] || !dctl_component_runs(d, c))
 			continue;
 		r = converge(d, c, bins, &created, &e);
 		if (r == 1) {
@@ -503,7 +512,7 @@ report(struct dctl *d, int argc, char **argv, bool verbose)
 
 		if (!sel[i])
 			continue;
-		if (!c->binary) {
+		if (!dctl_component_runs(d, c)) {
 			if (verbose)
 				printf("%-10s %s\n", c->name, c->what);
 			continue;

@@ -146,6 +146,19 @@ spec_registry(struct dctl *d, const struct component *c, json_t *body, struct er
 }
 
 static int
+spec_database(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "/usr/lib/deis/database-start", NULL };
+
+	if (!d->database_password[0])
+		return err_set(e, 1, "no database password: run 'deisctl install database'");
+	body_cmd(body, argv);
+	body_env(body, "DEIS_DATABASE_PASSWORD", d->database_password);
+	body_volume(d, body, "database", "/var/lib/deis/db");
+	return 0;
+}
+
+static int
 spec_controller(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
 	const char *argv[] = { "deis-controller", NULL };
@@ -156,7 +169,16 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
-	body_env(body, "DEIS_DB_URL", "sqlite:///var/lib/deis/db/controller.db");
+	if (dctl_component_postgres(d)) {
+		char *url = xasprintf("postgres://deis:%s@%s-database:5432/postgres",
+		    d->database_password, d->prefix);
+
+		body_env(body, "DEIS_DB_URL", url);
+		free(url);
+	} else {
+		body_env(body, "DEIS_DB_URL", "sqlite:///var/lib/deis/db/controller.db");
+		body_volume(d, body, "database", "/var/lib/deis/db");
+	}
 	body_env(body, "DEIS_DOMAIN", dctl_state_get(d, "platform", "domain", "localhost"));
 	body_env(body, "DEIS_REGISTRY", registry);
 	body_env(body, "DEIS_LOGGER_URL", logger);
@@ -166,7 +188,6 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	body_env(body, "DEIS_PLATFORM", d->prefix);	/* read by controllers that know it */
 	body_env(body, "DEIS_BUILDER_KEY", d->builder_key);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
-	body_volume(d, body, "database", "/var/lib/deis/db");
 	body_docker_sock(d, body);
 	body_port(body, 8000, "127.0.0.1", dctl_state_port(d, "controllerPort", 8000));
 	free(logger);
@@ -254,14 +275,31 @@ static const struct component components[] = {
 	{ "store", NULL, "local: named volumes and the state dir (no container)", NULL },
 	{ "logger", "deis-logger", NULL, spec_logger },
 	{ "logspout", "deis-logspout", NULL, spec_logspout },
-	{ "database", NULL, "SQLite in the volume <prefix>-database, opened by the controller "
-	    "(no container)", NULL },
+	{ "database", "postgres", "SQLite in the volume <prefix>-database, opened by the "
+	    "controller (no container; 'config database set engine=postgres' for PostgreSQL)",
+	    spec_database },
 	{ "registry", "docker-registry", NULL, spec_registry },
 	{ "controller", "deis-controller", NULL, spec_controller },
 	{ "builder", "deis-builder", NULL, spec_builder },
 	{ "publisher", "deis-publisher", NULL, spec_publisher },
 	{ "router", "deis-router", NULL, spec_router },
 };
+
+bool
+dctl_component_postgres(const struct dctl *d)
+{
+	const char *engine = dctl_state_get(d, "database", "engine", "sqlite");
+
+	return !strcmp(engine, "postgres") || !strcmp(engine, "postgresql");
+}
+
+bool
+dctl_component_runs(const struct dctl *d, const struct component *c)
+{
+	if (!c->binary)
+		return false;
+	return strcmp(c->name, "database") != 0 || dctl_component_postgres(d);
+}
 
 const struct component *
 dctl_component_all(size_t *n)

@@ -9,6 +9,7 @@
  *   config.json       {"platform":{"domain":"localhost",...},"<component>":{k:v}}, 0600
  *   builder-key       platform secrets, generated once by install, 0600
  *   internal-token
+ *   database-password (only with database engine=postgres)
  *   builder/          the builder's state (repositories, caches, host keys): a host
  *                     directory, because build containers bind-mount paths under it
  *   builder-lib/      the builder's scripts and buildpacks, copied out of the image
@@ -46,6 +47,7 @@ struct dctl {
 	json_t *config;		/* owned; loaded from config.json (empty object when none) */
 	char builder_key[DEISCTL_SECRET_LEN + 1];	/* empty until dctl_state_secrets() */
 	char internal_token[DEISCTL_SECRET_LEN + 1];
+	char database_password[DEISCTL_SECRET_LEN + 1];	/* empty unless PostgreSQL */
 };
 
 /* Check that the engine answers (main.c); -1 after telling the user. */
@@ -57,7 +59,11 @@ int dctl_ping(struct dctl *d);
 int dctl_state_load(struct dctl *d, struct err *e);
 /* Create the state dir (0700) if needed and write config.json atomically (0600). */
 int dctl_state_save(struct dctl *d, struct err *e);
-/* Read the secrets, generating each one first when create is true and it is missing. */
+/*
+ * Read the secrets, generating each one first when create is true and it is
+ * missing. The database password exists only with engine=postgres; without
+ * create, a missing one is left empty.
+ */
 int dctl_state_secrets(struct dctl *d, bool create, struct err *e);
 /* True once install has run (the secrets exist). */
 bool dctl_state_installed(const struct dctl *d);
@@ -76,12 +82,16 @@ char *dctl_state_path(const struct dctl *d, const char *rel);
 
 struct component {
 	const char *name;
-	const char *binary;	/* the program in the platform image; NULL: no container */
-	const char *what;	/* one line for status when there is no container */
+	const char *binary;	/* the program in the platform image; NULL: never a container */
+	const char *what;	/* one line for status when it runs no container */
 	/* Fill the container create body (Image, Cmd, Env, HostConfig...). */
 	int (*spec)(struct dctl *d, const struct component *c, json_t *body, struct err *e);
 };
 
+/* True when the database component is PostgreSQL (config database engine=postgres). */
+bool dctl_component_postgres(const struct dctl *d);
+/* True when c runs as a container with the current configuration. */
+bool dctl_component_runs(const struct dctl *d, const struct component *c);
 /* The components in start order; *n gets the count. */
 const struct component *dctl_component_all(size_t *n);
 /* NULL when name is not a component. */

@@ -122,10 +122,13 @@ secret_new(char out[DEISCTL_SECRET_LEN + 1])
 	explicit_bzero(raw, sizeof(raw));
 }
 
-/* Read one secret file into out; generate it first when create and missing. */
+/*
+ * Read one secret file into out; generate it first when create and missing.
+ * optional: missing without create is no error (out is left empty).
+ */
 static int
-secret_load(const struct dctl *d, const char *name, bool create, char out[DEISCTL_SECRET_LEN + 1],
-    struct err *e)
+secret_load(const struct dctl *d, const char *name, bool create, bool optional,
+    char out[DEISCTL_SECRET_LEN + 1], struct err *e)
 {
 	char *path = dctl_state_path(d, name);
 	char line[256];
@@ -133,6 +136,11 @@ secret_load(const struct dctl *d, const char *name, bool create, char out[DEISCT
 	int rc = -1;
 
 	f = fopen(path, "re");
+	if (!f && errno == ENOENT && optional && !create) {
+		out[0] = '\0';
+		rc = 0;
+		goto out;
+	}
 	if (!f && errno == ENOENT && create) {
 		secret_new(out);
 		if (state_write(path, out, strlen(out), e) < 0)
@@ -165,9 +173,13 @@ dctl_state_secrets(struct dctl *d, bool create, struct err *e)
 {
 	if (create && state_mkdir(d, e) < 0)
 		return -1;
-	if (secret_load(d, "builder-key", create, d->builder_key, e) < 0)
+	if (secret_load(d, "builder-key", create, false, d->builder_key, e) < 0 ||
+	    secret_load(d, "internal-token", create, false, d->internal_token, e) < 0)
 		return -1;
-	return secret_load(d, "internal-token", create, d->internal_token, e);
+	d->database_password[0] = '\0';
+	if (!dctl_component_postgres(d))
+		return 0;
+	return secret_load(d, "database-password", create, true, d->database_password, e);
 }
 
 bool
