@@ -80,6 +80,9 @@ test_expect 'smuggling vector over TLS is 400 and reaches nobody' "
 test_expect 'large response over TLS arrives whole' "
 	test \$(curl $S --resolve myapp.example.test:$SPORT:127.0.0.1 'https://myapp.example.test:$SPORT/big?n=3000000' | wc -c) = 3000000
 "
+test_expect 'pipelined mixed requests over TLS, all answered in order' "
+	timeout 120 python3 $RT/stress.py $SPORT 4 100 ca.pem
+"
 test_expect 'a garbage handshake does not hurt the router' "
 	printf 'GET / HTTP/1.1\r\n\r\n' | timeout 3 python3 -c '
 import socket, sys

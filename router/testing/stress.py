@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Pipelined, mixed requests through a router; every response checked.
 
-usage: stress.py PORT THREADS REQUESTS_PER_THREAD
+usage: stress.py PORT THREADS REQUESTS_PER_THREAD [CA_FILE]
+
+With CA_FILE, connections use TLS (server name myapp.example.test).
 
 Each thread keeps one connection and sends GET, HEAD, Content-Length POST and
 chunked POST (random chunk sizes) requests, split at random points and
@@ -9,8 +11,11 @@ pipelined in random bursts, to /echo?<tag> on myapp.example.test (backend.py),
 then checks each answer is the one for its request: status, path tag, body
 echoed byte for byte, no body on HEAD. Exit 1 on any mismatch or error.
 """
-import socket, sys, threading, random, json, time
+import socket, ssl, sys, threading, random, json, time
 port = int(sys.argv[1]); nthreads = int(sys.argv[2]); nreq = int(sys.argv[3])
+ctx = None
+if len(sys.argv) > 4:
+    ctx = ssl.create_default_context(cafile=sys.argv[4])
 errors = []
 def recv_response(f, head=False):
     line = f.readline()
@@ -38,12 +43,17 @@ def recv_response(f, head=False):
     return status, h, body
 def worker(tid):
     rnd = random.Random(tid)
-    s = socket.create_connection(("127.0.0.1", port)); f = s.makefile("rb")
+    s = socket.create_connection(("127.0.0.1", port))
+    if ctx:
+        s = ctx.wrap_socket(s, server_hostname="myapp.example.test")
+    f = s.makefile("rb")
     sent = []
     for i in range(nreq):
         tag = "t%d-%d" % (tid, i)
         kind = rnd.choice(["get", "cl", "chunked", "head"])
         body = (tag * rnd.randint(0, 300)).encode()
+        if rnd.random() < 0.05:
+            body = body * 100 or b"x" * 100000	# now and then a large body
         if kind == "get":
             req = b"GET /echo?%s HTTP/1.1\r\nHost: myapp.example.test\r\n\r\n" % tag.encode(); body = b""
         elif kind == "head":
