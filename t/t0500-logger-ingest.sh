@@ -86,6 +86,16 @@ test_expect 'malformed frames are counted and do not stop ingestion' '
 	[ "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$HP/swallowed)" = 204 ]
 '
 
+test_expect '40 concurrent connections: nothing lost, each sender in order' '
+	# (this logger keeps ~192 KiB of history: 3 files of 64 KiB)
+	for c in $(seq 1 40); do send octet $SP many $((c * 100000)) 50 & done; wait &&
+	wait_for 10 "[ \$(get \"many?log_lines=100000\" | wc -l) -eq 2000 ]" &&
+	get "many?log_lines=100000" | sed "s/.*: line //" >all &&
+	for c in 1 17 40; do
+		grep "^$c[0-9]\{5\}\$" all >one && seq $((c * 100000)) $((c * 100000 + 49)) | cmp - one || exit 1
+	done
+'
+
 test_expect 'unknown app is 204, bad name is 404' '
 	[ "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$HP/nosuchapp)" = 204 ] &&
 	[ "$(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$HP/..%2Fetc")" = 404 ]
