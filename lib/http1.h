@@ -84,9 +84,9 @@ struct http1_response {
  * leading zeros or not 1*DIGIT, CL + TE, TE in HTTP/1.0, TE whose final coding
  * is not chunked, more than one Host, a Host that is not host[:port], userinfo
  * in an absolute-form target, a header name extending Transfer-Encoding or
- * Content-Length ("Transfer-Encodingx", which http-parser 2.9 frames by): all -400. TE with another coding before chunked
- * and CONNECT: -501. Content-Length: 0 gives body NONE. expect_continue is only
- * set for HTTP/1.1.
+ * Content-Length ("Transfer-Encodingx": http-parser 2.9 frames by it): all
+ * -400. TE with another coding before chunked, and CONNECT: -501.
+ * Content-Length: 0 gives body NONE. expect_continue is only set for HTTP/1.1.
  */
 int http1_parse_request(const char *buf, size_t len, struct http1_request *req,
     const struct http1_limits *lim);
