@@ -114,6 +114,38 @@ keys_create(struct api *a)
 		api_field_error(a, "public", e.msg);
 		goto out;
 	}
+	/*
+	 * Keep the key's comment, as Deis did (`keys:list` shows the end of the
+	 * text): "type base64 comment", the comment only when it is one printable
+	 * line. Options before the type never get here (validate_ssh_key refuses them).
+	 */
+	{
+		const char *c = strstr(public, norm + strcspn(norm, " ") + 1);
+		size_t n;
+
+		c = c ? c + strlen(norm + strcspn(norm, " ") + 1) : "";
+		c += strspn(c, " \t");
+		n = strlen(c);
+		while (n && strchr(" \t\r\n", c[n - 1]))
+			n--;
+		if (n && n <= 255 && !memchr(c, '\n', n) && !memchr(c, '\r', n) &&
+		    !memchr(c, '\t', n) && !memchr(c, 0x7f, n)) {
+			size_t i;
+			bool printable = true;
+
+			for (i = 0; i < n; i++)
+				if ((unsigned char)c[i] < 0x20)
+					printable = false;
+			if (printable) {
+				size_t l = strlen(norm);
+
+				norm = xrealloc(norm, l + n + 2);
+				norm[l] = ' ';
+				memcpy(norm + l + 1, c, n);
+				norm[l + n + 1] = '\0';
+			}
+		}
+	}
 	if (db_begin(a->ctl->db, &e) < 0) {
 		api_db_error(a, &e, NULL);
 		goto out;

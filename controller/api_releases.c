@@ -207,6 +207,33 @@ build_submit(struct api *a, const char *app, const char *user, const char *image
 	deploy_submit(a, app, bc->version, build_deployed, bc);
 }
 
+/*
+ * Deis refused images of its own components ("deis/<component>", on any
+ * registry): an app must not run as the platform. Other deis/ images (the
+ * examples, deis/example-go) are apps like any other.
+ */
+static bool
+image_is_platform(const char *image)
+{
+	static const char *components[] = { "builder", "controller", "database", "logger",
+		"logspout", "publisher", "registry", "router", "store", "slugbuilder",
+		"slugrunner", "platform", "stack", "deisctl" };
+	const char *p = strstr(image, "deis/");
+	size_t i, n;
+
+	for (; p; p = strstr(p + 1, "deis/")) {
+		if (p != image && p[-1] != '/')
+			continue;
+		p += 5;
+		n = strcspn(p, ":@/");
+		for (i = 0; i < ARRAY_SIZE(components); i++)
+			if (!strncmp(p, components[i], strlen(components[i])) &&
+			    (n == strlen(components[i]) || p[strlen(components[i])] == '-'))
+				return true;
+	}
+	return false;
+}
+
 void
 builds_create(struct api *a)
 {
@@ -224,7 +251,7 @@ builds_create(struct api *a)
 		api_field_error(a, "image", "Invalid image name.");
 		return;
 	}
-	if (strstr(image, "deis/")) {
+	if (image_is_platform(image)) {
 		api_detail(a, 403, "Repository name %s is not allowed", image);
 		return;
 	}

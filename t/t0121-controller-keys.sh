@@ -27,9 +27,9 @@ keyjson() {
 md5() {
 	ssh-keygen -l -E md5 -f "$1.pub" | awk '{ sub(/^MD5:/, "", $2); print $2 }'
 }
-# blob FILE: "type base64" of FILE.pub.
+# blob FILE: "type base64 comment" of FILE.pub, as stored (Deis kept the comment).
 blob() {
-	awk '{ print $1 " " $2 }' "$1.pub"
+	awk '{ print $1 " " $2 " " $3 }' "$1.pub"
 }
 
 suite() {
@@ -47,7 +47,7 @@ suite() {
 		api_check "401 UNAUTHORIZED" GET /v1/keys/ - &&
 		api_check "401 UNAUTHORIZED" POST /v1/keys/ - "$(keyjson k "$K/a1")"
 	'
-	test_expect "$E: add a key: stored without its comment, MD5 fingerprint" '
+	test_expect "$E: add a key: stored with its comment, MD5 fingerprint" '
 		api_check "201 CREATED" POST /v1/keys/ alice "$(keyjson laptop "$K/a1")" &&
 		api_body ".id == \"laptop\" and .owner == \"alice\" and
 		      .public == \"$(blob "$K/a1")\" and .fingerprint == \"$(md5 "$K/a1")\" and

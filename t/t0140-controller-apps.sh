@@ -113,6 +113,7 @@ suite() {
 		api_check "200 OK" GET /v1/apps/shop/releases/v6/ alice &&
 		api_body ".summary == \"alice deployed example/web:1\" and .build != null" &&
 		api_check "403 FORBIDDEN" POST /v1/apps/shop/builds/ alice "{\"image\":\"deis/controller\"}" &&
+		api_check "403 FORBIDDEN" POST /v1/apps/shop/builds/ alice "{\"image\":\"127.0.0.1:5000/deis/router:v1.13.4\"}" &&
 		api_check "400 BAD REQUEST" POST /v1/apps/shop/builds/ alice "{\"image\":\"x; rm -rf /\"}"
 	'
 	test_expect "$E: config after a build shows DEIS_APP and DEIS_RELEASE in the 201 only" '
