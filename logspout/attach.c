@@ -58,7 +58,7 @@ struct pending {
 	struct pending *next;
 };
 static struct pending *pending_head, **pending_tail = &pending_head;
-static void attach(const char *id, json_t *labels);
+static void attach(const char *id, json_t *labels, bool started);
 
 static void
 run_pending(void)
@@ -69,7 +69,7 @@ run_pending(void)
 		pending_head = p->next;
 		if (pending_head == NULL)
 			pending_tail = &pending_head;
-		attach(p->id, p->labels);
+		attach(p->id, p->labels, true);
 		json_decref(p->labels);
 		free(p);
 	}
@@ -233,8 +233,9 @@ good_name(const char *s, size_t max)
 }
 
 /* labels: a JSON object holding sh.deis.app, sh.deis.type and sh.deis.num. */
+/* started: from a start event (a new chance for a container Docker refused to stream). */
 static void
-attach(const char *id, json_t *labels)
+attach(const char *id, json_t *labels, bool started)
 {
 	const char *app = json_string_value(json_object_get(labels, "sh.deis.app"));
 	const char *type = json_string_value(json_object_get(labels, "sh.deis.type"));
@@ -251,8 +252,9 @@ attach(const char *id, json_t *labels)
 		return;
 	}
 	c = cstate_get(g, id, true);
-	if (c == NULL || c->attached)
+	if (c == NULL || c->attached || (c->refused && !started))
 		return;
+	c->refused = false;
 	since = c->queued_ns > c->sent_ns ? c->queued_ns : c->sent_ns;
 	path = xasprintf("/containers/%s/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=%lld.%09lld",
 	    id, (long long)(since / 1000000000), (long long)(since % 1000000000));
@@ -347,7 +349,7 @@ list_done(struct xfer *x)
 		const char *id = json_string_value(json_object_get(ct, "Id"));
 
 		if (id)
-			attach(id, json_object_get(ct, "Labels"));
+			attach(id, json_object_get(ct, "Labels"), false);
 	}
 	json_decref(arr);
 }
@@ -401,7 +403,9 @@ check_done(void)
 			 * restarted, a socket error): look again soon; the list only holds
 			 * running containers, and resumes where this stream stopped.
 			 */
-			if (msg->data.result != CURLE_OK && !g->stopping && !list_timer)
+			if (msg->data.result == CURLE_HTTP_RETURNED_ERROR)
+				x->c->refused = true;	/* e.g. a log driver that cannot be read */
+			else if (msg->data.result != CURLE_OK && !g->stopping && !list_timer)
 				list_timer = ev_timer(g->ev, 1000, list_start, NULL);
 			break;
 		case X_LIST:

@@ -35,6 +35,7 @@ struct cstate {
 	int64_t queued_ns;		/* time of the last line queued */
 	bool attached;			/* a log transfer is running */
 	bool gone;			/* destroyed: forget once nothing is queued for it */
+	bool refused;			/* Docker answered an error: retry on its next start only */
 	unsigned pending;		/* frames queued for it */
 	LIST_ENTRY(cstate) link;
 };

@@ -109,6 +109,16 @@ test_expect 'after the logger resumes, every line arrives, in order' '
 	seq 1 30000 | cmp - got
 '
 
+test_expect 'a container whose logs Docker cannot serve is not retried in a loop' '
+	NAMES="$NAMES ${APP}_v1.nolog.1" &&
+	id=$(docker run -d --name ${APP}_v1.nolog.1 --log-driver none --label sh.deis.app=$APP \
+		--label sh.deis.type=nolog --label sh.deis.num=1 --network none $IMG sleep 30) &&
+	run_app web 9 "sleep 2; echo still-flowing" &&
+	wait_for 10 "lines | grep -q \"web\.9\]: still-flowing\$\"" &&
+	n=$(grep -c "detached from $id" "$TRASH/logspout.log") &&
+	echo "detached $n times" && [ "$n" -le 2 ]
+'
+
 test_expect 'a container without the platform labels is ignored' '
 	docker run -d --name ${APP}-plain --network none $IMG sh -c "echo not-an-app" >/dev/null &&
 	NAMES="$NAMES ${APP}-plain" && sleep 1 &&
