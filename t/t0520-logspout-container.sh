@@ -16,11 +16,10 @@ if ! docker image inspect $IMG >/dev/null 2>&1; then
 fi
 
 APP=lsp$$
-NAMES=""
-TEST_CLEANUP='[ -n "$NAMES" ] && docker rm -f $NAMES >/dev/null 2>&1'
+# every container this test starts is labelled with the app or named after it
+TEST_CLEANUP='docker rm -f $(docker ps -aq --filter label=sh.deis.app=$APP) ${APP}-plain >/dev/null 2>&1'
 # run_app TYPE NUM SCRIPT: a container labelled as the scheduler labels app containers
 run_app() {
-	NAMES="$NAMES ${APP}_v1.$1.$2"
 	docker run -d --name "${APP}_v1.$1.$2" --label sh.deis.app=$APP --label sh.deis.release=1 \
 		--label sh.deis.type=$1 --label sh.deis.num=$2 --network none $IMG sh -c "$3" >/dev/null
 }
@@ -110,7 +109,6 @@ test_expect 'after the logger resumes, every line arrives, in order' '
 '
 
 test_expect 'a container whose logs Docker cannot serve is not retried in a loop' '
-	NAMES="$NAMES ${APP}_v1.nolog.1" &&
 	id=$(docker run -d --name ${APP}_v1.nolog.1 --log-driver none --label sh.deis.app=$APP \
 		--label sh.deis.type=nolog --label sh.deis.num=1 --network none $IMG sleep 30) &&
 	run_app web 9 "sleep 2; echo still-flowing" &&
@@ -121,10 +119,9 @@ test_expect 'a container whose logs Docker cannot serve is not retried in a loop
 
 test_expect 'a container without the platform labels is ignored' '
 	docker run -d --name ${APP}-plain --network none $IMG sh -c "echo not-an-app" >/dev/null &&
-	NAMES="$NAMES ${APP}-plain" && sleep 1 &&
+	sleep 1 &&
 	! curl -sf "http://127.0.0.1:$HP/${APP}-plain" | grep -q not-an-app &&
 	! lines | grep -q not-an-app
 '
-NAMES="$NAMES ${APP}-plain"
 
 test_done
