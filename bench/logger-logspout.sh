@@ -15,6 +15,7 @@ APP=bench$$
 IMG=deis-test-busybox:latest
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; docker rm -f ${APP}_v1.web.1 >/dev/null 2>&1 || true; rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 if ! docker image inspect $IMG >/dev/null 2>&1; then

@@ -19,6 +19,7 @@ BIN=${BUILD:-$TOP/build}/bin
 W=$(mktemp -d /tmp/bench-logger.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
