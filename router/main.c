@@ -8,7 +8,7 @@
  *               [--header-timeout T] [--keepalive-timeout T] [--max-conns N]
  *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
  *               [--enforce-https] [--balance round-robin|least-conn]
- *               [--body-min-rate BYTES_PER_S] [--no-access-log]
+ *               [--body-min-rate BYTES_PER_S] [--pool-size N] [--no-access-log]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -49,7 +49,7 @@ struct router_conf conf = {
 	.keepalive_ms = 55000,
 	.quarantine_ms = 5000,
 	.max_conns = 16384,
-	.pool_max = 64,
+	.pool_max = 256,	/* per backend per worker: covers --max-conns bursts without reconnects */
 	.access_log = true,
 	.body_min_rate = 1000,	/* security.md §1.7 */
 };
@@ -67,7 +67,7 @@ usage(void)
 	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] "
 	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
 	    "[--hsts SECONDS] [--enforce-https] [--balance round-robin|least-conn] "
-	    "[--body-min-rate BYTES_PER_S] "
+	    "[--body-min-rate BYTES_PER_S] [--pool-size N] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -163,6 +163,8 @@ parse_args(int argc, char **argv)
 			conf.least_conn = true;
 		else if (strcmp(a, "--balance") == 0 && strcmp(v, "round-robin") == 0)
 			conf.least_conn = false;
+		else if (strcmp(a, "--pool-size") == 0)
+			conf.pool_max = (int)strtonum(v, 0, 100000, &errstr);
 		else if (strcmp(a, "--body-min-rate") == 0)
 			conf.body_min_rate = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--hsts") == 0)
