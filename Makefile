@@ -64,7 +64,7 @@ FUZZ_TIME ?= 60
 define fuzz_target
 $(B)/fuzz/fuzz-$(1): $(2)
 	@mkdir -p $$(@D)
-	$$(FUZZ_CC) $$(FUZZ_FLAGS) -o $$@ $$(filter %.c,$(2)) $(3)
+	$$(FUZZ_CC) $$(FUZZ_FLAGS) $$(PKG_CFLAGS) -o $$@ $$(filter %.c,$(2)) $(3)
 fuzz: $(B)/fuzz/fuzz-$(1)
 fuzz-replay: fuzz-replay-$(1)
 fuzz-replay-$(1): $(B)/fuzz/fuzz-$(1)
