@@ -594,14 +594,16 @@ dctl_cmd_journal(struct dctl *d, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char *name;
 
-		if (!sel[i] || !all[i].binary)
+		if (!sel[i] || !dctl_component_runs(d, &all[i]))
 			continue;
 		name = dctl_component_container(d, &all[i]);
 		printf("-- %s --\n", name);
 		fflush(stdout);
 		if (dctl_engine_logs(d, name, lines, &e) < 0) {
+			/* Not installed (or not built) is an answer, not a failure. */
 			printf("(%s)\n", e.msg);
-			rc = 1;
+			if (e.code != 404)
+				rc = 1;
 		}
 		fflush(stdout);
 		free(name);
