@@ -5,7 +5,7 @@
 #
 # Backend: an nginx instance (1 worker) answering a 13-byte body, and a 1 MiB
 # file. Proxies: deis-router (workers auto, access log off), nginx (workers
-# auto, upstream keepalive, access log off), HAProxy (nbthread auto, http-reuse
+# auto, upstream keepalive 256 like deis-router's pool, access log off), HAProxy (nbthread auto, http-reuse
 # always). wrk (2 threads) drives each; rows print req/s, p50/p99 latency, the
 # proxy's CPU time per request (utime+stime from /proc, all its processes), and
 # the ratio to nginx. Then: errors while the route table changes 10 times a
@@ -83,7 +83,7 @@ events { worker_connections 16384; }
 http {
 	access_log off;
 	keepalive_requests 1000000;
-	upstream app { server 127.0.0.1:$BP; keepalive 64; }
+	upstream app { server 127.0.0.1:$BP; keepalive 256; }
 	server {
 		listen 127.0.0.1:$NP reuseport;
 		server_name app$1.example.test app.example.test;
