@@ -3,6 +3,7 @@
 # (mode 0600, atomic), and the commands that need Docker failing plainly without it.
 . "$(dirname "$0")/test-lib.sh"
 
+cd "$TRASH" || exit 1
 export DEISCTL_STATE=$TRASH/state DEISCTL_PREFIX=t0701
 NODOCKER="--docker $TRASH/no-such.sock"
 
