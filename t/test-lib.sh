@@ -16,6 +16,8 @@ BIN=$BUILD/bin
 PATH=$BIN:$PATH
 export TOP BUILD BIN PATH
 TRASH=$(mktemp -d "/tmp/deis-test.$(basename "$0" .sh).XXXXXX")
+# Tests run in their scratch directory: a relative path never lands in the tree.
+cd "$TRASH" || exit 1
 test_count=0
 test_failed=0
 BG_PIDS=""
