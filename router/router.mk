@@ -13,3 +13,7 @@ $(eval $(call fuzz_target,http1,fuzz/fuzz-http1.c $(FUZZ_HTTP1_SRC)))
 ifneq ($(wildcard /usr/include/http_parser.h),)
 $(eval $(call fuzz_target,http1-diff,fuzz/fuzz-http1-diff.c $(FUZZ_HTTP1_SRC),-lhttp_parser))
 endif
+
+# Host matching on a fixed table (security.md §3.8).
+$(eval $(call fuzz_target,routes,fuzz/fuzz-routes.c router/routes.c router/tls.c lib/log.c lib/xalloc.c \
+	lib/str.c lib/buf.c router/router.h,$(PKG_LIBS)))
