@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -325,6 +326,27 @@ secret_eq(struct str got, const char *want)
 	return CRYPTO_memcmp(got.p, want, n) == 0;
 }
 
+/*
+ * Record when a token was last used (security.md §3.5), at most once a minute
+ * per token so reads stay reads. Best effort: a failure is logged, not fatal.
+ */
+static void
+token_touch(struct db *db, const char *hash, const char *last_used)
+{
+	char now[DB_TIME_LEN], cutoff[DB_TIME_LEN];
+	time_t t = time(NULL) - 60;
+	struct tm tm;
+	struct err e = { 0 };
+
+	gmtime_r(&t, &tm);
+	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (last_used && strncmp(last_used, cutoff, 19) > 0)
+		return;
+	db_now(now);
+	if (db_execp(db, &e, "UPDATE tokens SET last_used = $1 WHERE key_hash = $2", now, hash) < 0)
+		log_warn("cannot record token use: %s", e.msg);
+}
+
 /* Authenticate "Authorization: token <key>"; responds 401 and returns -1 on failure. */
 static int
 auth_token(struct api *a, bool optional)
@@ -352,8 +374,9 @@ auth_token(struct api *a, bool optional)
 	explicit_bzero(tok, strlen(tok));
 	free(tok);
 	params[0] = hash;
-	res = db_query(a->ctl->db, "SELECT u.id, u.username, u.is_superuser, u.is_active "
-	    "FROM tokens t JOIN users u ON u.username = t.username WHERE t.key_hash = $1", 1, params, &e);
+	res = db_query(a->ctl->db, "SELECT u.id, u.username, u.is_superuser, u.is_active, "
+	    "t.last_used FROM tokens t JOIN users u ON u.username = t.username "
+	    "WHERE t.key_hash = $1", 1, params, &e);
 	if (res == NULL) {
 		api_db_error(a, &e, NULL);
 		return -1;
@@ -368,6 +391,7 @@ auth_token(struct api *a, bool optional)
 	strlcpy(a->user.username, db_res_get(res, 0, 1), sizeof(a->user.username));
 	a->user.is_superuser = !strcmp(db_res_get(res, 0, 2), "1");
 	a->authed = true;
+	token_touch(a->ctl->db, hash, db_res_get(res, 0, 4));
 	db_res_free(res);
 	return 0;
 }
