@@ -308,10 +308,19 @@ static const struct db_ops sqlite_ops = {
 static int
 file_create_private(const char *path, struct err *e)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/*
+	 * Only create: never open and close an existing database file. Closing any
+	 * fd of a file drops every POSIX lock this process holds on it, the locks
+	 * of the connections already open included; another process (the sqlite3
+	 * shell, a backup) then believes it is alone, checkpoints and deletes the
+	 * WAL, and what we commit afterwards goes to a deleted file (t0140 caught it).
+	 */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
+	if (fd < 0 && errno == EEXIST)
+		return 0;
 	if (fd < 0)
-		return err_set(e, DB_ERR_INTERNAL, "cannot open '%s': %s", path, strerror(errno));
+		return err_set(e, DB_ERR_INTERNAL, "cannot create '%s': %s", path, strerror(errno));
 	close(fd);
 	return 0;
 }
