@@ -383,6 +383,12 @@ auth_token(struct api *a, bool optional)
 	}
 	if (db_res_nrows(res) != 1 || strcmp(db_res_get(res, 0, 3), "1") != 0) {
 		db_res_free(res);
+		/*
+		 * Where a token is optional (register), a stale one the client still
+		 * sends from its settings file makes the request anonymous, not a 401.
+		 */
+		if (optional)
+			return 0;
 		buf_addstr(&a->hdrs, "WWW-Authenticate: Token\r\n");
 		api_detail(a, 401, "Invalid token");
 		return -1;

@@ -37,7 +37,8 @@ usage(FILE *f)
 	    "  --registration-mode M  enabled|disabled|admin_only, stored [DEIS_REGISTRATION_MODE]\n"
 	    "  --workers N            scheduler worker threads (8)\n"
 	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
-	    "  (DEIS_APP_NETWORK: Docker network for app containers, default bridge)\n"
+	    "  (DEIS_APP_NETWORK: Docker network for app containers, default bridge;\n"
+	    "   DEIS_PLATFORM: this platform's id in the containers' sh.deis.platform label)\n"
 	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
 	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n", f);
 }
@@ -246,7 +247,8 @@ main(int argc, char **argv)
 	if (strcmp(sched_name, "none") != 0) {
 		struct sched_config sc = { .driver = sched_name, .docker_sock = sock,
 			.boot_timeout_ms = (unsigned)boot_timeout * 1000,
-			.network = getenv("DEIS_APP_NETWORK") };
+			.network = getenv("DEIS_APP_NETWORK"),
+			.platform = getenv("DEIS_PLATFORM") };
 
 		ctl.sched = sched_new(&sc, &e);
 		if (ctl.sched == NULL)

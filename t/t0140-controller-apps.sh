@@ -36,9 +36,14 @@ suite() {
 		grep -q "^DEIS_API_VERSION: 1.7" "$API_DIR/head" &&
 		grep -q "^DEIS_PLATFORM_VERSION: 1.13.4" "$API_DIR/head"
 	'
-	[ "$E" = sqlite ] && test_expect "$E: a token's last use is recorded" '
+	[ "$E" = sqlite ] && test_expect "$E: a token's last use is recorded; another process reading the database loses nothing" '
 		api_check "200 OK" GET /v1/apps/ alice &&
 		[ "$(sqlite3 "$W/c/controller.db" "SELECT COUNT(*) FROM tokens t WHERE t.username = '"'alice'"' AND last_used IS NOT NULL")" -ge 1 ]
+	'
+	test_expect "$E: registering with a stale token in the client is anonymous, not a 401" '
+		api_check "201 CREATED" POST /v1/auth/register/ "=0000000000000000000000000000000000000000" \
+			"{\"username\":\"stale\",\"password\":\"pw\",\"email\":\"s@example.com\"}" &&
+		api_body ".username == \"stale\" and .is_superuser == false"
 	'
 	test_expect "$E: create an app with and without a name" '
 		api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"shop\"}" &&
