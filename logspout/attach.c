@@ -245,7 +245,14 @@ attach(const char *id, json_t *labels, bool started)
 	char *path;
 	int64_t since;
 
+	const char *platform = getenv("DEIS_PLATFORM");
+
 	if (app == NULL || type == NULL || num == NULL)
+		return;
+	/* Several platforms may share an engine: only ours (sh.deis.platform). */
+	const char *ours = json_string_value(json_object_get(labels, "sh.deis.platform"));
+
+	if (platform && *platform && (ours == NULL || strcmp(ours, platform) != 0))
 		return;
 	if (!good_name(app, 64) || !good_name(type, 63) || !good_name(num, 16)) {
 		log_warn("container %s: bad sh.deis labels, not attached", id);

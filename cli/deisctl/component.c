@@ -130,6 +130,8 @@ spec_logspout(struct dctl *d, const struct component *c, json_t *body, struct er
 	body_volume(d, body, "logspout", "/var/lib/deis/logspout");
 	body_docker_sock(d, body);
 	body_env(body, "DEIS_LOGGER_SYSLOG", logger);
+	/* Only this platform's app containers (the controller labels them with the prefix). */
+	body_env(body, "DEIS_PLATFORM", d->prefix);
 	free(logger);
 	return 0;
 }
@@ -185,7 +187,7 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	body_env(body, "DEIS_LOGGER_SYSLOG", syslog);
 	body_env(body, "DEIS_CONTROLLER_ADDR", self);
 	body_env(body, "DEIS_BUILDER_ADDR", builder);
-	body_env(body, "DEIS_PLATFORM", d->prefix);	/* read by controllers that know it */
+	body_env(body, "DEIS_PLATFORM", d->prefix);	/* the sh.deis.platform label of its containers */
 	body_env(body, "DEIS_BUILDER_KEY", d->builder_key);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	body_docker_sock(d, body);
@@ -243,11 +245,8 @@ spec_publisher(struct dctl *d, const struct component *c, json_t *body, struct e
 	body_cmd(body, argv);
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	body_env(body, "DEIS_HOST", host);
-	/*
-	 * Not DEIS_PLATFORM yet: the controller labels app containers with the
-	 * default platform id ("deis") whatever the prefix, so a filter on the
-	 * prefix would hide an isolated instance's apps from its own publisher.
-	 */
+	/* The controller labels its app containers sh.deis.platform=<prefix>: only those. */
+	body_env(body, "DEIS_PLATFORM", d->prefix);
 	body_docker_sock(d, body);
 	free(ctl);
 	return 0;
