@@ -51,16 +51,8 @@ domain_json(const struct db_res *res, int i)
 void
 domains_list(struct api *a)
 {
-	struct app app;
-	struct err e = { 0 };
-	struct db_res *res;
-
-	if (app_load(a, &app, false) < 0)
-		return;
-	app_release(&app);
-	res = db_queryp(a->ctl->db, &e, "SELECT owner, created, updated, app, domain FROM domains "
-	    "WHERE app = $1 ORDER BY domain", app.id);
-	api_rows(a, res, &e, domain_json);
+	api_app_rows(a, "SELECT owner, created, updated, app, domain FROM domains "
+	    "WHERE app = $1 ORDER BY domain", domain_json);
 }
 
 /* True when d is the platform domain or a name under it. */

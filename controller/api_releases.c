@@ -28,16 +28,8 @@ build_row_json(const struct db_res *res, int i)
 void
 builds_list(struct api *a)
 {
-	struct app app;
-	struct err e = { 0 };
-	struct db_res *res;
-
-	if (app_load(a, &app, false) < 0)
-		return;
-	app_release(&app);
-	res = db_queryp(a->ctl->db, &e, "SELECT owner, app, image, sha, dockerfile, procfile, "
-	    "created, updated, uuid FROM builds WHERE app = $1 ORDER BY created DESC", a->seg[0]);
-	api_rows(a, res, &e, build_row_json);
+	api_app_rows(a, "SELECT owner, app, image, sha, dockerfile, procfile, "
+	    "created, updated, uuid FROM builds WHERE app = $1 ORDER BY created DESC", build_row_json);
 }
 
 void
@@ -276,16 +268,8 @@ release_row_json(const struct db_res *res, int i)
 void
 releases_list(struct api *a)
 {
-	struct app app;
-	struct err e = { 0 };
-	struct db_res *res;
-
-	if (app_load(a, &app, false) < 0)
-		return;
-	app_release(&app);
-	res = db_queryp(a->ctl->db, &e, "SELECT uuid, app, owner, version, summary, config, build, "
-	    "created, updated FROM releases WHERE app = $1 ORDER BY version DESC", a->seg[0]);
-	api_rows(a, res, &e, release_row_json);
+	api_app_rows(a, "SELECT uuid, app, owner, version, summary, config, build, "
+	    "created, updated FROM releases WHERE app = $1 ORDER BY version DESC", release_row_json);
 }
 
 /* "v3" or "3" → 3; -1 when malformed. */

@@ -75,6 +75,18 @@ app_load(struct api *a, struct app *app, bool owner_only)
 	return -1;
 }
 
+void
+api_app_rows(struct api *a, const char *sql, api_row_fn *row)
+{
+	struct app app;
+	struct err e = { 0 };
+
+	if (app_load(a, &app, false) < 0)
+		return;
+	app_release(&app);
+	api_rows(a, db_queryp(a->ctl->db, &e, sql, a->seg[0]), &e, row);
+}
+
 json_t *
 app_json(struct ctl *ctl, const struct app *app)
 {

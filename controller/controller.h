@@ -88,6 +88,11 @@ void api_paginated(struct api *a, json_t *results);
 struct db_res;
 typedef json_t *api_row_fn(const struct db_res *res, int i);
 void api_rows(struct api *a, struct db_res *res, const struct err *e, api_row_fn *row);
+/*
+ * An app's list endpoint: app_load() (any user of the app), then sql with $1 =
+ * the app id, rendered with api_rows(). Answers in every case.
+ */
+void api_app_rows(struct api *a, const char *sql, api_row_fn *row);
 
 /* Time in the Deis model format "2014-01-01T00:00:00UTC" from our stored form. */
 json_t *api_time(const char *stored);
