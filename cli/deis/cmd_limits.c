@@ -25,29 +25,11 @@ CMD(deis_cmd_limits_help)
 	return 0;
 }
 
-int
-deis_limits_print(struct client *c, const char *app)
+static void
+limits_render(const char *app, json_t *cfg)
 {
-	struct response res;
-	json_t *cfg, *mem, *cpu;
-	char *path = xasprintf("/v1/apps/%s/config/", app);
-	int rc;
+	json_t *mem = json_object_get(cfg, "memory"), *cpu = json_object_get(cfg, "cpu");
 
-	rc = deis_api_call(c, "GET", path, NULL, false, &res);
-	free(path);
-	if (rc < 0)
-		return -1;
-	if (deis_json) {
-		deis_print_raw_json(&res.body);
-		deis_response_release(&res);
-		return 0;
-	}
-	cfg = deis_response_json(&res);
-	deis_response_release(&res);
-	if (cfg == NULL)
-		return -1;
-	mem = json_object_get(cfg, "memory");
-	cpu = json_object_get(cfg, "cpu");
 	printf("=== %s Limits\n\n", app);
 	printf("--- Memory\n");
 	if (json_object_size(mem) == 0)
@@ -59,8 +41,12 @@ deis_limits_print(struct client *c, const char *app)
 		printf("Unlimited\n");
 	else
 		deis_print_tabs(cpu, 5);
-	json_decref(cfg);
-	return 0;
+}
+
+int
+deis_limits_print(struct client *c, const char *app)
+{
+	return deis_config_show(c, app, limits_render);
 }
 
 static const struct opt app_opt[] = {
@@ -79,23 +65,17 @@ static const struct cmd_spec list_spec = {
 	app_opt, 0, 0, false,
 };
 
+static int
+limits_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
+{
+	(void)a;
+	(void)spec;
+	return deis_limits_print(c, app);
+}
+
 CMD(deis_cmd_limits_list)
 {
-	struct args a;
-	struct client c;
-	char *app = NULL;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) == 0) {
-		rc = deis_limits_print(&c, app);
-		free(app);
-		deis_client_release(&c);
-	}
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&list_spec, argc, argv, true, limits_list);
 }
 
 static const struct opt set_opts[] = {
@@ -145,29 +125,8 @@ static const struct cmd_spec set_spec = {
 static int
 limits_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
 {
-	struct client c;
-	struct response res;
-	const char *kind = deis_args_flag(a, spec, "cpu") ? "cpu" : "memory";
-	char *app = NULL, *path;
-	int rc;
-
-	if (deis_app_load(&c, deis_args_get(a, spec, "app"), &app) < 0) {
-		json_decref(map);
-		return -1;
-	}
-	printf("Applying limits... ");
-	fflush(stdout);
-	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = deis_api_send(&c, "POST", path, json_pack("{s:o}", kind, map), true, &res);
-	free(path);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n\n");
-		rc = deis_limits_print(&c, app);
-	}
-	free(app);
-	deis_client_release(&c);
-	return rc;
+	return deis_config_apply(deis_args_get(a, spec, "app"), "Applying limits",
+	    deis_args_flag(a, spec, "cpu") ? "cpu" : "memory", map, deis_limits_print);
 }
 
 CMD(deis_cmd_limits_set)
@@ -228,15 +187,11 @@ static const struct cmd_spec unset_spec = {
 CMD(deis_cmd_limits_unset)
 {
 	struct args a;
-	json_t *map;
-	int rc, i;
+	int rc;
 
 	if (!deis_args_run(&a, &unset_spec, argc, argv, &rc))
 		return rc;
-	map = json_object();
-	for (i = 0; i < a.npos; i++)
-		json_object_set_new(map, a.pos[i], json_null());
-	rc = limits_apply(&a, &unset_spec, map);
+	rc = limits_apply(&a, &unset_spec, deis_kv_nulls(&a));
 	deis_args_release(&a);
 	return rc;
 }

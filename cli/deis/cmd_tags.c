@@ -25,31 +25,17 @@ CMD(deis_cmd_tags_help)
 	return 0;
 }
 
+static void
+tags_render(const char *app, json_t *cfg)
+{
+	printf("=== %s Tags\n", app);
+	deis_print_tabs(json_object_get(cfg, "tags"), 5);
+}
+
 int
 deis_tags_print(struct client *c, const char *app)
 {
-	struct response res;
-	json_t *cfg;
-	char *path = xasprintf("/v1/apps/%s/config/", app);
-	int rc;
-
-	rc = deis_api_call(c, "GET", path, NULL, false, &res);
-	free(path);
-	if (rc < 0)
-		return -1;
-	if (deis_json) {
-		deis_print_raw_json(&res.body);
-		deis_response_release(&res);
-		return 0;
-	}
-	cfg = deis_response_json(&res);
-	deis_response_release(&res);
-	if (cfg == NULL)
-		return -1;
-	printf("=== %s Tags\n", app);
-	deis_print_tabs(json_object_get(cfg, "tags"), 5);
-	json_decref(cfg);
-	return 0;
+	return deis_config_show(c, app, tags_render);
 }
 
 static const struct opt app_opt[] = {
@@ -68,50 +54,25 @@ static const struct cmd_spec list_spec = {
 	app_opt, 0, 0, false,
 };
 
-CMD(deis_cmd_tags_list)
+static int
+tags_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
-	char *app = NULL;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) == 0) {
-		rc = deis_tags_print(&c, app);
-		free(app);
-		deis_client_release(&c);
-	}
-	deis_args_release(&a);
-	return rc;
+	(void)a;
+	(void)spec;
+	return deis_tags_print(c, app);
 }
 
+CMD(deis_cmd_tags_list)
+{
+	return deis_cmd_run(&list_spec, argc, argv, true, tags_list);
+}
+
+/* POST {"tags": map} then list the tags. */
 static int
 tags_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
 {
-	struct client c;
-	struct response res;
-	char *app = NULL, *path;
-	int rc;
-
-	if (deis_app_load(&c, deis_args_get(a, spec, "app"), &app) < 0) {
-		json_decref(map);
-		return -1;
-	}
-	printf("Applying tags... ");
-	fflush(stdout);
-	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = deis_api_send(&c, "POST", path, json_pack("{s:o}", "tags", map), true, &res);
-	free(path);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n\n");
-		rc = deis_tags_print(&c, app);
-	}
-	free(app);
-	deis_client_release(&c);
-	return rc;
+	return deis_config_apply(deis_args_get(a, spec, "app"), "Applying tags", "tags", map,
+	    deis_tags_print);
 }
 
 static const struct cmd_spec set_spec = {
@@ -182,15 +143,11 @@ static const struct cmd_spec unset_spec = {
 CMD(deis_cmd_tags_unset)
 {
 	struct args a;
-	json_t *map;
-	int rc, i;
+	int rc;
 
 	if (!deis_args_run(&a, &unset_spec, argc, argv, &rc))
 		return rc;
-	map = json_object();
-	for (i = 0; i < a.npos; i++)
-		json_object_set_new(map, a.pos[i], json_null());
-	rc = tags_apply(&a, &unset_spec, map);
+	rc = tags_apply(&a, &unset_spec, deis_kv_nulls(&a));
 	deis_args_release(&a);
 	return rc;
 }

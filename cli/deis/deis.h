@@ -337,4 +337,54 @@ int deis_tags_print(struct client *c, const char *app);
 /* Common start of an app command: load client, resolve the app. */
 int deis_app_load(struct client *c, const char *explicit_app, char **app);
 
+/* ---- shared command shapes (cmdutil.c) ----------------------------------- */
+
+/*
+ * The body of a command once its arguments are parsed and its client loaded.
+ * app is the resolved app (NULL unless deis_cmd_run() was asked for one); all
+ * four arguments are borrowed for the call. Returns the command's result.
+ */
+typedef int (*deis_run_fn)(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec);
+/*
+ * Parse argv against spec (--help and syntax errors as deis_args_run()),
+ * load the client and, when with_app, resolve the app from --app; then call
+ * fn and release everything. Returns fn's result, or the parse result, or -1
+ * (deis_fail) when the client or app cannot be loaded.
+ */
+int deis_cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app,
+    deis_run_fn fn);
+/* The -l/--limit option of spec, defaulting to the settings' limit. 0 or -1 (deis_fail). */
+int deis_cmd_limit(const struct client *c, const struct args *a, const struct cmd_spec *spec,
+    long *limit);
+/*
+ * GET one page of a list (deis_api_list()). With --json the raw page is
+ * printed; otherwise "=== <heading> (n of count)" (no line when heading is
+ * NULL) and then render(results, arg), results borrowed for the call.
+ * 0, or -1 (deis_fail).
+ */
+int deis_list_show(struct client *c, const char *path, long limit, const char *heading,
+    void (*render)(json_t *results, void *arg), void *arg);
+/*
+ * GET the app's config: with --json print it raw, else render(app, cfg) with
+ * cfg borrowed for the call. 0, or -1 (deis_fail).
+ */
+int deis_config_show(struct client *c, const char *app,
+    void (*render)(const char *app, json_t *cfg));
+/*
+ * Print "<doing>... " and POST {field: map} to the app's config; map is taken.
+ * 0 with *res filled (caller releases), or -1 (deis_fail).
+ */
+int deis_config_post(struct client *c, const char *app, const char *doing, const char *field,
+    json_t *map, struct response *res);
+/*
+ * The set/unset of tags, limits and config values: load the client and the
+ * app (from explicit_app), deis_config_post(), print "done" and then
+ * print(c, app). map is taken in every case. Returns print's result or -1.
+ */
+int deis_config_apply(const char *explicit_app, const char *doing, const char *field, json_t *map,
+    int (*print)(struct client *c, const char *app));
+/* {"<pos>": null, ...} for every positional argument (the unset commands). Caller decrefs. */
+json_t *deis_kv_nulls(const struct args *a);
+
 #endif

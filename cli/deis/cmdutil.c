@@ -1,0 +1,148 @@
+/*
+ * The shapes the cmd_<topic>.c files share: "parse the arguments, load the
+ * client (and the app), do one thing, release everything"; "GET one page of a
+ * list and print it under a heading, or raw with --json"; "GET the app's
+ * config and render one part of it"; "POST one part of the app's config
+ * (tags, limits, values) and list the result". Each command keeps its own
+ * grammar and its own rendering; only the plumbing lives here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/deis/deis.h"
+#include "lib/xalloc.h"
+
+int
+deis_cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app, deis_run_fn fn)
+{
+	struct args a;
+	struct client c;
+	char *app = NULL;
+	int rc;
+
+	if (!deis_args_run(&a, spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	if (with_app) {
+		if (deis_app_load(&c, deis_args_get(&a, spec, "app"), &app) < 0)
+			goto out_args;
+	} else if (deis_client_load(&c) < 0) {
+		goto out_args;
+	}
+	rc = fn(&c, app, &a, spec);
+	free(app);
+	deis_client_release(&c);
+out_args:
+	deis_args_release(&a);
+	return rc;
+}
+
+int
+deis_cmd_limit(const struct client *c, const struct args *a, const struct cmd_spec *spec,
+    long *limit)
+{
+	return deis_parse_limit_opt(deis_args_get(a, spec, "limit"), c->s.response_limit, limit);
+}
+
+int
+deis_list_show(struct client *c, const char *path, long limit, const char *heading,
+    void (*render)(json_t *results, void *arg), void *arg)
+{
+	struct buf raw = BUF_INIT;
+	json_t *root, *results;
+	long count;
+	char tmp[64];
+
+	root = deis_api_list(c, path, limit, &results, &count, &raw);
+	if (root == NULL) {
+		buf_release(&raw);
+		return -1;
+	}
+	if (deis_json) {
+		deis_print_raw_json(&raw);
+	} else {
+		if (heading != NULL)
+			printf("=== %s%s", heading, deis_limit_count((long)json_array_size(results),
+			    count, tmp, sizeof(tmp)));
+		render(results, arg);
+	}
+	json_decref(root);
+	buf_release(&raw);
+	return 0;
+}
+
+int
+deis_config_show(struct client *c, const char *app,
+    void (*render)(const char *app, json_t *cfg))
+{
+	struct response res;
+	json_t *cfg;
+	char *path = xasprintf("/v1/apps/%s/config/", app);
+	int rc;
+
+	rc = deis_api_call(c, "GET", path, NULL, false, &res);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (deis_json) {
+		deis_print_raw_json(&res.body);
+		deis_response_release(&res);
+		return 0;
+	}
+	cfg = deis_response_json(&res);
+	deis_response_release(&res);
+	if (cfg == NULL)
+		return -1;
+	render(app, cfg);
+	json_decref(cfg);
+	return 0;
+}
+
+int
+deis_config_post(struct client *c, const char *app, const char *doing, const char *field,
+    json_t *map, struct response *res)
+{
+	char *path = xasprintf("/v1/apps/%s/config/", app);
+	int rc;
+
+	printf("%s... ", doing);
+	fflush(stdout);
+	rc = deis_api_send(c, "POST", path, json_pack("{s:o}", field, map), true, res);
+	free(path);
+	return rc;
+}
+
+int
+deis_config_apply(const char *explicit_app, const char *doing, const char *field, json_t *map,
+    int (*print)(struct client *c, const char *app))
+{
+	struct client c;
+	struct response res;
+	char *app = NULL;
+	int rc;
+
+	if (deis_app_load(&c, explicit_app, &app) < 0) {
+		json_decref(map);
+		return -1;
+	}
+	rc = deis_config_post(&c, app, doing, field, map, &res);
+	if (rc == 0) {
+		deis_response_release(&res);
+		printf("done\n\n");
+		rc = print(&c, app);
+	}
+	free(app);
+	deis_client_release(&c);
+	return rc;
+}
+
+json_t *
+deis_kv_nulls(const struct args *a)
+{
+	json_t *map = json_object();
+	int i;
+
+	for (i = 0; i < a->npos; i++)
+		json_object_set_new(map, a->pos[i], json_null());
+	return map;
+}
