@@ -123,23 +123,15 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
+static int
+config_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
+{
+	return deis_config_print(c, app, deis_args_flag(a, spec, "oneline"));
+}
+
 CMD(deis_cmd_config_list)
 {
-	struct args a;
-	struct client c;
-	char *app = NULL;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) == 0) {
-		rc = deis_config_print(&c, app, deis_args_flag(&a, &list_spec, "oneline"));
-		free(app);
-		deis_client_release(&c);
-	}
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&list_spec, argc, argv, true, config_list);
 }
 
 /* `^-.+ .SA PRIVATE KEY-*` on the first line: an RSA/DSA PEM private key. */
@@ -233,18 +225,11 @@ config_set(struct client *c, const char *app, const char *const *vars, int n)
 {
 	struct response res;
 	json_t *values, *root, *rel;
-	char *path;
-	int rc;
 
 	values = config_values(vars, n);
 	if (values == NULL)
 		return deis_errmsg()[0] ? -1 : 1;
-	printf("Creating config... ");
-	fflush(stdout);
-	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = deis_api_send(c, "POST", path, json_pack("{s:o}", "values", values), true, &res);
-	free(path);
-	if (rc < 0)
+	if (deis_config_post(c, app, "Creating config", "values", values, &res) < 0)
 		return -1;
 	root = deis_response_json(&res);
 	deis_response_release(&res);
@@ -282,23 +267,17 @@ static const struct cmd_spec set_spec = {
 	app_opt, 1, -1, false,
 };
 
+static int
+config_set_args(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	(void)spec;
+	return config_set(c, app, a->pos, a->npos);
+}
+
 CMD(deis_cmd_config_set)
 {
-	struct args a;
-	struct client c;
-	char *app = NULL;
-	int rc;
-
-	if (!deis_args_run(&a, &set_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &set_spec, "app"), &app) == 0) {
-		rc = config_set(&c, app, a.pos, a.npos);
-		free(app);
-		deis_client_release(&c);
-	}
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&set_spec, argc, argv, true, config_set_args);
 }
 
 static const struct cmd_spec unset_spec = {
@@ -317,36 +296,21 @@ static const struct cmd_spec unset_spec = {
 	app_opt, 1, -1, false,
 };
 
+static int
+config_print_all(struct client *c, const char *app)
+{
+	return deis_config_print(c, app, false);
+}
+
 CMD(deis_cmd_config_unset)
 {
 	struct args a;
-	struct client c;
-	struct response res;
-	json_t *values;
-	char *app = NULL, *path;
-	int rc, i;
+	int rc;
 
 	if (!deis_args_run(&a, &unset_spec, argc, argv, &rc))
 		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &unset_spec, "app"), &app) < 0)
-		goto out_args;
-	values = json_object();
-	for (i = 0; i < a.npos; i++)
-		json_object_set_new(values, a.pos[i], json_null());
-	printf("Removing config... ");
-	fflush(stdout);
-	path = xasprintf("/v1/apps/%s/config/", app);
-	rc = deis_api_send(&c, "POST", path, json_pack("{s:o}", "values", values), true, &res);
-	free(path);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n\n");
-		rc = deis_config_print(&c, app, false);
-	}
-	free(app);
-	deis_client_release(&c);
-out_args:
+	rc = deis_config_apply(deis_args_get(&a, &unset_spec, "app"), "Removing config", "values",
+	    deis_kv_nulls(&a), config_print_all);
 	deis_args_release(&a);
 	return rc;
 }
