@@ -23,32 +23,21 @@ CMD(deis_cmd_domains_help)
 	return 0;
 }
 
+static void
+domains_render(json_t *results, void *arg)
+{
+	json_t *d;
+	size_t i;
+
+	(void)arg;
+	json_array_foreach(results, i, d)
+		printf("%s\n", deis_jstr(d, "domain"));
+}
+
 int
 deis_domains_print(struct client *c, const char *app, long limit)
 {
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, *d;
-	char *path = xasprintf("/v1/apps/%s/domains/", app), tmp[64];
-	long count;
-	size_t i;
-
-	root = deis_api_list(c, path, limit, &results, &count, &raw);
-	free(path);
-	if (root == NULL) {
-		buf_release(&raw);
-		return -1;
-	}
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-	} else {
-		printf("=== %s Domains%s", app, deis_limit_count((long)json_array_size(results), count,
-		    tmp, sizeof(tmp)));
-		json_array_foreach(results, i, d)
-			printf("%s\n", deis_jstr(d, "domain"));
-	}
-	json_decref(root);
-	buf_release(&raw);
-	return 0;
+	return deis_app_list_show(c, app, "domains", "Domains", limit, domains_render, NULL);
 }
 
 static const struct opt list_opts[] = {
@@ -70,26 +59,20 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
+static int
+domains_list(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	long limit;
+
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	return deis_domains_print(c, app, limit);
+}
+
 CMD(deis_cmd_domains_list)
 {
-	struct args a;
-	struct client c;
-	char *app = NULL;
-	long limit;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
-		rc = deis_domains_print(&c, app, limit);
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&list_spec, argc, argv, true, domains_list);
 }
 
 static const struct opt app_opt[] = {

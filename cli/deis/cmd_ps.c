@@ -39,32 +39,19 @@ cmp_proc(const void *a, const void *b)
 	return nx < ny ? -1 : nx > ny;
 }
 
-int
-deis_ps_print(struct client *c, const char *app, long limit)
+/* Sorted by type then number, one "--- <type>:" line per type. */
+static void
+ps_render(json_t *results, void *arg)
 {
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, **procs;
-	char *path = xasprintf("/v1/apps/%s/containers/", app), tmp[64];
+	json_t **procs;
 	const char *last = NULL;
-	long count;
-	size_t i, n;
+	size_t i, n = json_array_size(results);
 
-	root = deis_api_list(c, path, limit, &results, &count, &raw);
-	free(path);
-	if (root == NULL) {
-		buf_release(&raw);
-		return -1;
-	}
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-		goto out;
-	}
-	n = json_array_size(results);
+	(void)arg;
 	procs = xcalloc(n + 1, sizeof(*procs));
 	for (i = 0; i < n; i++)
 		procs[i] = json_array_get(results, i);
 	qsort(procs, n, sizeof(*procs), cmp_proc);
-	printf("=== %s Processes%s", app, deis_limit_count((long)n, count, tmp, sizeof(tmp)));
 	for (i = 0; i < n; i++) {
 		const char *type = deis_jstr(procs[i], "type");
 
@@ -76,10 +63,12 @@ deis_ps_print(struct client *c, const char *app, long limit)
 		    deis_jstr(procs[i], "state"), deis_jstr(procs[i], "release"));
 	}
 	free(procs);
-out:
-	json_decref(root);
-	buf_release(&raw);
-	return 0;
+}
+
+int
+deis_ps_print(struct client *c, const char *app, long limit)
+{
+	return deis_app_list_show(c, app, "containers", "Processes", limit, ps_render, NULL);
 }
 
 static const struct opt list_opts[] = {
@@ -101,26 +90,20 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
+static int
+ps_list(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	long limit;
+
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	return deis_ps_print(c, app, limit);
+}
+
 CMD(deis_cmd_ps_list)
 {
-	struct args a;
-	struct client c;
-	char *app = NULL;
-	long limit;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) == 0)
-		rc = deis_ps_print(&c, app, limit);
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&list_spec, argc, argv, true, ps_list);
 }
 
 static const struct opt app_opt[] = {

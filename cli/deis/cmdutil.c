@@ -146,3 +146,17 @@ deis_kv_nulls(const struct args *a)
 		json_object_set_new(map, a->pos[i], json_null());
 	return map;
 }
+
+int
+deis_app_list_show(struct client *c, const char *app, const char *resource, const char *title,
+    long limit, void (*render)(json_t *results, void *arg), void *arg)
+{
+	char *path = xasprintf("/v1/apps/%s/%s/", app, resource);
+	char *heading = xasprintf("%s %s", app, title);
+	int rc;
+
+	rc = deis_list_show(c, path, limit, heading, render, arg);
+	free(heading);
+	free(path);
+	return rc;
+}

@@ -365,6 +365,9 @@ int deis_cmd_limit(const struct client *c, const struct args *a, const struct cm
  */
 int deis_list_show(struct client *c, const char *path, long limit, const char *heading,
     void (*render)(json_t *results, void *arg), void *arg);
+/* deis_list_show() of /v1/apps/<app>/<resource>/ under the heading "<app> <title>". */
+int deis_app_list_show(struct client *c, const char *app, const char *resource, const char *title,
+    long limit, void (*render)(json_t *results, void *arg), void *arg);
 /*
  * GET the app's config: with --json print it raw, else render(app, cfg) with
  * cfg borrowed for the call. 0, or -1 (deis_fail).
