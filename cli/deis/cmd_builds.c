@@ -45,46 +45,32 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
+static void
+builds_render(json_t *results, void *arg)
+{
+	json_t *b;
+	size_t i;
+
+	(void)arg;
+	json_array_foreach(results, i, b)
+		printf("%s %s\n", deis_jstr(b, "uuid"), deis_jstr(b, "created"));
+}
+
+static int
+builds_list(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	long limit;
+
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	return deis_app_list_show(c, app, "builds", "Builds", limit, builds_render,
+	    NULL);
+}
+
 CMD(deis_cmd_builds_list)
 {
-	struct args a;
-	struct client c;
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, *b;
-	char *app = NULL, *path, tmp[64];
-	long limit, count;
-	size_t i;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
-		goto out;
-	path = xasprintf("/v1/apps/%s/builds/", app);
-	root = deis_api_list(&c, path, limit, &results, &count, &raw);
-	free(path);
-	if (root == NULL)
-		goto out;
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-	} else {
-		printf("=== %s Builds%s", app, deis_limit_count((long)json_array_size(results), count,
-		    tmp, sizeof(tmp)));
-		json_array_foreach(results, i, b)
-			printf("%s %s\n", deis_jstr(b, "uuid"), deis_jstr(b, "created"));
-	}
-	json_decref(root);
-	rc = 0;
-out:
-	buf_release(&raw);
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&list_spec, argc, argv, true, builds_list);
 }
 
 /*

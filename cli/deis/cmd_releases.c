@@ -66,37 +66,15 @@ tab_pad(size_t textw, size_t colw)
 		putchar('\t');
 }
 
-CMD(deis_cmd_releases_list)
+/* Columns aligned the way Go's tabwriter aligned them in Deis. */
+static void
+releases_render(json_t *results, void *arg)
 {
-	struct args a;
-	struct client c;
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, *r;
-	char *app = NULL, *path, tmp[64], ver[32];
+	json_t *r;
+	char ver[32];
 	size_t i, w0 = 0, w1 = 0;
-	long limit, count;
-	int rc;
 
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &list_spec, "app"), &app) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
-		goto out;
-	path = xasprintf("/v1/apps/%s/releases/", app);
-	root = deis_api_list(&c, path, limit, &results, &count, &raw);
-	free(path);
-	if (root == NULL)
-		goto out;
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-		json_decref(root);
-		rc = 0;
-		goto out;
-	}
-	printf("=== %s Releases%s", app, deis_limit_count((long)json_array_size(results), count,
-	    tmp, sizeof(tmp)));
+	(void)arg;
 	json_array_foreach(results, i, r) {
 		snprintf(ver, sizeof(ver), "v%lld",
 		    (long long)json_integer_value(json_object_get(r, "version")));
@@ -114,15 +92,23 @@ CMD(deis_cmd_releases_list)
 		tab_pad(text_width(deis_jstr(r, "created")), w1);
 		printf("%s\n", deis_jstr(r, "summary"));
 	}
-	json_decref(root);
-	rc = 0;
-out:
-	buf_release(&raw);
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+}
+
+static int
+releases_list(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	long limit;
+
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	return deis_app_list_show(c, app, "releases", "Releases", limit,
+	    releases_render, NULL);
+}
+
+CMD(deis_cmd_releases_list)
+{
+	return deis_cmd_run(&list_spec, argc, argv, true, releases_list);
 }
 
 /* "v3" or "3" -> 3. */
