@@ -140,43 +140,32 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
+static void
+apps_render(json_t *results, void *arg)
+{
+	json_t *app;
+	size_t i;
+
+	(void)arg;
+	json_array_foreach(results, i, app)
+		printf("%s\n", deis_jstr(app, "id"));
+}
+
+static int
+apps_list(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	long limit;
+
+	(void)app;
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	return deis_list_show(c, "/v1/apps/", limit, "Apps", apps_render, NULL);
+}
+
 CMD(deis_cmd_apps_list)
 {
-	struct args a;
-	struct client c;
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, *app;
-	long limit, count;
-	char tmp[64];
-	size_t i;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
-		goto out;
-	root = deis_api_list(&c, "/v1/apps/", limit, &results, &count, &raw);
-	if (root == NULL)
-		goto out;
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-	} else {
-		printf("=== Apps%s", deis_limit_count((long)json_array_size(results), count, tmp,
-		    sizeof(tmp)));
-		json_array_foreach(results, i, app)
-			printf("%s\n", deis_jstr(app, "id"));
-	}
-	json_decref(root);
-	rc = 0;
-out:
-	buf_release(&raw);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&list_spec, argc, argv, false, apps_list);
 }
 
 static const struct cmd_spec info_spec = {

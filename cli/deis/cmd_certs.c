@@ -83,39 +83,30 @@ certs_table(json_t *results)
 	json_decref(map);
 }
 
-CMD(deis_cmd_certs_list)
+static void
+certs_render(json_t *results, void *arg)
 {
-	struct args a;
-	struct client c;
-	struct buf raw = BUF_INIT;
-	json_t *root, *results;
-	long limit, count;
-	int rc;
-
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
-		goto out;
-	root = deis_api_list(&c, "/v1/certs/", limit, &results, &count, &raw);
-	if (root == NULL)
-		goto out;
-	if (deis_json)
-		deis_print_raw_json(&raw);
-	else if (json_array_size(results) == 0)
+	(void)arg;
+	if (json_array_size(results) == 0)
 		printf("No certs\n");
 	else
 		certs_table(results);
-	json_decref(root);
-	rc = 0;
-out:
-	buf_release(&raw);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+}
+
+static int
+certs_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
+{
+	long limit;
+
+	(void)app;
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	return deis_list_show(c, "/v1/certs/", limit, NULL, certs_render, NULL);
+}
+
+CMD(deis_cmd_certs_list)
+{
+	return deis_cmd_run(&list_spec, argc, argv, false, certs_list);
 }
 
 static const struct opt add_opts[] = {

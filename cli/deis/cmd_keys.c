@@ -41,50 +41,44 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-CMD(deis_cmd_keys_list)
+/* "<id> <first 16>...<last 10>" of each public key. */
+static void
+keys_render(json_t *results, void *arg)
 {
-	struct args a;
-	struct client c;
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, *k;
-	long limit, count;
-	char tmp[64];
+	json_t *k;
 	size_t i;
+
+	(void)arg;
+	json_array_foreach(results, i, k) {
+		const char *pub = deis_jstr(k, "public");
+		size_t n = strlen(pub);
+
+		if (n >= 26)
+			printf("%s %.16s...%s\n", deis_jstr(k, "id"), pub, pub + n - 10);
+		else
+			printf("%s %s\n", deis_jstr(k, "id"), pub);
+	}
+}
+
+static int
+keys_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
+{
+	char *heading;
+	long limit;
 	int rc;
 
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit, &limit) < 0)
-		goto out;
-	root = deis_api_list(&c, "/v1/keys/", limit, &results, &count, &raw);
-	if (root == NULL)
-		goto out;
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-	} else {
-		printf("=== %s Keys%s", c.s.username, deis_limit_count((long)json_array_size(results),
-		    count, tmp, sizeof(tmp)));
-		json_array_foreach(results, i, k) {
-			const char *pub = deis_jstr(k, "public");
-			size_t n = strlen(pub);
-
-			if (n >= 26)
-				printf("%s %.16s...%s\n", deis_jstr(k, "id"), pub, pub + n - 10);
-			else
-				printf("%s %s\n", deis_jstr(k, "id"), pub);
-		}
-	}
-	json_decref(root);
-	rc = 0;
-out:
-	buf_release(&raw);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
+	(void)app;
+	if (deis_cmd_limit(c, a, spec, &limit) < 0)
+		return -1;
+	heading = xasprintf("%s Keys", c->s.username);
+	rc = deis_list_show(c, "/v1/keys/", limit, heading, keys_render, NULL);
+	free(heading);
 	return rc;
+}
+
+CMD(deis_cmd_keys_list)
+{
+	return deis_cmd_run(&list_spec, argc, argv, false, keys_list);
 }
 
 int

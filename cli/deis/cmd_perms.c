@@ -62,32 +62,22 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
+static void
+users_render(json_t *results, void *arg)
+{
+	json_t *u;
+	size_t i;
+
+	(void)arg;
+	json_array_foreach(results, i, u)
+		printf("%s\n", deis_jstr(u, "username"));
+}
+
 /* "=== <title><suffix>" then one username per line. */
 static int
 print_users(const char *path, struct client *c, long limit, const char *title)
 {
-	struct buf raw = BUF_INIT;
-	json_t *root, *results, *u;
-	long count;
-	char tmp[64];
-	size_t i;
-
-	root = deis_api_list(c, path, limit, &results, &count, &raw);
-	if (root == NULL) {
-		buf_release(&raw);
-		return -1;
-	}
-	if (deis_json) {
-		deis_print_raw_json(&raw);
-	} else {
-		printf("=== %s%s", title, deis_limit_count((long)json_array_size(results), count, tmp,
-		    sizeof(tmp)));
-		json_array_foreach(results, i, u)
-			printf("%s\n", deis_jstr(u, "username"));
-	}
-	json_decref(root);
-	buf_release(&raw);
-	return 0;
+	return deis_list_show(c, path, limit, title, users_render, NULL);
 }
 
 CMD(deis_cmd_perms_list)
