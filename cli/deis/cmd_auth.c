@@ -100,6 +100,54 @@ check_connection(const struct target *t)
 	return 0;
 }
 
+/* Wipe and free a secret; NULL is fine. */
+static void
+secret_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* Ask for a password without echo, then end the prompt's line. Caller secret_free()s. */
+static char *
+password_ask(const char *prompt)
+{
+	char *pass = deis_prompt_password(prompt);
+
+	printf("\n");
+	return pass;
+}
+
+/*
+ * A new password: a copy of given when not NULL, else asked twice ("<label>: ",
+ * "<label> (confirm): "). NULL with deis_fail(mismatch) when the answers differ.
+ * Caller secret_free()s.
+ */
+static char *
+password_new(const char *given, const char *label, const char *mismatch)
+{
+	char *prompt, *pass, *confirm;
+
+	if (given)
+		return xstrdup(given);
+	prompt = xasprintf("%s: ", label);
+	pass = deis_prompt_password(prompt);
+	free(prompt);
+	prompt = xasprintf("\n%s (confirm): ", label);
+	confirm = password_ask(prompt);
+	free(prompt);
+	if (strcmp(pass, confirm) != 0) {
+		secret_free(pass);
+		secret_free(confirm);
+		deis_fail("%s", mismatch);
+		return NULL;
+	}
+	secret_free(confirm);
+	return pass;
+}
+
 /* POST /v1/auth/login/ and save the settings. */
 static int
 do_login(const struct target *t, const char *username, const char *password)
@@ -185,22 +233,10 @@ CMD(deis_cmd_auth_register)
 		goto out;
 	v = deis_args_get(&a, &register_spec, "username");
 	user = v ? xstrdup(v) : deis_prompt_line("username: ");
-	v = deis_args_get(&a, &register_spec, "password");
-	if (v) {
-		pass = xstrdup(v);
-	} else {
-		char *confirm;
-
-		pass = deis_prompt_password("password: ");
-		confirm = deis_prompt_password("\npassword (confirm): ");
-		printf("\n");
-		if (strcmp(pass, confirm) != 0) {
-			free(confirm);
-			rc = deis_fail("Password mismatch, aborting registration.");
-			goto out;
-		}
-		free(confirm);
-	}
+	pass = password_new(deis_args_get(&a, &register_spec, "password"), "password",
+	    "Password mismatch, aborting registration.");
+	if (pass == NULL)
+		goto out;
 	v = deis_args_get(&a, &register_spec, "email");
 	email = v ? xstrdup(v) : deis_prompt_line("email: ");
 
@@ -225,10 +261,7 @@ CMD(deis_cmd_auth_register)
 	rc = do_login(&t, user, pass);
 out:
 	free(user);
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
+	secret_free(pass);
 	free(email);
 	target_release(&t);
 out_args:
@@ -274,19 +307,11 @@ login(const char *controller, const char *username, const char *password, bool s
 	if (check_connection(&t) < 0)
 		goto out;
 	user = username && *username ? xstrdup(username) : deis_prompt_line("username: ");
-	if (password && *password) {
-		pass = xstrdup(password);
-	} else {
-		pass = deis_prompt_password("password: ");
-		printf("\n");
-	}
+	pass = password && *password ? xstrdup(password) : password_ask("password: ");
 	rc = do_login(&t, user, pass);
 out:
 	free(user);
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
+	secret_free(pass);
 	target_release(&t);
 	return rc;
 }
@@ -349,52 +374,33 @@ static const struct cmd_spec passwd_spec = {
 	passwd_opts, 0, 0, false,
 };
 
-CMD(deis_cmd_auth_passwd)
+static int
+auth_passwd(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
 	struct response res;
-	const char *user, *v;
-	char *pass = NULL, *newpass = NULL;
+	const char *user = deis_args_get(a, spec, "username"), *v;
+	char *pass = NULL, *newpass;
 	json_t *req;
-	int rc;
+	int rc = -1;
 
-	if (!deis_args_run(&a, &passwd_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	user = deis_args_get(&a, &passwd_spec, "username");
-	v = deis_args_get(&a, &passwd_spec, "password");
-	if (v && *v) {
+	(void)app;
+	v = deis_args_get(a, spec, "password");
+	if (v && *v)
 		pass = xstrdup(v);
-	} else if (user == NULL || *user == '\0') {
-		pass = deis_prompt_password("current password: ");
-		printf("\n");
-	}
-	v = deis_args_get(&a, &passwd_spec, "new-password");
-	if (v && *v) {
-		newpass = xstrdup(v);
-	} else {
-		char *confirm;
-
-		newpass = deis_prompt_password("new password: ");
-		confirm = deis_prompt_password("\nnew password (confirm): ");
-		printf("\n");
-		if (strcmp(newpass, confirm) != 0) {
-			free(confirm);
-			rc = deis_fail("Password mismatch, not changing.");
-			goto out;
-		}
-		free(confirm);
-	}
+	else if (user == NULL || *user == '\0')
+		pass = password_ask("current password: ");
+	v = deis_args_get(a, spec, "new-password");
+	newpass = password_new(v && *v ? v : NULL, "new password",
+	    "Password mismatch, not changing.");
+	if (newpass == NULL)
+		goto out;
 	req = json_object();
 	if (user && *user)
 		json_object_set_new(req, "username", json_string(user));
 	if (pass && *pass)
 		json_object_set_new(req, "password", json_string(pass));
 	json_object_set_new(req, "new_password", json_string(newpass));
-	rc = deis_api_send(&c, "POST", "/v1/auth/passwd/", req, false, &res);
+	rc = deis_api_send(c, "POST", "/v1/auth/passwd/", req, false, &res);
 	if (rc < 0) {
 		fflush(stdout);
 		fputs("Password change failed: ", stderr);
@@ -403,18 +409,14 @@ CMD(deis_cmd_auth_passwd)
 	deis_response_release(&res);
 	printf("Password change succeeded.\n");
 out:
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
-	if (newpass) {
-		explicit_bzero(newpass, strlen(newpass));
-		free(newpass);
-	}
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
+	secret_free(pass);
+	secret_free(newpass);
 	return rc;
+}
+
+CMD(deis_cmd_auth_passwd)
+{
+	return deis_cmd_run(&passwd_spec, argc, argv, false, auth_passwd);
 }
 
 static const struct cmd_spec whoami_spec = {
