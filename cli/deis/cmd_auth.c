@@ -465,36 +465,29 @@ static const struct cmd_spec cancel_spec = {
 	cancel_opts, 0, 0, false,
 };
 
-CMD(deis_cmd_auth_cancel)
+static int
+auth_cancel(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
 	struct response res;
-	const char *user, *pass;
-	bool yes;
+	const char *user = deis_args_get(a, spec, "username");
+	const char *pass = deis_args_get(a, spec, "password");
+	bool yes = deis_args_flag(a, spec, "yes");
 	int rc;
 
-	if (!deis_args_run(&a, &cancel_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	user = deis_args_get(&a, &cancel_spec, "username");
-	pass = deis_args_get(&a, &cancel_spec, "password");
-	yes = deis_args_flag(&a, &cancel_spec, "yes");
+	(void)app;
 	if (user == NULL || *user == '\0' || (pass && *pass)) {
 		printf("Please log in again in order to cancel this account\n");
-		if (login(c.s.controller, user, pass, c.s.ssl_verify) < 0)
-			goto out;
-		deis_client_release(&c);
-		if (deis_client_load(&c) < 0)
-			goto out_args;
+		if (login(c->s.controller, user, pass, c->s.ssl_verify) < 0)
+			return -1;
+		deis_client_release(c);
+		if (deis_client_load(c) < 0)
+			return -1;
 	}
 	if (!yes) {
 		char *line;
 
-		printf("cancel account %s at %s? (y/N): ", user && *user ? user : c.s.username,
-		    c.s.controller);
+		printf("cancel account %s at %s? (y/N): ", user && *user ? user : c->s.username,
+		    c->s.controller);
 		line = deis_prompt_line("");
 		yes = strcasecmp(line, "y") == 0;
 		free(line);
@@ -502,29 +495,27 @@ CMD(deis_cmd_auth_cancel)
 	if (!yes) {
 		fflush(stdout);
 		fputs("Account not changed\n", stderr);
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	if (user && *user)
-		rc = deis_api_send(&c, "DELETE", "/v1/auth/cancel/", json_pack("{s:s}", "username",
+		rc = deis_api_send(c, "DELETE", "/v1/auth/cancel/", json_pack("{s:s}", "username",
 		    user), false, &res);
 	else
-		rc = deis_api_call(&c, "DELETE", "/v1/auth/cancel/", NULL, false, &res);
+		rc = deis_api_call(c, "DELETE", "/v1/auth/cancel/", NULL, false, &res);
 	if (rc < 0)
-		goto out;
+		return -1;
 	deis_response_release(&res);
 	/* cancelling oneself logs out */
-	if ((user == NULL || *user == '\0' || strcmp(c.s.username, user) == 0) &&
-	    deis_settings_delete() < 0) {
-		rc = -1;
-		goto out;
-	}
+	if ((user == NULL || *user == '\0' || strcmp(c->s.username, user) == 0) &&
+	    deis_settings_delete() < 0)
+		return -1;
 	printf("Account cancelled\n");
-out:
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return 0;
+}
+
+CMD(deis_cmd_auth_cancel)
+{
+	return deis_cmd_run(&cancel_spec, argc, argv, false, auth_cancel);
 }
 
 static const struct opt regen_opts[] = {
@@ -546,31 +537,24 @@ static const struct cmd_spec regen_spec = {
 	regen_opts, 0, 0, false,
 };
 
-CMD(deis_cmd_auth_regenerate)
+static int
+auth_regenerate(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
 	struct response res;
-	const char *user;
-	bool all;
+	const char *user = deis_args_get(a, spec, "username");
+	bool all = deis_args_flag(a, spec, "all");
 	json_t *req, *root;
-	int rc;
 
-	if (!deis_args_run(&a, &regen_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	user = deis_args_get(&a, &regen_spec, "username");
-	all = deis_args_flag(&a, &regen_spec, "all");
+	(void)app;
 	if (all)
 		req = json_pack("{s:b}", "all", 1);
 	else if (user && *user)
 		req = json_pack("{s:s}", "username", user);
 	else
 		req = json_object();
-	if (deis_api_send(&c, "POST", "/v1/auth/tokens/", req, false, &res) < 0)
-		goto out;
+	if (deis_api_send(c, "POST", "/v1/auth/tokens/", req, false, &res) < 0)
+		return -1;
 	if (!all && (user == NULL || *user == '\0')) {
 		root = deis_response_json(&res);
 		if (root == NULL || !json_is_string(json_object_get(root, "token"))) {
@@ -578,22 +562,22 @@ CMD(deis_cmd_auth_regenerate)
 			deis_response_release(&res);
 			if (root)
 				deis_fail("malformed response from the controller: no token");
-			goto out;
+			return -1;
 		}
-		free(c.s.token);
-		c.s.token = xstrdup(deis_jstr(root, "token"));
+		free(c->s.token);
+		c->s.token = xstrdup(deis_jstr(root, "token"));
 		json_decref(root);
-		if (deis_settings_save(&c.s) < 0) {
+		if (deis_settings_save(&c->s) < 0) {
 			deis_response_release(&res);
-			goto out;
+			return -1;
 		}
 	}
 	deis_response_release(&res);
 	printf("Token Regenerated\n");
-	rc = 0;
-out:
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return 0;
+}
+
+CMD(deis_cmd_auth_regenerate)
+{
+	return deis_cmd_run(&regen_spec, argc, argv, false, auth_regenerate);
 }
