@@ -152,20 +152,15 @@ apps_render(json_t *results, void *arg)
 }
 
 static int
-apps_list(struct client *c, const char *app, const struct args *a,
-    const struct cmd_spec *spec)
+apps_print(struct client *c, const char *app, long limit)
 {
-	long limit;
-
 	(void)app;
-	if (deis_cmd_limit(c, a, spec, &limit) < 0)
-		return -1;
 	return deis_list_show(c, "/v1/apps/", limit, "Apps", apps_render, NULL);
 }
 
 CMD(deis_cmd_apps_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, false, apps_list);
+	return deis_cmd_run_list(&list_spec, argc, argv, false, apps_print);
 }
 
 static const struct cmd_spec info_spec = {

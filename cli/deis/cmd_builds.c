@@ -57,20 +57,14 @@ builds_render(json_t *results, void *arg)
 }
 
 static int
-builds_list(struct client *c, const char *app, const struct args *a,
-    const struct cmd_spec *spec)
+builds_print(struct client *c, const char *app, long limit)
 {
-	long limit;
-
-	if (deis_cmd_limit(c, a, spec, &limit) < 0)
-		return -1;
-	return deis_app_list_show(c, app, "builds", "Builds", limit, builds_render,
-	    NULL);
+	return deis_app_list_show(c, app, "builds", "Builds", limit, builds_render, NULL);
 }
 
 CMD(deis_cmd_builds_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, true, builds_list);
+	return deis_cmd_run_list(&list_spec, argc, argv, true, builds_print);
 }
 
 /*

@@ -94,19 +94,15 @@ certs_render(json_t *results, void *arg)
 }
 
 static int
-certs_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
+certs_print(struct client *c, const char *app, long limit)
 {
-	long limit;
-
 	(void)app;
-	if (deis_cmd_limit(c, a, spec, &limit) < 0)
-		return -1;
 	return deis_list_show(c, "/v1/certs/", limit, NULL, certs_render, NULL);
 }
 
 CMD(deis_cmd_certs_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, false, certs_list);
+	return deis_cmd_run_list(&list_spec, argc, argv, false, certs_print);
 }
 
 static const struct opt add_opts[] = {

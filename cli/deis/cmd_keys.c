@@ -61,16 +61,12 @@ keys_render(json_t *results, void *arg)
 }
 
 static int
-keys_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
+keys_print(struct client *c, const char *app, long limit)
 {
-	char *heading;
-	long limit;
+	char *heading = xasprintf("%s Keys", c->s.username);
 	int rc;
 
 	(void)app;
-	if (deis_cmd_limit(c, a, spec, &limit) < 0)
-		return -1;
-	heading = xasprintf("%s Keys", c->s.username);
 	rc = deis_list_show(c, "/v1/keys/", limit, heading, keys_render, NULL);
 	free(heading);
 	return rc;
@@ -78,7 +74,7 @@ keys_list(struct client *c, const char *app, const struct args *a, const struct 
 
 CMD(deis_cmd_keys_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, false, keys_list);
+	return deis_cmd_run_list(&list_spec, argc, argv, false, keys_print);
 }
 
 int

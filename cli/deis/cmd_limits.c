@@ -65,17 +65,9 @@ static const struct cmd_spec list_spec = {
 	app_opt, 0, 0, false,
 };
 
-static int
-limits_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
-{
-	(void)a;
-	(void)spec;
-	return deis_limits_print(c, app);
-}
-
 CMD(deis_cmd_limits_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, true, limits_list);
+	return deis_cmd_run_show(&list_spec, argc, argv, deis_limits_print);
 }
 
 static const struct opt set_opts[] = {

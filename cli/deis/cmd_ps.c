@@ -90,20 +90,9 @@ static const struct cmd_spec list_spec = {
 	list_opts, 0, 0, false,
 };
 
-static int
-ps_list(struct client *c, const char *app, const struct args *a,
-    const struct cmd_spec *spec)
-{
-	long limit;
-
-	if (deis_cmd_limit(c, a, spec, &limit) < 0)
-		return -1;
-	return deis_ps_print(c, app, limit);
-}
-
 CMD(deis_cmd_ps_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, true, ps_list);
+	return deis_cmd_run_list(&list_spec, argc, argv, true, deis_ps_print);
 }
 
 static const struct opt app_opt[] = {

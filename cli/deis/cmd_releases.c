@@ -95,20 +95,14 @@ releases_render(json_t *results, void *arg)
 }
 
 static int
-releases_list(struct client *c, const char *app, const struct args *a,
-    const struct cmd_spec *spec)
+releases_print(struct client *c, const char *app, long limit)
 {
-	long limit;
-
-	if (deis_cmd_limit(c, a, spec, &limit) < 0)
-		return -1;
-	return deis_app_list_show(c, app, "releases", "Releases", limit,
-	    releases_render, NULL);
+	return deis_app_list_show(c, app, "releases", "Releases", limit, releases_render, NULL);
 }
 
 CMD(deis_cmd_releases_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, true, releases_list);
+	return deis_cmd_run_list(&list_spec, argc, argv, true, releases_print);
 }
 
 /* "v3" or "3" -> 3. */

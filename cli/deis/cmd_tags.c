@@ -54,17 +54,9 @@ static const struct cmd_spec list_spec = {
 	app_opt, 0, 0, false,
 };
 
-static int
-tags_list(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
-{
-	(void)a;
-	(void)spec;
-	return deis_tags_print(c, app);
-}
-
 CMD(deis_cmd_tags_list)
 {
-	return deis_cmd_run(&list_spec, argc, argv, true, tags_list);
+	return deis_cmd_run_show(&list_spec, argc, argv, deis_tags_print);
 }
 
 /* POST {"tags": map} then list the tags. */

@@ -12,12 +12,21 @@
 #include "cli/deis/deis.h"
 #include "lib/xalloc.h"
 
-int
-deis_cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app, deis_run_fn fn)
+/* What a command runs once loaded: exactly one of the three is set. */
+struct cmd_body {
+	deis_run_fn fn;
+	int (*show)(struct client *c, const char *app);
+	int (*list)(struct client *c, const char *app, long limit);
+};
+
+static int
+cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app,
+    const struct cmd_body *body)
 {
 	struct args a;
 	struct client c;
 	char *app = NULL;
+	long limit;
 	int rc;
 
 	if (!deis_args_run(&a, spec, argc, argv, &rc))
@@ -29,7 +38,13 @@ deis_cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app, 
 	} else if (deis_client_load(&c) < 0) {
 		goto out_args;
 	}
-	rc = fn(&c, app, &a, spec);
+	if (body->fn != NULL)
+		rc = body->fn(&c, app, &a, spec);
+	else if (body->show != NULL)
+		rc = body->show(&c, app);
+	else if (deis_parse_limit_opt(deis_args_get(&a, spec, "limit"), c.s.response_limit,
+	    &limit) == 0)
+		rc = body->list(&c, app, limit);
 	free(app);
 	deis_client_release(&c);
 out_args:
@@ -38,10 +53,29 @@ out_args:
 }
 
 int
-deis_cmd_limit(const struct client *c, const struct args *a, const struct cmd_spec *spec,
-    long *limit)
+deis_cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app, deis_run_fn fn)
 {
-	return deis_parse_limit_opt(deis_args_get(a, spec, "limit"), c->s.response_limit, limit);
+	const struct cmd_body body = { .fn = fn };
+
+	return cmd_run(spec, argc, argv, with_app, &body);
+}
+
+int
+deis_cmd_run_show(const struct cmd_spec *spec, int argc, char **argv,
+    int (*show)(struct client *c, const char *app))
+{
+	const struct cmd_body body = { .show = show };
+
+	return cmd_run(spec, argc, argv, true, &body);
+}
+
+int
+deis_cmd_run_list(const struct cmd_spec *spec, int argc, char **argv, bool with_app,
+    int (*list)(struct client *c, const char *app, long limit))
+{
+	const struct cmd_body body = { .list = list };
+
+	return cmd_run(spec, argc, argv, with_app, &body);
 }
 
 int

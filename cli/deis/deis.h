@@ -354,9 +354,16 @@ typedef int (*deis_run_fn)(struct client *c, const char *app, const struct args 
  */
 int deis_cmd_run(const struct cmd_spec *spec, int argc, char **argv, bool with_app,
     deis_run_fn fn);
-/* The -l/--limit option of spec, defaulting to the settings' limit. 0 or -1 (deis_fail). */
-int deis_cmd_limit(const struct client *c, const struct args *a, const struct cmd_spec *spec,
-    long *limit);
+/* deis_cmd_run() with the app, for a command that only prints: show(c, app). */
+int deis_cmd_run_show(const struct cmd_spec *spec, int argc, char **argv,
+    int (*show)(struct client *c, const char *app));
+/*
+ * deis_cmd_run() for a list command: also parses spec's -l/--limit (default:
+ * the settings' limit; a bad one is -1 with deis_fail()) and calls
+ * list(c, app, limit).
+ */
+int deis_cmd_run_list(const struct cmd_spec *spec, int argc, char **argv, bool with_app,
+    int (*list)(struct client *c, const char *app, long limit));
 /*
  * GET one page of a list (deis_api_list()). With --json the raw page is
  * printed; otherwise "=== <heading> (n of count)" (no line when heading is
