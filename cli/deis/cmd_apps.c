@@ -613,33 +613,21 @@ static const struct cmd_spec transfer_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(deis_cmd_apps_transfer)
+static int
+apps_transfer(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
-	struct response res;
-	json_t *req;
-	char *id = NULL, *path;
+	char *path = xasprintf("/v1/apps/%s/", app);
 	int rc;
 
-	if (!deis_args_run(&a, &transfer_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &transfer_spec, "app"), &id) < 0)
-		goto out_args;
-	printf("Transferring %s to %s... ", id, a.pos[0]);
-	fflush(stdout);
-	req = json_pack("{s:s}", "owner", a.pos[0]);
-	path = xasprintf("/v1/apps/%s/", id);
-	rc = deis_api_send(&c, "POST", path, req, false, &res);
+	(void)spec;
+	rc = deis_api_act(c, "POST", path, NULL, json_pack("{s:s}", "owner", a->pos[0]), false,
+	    "Transferring %s to %s... ", app, a->pos[0]);
 	free(path);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n");
-	}
-	free(id);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+CMD(deis_cmd_apps_transfer)
+{
+	return deis_cmd_run(&transfer_spec, argc, argv, true, apps_transfer);
 }

@@ -158,7 +158,6 @@ CMD(deis_cmd_builds_create)
 {
 	struct args a;
 	struct client c;
-	struct response res;
 	json_t *procfile = NULL;
 	const char *pf;
 	char *app = NULL, *path;
@@ -185,16 +184,10 @@ CMD(deis_cmd_builds_create)
 		json_decref(procfile);
 		goto out_args;
 	}
-	printf("Creating build... ");
-	fflush(stdout);
 	path = xasprintf("/v1/apps/%s/builds/", app);
-	rc = deis_api_send(&c, "POST", path, json_pack("{s:s, s:o}", "image", a.pos[0], "procfile",
-	    procfile), true, &res);
+	rc = deis_api_act(&c, "POST", path, NULL, json_pack("{s:s, s:o}", "image", a.pos[0],
+	    "procfile", procfile), true, "Creating build... ");
 	free(path);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n");
-	}
 	free(app);
 	deis_client_release(&c);
 out_args:

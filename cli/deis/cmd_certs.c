@@ -201,32 +201,17 @@ static const struct cmd_spec remove_spec = {
 	NULL, 1, 1, false,
 };
 
+static int
+certs_remove(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	(void)app;
+	(void)spec;
+	return deis_api_act(c, "DELETE", "/v1/certs/", a->pos[0], NULL, true, "Removing %s... ",
+	    a->pos[0]);
+}
+
 CMD(deis_cmd_certs_remove)
 {
-	struct args a;
-	struct client c;
-	struct response res;
-	char *path, *seg;
-	int rc;
-
-	if (!deis_args_run(&a, &remove_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	printf("Removing %s... ", a.pos[0]);
-	fflush(stdout);
-	seg = deis_url_seg(a.pos[0]);
-	path = xasprintf("/v1/certs/%s", seg);
-	rc = deis_api_call(&c, "DELETE", path, NULL, true, &res);
-	free(path);
-	free(seg);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n");
-	}
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run(&remove_spec, argc, argv, false, certs_remove);
 }

@@ -84,33 +84,22 @@ static const struct cmd_spec add_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(deis_cmd_domains_add)
+static int
+domains_add(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
-	struct response res;
-	char *app = NULL, *path;
+	char *path = xasprintf("/v1/apps/%s/domains/", app);
 	int rc;
 
-	if (!deis_args_run(&a, &add_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &add_spec, "app"), &app) < 0)
-		goto out_args;
-	printf("Adding %s to %s... ", a.pos[0], app);
-	fflush(stdout);
-	path = xasprintf("/v1/apps/%s/domains/", app);
-	rc = deis_api_send(&c, "POST", path, json_pack("{s:s}", "domain", a.pos[0]), true, &res);
+	(void)spec;
+	rc = deis_api_act(c, "POST", path, NULL, json_pack("{s:s}", "domain", a->pos[0]), true,
+	    "Adding %s to %s... ", a->pos[0], app);
 	free(path);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n");
-	}
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+CMD(deis_cmd_domains_add)
+{
+	return deis_cmd_run(&add_spec, argc, argv, true, domains_add);
 }
 
 static const struct cmd_spec remove_spec = {
@@ -129,33 +118,21 @@ static const struct cmd_spec remove_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(deis_cmd_domains_remove)
+static int
+domains_remove(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
-	struct response res;
-	char *app = NULL, *path, *seg;
+	char *path = xasprintf("/v1/apps/%s/domains/", app);
 	int rc;
 
-	if (!deis_args_run(&a, &remove_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &remove_spec, "app"), &app) < 0)
-		goto out_args;
-	printf("Removing %s from %s... ", a.pos[0], app);
-	fflush(stdout);
-	seg = deis_url_seg(a.pos[0]);
-	path = xasprintf("/v1/apps/%s/domains/%s", app, seg);
-	rc = deis_api_call(&c, "DELETE", path, NULL, true, &res);
+	(void)spec;
+	rc = deis_api_act(c, "DELETE", path, a->pos[0], NULL, true, "Removing %s from %s... ",
+	    a->pos[0], app);
 	free(path);
-	free(seg);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n");
-	}
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+CMD(deis_cmd_domains_remove)
+{
+	return deis_cmd_run(&remove_spec, argc, argv, true, domains_remove);
 }

@@ -6,8 +6,10 @@
  * (tags, limits, values) and list the result". Each command keeps its own
  * grammar and its own rendering; only the plumbing lives here.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/deis/deis.h"
 #include "lib/xalloc.h"
@@ -193,4 +195,37 @@ deis_app_list_show(struct client *c, const char *app, const char *resource, cons
 	free(heading);
 	free(path);
 	return rc;
+}
+
+int
+deis_api_act(struct client *c, const char *method, const char *path, const char *item,
+    json_t *req, bool spin, const char *fmt, ...)
+{
+	struct response res;
+	char *full = NULL, *seg;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	if (item != NULL) {
+		seg = deis_url_seg(item);
+		full = xasprintf("%s%s", path, seg);
+		free(seg);
+		path = full;
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		json_decref(req);
+		rc = deis_api_call(c, method, path, NULL, spin, &res);
+	} else {
+		rc = deis_api_send(c, method, path, req, spin, &res);
+	}
+	free(full);
+	if (rc < 0)
+		return -1;
+	deis_response_release(&res);
+	printf("done\n");
+	return 0;
 }

@@ -394,6 +394,15 @@ int deis_config_post(struct client *c, const char *app, const char *doing, const
  */
 int deis_config_apply(const char *explicit_app, const char *doing, const char *field, json_t *map,
     int (*print)(struct client *c, const char *app));
+/*
+ * The one-request commands (add, remove, transfer): print fmt (the "<doing>... "
+ * line), send method to path, with item percent-encoded and appended when not
+ * NULL, and print "done" on success. DELETE sends no body; any other method
+ * sends req (taken; NULL is the bad-UTF-8 failure of deis_api_send()).
+ * 0, or -1 (deis_fail).
+ */
+int deis_api_act(struct client *c, const char *method, const char *path, const char *item,
+    json_t *req, bool spin, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* {"<pos>": null, ...} for every positional argument (the unset commands). Caller decrefs. */
 json_t *deis_kv_nulls(const struct args *a);
 
