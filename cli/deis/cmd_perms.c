@@ -179,64 +179,61 @@ static const struct cmd_spec delete_spec = {
 	perm_opts, 1, 1, false,
 };
 
+/* perms:create and perms:delete: an app's collaborator, or an administrator with --admin. */
 static int
-perm_change(const struct cmd_spec *spec, bool create, int argc, char **argv)
+perm_change(struct client *c, const struct args *a, const struct cmd_spec *spec, bool create)
 {
-	struct args a;
-	struct client c;
-	struct response res;
-	const char *user;
-	char *app = NULL, *path, *seg = NULL;
-	bool admin;
+	const char *user = a->pos[0], *method = create ? "POST" : "DELETE";
+	const char *item = create ? NULL : user;
+	json_t *req = create ? json_pack("{s:s}", "username", user) : NULL;
+	bool admin = deis_args_flag(a, spec, "admin");
+	char *app = NULL, *path;
 	int rc;
 
-	if (!deis_args_run(&a, spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	user = a.pos[0];
-	admin = deis_args_flag(&a, spec, "admin");
-	if (!admin && deis_app_detect(&c, deis_args_get(&a, spec, "app"), &app, NULL) < 0)
-		goto out;
-	if (admin)
-		printf(create ? "Adding %s to system administrators... " :
+	if (!admin && deis_app_detect(c, deis_args_get(a, spec, "app"), &app, NULL) < 0) {
+		json_decref(req);
+		return -1;
+	}
+	if (admin) {
+		path = xstrdup("/v1/admin/perms/");
+		rc = deis_api_act(c, method, path, item, req, false, create ?
+		    "Adding %s to system administrators... " :
 		    "Removing %s from system administrators... ", user);
-	else
-		printf(create ? "Adding %s to %s collaborators... " :
-		    "Removing %s from %s collaborators... ", user, app);
-	fflush(stdout);
-	if (create) {
-		path = admin ? xstrdup("/v1/admin/perms/") : xasprintf("/v1/apps/%s/perms/", app);
-		rc = deis_api_send(&c, "POST", path, json_pack("{s:s}", "username", user), false, &res);
 	} else {
-		seg = deis_url_seg(user);
-		path = admin ? xasprintf("/v1/admin/perms/%s", seg) :
-		    xasprintf("/v1/apps/%s/perms/%s", app, seg);
-		rc = deis_api_call(&c, "DELETE", path, NULL, false, &res);
+		path = xasprintf("/v1/apps/%s/perms/", app);
+		rc = deis_api_act(c, method, path, item, req, false, create ?
+		    "Adding %s to %s collaborators... " :
+		    "Removing %s from %s collaborators... ", user, app);
 	}
 	free(path);
-	free(seg);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n");
-	}
-out:
 	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+static int
+perms_create(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	(void)app;
+	return perm_change(c, a, spec, true);
+}
+
+static int
+perms_delete(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	(void)app;
+	return perm_change(c, a, spec, false);
 }
 
 CMD(deis_cmd_perms_create)
 {
-	return perm_change(&create_spec, true, argc, argv);
+	return deis_cmd_run(&create_spec, argc, argv, false, perms_create);
 }
 
 CMD(deis_cmd_perms_delete)
 {
-	return perm_change(&delete_spec, false, argc, argv);
+	return deis_cmd_run(&delete_spec, argc, argv, false, perms_delete);
 }
 
 static const struct opt users_opts[] = {
@@ -256,22 +253,14 @@ static const struct cmd_spec users_spec = {
 	users_opts, 0, 0, false,
 };
 
+static int
+users_print(struct client *c, const char *app, long limit)
+{
+	(void)app;
+	return print_users("/v1/users/", c, limit, "Users");
+}
+
 CMD(deis_cmd_users_list)
 {
-	struct args a;
-	struct client c;
-	long limit;
-	int rc;
-
-	if (!deis_args_run(&a, &users_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) == 0) {
-		if (deis_parse_limit_opt(deis_args_get(&a, &users_spec, "limit"), c.s.response_limit,
-		    &limit) == 0)
-			rc = print_users("/v1/users/", &c, limit, "Users");
-		deis_client_release(&c);
-	}
-	deis_args_release(&a);
-	return rc;
+	return deis_cmd_run_list(&users_spec, argc, argv, false, users_print);
 }
