@@ -141,12 +141,11 @@ static const struct cmd_spec list_spec = {
 };
 
 static void
-apps_render(json_t *results, void *arg)
+apps_render(json_t *results, const void *arg)
 {
 	json_t *app;
 	size_t i;
 
-	(void)arg;
 	json_array_foreach(results, i, app)
 		printf("%s\n", deis_jstr(app, "id"));
 }
@@ -154,7 +153,6 @@ apps_render(json_t *results, void *arg)
 static int
 apps_print(struct client *c, const char *app, long limit)
 {
-	(void)app;
 	return deis_list_show(c, "/v1/apps/", limit, "Apps", apps_render, NULL);
 }
 
@@ -620,7 +618,6 @@ apps_transfer(struct client *c, const char *app, const struct args *a,
 	char *path = xasprintf("/v1/apps/%s/", app);
 	int rc;
 
-	(void)spec;
 	rc = deis_api_act(c, "POST", path, NULL, json_pack("{s:s}", "owner", a->pos[0]), false,
 	    "Transferring %s to %s... ", app, a->pos[0]);
 	free(path);

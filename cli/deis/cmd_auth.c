@@ -383,7 +383,6 @@ auth_passwd(struct client *c, const char *app, const struct args *a, const struc
 	json_t *req;
 	int rc = -1;
 
-	(void)app;
 	v = deis_args_get(a, spec, "password");
 	if (v && *v)
 		pass = xstrdup(v);
@@ -474,7 +473,6 @@ auth_cancel(struct client *c, const char *app, const struct args *a, const struc
 	bool yes = deis_args_flag(a, spec, "yes");
 	int rc;
 
-	(void)app;
 	if (user == NULL || *user == '\0' || (pass && *pass)) {
 		printf("Please log in again in order to cancel this account\n");
 		if (login(c->s.controller, user, pass, c->s.ssl_verify) < 0)
@@ -546,7 +544,6 @@ auth_regenerate(struct client *c, const char *app, const struct args *a,
 	bool all = deis_args_flag(a, spec, "all");
 	json_t *req, *root;
 
-	(void)app;
 	if (all)
 		req = json_pack("{s:b}", "all", 1);
 	else if (user && *user)

@@ -46,12 +46,11 @@ static const struct cmd_spec list_spec = {
 };
 
 static void
-builds_render(json_t *results, void *arg)
+builds_render(json_t *results, const void *arg)
 {
 	json_t *b;
 	size_t i;
 
-	(void)arg;
 	json_array_foreach(results, i, b)
 		printf("%s %s\n", deis_jstr(b, "uuid"), deis_jstr(b, "created"));
 }

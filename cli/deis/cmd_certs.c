@@ -84,9 +84,8 @@ certs_table(json_t *results)
 }
 
 static void
-certs_render(json_t *results, void *arg)
+certs_render(json_t *results, const void *arg)
 {
-	(void)arg;
 	if (json_array_size(results) == 0)
 		printf("No certs\n");
 	else
@@ -96,7 +95,6 @@ certs_render(json_t *results, void *arg)
 static int
 certs_print(struct client *c, const char *app, long limit)
 {
-	(void)app;
 	return deis_list_show(c, "/v1/certs/", limit, NULL, certs_render, NULL);
 }
 
@@ -205,8 +203,6 @@ static int
 certs_remove(struct client *c, const char *app, const struct args *a,
     const struct cmd_spec *spec)
 {
-	(void)app;
-	(void)spec;
 	return deis_api_act(c, "DELETE", "/v1/certs/", a->pos[0], NULL, true, "Removing %s... ",
 	    a->pos[0]);
 }

@@ -271,7 +271,6 @@ static int
 config_set_args(struct client *c, const char *app, const struct args *a,
     const struct cmd_spec *spec)
 {
-	(void)spec;
 	return config_set(c, app, a->pos, a->npos);
 }
 

@@ -24,12 +24,11 @@ CMD(deis_cmd_domains_help)
 }
 
 static void
-domains_render(json_t *results, void *arg)
+domains_render(json_t *results, const void *arg)
 {
 	json_t *d;
 	size_t i;
 
-	(void)arg;
 	json_array_foreach(results, i, d)
 		printf("%s\n", deis_jstr(d, "domain"));
 }
@@ -90,7 +89,6 @@ domains_add(struct client *c, const char *app, const struct args *a, const struc
 	char *path = xasprintf("/v1/apps/%s/domains/", app);
 	int rc;
 
-	(void)spec;
 	rc = deis_api_act(c, "POST", path, NULL, json_pack("{s:s}", "domain", a->pos[0]), true,
 	    "Adding %s to %s... ", a->pos[0], app);
 	free(path);
@@ -125,7 +123,6 @@ domains_remove(struct client *c, const char *app, const struct args *a,
 	char *path = xasprintf("/v1/apps/%s/domains/", app);
 	int rc;
 
-	(void)spec;
 	rc = deis_api_act(c, "DELETE", path, a->pos[0], NULL, true, "Removing %s from %s... ",
 	    a->pos[0], app);
 	free(path);

@@ -43,12 +43,11 @@ static const struct cmd_spec list_spec = {
 
 /* "<id> <first 16>...<last 10>" of each public key. */
 static void
-keys_render(json_t *results, void *arg)
+keys_render(json_t *results, const void *arg)
 {
 	json_t *k;
 	size_t i;
 
-	(void)arg;
 	json_array_foreach(results, i, k) {
 		const char *pub = deis_jstr(k, "public");
 		size_t n = strlen(pub);
@@ -66,7 +65,6 @@ keys_print(struct client *c, const char *app, long limit)
 	char *heading = xasprintf("%s Keys", c->s.username);
 	int rc;
 
-	(void)app;
 	rc = deis_list_show(c, "/v1/keys/", limit, heading, keys_render, NULL);
 	free(heading);
 	return rc;

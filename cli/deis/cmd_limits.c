@@ -26,8 +26,9 @@ CMD(deis_cmd_limits_help)
 }
 
 static void
-limits_render(const char *app, json_t *cfg)
+limits_render(json_t *cfg, const void *arg)
 {
+	const char *app = arg;
 	json_t *mem = json_object_get(cfg, "memory"), *cpu = json_object_get(cfg, "cpu");
 
 	printf("=== %s Limits\n\n", app);

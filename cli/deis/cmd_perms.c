@@ -63,12 +63,11 @@ static const struct cmd_spec list_spec = {
 };
 
 static void
-users_render(json_t *results, void *arg)
+users_render(json_t *results, const void *arg)
 {
 	json_t *u;
 	size_t i;
 
-	(void)arg;
 	json_array_foreach(results, i, u)
 		printf("%s\n", deis_jstr(u, "username"));
 }
@@ -214,7 +213,6 @@ static int
 perms_create(struct client *c, const char *app, const struct args *a,
     const struct cmd_spec *spec)
 {
-	(void)app;
 	return perm_change(c, a, spec, true);
 }
 
@@ -222,7 +220,6 @@ static int
 perms_delete(struct client *c, const char *app, const struct args *a,
     const struct cmd_spec *spec)
 {
-	(void)app;
 	return perm_change(c, a, spec, false);
 }
 
@@ -256,7 +253,6 @@ static const struct cmd_spec users_spec = {
 static int
 users_print(struct client *c, const char *app, long limit)
 {
-	(void)app;
 	return print_users("/v1/users/", c, limit, "Users");
 }
 

@@ -41,13 +41,12 @@ cmp_proc(const void *a, const void *b)
 
 /* Sorted by type then number, one "--- <type>:" line per type. */
 static void
-ps_render(json_t *results, void *arg)
+ps_render(json_t *results, const void *arg)
 {
 	json_t **procs;
 	const char *last = NULL;
 	size_t i, n = json_array_size(results);
 
-	(void)arg;
 	procs = xcalloc(n + 1, sizeof(*procs));
 	for (i = 0; i < n; i++)
 		procs[i] = json_array_get(results, i);

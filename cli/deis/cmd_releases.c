@@ -68,13 +68,12 @@ tab_pad(size_t textw, size_t colw)
 
 /* Columns aligned the way Go's tabwriter aligned them in Deis. */
 static void
-releases_render(json_t *results, void *arg)
+releases_render(json_t *results, const void *arg)
 {
 	json_t *r;
 	char ver[32];
 	size_t i, w0 = 0, w1 = 0;
 
-	(void)arg;
 	json_array_foreach(results, i, r) {
 		snprintf(ver, sizeof(ver), "v%lld",
 		    (long long)json_integer_value(json_object_get(r, "version")));

@@ -26,8 +26,10 @@ CMD(deis_cmd_tags_help)
 }
 
 static void
-tags_render(const char *app, json_t *cfg)
+tags_render(json_t *cfg, const void *arg)
 {
+	const char *app = arg;
+
 	printf("=== %s Tags\n", app);
 	deis_print_tabs(json_object_get(cfg, "tags"), 5);
 }

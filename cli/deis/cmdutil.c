@@ -82,7 +82,7 @@ deis_cmd_run_list(const struct cmd_spec *spec, int argc, char **argv, bool with_
 
 int
 deis_list_show(struct client *c, const char *path, long limit, const char *heading,
-    void (*render)(json_t *results, void *arg), void *arg)
+    void (*render)(json_t *results, const void *arg), const void *arg)
 {
 	struct buf raw = BUF_INIT;
 	json_t *root, *results;
@@ -108,30 +108,38 @@ deis_list_show(struct client *c, const char *path, long limit, const char *headi
 }
 
 int
-deis_config_show(struct client *c, const char *app,
-    void (*render)(const char *app, json_t *cfg))
+deis_get_show(struct client *c, const char *path,
+    void (*render)(json_t *obj, const void *arg), const void *arg)
 {
 	struct response res;
-	json_t *cfg;
-	char *path = xasprintf("/v1/apps/%s/config/", app);
-	int rc;
+	json_t *obj;
 
-	rc = deis_api_call(c, "GET", path, NULL, false, &res);
-	free(path);
-	if (rc < 0)
+	if (deis_api_call(c, "GET", path, NULL, false, &res) < 0)
 		return -1;
 	if (deis_json) {
 		deis_print_raw_json(&res.body);
 		deis_response_release(&res);
 		return 0;
 	}
-	cfg = deis_response_json(&res);
+	obj = deis_response_json(&res);
 	deis_response_release(&res);
-	if (cfg == NULL)
+	if (obj == NULL)
 		return -1;
-	render(app, cfg);
-	json_decref(cfg);
+	render(obj, arg);
+	json_decref(obj);
 	return 0;
+}
+
+int
+deis_config_show(struct client *c, const char *app,
+    void (*render)(json_t *cfg, const void *app))
+{
+	char *path = xasprintf("/v1/apps/%s/config/", app);
+	int rc;
+
+	rc = deis_get_show(c, path, render, app);
+	free(path);
+	return rc;
 }
 
 int
@@ -185,7 +193,7 @@ deis_kv_nulls(const struct args *a)
 
 int
 deis_app_list_show(struct client *c, const char *app, const char *resource, const char *title,
-    long limit, void (*render)(json_t *results, void *arg), void *arg)
+    long limit, void (*render)(json_t *results, const void *arg), const void *arg)
 {
 	char *path = xasprintf("/v1/apps/%s/%s/", app, resource);
 	char *heading = xasprintf("%s %s", app, title);

@@ -371,16 +371,19 @@ int deis_cmd_run_list(const struct cmd_spec *spec, int argc, char **argv, bool w
  * 0, or -1 (deis_fail).
  */
 int deis_list_show(struct client *c, const char *path, long limit, const char *heading,
-    void (*render)(json_t *results, void *arg), void *arg);
+    void (*render)(json_t *results, const void *arg), const void *arg);
 /* deis_list_show() of /v1/apps/<app>/<resource>/ under the heading "<app> <title>". */
 int deis_app_list_show(struct client *c, const char *app, const char *resource, const char *title,
-    long limit, void (*render)(json_t *results, void *arg), void *arg);
+    long limit, void (*render)(json_t *results, const void *arg), const void *arg);
 /*
- * GET the app's config: with --json print it raw, else render(app, cfg) with
- * cfg borrowed for the call. 0, or -1 (deis_fail).
+ * GET path: with --json print the body raw, else decode it and call
+ * render(obj, arg) with obj borrowed for the call. 0, or -1 (deis_fail).
  */
+int deis_get_show(struct client *c, const char *path,
+    void (*render)(json_t *obj, const void *arg), const void *arg);
+/* deis_get_show() of the app's config, with the app name as render's arg. */
 int deis_config_show(struct client *c, const char *app,
-    void (*render)(const char *app, json_t *cfg));
+    void (*render)(json_t *cfg, const void *app));
 /*
  * Print "<doing>... " and POST {field: map} to the app's config; map is taken.
  * 0 with *res filled (caller releases), or -1 (deis_fail).
