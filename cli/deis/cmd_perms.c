@@ -79,59 +79,46 @@ print_users(const char *path, struct client *c, long limit, const char *title)
 	return deis_list_show(c, path, limit, title, users_render, NULL);
 }
 
-CMD(deis_cmd_perms_list)
+/* "=== <app>'s Users" then the app's collaborators. */
+static void
+app_users_render(json_t *root, const void *arg)
 {
-	struct args a;
-	struct client c;
-	struct response res;
-	json_t *root, *users, *u;
-	char *app = NULL, *path;
-	long limit;
+	json_t *u;
 	size_t i;
-	int rc;
 
-	if (!deis_args_run(&a, &list_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_client_load(&c) < 0)
-		goto out_args;
-	if (deis_args_flag(&a, &list_spec, "admin")) {
-		if (deis_parse_limit_opt(deis_args_get(&a, &list_spec, "limit"), c.s.response_limit,
-		    &limit) == 0)
-			rc = print_users("/v1/admin/perms/", &c, limit, "Administrators");
-		goto out;
-	}
-	if (deis_app_detect(&c, deis_args_get(&a, &list_spec, "app"), &app, NULL) < 0)
-		goto out;
-	path = xasprintf("/v1/apps/%s/perms/", app);
-	rc = deis_api_call(&c, "GET", path, NULL, false, &res);
-	free(path);
-	if (rc < 0)
-		goto out;
-	rc = -1;
-	if (deis_json) {
-		deis_print_raw_json(&res.body);
-		deis_response_release(&res);
-		rc = 0;
-		goto out;
-	}
-	root = deis_response_json(&res);
-	deis_response_release(&res);
-	if (root == NULL)
-		goto out;
-	users = json_object_get(root, "users");
-	printf("=== %s's Users\n", app);
-	json_array_foreach(users, i, u)
+	printf("=== %s's Users\n", (const char *)arg);
+	json_array_foreach(json_object_get(root, "users"), i, u)
 		if (json_is_string(u))
 			printf("%s\n", json_string_value(u));
-	json_decref(root);
-	rc = 0;
-out:
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
+}
+
+static int
+perms_list(struct client *c, const char *app, const struct args *a,
+    const struct cmd_spec *spec)
+{
+	char *id = NULL, *path;
+	long limit;
+	int rc;
+
+	if (deis_args_flag(a, spec, "admin")) {
+		if (deis_parse_limit_opt(deis_args_get(a, spec, "limit"), c->s.response_limit,
+		    &limit) < 0)
+			return -1;
+		return print_users("/v1/admin/perms/", c, limit, "Administrators");
+	}
+	/* the app matters only without --admin, hence not resolved by deis_cmd_run() */
+	if (deis_app_detect(c, deis_args_get(a, spec, "app"), &id, NULL) < 0)
+		return -1;
+	path = xasprintf("/v1/apps/%s/perms/", id);
+	rc = deis_get_show(c, path, app_users_render, id);
+	free(path);
+	free(id);
 	return rc;
+}
+
+CMD(deis_cmd_perms_list)
+{
+	return deis_cmd_run(&list_spec, argc, argv, false, perms_list);
 }
 
 static const struct opt perm_opts[] = {

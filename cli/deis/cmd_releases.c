@@ -139,40 +139,18 @@ static const struct cmd_spec info_spec = {
 	app_opt, 1, 1, false,
 };
 
-CMD(deis_cmd_releases_info)
-{
-	struct args a;
-	struct client c;
-	struct response res;
-	json_t *r;
-	char *app = NULL, *path;
+/* The release releases:info shows. */
+struct release_ref {
+	const char *app;
 	long version;
-	int rc;
+};
 
-	if (!deis_args_run(&a, &info_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (version_parse(a.pos[0], &version) < 0)
-		goto out_args;
-	if (deis_app_load(&c, deis_args_get(&a, &info_spec, "app"), &app) < 0)
-		goto out_args;
-	path = xasprintf("/v1/apps/%s/releases/v%ld/", app, version);
-	rc = deis_api_call(&c, "GET", path, NULL, false, &res);
-	free(path);
-	if (rc < 0)
-		goto out;
-	rc = -1;
-	if (deis_json) {
-		deis_print_raw_json(&res.body);
-		deis_response_release(&res);
-		rc = 0;
-		goto out;
-	}
-	r = deis_response_json(&res);
-	deis_response_release(&res);
-	if (r == NULL)
-		goto out;
-	printf("=== %s Release v%ld\n", app, version);
+static void
+release_render(json_t *r, const void *arg)
+{
+	const struct release_ref *ref = arg;
+
+	printf("=== %s Release v%ld\n", ref->app, ref->version);
 	if (*deis_jstr(r, "build"))
 		printf("build:    %s\n", deis_jstr(r, "build"));
 	printf("config:   %s\n", deis_jstr(r, "config"));
@@ -181,9 +159,28 @@ CMD(deis_cmd_releases_info)
 	printf("summary:  %s\n", deis_jstr(r, "summary"));
 	printf("updated:  %s\n", deis_jstr(r, "updated"));
 	printf("uuid:     %s\n", deis_jstr(r, "uuid"));
-	json_decref(r);
-	rc = 0;
-out:
+}
+
+CMD(deis_cmd_releases_info)
+{
+	struct args a;
+	struct client c;
+	struct release_ref ref;
+	char *app = NULL, *path;
+	int rc;
+
+	if (!deis_args_run(&a, &info_spec, argc, argv, &rc))
+		return rc;
+	rc = -1;
+	/* a malformed version is refused before the settings are read */
+	if (version_parse(a.pos[0], &ref.version) < 0)
+		goto out_args;
+	if (deis_app_load(&c, deis_args_get(&a, &info_spec, "app"), &app) < 0)
+		goto out_args;
+	ref.app = app;
+	path = xasprintf("/v1/apps/%s/releases/v%ld/", app, ref.version);
+	rc = deis_get_show(&c, path, release_render, &ref);
+	free(path);
 	free(app);
 	deis_client_release(&c);
 out_args:
