@@ -2,6 +2,7 @@
  * Request dispatch for the controller: the route table, authentication, the
  * Deis version headers and the JSON response helpers every handler uses.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -461,6 +462,24 @@ parse_body(struct api *a)
 	return 0;
 }
 
+/* Is the client ("ip:port") in the refused network (--deny-net)? */
+static bool
+peer_denied(const struct ctl *ctl, const char *peer)
+{
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr in;
+	size_t n = strcspn(peer, ":");
+
+	if (ctl->deny_mask == 0 || n >= sizeof(ip))
+		return false;
+	memcpy(ip, peer, n);
+	ip[n] = '\0';
+	if (inet_pton(AF_INET, ip, &in) != 1)
+		return false;
+	return (ntohl(in.s_addr) & ctl->deny_mask) == ctl->deny_net &&
+	    ntohl(in.s_addr) != ctl->deny_except;
+}
+
 void
 api_handle(struct httpd_req *r, void *arg)
 {
@@ -477,6 +496,12 @@ api_handle(struct httpd_req *r, void *arg)
 		api_text(a, 200, "text/plain", "OK", 2);
 		return;
 	}
+	if (peer_denied(a->ctl, r->peer)) {
+		/* App containers share a network with the controller; its API is not theirs. */
+		api_detail(a, 403, "You do not have permission to perform this action.");
+		return;
+	}
+
 	if (str_eqs(r->head.method, "OPTIONS")) {
 		buf_addstr(&a->hdrs, "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS\r\n"
 		    "Access-Control-Allow-Headers: Authorization, Content-Type\r\n");

@@ -3,6 +3,7 @@
  * scheduler. Foreground, logs to stderr; exit 100 on a configuration error,
  * 111 when something it needs is not there yet.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -37,6 +38,7 @@ usage(FILE *f)
 	    "  --registration-mode M  enabled|disabled|admin_only, stored [DEIS_REGISTRATION_MODE]\n"
 	    "  --workers N            scheduler worker threads (8)\n"
 	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
+	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
 	    "  (DEIS_APP_NETWORK: Docker network for app containers, default bridge;\n"
 	    "   DEIS_PLATFORM: this platform's id in the containers' sh.deis.platform label)\n"
 	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
@@ -103,6 +105,42 @@ load_secret(struct db *db, const char *var, const char *setting, char *out, size
 	db_res_free(res);
 }
 
+/*
+ * "a.b.c.d/n[,e.f.g.h]" into network and mask, and the one address of it that
+ * stays allowed (the network's gateway: the host), all in host order; 0 or -1.
+ */
+static int
+parse_cidr(const char *s, uint32_t *net, uint32_t *mask, uint32_t *except)
+{
+	char ip[INET_ADDRSTRLEN], bitstr[4];
+	const char *slash = strchr(s, '/'), *comma = strchr(s, ','), *errstr = NULL;
+	struct in_addr in;
+	long long bits;
+	size_t bl;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	bl = comma ? (size_t)(comma - slash - 1) : strlen(slash + 1);
+	if (bl == 0 || bl >= sizeof(bitstr))
+		return -1;
+	memcpy(bitstr, slash + 1, bl);
+	bitstr[bl] = '\0';
+	bits = strtonum(bitstr, 1, 32, &errstr);
+	if (errstr || inet_pton(AF_INET, ip, &in) != 1)
+		return -1;
+	*mask = bits == 32 ? 0xffffffffU : ~(0xffffffffU >> bits);
+	*net = ntohl(in.s_addr) & *mask;
+	*except = 0;
+	if (comma) {
+		if (inet_pton(AF_INET, comma + 1, &in) != 1)
+			return -1;
+		*except = ntohl(in.s_addr);
+	}
+	return 0;
+}
+
 static void
 on_signal(struct ev *ev, void *arg)
 {
@@ -165,12 +203,13 @@ main(int argc, char **argv)
 		{ "registration-mode", required_argument, NULL, 'm' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "boot-timeout", required_argument, NULL, 'b' },
+		{ "deny-net", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_addr = NULL, *dbu = NULL, *domain = NULL, *registry = NULL;
 	const char *logger = NULL, *syslog_addr = NULL, *sched_name = NULL, *sock = NULL;
-	const char *regmode = NULL, *errstr = NULL;
+	const char *regmode = NULL, *errstr = NULL, *deny = NULL;
 	struct ctl ctl = { 0 };
 	struct err e = { 0 };
 	int c, port = 0, workers = 8, boot_timeout = 0;
@@ -205,6 +244,7 @@ main(int argc, char **argv)
 			if (errstr)
 				die(100, "--boot-timeout '%s' is %s", optarg, errstr);
 			break;
+		case 'N': deny = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 100;
 		}
@@ -221,6 +261,10 @@ main(int argc, char **argv)
 	sock = opt_env(sock, "DOCKER_SOCKET", NULL);
 	regmode = opt_env(regmode, "DEIS_REGISTRATION_MODE", NULL);
 
+	deny = opt_env(deny, "DEIS_DENY_NET", NULL);
+	if (deny && parse_cidr(deny, &ctl.deny_net, &ctl.deny_mask, &ctl.deny_except) < 0)
+		die(100, "--deny-net '%s' is not an IPv4 network like 172.17.0.0/16[,172.17.0.1]",
+		    deny);
 	signal(SIGPIPE, SIG_IGN);
 	ctl.db = db_open(ctl.db_url, &e);
 	if (ctl.db == NULL)

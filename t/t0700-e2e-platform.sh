@@ -135,6 +135,17 @@ test_expect 'run a one-off command in the app' '
 	timeout 120 deis run -a $PY -- echo hello-from-run | grep -q hello-from-run
 '
 
+test_expect 'an app container cannot use the controller API (it shares the bridge with it)' '
+	cip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"bridge\").IPAddress}}" $PREFIX-controller) &&
+	app=$(docker ps -q --filter label=sh.deis.platform=$PREFIX --filter label=sh.deis.app=$PY | head -n 1) &&
+	docker exec $app python3 -c "
+import socket, sys
+s = socket.create_connection((\"$cip\", 8000), 3)
+s.sendall(b\"GET /v1/apps/ HTTP/1.0\\r\\n\\r\\n\")
+print(s.recv(100).decode().split(chr(13))[0])" >"$TRASH/appcall" &&
+	cat "$TRASH/appcall" && grep -q "^HTTP/1.1 403" "$TRASH/appcall"
+'
+
 test_expect 'deisctl stop platform: the platform stops, the app containers keep running' '
 	deisctl stop platform && ! deisctl status controller >/dev/null &&
 	[ -z "$(docker ps -q --filter label=sh.deis.instance=$PREFIX)" ] &&

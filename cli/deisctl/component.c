@@ -168,9 +168,18 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	char *self = xasprintf("%s-controller:8000", d->prefix);
 	char *builder = xasprintf("%s-builder:2223", d->prefix);
 	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
+	char *appnet;
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
+	/*
+	 * The controller is on the apps' bridge (it probes them there); their
+	 * requests to its API are refused (the bridge's gateway is the host).
+	 */
+	appnet = dctl_engine_app_net(d);
+	if (appnet)
+		body_env(body, "DEIS_DENY_NET", appnet);
+	free(appnet);
 	if (dctl_component_postgres(d)) {
 		char *url = xasprintf("postgres://deis:%s@%s-database:5432/postgres",
 		    d->database_password, d->prefix);

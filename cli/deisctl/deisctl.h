@@ -123,6 +123,11 @@ struct cinfo {
 
 /* Create the platform network and the named volumes (idempotent). */
 int dctl_engine_prepare(struct dctl *d, struct err *e);
+/*
+ * The apps' network (Docker's bridge) as "subnet,gateway" for the controller's
+ * DEIS_DENY_NET, or NULL when the engine does not say. Caller frees.
+ */
+char *dctl_engine_app_net(struct dctl *d);
 /* Remove the platform network (when no container uses it). */
 int dctl_engine_network_remove(struct dctl *d, struct err *e);
 /* Names of the binaries in the platform image (its sh.deis.binaries label); caller owns. */

@@ -5,6 +5,7 @@
  * not changed (its state, restart count and logs survive) and replaces one
  * whose spec did (a new image, a config change).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,42 @@
 #include "cli/deisctl/deisctl.h"
 #include "lib/docker.h"
 #include "lib/xalloc.h"
+
+char *
+dctl_engine_app_net(struct dctl *d)
+{
+	struct err e = { 0 };
+	json_t *r = docker_call(d->docker, "GET", "/networks/bridge", NULL, 30000, NULL, NULL,
+	    "inspect network", &e), *cfg;
+	const char *subnet, *gw;
+	char *out = NULL;
+
+	if (!r)
+		return NULL;
+	cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
+	subnet = json_string_value(json_object_get(cfg, "Subnet"));
+	gw = json_string_value(json_object_get(cfg, "Gateway"));
+	if (subnet && strchr(subnet, '.') && gw) {
+		out = xasprintf("%s,%s", subnet, gw);
+	} else if (subnet && strchr(subnet, '.')) {
+		/* The default bridge does not say: Docker gives it the subnet's first address. */
+		struct in_addr in;
+		char ip[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
+		size_t n = strcspn(subnet, "/");
+
+		if (n < sizeof(net)) {
+			memcpy(net, subnet, n);
+			net[n] = '\0';
+			if (inet_pton(AF_INET, net, &in) == 1) {
+				in.s_addr = htonl(ntohl(in.s_addr) + 1);
+				inet_ntop(AF_INET, &in, ip, sizeof(ip));
+				out = xasprintf("%s,%s", subnet, ip);
+			}
+		}
+	}
+	json_decref(r);
+	return out;
+}
 
 int
 dctl_engine_prepare(struct dctl *d, struct err *e)
