@@ -122,36 +122,35 @@ limits_apply(struct args *a, const struct cmd_spec *spec, json_t *map)
 	    deis_args_flag(a, spec, "cpu") ? "cpu" : "memory", map, deis_limits_print);
 }
 
+/* type=limit; cpu shares are numbers in the API, memory limits are strings. */
+static int
+limit_parse(const char *s, size_t *keylen, json_t **val, const void *arg)
+{
+	const bool *cpu = arg;
+	const char *v;
+
+	if (deis_kv_parse_limit(s, keylen, &v) < 0) {
+		fprintf(stderr, "%s doesn't fit format type=#unit or type=#\n"
+		    "Examples: web=2G worker=500M web=300\n", s);
+		return -1;
+	}
+	*val = *cpu && strspn(v, "0123456789") == strlen(v) ?
+	    json_integer(strtoll(v, NULL, 10)) : json_string(v);
+	return 0;
+}
+
 CMD(deis_cmd_limits_set)
 {
 	struct args a;
 	json_t *map;
 	bool cpu;
-	int rc, i;
+	int rc;
 
 	if (!deis_args_run(&a, &set_spec, argc, argv, &rc))
 		return rc;
 	cpu = deis_args_flag(&a, &set_spec, "cpu");
-	map = json_object();
-	for (i = 0; i < a.npos; i++) {
-		const char *val;
-		size_t klen;
-		char *key;
-
-		if (deis_kv_parse_limit(a.pos[i], &klen, &val) < 0) {
-			fprintf(stderr, "%s doesn't fit format type=#unit or type=#\n"
-			    "Examples: web=2G worker=500M web=300\n", a.pos[i]);
-			json_decref(map);
-			deis_args_release(&a);
-			return 1;
-		}
-		key = xstrndup(a.pos[i], klen);
-		/* cpu shares are numbers in the API; memory limits are strings */
-		json_object_set_new(map, key, cpu && strspn(val, "0123456789") == strlen(val) ?
-		    json_integer(strtoll(val, NULL, 10)) : json_string(val));
-		free(key);
-	}
-	rc = limits_apply(&a, &set_spec, map);
+	map = deis_kv_map(&a, limit_parse, &cpu);
+	rc = map ? limits_apply(&a, &set_spec, map) : 1;
 	deis_args_release(&a);
 	return rc;
 }

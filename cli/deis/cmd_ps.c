@@ -140,32 +140,34 @@ ps_action(struct client *c, const char *app, const char *what, const char *path,
 	return deis_ps_print(c, app, c->s.response_limit);
 }
 
+/* type=num */
+static int
+scale_parse(const char *s, size_t *keylen, json_t **val, const void *arg)
+{
+	long long num;
+
+	if (deis_kv_parse_scale(s, keylen, &num) < 0) {
+		fprintf(stderr, "'%s' does not match the pattern 'type=num', ex: web=2\n", s);
+		return -1;
+	}
+	*val = json_integer(num);
+	return 0;
+}
+
 CMD(deis_cmd_ps_scale)
 {
 	struct args a;
 	struct client c;
 	json_t *req;
 	char *app = NULL, *path;
-	int rc, i;
+	int rc;
 
 	if (!deis_args_run(&a, &scale_spec, argc, argv, &rc))
 		return rc;
-	req = json_object();
-	for (i = 0; i < a.npos; i++) {
-		long long num;
-		size_t klen;
-		char *key;
-
-		if (deis_kv_parse_scale(a.pos[i], &klen, &num) < 0) {
-			fprintf(stderr, "'%s' does not match the pattern 'type=num', ex: web=2\n",
-			    a.pos[i]);
-			json_decref(req);
-			deis_args_release(&a);
-			return 1;
-		}
-		key = xstrndup(a.pos[i], klen);
-		json_object_set_new(req, key, json_integer(num));
-		free(key);
+	req = deis_kv_map(&a, scale_parse, NULL);
+	if (req == NULL) {
+		deis_args_release(&a);
+		return 1;
 	}
 	rc = -1;
 	if (deis_app_load(&c, deis_args_get(&a, &scale_spec, "app"), &app) < 0) {

@@ -89,32 +89,32 @@ static const struct cmd_spec set_spec = {
 	app_opt, 1, -1, false,
 };
 
+/* key=value: strings.Split(tag, "=") must give exactly two parts. */
+static int
+tag_parse(const char *s, size_t *keylen, json_t **val, const void *arg)
+{
+	const char *eq = strchr(s, '=');
+
+	if (eq == NULL || strchr(eq + 1, '=') != NULL) {
+		fprintf(stderr, "%s is invalid, Must be in format key=value\n"
+		    "Examples: rack=1 evironment=production\n", s);
+		return -1;
+	}
+	*keylen = (size_t)(eq - s);
+	*val = json_string(eq + 1);
+	return 0;
+}
+
 CMD(deis_cmd_tags_set)
 {
 	struct args a;
 	json_t *map;
-	int rc, i;
+	int rc;
 
 	if (!deis_args_run(&a, &set_spec, argc, argv, &rc))
 		return rc;
-	map = json_object();
-	for (i = 0; i < a.npos; i++) {
-		const char *s = a.pos[i], *eq = strchr(s, '=');
-		char *key;
-
-		/* strings.Split(tag, "=") must give exactly two parts */
-		if (eq == NULL || strchr(eq + 1, '=') != NULL) {
-			fprintf(stderr, "%s is invalid, Must be in format key=value\n"
-			    "Examples: rack=1 evironment=production\n", s);
-			json_decref(map);
-			deis_args_release(&a);
-			return 1;
-		}
-		key = xstrndup(s, (size_t)(eq - s));
-		json_object_set_new(map, key, json_string(eq + 1));
-		free(key);
-	}
-	rc = tags_apply(&a, &set_spec, map);
+	map = deis_kv_map(&a, tag_parse, NULL);
+	rc = map ? tags_apply(&a, &set_spec, map) : 1;
 	deis_args_release(&a);
 	return rc;
 }

@@ -181,6 +181,26 @@ deis_config_apply(const char *explicit_app, const char *doing, const char *field
 }
 
 json_t *
+deis_kv_map(const struct args *a, deis_kv_fn parse, const void *arg)
+{
+	json_t *map = json_object(), *val;
+	size_t klen;
+	char *key;
+	int i;
+
+	for (i = 0; i < a->npos; i++) {
+		if (parse(a->pos[i], &klen, &val, arg) < 0) {
+			json_decref(map);
+			return NULL;
+		}
+		key = xstrndup(a->pos[i], klen);
+		json_object_set_new(map, key, val);
+		free(key);
+	}
+	return map;
+}
+
+json_t *
 deis_kv_nulls(const struct args *a)
 {
 	json_t *map = json_object();

@@ -406,6 +406,17 @@ int deis_config_apply(const char *explicit_app, const char *doing, const char *f
  */
 int deis_api_act(struct client *c, const char *method, const char *path, const char *item,
     json_t *req, bool spin, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/*
+ * Parse one KEY=value argument s: 0 with the key's length in *keylen and the
+ * value in *val (a new reference), or -1 after printing why on stderr.
+ */
+typedef int (*deis_kv_fn)(const char *s, size_t *keylen, json_t **val, const void *arg);
+/*
+ * {"<key>": value, ...} from every positional argument of a through parse
+ * (arg is passed along). NULL when one does not parse (its complaint is
+ * printed; the command exits 1). Caller decrefs.
+ */
+json_t *deis_kv_map(const struct args *a, deis_kv_fn parse, const void *arg);
 /* {"<pos>": null, ...} for every positional argument (the unset commands). Caller decrefs. */
 json_t *deis_kv_nulls(const struct args *a);
 
