@@ -442,26 +442,6 @@ test_redeploy_same_version(void **state)
 	free(v);
 }
 
-static void
-test_destroy(void **state)
-{
-	struct sched_container *v = NULL;
-	struct err e = { 0 };
-	json_t *list;
-	size_t n, i;
-	json_t *c;
-
-	SKIP_IF_NO_DOCKER();
-	assert_int_equal(sched_destroy(sc, app, &e), 0);
-	sched_list(sc, app, true, &v, &n);
-	assert_int_equal(n, 0);
-	free(v);
-	list = docker_container_list(dk, label, &e);
-	json_array_foreach(list, i, c)
-		assert_string_not_equal(json_string_value(json_object_get(json_object_get(c,
-		    "Labels"), "sh.deis.app")), app);
-	json_decref(list);
-}
 
 int
 main(void)
