@@ -31,10 +31,6 @@ static const char apps_usage[] =
 "\n"
 "Use 'deis help [command]' to learn more.\n";
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 
 CMD(deis_cmd_apps_help)
 {
@@ -124,10 +120,6 @@ out_args:
 	return rc;
 }
 
-static const struct opt list_opts[] = {
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists applications visible to the current user.\n"
@@ -135,9 +127,8 @@ static const struct cmd_spec list_spec = {
 	"Usage: deis apps:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	list_opts, 0, 0, false,
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_limit, 0, 0, false,
 };
 
 static void
@@ -168,9 +159,8 @@ static const struct cmd_spec info_spec = {
 	"Usage: deis apps:info [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 0, 0, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 0, 0, false,
 };
 
 /* GET /v1/apps/<id>/ decoded; NULL on error. raw gets the body if not NULL. */
@@ -249,9 +239,8 @@ static const struct cmd_spec open_spec = {
 	"Usage: deis apps:open [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 0, 0, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 0, 0, false,
 };
 
 CMD(deis_cmd_apps_open)
@@ -311,8 +300,7 @@ static const struct cmd_spec logs_spec = {
 	"Usage: deis apps:logs [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
+	DEIS_USAGE_OPT_APP
 	"  -n --lines=<lines>\n"
 	"    the number of lines to display\n"
 	"  -f --follow\n"
@@ -459,9 +447,8 @@ static const struct cmd_spec run_spec = {
 	"    the shell command to run inside the container.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, -1, true,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, -1, true,
 };
 
 CMD(deis_cmd_apps_run)
@@ -527,8 +514,7 @@ static const struct cmd_spec destroy_spec = {
 	"Usage: deis apps:destroy [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
+	DEIS_USAGE_OPT_APP
 	"  --confirm=<app>\n"
 	"    skips the prompt for the application name. <app> is the uniquely identifiable\n"
 	"    name for the application.\n"
@@ -606,9 +592,8 @@ static const struct cmd_spec transfer_spec = {
 	"    the user that the app will be transfered to.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, 1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, 1, false,
 };
 
 static int

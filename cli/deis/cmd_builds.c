@@ -26,11 +26,6 @@ CMD(deis_cmd_builds_help)
 	return 0;
 }
 
-static const struct opt list_opts[] = {
-	{ 'a', "app", true, NULL },
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists build history for an application.\n"
@@ -38,11 +33,9 @@ static const struct cmd_spec list_spec = {
 	"Usage: deis builds:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	list_opts, 0, 0, false,
+	DEIS_USAGE_OPT_APP
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_app_limit, 0, 0, false,
 };
 
 static void

@@ -25,10 +25,6 @@ CMD(deis_cmd_certs_help)
 	return 0;
 }
 
-static const struct opt list_opts[] = {
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Show certificate information for an SSL application.\n"
@@ -36,9 +32,8 @@ static const struct cmd_spec list_spec = {
 	"Usage: deis certs:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	list_opts, 0, 0, false,
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_limit, 0, 0, false,
 };
 
 static void

@@ -34,10 +34,6 @@ CMD(deis_cmd_config_help)
 	return 0;
 }
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 
 /* GET the app's config; raw body into raw when not NULL. */
 static json_t *
@@ -262,9 +258,8 @@ static const struct cmd_spec set_spec = {
 	"    the value of said environment variable.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, -1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, -1, false,
 };
 
 static int
@@ -290,9 +285,8 @@ static const struct cmd_spec unset_spec = {
 	"    the variable to remove from the application's environment.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, -1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, -1, false,
 };
 
 static int
@@ -506,8 +500,7 @@ static const struct cmd_spec push_spec = {
 	"Usage: deis config:push [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
+	DEIS_USAGE_OPT_APP
 	"  -p <path>, --path=<path>\n"
 	"    a path leading to an environment file [default: .env]\n",
 	push_opts, 0, 0, false,

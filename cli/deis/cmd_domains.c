@@ -39,11 +39,6 @@ deis_domains_print(struct client *c, const char *app, long limit)
 	return deis_app_list_show(c, app, "domains", "Domains", limit, domains_render, NULL);
 }
 
-static const struct opt list_opts[] = {
-	{ 'a', "app", true, NULL },
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists domains bound to an application.\n"
@@ -51,11 +46,9 @@ static const struct cmd_spec list_spec = {
 	"Usage: deis domains:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	list_opts, 0, 0, false,
+	DEIS_USAGE_OPT_APP
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_app_limit, 0, 0, false,
 };
 
 CMD(deis_cmd_domains_list)
@@ -63,10 +56,6 @@ CMD(deis_cmd_domains_list)
 	return deis_cmd_run_list(&list_spec, argc, argv, true, deis_domains_print);
 }
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec add_spec = {
 	"\n"
 	"Binds a domain to an application.\n"
@@ -78,9 +67,8 @@ static const struct cmd_spec add_spec = {
 	"    the domain name to be bound to the application, such as 'domain.deisapp.com'.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, 1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, 1, false,
 };
 
 static int
@@ -111,9 +99,8 @@ static const struct cmd_spec remove_spec = {
 	"    the domain name to be removed from the application.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, 1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, 1, false,
 };
 
 static int

@@ -32,8 +32,7 @@ static const struct cmd_spec remote_spec = {
 	"Usage: deis git:remote [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
+	DEIS_USAGE_OPT_APP
 	"  -r --remote=REMOTE\n"
 	"    name of remote to create. [default: deis]\n",
 	remote_opts, 0, 0, false,

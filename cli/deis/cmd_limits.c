@@ -50,10 +50,6 @@ deis_limits_print(struct client *c, const char *app)
 	return deis_config_show(c, app, limits_render);
 }
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists resource limits for an application.\n"
@@ -63,7 +59,7 @@ static const struct cmd_spec list_spec = {
 	"Options:\n"
 	"  -a --app=<app>\n"
 	"    the uniquely identifiable name of the application.\n",
-	app_opt, 0, 0, false,
+	deis_opts_app, 0, 0, false,
 };
 
 CMD(deis_cmd_limits_list)
@@ -105,8 +101,7 @@ static const struct cmd_spec set_spec = {
 	"    maximum of 1024 cpu shares.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
+	DEIS_USAGE_OPT_APP
 	"  -c --cpu\n"
 	"    limits cpu shares.\n"
 	"  -m --memory\n"
@@ -167,8 +162,7 @@ static const struct cmd_spec unset_spec = {
 	"    Note that Dockerfile apps have a default 'cmd' process type.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
+	DEIS_USAGE_OPT_APP
 	"  -c --cpu\n"
 	"    limits cpu shares.\n"
 	"  -m --memory\n"

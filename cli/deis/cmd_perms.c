@@ -57,8 +57,7 @@ static const struct cmd_spec list_spec = {
 	"    for the application.\n"
 	"  --admin\n"
 	"    lists all users with system administrator privileges.\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
+	DEIS_USAGE_OPT_LIMIT,
 	list_opts, 0, 0, false,
 };
 
@@ -220,10 +219,6 @@ CMD(deis_cmd_perms_delete)
 	return deis_cmd_run(&delete_spec, argc, argv, false, perms_delete);
 }
 
-static const struct opt users_opts[] = {
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec users_spec = {
 	"\n"
 	"Lists all registered users.\n"
@@ -232,9 +227,8 @@ static const struct cmd_spec users_spec = {
 	"Usage: deis users:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	users_opts, 0, 0, false,
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_limit, 0, 0, false,
 };
 
 static int

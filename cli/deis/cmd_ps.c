@@ -70,11 +70,6 @@ deis_ps_print(struct client *c, const char *app, long limit)
 	return deis_app_list_show(c, app, "containers", "Processes", limit, ps_render, NULL);
 }
 
-static const struct opt list_opts[] = {
-	{ 'a', "app", true, NULL },
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists processes servicing an application.\n"
@@ -82,11 +77,9 @@ static const struct cmd_spec list_spec = {
 	"Usage: deis ps:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	list_opts, 0, 0, false,
+	DEIS_USAGE_OPT_APP
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_app_limit, 0, 0, false,
 };
 
 CMD(deis_cmd_ps_list)
@@ -94,10 +87,6 @@ CMD(deis_cmd_ps_list)
 	return deis_cmd_run_list(&list_spec, argc, argv, true, deis_ps_print);
 }
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 
 static const struct cmd_spec scale_spec = {
 	"\n"
@@ -113,9 +102,8 @@ static const struct cmd_spec scale_spec = {
 	"    the number of processes.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, -1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, -1, false,
 };
 
 /* Run one scale/restart request between the coffee line and the ps list. */
@@ -196,9 +184,8 @@ static const struct cmd_spec restart_spec = {
 	"    To restart a particular process, use 'web.1'.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 0, 1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 0, 1, false,
 };
 
 CMD(deis_cmd_ps_restart)

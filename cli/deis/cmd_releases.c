@@ -25,11 +25,6 @@ CMD(deis_cmd_releases_help)
 	return 0;
 }
 
-static const struct opt list_opts[] = {
-	{ 'a', "app", true, NULL },
-	{ 'l', "limit", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists release history for an application.\n"
@@ -37,11 +32,9 @@ static const struct cmd_spec list_spec = {
 	"Usage: deis releases:list [options]\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n"
-	"  -l --limit=<num>\n"
-	"    the maximum number of results to display, defaults to config setting\n",
-	list_opts, 0, 0, false,
+	DEIS_USAGE_OPT_APP
+	DEIS_USAGE_OPT_LIMIT,
+	deis_opts_app_limit, 0, 0, false,
 };
 
 /* Display width in characters, as Go's tabwriter counts (UTF-8 runes). */
@@ -119,10 +112,6 @@ version_parse(const char *s, long *out)
 	return 0;
 }
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec info_spec = {
 	"\n"
 	"Prints info about a particular release.\n"
@@ -134,9 +123,8 @@ static const struct cmd_spec info_spec = {
 	"    the release of the application, such as 'v1'.\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, 1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, 1, false,
 };
 
 /* The release releases:info shows. */
@@ -201,7 +189,7 @@ static const struct cmd_spec rollback_spec = {
 	"Options:\n"
 	"  -a --app=<app>\n"
 	"    the uniquely identifiable name of the application.\n",
-	app_opt, 0, 1, false,
+	deis_opts_app, 0, 1, false,
 };
 
 CMD(deis_cmd_releases_rollback)

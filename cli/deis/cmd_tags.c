@@ -40,10 +40,6 @@ deis_tags_print(struct client *c, const char *app)
 	return deis_config_show(c, app, tags_render);
 }
 
-static const struct opt app_opt[] = {
-	{ 'a', "app", true, NULL },
-	{ 0, NULL, false, NULL },
-};
 static const struct cmd_spec list_spec = {
 	"\n"
 	"Lists tags for an application.\n"
@@ -53,7 +49,7 @@ static const struct cmd_spec list_spec = {
 	"Options:\n"
 	"  -a --app=<app>\n"
 	"    the uniquely identifiable name of the application.\n",
-	app_opt, 0, 0, false,
+	deis_opts_app, 0, 0, false,
 };
 
 CMD(deis_cmd_tags_list)
@@ -84,9 +80,8 @@ static const struct cmd_spec set_spec = {
 	"  <value> the tag value, for example: \"prod\" or \"1\"\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, -1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, -1, false,
 };
 
 /* key=value: strings.Split(tag, "=") must give exactly two parts. */
@@ -129,9 +124,8 @@ static const struct cmd_spec unset_spec = {
 	"  <key> the tag key to unset, for example: \"environ\" or \"rack\"\n"
 	"\n"
 	"Options:\n"
-	"  -a --app=<app>\n"
-	"    the uniquely identifiable name for the application.\n",
-	app_opt, 1, -1, false,
+	DEIS_USAGE_OPT_APP,
+	deis_opts_app, 1, -1, false,
 };
 
 CMD(deis_cmd_tags_unset)

@@ -14,6 +14,20 @@
 #include "cli/deis/deis.h"
 #include "lib/xalloc.h"
 
+const struct opt deis_opts_app[] = {
+	{ 'a', "app", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+const struct opt deis_opts_limit[] = {
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+const struct opt deis_opts_app_limit[] = {
+	{ 'a', "app", true, NULL },
+	{ 'l', "limit", true, NULL },
+	{ 0, NULL, false, NULL },
+};
+
 /* What a command runs once loaded: exactly one of the three is set. */
 struct cmd_body {
 	deis_run_fn fn;

@@ -61,6 +61,18 @@ struct args {
 	bool help;
 };
 
+/* Option tables many commands share (cmdutil.c): -a/--app, -l/--limit, both. */
+extern const struct opt deis_opts_app[];
+extern const struct opt deis_opts_limit[];
+extern const struct opt deis_opts_app_limit[];
+/* Their usual lines in a usage text. */
+#define DEIS_USAGE_OPT_APP \
+	"  -a --app=<app>\n" \
+	"    the uniquely identifiable name for the application.\n"
+#define DEIS_USAGE_OPT_LIMIT \
+	"  -l --limit=<num>\n" \
+	"    the maximum number of results to display, defaults to config setting\n"
+
 /*
  * A command's grammar: its usage text (printed by --help, and its "Usage:"
  * line on a syntax error), options, and how many positional arguments it
