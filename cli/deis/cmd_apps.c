@@ -167,42 +167,25 @@ static const struct cmd_spec info_spec = {
 static json_t *
 app_get(struct client *c, const char *id, struct buf *raw)
 {
-	struct response res;
 	char *path = xasprintf("/v1/apps/%s/", id);
-	json_t *app;
+	json_t *app = deis_api_get_json(c, path, raw);
 
-	if (deis_api_call(c, "GET", path, NULL, false, &res) < 0) {
-		free(path);
-		return NULL;
-	}
 	free(path);
-	app = deis_response_json(&res);
-	if (raw)
-		buf_add(raw, res.body.p, res.body.len);
-	deis_response_release(&res);
 	return app;
 }
 
-CMD(deis_cmd_apps_info)
+static int
+apps_info(struct client *c, const char *id, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
 	struct buf raw = BUF_INIT;
 	json_t *app;
-	char *id = NULL;
-	int rc;
+	int rc = -1;
 
-	if (!deis_args_run(&a, &info_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &info_spec, "app"), &id) < 0)
-		goto out_args;
-	app = app_get(&c, id, &raw);
+	app = app_get(c, id, &raw);
 	if (app == NULL)
 		goto out;
 	if (deis_json) {
 		deis_print_raw_json(&raw);
-		json_decref(app);
 		rc = 0;
 		goto out;
 	}
@@ -214,22 +197,22 @@ CMD(deis_cmd_apps_info)
 	printf("owner:    %s\n", deis_jstr(app, "owner"));
 	printf("id:       %s\n", deis_jstr(app, "id"));
 	printf("\n");
-	if (deis_ps_print(&c, deis_jstr(app, "id"), c.s.response_limit) < 0)
-		goto out_app;
+	if (deis_ps_print(c, deis_jstr(app, "id"), c->s.response_limit) < 0)
+		goto out;
 	printf("\n");
-	if (deis_domains_print(&c, deis_jstr(app, "id"), c.s.response_limit) < 0)
-		goto out_app;
+	if (deis_domains_print(c, deis_jstr(app, "id"), c->s.response_limit) < 0)
+		goto out;
 	printf("\n");
 	rc = 0;
-out_app:
-	json_decref(app);
 out:
-	free(id);
+	json_decref(app);
 	buf_release(&raw);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+CMD(deis_cmd_apps_info)
+{
+	return deis_cmd_run(&info_spec, argc, argv, true, apps_info);
 }
 
 static const struct cmd_spec open_spec = {
@@ -243,48 +226,39 @@ static const struct cmd_spec open_spec = {
 	deis_opts_app, 0, 0, false,
 };
 
-CMD(deis_cmd_apps_open)
+static int
+apps_open(struct client *c, const char *id, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
+	const char *browser = getenv("BROWSER"), *u;
+	char *av[3], *url;
 	json_t *app;
-	char *id = NULL, *url;
-	const char *u;
-	int rc;
+	pid_t pid;
+	int st, rc;
 
-	if (!deis_args_run(&a, &open_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &open_spec, "app"), &id) < 0)
-		goto out_args;
-	app = app_get(&c, id, NULL);
+	app = app_get(c, id, NULL);
 	if (app == NULL)
-		goto out;
+		return -1;
 	u = deis_jstr(app, "url");
 	url = strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0 ?
 	    xstrdup(u) : xasprintf("http://%s", u);
 	json_decref(app);
-	{
-		const char *browser = getenv("BROWSER");
-		char *av[] = { (char *)(browser && *browser ? browser : "xdg-open"), url, NULL };
-		pid_t pid;
-		int st;
-
-		fflush(stdout);
-		if (posix_spawnp(&pid, av[0], NULL, NULL, av, environ) == 0 &&
-		    waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-			rc = 0;
-		else
-			/* no browser here: say where the app is instead */
-			rc = deis_fail("cannot open a browser ('%s'); the app is at %s", av[0], url);
-	}
+	av[0] = (char *)(browser && *browser ? browser : "xdg-open");
+	av[1] = url;
+	av[2] = NULL;
+	fflush(stdout);
+	if (posix_spawnp(&pid, av[0], NULL, NULL, av, environ) == 0 &&
+	    waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		rc = 0;
+	else
+		/* no browser here: say where the app is instead */
+		rc = deis_fail("cannot open a browser ('%s'); the app is at %s", av[0], url);
 	free(url);
-out:
-	free(id);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+CMD(deis_cmd_apps_open)
+{
+	return deis_cmd_run(&open_spec, argc, argv, true, apps_open);
 }
 
 static const struct opt logs_opts[] = {

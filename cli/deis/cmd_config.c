@@ -39,19 +39,10 @@ CMD(deis_cmd_config_help)
 static json_t *
 config_get(struct client *c, const char *app, struct buf *raw)
 {
-	struct response res;
 	char *path = xasprintf("/v1/apps/%s/config/", app);
-	json_t *cfg;
+	json_t *cfg = deis_api_get_json(c, path, raw);
 
-	if (deis_api_call(c, "GET", path, NULL, false, &res) < 0) {
-		free(path);
-		return NULL;
-	}
 	free(path);
-	cfg = deis_response_json(&res);
-	if (raw)
-		buf_add(raw, res.body.p, res.body.len);
-	deis_response_release(&res);
 	return cfg;
 }
 

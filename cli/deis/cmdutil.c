@@ -121,6 +121,21 @@ deis_list_show(struct client *c, const char *path, long limit, const char *headi
 	return 0;
 }
 
+json_t *
+deis_api_get_json(struct client *c, const char *path, struct buf *raw)
+{
+	struct response res;
+	json_t *obj;
+
+	if (deis_api_call(c, "GET", path, NULL, false, &res) < 0)
+		return NULL;
+	obj = deis_response_json(&res);
+	if (raw)
+		buf_add(raw, res.body.p, res.body.len);
+	deis_response_release(&res);
+	return obj;
+}
+
 int
 deis_get_show(struct client *c, const char *path,
     void (*render)(json_t *obj, const void *arg), const void *arg)

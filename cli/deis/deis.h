@@ -388,6 +388,11 @@ int deis_list_show(struct client *c, const char *path, long limit, const char *h
 int deis_app_list_show(struct client *c, const char *app, const char *resource, const char *title,
     long limit, void (*render)(json_t *results, const void *arg), const void *arg);
 /*
+ * GET path and decode the body (caller decrefs); the raw body is appended to
+ * raw when not NULL. NULL on error (deis_fail).
+ */
+json_t *deis_api_get_json(struct client *c, const char *path, struct buf *raw);
+/*
  * GET path: with --json print the body raw, else decode it and call
  * render(obj, arg) with obj borrowed for the call. 0, or -1 (deis_fail).
  */
