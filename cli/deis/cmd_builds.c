@@ -146,13 +146,32 @@ static const struct cmd_spec create_spec = {
 	create_opts, 1, 1, false,
 };
 
+/* builds:create's request; procfile is NULL once sent. */
+struct build_req {
+	const char *image;
+	json_t *procfile;
+};
+
+static int
+build_send(struct client *c, const char *app, void *arg)
+{
+	struct build_req *b = arg;
+	char *path = xasprintf("/v1/apps/%s/builds/", app);
+	json_t *procfile = b->procfile;
+	int rc;
+
+	b->procfile = NULL;
+	rc = deis_api_act(c, "POST", path, NULL, json_pack("{s:s, s:o}", "image", b->image,
+	    "procfile", procfile), true, "Creating build... ");
+	free(path);
+	return rc;
+}
+
 CMD(deis_cmd_builds_create)
 {
 	struct args a;
-	struct client c;
 	json_t *procfile = NULL;
 	const char *pf;
-	char *app = NULL, *path;
 	int rc;
 
 	if (!deis_args_run(&a, &create_spec, argc, argv, &rc))
@@ -170,19 +189,12 @@ CMD(deis_cmd_builds_create)
 	} else {
 		procfile = json_object();
 	}
-	if (procfile == NULL)
-		goto out_args;
-	if (deis_app_load(&c, deis_args_get(&a, &create_spec, "app"), &app) < 0) {
-		json_decref(procfile);
-		goto out_args;
+	if (procfile != NULL) {
+		struct build_req b = { a.pos[0], procfile };
+
+		rc = deis_app_do(deis_args_get(&a, &create_spec, "app"), build_send, &b);
+		json_decref(b.procfile);
 	}
-	path = xasprintf("/v1/apps/%s/builds/", app);
-	rc = deis_api_act(&c, "POST", path, NULL, json_pack("{s:s, s:o}", "image", a.pos[0],
-	    "procfile", procfile), true, "Creating build... ");
-	free(path);
-	free(app);
-	deis_client_release(&c);
-out_args:
 	deis_args_release(&a);
 	return rc;
 }

@@ -142,12 +142,24 @@ scale_parse(const char *s, size_t *keylen, json_t **val, const void *arg)
 	return 0;
 }
 
+/* arg: the {"type": num} map, taken (set to NULL) when sent. */
+static int
+ps_scale_send(struct client *c, const char *app, void *arg)
+{
+	json_t **req = arg, *r = *req;
+	char *path = xasprintf("/v1/apps/%s/scale/", app);
+	int rc;
+
+	*req = NULL;
+	rc = ps_action(c, app, "Scaling", path, r);
+	free(path);
+	return rc;
+}
+
 CMD(deis_cmd_ps_scale)
 {
 	struct args a;
-	struct client c;
 	json_t *req;
-	char *app = NULL, *path;
 	int rc;
 
 	if (!deis_args_run(&a, &scale_spec, argc, argv, &rc))
@@ -157,17 +169,8 @@ CMD(deis_cmd_ps_scale)
 		deis_args_release(&a);
 		return 1;
 	}
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &scale_spec, "app"), &app) < 0) {
-		json_decref(req);
-		goto out_args;
-	}
-	path = xasprintf("/v1/apps/%s/scale/", app);
-	rc = ps_action(&c, app, "Scaling", path, req);
-	free(path);
-	free(app);
-	deis_client_release(&c);
-out_args:
+	rc = deis_app_do(deis_args_get(&a, &scale_spec, "app"), ps_scale_send, &req);
+	json_decref(req);
 	deis_args_release(&a);
 	return rc;
 }
@@ -188,22 +191,15 @@ static const struct cmd_spec restart_spec = {
 	deis_opts_app, 0, 1, false,
 };
 
-CMD(deis_cmd_ps_restart)
+static int
+ps_restart(struct client *c, const char *app, const struct args *a, const struct cmd_spec *spec)
 {
-	struct args a;
-	struct client c;
 	struct buf path = BUF_INIT;
-	char *app = NULL;
 	int rc;
 
-	if (!deis_args_run(&a, &restart_spec, argc, argv, &rc))
-		return rc;
-	rc = -1;
-	if (deis_app_load(&c, deis_args_get(&a, &restart_spec, "app"), &app) < 0)
-		goto out_args;
 	buf_addf(&path, "/v1/apps/%s/containers/", app);
-	if (a.npos) {
-		const char *t = a.pos[0], *dot = strchr(t, '.');
+	if (a->npos) {
+		const char *t = a->pos[0], *dot = strchr(t, '.');
 
 		if (dot) {
 			char *end;
@@ -219,12 +215,13 @@ CMD(deis_cmd_ps_restart)
 		}
 	}
 	buf_addstr(&path, "restart/");
-	rc = ps_action(&c, app, "Restarting", path.p, NULL);
+	rc = ps_action(c, app, "Restarting", path.p, NULL);
 out:
 	buf_release(&path);
-	free(app);
-	deis_client_release(&c);
-out_args:
-	deis_args_release(&a);
 	return rc;
+}
+
+CMD(deis_cmd_ps_restart)
+{
+	return deis_cmd_run(&restart_spec, argc, argv, true, ps_restart);
 }

@@ -149,29 +149,31 @@ release_render(json_t *r, const void *arg)
 	printf("uuid:     %s\n", deis_jstr(r, "uuid"));
 }
 
+static int
+release_show(struct client *c, const char *app, void *arg)
+{
+	struct release_ref *ref = arg;
+	char *path = xasprintf("/v1/apps/%s/releases/v%ld/", app, ref->version);
+	int rc;
+
+	ref->app = app;
+	rc = deis_get_show(c, path, release_render, ref);
+	free(path);
+	return rc;
+}
+
 CMD(deis_cmd_releases_info)
 {
 	struct args a;
-	struct client c;
-	struct release_ref ref;
-	char *app = NULL, *path;
+	struct release_ref ref = { NULL, 0 };
 	int rc;
 
 	if (!deis_args_run(&a, &info_spec, argc, argv, &rc))
 		return rc;
-	rc = -1;
 	/* a malformed version is refused before the settings are read */
-	if (version_parse(a.pos[0], &ref.version) < 0)
-		goto out_args;
-	if (deis_app_load(&c, deis_args_get(&a, &info_spec, "app"), &app) < 0)
-		goto out_args;
-	ref.app = app;
-	path = xasprintf("/v1/apps/%s/releases/v%ld/", app, ref.version);
-	rc = deis_get_show(&c, path, release_render, &ref);
-	free(path);
-	free(app);
-	deis_client_release(&c);
-out_args:
+	rc = -1;
+	if (version_parse(a.pos[0], &ref.version) == 0)
+		rc = deis_app_do(deis_args_get(&a, &info_spec, "app"), release_show, &ref);
 	deis_args_release(&a);
 	return rc;
 }
@@ -192,48 +194,50 @@ static const struct cmd_spec rollback_spec = {
 	deis_opts_app, 0, 1, false,
 };
 
+/* arg: the version to go back to, -1 for the one before the current. */
+static int
+release_rollback(struct client *c, const char *app, void *arg)
+{
+	const long *version = arg;
+	struct response res;
+	json_t *req, *r;
+	char *path;
+	int rc;
+
+	if (*version == -1) {
+		printf("Rolling back one release... ");
+		req = json_object();
+	} else {
+		printf("Rolling back to v%ld... ", *version);
+		req = json_pack("{s:I}", "version", (json_int_t)*version);
+	}
+	fflush(stdout);
+	path = xasprintf("/v1/apps/%s/releases/rollback/", app);
+	rc = deis_api_send(c, "POST", path, req, true, &res);
+	free(path);
+	if (rc < 0)
+		return -1;
+	r = deis_response_json(&res);
+	deis_response_release(&res);
+	if (r == NULL)
+		return -1;
+	printf("done, v%lld\n", (long long)json_integer_value(json_object_get(r, "version")));
+	json_decref(r);
+	return 0;
+}
+
 CMD(deis_cmd_releases_rollback)
 {
 	struct args a;
-	struct client c;
-	struct response res;
-	json_t *req, *r;
-	char *app = NULL, *path;
 	long version = -1;
 	int rc;
 
 	if (!deis_args_run(&a, &rollback_spec, argc, argv, &rc))
 		return rc;
 	rc = -1;
-	if (a.npos && version_parse(a.pos[0], &version) < 0)
-		goto out_args;
-	if (deis_app_load(&c, deis_args_get(&a, &rollback_spec, "app"), &app) < 0)
-		goto out_args;
-	if (version == -1) {
-		printf("Rolling back one release... ");
-		req = json_object();
-	} else {
-		printf("Rolling back to v%ld... ", version);
-		req = json_pack("{s:I}", "version", (json_int_t)version);
-	}
-	fflush(stdout);
-	path = xasprintf("/v1/apps/%s/releases/rollback/", app);
-	rc = deis_api_send(&c, "POST", path, req, true, &res);
-	free(path);
-	if (rc < 0)
-		goto out;
-	rc = -1;
-	r = deis_response_json(&res);
-	deis_response_release(&res);
-	if (r == NULL)
-		goto out;
-	printf("done, v%lld\n", (long long)json_integer_value(json_object_get(r, "version")));
-	json_decref(r);
-	rc = 0;
-out:
-	free(app);
-	deis_client_release(&c);
-out_args:
+	if (a.npos == 0 || version_parse(a.pos[0], &version) == 0)
+		rc = deis_app_do(deis_args_get(&a, &rollback_spec, "app"), release_rollback,
+		    &version);
 	deis_args_release(&a);
 	return rc;
 }

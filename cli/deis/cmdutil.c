@@ -186,26 +186,52 @@ deis_config_post(struct client *c, const char *app, const char *doing, const cha
 }
 
 int
-deis_config_apply(const char *explicit_app, const char *doing, const char *field, json_t *map,
-    int (*print)(struct client *c, const char *app))
+deis_app_do(const char *explicit_app, deis_app_fn fn, void *arg)
 {
 	struct client c;
-	struct response res;
 	char *app = NULL;
 	int rc;
 
-	if (deis_app_load(&c, explicit_app, &app) < 0) {
-		json_decref(map);
+	if (deis_app_load(&c, explicit_app, &app) < 0)
 		return -1;
-	}
-	rc = deis_config_post(&c, app, doing, field, map, &res);
-	if (rc == 0) {
-		deis_response_release(&res);
-		printf("done\n\n");
-		rc = print(&c, app);
-	}
+	rc = fn(&c, app, arg);
 	free(app);
 	deis_client_release(&c);
+	return rc;
+}
+
+/* deis_config_apply()'s request; map is NULL once sent. */
+struct config_change {
+	const char *doing;
+	const char *field;
+	json_t *map;
+	int (*print)(struct client *c, const char *app);
+};
+
+static int
+config_change_send(struct client *c, const char *app, void *arg)
+{
+	struct config_change *cc = arg;
+	struct response res;
+	json_t *map = cc->map;
+
+	cc->map = NULL;
+	if (deis_config_post(c, app, cc->doing, cc->field, map, &res) < 0)
+		return -1;
+	deis_response_release(&res);
+	printf("done\n\n");
+	return cc->print(c, app);
+}
+
+int
+deis_config_apply(const char *explicit_app, const char *doing, const char *field, json_t *map,
+    int (*print)(struct client *c, const char *app))
+{
+	struct config_change cc = { doing, field, map, print };
+	int rc;
+
+	rc = deis_app_do(explicit_app, config_change_send, &cc);
+	json_decref(cc.map);
 	return rc;
 }
 

@@ -377,6 +377,17 @@ int deis_cmd_run_show(const struct cmd_spec *spec, int argc, char **argv,
 int deis_cmd_run_list(const struct cmd_spec *spec, int argc, char **argv, bool with_app,
     int (*list)(struct client *c, const char *app, long limit));
 /*
+ * The body of a command that checks its arguments before anything is loaded:
+ * c and app are loaded for the call, arg is the command's own.
+ */
+typedef int (*deis_app_fn)(struct client *c, const char *app, void *arg);
+/*
+ * Load the client and resolve the app (explicit_app, else git, else the
+ * directory), call fn and release them. fn's result, or -1 (deis_fail) when
+ * loading fails, in which case fn is not called.
+ */
+int deis_app_do(const char *explicit_app, deis_app_fn fn, void *arg);
+/*
  * GET one page of a list (deis_api_list()). With --json the raw page is
  * printed; otherwise "=== <heading> (n of count)" (no line when heading is
  * NULL) and then render(results, arg), results borrowed for the call.
