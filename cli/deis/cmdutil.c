@@ -1,10 +1,12 @@
 /*
- * The shapes the cmd_<topic>.c files share: "parse the arguments, load the
- * client (and the app), do one thing, release everything"; "GET one page of a
- * list and print it under a heading, or raw with --json"; "GET the app's
- * config and render one part of it"; "POST one part of the app's config
- * (tags, limits, values) and list the result". Each command keeps its own
- * grammar and its own rendering; only the plumbing lives here.
+ * The shapes the cmd_<topic>.c files share, so that each command keeps only
+ * its grammar and its rendering: "parse the arguments, load the client (and
+ * the app), do one thing, release everything" (deis_cmd_run*, deis_app_do);
+ * "GET one page of a list, or one object, and print it, or print it raw with
+ * --json" (deis_list_show, deis_get_show); "print what is being done, send
+ * one request, print done" (deis_api_act); "POST one part of the app's config
+ * (tags, limits, values) and list the result" (deis_config_apply); KEY=value
+ * arguments to a JSON map (deis_kv_map); the common option tables.
  */
 #include <stdarg.h>
 #include <stdio.h>
