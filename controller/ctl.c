@@ -3,6 +3,9 @@
  * from the scheduler, and app events sent to the logger.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -59,10 +62,84 @@ ctl_on_container_state(const struct sched_container *c, enum sched_state old, vo
 }
 
 /*
- * App events go to the logger as RFC 5424 over UDP on loopback or the
- * platform network: one datagram per event, never blocking the caller.
- * Called from any thread.
+ * App events go to the logger as RFC 5424: over one TCP connection with
+ * octet counting when the logger listens there (no loss while it is up), else
+ * as a UDP datagram. Never blocks the caller for long: a connect is bounded
+ * (300 ms) and retried at most every 5 s, a send never waits. Any thread.
  */
+static pthread_mutex_t sink_mu = PTHREAD_MUTEX_INITIALIZER;
+static int sink_fd = -1;
+static time_t sink_retry_at;
+
+static int
+sink_connect(const struct addrinfo *ai)
+{
+	struct pollfd p;
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
+	socklen_t el = sizeof(err);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (errno == EINPROGRESS && poll(&p, 1, 300) == 1 &&
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0)
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* Send one frame over TCP; false when it was not sent whole (use UDP). */
+static bool
+sink_tcp(const char *host, const char *port, const char *line, size_t n)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char frame[2100];
+	int flen;
+	ssize_t w;
+	bool ok = false;
+
+	flen = snprintf(frame, sizeof(frame), "%zu %.*s", n, (int)n, line);
+	if (flen < 0 || (size_t)flen >= sizeof(frame))
+		return false;
+	pthread_mutex_lock(&sink_mu);
+	if (sink_fd < 0 && time(NULL) >= sink_retry_at) {
+		if (getaddrinfo(host, port, &hints, &ai) == 0) {
+			sink_fd = sink_connect(ai);
+			freeaddrinfo(ai);
+		}
+		if (sink_fd < 0)
+			sink_retry_at = time(NULL) + 5;
+	}
+	if (sink_fd >= 0) {
+		char c;
+
+		/* The logger restarted: its end closed; a send now would be lost. */
+		if (recv(sink_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+			close(sink_fd);
+			sink_fd = -1;
+			if (getaddrinfo(host, port, &hints, &ai) == 0) {
+				sink_fd = sink_connect(ai);
+				freeaddrinfo(ai);
+			}
+		}
+	}
+	if (sink_fd >= 0) {
+		w = send(sink_fd, frame, (size_t)flen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ok = w == flen;
+		if (!ok) {
+			/* A partial frame would desync the stream: start a new one later. */
+			close(sink_fd);
+			sink_fd = -1;
+			sink_retry_at = time(NULL) + 1;
+		}
+	}
+	pthread_mutex_unlock(&sink_mu);
+	return ok;
+}
+
 void
 logsink_send(struct ctl *ctl, const char *app, const char *msg)
 {
@@ -80,17 +157,22 @@ logsink_send(struct ctl *ctl, const char *app, const char *msg)
 		return;
 	memcpy(host, ctl->logger_syslog, (size_t)(colon - ctl->logger_syslog));
 	host[colon - ctl->logger_syslog] = '\0';
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "<14>1 %s.%06ldZ deis-controller %s deis-controller - - %s",
 	    ts, now.tv_nsec / 1000, app, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (sink_tcp(host, colon + 1, line, (size_t)n))
+		return;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+		return;
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd >= 0) {
-		if (sendto(fd, line, n < (int)sizeof(line) ? (size_t)n : sizeof(line) - 1, 0,
-		    ai->ai_addr, ai->ai_addrlen) < 0)
+		if (sendto(fd, line, (size_t)n, 0, ai->ai_addr, ai->ai_addrlen) < 0)
 			log_debug("event for '%s' not sent to the logger", app);
 		close(fd);
 	}
