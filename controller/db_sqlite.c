@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,7 +360,21 @@ db_sqlite_open(const char *path, struct err *e)
 	sqlite3_extended_result_codes(c->h, 1);
 	sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
 	for (i = 0; i < ARRAY_SIZE(pragmas); i++) {
-		if (sqlite3_exec(c->h, pragmas[i], NULL, NULL, NULL) != SQLITE_OK) {
+		int tries = 0;
+
+		/*
+		 * Switching a new database to WAL needs an exclusive lock, and SQLite
+		 * answers BUSY at once (no busy handler: deadlock avoidance) while
+		 * another connection opening it at the same moment holds a shared one.
+		 * Retry within the busy timeout.
+		 */
+		while (((rc = sqlite3_exec(c->h, pragmas[i], NULL, NULL, NULL)) & 0xff) == SQLITE_BUSY &&
+		    tries++ < BUSY_TIMEOUT_MS / 10) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+		if (rc != SQLITE_OK) {
 			sqlite_err(c->h, sqlite3_extended_errcode(c->h), pragmas[i], e);
 			goto fail;
 		}
