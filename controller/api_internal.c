@@ -229,6 +229,23 @@ internal_routes(struct api *a)
 	watch_reap(ctl);
 }
 
+/* The whole endpoint table as one string, to tell whether a report changed it. */
+static char *
+endpoints_signature(struct db *db, struct err *e)
+{
+	struct db_res *res = db_query(db, "SELECT container, addr FROM endpoints ORDER BY container",
+	    0, NULL, e);
+	struct buf sig = BUF_INIT;
+	int i;
+
+	if (res == NULL)
+		return NULL;
+	for (i = 0; i < db_res_nrows(res); i++)
+		buf_addf(&sig, "%s=%s;", db_res_get(res, i, 0), db_res_get(res, i, 1));
+	db_res_free(res);
+	return buf_detach(&sig, NULL);
+}
+
 void
 internal_endpoints(struct api *a)
 {
@@ -236,9 +253,7 @@ internal_endpoints(struct api *a)
 	const char *host = a->seg[0];
 	json_t *eps = a->body ? json_object_get(a->body, "endpoints") : NULL, *ep;
 	struct err e = { 0 };
-	struct db_res *before;
 	char now[DB_TIME_LEN], *old_set = NULL, *new_set = NULL;
-	struct buf sig = BUF_INIT;
 	size_t i;
 
 	if (eps == NULL || !json_is_array(eps) || json_array_size(eps) > 10000) {
@@ -250,14 +265,8 @@ internal_endpoints(struct api *a)
 		api_db_error(a, &e, NULL);
 		return;
 	}
-	before = db_query(ctl->db, "SELECT container, addr FROM endpoints ORDER BY container",
-	    0, NULL, &e);
-	if (before == NULL)
+	if ((old_set = endpoints_signature(ctl->db, &e)) == NULL)
 		goto fail;
-	for (i = 0; i < (size_t)db_res_nrows(before); i++)
-		buf_addf(&sig, "%s=%s;", db_res_get(before, (int)i, 0), db_res_get(before, (int)i, 1));
-	db_res_free(before);
-	old_set = buf_detach(&sig, NULL);
 	if (db_execp(ctl->db, &e, "DELETE FROM endpoints WHERE host = $1", host) < 0)
 		goto fail;
 	json_array_foreach(eps, i, ep) {
@@ -294,14 +303,8 @@ internal_endpoints(struct api *a)
 	if (db_exec(ctl->db, "DELETE FROM endpoints WHERE release < (SELECT MAX(e2.release) FROM "
 	    "endpoints e2 WHERE e2.app = endpoints.app)", 0, NULL, &e) < 0)
 		goto fail;
-	before = db_query(ctl->db, "SELECT container, addr FROM endpoints ORDER BY container",
-	    0, NULL, &e);
-	if (before == NULL)
+	if ((new_set = endpoints_signature(ctl->db, &e)) == NULL)
 		goto fail;
-	for (i = 0; i < (size_t)db_res_nrows(before); i++)
-		buf_addf(&sig, "%s=%s;", db_res_get(before, (int)i, 0), db_res_get(before, (int)i, 1));
-	db_res_free(before);
-	new_set = buf_detach(&sig, NULL);
 	if (db_commit(ctl->db, &e) < 0)
 		goto fail;
 	if (strcmp(old_set, new_set) != 0)
@@ -316,6 +319,5 @@ fail:
 	db_rollback(ctl->db);
 	free(old_set);
 	free(new_set);
-	buf_release(&sig);
 	api_db_error(a, &e, NULL);
 }

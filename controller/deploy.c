@@ -27,8 +27,6 @@ struct deploy {
 static json_t *
 default_structure(const struct rel *r)
 {
-	if (r->sha[0] && !r->dockerfile && json_object_get(r->procfile, "web"))
-		return json_pack("{s:i}", "web", 1);
 	if (json_object_get(r->procfile, "web"))
 		return json_pack("{s:i}", "web", 1);
 	return json_pack("{s:i}", "cmd", 1);
