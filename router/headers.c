@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/http1.h"
+#include "router/gzip.h"
 #include "router/router.h"
 
 #define MAX_CONN_TOKENS 16
@@ -168,10 +169,12 @@ headers_forward_request(struct buf *out, const struct http1_request *req,
 
 void
 headers_relay_response(struct buf *out, const struct http1_response *res,
-    enum http1_body framing, bool keep_alive, bool client10, bool tunnel, const char *extra)
+    enum http1_body framing, bool keep_alive, bool client10, bool tunnel, const char *extra,
+    int gzip_mode)
 {
 	struct conn_tokens ct;
 	const struct http1_header *h;
+	bool gz = gzip_mode == GZIP_COMPRESS;
 	size_t i;
 
 	conn_tokens_collect(res->headers, res->nheaders, &ct);
@@ -183,13 +186,26 @@ headers_relay_response(struct buf *out, const struct http1_response *res,
 	buf_add(out, "\r\n", 2);
 	for (i = 0; i < res->nheaders; i++) {
 		h = &res->headers[i];
-		if (!dropped(h->name, response_drop, &ct))
-			add_header(out, h->name, h->value);
+		if (dropped(h->name, response_drop, &ct))
+			continue;
+		if (gz && str_eqcase(h->name, STR_LIT("etag")) && h->value.len &&
+		    h->value.p[0] == '"') {
+			/* the compressed body is not byte-identical: a weak validator */
+			buf_addstr(out, "ETag: W/");
+			buf_add(out, h->value.p, h->value.len);
+			buf_add(out, "\r\n", 2);
+			continue;
+		}
+		add_header(out, h->name, h->value);
 	}
+	if (gz)
+		buf_addstr(out, "Content-Encoding: gzip\r\n");
+	if (gzip_mode != GZIP_NONE && gzip_conf.vary)
+		buf_addstr(out, "Vary: Accept-Encoding\r\n");
 	if (framing == HTTP1_BODY_CHUNKED)
 		buf_addstr(out, "Transfer-Encoding: chunked\r\n");
-	else if (framing == HTTP1_BODY_LENGTH ||
-	    http1_find(res->headers, res->nheaders, "content-length")) {
+	else if (!gz && (framing == HTTP1_BODY_LENGTH ||
+	    http1_find(res->headers, res->nheaders, "content-length"))) {
 		buf_addstr(out, "Content-Length: ");
 		add_u64(out, res->content_length);
 		buf_addstr(out, "\r\n");

@@ -9,6 +9,9 @@
  *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
  *               [--enforce-https] [--balance round-robin|least-conn]
  *               [--body-min-rate BYTES_PER_S] [--pool-size N] [--no-access-log]
+ *               [--gzip on|off] [--gzip-level N] [--gzip-min-length N] [--gzip-types L]
+ *               [--gzip-disable msie6|REGEX|""] [--gzip-http-version 1.0|1.1]
+ *               [--gzip-proxied any|off] [--gzip-vary on|off]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -34,6 +37,7 @@
 #include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "router/gzip.h"
 #include "router/router.h"
 #include "router/watch.h"
 
@@ -68,6 +72,9 @@ usage(void)
 	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
 	    "[--hsts SECONDS] [--enforce-https] [--balance round-robin|least-conn] "
 	    "[--body-min-rate BYTES_PER_S] [--pool-size N] "
+	    "[--gzip on|off] [--gzip-level 1..9] [--gzip-min-length N] [--gzip-types 'T ...'] "
+	    "[--gzip-disable msie6|REGEX|''] [--gzip-http-version 1.0|1.1] "
+	    "[--gzip-proxied any|off] [--gzip-vary on|off] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -131,7 +138,8 @@ static void
 parse_args(int argc, char **argv)
 {
 	const char *errstr = NULL;
-	int i;
+	char why[200];
+	int i, r;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -189,11 +197,14 @@ parse_args(int argc, char **argv)
 			conf.header_ms = parse_time(v);
 		else if (strcmp(a, "--keepalive-timeout") == 0)
 			conf.keepalive_ms = parse_time(v);
-		else
+		else if ((r = gzip_conf_set(a, v, why, sizeof(why))) < 0)
+			die(100, "bad value for %s: '%s': %s", a, v, why);
+		else if (r == 0)
 			usage();
 		if (errstr)
 			die(100, "bad value for %s: '%s': %s", a, v, errstr);
 	}
+	gzip_conf_finish();
 	if (conf.nlisten == 0)
 		add_listen(LISTEN_HTTP, "0.0.0.0:80");
 	if (conf.workers == 0) {

@@ -66,6 +66,7 @@ proxy_reap(void)
 		buf_release(&c->in);
 		buf_release(&c->out);
 		buf_release(&c->fwd);
+		gzip_free(c->gz);
 		free(c);
 	}
 }
@@ -132,6 +133,8 @@ exchange_end(struct client *c)
 	c->status = 0;
 	c->code = NULL;
 	c->upaddr[0] = c->reqid[0] = '\0';
+	gzip_free(c->gz);
+	c->gz = NULL;
 	c->state = C_HEAD;
 	c->deadline = ev_now_ms() + conf.keepalive_ms;
 	if (c->in.len == 0 && c->out.len == 0) {
@@ -210,6 +213,7 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	c->keep_alive = req->keep_alive && !W.draining;
 	c->client10 = req->minor == 0;
 	c->upgrade = req->upgrade;
+	c->gz_req = gzip_request(req);
 	copy_field(c->method, sizeof(c->method), req->method);
 	{
 		/* "METHOD target HTTP/1.x", the target cut at 200 bytes */

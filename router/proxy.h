@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <openssl/ssl.h>
 
+#include "router/gzip.h"
 #include "router/router.h"
 
 #define HIGH_WATER (256 * 1024)
@@ -65,6 +66,8 @@ struct client {
 	uint64_t res_remaining;
 	struct http1_chunked res_ch;
 	bool res_head_done, res_keep_alive;
+	enum gzip_req gz_req;	/* what the request allows (gzip.h) */
+	struct gzip *gz;	/* the response body is being compressed */
 	unsigned first_byte_ms;
 	/* for the access log */
 	int status;

@@ -17,6 +17,7 @@
 #include "router/router.h"
 
 struct buf proxy_scratch = BUF_INIT;
+static struct buf gz_scratch = BUF_INIT;
 
 static const char *
 hsts_header(void)
@@ -134,6 +135,31 @@ body_emit_chunk(struct buf *out, const char *p, size_t n)
 	buf_addf(out, "%zx\r\n", n);
 	buf_add(out, p, n);
 	buf_add(out, "\r\n", 2);
+}
+
+/*
+ * Response body bytes (already de-framed) to the client in its framing,
+ * compressed when the exchange is; last: the body ends here.
+ */
+static void
+body_out(struct client *c, const char *p, size_t n, bool last)
+{
+	if (c->gz) {
+		buf_reset(&gz_scratch);
+		if (gzip_write(c->gz, p, n, last, &gz_scratch) < 0)
+			log_error("gzip: deflate failed for '%s'", c->reqline);
+		p = gz_scratch.p;
+		n = gz_scratch.len;
+	}
+	if (c->res_out == HTTP1_BODY_CHUNKED) {
+		body_emit_chunk(&c->out, p, n);
+		if (last)
+			buf_addstr(&c->out, "0\r\n\r\n");
+	} else if (n) {
+		buf_add(&c->out, p, n);
+	}
+	if (c->gz && gz_scratch.cap > 1024 * 1024)
+		buf_release(&gz_scratch);
 }
 
 /* Move request body bytes from c->in to the backend, up to the high water mark. */
@@ -257,8 +283,8 @@ upstream_read(struct client *c, struct upconn *u)
 		if (c->dead || c->up != u)
 			return;
 		if (c->res_head_done && c->res_body == HTTP1_BODY_EOF) {
-			if (c->res_out == HTTP1_BODY_CHUNKED)
-				buf_addstr(&c->out, "0\r\n\r\n");
+			if (c->res_out == HTTP1_BODY_CHUNKED || c->gz)
+				body_out(c, NULL, 0, true);
 			upstream_close(u);
 			c->up = NULL;
 			if (!c->req_done)
@@ -280,6 +306,7 @@ exchange_response(struct client *c)
 {
 	struct upconn *u = c->up;
 	struct http1_response res;
+	enum gzip_mode gm;
 	bool done = false;
 	int r;
 
@@ -303,7 +330,8 @@ exchange_response(struct client *c)
 				exchange_fail(c, 502, "H17");
 				return;
 			}
-			headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, true, NULL);
+			headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, true, NULL,
+			    GZIP_NONE);
 			buf_remove_head(&u->in, (size_t)r);
 			c->status = 101;
 			c->state = C_TUNNEL;
@@ -316,7 +344,8 @@ exchange_response(struct client *c)
 		if (res.status < 200) {
 			/* interim (100 Continue, 103): relay, keep waiting */
 			if (!c->client10)
-				headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, false, NULL);
+				headers_relay_response(&c->out, &res, HTTP1_BODY_NONE, true, false, false,
+				    NULL, GZIP_NONE);
 			buf_remove_head(&u->in, (size_t)r);
 			continue;
 		}
@@ -334,10 +363,16 @@ exchange_response(struct client *c)
 			c->res_out = res.body;
 			break;
 		}
+		gm = gzip_response(c->gz_req, &res);
+		if (gm == GZIP_COMPRESS) {
+			/* the length changes: chunked, or until close for HTTP/1.0 */
+			c->gz = gzip_new();
+			c->res_out = c->client10 ? HTTP1_BODY_EOF : HTTP1_BODY_CHUNKED;
+		}
 		if (c->res_out == HTTP1_BODY_EOF)
 			c->keep_alive = false;
 		headers_relay_response(&c->out, &res, c->res_out, c->keep_alive, c->client10, false,
-		    c->ssl && conf.hsts_max_age ? hsts_header() : NULL);
+		    c->ssl && conf.hsts_max_age ? hsts_header() : NULL, gm);
 		buf_remove_head(&u->in, (size_t)r);
 		c->res_head_done = true;
 		c->deadline = ev_now_ms() + conf.idle_ms;
@@ -350,10 +385,13 @@ exchange_response(struct client *c)
 	case HTTP1_BODY_LENGTH: {
 		size_t n = u->in.len < c->res_remaining ? u->in.len : (size_t)c->res_remaining;
 
-		buf_add(&c->out, u->in.p, n);
-		buf_remove_head(&u->in, n);
 		c->res_remaining -= n;
 		done = c->res_remaining == 0;
+		if (c->gz)
+			body_out(c, u->in.p, n, done);
+		else
+			buf_add(&c->out, u->in.p, n);
+		buf_remove_head(&u->in, n);
 		break;
 	}
 	case HTTP1_BODY_CHUNKED: {
@@ -366,20 +404,11 @@ exchange_response(struct client *c)
 			return;
 		}
 		buf_remove_head(&u->in, (size_t)n);
-		if (c->res_out == HTTP1_BODY_CHUNKED) {
-			body_emit_chunk(&c->out, proxy_scratch.p, proxy_scratch.len);
-			if (done)
-				buf_addstr(&c->out, "0\r\n\r\n");
-		} else {
-			buf_add(&c->out, proxy_scratch.p, proxy_scratch.len);
-		}
+		body_out(c, proxy_scratch.p, proxy_scratch.len, done);
 		break;
 	}
 	case HTTP1_BODY_EOF:
-		if (c->res_out == HTTP1_BODY_CHUNKED)
-			body_emit_chunk(&c->out, u->in.p, u->in.len);
-		else
-			buf_add(&c->out, u->in.p, u->in.len);
+		body_out(c, u->in.p, u->in.len, false);
 		buf_reset(&u->in);
 		break;
 	}

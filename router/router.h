@@ -12,6 +12,7 @@
  *   upstream.c  backend connections: connect, keep-alive pools, quarantine
  *   headers.c   building the forwarded request head and the relayed response head
  *   tls.c       the HTTPS listener: contexts, SNI
+ *   gzip.c      response compression: the decision and streaming deflate (gzip.h)
  *
  * Processes: one parent that never touches client traffic, and N workers, each
  * with its own epoll loop, listeners (SO_REUSEPORT), table and pools. The parent
@@ -234,10 +235,13 @@ void headers_forward_request(struct buf *out, const struct http1_request *req,
 /*
  * Append the head to send the client for res. framing: the body framing the
  * client will see (LENGTH, CHUNKED, EOF or NONE); keep_alive: whether the
- * client connection stays open.
+ * client connection stays open. gzip_mode (enum gzip_mode, router/gzip.h):
+ * GZIP_VARY adds Vary: Accept-Encoding (with --gzip-vary); GZIP_COMPRESS also
+ * drops Content-Length, adds Content-Encoding: gzip and makes a strong ETag weak.
  */
 void headers_relay_response(struct buf *out, const struct http1_response *res,
-    enum http1_body framing, bool keep_alive, bool client10, bool tunnel, const char *extra);
+    enum http1_body framing, bool keep_alive, bool client10, bool tunnel, const char *extra,
+    int gzip_mode);
 /* A complete router-made response (HTML body). */
 void headers_error(struct buf *out, int status, const char *code, bool keep_alive,
     const char *request_id);

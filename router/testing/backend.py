@@ -18,6 +18,10 @@ request bodies. The path selects the behaviour:
   /bad-cr           a bare CR inside a header
   /ws               answers an Upgrade with 101, then echoes bytes back
   /status/N         status N, empty body
+  /text?n=N&type=T  N bytes of repetitive text with Content-Type T (text/plain),
+                    Content-Length; &etag=E adds ETag "E"; &enc=E Content-Encoding E;
+                    &nolen=1 sends it chunked instead
+  /stream?parts=K&ms=M&size=S  chunked text/plain: K parts of S bytes, M ms apart
 """
 import json, socket, socketserver, sys, threading, time
 
@@ -124,6 +128,29 @@ class Handler(socketserver.BaseRequestHandler):
         elif path == "/bad-cr":
             s.sendall(b"HTTP/1.1 200 OK\r\nX: a\rSet-Cookie: p\r\nContent-Length: 0\r\n\r\n")
             return False
+        elif path == "/text":
+            n = int(q.get("n", "1000"))
+            line = b"The quick brown fox jumps over the lazy dog. 0123456789\n"
+            payload = (line * (n // len(line) + 1))[:n]
+            hdrs = [("Content-Type", q.get("type", "text/plain").replace("%20", " ").replace("%3B", ";"))]
+            if "etag" in q:
+                hdrs.append(("ETag", '"%s"' % q["etag"]))
+            if "enc" in q:
+                hdrs.append(("Content-Encoding", q["enc"]))
+            if q.get("nolen"):
+                hdrs.append(("Transfer-Encoding", "chunked"))
+                payload = b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload) if payload else b"0\r\n\r\n"
+            else:
+                hdrs.append(("Content-Length", str(n)))
+            send("200 OK", hdrs, b"" if method == "HEAD" else payload)
+        elif path == "/stream":
+            parts, ms, size = int(q.get("parts", "5")), int(q.get("ms", "200")), int(q.get("size", "1000"))
+            send("200 OK", [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")])
+            for i in range(parts):
+                piece = (("part %d " % i).encode() * size)[:size]
+                s.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+                time.sleep(ms / 1000)
+            s.sendall(b"0\r\n\r\n")
         elif path.startswith("/status/"):
             send(path[8:] + " X", [("Content-Length", "0")])
         elif path == "/ws":
