@@ -2,9 +2,11 @@
  * config <component> get|set|rm, scale, rolling-restart.
  *
  * Settings live in config.json under the component's name (or "platform") and
- * reach the component's container as environment at its next start (Deis kept
- * them in etcd under /deis/<component>/<key>); `deisctl restart <component>`
- * applies them. Keys are Deis's: letters, digits and '/', '-', '_', '.'.
+ * reach the component's container at its next start (Deis kept them in etcd
+ * under /deis/<component>/<key>); `deisctl restart <component>` applies them.
+ * The router's become deis-router flags (router_settings.c) and are checked
+ * when set; other components' become environment. Keys are Deis's: letters,
+ * digits and '/', '-', '_', '.'.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -69,39 +71,65 @@ config_section(struct dctl *d, const char *section)
 	return sec;
 }
 
+/*
+ * Every key=value is checked before anything is stored: one bad value and
+ * config.json (and the router's certificate files) stay as they were.
+ */
 static int
 config_set(struct dctl *d, const char *section, int argc, char **argv)
 {
-	json_t *sec = config_section(d, section);
+	json_t *changes;
 	struct err e = { 0 };
-	int i;
+	int i, rc = 2;
 
 	if (argc == 0) {
 		fprintf(stderr, "usage: deisctl config %s set <key=value>...\n", section);
 		return 2;
 	}
+	changes = json_object();
 	for (i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '='), *k;
 
 		if (!eq) {
 			fprintf(stderr, "deisctl: '%s' is not key=value\n", argv[i]);
-			return 2;
+			goto out;
 		}
 		k = xstrndup(argv[i], (size_t)(eq - argv[i]));
-		if (!key_valid(k) || strchr(eq + 1, '\n')) {
+		if (!key_valid(k) || strchr(eq + 1, '\n') || strlen(eq + 1) > 4096) {
 			fprintf(stderr, "deisctl: invalid setting '%s'\n", argv[i]);
 			free(k);
-			return 2;
+			goto out;
 		}
-		json_object_set_new(sec, k, json_string(eq + 1));
-		printf("%s\n", eq + 1);
+		if (!strcmp(section, "platform") && dctl_platform_check(k, eq + 1, &e) < 0) {
+			fprintf(stderr, "deisctl: %s\n", e.msg);
+			free(k);
+			goto out;
+		}
+		json_object_set_new(changes, k, json_string(eq + 1));
 		free(k);
 	}
+	if (!strcmp(section, "router") && dctl_router_config_set(d, changes, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		goto out;
+	}
+	json_object_update(config_section(d, section), changes);
 	if (dctl_state_save(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
-		return 1;
+		rc = 1;
+		goto out;
 	}
-	return 0;
+	for (i = 0; i < argc; i++) {
+		char *k = xstrndup(argv[i], strcspn(argv[i], "="));
+
+		printf("%s\n", json_string_value(json_object_get(changes, k)));
+		free(k);
+	}
+	if (strcmp(section, "platform") != 0)
+		fprintf(stderr, "deisctl: 'deisctl restart %s' applies it\n", section);
+	rc = 0;
+out:
+	json_decref(changes);
+	return rc;
 }
 
 static int
@@ -113,6 +141,8 @@ config_rm(struct dctl *d, const char *section, int argc, char **argv)
 
 	for (i = 0; i < argc; i++) {
 		json_object_del(sec, argv[i]);
+		if (!strcmp(section, "router"))
+			dctl_router_config_rm(d, argv[i]);
 		printf("%s\n", argv[i]);
 	}
 	if (dctl_state_save(d, &e) < 0) {
@@ -173,6 +203,7 @@ dctl_cmd_scale(struct dctl *d, int argc, char **argv)
 	if (dctl_ping(d) < 0)
 		return 1;
 	json_object_set_new(config_section(d, "router"), "workers", json_sprintf("%lld", n));
+	json_object_del(config_section(d, "router"), "workerProcesses");
 	if (dctl_state_save(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;

@@ -5,8 +5,8 @@
  * section, whose keys become environment variables (registrationMode →
  * DEIS_REGISTRATION_MODE), as Deis's units read /deis/<component>/<key>.
  *
- * Host ports (platform section): httpPort 80 and sshPort 2222 (router, all
- * interfaces), builderPort 2223 (builder, all interfaces: git over SSH when no
+ * Host ports (platform section): httpPort 80, httpsPort 443, sshPort 2222 and
+ * healthPort (only when set; router, all interfaces), builderPort 2223 (builder, all interfaces: git over SSH when no
  * router passes TCP through), controllerPort 8000 and registryPort 5000 (on
  * 127.0.0.1 only: the engine pushes and pulls through the loopback, which it
  * trusts without TLS).
@@ -261,21 +261,55 @@ spec_publisher(struct dctl *d, const struct component *c, json_t *body, struct e
 	return 0;
 }
 
+/*
+ * The router listens on 80, 443 (HTTPS: the platform certificate when sslCert
+ * and sslKey are set, the apps' certificates by SNI always), 2222 (git to the
+ * builder) and 9090 (health), and gets a flag for each router setting the user
+ * set (router_settings.c). Host ports: httpPort, httpsPort, sshPort; healthPort
+ * only when set (load balancers can probe :80/health-check as well).
+ */
 static int
 spec_router(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
 	char *ctl = peer_url(d, "controller", 8000);
-	const char *workers = dctl_state_get(d, "router", "workers", "2");
-	const char *argv[] = { "deis-router", "--listen", "0.0.0.0:80", "--health-listen",
-	    "0.0.0.0:9090", "--tcp-listen", "0.0.0.0:2222", "--routes",
-	    "/var/lib/deis/router/routes.json", "--controller", ctl, "--workers", workers, NULL };
+	const char *argv[] = { "deis-router", "--listen", "0.0.0.0:80", "--tls-listen",
+	    "0.0.0.0:443", "--health-listen", "0.0.0.0:9090", "--tcp-listen", "0.0.0.0:2222",
+	    "--routes", "/var/lib/deis/router/routes.json", "--controller", ctl, NULL };
+	bool tls = false;
+	int rc;
 
 	body_cmd(body, argv);
+	free(ctl);
+	rc = dctl_router_args(d, json_object_get(body, "Cmd"), json_object_get(body, "Env"),
+	    &tls, e);
+	if (rc < 0)
+		return -1;
+	if (tls) {
+		char *dir = dctl_state_path(d, "router-tls"), *crt = xasprintf("%s/tls.crt", dir);
+		char *key = xasprintf("%s/tls.key", dir);
+
+		if (access(crt, R_OK) < 0 || access(key, R_OK) < 0)
+			rc = err_set(e, 1, "router: the certificate files under '%s' are missing: "
+			    "deisctl config router set sslCert=FILE sslKey=FILE", dir);
+		else
+			body_bind(body, dir, DCTL_ROUTER_TLS_DIR, "ro");
+		/* The fingerprints: a new certificate is a new spec, so start applies it. */
+		json_object_set_new(json_object_get(body, "Labels"), "sh.deis.tls",
+		    json_sprintf("%s %s", dctl_state_get(d, "router", "sslCert", ""),
+		    dctl_state_get(d, "router", "sslKey", "")));
+		free(dir);
+		free(crt);
+		free(key);
+		if (rc < 0)
+			return -1;
+	}
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	body_volume(d, body, "router", "/var/lib/deis/router");
 	body_port(body, 80, "0.0.0.0", dctl_state_port(d, "httpPort", 80));
+	body_port(body, 443, "0.0.0.0", dctl_state_port(d, "httpsPort", 443));
 	body_port(body, 2222, "0.0.0.0", dctl_state_port(d, "sshPort", 2222));
-	free(ctl);
+	if (dctl_state_get(d, "platform", "healthPort", NULL))
+		body_port(body, 9090, "0.0.0.0", dctl_state_port(d, "healthPort", 9090));
 	return 0;
 }
 
@@ -382,7 +416,8 @@ dctl_component_body(struct dctl *d, const struct component *c, struct err *e)
 	}
 	section = json_object_get(d->config, c->name);
 	json_object_foreach(section, key, v) {
-		char *env = env_name(key);
+		/* The router's settings are its flags (router_settings.c), never environment. */
+		char *env = strcmp(c->name, "router") || !dctl_router_known(key) ? env_name(key) : NULL;
 
 		if (env && json_is_string(v))
 			body_env(body, env, json_string_value(v));

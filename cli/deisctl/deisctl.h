@@ -23,8 +23,10 @@
  *   state.c      the state dir: config.json, secrets
  *   component.c  the component table and each component's container spec
  *   engine.c     networks, volumes, containers: ensure, start, stop, inspect
+ *   router_settings.c  the router's Deis settings: validation, deis-router flags
+ *   router_tls.c    the router's platform certificate (sslCert, sslKey)
  *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal
- *   dctl_cmd_config.c    config get/set/rm, scale, rolling-restart
+ *   cmd_config.c    config get/set/rm, scale, rolling-restart
  */
 #include <stdbool.h>
 
@@ -55,6 +57,11 @@ int dctl_ping(struct dctl *d);
 
 /* ---- state.c ---- */
 
+/* Create the state dir (0700) if it is not there. */
+int dctl_state_mkdir(const struct dctl *d, struct err *e);
+/* Write <state_dir>/<rel> atomically with mode 0600 (its directory must exist). */
+int dctl_state_write(const struct dctl *d, const char *rel, const char *data, size_t len,
+    struct err *e);
 /* Load config.json into d->config (an empty object when the file does not exist). */
 int dctl_state_load(struct dctl *d, struct err *e);
 /* Create the state dir (0700) if needed and write config.json atomically (0600). */
@@ -105,6 +112,58 @@ const char *dctl_component_image(const struct dctl *d, const struct component *c
  * Caller owns the result. NULL with e set when c cannot be specified.
  */
 json_t *dctl_component_body(struct dctl *d, const struct component *c, struct err *e);
+
+/* ---- router_settings.c ---- */
+
+/* Where the router container finds the platform certificate (<state>/router-tls, read-only). */
+#define DCTL_ROUTER_TLS_DIR "/etc/deis/router-tls"
+
+/* True when key is a router setting of the table (never passed as environment). */
+bool dctl_router_known(const char *key);
+/*
+ * Check the settings of one `config router set` (changes: key -> string value)
+ * before anything is stored. sslCert/sslKey values are file paths: the files
+ * are read and checked, their content written to the state dir only when every
+ * setting is valid, and the values in changes replaced by "sha256:<hex>".
+ * workers and workerProcesses are one setting: the other is dropped from the
+ * section. -1 with e set (code 2): nothing was stored.
+ */
+int dctl_router_config_set(struct dctl *d, json_t *changes, struct err *e);
+/* After `config router rm key`: drop what deisctl stored beside config.json for it. */
+void dctl_router_config_rm(struct dctl *d, const char *key);
+/*
+ * Append to cmd (a JSON array of strings) the deis-router flags of the settings
+ * the user set, in the table's order, and to env ("K=V" strings) the environment
+ * they need. Settings not set add nothing: the router's defaults are Deis's.
+ * *tls is true when the platform certificate is set (then the caller binds
+ * <state>/router-tls at DCTL_ROUTER_TLS_DIR). -1 with e set on an unusable config.json.
+ */
+int dctl_router_args(const struct dctl *d, json_t *cmd, json_t *env, bool *tls, struct err *e);
+/* Check a platform setting's value (the host ports); -1 with e set (code 2). */
+int dctl_platform_check(const char *key, const char *value, struct err *e);
+
+/* ---- router_tls.c ---- */
+
+#define DCTL_FP_LEN 64	/* SHA-256 in hex */
+
+/*
+ * Read the PEM file at path ("~/" is $HOME): a certificate (then its chain),
+ * or with is_key an unencrypted private key. *pem gets the whole file (caller
+ * frees), fp the SHA-256 of the certificate (DER) or of the key's public half.
+ * -1 with e set (code 2) when it is not that.
+ */
+int dctl_tls_load(const char *path, bool is_key, char **pem, char fp[DCTL_FP_LEN + 1],
+    struct err *e);
+/* 0 when key_pem is the private key of cert_pem's first certificate. */
+int dctl_tls_match(const char *cert_pem, const char *key_pem, struct err *e);
+/* 0 when path is a PEM file of DH parameters (sslDhparam is checked, then unused). */
+int dctl_tls_dhparam_check(const char *path, struct err *e);
+/* The stored certificate or key (caller frees), NULL when there is none. */
+char *dctl_tls_stored(const struct dctl *d, bool is_key);
+/* Store either or both (NULL: keep) under <state>/router-tls, 0600. */
+int dctl_tls_store(struct dctl *d, const char *cert_pem, const char *key_pem, struct err *e);
+/* Remove the stored certificate or key. */
+void dctl_tls_remove(struct dctl *d, bool is_key);
 
 /* ---- engine.c ---- */
 

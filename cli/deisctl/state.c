@@ -21,8 +21,8 @@ dctl_state_path(const struct dctl *d, const char *rel)
 	return xasprintf("%s/%s", d->state_dir, rel);
 }
 
-static int
-state_mkdir(const struct dctl *d, struct err *e)
+int
+dctl_state_mkdir(const struct dctl *d, struct err *e)
 {
 	if (mkdir(d->state_dir, 0700) < 0 && errno != EEXIST)
 		return err_set(e, 1, "cannot create '%s': %s", d->state_dir, strerror(errno));
@@ -60,6 +60,17 @@ out:
 }
 
 int
+dctl_state_write(const struct dctl *d, const char *rel, const char *data, size_t len,
+    struct err *e)
+{
+	char *path = dctl_state_path(d, rel);
+	int rc = state_write(path, data, len, e);
+
+	free(path);
+	return rc;
+}
+
+int
 dctl_state_load(struct dctl *d, struct err *e)
 {
 	char *path = dctl_state_path(d, "config.json");
@@ -91,7 +102,7 @@ dctl_state_save(struct dctl *d, struct err *e)
 	char *path, *text;
 	int rc;
 
-	if (state_mkdir(d, e) < 0)
+	if (dctl_state_mkdir(d, e) < 0)
 		return -1;
 	text = json_dumps(d->config, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
@@ -171,7 +182,7 @@ out:
 int
 dctl_state_secrets(struct dctl *d, bool create, struct err *e)
 {
-	if (create && state_mkdir(d, e) < 0)
+	if (create && dctl_state_mkdir(d, e) < 0)
 		return -1;
 	if (secret_load(d, "builder-key", create, false, d->builder_key, e) < 0 ||
 	    secret_load(d, "internal-token", create, false, d->internal_token, e) < 0)
