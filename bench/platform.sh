@@ -27,7 +27,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-deisctl config platform set httpPort="$HTTP" sshPort="$(port)" builderPort="$(port)" \
+deisctl config platform set httpPort="$HTTP" httpsPort="$(port)" sshPort="$(port)" builderPort="$(port)" \
 	controllerPort="$(port)" registryPort="$(port)" >/dev/null
 
 get() { curl -sf -m 5 -H "Host: benchapp.localhost" "http://127.0.0.1:$HTTP/"; }

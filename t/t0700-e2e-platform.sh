@@ -17,7 +17,7 @@ PREFIX=e2e$$
 STATE=$TRASH/state
 IMAGE=deis/platform:e2e WITH_PG=0
 [ "$DB" = postgres ] && IMAGE=deis/platform:e2e-pg WITH_PG=1
-HTTP=$(free_port) SSHP=$(free_port) BLD=$(free_port) CTL=$(free_port) REG=$(free_port)
+HTTP=$(free_port) HTTPS=$(free_port) SSHP=$(free_port) BLD=$(free_port) CTL=$(free_port) REG=$(free_port)
 PY=e2e-py-$$ DK=e2e-dk-$$
 export DEISCTL_PREFIX=$PREFIX DEISCTL_STATE=$STATE HOME=$TRASH/home
 mkdir -p "$HOME"
@@ -54,7 +54,7 @@ test_expect 'platform images build (stack + platform)' '
 '
 
 test_expect 'deisctl install + start an isolated platform' '
-	deisctl config platform set image=$IMAGE httpPort=$HTTP sshPort=$SSHP builderPort=$BLD \
+	deisctl config platform set image=$IMAGE httpPort=$HTTP httpsPort=$HTTPS sshPort=$SSHP builderPort=$BLD \
 		controllerPort=$CTL registryPort=$REG &&
 	if [ "$DB" = postgres ]; then deisctl config database set engine=postgres; fi &&
 	deisctl install platform &&
