@@ -7,7 +7,8 @@
 # file. Proxies: deis-router (workers auto, access log off), nginx (workers
 # auto, upstream keepalive 256 like deis-router's pool, access log off), HAProxy (nbthread auto, http-reuse
 # always). wrk (2 threads) drives each; rows print req/s, p50/p99 latency, the
-# proxy's CPU time per request (utime+stime from /proc, all its processes), and
+# proxy's CPU time per request (utime+stime from /proc, all its processes; then
+# user and kernel separately), and
 # the ratio to nginx. Then: errors while the route table changes 10 times a
 # second (deis-router: snapshot + SIGHUP; nginx: config rewrite + reload), the
 # 1 MiB response throughput, and deis-router's RSS with 10 000 idle keep-alive
@@ -32,15 +33,11 @@ trap 'exit 130' INT TERM
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 up() { i=0; while ! curl -s -o /dev/null "$1"; do i=$((i+1)); [ $i -gt 100 ] && return 1; sleep 0.05; done; }
 
-# cpu_ticks PID: utime+stime of PID and its children processes (clock ticks)
+# cpu_ticks PID: "utime stime" of PID and its children processes (clock ticks)
 cpu_ticks() {
-	t=0
 	for p in $1 $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		[ -r /proc/$p/stat ] || continue
-		v=$(awk '{print $14 + $15}' /proc/$p/stat)
-		t=$((t + v))
-	done
-	echo $t
+		cat /proc/$p/stat 2>/dev/null || true
+	done | awk '{u += $14; s += $15} END {print u + 0, s + 0}'
 }
 # rss_kb PID: VmRSS of PID and its children
 rss_kb() {
@@ -136,9 +133,10 @@ run() {
 	t0=$(cpu_ticks "$3")
 	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -H 'Host: app.example.test' "http://127.0.0.1:$2/" >"$W/wrk.$1" 2>&1
 	t1=$(cpu_ticks "$3")
-	python3 - "$1" "$W/wrk.$1" "$((t1 - t0))" "$(getconf CLK_TCK)" "${NGINX_RPS:-0}" <<'PY'
+	python3 - "$1" "$W/wrk.$1" "$t0" "$t1" "$(getconf CLK_TCK)" "${NGINX_RPS:-0}" <<'PY'
 import re, sys
-name, path, ticks, hz, base = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+name, path, t0, t1, hz, base = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+usr, sys_ = (int(b) - int(a) for a, b in zip(t0.split(), t1.split()))
 t = open(path).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 reqs = int(re.search(r"(\d+) requests in", t).group(1))
@@ -148,16 +146,17 @@ def lat(p):
     return v * {"us": 0.001, "ms": 1, "s": 1000}[u]
 errs = re.search(r"Socket errors: (.*)", t)
 non2 = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
-cpu = ticks / hz / reqs * 1e6 if ticks and reqs else 0
+us = lambda ticks: ticks / hz / reqs * 1e6 if reqs else 0
 ratio = "%.2fx" % (rps / base) if base else "-"
-print("%-12s %10.0f %9.3f %9.3f %9.1f %8s   %s%s" % (name, rps, lat(50), lat(99), cpu, ratio,
+print("%-12s %10.0f %9.3f %9.3f %9.1f %5.1f %5.1f %8s   %s%s" % (name, rps, lat(50), lat(99),
+      us(usr + sys_), us(usr), us(sys_), ratio,
       ("errors: " + errs.group(1)) if errs else "", (" non-2xx: " + non2.group(1)) if non2 else ""))
 open(path + ".rps", "w").write(str(rps))
 PY
 }
 
 echo "# $(nproc) cores; wrk -t2 -c$CONNS -d${DUR}s; small response (13 B)"
-printf '%-12s %10s %9s %9s %9s %8s\n' target 'req/s' 'p50 ms' 'p99 ms' 'cpu us/req' 'vs nginx'
+printf '%-12s %10s %9s %9s %9s %5s %5s %8s\n' target 'req/s' 'p50 ms' 'p99 ms' 'cpu us/req' 'usr' 'sys' 'vs nginx'
 NGINX_RPS=0
 run nginx $NP $NPID; NGINX_RPS=$(cat "$W/wrk.nginx.rps")
 run direct $BP $BPID
