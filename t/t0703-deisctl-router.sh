@@ -1,0 +1,161 @@
+#!/bin/sh
+# deisctl config router set: Deis's router settings become deis-router flags. Without
+# Docker: bad values are refused and store nothing; sslCert/sslKey are read from files,
+# checked (a certificate and its key) and kept 0600. With Docker: an isolated controller and
+# router (own prefix, ports, state dir): bodySize gives 413 through the router, the
+# certificate answers on the published HTTPS port, enforceHTTPS gives 301 after
+# `deisctl restart router` (a new container with the new command line), the health port.
+# The argv of every key is pinned by t/unit/test-deisctl-router.c.
+. "$(dirname "$0")/test-lib.sh"
+
+command -v openssl >/dev/null || test_skip_all "openssl missing"
+cd "$TRASH" || exit 1
+PREFIX=t0703x$$
+STATE=$TRASH/state
+export DEISCTL_STATE=$STATE DEISCTL_PREFIX=$PREFIX
+IMAGE=deis/platform:t0703
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null
+cert() {
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null &&
+	printf 'subjectAltName=DNS:%s,DNS:deis.%s\n' "$2" "$2" >"$1.ext" &&
+	openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+		-extfile "$1.ext" -out "$1.pem" 2>/dev/null
+}
+cert platform localhost && cert other other.test || { echo "Bail out! openssl failed"; exit 1; }
+openssl rsa -in platform.key -aes128 -passout pass:x -out locked.key 2>/dev/null
+
+test_expect 'bad values are refused with exit 2 and store nothing' '
+	deisctl config router set bodySize=2m >/dev/null 2>&1 && cp "$STATE/config.json" before &&
+	for kv in bodySize=1t bodySize=lots defaultTimeout=0 workerProcesses=many \
+		enforceHTTPS=yes gzipCompLevel=11 proxyRealIpCidr=10.0.0.0/40 nosuchKey=1 \
+		"controller/whitelist=1.2.3.4:bad label" builder/timeout/tcp=1200000; do
+		deisctl config router set gzip=on "$kv" 2>err; rc=$?
+		[ $rc = 2 ] && [ -s err ] || { echo "$kv: exit $rc"; cat err; exit 1; }
+	done &&
+	cmp before "$STATE/config.json" &&
+	deisctl config router set bodySize=1t 2>err; grep -q "bodySize .1t. is not a size" err
+'
+
+test_expect 'firewall/enabled=true is refused as not supported; false is accepted' '
+	deisctl config router set firewall/enabled=true 2>err; [ $? = 2 ] &&
+	grep -q "not supported" err && deisctl config router set firewall/enabled=false
+'
+
+test_expect 'keys without effect are accepted with a note' '
+	deisctl config router set serverNameHashMaxSize=1024 2>err &&
+	grep -q "serverNameHashMaxSize has no effect" err &&
+	deisctl config router rm serverNameHashMaxSize firewall/enabled >/dev/null
+'
+
+test_expect 'sslCert/sslKey: not PEM, an encrypted key, a key of another certificate: refused, nothing stored' '
+	deisctl config router set sslCert=platform.key sslKey=platform.key 2>err; [ $? = 2 ] &&
+	grep -q "not a PEM certificate" err &&
+	deisctl config router set sslCert=platform.pem sslKey=locked.key 2>err; [ $? = 2 ] &&
+	grep -q "unencrypted" err &&
+	deisctl config router set sslCert=platform.pem sslKey=other.key 2>err; [ $? = 2 ] &&
+	grep -q "does not match" err &&
+	deisctl config router set sslCert=missing.pem sslKey=platform.key 2>err; [ $? = 2 ] &&
+	grep -q "cannot read" err &&
+	[ ! -e "$STATE/router-tls" ] && cmp before "$STATE/config.json"
+'
+
+test_expect 'sslCert/sslKey: the files are kept 0600, config.json holds fingerprints only' '
+	deisctl config router set sslCert=platform.pem sslKey=platform.key >out &&
+	[ "$(stat -c %a "$STATE/router-tls")" = 700 ] &&
+	[ "$(stat -c %a "$STATE/router-tls/tls.crt")" = 600 ] &&
+	[ "$(stat -c %a "$STATE/router-tls/tls.key")" = 600 ] &&
+	cmp platform.pem "$STATE/router-tls/tls.crt" && cmp platform.key "$STATE/router-tls/tls.key" &&
+	fp=$(openssl x509 -noout -fingerprint -sha256 -in platform.pem | cut -d= -f2 | tr -d : | tr A-F a-f) &&
+	[ "$(deisctl config router get sslCert)" = "sha256:$fp" ] &&
+	! grep -q PRIVATE "$STATE/config.json" &&
+	deisctl config router set sslKey=other.key 2>err; [ $? = 2 ] && grep -q "does not match" err
+'
+
+test_expect 'config router rm sslKey removes the stored key' '
+	cp "$STATE/router-tls/tls.key" saved.key && cp "$STATE/config.json" with-tls &&
+	deisctl config router rm sslKey >/dev/null && [ ! -e "$STATE/router-tls/tls.key" ] &&
+	cp saved.key "$STATE/router-tls/tls.key" && cp with-tls "$STATE/config.json"
+'
+
+if ! docker_ok || ! command -v docker >/dev/null; then
+	echo "ok 7 # skip no Docker engine (scripts/docker-up)"
+	test_count=7
+	test_done
+	exit $?
+fi
+
+HTTP=$(free_port) HTTPS=$(free_port) HEALTH=$(free_port) SSHP=$(free_port) BLD=$(free_port)
+CTL=$(free_port) REG=$(free_port)
+TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1'
+H="-H Host:deis.localhost"
+
+# code METHOD-ARGS...: the status of a request through the router's HTTP port.
+code() {
+	curl -s -m 5 -o /dev/null -w "%{http_code}" $H "$@"
+}
+
+test_expect 'the platform image builds; controller and router start with the settings' '
+	WITH_POSTGRES=0 "$TOP/images/platform/build" "$IMAGE" &&
+	deisctl config platform set image=$IMAGE httpPort=$HTTP httpsPort=$HTTPS healthPort=$HEALTH \
+		sshPort=$SSHP builderPort=$BLD controllerPort=$CTL registryPort=$REG >/dev/null &&
+	deisctl config router set bodySize=1k >/dev/null 2>&1 &&
+	deisctl start controller router &&
+	docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router >cmd1 && cat cmd1 &&
+	grep -q "\"--body-size\",\"1k\"" cmd1 &&
+	grep -q "\"--tls-cert\",\"/etc/deis/router-tls/tls.crt\",\"--tls-key\"" cmd1 &&
+	! grep -q "enforce-https" cmd1 &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]"
+'
+
+test_expect 'bodySize=1k: a 2 KiB body is refused with 413 by the router, 512 bytes pass' '
+	head -c 2048 /dev/zero >big && head -c 512 /dev/zero >small &&
+	[ "$(code --data-binary @big http://127.0.0.1:$HTTP/v1/apps/)" = 413 ] &&
+	c=$(code --data-binary @small http://127.0.0.1:$HTTP/v1/apps/) && echo "small: $c" &&
+	[ "$c" != 413 ] && [ "$c" != 000 ]
+'
+
+test_expect 'HTTPS on the published port answers with the platform certificate' '
+	curl -sf -m 5 --cacert ca.pem --resolve deis.localhost:$HTTPS:127.0.0.1 \
+		https://deis.localhost:$HTTPS/healthz &&
+	echo | openssl s_client -connect 127.0.0.1:$HTTPS -servername deis.localhost 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 >served &&
+	openssl x509 -noout -fingerprint -sha256 -in platform.pem | cmp - served
+'
+
+test_expect 'the health port is published (healthPort)' '
+	[ "$(curl -s -m 5 -o /dev/null -w "%{http_code}" http://127.0.0.1:$HEALTH/health-check)" = 200 ]
+'
+
+test_expect 'enforceHTTPS: no effect until deisctl restart router, then a new container and 301' '
+	before=$(docker inspect -f "{{.Id}}" $PREFIX-router) &&
+	deisctl config router set enforceHTTPS=true >/dev/null 2>&1 &&
+	[ "$(code http://127.0.0.1:$HTTP/healthz)" = 200 ] &&
+	deisctl restart router &&
+	[ "$(docker inspect -f "{{.Id}}" $PREFIX-router)" != "$before" ] &&
+	docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q "\"--enforce-https\"" &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 301 ]" &&
+	curl -s -m 5 -D hdr -o /dev/null $H http://127.0.0.1:$HTTP/v1/apps/?x=1 &&
+	grep -qi "^Location: https://deis.localhost/v1/apps/?x=1" hdr &&
+	curl -sf -m 5 --cacert ca.pem --resolve deis.localhost:$HTTPS:127.0.0.1 \
+		https://deis.localhost:$HTTPS/healthz
+'
+
+test_expect 'rm enforceHTTPS + rolling-restart router: plain HTTP is served again' '
+	deisctl config router rm enforceHTTPS >/dev/null &&
+	deisctl rolling-restart router &&
+	! docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q enforce-https &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]"
+'
+
+test_expect 'without a platform certificate the router still listens on 443 (SNI only)' '
+	deisctl config router rm sslCert sslKey >/dev/null && deisctl restart router &&
+	! docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q tls-cert &&
+	docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q "\"--tls-listen\",\"0.0.0.0:443\"" &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]" &&
+	docker port $PREFIX-router 443/tcp | grep -q ":$HTTPS\$" &&
+	{ curl -s -m 5 -k --resolve deis.localhost:$HTTPS:127.0.0.1 https://deis.localhost:$HTTPS/healthz; \
+	  rc=$?; echo "curl: $rc"; [ $rc = 35 ]; }
+'
+
+test_done
