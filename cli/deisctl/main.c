@@ -41,8 +41,11 @@ static const char usage_text[] =
 "  -h, --help      this text;  --version  the version\n"
 "\n"
 "Platform settings (config platform set ...): domain (localhost), image\n"
-"(" DEISCTL_IMAGE_DEFAULT "), httpPort (80), sshPort (2222), builderPort (2223),\n"
-"controllerPort (8000), registryPort (5000).\n";
+"(" DEISCTL_IMAGE_DEFAULT "), httpPort (80), httpsPort (443), sshPort (2222),\n"
+"builderPort (2223), controllerPort (8000), registryPort (5000), healthPort (unset).\n"
+"Router settings (config router set ...): Deis's keys, e.g. bodySize=100m\n"
+"enforceHTTPS=true sslCert=FILE sslKey=FILE; see docs/deisctl.md. Settings apply at\n"
+"'deisctl restart <component>'.\n";
 
 struct cmd {
 	const char *name;
