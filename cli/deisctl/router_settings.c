@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,9 @@ enum kind {
 	K_INT,		/* min..max */
 	K_BOOL,		/* true | false */
 	K_ENUM,		/* one of choices */
-	K_WORDS,	/* one or more of choices, space separated */
 	K_WORKERS,	/* auto | 1..256 */
 	K_MIMES,	/* type/subtype ..., space separated */
-	K_TEXT,		/* printable (a regex; it travels in argv, never through a shell) */
+	K_REGEX,	/* "", msie6 or a POSIX extended regex (it travels in argv, no shell) */
 	K_CIDRS,	/* address or CIDR, comma separated */
 	K_WHITELIST,	/* address or CIDR with an optional ":label", comma separated */
 	K_ARG,		/* a query argument's name */
@@ -70,10 +70,10 @@ static const struct rsetting settings[] = {
 	{ "gzipCompLevel", K_INT, E_FLAG, "--gzip-level", 1, 9, NULL, NULL },
 	{ "gzipMinLength", K_INT, E_FLAG, "--gzip-min-length", 0, 2147483647, NULL, NULL },
 	{ "gzipTypes", K_MIMES, E_FLAG, "--gzip-types", 0, 0, NULL, NULL },
-	{ "gzipDisable", K_TEXT, E_FLAG, "--gzip-disable", 0, 0, NULL, NULL },
+	{ "gzipDisable", K_REGEX, E_FLAG, "--gzip-disable", 0, 0, NULL, NULL },
 	{ "gzipHttpVersion", K_ENUM, E_FLAG, "--gzip-http-version", 0, 0, "1.0 1.1", NULL },
-	{ "gzipProxied", K_WORDS, E_FLAG, "--gzip-proxied", 0, 0, "off expired no-cache "
-	    "no-store private no_last_modified no_etag auth any", NULL },
+	/* nginx's finer values (expired, no-cache, auth...) are not in deis-router */
+	{ "gzipProxied", K_ENUM, E_FLAG, "--gzip-proxied", 0, 0, "any off", NULL },
 	{ "gzipVary", K_ENUM, E_FLAG, "--gzip-vary", 0, 0, "on off", NULL },
 	{ "proxyProtocol", K_BOOL, E_TRUE, "--proxy-protocol", 0, 0, NULL, NULL },
 	{ "proxyRealIpCidr", K_CIDRS, E_FLAG, "--real-ip-from", 0, 0, NULL, NULL },
@@ -184,6 +184,8 @@ cidr_ok(const char *s, size_t n)
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = '\0';
+	if (strchr(buf, ':') && strchr(buf, '.'))
+		return false;	/* v4-mapped: deis-router takes the IPv4 form */
 	af = strchr(buf, ':') ? AF_INET6 : AF_INET;
 	if (inet_pton(af, buf, addr) != 1)
 		return false;
@@ -212,9 +214,10 @@ list_ok(const char *v, bool labels)
 		while (n && p[n - 1] == ' ')
 			n--;
 		if (!cidr_ok(p, n)) {
-			/* "10.0.0.1:office": the label after the last colon */
-			colon = labels ? memrchr(p, ':', n) : NULL;
-			if (!colon || colon == p + n - 1 || !cidr_ok(p, (size_t)(colon - p)))
+			/* "10.0.0.1:office": a label after an IPv4 address (as Deis) */
+			colon = labels ? memchr(p, ':', n) : NULL;
+			if (!colon || colon == p + n - 1 || !memchr(p, '.', (size_t)(colon - p)) ||
+			    !cidr_ok(p, (size_t)(colon - p)))
 				return false;
 			for (colon++; colon < p + n; colon++)
 				if (!isalnum((unsigned char)*colon) && !strchr("-_.", *colon))
@@ -231,6 +234,7 @@ static bool
 mimes_ok(const char *v)
 {
 	const char *p = v;
+	int count = 0;
 
 	if (!*v)
 		return false;
@@ -243,7 +247,9 @@ mimes_ok(const char *v)
 			else if (!isalnum((unsigned char)p[i]) && !strchr("!#$&^_.+-*", p[i]))
 				return false;
 		}
-		if (n && (slashes != 1 || p[0] == '/' || p[n - 1] == '/'))
+		if (n && !(n == 1 && *p == '*') && (slashes != 1 || p[0] == '/' || p[n - 1] == '/'))
+			return false;
+		if (++count > 63)	/* deis-router's table */
 			return false;
 		p += n;
 		p += strspn(p, " ");
@@ -255,6 +261,7 @@ static int
 value_check(const struct rsetting *s, const char *v, struct err *e)
 {
 	const char *errstr = NULL, *p;
+	regex_t re;
 
 	switch (s->kind) {
 	case K_ANY:
@@ -285,18 +292,6 @@ value_check(const struct rsetting *s, const char *v, struct err *e)
 		if (*v && !strchr(v, ' ') && word_in(v, strlen(v), s->choices))
 			return 0;
 		return err_set(e, 2, "%s '%s' is not one of: %s", s->key, v, s->choices);
-	case K_WORDS:
-		for (p = v; *p; p += strspn(p, " ")) {
-			size_t n = strcspn(p, " ");
-
-			if (!word_in(p, n, s->choices))
-				return err_set(e, 2, "%s '%s' is not a list of: %s", s->key, v,
-				    s->choices);
-			p += n;
-		}
-		if (*v)
-			return 0;
-		return err_set(e, 2, "%s is empty: one or more of: %s", s->key, s->choices);
 	case K_WORKERS:
 		if (!strcmp(v, "auto"))
 			return 0;
@@ -309,15 +304,17 @@ value_check(const struct rsetting *s, const char *v, struct err *e)
 	case K_MIMES:
 		if (mimes_ok(v))
 			return 0;
-		return err_set(e, 2, "%s '%s' is not a space separated list of MIME types "
-		    "(text/css application/json)", s->key, v);
-	case K_TEXT:
+		return err_set(e, 2, "%s '%s' is not a space separated list of at most 63 MIME "
+		    "types (text/css application/json), or *", s->key, v);
+	case K_REGEX:
 		for (p = v; *p; p++)
 			if (!isprint((unsigned char)*p))
-				break;
-		if (*v && !*p)
-			return 0;
-		return err_set(e, 2, "%s: only printable characters", s->key);
+				return err_set(e, 2, "%s: only printable characters", s->key);
+		if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
+			return err_set(e, 2, "%s '%s' is not a regular expression (POSIX extended)",
+			    s->key, v);
+		regfree(&re);
+		return 0;
 	case K_CIDRS:
 		if (list_ok(v, false))
 			return 0;
