@@ -12,6 +12,7 @@
  *               [--gzip on|off] [--gzip-level N] [--gzip-min-length N] [--gzip-types L]
  *               [--gzip-disable msie6|REGEX|""] [--gzip-http-version 1.0|1.1]
  *               [--gzip-proxied any|off] [--gzip-vary on|off]
+ *               [--proxy-protocol] [--real-ip-from CIDR[,CIDR...]]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -75,6 +76,7 @@ usage(void)
 	    "[--gzip on|off] [--gzip-level 1..9] [--gzip-min-length N] [--gzip-types 'T ...'] "
 	    "[--gzip-disable msie6|REGEX|''] [--gzip-http-version 1.0|1.1] "
 	    "[--gzip-proxied any|off] [--gzip-vary on|off] "
+	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -123,6 +125,27 @@ parse_size(const char *s)
 	return n * mult;
 }
 
+/* "CIDR[,CIDR...]" (spaces allowed) into conf.real_ip_from; "" trusts nobody. */
+static void
+parse_real_ip_from(const char *v)
+{
+	char *copy = xstrdup(v), *p = copy, *tok;
+
+	free(conf.real_ip_from);
+	conf.real_ip_from = xcalloc(strlen(v) / 2 + 1, sizeof(struct cidr));
+	conf.nreal_ip_from = 0;
+	while ((tok = strsep(&p, ", ")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		if (strchr(tok, ':') && strchr(tok, '.'))
+			die(100, "bad value for --real-ip-from: '%s': not a network", tok);
+		if (cidr_parse(tok, &conf.real_ip_from[conf.nreal_ip_from]) < 0)
+			die(100, "bad value for --real-ip-from: '%s': not a network", tok);
+		conf.nreal_ip_from++;
+	}
+	free(copy);
+}
+
 static void
 add_listen(enum listener_kind kind, const char *addr)
 {
@@ -152,6 +175,10 @@ parse_args(int argc, char **argv)
 			conf.enforce_https = true;
 			continue;
 		}
+		if (strcmp(a, "--proxy-protocol") == 0) {
+			conf.proxy_protocol = true;
+			continue;
+		}
 		if (strcmp(a, "--help") == 0 || v == NULL)
 			usage();
 		i++;
@@ -177,6 +204,8 @@ parse_args(int argc, char **argv)
 			conf.body_min_rate = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--hsts") == 0)
 			conf.hsts_max_age = (unsigned)strtonum(v, 0, 1000000000, &errstr);
+		else if (strcmp(a, "--real-ip-from") == 0)
+			parse_real_ip_from(v);
 		else if (strcmp(a, "--routes") == 0)
 			conf.routes_file = v;
 		else if (strcmp(a, "--controller") == 0)
@@ -205,6 +234,8 @@ parse_args(int argc, char **argv)
 			die(100, "bad value for %s: '%s': %s", a, v, errstr);
 	}
 	gzip_conf_finish();
+	if (conf.real_ip_from == NULL)
+		parse_real_ip_from("10.0.0.0/8");	/* Deis: proxyRealIpCidr */
 	if (conf.nlisten == 0)
 		add_listen(LISTEN_HTTP, "0.0.0.0:80");
 	if (conf.workers == 0) {

@@ -195,6 +195,52 @@ sockaddr_ip(const struct sockaddr_storage *sa, char *out, size_t len)
 	return out;
 }
 
+/*
+ * The client address for this request: the connection's, or, when the peer is
+ * in --real-ip-from and no PROXY header is used, the last X-Forwarded-For
+ * address (nginx's real_ip_header X-Forwarded-For without recursion, as Deis
+ * configured it). A last entry that is not an address changes nothing.
+ */
+static void
+real_ip(struct client *c, const struct http1_request *req)
+{
+	const struct http1_header *xff = NULL;
+	struct sockaddr_storage ss;
+	char tmp[INET6_ADDRSTRLEN];
+	struct str v;
+	const char *comma;
+	size_t i;
+
+	c->peer = c->conn_peer;
+	memcpy(c->ip, c->conn_ip, sizeof(c->ip));
+	if (conf.proxy_protocol || conf.nreal_ip_from == 0 ||
+	    !cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer))
+		return;
+	for (i = 0; i < req->nheaders; i++)
+		if (str_eqcase(req->headers[i].name, STR_LIT("x-forwarded-for")))
+			xff = &req->headers[i];
+	if (xff == NULL)
+		return;
+	v = xff->value;
+	comma = memrchr(v.p, ',', v.len);
+	if (comma)
+		v = str_make(comma + 1, v.len - (size_t)(comma + 1 - v.p));
+	v = str_trim(v);
+	if (v.len == 0 || v.len >= sizeof(tmp))
+		return;
+	memcpy(tmp, v.p, v.len);
+	tmp[v.len] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, tmp, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, tmp, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		return;
+	c->peer = ss;
+	sockaddr_ip(&ss, c->ip, sizeof(c->ip));
+}
+
 /* A complete head of hlen bytes is in c->in. */
 static void
 request_start(struct client *c, const struct http1_request *req, size_t hlen)
@@ -206,6 +252,7 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	struct timespec ts;
 
 	c->t_start = ev_now_ms();
+	real_ip(c, req);
 	c->t_up = 0;
 	c->out_mark = c->bytes_out + c->out.len;
 	c->attempts = 0;
@@ -398,6 +445,8 @@ client_process(struct client *c)
 		if (c->dead)
 			return;
 		switch (c->state) {
+		case C_PROXYHDR:
+			return;
 		case C_HEAD:
 			if (c->close_after || c->out.len >= HIGH_WATER)
 				return;
@@ -555,6 +604,59 @@ client_read(struct client *c)
 	}
 }
 
+/*
+ * The PROXY header, before any HTTP or TLS byte: peek, and consume exactly the
+ * header (what follows belongs to TLS or HTTP); a prefix seen so far is
+ * consumed into c->in so a slow header does not spin the level-triggered loop.
+ * Bounded by the header timeout (proxy_sweep). An invalid header closes the
+ * connection, nothing is forwarded.
+ */
+static void
+client_proxy_header(struct client *c)
+{
+	uint8_t tmp[PROXYHDR_MAX];
+	struct sockaddr_storage src;
+	size_t old = c->in.len;
+	ssize_t n;
+	int r;
+
+	n = recv(c->fd, tmp, sizeof(tmp) - old, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(c);
+		return;
+	}
+	buf_add(&c->in, tmp, (size_t)n);
+	r = proxyproto_parse((const uint8_t *)c->in.p, c->in.len, &src);
+	if (r < 0 || (r == 0 && c->in.len >= PROXYHDR_MAX)) {
+		log_info("H25 invalid PROXY protocol header from %s", c->ip);
+		client_close(c);
+		return;
+	}
+	/* consume what belongs to the header (all of it if incomplete) */
+	if (recv(c->fd, tmp, r ? (size_t)r - old : (size_t)n, 0) != (r ? r - (ssize_t)old : n)) {
+		client_close(c);
+		return;
+	}
+	if (r == 0)
+		return;
+	buf_release(&c->in);
+	/* nginx's real_ip_header proxy_protocol: the header's address is the
+	 * client's only when the balancer is a trusted peer (--real-ip-from) */
+	if (src.ss_family != AF_UNSPEC &&
+	    cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer)) {
+		c->peer = c->conn_peer = src;
+		sockaddr_ip(&src, c->ip, sizeof(c->ip));
+		memcpy(c->conn_ip, c->ip, sizeof(c->ip));
+	}
+	c->state = C_HEAD;
+	if (c->l->kind == LISTEN_HTTPS && (c->ssl = tls_new(c->fd)) == NULL) {
+		log_error("cannot start TLS for %s", c->ip);
+		client_close(c);
+	}
+}
+
 static void
 client_event(struct ev *ev, int fd, int mask, void *arg)
 {
@@ -562,6 +664,13 @@ client_event(struct ev *ev, int fd, int mask, void *arg)
 
 	if (c->dead)
 		return;
+	if (c->state == C_PROXYHDR) {
+		client_proxy_header(c);
+		if (c->dead || c->state == C_PROXYHDR) {
+			client_update(c);
+			return;
+		}
+	}
 	if ((mask & EV_READ) || (c->tls_read_wants_write && (mask & EV_WRITE)))
 		client_read(c);
 	if (!c->dead && c->state == C_EXCHANGE && c->up && c->res_head_done)
@@ -590,6 +699,9 @@ client_update(struct client *c)
 		cm |= EV_READ;
 	if (!c->in_eof) {
 		switch (c->state) {
+		case C_PROXYHDR:
+			cm |= EV_READ;
+			break;
 		case C_HEAD:
 			if (!c->close_after && c->in.len < HEAD_READ_MAX)
 				cm |= EV_READ;
@@ -653,13 +765,16 @@ proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->l = l;
-		c->peer = ss;
+		c->peer = c->conn_peer = ss;
 		sockaddr_ip(&ss, c->ip, sizeof(c->ip));
+		memcpy(c->conn_ip, c->ip, sizeof(c->ip));
 		c->state = C_HEAD;
 		c->deadline = ev_now_ms() + conf.header_ms;
 		TAILQ_INSERT_TAIL(&W.clients, c, entry);
 		W.nclients++;
-		if (l->kind == LISTEN_HTTPS && (c->ssl = tls_new(fd)) == NULL) {
+		if (conf.proxy_protocol && (l->kind == LISTEN_HTTP || l->kind == LISTEN_HTTPS)) {
+			c->state = C_PROXYHDR;	/* TLS starts after the header */
+		} else if (l->kind == LISTEN_HTTPS && (c->ssl = tls_new(fd)) == NULL) {
 			log_error("cannot start TLS for %s", c->ip);
 			client_close(c);
 			continue;
@@ -715,6 +830,9 @@ proxy_sweep(uint64_t now)
 		if (c->deadline == 0 || now < c->deadline)
 			continue;
 		switch (c->state) {
+		case C_PROXYHDR:
+			client_close(c);
+			break;
 		case C_HEAD:
 			if (c->in.len && !c->close_after) {
 				c->keep_alive = false;

@@ -23,8 +23,10 @@
 #define LINGER_MS 1000
 #define MAX_ATTEMPTS 3
 #define HEAD_READ_MAX (65536 + READ_CHUNK)
+#define PROXYHDR_MAX (16 + 1024)
 
 enum cstate {
+	C_PROXYHDR,	/* --proxy-protocol: reading the PROXY header (before TLS) */
 	C_HEAD,		/* waiting for a request head */
 	C_CONNECT,	/* backend connect in progress */
 	C_EXCHANGE,	/* forwarding the request, relaying the response */
@@ -42,8 +44,11 @@ struct client {
 	int fd, mask;
 	enum cstate state;
 	const struct listener *l;
-	struct sockaddr_storage peer;
-	char ip[INET6_ADDRSTRLEN];
+	/* the client: the socket's peer, or the PROXY header's source when it came
+	 * from a trusted peer; per request, the X-Forwarded-For address when the
+	 * peer is in --real-ip-from (conn_* keep the connection's) */
+	struct sockaddr_storage peer, conn_peer;
+	char ip[INET6_ADDRSTRLEN], conn_ip[INET6_ADDRSTRLEN];
 	struct buf in, out;
 	bool in_eof, close_after, dead;
 	uint64_t deadline;

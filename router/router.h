@@ -12,6 +12,7 @@
  *   upstream.c  backend connections: connect, keep-alive pools, quarantine
  *   headers.c   building the forwarded request head and the relayed response head
  *   tls.c       the HTTPS listener: contexts, SNI
+ *   proxyproto.c the PROXY protocol header (v1, v2)
  *   gzip.c      response compression: the decision and streaming deflate (gzip.h)
  *
  * Processes: one parent that never touches client traffic, and N workers, each
@@ -63,6 +64,9 @@ struct router_conf {
 	bool enforce_https;		/* 301 plain HTTP app requests to https:// */
 	bool least_conn;		/* balance by fewest active connections, not round robin */
 	unsigned body_min_rate;		/* bytes/s a request body must average after header_ms; 0: off */
+	bool proxy_protocol;		/* a PROXY header (v1/v2) starts every HTTP(S) connection */
+	struct cidr *real_ip_from;	/* --real-ip-from: peers trusted for the client address */
+	size_t nreal_ip_from;
 };
 extern struct router_conf conf;
 
@@ -80,6 +84,20 @@ struct cidr {
 	uint8_t addr[16];
 	int bits;
 };
+
+/* "10.0.0.0/8", "1.2.3.4", "1.2.3.4:label" (Deis), "::1/128" into c. 0 or -1. */
+int cidr_parse(const char *s, struct cidr *c);
+/* Whether addr (IPv4, IPv6, v4-mapped IPv6) is in one of the n networks. */
+bool cidr_list_match(const struct cidr *list, size_t n, const struct sockaddr_storage *addr);
+
+/*
+ * A PROXY protocol header (v1 text or v2 binary) at the start of p[0..len).
+ * Returns its length (> 0) when complete and valid, 0 when more bytes are
+ * needed, -1 when p does not start with a valid header. src gets the client's
+ * address, or AF_UNSPEC for "UNKNOWN", v2 LOCAL, UNSPEC and unix addresses
+ * (keep the socket's). (proxyproto.c)
+ */
+int proxyproto_parse(const uint8_t *p, size_t len, struct sockaddr_storage *src);
 
 struct app {
 	char *name;

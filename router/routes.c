@@ -137,8 +137,7 @@ endpoint_decode(struct endpoint *ep, const char *addr, const char *container)
 	return 0;
 }
 
-/* "10.0.0.0/8", "1.2.3.4", "1.2.3.4:office", "::1/128". */
-static int
+int
 cidr_parse(const char *s, struct cidr *c)
 {
 	char tmp[80];
@@ -183,14 +182,12 @@ cidr_match(const struct cidr *c, const uint8_t *a)
 }
 
 bool
-routes_allowed(const struct app *a, const struct sockaddr_storage *peer)
+cidr_list_match(const struct cidr *list, size_t n, const struct sockaddr_storage *peer)
 {
 	uint8_t v4[4], v6[16];
 	const uint8_t *p4 = NULL, *p6 = NULL;
 	size_t i;
 
-	if (!a->restricted)
-		return true;
 	if (peer->ss_family == AF_INET) {
 		memcpy(v4, &((const struct sockaddr_in *)peer)->sin_addr, 4);
 		p4 = v4;
@@ -200,13 +197,19 @@ routes_allowed(const struct app *a, const struct sockaddr_storage *peer)
 		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)v6))
 			p4 = v6 + 12;
 	}
-	for (i = 0; i < a->nallow; i++) {
-		if (a->allow[i].family == AF_INET && p4 && cidr_match(&a->allow[i], p4))
+	for (i = 0; i < n; i++) {
+		if (list[i].family == AF_INET && p4 && cidr_match(&list[i], p4))
 			return true;
-		if (a->allow[i].family == AF_INET6 && p6 && cidr_match(&a->allow[i], p6))
+		if (list[i].family == AF_INET6 && p6 && cidr_match(&list[i], p6))
 			return true;
 	}
 	return false;
+}
+
+bool
+routes_allowed(const struct app *a, const struct sockaddr_storage *peer)
+{
+	return !a->restricted || cidr_list_match(a->allow, a->nallow, peer);
 }
 
 static void
