@@ -12,7 +12,7 @@
  *               [--gzip on|off] [--gzip-level N] [--gzip-min-length N] [--gzip-types L]
  *               [--gzip-disable msie6|REGEX|""] [--gzip-http-version 1.0|1.1]
  *               [--gzip-proxied any|off] [--gzip-vary on|off]
- *               [--proxy-protocol] [--real-ip-from CIDR[,CIDR...]]
+ *               [--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -76,7 +76,7 @@ usage(void)
 	    "[--gzip on|off] [--gzip-level 1..9] [--gzip-min-length N] [--gzip-types 'T ...'] "
 	    "[--gzip-disable msie6|REGEX|''] [--gzip-http-version 1.0|1.1] "
 	    "[--gzip-proxied any|off] [--gzip-vary on|off] "
-	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] "
+	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -204,7 +204,12 @@ parse_args(int argc, char **argv)
 			conf.body_min_rate = (unsigned)strtonum(v, 0, 1000000000, &errstr);
 		else if (strcmp(a, "--hsts") == 0)
 			conf.hsts_max_age = (unsigned)strtonum(v, 0, 1000000000, &errstr);
-		else if (strcmp(a, "--real-ip-from") == 0)
+		else if (strcmp(a, "--affinity-arg") == 0) {
+			if (*v == '\0' || v[strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_-")] != '\0' || strlen(v) > 64)
+				die(100, "bad value for --affinity-arg: '%s': not a query argument name", v);
+			conf.affinity_arg = v;
+		} else if (strcmp(a, "--real-ip-from") == 0)
 			parse_real_ip_from(v);
 		else if (strcmp(a, "--routes") == 0)
 			conf.routes_file = v;

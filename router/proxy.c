@@ -241,6 +241,33 @@ real_ip(struct client *c, const struct http1_request *req)
 	sockaddr_ip(&ss, c->ip, sizeof(c->ip));
 }
 
+/*
+ * The value of the query argument --affinity-arg in the target, as nginx's
+ * $arg_NAME: the name in any case, the value raw (not decoded), the first one.
+ */
+static void
+affinity_value(struct client *c, struct str path)
+{
+	const char *q = memchr(path.p, '?', path.len), *end = path.p + path.len;
+	size_t nl = strlen(conf.affinity_arg);
+
+	c->affinity[0] = '\0';
+	if (q == NULL)
+		return;
+	for (q++; q < end;) {
+		const char *amp = memchr(q, '&', (size_t)(end - q));
+		const char *e = amp ? amp : end;
+
+		if ((size_t)(e - q) > nl && q[nl] == '=' && strncasecmp(q, conf.affinity_arg, nl) == 0) {
+			struct str v = str_make(q + nl + 1, (size_t)(e - q) - nl - 1);
+
+			copy_field(c->affinity, sizeof(c->affinity), v);
+			return;
+		}
+		q = e + 1;
+	}
+}
+
 /* A complete head of hlen bytes is in c->in. */
 static void
 request_start(struct client *c, const struct http1_request *req, size_t hlen)
@@ -385,6 +412,8 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 		}
 	}
 	c->first_byte_ms = c->app->timeout_ms ? c->app->timeout_ms : conf.first_byte_ms;
+	if (conf.affinity_arg)
+		affinity_value(c, req->path);
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	memset(&fi, 0, sizeof(fi));

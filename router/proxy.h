@@ -74,6 +74,7 @@ struct client {
 	enum gzip_req gz_req;	/* what the request allows (gzip.h) */
 	struct gzip *gz;	/* the response body is being compressed */
 	unsigned first_byte_ms;
+	char affinity[128];	/* the --affinity-arg value ("" when absent) */
 	/* for the access log */
 	int status;
 	const char *code;

@@ -29,6 +29,55 @@ hsts_header(void)
 	return h;
 }
 
+static uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t
+fnv1a(const char *p, uint64_t h)
+{
+	for (; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * --affinity-arg: rendezvous (highest random weight) hashing of the value over
+ * the endpoints' addresses, skipping quarantined ones. Adding or removing one
+ * of n endpoints moves only the keys that scored highest on it (~1/n).
+ */
+static struct endpoint *
+affinity_pick(struct app *a, const char *key, struct uphost **hp)
+{
+	uint64_t kh = fnv1a(key, 1469598103934665603ULL), best = 0;
+	struct endpoint *bep = NULL;
+	struct uphost *bh = NULL;
+	bool bq = true;
+	size_t i;
+
+	for (i = 0; i < a->nep; i++) {
+		struct uphost *h = upstream_host(&a->ep[i]);
+		uint64_t score = mix64(fnv1a(a->ep[i].addr, kh));
+		bool q = upstream_quarantined(h);
+
+		/* a quarantined endpoint only when every one is */
+		if (bep == NULL || (bq && !q) || (bq == q && score > best)) {
+			best = score;
+			bep = &a->ep[i];
+			bh = h;
+			bq = q;
+		}
+	}
+	*hp = bh;
+	return bep;
+}
+
 /*
  * Pick an endpoint (round robin or least connections, skipping quarantined
  * ones) and get a connection.
@@ -47,6 +96,8 @@ exchange_connect(struct client *c)
 		if (c->tcp) {
 			ep = &c->table->builder;
 			h = upstream_host(ep);
+		} else if (c->affinity[0]) {
+			ep = affinity_pick(a, c->affinity, &h);
 		} else if (conf.least_conn) {
 			/* fewest connections in use from this worker; ties in turn */
 			struct endpoint *best = NULL;

@@ -67,6 +67,7 @@ struct router_conf {
 	bool proxy_protocol;		/* a PROXY header (v1/v2) starts every HTTP(S) connection */
 	struct cidr *real_ip_from;	/* --real-ip-from: peers trusted for the client address */
 	size_t nreal_ip_from;
+	const char *affinity_arg;	/* --affinity-arg: query argument for sticky endpoints */
 };
 extern struct router_conf conf;
 
