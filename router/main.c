@@ -13,6 +13,7 @@
  *               [--gzip-disable msie6|REGEX|""] [--gzip-http-version 1.0|1.1]
  *               [--gzip-proxied any|off] [--gzip-vary on|off]
  *               [--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME]
+ *               [--status on|off]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -76,7 +77,7 @@ usage(void)
 	    "[--gzip on|off] [--gzip-level 1..9] [--gzip-min-length N] [--gzip-types 'T ...'] "
 	    "[--gzip-disable msie6|REGEX|''] [--gzip-http-version 1.0|1.1] "
 	    "[--gzip-proxied any|off] [--gzip-vary on|off] "
-	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME] "
+	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME] [--status on|off] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -175,6 +176,13 @@ parse_args(int argc, char **argv)
 			conf.enforce_https = true;
 			continue;
 		}
+		if (strcmp(a, "--status") == 0 && v && (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)) {
+			conf.status = strcmp(v, "on") == 0;
+			i++;
+			continue;
+		}
+		if (strcmp(a, "--status") == 0)
+			die(100, "bad value for --status: '%s': expected on or off", v ? v : "");
 		if (strcmp(a, "--proxy-protocol") == 0) {
 			conf.proxy_protocol = true;
 			continue;
@@ -414,6 +422,7 @@ worker_main(int id)
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	W.id = id;
+	stats_worker_start(id);
 	TAILQ_INIT(&W.clients);
 	TAILQ_INIT(&W.dead_clients);
 	buf_init(&W.logbuf, 0);
@@ -536,6 +545,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
+	if (conf.status && stats_init(conf.workers) < 0)
+		die(111, "cannot map the status counters: %s", strerror(errno));
 	pthread_mutex_lock(&workers_lock);
 	for (i = 0; i < conf.workers; i++) {
 		workers[i] = spawn(i);

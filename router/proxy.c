@@ -67,6 +67,7 @@ proxy_reap(void)
 		buf_release(&c->out);
 		buf_release(&c->fwd);
 		gzip_free(c->gz);
+		stats_close();
 		free(c);
 	}
 }
@@ -88,7 +89,11 @@ access_log(struct client *c)
 	time_t now;
 	struct tm tm;
 
-	if (!conf.access_log || c->status == 0)
+	if (c->status == 0)
+		return;
+	if (!c->tcp)
+		stats_response(c->app, c->status);
+	if (!conf.access_log)
 		return;
 	now = time(NULL);
 	gmtime_r(&now, &tm);
@@ -241,6 +246,22 @@ real_ip(struct client *c, const struct http1_request *req)
 	sockaddr_ip(&ss, c->ip, sizeof(c->ip));
 }
 
+/* /router-nginx-status (--status): the shared counters as JSON. */
+static void
+respond_status(struct client *c)
+{
+	struct buf body = BUF_INIT;
+
+	stats_json(&body);
+	buf_addf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-cache\r\nContent-Length: %zu\r\n%s\r\n", body.len,
+	    c->keep_alive ? "" : "Connection: close\r\n");
+	buf_add(&c->out, body.p, body.len);
+	buf_release(&body);
+	c->status = 200;
+	c->close_after |= !c->keep_alive || !c->req_done;
+}
+
 /*
  * The value of the query argument --affinity-arg in the target, as nginx's
  * $arg_NAME: the name in any case, the value raw (not decoded), the first one.
@@ -330,7 +351,9 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 		bool ok = str_eqs(req->path, "/health-check");
 
 		buf_remove_head(&c->in, hlen);
-		if (ok) {
+		if (conf.status && str_eqs(req->path, "/router-nginx-status")) {
+			respond_status(c);
+		} else if (ok) {
 			buf_addf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 			    "Content-Length: 2\r\n%s\r\nOK", c->keep_alive ? "" : "Connection: close\r\n");
 			c->status = 200;
@@ -346,7 +369,9 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	c->app = routes_lookup(c->table, req->host);
 	if (c->app == NULL) {
 		buf_remove_head(&c->in, hlen);
-		if (str_eqs(req->path, "/health-check")) {
+		if (conf.status && c->l->kind == LISTEN_HTTP && str_eqs(req->path, "/router-nginx-status")) {
+			respond_status(c);
+		} else if (str_eqs(req->path, "/health-check")) {
 			buf_addf(&c->out, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 			    "Content-Length: 2\r\n%s\r\nOK", c->keep_alive ? "" : "Connection: close\r\n");
 			c->status = 200;
@@ -546,6 +571,7 @@ client_flush(struct client *c)
 			return;
 		}
 		c->bytes_out += (uint64_t)n;
+		stats_bytes(0, (uint64_t)n);
 		buf_remove_head(&c->out, (size_t)n);
 	}
 	if (c->state != C_HEAD)
@@ -579,6 +605,7 @@ client_read_tls(struct client *c, char *rbuf, size_t size)
 		int n = SSL_read(c->ssl, rbuf, (int)size), err;
 
 		if (n > 0) {
+			stats_bytes((uint64_t)n, 0);
 			if (c->state != C_LINGER)
 				buf_add(&c->in, rbuf, (size_t)n);
 			if (c->in.len >= HIGH_WATER)
@@ -618,6 +645,7 @@ client_read(struct client *c)
 		ssize_t n = read(c->fd, rbuf, sizeof(rbuf));
 
 		if (n > 0) {
+			stats_bytes((uint64_t)n, 0);
 			if (c->state != C_LINGER)
 				buf_add(&c->in, rbuf, (size_t)n);
 			if ((size_t)n < sizeof(rbuf) || c->in.len >= HIGH_WATER)
@@ -787,9 +815,11 @@ proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
 			return;
 		}
 		if (W.nclients >= conf.max_conns || W.draining) {
+			stats_accept(false);
 			close(fd);
 			continue;
 		}
+		stats_accept(true);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;

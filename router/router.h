@@ -13,6 +13,7 @@
  *   headers.c   building the forwarded request head and the relayed response head
  *   tls.c       the HTTPS listener: contexts, SNI
  *   proxyproto.c the PROXY protocol header (v1, v2)
+ *   stats.c     shared counters for /router-nginx-status
  *   gzip.c      response compression: the decision and streaming deflate (gzip.h)
  *
  * Processes: one parent that never touches client traffic, and N workers, each
@@ -68,6 +69,7 @@ struct router_conf {
 	struct cidr *real_ip_from;	/* --real-ip-from: peers trusted for the client address */
 	size_t nreal_ip_from;
 	const char *affinity_arg;	/* --affinity-arg: query argument for sticky endpoints */
+	bool status;			/* --status: /router-nginx-status on the default server */
 };
 extern struct router_conf conf;
 
@@ -109,6 +111,7 @@ struct app {
 	size_t nallow;
 	bool restricted;	/* a whitelist was given (even if no entry parsed) */
 	unsigned timeout_ms;	/* first-byte timeout; 0: the default */
+	int stat_slot;		/* stats.c's slot + 1; 0: not looked up yet, -1: none */
 };
 
 struct route_table {
@@ -146,6 +149,25 @@ void routes_unref(struct route_table *t);
 struct app *routes_lookup(struct route_table *t, struct str host);
 /* Whether the client address is allowed by app's whitelist. */
 bool routes_allowed(const struct app *a, const struct sockaddr_storage *peer);
+
+/* ---- counters for the status page (stats.c) ---- */
+
+/*
+ * The shared counters, mapped by the parent before forking (--status); 0 or
+ * -1. Without it every stats_* call does nothing.
+ */
+int stats_init(int nworkers);
+/* In worker id, before serving: select its block, reset its active gauge. */
+void stats_worker_start(int id);
+/* An accepted connection; handled: kept (not refused by --max-conns or draining). */
+void stats_accept(bool handled);
+/* A handled connection freed. */
+void stats_close(void);
+void stats_bytes(uint64_t in, uint64_t out);
+/* A finished request with its status, for the app (NULL: none, e.g. unknown host). */
+void stats_response(struct app *a, int status);
+/* Append the page: the sum over the workers, as JSON. */
+void stats_json(struct buf *out);
 
 /* ---- upstream connections (upstream.c) ---- */
 
