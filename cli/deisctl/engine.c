@@ -380,16 +380,30 @@ dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle
 			up_since = 0;
 			if (ci.state == CS_MISSING)
 				return err_set(e, 1, "container '%s' is gone", name);
+			/* 100: a permanent configuration error (STYLE.md); restarts cannot help. */
+			if ((ci.state == CS_RESTARTING || ci.state == CS_EXITED) && ci.exit_code == 100)
+				break;
 		}
-		if (now_ms() >= deadline) {
-			struct buf out = BUF_INIT;
-
-			docker_container_logs(d->docker, name, 600, &out, NULL, &(struct err){ 0 });
-			err_set(e, 1, "'%s' is not up after %d s (%s, exit %d): %.180s", name,
-			    timeout_ms / 1000, ci.status, ci.exit_code, out.p);
-			buf_release(&out);
-			return -1;
-		}
+		if (now_ms() >= deadline)
+			break;
 		usleep(200 * 1000);
+	}
+	{
+		struct buf out = BUF_INIT;
+		char *nl;
+
+		docker_container_logs(d->docker, name, 600, &out, NULL, &(struct err){ 0 });
+		/* the last line says why */
+		while (out.len && out.p[out.len - 1] == '\n')
+			out.p[--out.len] = '\0';
+		nl = out.len ? strrchr(out.p, '\n') : NULL;
+		if (ci.exit_code == 100)
+			err_set(e, 1, "'%s' refuses its configuration (exit 100): %.200s", name,
+			    nl ? nl + 1 : out.p ? out.p : "");
+		else
+			err_set(e, 1, "'%s' is not up after %d s (%s, exit %d): %.180s", name,
+			    timeout_ms / 1000, ci.status, ci.exit_code, out.p ? out.p : "");
+		buf_release(&out);
+		return -1;
 	}
 }
