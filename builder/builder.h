@@ -23,6 +23,7 @@
 
 #define BUILDER_CONF_DEFAULT "/var/lib/deis-builder/builder.conf"
 #define APP_NAME_MAX 63
+#define APP_UUID_MAX 40	/* an app's uuid (36) and its NUL, as the controller gives it */
 
 struct conf {
 	char *controller;	/* "http://127.0.0.1:8000", no trailing slash */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ refuse(const char *msg)
  * its sha through /v1/hooks/push by the hook, as Deis did.
  */
 static int
-shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd)
+shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd,
+    char uuid[APP_UUID_MAX])
 {
 	json_t *body, *resp = NULL;
 	struct err e = { 0 };
@@ -59,9 +61,85 @@ shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd
 		fprintf(stderr, "error: the controller refused the push (%ld): %s\n", status,
 		    hooks_detail(resp, status));
 		rc = 1;
-	} else
+	} else {
+		const char *u = json_string_value(json_object_get(resp, "app_uuid"));
+
+		/* An older controller does not say; then repositories go by name only. */
+		if (u && strlen(u) < APP_UUID_MAX && strspn(u, "0123456789abcdef-") == strlen(u))
+			strlcpy(uuid, u, APP_UUID_MAX);
 		rc = 0;
+	}
 	json_decref(resp);
+	return rc;
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf path, without following symlinks or leaving the file system. */
+static int
+rm_tree(const char *path)
+{
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/*
+ * Which app a repository belongs to: <repo>/deis-app-uuid. An app destroyed
+ * and created again under the same name (perhaps by someone else) must not
+ * find the old one's history (a fetch would hand it out, a push would be
+ * refused as non-fast-forward) nor its build cache. Returns 1 when repo is
+ * another app's, 0 when it is this one's, absent, or unmarked (made before
+ * the marker existed: adopted by the next push).
+ */
+static int
+repo_is_foreign(const char *repo, const char *uuid)
+{
+	char *marker = xasprintf("%s/deis-app-uuid", repo), had[APP_UUID_MAX + 2] = "";
+	FILE *f = fopen(marker, "re");
+	int foreign = 0;
+
+	if (f) {
+		if (fgets(had, sizeof(had), f))
+			had[strcspn(had, "\n")] = '\0';
+		fclose(f);
+		foreign = uuid[0] && had[0] && strcmp(had, uuid) != 0;
+	}
+	free(marker);
+	return foreign;
+}
+
+static int
+repo_mark(const char *repo, const char *uuid, struct err *e)
+{
+	char *marker = xasprintf("%s/deis-app-uuid", repo), *tmp = xasprintf("%s.new", marker);
+	FILE *f = fopen(tmp, "we");
+	int rc = 0;
+
+	if (f == NULL || fprintf(f, "%s\n", uuid) < 0 || fclose(f) != 0 || rename(tmp, marker) < 0) {
+		rc = err_set(e, 1, "cannot write '%s': %s", marker, strerror(errno));
+		unlink(tmp);
+	}
+	free(marker);
+	free(tmp);
+	return rc;
+}
+
+/* The push is the app's first since its name was reused: start empty. */
+static int
+repo_reset(const struct conf *c, const char *app, const char *repo, struct err *e)
+{
+	char *cache = xasprintf("%s/%s", c->cache_dir, app);
+	int rc = 0;
+
+	if (rm_tree(repo) < 0 || rm_tree(cache) < 0)
+		rc = err_set(e, 1, "cannot remove the repository of an earlier app '%s': %s", app,
+		    strerror(errno));
+	free(cache);
 	return rc;
 }
 
@@ -114,7 +192,7 @@ shell_main(int argc, char **argv)
 	struct conf c;
 	struct err e = { 0 };
 	struct run r = { 0 };
-	char *repo = NULL, *lock = NULL, *env[12];
+	char *repo = NULL, *lock = NULL, *env[12], uuid[APP_UUID_MAX] = "";
 	const char *gargv[3];
 	int lockfd = -1, status = 1, ne = 0;
 
@@ -138,7 +216,7 @@ shell_main(int argc, char **argv)
 		conf_free(&c);
 		return refuse(e.msg);
 	}
-	if (shell_authorize(&c, user, &cmd) != 0)
+	if (shell_authorize(&c, user, &cmd, uuid) != 0)
 		goto out;
 	repo = xasprintf("%s/%s.git", c.repo_dir, cmd.app);
 	if (cmd.op == SSHCMD_RECEIVE_PACK) {
@@ -159,11 +237,12 @@ shell_main(int argc, char **argv)
 		 * user hung up), so no second build of the app starts meanwhile.
 		 */
 		fcntl(lockfd, F_SETFD, 0);
-		if (shell_prepare_repo(&c, repo, &e) < 0) {
+		if ((repo_is_foreign(repo, uuid) && repo_reset(&c, cmd.app, repo, &e) < 0) ||
+		    shell_prepare_repo(&c, repo, &e) < 0 || (uuid[0] && repo_mark(repo, uuid, &e) < 0)) {
 			fprintf(stderr, "error: %s\n", e.msg);
 			goto out;
 		}
-	} else if (access(repo, F_OK) < 0) {
+	} else if (access(repo, F_OK) < 0 || repo_is_foreign(repo, uuid)) {
 		fprintf(stderr, "error: app '%s' has no repository yet: push first\n", cmd.app);
 		goto out;
 	}

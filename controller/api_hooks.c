@@ -107,16 +107,25 @@ hooks_config(struct api *a)
 	struct err e = { 0 };
 	int rc;
 
+	char app_uuid[sizeof(app.uuid)];
+	json_t *body;
+
 	if (hook_principal(a, &app) < 0)
 		return;
+	strlcpy(app_uuid, app.uuid, sizeof(app_uuid));
 	app_release(&app);
 	rc = rel_load(a->ctl->db, a->seg[0], 0, &r, &e);
-	if (rc < 0)
+	if (rc < 0) {
 		api_db_error(a, &e, NULL);
-	else if (rc > 0)
+	} else if (rc > 0) {
 		api_detail(a, 404, "Not found");
-	else
-		api_json(a, 200, config_json(&r, false));
+	} else {
+		/* Beyond Deis's shape: the builder ties <app>.git to this app, so an
+		 * app destroyed and created again under its name starts empty. */
+		body = config_json(&r, false);
+		json_object_set_new(body, "app_uuid", json_string(app_uuid));
+		api_json(a, 200, body);
+	}
 	rel_clear(&r);
 }
 

@@ -180,6 +180,19 @@ test_expect 'a broken Dockerfile: clear message, non-zero, no release' '
 	[ $(release_count dockapp) -eq $before ] && no_leftovers
 '
 
+test_expect 'an app destroyed and created again under its name starts empty' '
+	old=$(git -C $TRASH/dock rev-parse HEAD~1) && git -c safe.directory="*" -C $STATE/repos/dockapp.git cat-file -e $old &&
+	as_user alice && api DELETE /v1/apps/dockapp | grep -q 204 &&
+	as_user bob && api POST /v1/apps "{\"id\":\"dockapp\"}" | grep -q 201 &&
+	! $(ssh_cmd bob) $GIT_USER@127.0.0.1 "git-upload-pack '\''dockapp.git'\''" </dev/null >$TRASH/out 2>&1 &&
+	grep "has no repository yet" $TRASH/out && ! grep -q "refs/heads/master" $TRASH/out &&
+	new_repo $TRASH/dock2 && printf "FROM deis/stack:bookworm\nEXPOSE 5000\nCMD [\"python3\", \"-m\", \"http.server\", \"5000\"]\n" >$TRASH/dock2/Dockerfile &&
+	commit_all $TRASH/dock2 other &&
+	push_as bob "$TRASH/dock2" dockapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	! git -c safe.directory="*" -C $STATE/repos/dockapp.git cat-file -e $old 2>/dev/null &&
+	git -c safe.directory="*" -C $STATE/repos/dockapp.git cat-file -e $(git -C $TRASH/dock2 rev-parse HEAD)
+'
+
 fp1=$(ssh-keygen -lf "$STATE/ssh_host_ed25519_key.pub")
 kill "$PID_builder"; wait_for 5 "! kill -0 $PID_builder"
 # What a builder killed mid-build leaves behind; the next start removes it.
