@@ -13,7 +13,8 @@
  *               [--gzip-disable msie6|REGEX|""] [--gzip-http-version 1.0|1.1]
  *               [--gzip-proxied any|off] [--gzip-vary on|off]
  *               [--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME]
- *               [--status on|off]
+ *               [--status on|off] [--hsts-include-subdomains] [--hsts-preload]
+ *               [--controller-whitelist IP_OR_CIDR[:LABEL],...] [--enforce-whitelist]
  *
  * T is seconds, or milliseconds with an "ms" suffix. Exit 100: bad flags or a
  * listener that cannot be bound; 111: a temporary failure.
@@ -78,6 +79,8 @@ usage(void)
 	    "[--gzip-disable msie6|REGEX|''] [--gzip-http-version 1.0|1.1] "
 	    "[--gzip-proxied any|off] [--gzip-vary on|off] "
 	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME] [--status on|off] "
+	    "[--hsts-include-subdomains] [--hsts-preload] [--controller-whitelist 'IP[:LABEL],...'] "
+	    "[--enforce-whitelist] "
 	    "[--no-access-log]\n");
 	exit(100);
 }
@@ -126,25 +129,40 @@ parse_size(const char *s)
 	return n * mult;
 }
 
-/* "CIDR[,CIDR...]" (spaces allowed) into conf.real_ip_from; "" trusts nobody. */
+/*
+ * "CIDR[,CIDR...]" (spaces around entries allowed) for flag; labels (Deis's "ip:label") only
+ * where labels is set. An empty list gives *n = 0.
+ */
+static struct cidr *
+parse_cidr_list(const char *flag, const char *v, bool labels, size_t *n)
+{
+	char *copy = xstrdup(v), *p = copy, *tok;
+	struct cidr *list = xcalloc(strlen(v) / 2 + 1, sizeof(struct cidr));
+
+	*n = 0;
+	while ((tok = strsep(&p, ",")) != NULL) {
+		char *end;
+
+		tok += strspn(tok, " \t");
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (*tok == '\0')
+			continue;
+		if ((!labels && strchr(tok, ':') && strchr(tok, '.')) || cidr_parse(tok, &list[*n]) < 0)
+			die(100, "bad value for %s: '%s': not an address or network", flag, tok);
+		(*n)++;
+	}
+	free(copy);
+	return list;
+}
+
+/* "" trusts nobody. */
 static void
 parse_real_ip_from(const char *v)
 {
-	char *copy = xstrdup(v), *p = copy, *tok;
-
 	free(conf.real_ip_from);
-	conf.real_ip_from = xcalloc(strlen(v) / 2 + 1, sizeof(struct cidr));
-	conf.nreal_ip_from = 0;
-	while ((tok = strsep(&p, ", ")) != NULL) {
-		if (*tok == '\0')
-			continue;
-		if (strchr(tok, ':') && strchr(tok, '.'))
-			die(100, "bad value for --real-ip-from: '%s': not a network", tok);
-		if (cidr_parse(tok, &conf.real_ip_from[conf.nreal_ip_from]) < 0)
-			die(100, "bad value for --real-ip-from: '%s': not a network", tok);
-		conf.nreal_ip_from++;
-	}
-	free(copy);
+	conf.real_ip_from = parse_cidr_list("--real-ip-from", v, false, &conf.nreal_ip_from);
 }
 
 static void
@@ -183,6 +201,18 @@ parse_args(int argc, char **argv)
 		}
 		if (strcmp(a, "--status") == 0)
 			die(100, "bad value for --status: '%s': expected on or off", v ? v : "");
+		if (strcmp(a, "--hsts-include-subdomains") == 0) {
+			conf.hsts_subdomains = true;
+			continue;
+		}
+		if (strcmp(a, "--hsts-preload") == 0) {
+			conf.hsts_preload = true;
+			continue;
+		}
+		if (strcmp(a, "--enforce-whitelist") == 0) {
+			conf.enforce_whitelist = true;
+			continue;
+		}
 		if (strcmp(a, "--proxy-protocol") == 0) {
 			conf.proxy_protocol = true;
 			continue;
@@ -217,6 +247,10 @@ parse_args(int argc, char **argv)
 			    "0123456789_-")] != '\0' || strlen(v) > 64)
 				die(100, "bad value for --affinity-arg: '%s': not a query argument name", v);
 			conf.affinity_arg = v;
+		} else if (strcmp(a, "--controller-whitelist") == 0) {
+			free(conf.controller_allow);
+			conf.controller_allow = parse_cidr_list(a, v, true, &conf.ncontroller_allow);
+			conf.controller_restricted = conf.ncontroller_allow > 0;
 		} else if (strcmp(a, "--real-ip-from") == 0)
 			parse_real_ip_from(v);
 		else if (strcmp(a, "--routes") == 0)

@@ -246,6 +246,23 @@ real_ip(struct client *c, const struct http1_request *req)
 	sockaddr_ip(&ss, c->ip, sizeof(c->ip));
 }
 
+/*
+ * The whitelist: the app's from the table (DEIS_WHITELIST), the controller's
+ * from --controller-whitelist; with --enforce-whitelist, none means nobody.
+ */
+static bool
+client_allowed(const struct client *c)
+{
+	if (c->app == &c->table->apps[0]) {
+		if (conf.controller_restricted)
+			return cidr_list_match(conf.controller_allow, conf.ncontroller_allow, &c->peer);
+		return !conf.enforce_whitelist;
+	}
+	if (!c->app->restricted && conf.enforce_whitelist)
+		return false;
+	return routes_allowed(c->app, &c->peer);
+}
+
 /* /router-nginx-status (--status): the shared counters as JSON. */
 static void
 respond_status(struct client *c)
@@ -399,7 +416,7 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 		exchange_end(c);
 		return;
 	}
-	if (!routes_allowed(c->app, &c->peer)) {
+	if (!client_allowed(c)) {
 		buf_remove_head(&c->in, hlen);
 		respond_error(c, 403, "H25", c->req_done);
 		exchange_end(c);

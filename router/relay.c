@@ -22,10 +22,12 @@ static struct buf gz_scratch = BUF_INIT;
 static const char *
 hsts_header(void)
 {
-	static char h[96];
+	static char h[128];
 
 	if (h[0] == '\0')
-		snprintf(h, sizeof(h), "Strict-Transport-Security: max-age=%u\r\n", conf.hsts_max_age);
+		snprintf(h, sizeof(h), "Strict-Transport-Security: max-age=%u%s%s\r\n",
+		    conf.hsts_max_age, conf.hsts_subdomains ? "; includeSubDomains" : "",
+		    conf.hsts_preload ? "; preload" : "");
 	return h;
 }
 

@@ -70,6 +70,11 @@ struct router_conf {
 	size_t nreal_ip_from;
 	const char *affinity_arg;	/* --affinity-arg: query argument for sticky endpoints */
 	bool status;			/* --status: /router-nginx-status on the default server */
+	bool hsts_subdomains, hsts_preload;	/* HSTS directives */
+	struct cidr *controller_allow;	/* --controller-whitelist */
+	size_t ncontroller_allow;
+	bool controller_restricted;	/* --controller-whitelist given non-empty */
+	bool enforce_whitelist;		/* no whitelist: nobody is allowed */
 };
 extern struct router_conf conf;
 
