@@ -136,6 +136,19 @@ test_hsts_implies_https_and_default_age(void **state)
 	assert_string_equal(args(d, &env, &tls, &e), "");
 }
 
+/* One `config router set key=value`: 0 accepted, -1 refused (e says why). */
+static int
+set1(struct dctl *d, const char *key, const char *value, struct err *e)
+{
+	json_t *changes = json_pack("{s:s}", key, value);
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = dctl_router_config_set(d, changes, e);
+	json_decref(changes);
+	return rc;
+}
+
 static void
 test_workers_alias_and_auto(void **state)
 {
@@ -150,7 +163,7 @@ test_workers_alias_and_auto(void **state)
 	assert_string_equal(args(d, &env, &tls, &e), "");
 	/* setting one drops the other */
 	config(d, json_pack("{s:s}", "workers", "3"));
-	assert_int_equal(dctl_router_config_set(d, json_pack("{s:s}", "workerProcesses", "2"), &e), 0);
+	assert_int_equal(set1(d, "workerProcesses", "2", &e), 0);
 	assert_null(json_object_get(json_object_get(d->config, "router"), "workers"));
 }
 
@@ -171,19 +184,6 @@ test_error_log_levels(void **state)
 		snprintf(want, sizeof(want), "DEIS_LOG_LEVEL=%s", map[i][1]);
 		assert_string_equal(env, want);
 	}
-}
-
-/* One `config router set key=value`: 0 accepted, -1 refused (e says why). */
-static int
-set1(struct dctl *d, const char *key, const char *value, struct err *e)
-{
-	json_t *changes = json_pack("{s:s}", key, value);
-	int rc;
-
-	memset(e, 0, sizeof(*e));
-	rc = dctl_router_config_set(d, changes, e);
-	json_decref(changes);
-	return rc;
 }
 
 static void
