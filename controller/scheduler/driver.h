@@ -3,9 +3,10 @@
 /*
  * The interface between the scheduler's logic (scheduler.c: naming, health,
  * rollout order, the state table) and a container engine: `docker` (one host,
- * docker.c) today, `swarm` (Swarm services, one replica per container name)
- * later. A driver knows nothing of releases or rollouts: it creates, starts,
- * stops and removes single named units and reports what it observes.
+ * docker.c) and `swarm` (swarm.c: Swarm services, one replica per container
+ * name, many hosts). A driver knows nothing of releases or rollouts: it
+ * creates, starts, stops and removes single named units and reports what it
+ * observes.
  *
  * Every function BLOCKS (engine round trips) and may be called from several
  * threads at once on the same driver handle.
@@ -101,5 +102,6 @@ struct sched_driver {
 };
 
 extern const struct sched_driver sched_driver_docker;
+extern const struct sched_driver sched_driver_swarm;
 
 #endif

