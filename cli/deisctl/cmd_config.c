@@ -124,8 +124,8 @@ config_set(struct dctl *d, const char *section, int argc, char **argv)
 		printf("%s\n", json_string_value(json_object_get(changes, k)));
 		free(k);
 	}
-	if (strcmp(section, "platform") != 0)
-		fprintf(stderr, "deisctl: 'deisctl restart %s' applies it\n", section);
+	if (!strcmp(section, "router"))
+		fprintf(stderr, "deisctl: 'deisctl restart router' applies it\n");
 	rc = 0;
 out:
 	json_decref(changes);
