@@ -3,13 +3,14 @@
  * as a container of the platform image. Settings come from config.json: the
  * platform section (domain, image, host ports) and each component's own
  * section, whose keys become environment variables (registrationMode →
- * DEIS_REGISTRATION_MODE), as Deis's units read /deis/<component>/<key>.
+ * DEIS_REGISTRATION_MODE), as Deis's units read /deis/<component>/<key>;
+ * the router's become deis-router flags instead (router_settings.c).
  *
  * Host ports (platform section): httpPort 80, httpsPort 443, sshPort 2222 and
- * healthPort (only when set; router, all interfaces), builderPort 2223 (builder, all interfaces: git over SSH when no
- * router passes TCP through), controllerPort 8000 and registryPort 5000 (on
- * 127.0.0.1 only: the engine pushes and pulls through the loopback, which it
- * trusts without TLS).
+ * healthPort (only when set) for the router, on all interfaces; builderPort
+ * 2223 (builder, all interfaces: git over SSH when no router passes TCP
+ * through), controllerPort 8000 and registryPort 5000 (on 127.0.0.1 only: the
+ * engine pushes and pulls through the loopback, which it trusts without TLS).
  */
 #include <ctype.h>
 #include <stdio.h>
