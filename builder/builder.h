@@ -40,6 +40,7 @@ struct conf {
 	char *self;		/* absolute path of deis-builder */
 	char *git_user;		/* login user of pushes ("git") */
 	char *keys_user;	/* AuthorizedKeysCommandUser ("deis-keys") */
+	char *ca_bundle;	/* host path of a PEM bundle buildpack builds trust, or NULL */
 	int port;		/* sshd port, 2223 */
 	int build_timeout;	/* seconds, whole build */
 	int keepalive;		/* seconds of silence before a progress line */

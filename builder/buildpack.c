@@ -18,6 +18,8 @@
 #include <curl/curl.h>
 
 #include "builder/builder.h"
+
+#define BUILD_CA_BUNDLE "/etc/ssl/deis-build-ca.pem"
 #include "lib/run.h"
 #include "lib/xalloc.h"
 
@@ -240,6 +242,26 @@ read_out(const char *dir, const char *name, size_t *len)
 	return buf_detach(&b, len);
 }
 
+/*
+ * Builds fetch dependencies (npm, pip) over TLS. Where the host reaches the
+ * internet through a TLS-inspecting proxy its CA is in the host's bundle, not
+ * in the stack's: mount that bundle and point every fetcher at it. Its path is
+ * the engine's (the host's), which is also where the builder's container got it.
+ */
+static void
+trust_ca_bundle(json_t *cfg, const char *bundle)
+{
+	static const char *const vars[] = { "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "PIP_CERT",
+	    "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO" };
+	json_t *env = json_object_get(cfg, "Env");
+	size_t i;
+
+	json_array_append_new(json_object_get(json_object_get(cfg, "HostConfig"), "Binds"),
+	    json_sprintf("%s:%s:ro", bundle, BUILD_CA_BUNDLE));
+	for (i = 0; i < ARRAY_SIZE(vars); i++)
+		json_array_append_new(env, json_sprintf("%s=%s", vars[i], BUILD_CA_BUNDLE));
+}
+
 /* Run slugbuilder in a build container; its output streams to the user. */
 static int
 buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
@@ -278,6 +300,8 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	    "Binds", binds[0], binds[1], binds[2], binds[3], binds[4], binds[5],
 	    "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit", (json_int_t)1024,
 	    "NetworkMode", "bridge");
+	if (c->ca_bundle && c->ca_bundle[0])
+		trust_ca_bundle(cfg, c->ca_bundle);
 	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)
 		goto out;
 	if (status != 201) {

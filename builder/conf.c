@@ -34,6 +34,7 @@ static const struct field fields[] = {
 	F("self", "DEIS_BUILDER_SELF", self),
 	F("git_user", "DEIS_BUILDER_GIT_USER", git_user),
 	F("keys_user", "DEIS_BUILDER_KEYS_USER", keys_user),
+	F("ca_bundle", "DEIS_BUILDER_CA_BUNDLE", ca_bundle),
 };
 #undef F
 

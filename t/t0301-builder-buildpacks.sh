@@ -51,10 +51,24 @@ test_expect '.slugignore keeps files out of the slug' '
 		"test ! -e /app/secret.txt && test ! -e /app/docs && test -f /app/server.js && test ! -e /app/.git"
 '
 
-test_expect 'Node.js app with dependencies but no node_modules: clear failure' '
-	sed -i "s/\"dependencies\": {}/\"dependencies\": {\"left-pad\": \"1.3.0\"}/" $TRASH/node/package.json &&
-	commit_all $TRASH/node deps && ! push_as alice "$TRASH/node" nodeapp && cat $TRASH/push.out &&
-	grep "node_modules is not in the repository" $TRASH/push.out && no_leftovers
+test_expect 'Node.js app with dependencies: npm installs them from the registry, the app uses them' '
+	sed -i "s/\"dependencies\": {}/\"dependencies\": {\"is-number\": \"7.0.0\"}/" $TRASH/node/package.json &&
+	printf "%s\n" "const isNumber = require(\"is-number\");" \
+		"require(\"http\").createServer((q, s) => s.end(\"is-number says \" + isNumber(5) + \"\\n\")).listen(process.env.PORT);" \
+		>$TRASH/node/server.js &&
+	commit_all $TRASH/node deps && push_as alice "$TRASH/node" nodeapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep "Installing 1 dependencies with npm install" $TRASH/push.out &&
+	[ -d $STATE/cache/nodeapp/npm ] && [ -n "$(ls -A $STATE/cache/nodeapp/npm)" ] &&
+	sha=$(git -C $TRASH/node rev-parse HEAD | cut -c1-8) &&
+	port=$(run_image nodeapp $sha start web) &&
+	wait_for 15 "curl -sf http://127.0.0.1:$port/ | grep -q \"is-number says true\""
+'
+
+test_expect 'Node.js app with a dependency npm cannot resolve: clear failure, nothing left' '
+	sed -i "s/\"is-number\": \"7.0.0\"/\"deis-test-no-such-package-7f3a\": \"1.0.0\"/" $TRASH/node/package.json &&
+	commit_all $TRASH/node baddeps && ! push_as alice "$TRASH/node" nodeapp && cat $TRASH/push.out &&
+	grep "npm install failed" $TRASH/push.out && grep "Node.js buildpack failed to compile" $TRASH/push.out &&
+	no_leftovers
 '
 
 new_repo "$TRASH/static"
