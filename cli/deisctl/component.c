@@ -218,6 +218,7 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
 	char *st = dctl_state_path(d, "builder"), *lib = dctl_state_path(d, "builder-lib");
 	char *images = xasprintf("%s/images", lib), *bps = xasprintf("%s/buildpacks", lib);
+	const char *ca;
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_CONTROLLER_URL", ctl);
@@ -234,6 +235,11 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 	 */
 	body_bind(body, st, st, NULL);
 	body_bind(body, lib, lib, "ro");
+	/* Builds trust what this host trusts (the CA of a TLS-inspecting proxy included):
+	 * npm and pip fetch over TLS. A host path, handed on to the engine as it is. */
+	ca = dctl_state_get(d, "builder", "caBundle", "/etc/ssl/certs/ca-certificates.crt");
+	if (ca[0] && access(ca, R_OK) == 0)
+		body_env(body, "DEIS_BUILDER_CA_BUNDLE", ca);
 	body_docker_sock(d, body);
 	body_port(body, 2223, "0.0.0.0", dctl_state_port(d, "builderPort", 2223));
 	free(ctl);
