@@ -110,4 +110,50 @@ test_expect 'config:set rolls out v3 (value in the environment) with no failed r
 	docker inspect "$(task_container v3 web 1)" | jq -r ".[0].Config.Env[]" >"$TRASH/env" &&
 	grep -qx "GREETING=hello \"world\" \$x" "$TRASH/env" && grep -qx "DEIS_RELEASE=v3" "$TRASH/env"
 '
+test_expect 'run returns the exit code and the output; its service is removed' '
+	t0=$(now) &&
+	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"echo \$GREETING; exit 3\"}" &&
+	echo "# run (one-off service to its output): $(secs "$t0" "$(now)") s" >&3 &&
+	api_body ". == [3, \"hello \\\"world\\\" \$x\\n\"]" &&
+	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"echo out; sleep 0.2; echo err >&2\"}" &&
+	api_body ". == [0, \"out\\nerr\\n\"]" &&
+	[ -z "$(units run)" ] &&
+	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"printf a\\\\\\\\377b\"}" &&
+	api_body ". == [0, \"a\\ufffdb\"]"
+' 3>&1
+test_expect 'ps:restart web renames the old unit aside and starts a new one' '
+	old=$(engine "/services/${APP}_v3-web-1" | jq -r .ID) && [ -n "$old" ] &&
+	api_check "200 OK" POST /v1/apps/$APP/containers/web/restart/ alice &&
+	api_body "length == 1 and .[0].state == \"up\"" &&
+	[ "$(units web)" = "${APP}_v3.web.1 " ] &&
+	! engine "/services/$old" >/dev/null &&
+	new=$(engine "/services?filters=$(enc "{\"label\":[\"sh.deis.app=$APP\",\"sh.deis.type=web\"]}")" | jq -r ".[0].Spec.Name") &&
+	[ "$new" = "${APP}_v3-web-1-2" ] &&
+	port=$(ports web) && curl -sf -m 5 "http://127.0.0.1:$port/health"
+'
+test_expect 'a task killed behind our back is reported crashed, then Swarm replaces it' '
+	svc=$(engine "/services/${APP}_v3-worker-1" | jq -r .ID) &&
+	c=$(task_container v3 worker 1) && [ -n "$c" ] &&
+	docker kill "$c" >/dev/null &&
+	wait_for 10 "[ \"\$(state worker 1)\" = crashed ]" &&
+	wait_for 20 "[ \"\$(state worker 1)\" = up ]" &&
+	c2=$(task_container v3 worker 1) && [ -n "$c2" ] && [ "$c2" != "$c" ] &&
+	[ "$(engine "/services/${APP}_v3-worker-1" | jq -r .ID)" = "$svc" ] &&
+	[ "$(nservices)" = 2 ]
+'
+# Restart outside test_expect (a subshell) so the new URL reaches the next tests.
+kill $CONTROLLER_PID && wait_for 5 "! kill -0 $CONTROLLER_PID"
+docker service rm "${APP}_v3-web-1-2" >/dev/null
+start || test_expect "controller restarts" 'cat "$TRASH/c/controller.log"; false'
+test_expect 'controller restart: reconcile brings the removed unit back, no duplicates' '
+	wait_for 20 "[ \"\$(units web)\" = \"${APP}_v3.web.1 \" ] || [ \"\$(units web)\" = \"${APP}_v3.web.2 \" ]" &&
+	[ "$(units worker)" = "${APP}_v3.worker.1 " ] &&
+	[ "$(nservices)" = 2 ] &&
+	wait_for 5 "api_call GET /v1/apps/$APP/containers/ alice | grep -q \"200 OK\" && jq -e \".count == 2 and all(.results[]; .state == \\\"up\\\")\" \"$API_DIR/body\"" &&
+	sleep 2 && [ "$(nservices)" = 2 ]
+'
+test_expect 'destroy removes every service of the app' '
+	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
+	[ "$(nservices)" = 0 ]
+'
 test_done

@@ -101,6 +101,8 @@ struct sw {
 	volatile int poke;	/* we changed something: watch reads again at once */
 	pthread_mutex_t mu;	/* guards last */
 	struct snap last;	/* the latest reading, where watch goes on from */
+	sched_obs_fn *fn;	/* the observer list was given: start reports to it too */
+	void *fn_arg;
 };
 
 static double
@@ -623,6 +625,10 @@ sw_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 
 	if (sw_read(k, &s, NULL, e) < 0)
 		return -1;
+	pthread_mutex_lock(&k->mu);
+	k->fn = fn;
+	k->fn_arg = arg;
+	pthread_mutex_unlock(&k->mu);
 	for (i = 0; i < s.n; i++) {
 		obs_fill(&o, SCHED_OBS_EXISTS, &s.v[i]);
 		fn(&o, arg);
@@ -822,6 +828,29 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
 	return err_set(e, 409, "swarm: no free service name for '%s'", u->name);
 }
 
+/*
+ * Seen running: tell the observer now rather than at the next reading (an
+ * operation returns the table's state of what it started).
+ */
+static void
+started(struct sw *k, const struct sched_unit *u, const char *id, const char *addr)
+{
+	struct sched_obs o = {
+		.kind = SCHED_OBS_START, .id = id, .name = u->name, .app = u->app,
+		.release = u->release, .type = u->type, .num = u->num, .addr = addr,
+	};
+	sched_obs_fn *fn;
+	void *arg;
+
+	k->poke = 1;
+	pthread_mutex_lock(&k->mu);
+	fn = k->fn;
+	arg = k->fn_arg;
+	pthread_mutex_unlock(&k->mu);
+	if (fn)
+		fn(&o, arg);
+}
+
 static int
 sw_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[48],
     struct err *e)
@@ -841,17 +870,18 @@ sw_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 	for (;;) {
 		if (svc_task(k, id, st, &code, addr, why, sizeof(why), e) < 0)
 			return -1;
-		if (strcmp(st, "running") == 0) {
-			k->poke = 1;
+		/* the published port may be reported a moment after the state */
+		if (strcmp(st, "running") == 0 && addr[0]) {
+			started(k, u, id, addr);
 			return 0;
 		}
 		if (state_in(st, ended))
 			return err_set(e, 503, "swarm: '%s' did not start: task %s%s%s (exit status %d)",
 			    u->name, st, why[0] ? ": " : "", why, code);
 		if (mono() > deadline)
-			return err_set(e, 503, "swarm: '%s' not running within %u ms (task %s%s%s)",
-			    u->name, k->boot_timeout_ms, st[0] ? st : "not scheduled",
-			    why[0] ? ": " : "", why);
+			return err_set(e, 503, "swarm: '%s' not running with an address within %u ms"
+			    " (task %s%s%s)", u->name, k->boot_timeout_ms,
+			    st[0] ? st : "not scheduled", why[0] ? ": " : "", why);
 		usleep(100 * 1000);
 	}
 }
@@ -966,28 +996,111 @@ sw_rename(void *h, const char *id, const char *name, struct err *e)
 	return svc_update(k, id, edit_name, name, e);
 }
 
-/* The service's merged output (non-TTY: multiplexed frames), at most max bytes. */
+/* One line of a service's log, "<RFC 3339 time> <text>". */
+struct logline {
+	long long sec;
+	long nsec;
+	size_t seq;
+	const char *p;		/* the text after the time */
+	size_t len;		/* with its newline */
+};
+
+static int
+logline_cmp(const void *a, const void *b)
+{
+	const struct logline *x = a, *y = b;
+
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->nsec != y->nsec)
+		return x->nsec < y->nsec ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* "2026-11-26T13:23:22.123456789Z " at p: the time, and p moved past it; -1 if none. */
+static int
+logtime_parse(const char **pp, const char *end, long long *sec, long *nsec)
+{
+	struct tm tm;
+	const char *p = *pp, *q;
+	char tmp[32];
+	long scale = 100000000;
+
+	q = memchr(p, ' ', (size_t)(end - p));
+	if (q == NULL || q - p >= (long)sizeof(tmp))
+		return -1;
+	memcpy(tmp, p, (size_t)(q - p));
+	tmp[q - p] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(tmp, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return -1;
+	*nsec = 0;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			*nsec += (*p - '0') * scale;
+	if (strcmp(p, "Z") != 0)
+		return -1;
+	*sec = (long long)timegm(&tm);
+	*pp = q + 1;
+	return 0;
+}
+
+/*
+ * The service's output, stdout and stderr merged in time order, at most max
+ * bytes. Swarm's log broker sends each stream in order but not the two
+ * interleaved as written, so the lines are read with their times and sorted
+ * (stable: a line without a time stays after the one before it).
+ */
 static int
 svc_logs(struct sw *k, const char *id, size_t max, struct buf *out, bool *trunc,
     struct err *e)
 {
-	struct buf raw = BUF_INIT;
+	struct buf raw = BUF_INIT, text = BUF_INIT;
+	struct logline *v = NULL;
+	size_t n = 0, cap = 0, i;
+	const char *p, *end, *nl;
+	long long sec = 0;
+	long nsec = 0;
 	char *path;
 	long status;
 	int ret = -1;
 
-	path = xasprintf("/services/%s/logs?stdout=1&stderr=1", id);
+	path = xasprintf("/services/%s/logs?stdout=1&stderr=1&timestamps=1", id);
 	if (docker_request(k->d, "GET", path, NULL, 60000, &status, &raw, e) < 0)
 		goto out;
 	if (status != 200) {
-		err_set(e, status, "swarm: cannot read logs of '%s': status %ld", id, status);
+		err_set(e, (int)status, "swarm: cannot read logs of '%s': status %ld", id, status);
 		goto out;
 	}
-	docker_demux(raw.p, raw.len, out, max, trunc);
+	docker_demux(raw.p, raw.len, &text, (size_t)-1, NULL);
+	for (p = text.p, end = text.p + text.len; p < end; p = nl) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = nl ? nl + 1 : end;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		logtime_parse(&p, nl, &sec, &nsec);
+		v[n] = (struct logline){ sec, nsec, n, p, (size_t)(nl - p) };
+		n++;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), logline_cmp);
+	for (i = 0; i < n; i++) {
+		if (out->len + v[i].len > max) {
+			buf_add(out, v[i].p, max - out->len);
+			*trunc = true;
+			break;
+		}
+		buf_add(out, v[i].p, v[i].len);
+	}
 	ret = 0;
 out:
 	free(path);
+	free(v);
 	buf_release(&raw);
+	buf_release(&text);
 	return ret;
 }
 
