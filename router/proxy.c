@@ -216,8 +216,11 @@ real_ip(struct client *c, const struct http1_request *req)
 	const char *comma;
 	size_t i;
 
-	c->peer = c->conn_peer;
-	memcpy(c->ip, c->conn_ip, sizeof(c->ip));
+	if (c->ip_from_xff) {
+		c->peer = c->conn_peer;
+		sockaddr_ip(&c->peer, c->ip, sizeof(c->ip));
+		c->ip_from_xff = false;
+	}
 	if (conf.proxy_protocol || conf.nreal_ip_from == 0 ||
 	    !cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer))
 		return;
@@ -244,6 +247,7 @@ real_ip(struct client *c, const struct http1_request *req)
 		return;
 	c->peer = ss;
 	sockaddr_ip(&ss, c->ip, sizeof(c->ip));
+	c->ip_from_xff = true;
 }
 
 /*
@@ -281,7 +285,8 @@ respond_status(struct client *c)
 
 /*
  * The value of the query argument --affinity-arg in the target, as nginx's
- * $arg_NAME: the name in any case, the value raw (not decoded), the first one.
+ * $arg_NAME: the name in any case, the value raw (not decoded), the first one;
+ * kept as its FNV-1a hash (relay.c hashes it with each endpoint).
  */
 static void
 affinity_value(struct client *c, struct str path)
@@ -289,7 +294,7 @@ affinity_value(struct client *c, struct str path)
 	const char *q = memchr(path.p, '?', path.len), *end = path.p + path.len;
 	size_t nl = strlen(conf.affinity_arg);
 
-	c->affinity[0] = '\0';
+	c->affinity = 0;
 	if (q == NULL)
 		return;
 	for (q++; q < end;) {
@@ -297,9 +302,16 @@ affinity_value(struct client *c, struct str path)
 		const char *e = amp ? amp : end;
 
 		if ((size_t)(e - q) > nl && q[nl] == '=' && strncasecmp(q, conf.affinity_arg, nl) == 0) {
-			struct str v = str_make(q + nl + 1, (size_t)(e - q) - nl - 1);
+			uint64_t h = 1469598103934665603ULL;
+			const char *v;
 
-			copy_field(c->affinity, sizeof(c->affinity), v);
+			if (e == q + nl + 1)
+				return;	/* empty: the normal balancing, as nginx */
+			for (v = q + nl + 1; v < e; v++) {
+				h ^= (unsigned char)*v;
+				h *= 1099511628211ULL;
+			}
+			c->affinity = h ? h : 1;
 			return;
 		}
 		q = e + 1;
@@ -722,7 +734,6 @@ client_proxy_header(struct client *c)
 	    cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer)) {
 		c->peer = c->conn_peer = src;
 		sockaddr_ip(&src, c->ip, sizeof(c->ip));
-		memcpy(c->conn_ip, c->ip, sizeof(c->ip));
 	}
 	c->state = C_HEAD;
 	if (c->l->kind == LISTEN_HTTPS && (c->ssl = tls_new(c->fd)) == NULL) {
@@ -843,7 +854,6 @@ proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
 		c->l = l;
 		c->peer = c->conn_peer = ss;
 		sockaddr_ip(&ss, c->ip, sizeof(c->ip));
-		memcpy(c->conn_ip, c->ip, sizeof(c->ip));
 		c->state = C_HEAD;
 		c->deadline = ev_now_ms() + conf.header_ms;
 		TAILQ_INSERT_TAIL(&W.clients, c, entry);

@@ -45,10 +45,11 @@ struct client {
 	enum cstate state;
 	const struct listener *l;
 	/* the client: the socket's peer, or the PROXY header's source when it came
-	 * from a trusted peer; per request, the X-Forwarded-For address when the
-	 * peer is in --real-ip-from (conn_* keep the connection's) */
+	 * from a trusted peer (conn_peer keeps the connection's); per request, the
+	 * X-Forwarded-For address when the peer is in --real-ip-from (ip_from_xff) */
 	struct sockaddr_storage peer, conn_peer;
-	char ip[INET6_ADDRSTRLEN], conn_ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
+	bool ip_from_xff;
 	struct buf in, out;
 	bool in_eof, close_after, dead;
 	uint64_t deadline;
@@ -74,7 +75,7 @@ struct client {
 	enum gzip_req gz_req;	/* what the request allows (gzip.h) */
 	struct gzip *gz;	/* the response body is being compressed */
 	unsigned first_byte_ms;
-	char affinity[128];	/* the --affinity-arg value ("" when absent) */
+	uint64_t affinity;	/* FNV-1a of the --affinity-arg value; 0: absent or empty */
 	/* for the access log */
 	int status;
 	const char *code;

@@ -55,9 +55,9 @@ fnv1a(const char *p, uint64_t h)
  * of n endpoints moves only the keys that scored highest on it (~1/n).
  */
 static struct endpoint *
-affinity_pick(struct app *a, const char *key, struct uphost **hp)
+affinity_pick(struct app *a, uint64_t kh, struct uphost **hp)
 {
-	uint64_t kh = fnv1a(key, 1469598103934665603ULL), best = 0;
+	uint64_t best = 0;
 	struct endpoint *bep = NULL;
 	struct uphost *bh = NULL;
 	bool bq = true;
@@ -98,7 +98,7 @@ exchange_connect(struct client *c)
 		if (c->tcp) {
 			ep = &c->table->builder;
 			h = upstream_host(ep);
-		} else if (c->affinity[0]) {
+		} else if (c->affinity) {
 			ep = affinity_pick(a, c->affinity, &h);
 		} else if (conf.least_conn) {
 			/* fewest connections in use from this worker; ties in turn */
