@@ -29,7 +29,7 @@ enum kind {
 	K_WORKERS,	/* auto | 1..256 */
 	K_MIMES,	/* type/subtype ..., space separated */
 	K_REGEX,	/* "", msie6 or a POSIX extended regex (it travels in argv, no shell) */
-	K_CIDRS,	/* address or CIDR, comma separated */
+	K_CIDRS,	/* address or CIDR, comma separated; may be empty */
 	K_WHITELIST,	/* address or CIDR with an optional ":label", comma separated */
 	K_ARG,		/* a query argument's name */
 	K_CERT,		/* a PEM certificate file */
@@ -316,7 +316,7 @@ value_check(const struct rsetting *s, const char *v, struct err *e)
 		regfree(&re);
 		return 0;
 	case K_CIDRS:
-		if (list_ok(v, false))
+		if (!*v || list_ok(v, false))	/* "": trust no peer's X-Forwarded-For */
 			return 0;
 		return err_set(e, 2, "%s '%s' is not an address or CIDR (10.0.0.0/8), or a "
 		    "comma separated list of them", s->key, v);

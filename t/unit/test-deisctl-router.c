@@ -217,7 +217,7 @@ test_values(void **state)
 		{ "proxyRealIpCidr", "10.0.0.0/8", true }, { "proxyRealIpCidr", "10.1.2.3", true },
 		{ "proxyRealIpCidr", "fd00::/8, 10.0.0.0/8", true },
 		{ "proxyRealIpCidr", "10.0.0.0/33", false }, { "proxyRealIpCidr", "example.com", false },
-		{ "proxyRealIpCidr", "::ffff:10.0.0.1", false }, { "proxyRealIpCidr", "fd00::1", true },
+		{ "proxyRealIpCidr", "::ffff:10.0.0.1", false }, { "proxyRealIpCidr", "", true }, { "proxyRealIpCidr", "fd00::1", true },
 		{ "affinityArg", "session_id", true }, { "affinityArg", "a b", false },
 		{ "controller/whitelist", "10.0.0.0/8:office,1.2.3.4", true },
 		{ "controller/whitelist", "1.2.3.4:", false }, { "controller/whitelist", "fd00::/8", true },
