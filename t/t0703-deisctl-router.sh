@@ -4,7 +4,9 @@
 # checked (a certificate and its key) and kept 0600. With Docker: an isolated controller and
 # router (own prefix, ports, state dir): bodySize gives 413 through the router, the
 # certificate answers on the published HTTPS port, enforceHTTPS gives 301 after
-# `deisctl restart router` (a new container with the new command line), the health port.
+# `deisctl restart router` (a new container with the new command line), HSTS and its
+# details, controller/whitelist's 403, the health port, 443 without a platform certificate,
+# and a router started with every setting its flags allow.
 # The argv of every key is pinned by t/unit/test-deisctl-router.c.
 . "$(dirname "$0")/test-lib.sh"
 
@@ -179,6 +181,31 @@ test_expect 'hsts/enabled=true: the HSTS header on HTTPS, and the 301 it implies
 		https://deis.localhost:$HTTPS/healthz &&
 	grep -qi "^Strict-Transport-Security: max-age=600" hdr &&
 	deisctl config router rm hsts/enabled hsts/maxAge >/dev/null
+'
+
+# has FLAG: the image's deis-router knows FLAG (the other settings' flags are being added).
+has() {
+	docker exec $PREFIX-router deis-router --help 2>&1 | grep -q -- "\[$1[] ]"
+}
+
+test_expect 'hsts/includeSubDomains and hsts/preload in the HSTS header' '
+	has --hsts-preload && has --hsts-include-subdomains || { echo "no such flags yet"; exit 0; }
+	deisctl config router set hsts/enabled=true hsts/includeSubDomains=true hsts/preload=true \
+		>/dev/null 2>&1 && deisctl restart router &&
+	wait_for 30 "curl -sf -m 5 -D hdr -o /dev/null --cacert ca.pem \
+		--resolve deis.localhost:$HTTPS:127.0.0.1 https://deis.localhost:$HTTPS/healthz" &&
+	grep -i "^Strict-Transport-Security:" hdr &&
+	grep -qi "^Strict-Transport-Security: max-age=10886400; includeSubDomains; preload" hdr &&
+	deisctl config router rm hsts/enabled hsts/includeSubDomains hsts/preload >/dev/null
+'
+
+test_expect 'controller/whitelist: the controller refuses an address not listed (403), then serves again' '
+	has --controller-whitelist || { echo "no such flag yet"; exit 0; }
+	deisctl config router set controller/whitelist=192.0.2.1/32:doc >/dev/null 2>&1 &&
+	deisctl restart router &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 403 ]" &&
+	deisctl config router rm controller/whitelist >/dev/null && deisctl restart router &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]"
 '
 
 test_expect 'without a platform certificate the router still listens on 443 (SNI only)' '
