@@ -24,6 +24,47 @@ container_ip(json_t *c)
 	return NULL;
 }
 
+/*
+ * This node's address in a swarm (Swarm.NodeAddr), or NULL when the engine is
+ * not in one (caller frees). A Swarm task of the `swarm` scheduler driver
+ * publishes port 5000 in host mode: routers on other nodes reach it at
+ * <node address>:<published port>, never at its bridge address.
+ */
+static char *
+swarm_node_addr(struct docker *d)
+{
+	struct err e = { 0 };
+	json_t *info = docker_call(d, "GET", "/info", NULL, 10000, NULL, NULL, "cannot read info", &e);
+	json_t *sw = json_object_get(info, "Swarm");
+	const char *st = json_string_value(json_object_get(sw, "LocalNodeState"));
+	const char *addr = json_string_value(json_object_get(sw, "NodeAddr"));
+	char *r = NULL;
+
+	if (st && strcmp(st, "active") == 0 && addr && *addr && strcmp(addr, "0.0.0.0") != 0)
+		r = strdup(addr);
+	json_decref(info);
+	return r;
+}
+
+/* The host port a Swarm task publishes APP_PORT on (host mode), or 0. */
+static int
+task_published_port(json_t *c)
+{
+	json_t *p;
+	size_t i;
+
+	if (json_object_get(json_object_get(c, "Labels"), "com.docker.swarm.task.id") == NULL)
+		return 0;
+	json_array_foreach(json_object_get(c, "Ports"), i, p) {
+		json_int_t pub = json_integer_value(json_object_get(p, "PublicPort"));
+
+		if (json_integer_value(json_object_get(p, "PrivatePort")) == APP_PORT &&
+		    pub > 0 && pub < 65536)
+			return (int)pub;
+	}
+	return 0;
+}
+
 /* HEALTHCHECK_URL from the container's environment, or NULL (caller frees). */
 static char *
 healthcheck_url(struct docker *d, const char *id)
@@ -53,6 +94,7 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 {
 	char label[128];
 	json_t *list, *c, *out;
+	char *node_addr;
 	size_t i;
 
 	if (cfg->platform)
@@ -62,6 +104,7 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 	list = docker_container_list(d, label, e);
 	if (list == NULL)
 		return NULL;
+	node_addr = swarm_node_addr(d);
 	out = json_array();
 	json_array_foreach(list, i, c) {
 		json_t *labels = json_object_get(c, "Labels"), *names = json_object_get(c, "Names");
@@ -73,9 +116,14 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 		const char *num = json_string_value(json_object_get(labels, "sh.deis.num"));
 		const char *name = json_string_value(json_array_get(names, 0));
 		const char *ip = container_ip(c);
+		int port = APP_PORT, pub = task_published_port(c);
 		char addr[64], *hc;
 		long release, n;
 
+		if (pub && node_addr) {
+			ip = node_addr;
+			port = pub;
+		}
 		if (!state || strcmp(state, "running") || !id || !app || !type || !rel || !num || !ip)
 			continue;
 		if (strcmp(type, "web") && strcmp(type, "cmd"))
@@ -84,20 +132,21 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 		n = strtol(num, NULL, 10);
 		if (release <= 0 || n <= 0)
 			continue;
-		if (!probe_tcp(ip, APP_PORT, cfg->probe_timeout_ms))
+		if (!probe_tcp(ip, port, cfg->probe_timeout_ms))
 			continue;
 		hc = healthcheck_url(d, id);
-		if (hc && !probe_http(ip, APP_PORT, hc, cfg->probe_timeout_ms)) {
+		if (hc && !probe_http(ip, port, hc, cfg->probe_timeout_ms)) {
 			log_debug("%s fails its health check '%s'", name ? name : id, hc);
 			free(hc);
 			continue;
 		}
 		free(hc);
-		snprintf(addr, sizeof(addr), "%s:%d", ip, APP_PORT);
+		snprintf(addr, sizeof(addr), "%s:%d", ip, port);
 		json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "container", id,
 		    "name", name ? name + (name[0] == '/') : "", "app", app, "release", (int)release,
 		    "type", type, "num", (int)n, "addr", addr));
 	}
 	json_decref(list);
+	free(node_addr);
 	return out;
 }

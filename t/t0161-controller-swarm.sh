@@ -1,7 +1,8 @@
 #!/bin/sh
 # Controller + the `swarm` scheduler driver on a real one-node Docker Swarm
 # (a private dockerd, t/helper/swarm-daemon; never the machine's daemon):
-# deploy (a service per unit, healthy, answering on its published port),
+# deploy (a service per unit, healthy, answering on its published port, which
+# the publisher reports as the route),
 # scale, a config change with no failed request, run, rolling restart (the
 # rename aside), a task killed behind the scheduler's back (crashed, then
 # replaced by Swarm), a controller restart (reconcile, no duplicates),
@@ -9,7 +10,9 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
-[ -x "$BIN/deis-controller" ] || test_skip_all "no controller binary"
+for b in deis-controller deis-publisher; do
+	[ -x "$BIN/$b" ] || test_skip_all "no $b binary"
+done
 command -v jq >/dev/null || test_skip_all "jq is not installed"
 SD=$TRASH/swarm
 TEST_CLEANUP='"$TOP/t/helper/swarm-daemon" stop "$SD"'
@@ -53,6 +56,22 @@ state() {	# state TYPE NUM: the controller's state word for the container
 }
 start || test_expect "controller starts" 'cat "$TRASH/c/controller.log"; false'
 api_register alice >/dev/null && api_login alice >/dev/null
+# The node's publisher, and the route table as a router sees it (the watch
+# until the controller restarts).
+bg_start publisher env DEIS_INTERNAL_TOKEN=$DEIS_INTERNAL_TOKEN \
+	deis-publisher --controller "$API_URL" --host node-$$ --docker-socket "$SOCK" --interval 1000
+curl -sN -m 300 -H "X-Deis-Internal-Auth: $DEIS_INTERNAL_TOKEN" "$API_URL/v1/internal/routes" \
+	>"$TRASH/watch" &
+WATCH=$!
+BG_PIDS="$BG_PIDS $WATCH"
+routes() {	# routes JQ: the app's endpoints in the newest table satisfy JQ
+	grep '^{' "$TRASH/watch" | tail -n 1 | jq -e "(.apps[\"$APP\"].endpoints // []) | $1"
+}
+diag() {
+	echo "--- tasks"; engine "/tasks" | jq -c '.[] | [.ServiceID[0:8], .Slot, .DesiredState, .Status.State, .Status.Err, .Status.PortStatus.Ports[0].PublishedPort]'
+	echo "--- listeners"; ss -ltnp | grep -E 'docker-proxy' | head -20
+	echo "--- controller"; grep -v '^INFO' "$TRASH/c/controller.log" | tail -n 30
+}
 
 t0=$(now)
 test_expect 'deis pull deploys web.1 of v2 as a service that answers on its published port' '
@@ -62,7 +81,9 @@ test_expect 'deis pull deploys web.1 of v2 as a service that answers on its publ
 	engine "/services/${APP}_v2-web-1" >/dev/null &&
 	wait_for 5 "[ \"\$(state web 1)\" = up ]" &&
 	port=$(ports web) && [ -n "$port" ] &&
-	curl -sf -m 5 "http://127.0.0.1:$port/" | grep -q "deis test app"
+	curl -sf -m 5 "http://127.0.0.1:$port/" | grep -q "deis test app" &&
+	wait_for 10 "routes \"length == 1\"" &&
+	[ "$(routes ".[0].addr" | tr -d \")" = "127.0.0.1:$port" ]
 '
 echo "# deploy (build hook to 201): $(secs "$t0" "$(now)") s"
 test_expect 'service and task container carry the labels and the security floor' '
@@ -100,11 +121,16 @@ probe_loop() {
 	done
 }
 test_expect 'config:set rolls out v3 (value in the environment) with no failed request' '
-	probe_loop & lp=$! &&
+	n0=$(grep -c "^{" "$TRASH/watch") &&
+	{ probe_loop & } && lp=$! &&
 	sleep 0.5 &&
 	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"values\":{\"GREETING\":\"hello \\\"world\\\" \$x\"}}" &&
 	sleep 0.5 && touch "$TRASH/probe.stop" && wait $lp &&
 	[ "$(units web)" = "${APP}_v3.web.1 " ] && [ "$(units worker)" = "${APP}_v3.worker.1 " ] &&
+	wait_for 10 "routes \"[.[].release] == [3]\"" &&
+	grep "^{" "$TRASH/watch" | tail -n +$((n0 + 1)) |
+		jq -c "(.apps[\"$APP\"].endpoints // []) | length" >"$TRASH/counts" &&
+	! grep -qx 0 "$TRASH/counts" &&
 	sort "$TRASH/probe.log" | uniq -c && [ "$(grep -c ok "$TRASH/probe.log")" -ge 5 ] &&
 	! grep -q fail "$TRASH/probe.log" &&
 	docker inspect "$(task_container v3 web 1)" | jq -r ".[0].Config.Env[]" >"$TRASH/env" &&
@@ -142,9 +168,12 @@ test_expect 'a task killed behind our back is reported crashed, then Swarm repla
 	[ "$(nservices)" = 2 ]
 '
 # Restart outside test_expect (a subshell) so the new URL reaches the next tests.
+kill $PID_publisher $WATCH
 kill $CONTROLLER_PID && wait_for 5 "! kill -0 $CONTROLLER_PID"
 docker service rm "${APP}_v3-web-1-2" >/dev/null
 start || test_expect "controller restarts" 'cat "$TRASH/c/controller.log"; false'
+bg_start publisher2 env DEIS_INTERNAL_TOKEN=$DEIS_INTERNAL_TOKEN \
+	deis-publisher --controller "$API_URL" --host node-$$ --docker-socket "$SOCK" --interval 1000
 test_expect 'controller restart: reconcile brings the removed unit back, no duplicates' '
 	wait_for 20 "[ \"\$(units web)\" = \"${APP}_v3.web.1 \" ] || [ \"\$(units web)\" = \"${APP}_v3.web.2 \" ]" &&
 	[ "$(units worker)" = "${APP}_v3.worker.1 " ] &&
@@ -152,8 +181,17 @@ test_expect 'controller restart: reconcile brings the removed unit back, no dupl
 	wait_for 5 "api_call GET /v1/apps/$APP/containers/ alice | grep -q \"200 OK\" && jq -e \".count == 2 and all(.results[]; .state == \\\"up\\\")\" \"$API_DIR/body\"" &&
 	sleep 2 && [ "$(nservices)" = 2 ]
 '
+test_expect 'tags:set places units by node label (a Swarm constraint)' '
+	docker node update --label-add "zone=t$$" "$(docker info -f "{{.Swarm.NodeID}}")" >/dev/null &&
+	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"tags\":{\"zone\":\"t$$\"}}" &&
+	[ "$(units web)" = "${APP}_v4.web.1 " ] &&
+	engine "/services/${APP}_v4-web-1" |
+		jq -e ".Spec.TaskTemplate.Placement.Constraints == [\"node.labels.zone==t$$\"]" &&
+	wait_for 5 "[ \"\$(state web 1)\" = up ]"
+'
 test_expect 'destroy removes every service of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	[ "$(nservices)" = 0 ]
 '
+[ $test_failed -eq 0 ] || diag 2>&1 | sed 's/^/# /'
 test_done

@@ -872,6 +872,7 @@ sw_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 			return -1;
 		/* the published port may be reported a moment after the state */
 		if (strcmp(st, "running") == 0 && addr[0]) {
+			log_debug("swarm: '%s' (service %s) runs at %s", u->name, id, addr);
 			started(k, u, id, addr);
 			return 0;
 		}
