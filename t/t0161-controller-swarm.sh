@@ -189,6 +189,17 @@ test_expect 'tags:set places units by node label (a Swarm constraint)' '
 		jq -e ".Spec.TaskTemplate.Placement.Constraints == [\"node.labels.zone==t$$\"]" &&
 	wait_for 5 "[ \"\$(state web 1)\" = up ]"
 '
+LONG=$(printf 't0161-long-%s-%048d' $$ 0 | cut -c1-60)
+test_expect 'a unit name past 63 characters gets a hashed service name, its label the name' '
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$LONG\"}" &&
+	api_check "201 CREATED" POST /v1/apps/$LONG/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\"}}" &&
+	engine "/services?filters=$(enc "{\"label\":[\"sh.deis.app=$LONG\"]}")" >"$TRASH/long" &&
+	jq -e "length == 1 and .[0].Spec.Labels[\"sh.deis.name\"] == \"${LONG}_v2.web.1\" and (.[0].Spec.Name | length == 63 and test(\"^${LONG%????????????}.*-[0-9a-f]{8}\$\"))" "$TRASH/long" &&
+	api_check "200 OK" GET /v1/apps/$LONG/containers/ alice &&
+	api_body ".count == 1 and .results[0].state == \"up\"" &&
+	api_check "204 NO CONTENT" DELETE /v1/apps/$LONG/ alice &&
+	[ "$(engine "/services?filters=$(enc "{\"label\":[\"sh.deis.app=$LONG\"]}")" | jq length)" = 0 ]
+'
 test_expect 'destroy removes every service of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	[ "$(nservices)" = 0 ]
