@@ -204,5 +204,11 @@ test_expect 'destroy removes every service of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	[ "$(nservices)" = 0 ]
 '
+test_expect 'an engine that is not a swarm manager is refused at start (exit 111)' '
+	docker swarm leave --force >/dev/null &&
+	{ timeout 20 deis-controller --listen 127.0.0.1:0 --db "sqlite://$TRASH/refused.db" \
+		--scheduler swarm --docker-socket "$SOCK" >"$TRASH/refused.log" 2>&1; rc=$?; } &&
+	[ $rc = 111 ] && grep "not in an active swarm" "$TRASH/refused.log"
+'
 [ $test_failed -eq 0 ] || diag 2>&1 | sed 's/^/# /'
 test_done

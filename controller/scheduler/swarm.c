@@ -28,6 +28,11 @@
  * one-host shape is not a Swarm task. Caveat: through Docker's userland proxy
  * (the node's loopback, or engines run with --iptables=false) a TCP connect
  * succeeds before the app listens; HEALTHCHECK_URL still checks the app.
+ * Published ports come from the node's ephemeral range and listen on every
+ * address of the node, as Deis v1's did: firewall that range from outside
+ * the cluster. Tasks sit on the node's default bridge, or on
+ * DEIS_APP_NETWORK, which must then be a swarm-scoped network (an overlay
+ * or a bridge made with --scope swarm): services cannot join a local one.
  *
  * The container spec carries what Swarm services can express of the docker
  * driver's security floor: every capability dropped (cfg->cap_add puts back
