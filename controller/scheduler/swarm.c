@@ -285,7 +285,7 @@ tag_ok(const char *s)
 {
 	size_t i;
 
-	for (i = 0; s[i]; i++)
+	for (i = 0; s && s[i]; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= '0' && s[i] <= '9') || strchr("._-", s[i])))
 			return false;
@@ -316,7 +316,8 @@ sw_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *
 		if (!tag_ok(u->tags[i].key) || !tag_ok(u->tags[i].value)) {
 			json_decref(cons);
 			err_set(e, 400, "invalid tag '%s=%s' (letters, digits, '.', '_', '-')",
-			    u->tags[i].key, u->tags[i].value);
+			    u->tags[i].key ? u->tags[i].key : "",
+			    u->tags[i].value ? u->tags[i].value : "");
 			return NULL;
 		}
 		json_array_append_new(cons, json_sprintf("node.labels.%s==%s", u->tags[i].key,
@@ -668,6 +669,9 @@ snap_diff(const struct snap *a, const struct snap *b, json_t *tasks, sched_obs_f
 		p = snap_find(a, c->id);
 		if (p == NULL) {
 			obs_fill(&o, SCHED_OBS_CREATE, c);
+			fn(&o, arg);
+		} else if (strcmp(p->name, c->name) != 0) {
+			obs_fill(&o, SCHED_OBS_RENAME, c);
 			fn(&o, arg);
 		}
 		if (p && p->state == SCHED_UP &&
