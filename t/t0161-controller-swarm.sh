@@ -189,6 +189,13 @@ test_expect 'tags:set places units by node label (a Swarm constraint)' '
 		jq -e ".Spec.TaskTemplate.Placement.Constraints == [\"node.labels.zone==t$$\"]" &&
 	wait_for 5 "[ \"\$(state web 1)\" = up ]"
 '
+test_expect 'limits:set memory becomes the service limit; cpu shares are ignored with a warning' '
+	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"memory\":{\"web\":\"64M\"},\"cpu\":{\"web\":\"512\"}}" &&
+	[ "$(units web)" = "${APP}_v5.web.1 " ] &&
+	engine "/services/${APP}_v5-web-1" | jq -e ".Spec.TaskTemplate.Resources.Limits.MemoryBytes == 67108864" &&
+	[ "$(docker inspect -f "{{.HostConfig.Memory}}" "$(task_container v5 web 1)")" = 67108864 ] &&
+	grep -q "${APP}_v5.web.1.: CPU shares (512) cannot be expressed" "$TRASH/c/controller.log"
+'
 LONG=$(printf 't0161-long-%s-%048d' $$ 0 | cut -c1-60)
 test_expect 'a unit name past 63 characters gets a hashed service name, its label the name' '
 	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$LONG\"}" &&
