@@ -2,11 +2,14 @@
 # Controller + the `swarm` scheduler driver on a real one-node Docker Swarm
 # (a private dockerd, t/helper/swarm-daemon; never the machine's daemon):
 # deploy (a service per unit, healthy, answering on its published port, which
-# the publisher reports as the route),
-# scale, a config change with no failed request, run, rolling restart (the
-# rename aside), a task killed behind the scheduler's back (crashed, then
-# replaced by Swarm), a controller restart (reconcile, no duplicates),
-# destroy. Prints the deploy and scale timings as TAP comments.
+# the publisher reports as the route), labels and security floor, scale, a
+# config change with no failed request and no empty route table, run, a unit
+# dying at boot and a failing health check (503, the old release stays),
+# rolling restart (the rename aside), a task killed behind the scheduler's
+# back (crashed, then replaced by Swarm), a controller restart (reconcile, no
+# duplicates), tags as placement constraints, limits, a unit name past
+# Swarm's 63 characters, destroy, an engine that is not a manager. Prints the
+# deploy, scale and run timings as TAP comments.
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
@@ -31,7 +34,7 @@ now() { date +%s.%N; }
 secs() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
 start() {
 	controller_start "$TRASH/c" --scheduler swarm --docker-socket "$SOCK" \
-		--boot-timeout 20 >/dev/null && API_URL=$CONTROLLER_URL
+		--boot-timeout 12 >/dev/null && API_URL=$CONTROLLER_URL
 }
 enc() { jq -rn --arg v "$1" '$v|@uri'; }
 engine() { curl -sf -m 10 --unix-socket "$SOCK" "http://d/v1.41$1"; }
@@ -76,7 +79,7 @@ diag() {
 t0=$(now)
 test_expect 'deis pull deploys web.1 of v2 as a service that answers on its published port' '
 	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APP\"}" &&
-	api_check "201 CREATED" POST /v1/apps/$APP/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\",\"worker\":\"sleep 100000\"}}" &&
+	api_check "201 CREATED" POST /v1/apps/$APP/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\",\"worker\":\"sleep 100000\",\"crash\":\"echo crashing; exit 3\"}}" &&
 	[ "$(units web)" = "${APP}_v2.web.1 " ] &&
 	engine "/services/${APP}_v2-web-1" >/dev/null &&
 	wait_for 5 "[ \"\$(state web 1)\" = up ]" &&
@@ -147,6 +150,16 @@ test_expect 'run returns the exit code and the output; its service is removed' '
 	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"printf a\\\\\\\\377b\"}" &&
 	api_body ". == [0, \"a\\ufffdb\"]"
 ' 3>&1
+test_expect 'a unit that dies at boot fails the scale (503) and is removed' '
+	api_check "503 SERVICE UNAVAILABLE" POST /v1/apps/$APP/scale/ alice "{\"crash\":1}" &&
+	[ -z "$(units crash)" ] && [ "$(units web)" = "${APP}_v3.web.1 " ]
+'
+test_expect 'a failing health check keeps the old release and answers 503' '
+	api_check "503 SERVICE UNAVAILABLE" POST /v1/apps/$APP/config/ alice "{\"values\":{\"HEALTHCHECK_URL\":\"/no-such-page\"}}" &&
+	api_body ".detail | test(\"health check\")" &&
+	[ "$(units web)" = "${APP}_v3.web.1 " ] && [ "$(units worker)" = "${APP}_v3.worker.1 " ] &&
+	api_check "200 OK" GET /v1/apps/$APP/releases/ alice && api_body ".results[0].version == 3"
+'
 test_expect 'ps:restart web renames the old unit aside and starts a new one' '
 	old=$(engine "/services/${APP}_v3-web-1" | jq -r .ID) && [ -n "$old" ] &&
 	api_check "200 OK" POST /v1/apps/$APP/containers/web/restart/ alice &&
