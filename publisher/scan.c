@@ -57,9 +57,11 @@ task_published_port(json_t *c)
 		return 0;
 	json_array_foreach(json_object_get(c, "Ports"), i, p) {
 		json_int_t pub = json_integer_value(json_object_get(p, "PublicPort"));
+		const char *ip = json_string_value(json_object_get(p, "IP"));
 
+		/* the IPv4 binding: the IPv6 one may have another port */
 		if (json_integer_value(json_object_get(p, "PrivatePort")) == APP_PORT &&
-		    pub > 0 && pub < 65536)
+		    pub > 0 && pub < 65536 && !(ip && strchr(ip, ':')))
 			return (int)pub;
 	}
 	return 0;

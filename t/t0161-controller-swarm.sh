@@ -99,18 +99,31 @@ test_expect 'service and task container carry the labels and the security floor'
 	jq -e ".[0].HostConfig | .CapDrop == [\"ALL\"] and .PidsLimit == 512 and .Init == true and .NetworkMode != \"host\" and (.Binds // [] | length == 0)" "$TRASH/ctr" &&
 	jq -e ".[0].Config.Env | index(\"PORT=5000\") and index(\"DEIS_APP=$APP\") and index(\"DEIS_RELEASE=v2\")" "$TRASH/ctr"
 '
+# The engine's next host port, bound on 127.0.0.1 by another program (as a
+# client socket's ephemeral port is; not listening): the
+# IPv4 binding then moves to the port after, the IPv6 one does not, and the
+# unit's address must be the IPv4 one.
+blk=$(( $(ports web | sort -n | tail -n 1) + 1 ))
+python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); time.sleep(60)' \
+	"$blk" 2>/dev/null &
+BLK=$!
+BG_PIDS="$BG_PIDS $BLK"
+sleep 0.3
 t0=$(now)
-test_expect 'scale web=3 worker=1, then web=1' '
+test_expect 'scale web=3 worker=1 (a host port taken on 127.0.0.1), then web=1' '
 	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":3,\"worker\":1}" &&
 	echo "# scale to web=3 worker=1: $(secs "$t0" "$(now)") s" >&3 &&
 	[ "$(units web)" = "${APP}_v2.web.1 ${APP}_v2.web.2 ${APP}_v2.web.3 " ] &&
 	[ "$(units worker)" = "${APP}_v2.worker.1 " ] &&
 	[ "$(ports web | wc -l)" = 3 ] &&
 	for p in $(ports web); do curl -sf -m 5 "http://127.0.0.1:$p/health" || exit 1; done &&
+	wait_for 10 "routes \"length == 3\"" &&
+	for a in $(routes ".[].addr" | tr -d \"); do curl -sf -m 5 "http://$a/health" || exit 1; done &&
 	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":1}" &&
 	[ "$(units web)" = "${APP}_v2.web.1 " ] &&
 	wait_for 5 "api_call GET /v1/apps/$APP/containers/ alice | grep -q \"200 OK\" && jq -e \".count == 2\" \"$API_DIR/body\""
 ' 3>&1
+kill $BLK
 # A config change while a loop keeps asking whatever web tasks run: no round
 # may find none answering.
 probe_loop() {

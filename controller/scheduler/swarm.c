@@ -480,10 +480,18 @@ task_addr(json_t *t, json_t *nodes, char addr[48])
 	json_int_t port = 0;
 	size_t i;
 
+	/*
+	 * The first binding of port 5000: the engine binds 0.0.0.0 then ::, and
+	 * when the IPv4 port is taken (by any local socket: the range is the
+	 * kernel's ephemeral one) it retries only that one, so the two may differ.
+	 */
 	addr[0] = '\0';
-	json_array_foreach(ports, i, p)
-		if (json_integer_value(json_object_get(p, "TargetPort")) == SCHED_PORT)
+	json_array_foreach(ports, i, p) {
+		if (json_integer_value(json_object_get(p, "TargetPort")) == SCHED_PORT) {
 			port = json_integer_value(json_object_get(p, "PublishedPort"));
+			break;
+		}
+	}
 	json_array_foreach(nodes, i, n) {
 		if (nid == NULL || strcmp(json_string_value(json_object_get(n, "ID")) ?: "", nid))
 			continue;
