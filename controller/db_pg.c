@@ -342,11 +342,19 @@ db_pg_open(const char *conninfo, struct err *e)
 	db->kind = DB_POSTGRES;
 	db->impl = c;
 	{
-		/* Defaults first: what conninfo says (expanded from "dbname") wins. */
+		/*
+		 * Defaults first: what conninfo says (expanded from "dbname") wins.
+		 * A server that vanishes without a reset (its network gone) must not
+		 * hold the loop thread for TCP's ~15 minutes: keepalives find a
+		 * silent peer in ~30 s, tcp_user_timeout unacknowledged data in 30 s;
+		 * the connection then reports CONNECTION_BAD and is reset.
+		 */
 		static const char *const keys[] = {
-			"connect_timeout", "application_name", "dbname", NULL,
+			"connect_timeout", "application_name", "keepalives", "keepalives_idle",
+			"keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname", NULL,
 		};
-		const char *vals[] = { "10", "deis-controller", conninfo, NULL };
+		const char *vals[] = { "10", "deis-controller", "1", "15", "5", "3", "30000",
+		    conninfo, NULL };
 
 		c->h = PQconnectdbParams(keys, vals, 1);
 	}

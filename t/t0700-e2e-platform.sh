@@ -44,6 +44,11 @@ push() {
 	return $rc
 }
 
+# Every deis call is bounded: a lost answer fails its test instead of hanging the suite.
+deis() {
+	timeout 300 "$BIN/deis" "$@"
+}
+
 repo() {
 	rm -rf "$TRASH/$2" && cp -r "$TOP/examples/$1" "$TRASH/$2" &&
 	(cd "$TRASH/$2" && git init -q -b master && git add . && $GIT commit -qm init)
