@@ -41,23 +41,16 @@ static void *
 dk_open(const struct sched_config *cfg, const char *platform, struct err *e)
 {
 	struct dk *k;
-	const char *const *c;
 
-	if (cfg->network && (strcmp(cfg->network, "host") == 0 ||
-	    strncmp(cfg->network, "container:", 10) == 0)) {
-		err_set(e, 400, "scheduler: network '%s' is not allowed for app containers",
-		    cfg->network);
+	if (sched_network_check(cfg->network, e) < 0)
 		return NULL;
-	}
 	k = xcalloc(1, sizeof(*k));
 	k->d = docker_new(cfg->docker_sock);
 	k->platform = xstrdup(platform);
 	k->label = xasprintf("sh.deis.platform=%s", platform);
 	k->network = xstrdup(cfg->network ? cfg->network : "bridge");
 	k->pids_limit = cfg->pids_limit ? cfg->pids_limit : PIDS_LIMIT_DEFAULT;
-	k->cap_add = json_array();
-	for (c = cfg->cap_add; c && *c; c++)
-		json_array_append_new(k->cap_add, json_string(*c));
+	k->cap_add = sched_cap_add_json(cfg->cap_add);
 	return k;
 }
 
@@ -115,13 +108,8 @@ static json_t *
 dk_body(struct dk *k, const struct sched_unit *u)
 {
 	json_t *b, *hc, *labels;
-	char rel[16], num[16];
 
-	snprintf(rel, sizeof(rel), "v%u", u->release);
-	snprintf(num, sizeof(num), "%u", u->num);
-	labels = json_pack("{s:s, s:s, s:s, s:s, s:s}", "sh.deis.platform", k->platform,
-	    "sh.deis.app", u->app, "sh.deis.release", rel, "sh.deis.type", u->type,
-	    "sh.deis.num", num);
+	labels = sched_unit_labels(k->platform, u);
 	hc = json_pack("{s:s, s:[s], s:O, s:[s], s:I, s:b, s:b, s:b, s:[{s:s, s:i, s:i}],"
 	    " s:{s:s, s:{s:s, s:s}}, s:{s:s, s:i}}",
 	    "NetworkMode", k->network,
@@ -270,20 +258,6 @@ out:
 	return ret;
 }
 
-static unsigned
-label_uint(json_t *labels, const char *key, bool vprefix)
-{
-	const char *v = json_string_value(json_object_get(labels, key));
-	char *end;
-	unsigned long n;
-
-	if (v == NULL)
-		return 0;
-	if (vprefix && *v == 'v')
-		v++;
-	n = strtoul(v, &end, 10);
-	return *end || n > 1000000000UL ? 0 : (unsigned)n;
-}
 
 /* Fill the parts of o common to listings and events from labels; -1 if not ours. */
 static int
@@ -291,8 +265,8 @@ obs_labels(struct sched_obs *o, json_t *labels)
 {
 	o->app = json_string_value(json_object_get(labels, "sh.deis.app"));
 	o->type = json_string_value(json_object_get(labels, "sh.deis.type"));
-	o->release = label_uint(labels, "sh.deis.release", true);
-	o->num = label_uint(labels, "sh.deis.num", false);
+	o->release = sched_label_uint(labels, "sh.deis.release", true);
+	o->num = sched_label_uint(labels, "sh.deis.num", false);
 	return o->app && o->type && o->release && o->num ? 0 : -1;
 }
 

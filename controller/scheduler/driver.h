@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "controller/scheduler/scheduler.h"
+#include "lib/err.h"
 
 /* One container to run, fully resolved by scheduler.c. Borrowed for the call. */
 struct sched_unit {
@@ -102,6 +105,16 @@ struct sched_driver {
 };
 
 extern const struct sched_driver sched_driver_docker;
+
+/* labels.c: what the drivers share. */
+/* 0, or -1 (e, code 400) for a network app containers may not join (host, container:...). */
+int sched_network_check(const char *network, struct err *e);
+/* The capabilities to put back, as a JSON array of strings; caller owns it. */
+json_t *sched_cap_add_json(const char *const *cap_add);
+/* The sh.deis.* labels naming u on the engine; caller owns them. */
+json_t *sched_unit_labels(const char *platform, const struct sched_unit *u);
+/* A numeric label ("v3" when vprefix); 0 when absent or malformed. */
+unsigned sched_label_uint(json_t *labels, const char *key, bool vprefix);
 extern const struct sched_driver sched_driver_swarm;
 
 #endif

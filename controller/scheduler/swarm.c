@@ -123,14 +123,9 @@ static void *
 sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 {
 	struct sw *k;
-	const char *const *c;
 
-	if (cfg->network && (strcmp(cfg->network, "host") == 0 ||
-	    strncmp(cfg->network, "container:", 10) == 0)) {
-		err_set(e, 400, "scheduler: network '%s' is not allowed for app containers",
-		    cfg->network);
+	if (sched_network_check(cfg->network, e) < 0)
 		return NULL;
-	}
 	k = xcalloc(1, sizeof(*k));
 	k->d = docker_new(cfg->docker_sock);
 	k->platform = xstrdup(platform);
@@ -139,9 +134,7 @@ sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 	k->pids_limit = cfg->pids_limit ? cfg->pids_limit : PIDS_LIMIT_DEFAULT;
 	k->boot_timeout_ms = cfg->boot_timeout_ms ? cfg->boot_timeout_ms : 60000;
 	k->stop_timeout_s = cfg->stop_timeout_s ? cfg->stop_timeout_s : 10;
-	k->cap_add = json_array();
-	for (c = cfg->cap_add; c && *c; c++)
-		json_array_append_new(k->cap_add, json_string(*c));
+	k->cap_add = sched_cap_add_json(cfg->cap_add);
 	pthread_mutex_init(&k->mu, NULL);
 	return k;
 }
@@ -292,17 +285,6 @@ tag_ok(const char *s)
 	return i > 0 && i <= 128;
 }
 
-static json_t *
-unit_labels(struct sw *k, const struct sched_unit *u)
-{
-	char rel[16], num[16];
-
-	snprintf(rel, sizeof(rel), "v%u", u->release);
-	snprintf(num, sizeof(num), "%u", u->num);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "sh.deis.platform", k->platform,
-	    "sh.deis.app", u->app, "sh.deis.release", rel, "sh.deis.type", u->type,
-	    "sh.deis.num", num);
-}
 
 /* The service spec; caller owns it. NULL and e filled on a bad unit. */
 static json_t *
@@ -327,7 +309,7 @@ sw_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *
 	    " s:b, s:b}",
 	    "Image", u->image,
 	    "Env", strv(u->env),
-	    "Labels", unit_labels(k, u),
+	    "Labels", sched_unit_labels(k->platform, u),
 	    "Init", 1,
 	    "CapabilityDrop", "ALL",
 	    "CapabilityAdd", k->cap_add,
@@ -354,7 +336,7 @@ sw_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *
 	    "LogDriver", "Name", "json-file", "Options", "max-size", "10m", "max-file", "2");
 	if (k->network)
 		json_object_set_new(tt, "Networks", json_pack("[{s:s}]", "Target", k->network));
-	labels = unit_labels(k, u);
+	labels = sched_unit_labels(k->platform, u);
 	json_object_set_new(labels, "sh.deis.name", json_string(u->name));
 	spec = json_pack("{s:s, s:o, s:o, s:{s:{s:i}}}", "Name", name, "Labels", labels,
 	    "TaskTemplate", tt, "Mode", "Replicated", "Replicas", 1);
@@ -366,20 +348,6 @@ sw_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *
 	return spec;
 }
 
-static unsigned
-label_uint(json_t *labels, const char *key, bool vprefix)
-{
-	const char *v = json_string_value(json_object_get(labels, key));
-	char *end;
-	unsigned long n;
-
-	if (v == NULL)
-		return 0;
-	if (vprefix && *v == 'v')
-		v++;
-	n = strtoul(v, &end, 10);
-	return *end || n > 1000000000UL ? 0 : (unsigned)n;
-}
 
 static const char *
 task_state(json_t *t)
@@ -584,8 +552,8 @@ sw_read(struct sw *k, struct snap *out, json_t **tasksp, struct err *e)
 		    strlcpy(v->type, json_string_value(json_object_get(labels, "sh.deis.type")) ?: "",
 		    sizeof(v->type)) >= sizeof(v->type))
 			continue;
-		v->release = label_uint(labels, "sh.deis.release", true);
-		v->num = label_uint(labels, "sh.deis.num", false);
+		v->release = sched_label_uint(labels, "sh.deis.release", true);
+		v->num = sched_label_uint(labels, "sh.deis.num", false);
 		if (!v->app[0] || !v->type[0] || !v->release || !v->num)
 			continue;
 		v->created = ts_parse(json_string_value(json_object_get(s, "CreatedAt")));

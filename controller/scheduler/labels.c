@@ -1,0 +1,57 @@
+/*
+ * What every engine driver shares: the network rule for app containers, the
+ * capabilities put back after dropping all, and the sh.deis.* labels that
+ * name a unit on the engine (written at start, read back from listings and
+ * events, so a controller restart finds its containers or services again).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/scheduler/driver.h"
+
+int
+sched_network_check(const char *network, struct err *e)
+{
+	if (network && (strcmp(network, "host") == 0 || strncmp(network, "container:", 10) == 0))
+		return err_set(e, 400, "scheduler: network '%s' is not allowed for app containers",
+		    network);
+	return 0;
+}
+
+json_t *
+sched_cap_add_json(const char *const *cap_add)
+{
+	json_t *a = json_array();
+
+	for (; cap_add && *cap_add; cap_add++)
+		json_array_append_new(a, json_string(*cap_add));
+	return a;
+}
+
+json_t *
+sched_unit_labels(const char *platform, const struct sched_unit *u)
+{
+	char rel[16], num[16];
+
+	snprintf(rel, sizeof(rel), "v%u", u->release);
+	snprintf(num, sizeof(num), "%u", u->num);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "sh.deis.platform", platform,
+	    "sh.deis.app", u->app, "sh.deis.release", rel, "sh.deis.type", u->type,
+	    "sh.deis.num", num);
+}
+
+unsigned
+sched_label_uint(json_t *labels, const char *key, bool vprefix)
+{
+	const char *v = json_string_value(json_object_get(labels, key));
+	char *end;
+	unsigned long n;
+
+	if (v == NULL)
+		return 0;
+	if (vprefix && *v == 'v')
+		v++;
+	n = strtoul(v, &end, 10);
+	return *end || n > 1000000000UL ? 0 : (unsigned)n;
+}
