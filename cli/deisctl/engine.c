@@ -109,28 +109,37 @@ dctl_engine_network_remove(struct dctl *d, struct err *e)
 	return 0;
 }
 
-char *
-dctl_engine_image_binaries(struct dctl *d, struct err *e)
+/* GET /images/<ref>/json; NULL with e filled (404: "the <what> '<ref>' is missing"). */
+static json_t *
+image_inspect(struct dctl *d, const char *ref, const char *what, struct err *e)
 {
-	const char *image = dctl_component_image(d, NULL);
-	char *path = xasprintf("/images/%s/json", image), *out = NULL;
+	char *path = xasprintf("/images/%s/json", ref);
 	long status = 0;
 	json_t *r;
 
 	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
 	    "inspect image", e);
 	free(path);
+	if (r && status == 404) {
+		err_set(e, 404, "the %s '%s' is missing: run images/platform/build", what, ref);
+		json_decref(r);
+		r = NULL;
+	}
+	return r;
+}
+
+char *
+dctl_engine_image_binaries(struct dctl *d, struct err *e)
+{
+	json_t *r = image_inspect(d, dctl_component_image(d, NULL), "platform image", e);
+	const char *v;
+	char *out;
+
 	if (!r)
 		return NULL;
-	if (status == 404) {
-		err_set(e, 404, "the platform image '%s' is missing: run images/platform/build",
-		    image);
-	} else {
-		const char *v = json_string_value(json_object_get(json_object_get(json_object_get(r,
-		    "Config"), "Labels"), "sh.deis.binaries"));
-
-		out = xstrdup(v ? v : "");
-	}
+	v = json_string_value(json_object_get(json_object_get(json_object_get(r, "Config"),
+	    "Labels"), "sh.deis.binaries"));
+	out = xstrdup(v ? v : "");
 	json_decref(r);
 	return out;
 }
@@ -138,19 +147,12 @@ dctl_engine_image_binaries(struct dctl *d, struct err *e)
 char *
 dctl_engine_image_id(struct dctl *d, const char *ref, struct err *e)
 {
-	char *path = xasprintf("/images/%s/json", ref), *id = NULL;
-	long status = 0;
-	json_t *r;
+	json_t *r = image_inspect(d, ref, "image", e);
+	char *id;
 
-	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
-	    "inspect image", e);
-	free(path);
 	if (!r)
 		return NULL;
-	if (status == 404)
-		err_set(e, 404, "the image '%s' is missing: run images/platform/build", ref);
-	else
-		id = xstrdup(json_string_value(json_object_get(r, "Id")) ?: "");
+	id = xstrdup(json_string_value(json_object_get(r, "Id")) ?: "");
 	json_decref(r);
 	return id;
 }
