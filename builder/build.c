@@ -195,6 +195,17 @@ build_release(struct build *b, const char *image, json_t *procfile, bool dockerf
 	return 0;
 }
 
+int
+builder_rm_rf(const char *path)
+{
+	const char *argv[] = { "rm", "-rf", "--", path, NULL };
+	int status;
+
+	if (run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 120000, &status, NULL) < 0)
+		return -1;
+	return status == 0 ? 0 : -1;
+}
+
 static void
 build_cleanup(struct build *b)
 {
@@ -202,12 +213,8 @@ build_cleanup(struct build *b)
 		engine_remove(b->engine, b->container);
 	if (b->slug_container[0])
 		engine_remove(b->engine, b->slug_container);
-	if (b->tmp) {
-		const char *argv[] = { "rm", "-rf", "--", b->tmp, NULL };
-		int status;
-
-		run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 120000, &status, NULL);
-	}
+	if (b->tmp)
+		builder_rm_rf(b->tmp);
 }
 
 static int

@@ -122,6 +122,8 @@ void engine_remove(struct engine *g, const char *id);
 
 /* build.c: the pre-receive hook. Returns the process exit status. */
 int build_main(int argc, char **argv);
+/* rm -rf -- path, bounded at 120 s (build dirs, the tmp sweep, a reused name's repo). 0 or -1. */
+int builder_rm_rf(const char *path);
 /* One build (build.c); buildpack.c reads it. */
 struct build {
 	const struct conf *conf;

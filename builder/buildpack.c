@@ -18,10 +18,10 @@
 #include <curl/curl.h>
 
 #include "builder/builder.h"
-
-#define BUILD_CA_BUNDLE "/etc/ssl/deis-build-ca.pem"
 #include "lib/run.h"
 #include "lib/xalloc.h"
+
+#define BUILD_CA_BUNDLE "/etc/ssl/deis-build-ca.pem"
 
 /* "<what>: <the engine's message>" (e already holds the engine's message). */
 static void

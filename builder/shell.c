@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,21 +72,6 @@ shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd
 	return rc;
 }
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* rm -rf path, without following symlinks or leaving the file system. */
-static int
-rm_tree(const char *path)
-{
-	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 && errno != ENOENT)
-		return -1;
-	return 0;
-}
-
 /*
  * Which app a repository belongs to: <repo>/deis-app-uuid. An app destroyed
  * and created again under the same name (perhaps by someone else) must not
@@ -136,9 +120,8 @@ repo_reset(const struct conf *c, const char *app, const char *repo, struct err *
 	char *cache = xasprintf("%s/%s", c->cache_dir, app);
 	int rc = 0;
 
-	if (rm_tree(repo) < 0 || rm_tree(cache) < 0)
-		rc = err_set(e, 1, "cannot remove the repository of an earlier app '%s': %s", app,
-		    strerror(errno));
+	if (builder_rm_rf(repo) < 0 || builder_rm_rf(cache) < 0)
+		rc = err_set(e, 1, "cannot remove the repository of an earlier app '%s'", app);
 	free(cache);
 	return rc;
 }

@@ -381,12 +381,10 @@ start_sweep(const struct conf *c)
 	char *label = xasprintf("deis.builder.state=%s", c->state_dir), *text, *q, *path;
 	json_t *filters = json_pack("{s:[s]}", "label", label);
 	char *tmp = xasprintf("%s/tmp", c->state_dir);
-	const char *argv[] = { "rm", "-rf", "--", NULL, NULL };
 	json_t *list = NULL, *item;
 	struct err e = { 0 };
 	long status = 0;
 	size_t i;
-	int st;
 
 	text = json_dumps(filters, JSON_COMPACT);
 	q = curl_escape(text, 0);
@@ -402,8 +400,7 @@ start_sweep(const struct conf *c)
 		}
 	}
 	/* Recreated, empty, by start_main right after. */
-	argv[3] = tmp;
-	run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 120000, &st, NULL);
+	builder_rm_rf(tmp);
 	json_decref(list);
 	json_decref(filters);
 	curl_free(q);
