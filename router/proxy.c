@@ -302,15 +302,11 @@ affinity_value(struct client *c, struct str path)
 		const char *e = amp ? amp : end;
 
 		if ((size_t)(e - q) > nl && q[nl] == '=' && strncasecmp(q, conf.affinity_arg, nl) == 0) {
-			uint64_t h = 1469598103934665603ULL;
-			const char *v;
+			uint64_t h;
 
 			if (e == q + nl + 1)
 				return;	/* empty: the normal balancing, as nginx */
-			for (v = q + nl + 1; v < e; v++) {
-				h ^= (unsigned char)*v;
-				h *= 1099511628211ULL;
-			}
+			h = router_hash(q + nl + 1, (size_t)(e - q - nl - 1), ROUTER_HASH_SEED);
 			c->affinity = h ? h : 1;
 			return;
 		}

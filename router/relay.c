@@ -39,16 +39,6 @@ mix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-static uint64_t
-fnv1a(const char *p, uint64_t h)
-{
-	for (; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /*
  * --affinity-arg: rendezvous (highest random weight) hashing of the value over
  * the endpoints' addresses, skipping quarantined ones. Adding or removing one
@@ -65,7 +55,7 @@ affinity_pick(struct app *a, uint64_t kh, struct uphost **hp)
 
 	for (i = 0; i < a->nep; i++) {
 		struct uphost *h = upstream_host(&a->ep[i]);
-		uint64_t score = mix64(fnv1a(a->ep[i].addr, kh));
+		uint64_t score = mix64(router_hash(a->ep[i].addr, strlen(a->ep[i].addr), kh));
 		bool q = upstream_quarantined(h);
 
 		/* a quarantined endpoint only when every one is */

@@ -107,6 +107,11 @@ bool cidr_list_match(const struct cidr *list, size_t n, const struct sockaddr_st
  */
 int proxyproto_parse(const uint8_t *p, size_t len, struct sockaddr_storage *src);
 
+/* FNV-1a of p[0..n) continuing from h (ROUTER_HASH_SEED to start): host slots,
+ * affinity values and keys, status slots. (routes.c) */
+#define ROUTER_HASH_SEED 1469598103934665603ULL
+uint64_t router_hash(const char *p, size_t n, uint64_t h);
+
 struct app {
 	char *name;
 	struct endpoint *ep;

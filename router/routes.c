@@ -18,10 +18,9 @@
 #include "lib/xalloc.h"
 #include "router/router.h"
 
-static uint64_t
-hash_host(const char *p, size_t n)
+uint64_t
+router_hash(const char *p, size_t n, uint64_t h)
 {
-	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -67,7 +66,8 @@ slot_add(struct route_table *t, const char *host, size_t app)
 
 	if (n == 0)
 		return -1;
-	for (i = hash_host(norm, n) % t->nslots; t->slots[i].host; i = (i + 1) % t->nslots)
+	for (i = router_hash(norm, n, ROUTER_HASH_SEED) % t->nslots; t->slots[i].host;
+	    i = (i + 1) % t->nslots)
 		if (strcmp(t->slots[i].host, norm) == 0)
 			return 0;	/* first one wins: <app>.<domain> is added first */
 	t->slots[i].host = xstrdup(norm);
@@ -86,7 +86,8 @@ routes_lookup(struct route_table *t, struct str host)
 	n = host_normalize(host, norm, sizeof(norm));
 	if (n == 0)
 		return NULL;
-	for (i = hash_host(norm, n) % t->nslots; t->slots[i].host; i = (i + 1) % t->nslots)
+	for (i = router_hash(norm, n, ROUTER_HASH_SEED) % t->nslots; t->slots[i].host;
+	    i = (i + 1) % t->nslots)
 		if (strcmp(t->slots[i].host, norm) == 0)
 			return &t->apps[t->slots[i].app];
 	return NULL;

@@ -115,23 +115,11 @@ stats_bytes(uint64_t in, uint64_t out)
 		add(&mine->bytes_out, out);
 }
 
-static uint64_t
-hash_name(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The app's slot + 1, or 0 when the table is full. */
 static int
 app_slot(const char *name)
 {
-	size_t i = hash_name(name) % APP_SLOTS, n;
+	size_t i = router_hash(name, strlen(name), ROUTER_HASH_SEED) % APP_SLOTS, n;
 	char key[APP_NAME];
 
 	/* names come from the table; keep the page valid JSON whatever they hold */
