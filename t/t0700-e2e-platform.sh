@@ -44,9 +44,19 @@ push() {
 	return $rc
 }
 
-# Every deis call is bounded: a lost answer fails its test instead of hanging the suite.
+# Every deis call is bounded: a lost answer fails its test instead of hanging the suite, and
+# what the controller and the router were doing goes to the script's stderr (fd 3), which
+# prove shows even without -v.
+exec 3>&2
 deis() {
 	timeout 300 "$BIN/deis" "$@"
+	rc=$?
+	if [ $rc = 124 ]; then
+		echo "deis $*: no answer within 300 s; the controller's and the router's last lines:"
+		docker logs --tail 60 "$PREFIX-controller" 2>&1
+		docker logs --tail 30 "$PREFIX-router" 2>&1
+	fi >&3
+	return $rc
 }
 
 repo() {
