@@ -100,7 +100,8 @@ config_set(struct dctl *d, const char *section, int argc, char **argv)
 			free(k);
 			goto out;
 		}
-		if (!strcmp(section, "platform") && dctl_platform_check(k, eq + 1, &e) < 0) {
+		if ((!strcmp(section, "platform") && dctl_platform_check(k, eq + 1, &e) < 0) ||
+		    (!strcmp(section, "registry") && dctl_store_registry_key(k, &e) < 0)) {
 			fprintf(stderr, "deisctl: %s\n", e.msg);
 			free(k);
 			goto out;
@@ -108,7 +109,8 @@ config_set(struct dctl *d, const char *section, int argc, char **argv)
 		json_object_set_new(changes, k, json_string(eq + 1));
 		free(k);
 	}
-	if (!strcmp(section, "router") && dctl_router_config_set(d, changes, &e) < 0) {
+	if ((!strcmp(section, "router") && dctl_router_config_set(d, changes, &e) < 0) ||
+	    (!strcmp(section, "store") && dctl_store_config_set(d, changes, &e) < 0)) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		goto out;
 	}
@@ -120,12 +122,17 @@ config_set(struct dctl *d, const char *section, int argc, char **argv)
 	}
 	for (i = 0; i < argc; i++) {
 		char *k = xstrndup(argv[i], strcspn(argv[i], "="));
+		json_t *v = json_object_get(changes, k);
 
-		printf("%s\n", json_string_value(json_object_get(changes, k)));
+		/* The store renamed Deis's gateway keys: print what was stored. */
+		if (!v && !strcmp(section, "store") && !strncmp(k, "gateway/", 8))
+			v = json_object_get(changes, k + 8);
+		printf("%s\n", json_string_value(v) ?: "");
 		free(k);
 	}
-	if (!strcmp(section, "router"))
-		fprintf(stderr, "deisctl: 'deisctl restart router' applies it\n");
+	if (!strcmp(section, "router") || !strcmp(section, "store"))
+		fprintf(stderr, "deisctl: 'deisctl restart %s' applies it\n",
+		    !strcmp(section, "store") ? "registry" : "router");
 	rc = 0;
 out:
 	json_decref(changes);
@@ -143,6 +150,8 @@ config_rm(struct dctl *d, const char *section, int argc, char **argv)
 		json_object_del(sec, argv[i]);
 		if (!strcmp(section, "router"))
 			dctl_router_config_rm(d, argv[i]);
+		if (!strcmp(section, "store"))
+			dctl_store_config_rm(d, argv[i]);
 		printf("%s\n", argv[i]);
 	}
 	if (dctl_state_save(d, &e) < 0) {

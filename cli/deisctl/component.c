@@ -137,15 +137,46 @@ spec_logspout(struct dctl *d, const struct component *c, json_t *body, struct er
 	return 0;
 }
 
+/*
+ * With config store backend=s3 (store_settings.c): the bucket is checked (or
+ * created) first, the configuration is rendered into the state dir and bound
+ * read-only, the keys come as environment, and the label sh.deis.store (the
+ * configuration's digest) makes any change of it a new spec.
+ */
 static int
 spec_registry(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
 	const char *argv[] = { "docker-registry", "serve", "/etc/deis/registry.yml", NULL };
+	struct store_s3 s;
+	char *yml, *path, sum[65] = "";
+	int rc;
 
-	body_cmd(body, argv);
-	body_volume(d, body, "registry", "/var/lib/deis/registry");
 	body_port(body, 5000, "127.0.0.1", dctl_state_port(d, "registryPort", 5000));
-	return 0;
+	if (!dctl_store_s3(d)) {
+		body_cmd(body, argv);
+		body_volume(d, body, "registry", "/var/lib/deis/registry");
+		return 0;
+	}
+	if (dctl_store_load(d, &s, e) < 0)
+		return -1;
+	if (dctl_store_probe(&s, e) < 0) {
+		dctl_store_release(&s);
+		return -1;
+	}
+	yml = dctl_store_registry_yml(&s);
+	rc = dctl_state_write(d, DCTL_REGISTRY_S3_FILE, yml, strlen(yml), e);
+	argv[2] = DCTL_REGISTRY_S3_CONF;
+	body_cmd(body, argv);
+	path = dctl_state_path(d, DCTL_REGISTRY_S3_FILE);
+	body_bind(body, path, DCTL_REGISTRY_S3_CONF, "ro");
+	body_env(body, "REGISTRY_STORAGE_S3_ACCESSKEY", s.access);
+	body_env(body, "REGISTRY_STORAGE_S3_SECRETKEY", s.secret);
+	dctl_store_digest(yml, sum);
+	json_object_set_new(json_object_get(body, "Labels"), "sh.deis.store", json_string(sum));
+	free(path);
+	free(yml);
+	dctl_store_release(&s);
+	return rc;
 }
 
 static int

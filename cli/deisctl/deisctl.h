@@ -25,6 +25,7 @@
  *   engine.c     networks, volumes, containers: ensure, start, stop, inspect
  *   router_settings.c  the router's Deis settings: validation, deis-router flags
  *   router_tls.c    the router's platform certificate (sslCert, sslKey)
+ *   store_settings.c  the store (filesystem | s3): checks, the registry's S3 config, the probe
  *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal
  *   cmd_config.c    config get/set/rm, scale, rolling-restart
  */
@@ -164,6 +165,49 @@ char *dctl_tls_stored(const struct dctl *d, bool is_key);
 int dctl_tls_store(struct dctl *d, const char *cert_pem, const char *key_pem, struct err *e);
 /* Remove the stored certificate or key. */
 void dctl_tls_remove(struct dctl *d, bool is_key);
+
+/* ---- store_settings.c ---- */
+
+#define DCTL_STORE_SECRET_FILE "store-secret-key"	/* in the state dir, 0600 */
+#define DCTL_REGISTRY_S3_FILE "registry-s3.yml"	/* in the state dir, rendered at start */
+#define DCTL_REGISTRY_S3_CONF "/etc/deis/registry-s3.yml"	/* where the registry sees it */
+
+/* The s3 backend's settings, checked; strings borrowed from d->config but secret and url. */
+struct store_s3 {
+	const char *endpoint;	/* as set, or NULL (AWS) */
+	const char *region, *bucket, *access, *rootdir;
+	char *secret;		/* owned, wiped by dctl_store_release() */
+	char *url;		/* owned: the endpoint without a trailing '/', or AWS's */
+	bool verify;
+};
+
+/*
+ * Check the settings of one `config store set` (changes: key -> string value)
+ * before anything is stored; Deis's gateway/accessKey and gateway/secretKey
+ * are renamed. A secretKey is written to <state>/store-secret-key (0600) and
+ * its value in changes replaced by a note of where it is. -1 with e set
+ * (code 2): nothing was stored.
+ */
+int dctl_store_config_set(struct dctl *d, json_t *changes, struct err *e);
+/* After `config store rm key`: secretKey removes the secret file too. */
+void dctl_store_config_rm(struct dctl *d, const char *key);
+/* Deis's registry s3* and swift* keys are refused with where they went. -1 with e (code 2). */
+int dctl_store_registry_key(const char *key, struct err *e);
+/* True when config store backend=s3. */
+bool dctl_store_s3(const struct dctl *d);
+/* Fill s from config.json and the secret file; -1 with e when incomplete or malformed. */
+int dctl_store_load(const struct dctl *d, struct store_s3 *s, struct err *e);
+void dctl_store_release(struct store_s3 *s);
+/* The registry's configuration for s (no keys in it); caller frees. */
+char *dctl_store_registry_yml(const struct store_s3 *s);
+/*
+ * A signed request for the bucket, bounded (5 s connect, 10 s in all); a
+ * missing bucket is created. -1 with e saying what failed: unreachable, keys
+ * refused, other answers.
+ */
+int dctl_store_probe(const struct store_s3 *s, struct err *e);
+/* SHA-256 of text in hex. */
+void dctl_store_digest(const char *text, char out[65]);
 
 /* ---- engine.c ---- */
 
