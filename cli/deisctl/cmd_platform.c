@@ -25,7 +25,7 @@
 #include "lib/run.h"
 #include "lib/xalloc.h"
 
-#define MAX_COMPONENTS 16
+#define MAX_COMPONENTS DCTL_MAX_COMPONENTS
 
 /* Mark the selected components in sel[] (component order). -1 on an unknown name. */
 static int
@@ -83,8 +83,8 @@ has_flag(int *argc, char **argv, const char *flag)
  * A program of ours (deis-*) must be in the image; Debian's are always there,
  * but PostgreSQL only in an image built with WITH_POSTGRES=1.
  */
-static bool
-component_present(const struct component *c, const char *binaries)
+bool
+dctl_platform_present(const struct component *c, const char *binaries)
 {
 	if (!strcmp(c->binary, "postgres"))
 		return dctl_engine_has_binary(binaries, "postgresql");
@@ -179,8 +179,8 @@ out:
  * Everything start needs before containers: secrets, config, network,
  * volumes, the builder's files. Returns the image's binaries (caller owns).
  */
-static char *
-prepare(struct dctl *d, const bool sel[MAX_COMPONENTS], struct err *e)
+char *
+dctl_platform_prepare(struct dctl *d, const bool *sel, struct err *e)
 {
 	size_t n;
 	const struct component *all = dctl_component_all(&n);
@@ -218,7 +218,7 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 	json_t *body;
 	int rc;
 
-	if (!component_present(c, bins))
+	if (!dctl_platform_present(c, bins))
 		return 1;
 	body = dctl_component_body(d, c, e);
 	if (!body)
@@ -237,8 +237,8 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 	return rc;
 }
 
-static void
-say_missing(struct dctl *d, const struct component *c)
+void
+dctl_platform_say_missing(struct dctl *d, const struct component *c)
 {
 	if (!strcmp(c->binary, "postgres"))
 		printf("%-10s missing: no PostgreSQL in the image '%s' (build it with "
@@ -260,8 +260,10 @@ dctl_cmd_install(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
+	if (dctl_swarm_mode(d))
+		return dctl_swarm_install(d, sel);
 	all = dctl_component_all(&n);
-	bins = prepare(d, sel, &e);
+	bins = dctl_platform_prepare(d, sel, &e);
 	if (!bins) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
@@ -277,7 +279,7 @@ dctl_cmd_install(struct dctl *d, int argc, char **argv)
 		}
 		r = converge(d, c, bins, &created, &e);
 		if (r == 1)
-			say_missing(d, c);
+			dctl_platform_say_missing(d, c);
 		else if (r < 0) {
 			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
 			rc = 1;
@@ -289,8 +291,8 @@ dctl_cmd_install(struct dctl *d, int argc, char **argv)
 }
 
 /* Components with a readiness URL on the host. */
-static int
-ready(struct dctl *d, const struct component *c, struct err *e)
+int
+dctl_platform_ready(struct dctl *d, const struct component *c, struct err *e)
 {
 	char url[128];
 
@@ -320,8 +322,10 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
+	if (dctl_swarm_mode(d))
+		return dctl_swarm_start(d, sel);
 	all = dctl_component_all(&n);
-	bins = prepare(d, sel, &e);
+	bins = dctl_platform_prepare(d, sel, &e);
 	if (!bins) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
@@ -333,7 +337,7 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 			continue;
 		r = converge(d, c, bins, &created, &e);
 		if (r == 1) {
-			say_missing(d, c);
+			dctl_platform_say_missing(d, c);
 			continue;
 		}
 		name = dctl_component_container(d, c);
@@ -348,7 +352,7 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 		if (r == 0 && !up)
 			r = dctl_engine_wait_up(d, name, 60000, 700, &e);
 		if (r == 0)
-			r = ready(d, c, &e);
+			r = dctl_platform_ready(d, c, &e);
 		if (r < 0) {
 			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
 			rc = 1;
@@ -374,6 +378,8 @@ dctl_cmd_stop(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
+	if (dctl_swarm_mode(d))
+		return dctl_swarm_remove(d, sel, true);
 	all = dctl_component_all(&n);
 	for (i = n; i-- > 0;) {
 		const struct component *c = &all[i];
@@ -414,6 +420,9 @@ dctl_cmd_uninstall(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
+	/* mode=swarm: the services first; the volumes, network and state dir as on one host */
+	if (dctl_swarm_mode(d))
+		rc = dctl_swarm_remove(d, sel, false);
 	all = dctl_component_all(&n);
 	for (i = n; i-- > 0;) {
 		char *name;
@@ -500,6 +509,8 @@ report(struct dctl *d, int argc, char **argv, bool verbose)
 	}
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
+	if (dctl_swarm_mode(d))
+		return dctl_swarm_report(d, sel, verbose);
 	all = dctl_component_all(&n);
 	bins = dctl_engine_image_binaries(d, &e);
 	if (!bins)
@@ -517,9 +528,9 @@ report(struct dctl *d, int argc, char **argv, bool verbose)
 				printf("%-10s %s\n", c->name, c->what);
 			continue;
 		}
-		if (bins && !component_present(c, bins)) {
+		if (bins && !dctl_platform_present(c, bins)) {
 			if (verbose)
-				say_missing(d, c);
+				dctl_platform_say_missing(d, c);
 			else
 				printf("%-10s %-20s missing (not built)\n", c->name, "-");
 			continue;
@@ -590,6 +601,8 @@ dctl_cmd_journal(struct dctl *d, int argc, char **argv)
 	}
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
+	if (dctl_swarm_mode(d))
+		return dctl_swarm_journal(d, sel, lines);
 	all = dctl_component_all(&n);
 	for (i = 0; i < n; i++) {
 		char *name;

@@ -413,8 +413,8 @@ dctl_component_image(const struct dctl *d, const struct component *c)
 	return img ? img : dctl_state_get(d, "platform", "image", DEISCTL_IMAGE_DEFAULT);
 }
 
-static void
-digest_hex(const char *s, char out[65])
+void
+dctl_digest_hex(const char *s, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
@@ -462,7 +462,7 @@ dctl_component_body(struct dctl *d, const struct component *c, struct err *e)
 		free(env);
 	}
 	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	digest_hex(text, spec);
+	dctl_digest_hex(text, spec);
 	free(text);
 	json_object_set_new(json_object_get(body, "Labels"), "sh.deis.spec", json_string(spec));
 	free(name);

@@ -28,6 +28,7 @@
  *   store_settings.c  the store (filesystem | s3): checks, the registry's S3 config, the probe
  *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal
  *   cmd_config.c    config get/set/rm, scale, rolling-restart
+ *   swarm.c      mode=swarm: the components as Swarm services placed by node labels
  */
 #include <stdbool.h>
 
@@ -113,6 +114,8 @@ const char *dctl_component_image(const struct dctl *d, const struct component *c
  * Caller owns the result. NULL with e set when c cannot be specified.
  */
 json_t *dctl_component_body(struct dctl *d, const struct component *c, struct err *e);
+/* out gets the SHA-256 of s in hex. */
+void dctl_digest_hex(const char *s, char out[65]);
 
 /* ---- router_settings.c ---- */
 
@@ -262,6 +265,51 @@ int dctl_engine_run_once(struct dctl *d, const char *image, const char *const *a
 /* Wait until name is running and has stayed up for settle_ms; -1 when it exits or time runs out. */
 int dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms,
     struct err *e);
+
+/* ---- cmd_platform.c, for swarm.c ---- */
+
+#define DCTL_MAX_COMPONENTS 16
+
+/*
+ * What starting needs before the components (secrets, config, network,
+ * volumes, the builder's files). Returns the image's binaries (caller owns).
+ */
+char *dctl_platform_prepare(struct dctl *d, const bool *sel, struct err *e);
+/* True when c's program is in the image (binaries: its sh.deis.binaries label). */
+bool dctl_platform_present(const struct component *c, const char *binaries);
+/* Print the line for a component the image lacks. */
+void dctl_platform_say_missing(struct dctl *d, const struct component *c);
+/* Wait (bounded) for the controller's and the registry's readiness URLs on 127.0.0.1. */
+int dctl_platform_ready(struct dctl *d, const struct component *c, struct err *e);
+
+/* ---- swarm.c ---- */
+
+/* True with `config platform set mode=swarm`. */
+bool dctl_swarm_mode(const struct dctl *d);
+/* Check a value of the platform setting mode (host, swarm); -1 with e set (code 2). */
+int dctl_swarm_mode_check(const char *value, struct err *e);
+/* The node label ("deis.controlPlane", "deis.routerMesh", "deis.dataPlane") placing component. */
+const char *dctl_swarm_role(const char *component);
+/*
+ * s (an argument or "K=V" of owner's container body) with the one-host
+ * addresses replaced: "0.0.0.0:<container port>" by the host port setting's,
+ * "<prefix>-<peer>:<port>" by cp_addr (or 127.0.0.1 for peers only the control
+ * plane uses) and the peer's host port. Caller frees.
+ */
+char *dctl_swarm_rewrite(const struct dctl *d, const char *owner, const char *s,
+    const char *cp_addr);
+/*
+ * The Swarm service spec of component from its container create body
+ * (dctl_component_body()), labelled sh.deis.spec with its digest. Caller owns.
+ */
+json_t *dctl_swarm_service(const struct dctl *d, const char *component, const json_t *body,
+    const char *cp_addr);
+/* The commands on a swarm; sel[] as cmd_platform.c's targets. Exit codes as theirs. */
+int dctl_swarm_install(struct dctl *d, const bool *sel);
+int dctl_swarm_start(struct dctl *d, const bool *sel);
+int dctl_swarm_remove(struct dctl *d, const bool *sel, bool say);
+int dctl_swarm_report(struct dctl *d, const bool *sel, bool verbose);
+int dctl_swarm_journal(struct dctl *d, const bool *sel, int lines);
 
 /* ---- commands: argv[0] is the verb ---- */
 

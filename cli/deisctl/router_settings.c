@@ -554,9 +554,13 @@ int
 dctl_platform_check(const char *key, const char *value, struct err *e)
 {
 	static const char *const ports[] = { "httpPort", "httpsPort", "sshPort", "builderPort",
-	    "controllerPort", "registryPort", "healthPort" };
+	    "controllerPort", "registryPort", "healthPort", "syslogPort", "loggerPort",
+	    "databasePort" };
 	const char *errstr = NULL;
 	size_t i;
+
+	if (!strcmp(key, "mode"))
+		return dctl_swarm_mode_check(value, e);
 
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
 		if (strcmp(key, ports[i]) != 0)

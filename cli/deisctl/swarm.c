@@ -1,0 +1,785 @@
+/*
+ * The "many hosts" shape: with `deisctl config platform set mode=swarm` and an
+ * engine that is a Swarm manager, each component is a Swarm service instead
+ * of a container. The description of the platform stays component.c's: the
+ * container create body of a component (argv, environment, secrets, volumes,
+ * labels) is turned into a service spec here.
+ *
+ * Placement, by node labels (Deis v1's topologies, docs/deisctl.md):
+ *
+ *   deis.controlPlane=true  logger, database, registry, controller, builder
+ *                           (replicated, one task each)
+ *   deis.routerMesh=true    router (global: one per labelled node)
+ *   deis.dataPlane=true     publisher, logspout (global)
+ *
+ * Network: every service is on the host network (Target "host"). The units
+ * of the controller's swarm driver answer at "<node address>:<published
+ * port>", which only the nodes' own network reaches (on a one-node swarm
+ * advertised on 127.0.0.1, only the host's loopback), so the router, the
+ * controller and the publisher must be there; and the service VIPs of an
+ * overlay do not answer on engines run with --iptables=false (probed, see
+ * docs/deisctl.md). Components find each other by port on the control-plane
+ * node: the ones reached from other nodes (controller, builder, the logger's
+ * syslog) at the node's Swarm address, the ones only the control plane uses
+ * (the logger's HTTP API, PostgreSQL, the registry) on 127.0.0.1. The
+ * container ports of component.c become the platform's host-port settings:
+ * "0.0.0.0:8000" and "<prefix>-controller:8000" in an argument or a value
+ * become "0.0.0.0:<controllerPort>" and "<node address>:<controllerPort>".
+ *
+ * Lifecycle: install prepares (secrets, settings, the builder's files) and
+ * checks the swarm; start creates or updates each service (kept when its
+ * sh.deis.spec digest is the same) and waits for its tasks; stop removes the
+ * services (the named volumes keep the data); uninstall removes them and
+ * then goes on as on one host (volumes, state dir with --purge).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cli/deisctl/deisctl.h"
+#include "lib/buf.h"
+#include "lib/docker.h"
+#include "lib/xalloc.h"
+
+/* A component's container port and the platform setting that is its host port. */
+struct sport {
+	const char *comp;
+	int cport;
+	const char *key;
+	int def;
+	bool local;	/* reached from the control-plane node only: 127.0.0.1 */
+};
+
+static const struct sport sports[] = {
+	{ "logger", 514, "syslogPort", 514, false },
+	{ "logger", 8088, "loggerPort", 8088, true },
+	{ "database", 5432, "databasePort", 5432, true },
+	{ "registry", 5000, "registryPort", 5000, true },
+	{ "controller", 8000, "controllerPort", 8000, false },
+	{ "builder", 2223, "builderPort", 2223, false },
+	{ "router", 80, "httpPort", 80, false },
+	{ "router", 443, "httpsPort", 443, false },
+	{ "router", 2222, "sshPort", 2222, false },
+	{ "router", 9090, "healthPort", 9090, false },
+};
+
+bool
+dctl_swarm_mode(const struct dctl *d)
+{
+	return !strcmp(dctl_state_get(d, "platform", "mode", "host"), "swarm");
+}
+
+int
+dctl_swarm_mode_check(const char *value, struct err *e)
+{
+	if (strcmp(value, "host") != 0 && strcmp(value, "swarm") != 0)
+		return err_set(e, 2, "mode '%s' is not 'host' (containers on this engine) or "
+		    "'swarm' (services on a Swarm manager's engine)", value);
+	return 0;
+}
+
+const char *
+dctl_swarm_role(const char *component)
+{
+	if (!strcmp(component, "router"))
+		return "deis.routerMesh";
+	if (!strcmp(component, "publisher") || !strcmp(component, "logspout"))
+		return "deis.dataPlane";
+	return "deis.controlPlane";
+}
+
+static bool
+is_global(const char *component)
+{
+	return strcmp(dctl_swarm_role(component), "deis.controlPlane") != 0;
+}
+
+/* s at p starts ":<port>" and no digit follows. */
+static size_t
+port_at(const char *p, int port)
+{
+	char want[16];
+	size_t n = (size_t)snprintf(want, sizeof(want), ":%d", port);
+
+	if (strncmp(p, want, n) != 0 || (p[n] >= '0' && p[n] <= '9'))
+		return 0;
+	return n;
+}
+
+/* The character before a peer's name may not continue a name ("mydeis-logger"). */
+static bool
+name_starts(const char *s, const char *p)
+{
+	return p == s || !(isalnum((unsigned char)p[-1]) || strchr("-_.", p[-1]));
+}
+
+char *
+dctl_swarm_rewrite(const struct dctl *d, const char *owner, const char *s, const char *cp_addr)
+{
+	struct buf b = BUF_INIT;
+	const char *p = s;
+	size_t i, n = 0, m;
+
+	while (*p) {
+		const struct sport *sp = NULL;
+		const char *host = NULL;
+
+		for (i = 0; i < ARRAY_SIZE(sports) && !sp; i++) {
+			char peer[96];
+
+			/* a listen address of the owner's own */
+			if (!strcmp(sports[i].comp, owner) && !strncmp(p, "0.0.0.0", 7) &&
+			    (n = port_at(p + 7, sports[i].cport))) {
+				sp = &sports[i];
+				host = sp->local ? "127.0.0.1" : "0.0.0.0";
+				n += 7;
+				break;
+			}
+			/* a peer, by its name on the one-host platform network */
+			m = (size_t)snprintf(peer, sizeof(peer), "%s-%s", d->prefix, sports[i].comp);
+			if (!strncmp(p, peer, m) && name_starts(s, p) &&
+			    (n = port_at(p + m, sports[i].cport))) {
+				sp = &sports[i];
+				host = sp->local ? "127.0.0.1" : cp_addr;
+				n += m;
+			}
+		}
+		if (sp) {
+			buf_addf(&b, "%s:%d", host, dctl_state_port(d, sp->key, sp->def));
+			p += n;
+		} else {
+			buf_addch(&b, *p++);
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
+/* "src:dst[:mode]" → a Swarm mount: a volume when src is a name, else a bind. */
+static json_t *
+mount_of(const char *bind)
+{
+	const char *c1 = strchr(bind, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	char *src, *dst;
+	json_t *m;
+
+	if (!c1)
+		return NULL;
+	src = xstrndup(bind, (size_t)(c1 - bind));
+	dst = c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
+	m = json_pack("{s:s, s:s, s:s, s:b}", "Type", src[0] == '/' ? "bind" : "volume",
+	    "Source", src, "Target", dst, "ReadOnly", c2 && !strcmp(c2 + 1, "ro"));
+	free(src);
+	free(dst);
+	return m;
+}
+
+json_t *
+dctl_swarm_service(const struct dctl *d, const char *component, const json_t *body,
+    const char *cp_addr)
+{
+	json_t *args = json_array(), *env = json_array(), *mounts = json_array(), *labels;
+	json_t *cs, *spec, *v, *hc = json_object_get(body, "HostConfig");
+	const char *comp_role = dctl_swarm_role(component);
+	char *name = xasprintf("%s-%s", d->prefix, component), *t, *constraint, digest[65];
+	size_t i;
+
+	json_array_foreach(json_object_get(body, "Cmd"), i, v) {
+		/* logspout's -H <host>: every node names itself (the task's hostname below) */
+		if (!strcmp(component, "logspout") && !strcmp(json_string_value(v), "-H")) {
+			i++;
+			continue;
+		}
+		t = dctl_swarm_rewrite(d, component, json_string_value(v), cp_addr);
+		json_array_append_new(args, json_string(t));
+		free(t);
+	}
+	json_array_foreach(json_object_get(body, "Env"), i, v) {
+		if (!strncmp(json_string_value(v), "DEIS_HOST=", 10))
+			continue;
+		t = dctl_swarm_rewrite(d, component, json_string_value(v), cp_addr);
+		json_array_append_new(env, json_string(t));
+		free(t);
+	}
+	/* What one host gets from its port mappings, here a component's own port. */
+	if (!strcmp(component, "registry"))
+		json_array_append_new(env, json_sprintf("REGISTRY_HTTP_ADDR=127.0.0.1:%d",
+		    dctl_state_port(d, "registryPort", 5000)));
+	else if (!strcmp(component, "database"))
+		json_array_append_new(env, json_sprintf("PGPORT=%d",
+		    dctl_state_port(d, "databasePort", 5432)));
+	else if (!strcmp(component, "builder"))
+		json_array_append_new(env, json_sprintf("DEIS_BUILDER_PORT=%d",
+		    dctl_state_port(d, "builderPort", 2223)));
+	else if (!strcmp(component, "controller"))
+		json_array_append_new(env, json_string("DEIS_SCHEDULER=swarm"));
+	else if (!strcmp(component, "publisher"))
+		json_array_append_new(env, json_string("DEIS_HOST={{.Node.Hostname}}"));
+	json_array_foreach(json_object_get(hc, "Binds"), i, v) {
+		json_t *m = mount_of(json_string_value(v));
+
+		if (m)
+			json_array_append_new(mounts, m);
+	}
+	labels = json_deep_copy(json_object_get(body, "Labels"));
+	json_object_del(labels, "sh.deis.spec");
+	cs = json_pack("{s:O, s:o, s:o, s:o, s:s, s:O}", "Image", json_object_get(body, "Image"),
+	    "Args", args, "Env", env, "Mounts", mounts, "Hostname", "{{.Node.Hostname}}",
+	    "Labels", labels);
+	constraint = xasprintf("node.labels.%s==true", comp_role);
+	spec = json_pack("{s:s, s:O, s:{s:o, s:[{s:s}], s:{s:s, s:I, s:i},"
+	    " s:{s:[s]}, s:{s:s, s:{s:s, s:s}}}}",
+	    "Name", name, "Labels", labels,
+	    "TaskTemplate", "ContainerSpec", cs, "Networks", "Target", "host",
+	    "RestartPolicy", "Condition", "any", "Delay", (json_int_t)3000000000LL, "MaxAttempts", 0,
+	    "Placement", "Constraints", constraint,
+	    "LogDriver", "Name", "json-file", "Options", "max-size", "10m", "max-file", "3");
+	if (is_global(component))
+		json_object_set_new(spec, "Mode", json_pack("{s:{}}", "Global"));
+	else
+		json_object_set_new(spec, "Mode", json_pack("{s:{s:i}}", "Replicated", "Replicas", 1));
+	json_decref(labels);
+	/* The digest of everything above: start keeps a service whose spec is the same. */
+	t = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+	dctl_digest_hex(t, digest);
+	free(t);
+	json_object_set_new(json_object_get(spec, "Labels"), "sh.deis.spec", json_string(digest));
+	json_object_set_new(json_object_get(cs, "Labels"), "sh.deis.spec", json_string(digest));
+	free(constraint);
+	free(name);
+	return spec;
+}
+
+/* ---- the engine ---- */
+
+struct swarm {
+	char node_id[64];
+	char addr[64];		/* this node's Swarm address: the control plane's */
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool
+labelled(json_t *node, const char *label)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(json_object_get(node,
+	    "Spec"), "Labels"), label));
+
+	return v && !strcmp(v, "true");
+}
+
+static const char *
+node_name(json_t *node)
+{
+	return json_string_value(json_object_get(json_object_get(node, "Description"),
+	    "Hostname")) ?: json_string_value(json_object_get(node, "ID")) ?: "?";
+}
+
+/*
+ * The engine is a Swarm manager, PostgreSQL is the database, one node (this
+ * one) carries deis.controlPlane=true, and some carry the other two labels.
+ */
+static int
+swarm_check(struct dctl *d, struct swarm *s, struct err *e)
+{
+	static const char *const roles[] = { "deis.controlPlane", "deis.routerMesh",
+	    "deis.dataPlane" };
+	json_t *info, *sw, *nodes, *n, *cp = NULL;
+	const char *state;
+	size_t i, k, count[3] = { 0 };
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	info = docker_call(d->docker, "GET", "/info", NULL, 30000, NULL, NULL, "info", e);
+	if (!info)
+		return -1;
+	sw = json_object_get(info, "Swarm");
+	state = json_string_value(json_object_get(sw, "LocalNodeState")) ?: "";
+	if (strcmp(state, "active") != 0 || !json_is_true(json_object_get(sw, "ControlAvailable"))) {
+		err_set(e, 1, "platform mode=swarm, but the engine at '%s' is not a Swarm manager "
+		    "(swarm state '%s'): 'docker swarm init' there, point --docker at a "
+		    "manager's socket, or 'deisctl config platform set mode=host'",
+		    docker_sock(d->docker), *state ? state : "inactive");
+		goto out;
+	}
+	snprintf(s->node_id, sizeof(s->node_id), "%s",
+	    json_string_value(json_object_get(sw, "NodeID")) ?: "");
+	snprintf(s->addr, sizeof(s->addr), "%s",
+	    json_string_value(json_object_get(sw, "NodeAddr")) ?: "");
+	if (!dctl_component_postgres(d)) {
+		err_set(e, 1, "platform mode=swarm keeps its state in PostgreSQL: "
+		    "deisctl config database set engine=postgres");
+		goto out;
+	}
+	nodes = docker_call(d->docker, "GET", "/nodes", NULL, 30000, NULL, NULL, "list nodes", e);
+	if (!nodes)
+		goto out;
+	json_array_foreach(nodes, i, n) {
+		for (k = 0; k < ARRAY_SIZE(roles); k++)
+			if (labelled(n, roles[k]))
+				count[k]++;
+		if (labelled(n, roles[0]))
+			cp = n;
+	}
+	for (k = 0; k < ARRAY_SIZE(roles); k++)
+		if (!count[k]) {
+			err_set(e, 1, "no Swarm node is labelled %s=true: 'docker node update "
+			    "--label-add %s=true <node>'", roles[k], roles[k]);
+			goto nodes_out;
+		}
+	if (count[0] > 1) {
+		err_set(e, 1, "%zu nodes are labelled deis.controlPlane=true: the control plane "
+		    "(its volumes, the builder's files) lives on one node; label one", count[0]);
+		goto nodes_out;
+	}
+	if (strcmp(json_string_value(json_object_get(cp, "ID")) ?: "", s->node_id) != 0) {
+		err_set(e, 1, "the node labelled deis.controlPlane=true is '%s', but deisctl talks "
+		    "to another node's engine: run deisctl on the control-plane node (a manager)",
+		    node_name(cp));
+		goto nodes_out;
+	}
+	if (!s->addr[0] || !strcmp(s->addr, "0.0.0.0")) {
+		err_set(e, 1, "the engine does not say its Swarm address (NodeAddr)");
+		goto nodes_out;
+	}
+	rc = 0;
+nodes_out:
+	json_decref(nodes);
+out:
+	json_decref(info);
+	return rc;
+}
+
+/* GET /services/<name>: the service, json_null() when there is none, NULL on error. */
+static json_t *
+service_get(struct dctl *d, const char *name, struct err *e)
+{
+	char *path = xasprintf("/services/%s", name);
+	long status = 0;
+	json_t *r;
+
+	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
+	    "inspect service", e);
+	free(path);
+	if (r && status == 404) {
+		json_decref(r);
+		return json_null();
+	}
+	return r;
+}
+
+static const char *
+spec_label(json_t *svc)
+{
+	return json_string_value(json_object_get(json_object_get(json_object_get(svc, "Spec"),
+	    "Labels"), "sh.deis.spec")) ?: "";
+}
+
+/* Create the service, or update it when its spec changed. */
+static int
+service_ensure(struct dctl *d, json_t *spec, bool *changed, struct err *e)
+{
+	const char *name = json_string_value(json_object_get(spec, "Name"));
+	const char *want = json_string_value(json_object_get(json_object_get(spec, "Labels"),
+	    "sh.deis.spec"));
+	json_t *svc = service_get(d, name, e), *r;
+	char *path;
+
+	*changed = false;
+	if (!svc)
+		return -1;
+	if (json_is_null(svc)) {
+		path = xstrdup("/services/create");
+	} else if (!strcmp(spec_label(svc), want)) {
+		json_decref(svc);
+		return 0;
+	} else {
+		path = xasprintf("/services/%s/update?version=%lld",
+		    json_string_value(json_object_get(svc, "ID")),
+		    (long long)json_integer_value(json_object_get(json_object_get(svc, "Version"),
+		    "Index")));
+	}
+	json_decref(svc);
+	r = docker_call(d->docker, "POST", path, spec, 60000, NULL, NULL, "create service", e);
+	free(path);
+	if (!r)
+		return -1;
+	json_decref(r);
+	*changed = true;
+	return 0;
+}
+
+static json_t *
+tasks_of(struct dctl *d, const char *name, struct err *e)
+{
+	json_t *f = json_pack("{s:[s]}", "service", name);
+	char *fs = json_dumps(f, JSON_COMPACT), *path;
+	char *q = curl_easy_escape(NULL, fs, 0);
+	json_t *r;
+
+	if (!q)
+		die(1, "out of memory");
+	path = xasprintf("/tasks?filters=%s", q);
+	r = docker_call(d->docker, "GET", path, NULL, 30000, NULL, NULL, "list tasks", e);
+	json_decref(f);
+	free(fs);
+	curl_free(q);
+	free(path);
+	return r;
+}
+
+/* The state of a service's current tasks: running of wanted; why the last one ended. */
+struct tstate {
+	int running, wanted;
+	int exit_code;
+	char why[200];
+	char container[80];
+};
+
+static void
+task_state(json_t *tasks, const char *spec, struct tstate *ts)
+{
+	const char *newest = "";
+	json_t *t;
+	size_t i;
+
+	memset(ts, 0, sizeof(*ts));
+	json_array_foreach(tasks, i, t) {
+		json_t *st = json_object_get(t, "Status");
+		const char *cur = json_string_value(json_object_get(t, "DesiredState")) ?: "";
+		const char *s = json_string_value(json_object_get(st, "State")) ?: "";
+		const char *at = json_string_value(json_object_get(st, "Timestamp")) ?: "";
+		const char *l = json_string_value(json_object_get(json_object_get(json_object_get(
+		    json_object_get(t, "Spec"), "ContainerSpec"), "Labels"), "sh.deis.spec")) ?: "";
+		json_t *cst = json_object_get(st, "ContainerStatus");
+
+		if (!strcmp(cur, "running") && !strcmp(l, spec)) {
+			ts->wanted++;
+			if (!strcmp(s, "running"))
+				ts->running++;
+		}
+		if (strcmp(s, "running") != 0 && strcmp(at, newest) > 0 &&
+		    (json_object_get(st, "Err") || json_integer_value(json_object_get(cst,
+		    "ExitCode")))) {
+			newest = at;
+			ts->exit_code = (int)json_integer_value(json_object_get(cst, "ExitCode"));
+			snprintf(ts->why, sizeof(ts->why), "%s: %s", s,
+			    json_string_value(json_object_get(st, "Err")) ?:
+			    json_string_value(json_object_get(st, "Message")) ?: "");
+			snprintf(ts->container, sizeof(ts->container), "%s",
+			    json_string_value(json_object_get(cst, "ContainerID")) ?: "");
+		}
+	}
+}
+
+/* Wait until every current task of the service runs (for settle_ms); bounded. */
+static int
+service_wait(struct dctl *d, const char *name, const char *spec, int timeout_ms, struct err *e)
+{
+	long long deadline = now_ms() + timeout_ms, up_since = 0;
+	struct tstate ts = { 0 };
+	struct buf out = BUF_INIT;
+	json_t *tasks;
+	char *nl;
+
+	for (;;) {
+		tasks = tasks_of(d, name, e);
+		if (!tasks)
+			return -1;
+		task_state(tasks, spec, &ts);
+		json_decref(tasks);
+		if (ts.wanted > 0 && ts.running == ts.wanted) {
+			if (!up_since)
+				up_since = now_ms();
+			if (now_ms() - up_since >= 1000)
+				return 0;
+		} else {
+			up_since = 0;
+			/* 100: a permanent configuration error (STYLE.md); restarts cannot help */
+			if (ts.exit_code == 100)
+				break;
+		}
+		if (now_ms() >= deadline)
+			break;
+		usleep(250 * 1000);
+	}
+	if (ts.container[0])
+		docker_container_logs(d->docker, ts.container, 600, &out, NULL, &(struct err){ 0 });
+	while (out.len && out.p[out.len - 1] == '\n')
+		out.p[--out.len] = '\0';
+	nl = out.len ? strrchr(out.p, '\n') : NULL;
+	err_set(e, 1, "service '%s' is not up after %d s (%d of %d tasks running; last task %s)%s%.200s",
+	    name, timeout_ms / 1000, ts.running, ts.wanted, ts.why[0] ? ts.why : "none ended",
+	    out.len ? ": " : "", nl ? nl + 1 : out.len ? out.p : "");
+	buf_release(&out);
+	return -1;
+}
+
+/* Remove the service and wait (bounded) until this node's containers of it are gone. */
+static int
+service_remove(struct dctl *d, const char *name, bool *removed, struct err *e)
+{
+	char *path = xasprintf("/services/%s", name), *label;
+	long long deadline = now_ms() + 30000;
+	long status = 0;
+	json_t *r;
+
+	r = docker_call(d->docker, "DELETE", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
+	    "remove service", e);
+	free(path);
+	if (!r)
+		return -1;
+	json_decref(r);
+	*removed = status != 404;
+	label = xasprintf("com.docker.swarm.service.name=%s", name);
+	for (;;) {
+		json_t *l = docker_container_list(d->docker, label, e);
+		size_t n = json_array_size(l);
+
+		json_decref(l);
+		if (!l || !n)
+			break;
+		if (now_ms() >= deadline) {
+			err_set(e, 1, "the containers of service '%s' are still there after 30 s",
+			    name);
+			free(label);
+			return -1;
+		}
+		usleep(250 * 1000);
+	}
+	free(label);
+	return 0;
+}
+
+/* ---- the commands (cmd_platform.c hands over when mode=swarm) ---- */
+
+int
+dctl_swarm_install(struct dctl *d, const bool *sel)
+{
+	const struct component *all;
+	struct swarm s;
+	struct err e = { 0 };
+	size_t n, i;
+	char *bins;
+
+	if (swarm_check(d, &s, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	bins = dctl_platform_prepare(d, sel, &e);
+	if (!bins) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	all = dctl_component_all(&n);
+	for (i = 0; i < n; i++) {
+		const struct component *c = &all[i];
+
+		if (!sel[i])
+			continue;
+		if (!dctl_component_runs(d, c))
+			printf("%-10s %s\n", c->name, c->what);
+		else if (!dctl_platform_present(c, bins))
+			dctl_platform_say_missing(d, c);
+		else
+			printf("%-10s installed (a %s service on nodes labelled %s=true at start)\n",
+			    c->name, is_global(c->name) ? "global" : "replicated",
+			    dctl_swarm_role(c->name));
+	}
+	free(bins);
+	return 0;
+}
+
+int
+dctl_swarm_start(struct dctl *d, const bool *sel)
+{
+	const struct component *all;
+	struct swarm s;
+	struct err e = { 0 };
+	size_t n, i;
+	char *bins;
+	int rc = 0;
+
+	if (swarm_check(d, &s, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	bins = dctl_platform_prepare(d, sel, &e);
+	if (!bins) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		return 1;
+	}
+	all = dctl_component_all(&n);
+	for (i = 0; i < n; i++) {
+		const struct component *c = &all[i];
+		json_t *body, *spec = NULL;
+		bool changed = false;
+		int r = -1;
+
+		if (!sel[i] || !dctl_component_runs(d, c))
+			continue;
+		if (!dctl_platform_present(c, bins)) {
+			dctl_platform_say_missing(d, c);
+			continue;
+		}
+		body = dctl_component_body(d, c, &e);
+		if (body) {
+			spec = dctl_swarm_service(d, c->name, body, s.addr);
+			r = service_ensure(d, spec, &changed, &e);
+		}
+		if (r == 0)
+			r = service_wait(d, json_string_value(json_object_get(spec, "Name")),
+			    json_string_value(json_object_get(json_object_get(spec, "Labels"),
+			    "sh.deis.spec")), 120000, &e);
+		if (r == 0)
+			r = dctl_platform_ready(d, c, &e);
+		if (r < 0) {
+			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
+			rc = 1;
+		} else {
+			printf("%-10s running (service %s%s)\n", c->name,
+			    json_string_value(json_object_get(spec, "Name")),
+			    changed ? "" : ", unchanged");
+		}
+		fflush(stdout);
+		json_decref(body);
+		json_decref(spec);
+	}
+	free(bins);
+	return rc;
+}
+
+/* Remove the selected components' services, last started first. */
+int
+dctl_swarm_remove(struct dctl *d, const bool *sel, bool say)
+{
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n, i;
+	int rc = 0;
+
+	all = dctl_component_all(&n);
+	for (i = n; i-- > 0;) {
+		char *name;
+		bool removed = false;
+
+		if (!sel[i] || !all[i].binary)
+			continue;
+		name = dctl_component_container(d, &all[i]);
+		if (service_remove(d, name, &removed, &e) < 0) {
+			fprintf(stderr, "deisctl: %s: %s\n", all[i].name, e.msg);
+			rc = 1;
+		} else if (removed && say) {
+			printf("%-10s stopped (service removed)\n", all[i].name);
+		}
+		free(name);
+	}
+	return rc;
+}
+
+/* status and list; exit 3 when a service is missing or not all its tasks run. */
+int
+dctl_swarm_report(struct dctl *d, const bool *sel, bool verbose)
+{
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n, i;
+	int rc = 0;
+
+	all = dctl_component_all(&n);
+	if (!verbose)
+		printf("%-10s %-20s %s\n", "COMPONENT", "SERVICE", "STATE");
+	for (i = 0; i < n; i++) {
+		const struct component *c = &all[i];
+		char *name, state[300];
+		json_t *svc, *tasks;
+		struct tstate ts;
+
+		if (!sel[i] || !dctl_component_runs(d, c))
+			continue;
+		name = dctl_component_container(d, c);
+		svc = service_get(d, name, &e);
+		tasks = svc && !json_is_null(svc) ? tasks_of(d, name, &e) : NULL;
+		if (!svc || (!json_is_null(svc) && !tasks)) {
+			fprintf(stderr, "deisctl: %s\n", e.msg);
+			json_decref(svc);
+			free(name);
+			return 1;
+		}
+		if (json_is_null(svc)) {
+			snprintf(state, sizeof(state), "not started");
+			rc = 3;
+		} else {
+			task_state(tasks, spec_label(svc), &ts);
+			snprintf(state, sizeof(state), "%s, %d/%d tasks running%s%s",
+			    ts.wanted && ts.running == ts.wanted ? "running" : "starting",
+			    ts.running, ts.wanted, verbose && ts.why[0] ? "; last ended " : "",
+			    verbose ? ts.why : "");
+			if (!ts.wanted || ts.running != ts.wanted)
+				rc = 3;
+		}
+		if (verbose)
+			printf("%-10s %s [%s on %s=true]\n", c->name, state, name,
+			    dctl_swarm_role(c->name));
+		else
+			printf("%-10s %-20s %s\n", c->name, name, state);
+		json_decref(svc);
+		json_decref(tasks);
+		free(name);
+	}
+	return rc;
+}
+
+int
+dctl_swarm_journal(struct dctl *d, const bool *sel, int lines)
+{
+	const struct component *all;
+	size_t n, i;
+	int rc = 0;
+
+	all = dctl_component_all(&n);
+	for (i = 0; i < n; i++) {
+		struct buf raw = BUF_INIT, out = BUF_INIT;
+		struct err e = { 0 };
+		long status = 0;
+		bool trunc = false;
+		char *name, *path;
+
+		if (!sel[i] || !dctl_component_runs(d, &all[i]))
+			continue;
+		name = dctl_component_container(d, &all[i]);
+		path = xasprintf("/services/%s/logs?stdout=1&stderr=1&timestamps=1&tail=%d", name,
+		    lines);
+		printf("-- %s --\n", name);
+		fflush(stdout);
+		if (docker_request(d->docker, "GET", path, NULL, 30000, &status, &raw, &e) < 0) {
+			printf("(%s)\n", e.msg);
+			rc = 1;
+		} else if (status != 200) {
+			/* Not started is an answer, not a failure. */
+			printf("(no service '%s': %.200s)\n", name, raw.p);
+			if (status != 404)
+				rc = 1;
+		} else {
+			docker_demux(raw.p, raw.len, &out, 64u << 20, &trunc);
+			fwrite(out.p, 1, out.len, stdout);
+		}
+		fflush(stdout);
+		buf_release(&raw);
+		buf_release(&out);
+		free(path);
+		free(name);
+	}
+	return rc;
+}
