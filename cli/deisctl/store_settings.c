@@ -231,7 +231,8 @@ dctl_store_config_set(struct dctl *d, json_t *changes, struct err *e)
 		json_object_set_new(changes, "secretKey", json_string(SECRET_PLACEHOLDER));
 	}
 	v = json_string_value(json_object_get(changes, "backend"));
-	if (v && strcmp(v, dctl_state_get(d, "store", "backend", "filesystem")) != 0)
+	if (v && strcmp(v, dctl_state_get(d, "store", "backend", "filesystem")) != 0 &&
+	    dctl_state_installed(d))
 		fprintf(stderr, "deisctl: store: images already in the registry stay in the "
 		    "old backend; push them again after 'deisctl restart registry'\n");
 	rc = 0;
