@@ -352,7 +352,8 @@ spec_router(struct dctl *d, const struct component *c, json_t *body, struct err 
 }
 
 static const struct component components[] = {
-	{ "store", NULL, "local: named volumes and the state dir (no container)", NULL },
+	{ "store", NULL, "named volumes and the state dir; the registry's images on its "
+	    "volume or in S3 ('config store set backend=s3'; no container)", NULL },
 	{ "logger", "deis-logger", NULL, spec_logger },
 	{ "logspout", "deis-logspout", NULL, spec_logspout },
 	{ "database", "postgres", "SQLite in the volume <prefix>-database, opened by the "
