@@ -526,12 +526,11 @@ service_wait(struct dctl *d, const char *name, const char *spec, int timeout_ms,
 	return -1;
 }
 
-/* Remove the service and wait (bounded) until this node's containers of it are gone. */
+/* DELETE /services/<name>; *removed false when there was none. */
 static int
-service_remove(struct dctl *d, const char *name, bool *removed, struct err *e)
+service_delete(struct dctl *d, const char *name, bool *removed, struct err *e)
 {
-	char *path = xasprintf("/services/%s", name), *label;
-	long long deadline = now_ms() + 30000;
+	char *path = xasprintf("/services/%s", name);
 	long status = 0;
 	json_t *r;
 
@@ -542,24 +541,36 @@ service_remove(struct dctl *d, const char *name, bool *removed, struct err *e)
 		return -1;
 	json_decref(r);
 	*removed = status != 404;
-	label = xasprintf("com.docker.swarm.service.name=%s", name);
+	return 0;
+}
+
+/* Wait (bounded) until this node's containers of the removed service are gone. */
+static int
+service_gone(struct dctl *d, const char *name, long long deadline, struct err *e)
+{
+	char *label = xasprintf("com.docker.swarm.service.name=%s", name);
+	int rc = 0;
+
 	for (;;) {
 		json_t *l = docker_container_list(d->docker, label, e);
 		size_t n = json_array_size(l);
 
 		json_decref(l);
-		if (!l || !n)
+		if (!l) {
+			rc = -1;
+			break;
+		}
+		if (!n)
 			break;
 		if (now_ms() >= deadline) {
-			err_set(e, 1, "the containers of service '%s' are still there after 30 s",
-			    name);
-			free(label);
-			return -1;
+			rc = err_set(e, 1, "the containers of service '%s' are still there after "
+			    "30 s", name);
+			break;
 		}
 		usleep(250 * 1000);
 	}
 	free(label);
-	return 0;
+	return rc;
 }
 
 /* ---- the commands (cmd_platform.c hands over when mode=swarm) ---- */
@@ -660,12 +671,17 @@ dctl_swarm_start(struct dctl *d, const bool *sel)
 	return rc;
 }
 
-/* Remove the selected components' services, last started first. */
+/*
+ * Remove the selected components' services, last started first, then wait
+ * (30 s for all) until their containers on this node are gone: the volumes
+ * are free then, and a new service can bind the same host ports.
+ */
 int
 dctl_swarm_remove(struct dctl *d, const bool *sel, bool say)
 {
 	const struct component *all;
 	struct err e = { 0 };
+	long long deadline;
 	size_t n, i;
 	int rc = 0;
 
@@ -677,11 +693,24 @@ dctl_swarm_remove(struct dctl *d, const bool *sel, bool say)
 		if (!sel[i] || !all[i].binary)
 			continue;
 		name = dctl_component_container(d, &all[i]);
-		if (service_remove(d, name, &removed, &e) < 0) {
+		if (service_delete(d, name, &removed, &e) < 0) {
 			fprintf(stderr, "deisctl: %s: %s\n", all[i].name, e.msg);
 			rc = 1;
 		} else if (removed && say) {
 			printf("%-10s stopped (service removed)\n", all[i].name);
+		}
+		free(name);
+	}
+	deadline = now_ms() + 30000;
+	for (i = n; i-- > 0;) {
+		char *name;
+
+		if (!sel[i] || !all[i].binary)
+			continue;
+		name = dctl_component_container(d, &all[i]);
+		if (service_gone(d, name, deadline, &e) < 0) {
+			fprintf(stderr, "deisctl: %s: %s\n", all[i].name, e.msg);
+			rc = 1;
 		}
 		free(name);
 	}
