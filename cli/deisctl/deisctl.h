@@ -1,8 +1,8 @@
 #ifndef CLI_DEISCTL_DEISCTL_H
 #define CLI_DEISCTL_DEISCTL_H
 /*
- * deisctl: the platform operator's tool (Deis v1 §6), for one host now and
- * shaped for Docker Swarm later. It never needs the controller to be up: it
+ * deisctl: the platform operator's tool (Deis v1 §6), for one host or, with
+ * platform mode=swarm, a Docker Swarm (swarm.c). It never needs the controller to be up: it
  * talks to the Docker engine only (lib/docker.h), and keeps its own state in a
  * directory (default /var/lib/deis):
  *

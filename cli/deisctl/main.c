@@ -42,7 +42,9 @@ static const char usage_text[] =
 "\n"
 "Platform settings (config platform set ...): domain (localhost), image\n"
 "(" DEISCTL_IMAGE_DEFAULT "), httpPort (80), httpsPort (443), sshPort (2222),\n"
-"builderPort (2223), controllerPort (8000), registryPort (5000), healthPort (unset).\n"
+"builderPort (2223), controllerPort (8000), registryPort (5000), healthPort (unset),\n"
+"mode (host; swarm: Swarm services on nodes labelled deis.controlPlane, deis.routerMesh,\n"
+"deis.dataPlane, with syslogPort 514, loggerPort 8088, databasePort 5432).\n"
 "Router settings (config router set ...): Deis's keys, e.g. bodySize=100m\n"
 "enforceHTTPS=true sslCert=FILE sslKey=FILE; see docs/deisctl.md. Settings apply at\n"
 "'deisctl restart <component>'.\n";
