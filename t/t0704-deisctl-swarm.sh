@@ -3,9 +3,10 @@
 # t/helper/swarm-daemon; never the machine's daemon): the platform and stack images
 # loaded into it, `config platform set mode=swarm`, the refusals (not a manager,
 # SQLite, unlabelled nodes), install + start as Swarm services placed by the node
-# labels deis.controlPlane / deis.routerMesh / deis.dataPlane on the host network,
-# then the deis CLI and git as a user: register, add a key, create, push the
-# Dockerfile example over SSH through the router, curl it through the router,
+# labels deis.controlPlane / deis.routerMesh / deis.dataPlane on the host network, a
+# configuration the controller refuses (exit 100 ends the wait at once), then the deis
+# CLI and git as a user: register, add a key, create, push the Dockerfile example
+# over SSH through the router, curl it through the router,
 # ps:scale cmd=2 (two app services, both answering, both routed); stop and start
 # (the app still served); uninstall --purge leaves no service, volume or state.
 # Every wait is bounded; the cleanup kills the private daemon. About 2 minutes.
@@ -125,6 +126,16 @@ test_expect 'start again keeps every service (same spec digest)' '
 	v=$(docker service inspect -f "{{.Version.Index}}" $PREFIX-router) &&
 	deisctl start platform | tee "$TRASH/start2" && [ "$(grep -c unchanged "$TRASH/start2")" = 8 ] &&
 	[ "$(docker service inspect -f "{{.Version.Index}}" $PREFIX-router)" = "$v" ]
+'
+
+test_expect 'a controller refusing its configuration (exit 100) stops the wait at once, with why' '
+	deisctl config controller set registrationMode=bogus &&
+	t0=$(date +%s) && ! timeout 100 deisctl start controller 2>"$TRASH/err" && cat "$TRASH/err" &&
+	[ $(($(date +%s) - t0)) -lt 60 ] &&
+	grep -q "refuses its configuration (exit 100):.*registration mode .bogus." "$TRASH/err" &&
+	! deisctl status controller >/dev/null &&
+	deisctl config controller rm registrationMode && timeout 200 deisctl start controller &&
+	deisctl status controller
 '
 
 exec 4>&2

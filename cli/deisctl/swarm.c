@@ -439,7 +439,10 @@ tasks_of(struct dctl *d, const char *name, struct err *e)
 	return r;
 }
 
-/* The state of a service's current tasks: running of wanted; why the last one ended. */
+/*
+ * The state of a service's tasks of the current spec: running of wanted, and
+ * why the last one that ended did.
+ */
 struct tstate {
 	int running, wanted;
 	int exit_code;
@@ -464,7 +467,9 @@ task_state(json_t *tasks, const char *spec, struct tstate *ts)
 		    json_object_get(t, "Spec"), "ContainerSpec"), "Labels"), "sh.deis.spec")) ?: "";
 		json_t *cst = json_object_get(st, "ContainerStatus");
 
-		if (!strcmp(cur, "running") && !strcmp(l, spec)) {
+		if (strcmp(l, spec) != 0)
+			continue;	/* a task of an older spec */
+		if (!strcmp(cur, "running")) {
 			ts->wanted++;
 			if (!strcmp(s, "running"))
 				ts->running++;
@@ -519,9 +524,14 @@ service_wait(struct dctl *d, const char *name, const char *spec, int timeout_ms,
 	while (out.len && out.p[out.len - 1] == '\n')
 		out.p[--out.len] = '\0';
 	nl = out.len ? strrchr(out.p, '\n') : NULL;
-	err_set(e, 1, "service '%s' is not up after %d s (%d of %d tasks running; last task %s)%s%.200s",
-	    name, timeout_ms / 1000, ts.running, ts.wanted, ts.why[0] ? ts.why : "none ended",
-	    out.len ? ": " : "", nl ? nl + 1 : out.len ? out.p : "");
+	if (ts.exit_code == 100)
+		err_set(e, 1, "service '%s' refuses its configuration (exit 100): %.200s", name,
+		    nl ? nl + 1 : out.len ? out.p : "");
+	else
+		err_set(e, 1, "service '%s' is not up after %d s (%d of %d tasks running; "
+		    "last task %s)%s%.200s", name, timeout_ms / 1000, ts.running, ts.wanted,
+		    ts.why[0] ? ts.why : "none ended", out.len ? ": " : "",
+		    nl ? nl + 1 : out.len ? out.p : "");
 	buf_release(&out);
 	return -1;
 }
