@@ -7,7 +7,8 @@
 # configuration the controller refuses (exit 100 ends the wait at once), then the deis
 # CLI and git as a user: register, add a key, create, push the Dockerfile example
 # over SSH through the router, curl it through the router,
-# ps:scale cmd=2 (two app services, both answering, both routed); stop and start
+# ps:scale cmd=2 (two app services, both answering, both routed); deisctl scale
+# router=2; stop and start
 # (the app still served); uninstall --purge leaves no service, volume or state.
 # Every wait is bounded; the cleanup kills the private daemon. About 2 minutes.
 . "$(dirname "$0")/test-lib.sh"
@@ -192,6 +193,12 @@ test_expect 'ps:scale cmd=2: two app services, both answering, both routed' '
 	for p in $(app_ports); do curl -sf -m 5 "http://127.0.0.1:$p/" | grep -q Hello || exit 1; done &&
 	wait_for 30 "[ \"\$(routed)\" = 2 ]" &&
 	for i in 1 2 3 4 5 6; do app_get $DK | grep -q Hello || exit 1; done
+'
+test_expect 'scale router=2: the router service again, with two workers, serving' '
+	timeout 200 deisctl scale router=2 &&
+	docker service inspect $PREFIX-router |
+		jq -e ".[0].Spec.TaskTemplate.ContainerSpec.Args | index(\"--workers\") as \$i | .[\$i + 1] == \"2\"" &&
+	wait_for 30 "app_get $DK | grep -q Hello"
 '
 test_expect 'stop removes the platform services (the app keeps running); start brings it back' '
 	deisctl stop platform &&
