@@ -8,7 +8,7 @@
 # CLI and git as a user: register, add a key, create, push the Dockerfile example
 # over SSH through the router, curl it through the router,
 # ps:scale cmd=2 (two app services, both answering, both routed); deisctl scale
-# router=2; stop and start
+# router=2 and rolling-restart router (Swarm updates); stop and start
 # (the app still served); uninstall --purge leaves no service, volume or state.
 # Every wait is bounded; the cleanup kills the private daemon. About 2 minutes.
 . "$(dirname "$0")/test-lib.sh"
@@ -194,10 +194,19 @@ test_expect 'ps:scale cmd=2: two app services, both answering, both routed' '
 	wait_for 30 "[ \"\$(routed)\" = 2 ]" &&
 	for i in 1 2 3 4 5 6; do app_get $DK | grep -q Hello || exit 1; done
 '
-test_expect 'scale router=2: the router service again, with two workers, serving' '
+router_task() {
+	docker ps -q --filter label=com.docker.swarm.service.name=$PREFIX-router
+}
+test_expect 'scale router=2, rolling-restart router: the same service updated, new tasks, serving' '
+	id=$(docker service inspect -f "{{.ID}}" $PREFIX-router) && c0=$(router_task) &&
 	timeout 200 deisctl scale router=2 &&
 	docker service inspect $PREFIX-router |
 		jq -e ".[0].Spec.TaskTemplate.ContainerSpec.Args | index(\"--workers\") as \$i | .[\$i + 1] == \"2\"" &&
+	c1=$(router_task) && [ -n "$c1" ] && [ "$c1" != "$c0" ] &&
+	timeout 200 deisctl rolling-restart router &&
+	c2=$(router_task) && [ -n "$c2" ] && [ "$c2" != "$c1" ] &&
+	[ "$(docker service inspect -f "{{.ID}}" $PREFIX-router)" = "$id" ] &&
+	[ "$(docker service inspect -f "{{.Spec.TaskTemplate.ForceUpdate}}" $PREFIX-router)" = 2 ] &&
 	wait_for 30 "app_get $DK | grep -q Hello"
 '
 test_expect 'stop removes the platform services (the app keeps running); start brings it back' '

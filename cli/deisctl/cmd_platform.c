@@ -323,7 +323,7 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
 	if (dctl_swarm_mode(d))
-		return dctl_swarm_start(d, sel);
+		return dctl_swarm_start(d, sel, false);
 	all = dctl_component_all(&n);
 	bins = dctl_platform_prepare(d, sel, &e);
 	if (!bins) {
@@ -403,8 +403,13 @@ dctl_cmd_stop(struct dctl *d, int argc, char **argv)
 int
 dctl_cmd_restart(struct dctl *d, int argc, char **argv)
 {
-	int rc = dctl_cmd_stop(d, argc, argv);
+	bool sel[MAX_COMPONENTS];
+	int rc;
 
+	/* On a swarm a restart is an update: Swarm replaces the tasks one by one. */
+	if (dctl_swarm_mode(d))
+		return targets(argc - 1, argv + 1, sel) < 0 ? 2 : dctl_swarm_start(d, sel, true);
+	rc = dctl_cmd_stop(d, argc, argv);
 	return rc == 2 ? rc : dctl_cmd_start(d, argc, argv) | rc;
 }
 

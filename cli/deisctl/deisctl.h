@@ -306,7 +306,8 @@ json_t *dctl_swarm_service(const struct dctl *d, const char *component, const js
     const char *cp_addr);
 /* The commands on a swarm; sel[] as cmd_platform.c's targets. Exit codes as theirs. */
 int dctl_swarm_install(struct dctl *d, const bool *sel);
-int dctl_swarm_start(struct dctl *d, const bool *sel);
+/* restart: update every service even when its spec is the same (a rolling restart). */
+int dctl_swarm_start(struct dctl *d, const bool *sel, bool restart);
 int dctl_swarm_remove(struct dctl *d, const bool *sel, bool say);
 int dctl_swarm_report(struct dctl *d, const bool *sel, bool verbose);
 int dctl_swarm_journal(struct dctl *d, const bool *sel, int lines);

@@ -28,9 +28,10 @@
  *
  * Lifecycle: install prepares (secrets, settings, the builder's files) and
  * checks the swarm; start creates or updates each service (kept when its
- * sh.deis.spec digest is the same) and waits for its tasks; stop removes the
- * services (the named volumes keep the data); uninstall removes them and
- * then goes on as on one host (volumes, state dir with --purge).
+ * sh.deis.spec digest is the same) and waits for its tasks; restart updates
+ * it in any case (ForceUpdate: Swarm replaces the tasks one at a time); stop
+ * removes the services (the named volumes keep the data); uninstall removes
+ * them and then goes on as on one host (volumes, state dir with --purge).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -386,9 +387,21 @@ spec_label(json_t *svc)
 	    "Labels"), "sh.deis.spec")) ?: "";
 }
 
-/* Create the service, or update it when its spec changed. */
+static json_int_t
+force_of(json_t *svc)
+{
+	return json_integer_value(json_object_get(json_object_get(json_object_get(svc, "Spec"),
+	    "TaskTemplate"), "ForceUpdate"));
+}
+
+/*
+ * Create the service, or update it when its spec changed, or with restart
+ * always: its ForceUpdate counter (*force) one up makes Swarm replace the tasks
+ * one at a time (a rolling restart over the nodes of a global service).
+ */
 static int
-service_ensure(struct dctl *d, json_t *spec, bool *changed, struct err *e)
+service_ensure(struct dctl *d, json_t *spec, bool restart, bool *changed, json_int_t *force,
+    struct err *e)
 {
 	const char *name = json_string_value(json_object_get(spec, "Name"));
 	const char *want = json_string_value(json_object_get(json_object_get(spec, "Labels"),
@@ -397,14 +410,19 @@ service_ensure(struct dctl *d, json_t *spec, bool *changed, struct err *e)
 	char *path;
 
 	*changed = false;
+	*force = 0;
 	if (!svc)
 		return -1;
 	if (json_is_null(svc)) {
 		path = xstrdup("/services/create");
-	} else if (!strcmp(spec_label(svc), want)) {
-		json_decref(svc);
-		return 0;
 	} else {
+		*force = force_of(svc) + (restart ? 1 : 0);
+		if (!restart && !strcmp(spec_label(svc), want)) {
+			json_decref(svc);
+			return 0;
+		}
+		json_object_set_new(json_object_get(spec, "TaskTemplate"), "ForceUpdate",
+		    json_integer(*force));
 		path = xasprintf("/services/%s/update?version=%lld",
 		    json_string_value(json_object_get(svc, "ID")),
 		    (long long)json_integer_value(json_object_get(json_object_get(svc, "Version"),
@@ -451,7 +469,7 @@ struct tstate {
 };
 
 static void
-task_state(json_t *tasks, const char *spec, struct tstate *ts)
+task_state(json_t *tasks, const char *spec, json_int_t force, struct tstate *ts)
 {
 	const char *newest = "";
 	json_t *t;
@@ -467,8 +485,9 @@ task_state(json_t *tasks, const char *spec, struct tstate *ts)
 		    json_object_get(t, "Spec"), "ContainerSpec"), "Labels"), "sh.deis.spec")) ?: "";
 		json_t *cst = json_object_get(st, "ContainerStatus");
 
-		if (strcmp(l, spec) != 0)
-			continue;	/* a task of an older spec */
+		if (strcmp(l, spec) != 0 || json_integer_value(json_object_get(json_object_get(t,
+		    "Spec"), "ForceUpdate")) != force)
+			continue;	/* a task of an older spec, or from before a restart */
 		if (!strcmp(cur, "running")) {
 			ts->wanted++;
 			if (!strcmp(s, "running"))
@@ -490,7 +509,8 @@ task_state(json_t *tasks, const char *spec, struct tstate *ts)
 
 /* Wait until every current task of the service runs (for settle_ms); bounded. */
 static int
-service_wait(struct dctl *d, const char *name, const char *spec, int timeout_ms, struct err *e)
+service_wait(struct dctl *d, const char *name, const char *spec, json_int_t force,
+    int timeout_ms, struct err *e)
 {
 	long long deadline = now_ms() + timeout_ms, up_since = 0;
 	struct tstate ts = { 0 };
@@ -502,7 +522,7 @@ service_wait(struct dctl *d, const char *name, const char *spec, int timeout_ms,
 		tasks = tasks_of(d, name, e);
 		if (!tasks)
 			return -1;
-		task_state(tasks, spec, &ts);
+		task_state(tasks, spec, force, &ts);
 		json_decref(tasks);
 		if (ts.wanted > 0 && ts.running == ts.wanted) {
 			if (!up_since)
@@ -623,7 +643,7 @@ dctl_swarm_install(struct dctl *d, const bool *sel)
 }
 
 int
-dctl_swarm_start(struct dctl *d, const bool *sel)
+dctl_swarm_start(struct dctl *d, const bool *sel, bool restart)
 {
 	const struct component *all;
 	struct swarm s;
@@ -645,6 +665,7 @@ dctl_swarm_start(struct dctl *d, const bool *sel)
 	for (i = 0; i < n; i++) {
 		const struct component *c = &all[i];
 		json_t *body, *spec = NULL;
+		json_int_t force = 0;
 		bool changed = false;
 		int r = -1;
 
@@ -657,12 +678,12 @@ dctl_swarm_start(struct dctl *d, const bool *sel)
 		body = dctl_component_body(d, c, &e);
 		if (body) {
 			spec = dctl_swarm_service(d, c->name, body, s.addr);
-			r = service_ensure(d, spec, &changed, &e);
+			r = service_ensure(d, spec, restart, &changed, &force, &e);
 		}
 		if (r == 0)
 			r = service_wait(d, json_string_value(json_object_get(spec, "Name")),
 			    json_string_value(json_object_get(json_object_get(spec, "Labels"),
-			    "sh.deis.spec")), 120000, &e);
+			    "sh.deis.spec")), force, 120000, &e);
 		if (r == 0)
 			r = dctl_platform_ready(d, c, &e);
 		if (r < 0) {
@@ -760,7 +781,7 @@ dctl_swarm_report(struct dctl *d, const bool *sel, bool verbose)
 			snprintf(state, sizeof(state), "not started");
 			rc = 3;
 		} else {
-			task_state(tasks, spec_label(svc), &ts);
+			task_state(tasks, spec_label(svc), force_of(svc), &ts);
 			snprintf(state, sizeof(state), "%s, %d/%d tasks running%s%s",
 			    ts.wanted && ts.running == ts.wanted ? "running" : "starting",
 			    ts.running, ts.wanted, verbose && ts.why[0] ? "; last ended " : "",
