@@ -9,6 +9,9 @@
  *
  * A component whose program is not in the platform image (not built in this
  * tree yet) is reported as missing and skipped: nothing is faked.
+ *
+ * With platform mode=swarm each command hands its targets to swarm.c, which
+ * runs the components as Swarm services instead of containers.
  */
 #include <stdio.h>
 #include <stdlib.h>
