@@ -67,7 +67,8 @@ test_expect() {
 	else
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $1"
-		sed 's/^/# /' "$TRASH/out.$test_count" | tail -n 40
+		# on stderr, so that a run without prove -v (CI) shows why
+		sed 's/^/# /' "$TRASH/out.$test_count" | tail -n 40 >&2
 	fi
 }
 
