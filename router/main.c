@@ -5,7 +5,7 @@
  *   deis-router [--listen ADDR]... [--health-listen ADDR] [--tcp-listen ADDR]
  *               [--routes FILE] [--controller URL] [--workers N] [--body-size N]
  *               [--connect-timeout T] [--first-byte-timeout T] [--idle-timeout T]
- *               [--header-timeout T] [--keepalive-timeout T] [--max-conns N]
+ *               [--header-timeout T] [--keepalive-timeout T] [--watch-timeout T] [--max-conns N]
  *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
  *               [--enforce-https] [--balance round-robin|least-conn]
  *               [--body-min-rate BYTES_PER_S] [--pool-size N] [--no-access-log]
@@ -54,6 +54,7 @@ struct router_conf conf = {
 	.idle_ms = 55000,
 	.header_ms = 10000,
 	.keepalive_ms = 55000,
+	.watch_ms = 45000,	/* three of the controller's 15 s keep-alive lines */
 	.quarantine_ms = 5000,
 	.max_conns = 16384,
 	.pool_max = 256,	/* per backend per worker: covers --max-conns bursts without reconnects */
@@ -71,7 +72,7 @@ usage(void)
 	fprintf(stderr, "usage: deis-router [--listen ADDR]... [--health-listen ADDR] "
 	    "[--tcp-listen ADDR] [--routes FILE] [--controller URL] [--workers N] "
 	    "[--body-size N[k|m|g]] [--connect-timeout T] [--first-byte-timeout T] "
-	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] "
+	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] [--watch-timeout T] "
 	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
 	    "[--hsts SECONDS] [--enforce-https] [--balance round-robin|least-conn] "
 	    "[--body-min-rate BYTES_PER_S] [--pool-size N] "
@@ -273,6 +274,8 @@ parse_args(int argc, char **argv)
 			conf.header_ms = parse_time(v);
 		else if (strcmp(a, "--keepalive-timeout") == 0)
 			conf.keepalive_ms = parse_time(v);
+		else if (strcmp(a, "--watch-timeout") == 0)
+			conf.watch_ms = parse_time(v);
 		else if ((r = gzip_conf_set(a, v, why, sizeof(why))) < 0)
 			die(100, "bad value for %s: '%s': %s", a, v, why);
 		else if (r == 0)

@@ -56,6 +56,7 @@ struct router_conf {
 	char *internal_token;
 	uint64_t body_max;		/* 413 beyond this; 0: unlimited */
 	unsigned connect_ms, first_byte_ms, idle_ms, header_ms, keepalive_ms;
+	unsigned watch_ms;	/* --watch-timeout: silence that ends the route stream */
 	unsigned quarantine_ms;
 	int max_conns;			/* per worker */
 	int pool_max;			/* idle keep-alive connections per backend, per worker */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -27,8 +28,31 @@ static struct {
 	struct buf line;
 	struct buf last;	/* the last table applied, to skip repeats */
 	bool got_table;
+	uint64_t last_rx_ms;	/* when the stream last brought a byte */
 	pthread_t thread;
 } ws;
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A stream that brings no byte (not even a keep-alive line, every 15 s) for
+ * --watch-timeout is dead. Not libcurl's low-speed limit: it averages bytes
+ * per second, and one keep-alive line per 15 s is far below 1 B/s, so a
+ * healthy stream was dropped and reopened every 45 s.
+ */
+static int
+watch_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	return mono_ms() - ws.last_rx_ms > conf.watch_ms;
+}
 
 static void
 watch_apply(const char *p, size_t len)
@@ -59,6 +83,7 @@ watch_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	size_t n = size * nmemb, i, start = 0;
 
+	ws.last_rx_ms = mono_ms();
 	for (i = 0; i < n; i++) {
 		if (data[i] != '\n')
 			continue;
@@ -97,16 +122,19 @@ watch_main(void *arg)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, watch_write);
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)conf.connect_ms);
-		/* keep-alive lines come every 15 s: 45 s of silence means a dead stream */
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 45L);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
 		buf_reset(&ws.line);
+		ws.last_rx_ms = mono_ms();
 		rc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 		if (rc == CURLE_OK)
 			log_warn("route stream from '%s' ended; reconnecting", ws.url);
+		else if (rc == CURLE_ABORTED_BY_CALLBACK)
+			log_warn("route stream from '%s': nothing for %u s; reconnecting", ws.url,
+			    conf.watch_ms / 1000);
 		else
 			log_warn("route stream from '%s' failed: %s (status %ld)", ws.url,
 			    curl_easy_strerror(rc), code);

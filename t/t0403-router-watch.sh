@@ -55,4 +55,27 @@ bg_start router2 deis-router --listen "127.0.0.1:$RPORT2" --routes "$TRASH/state
 test_expect '... and it answers from the snapshot' "
 	wait_for 10 \"test \\\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: beta.example.test' http://127.0.0.1:$RPORT2/echo) = 200\"
 "
+# A stream is dead when it brings nothing for --watch-timeout; one keep-alive line per
+# interval keeps it (however few bytes per second that is: libcurl's low-speed limit
+# used to drop a healthy stream every 45 s).
+CP2=$(free_port) CP3=$(free_port) RPORT3=$(free_port)
+table 5 gamma "$B1"
+bg_start ctl2 python3 "$RT/routes-stream.py" "$CP2" s3cret "$TRASH/table.json" "$TRASH/ctl2.req" 2
+bg_start ctl3 python3 "$RT/routes-stream.py" "$CP3" s3cret "$TRASH/table.json" "$TRASH/ctl3.req" 0
+for p in $CP2 $CP3; do wait_for 10 "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $p))'"; done
+DEIS_INTERNAL_TOKEN_FILE=$TRASH/token bg_start router3 deis-router --listen "127.0.0.1:$RPORT3" \
+	--routes "$TRASH/state3/snapshot.json" --controller "http://127.0.0.1:$CP2" --workers 1 \
+	--watch-timeout 5
+DEIS_INTERNAL_TOKEN_FILE=$TRASH/token bg_start router4 deis-router --listen "127.0.0.1:$(free_port)" \
+	--routes "$TRASH/state4/snapshot.json" --controller "http://127.0.0.1:$CP3" --workers 1 \
+	--watch-timeout 3
+test_expect 'a stream with a keep-alive line every 2 s stays open past --watch-timeout 5' "
+	wait_for 10 'grep -q \"version 5\" \$TRASH/router3.log' && sleep 12 &&
+	test \$(grep -c 'GET /v1/internal/routes' \$TRASH/ctl2.req) = 1 &&
+	! grep -q 'route stream' \$TRASH/router3.log
+"
+test_expect 'a stream silent for --watch-timeout is reopened' "
+	wait_for 15 'grep -q \"nothing for 3 s; reconnecting\" \$TRASH/router4.log' &&
+	wait_for 10 'test \$(grep -c \"GET /v1/internal/routes\" \$TRASH/ctl3.req) -ge 2'
+"
 test_done

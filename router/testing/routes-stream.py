@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """A stand-in for the controller's route stream, for router tests.
 
-usage: routes-stream.py PORT TOKEN TABLE_FILE LOG_FILE
+usage: routes-stream.py PORT TOKEN TABLE_FILE LOG_FILE [KEEPALIVE_S]
 
 GET /v1/internal/routes with "X-Deis-Internal-Auth: TOKEN" gets 200, chunked
 application/x-ndjson: the content of TABLE_FILE as one line, again each time the
-file changes, and an empty line every second. Wrong or missing token: 401.
+file changes, and an empty line every KEEPALIVE_S seconds (default 1; 0: never,
+a stream gone silent). Wrong or missing token: 401.
 Each request's headers are appended to LOG_FILE.
 """
 import os, socketserver, sys, time
 
 PORT, TOKEN, TABLE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+KEEPALIVE = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
 
 
 class H(socketserver.StreamRequestHandler):
@@ -33,7 +35,7 @@ class H(socketserver.StreamRequestHandler):
             return
         self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n")
-        last = None
+        last, quiet = None, 0.0
         while True:
             try:
                 st = os.stat(TABLE).st_mtime_ns
@@ -42,11 +44,16 @@ class H(socketserver.StreamRequestHandler):
             if st != last and st is not None:
                 last = st
                 data = open(TABLE, "rb").read().replace(b"\n", b" ") + b"\n"
-            else:
+            elif KEEPALIVE and quiet >= KEEPALIVE:
                 data = b"\n"
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            self.wfile.flush()
-            time.sleep(0.2 if data != b"\n" else 1.0)
+            else:
+                data = None
+            if data:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+                quiet = 0.0
+            time.sleep(0.2)
+            quiet += 0.2
 
 
 class S(socketserver.ThreadingTCPServer):
