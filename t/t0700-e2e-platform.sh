@@ -44,19 +44,47 @@ push() {
 	return $rc
 }
 
-# Every deis call is bounded: a lost answer fails its test instead of hanging the suite, and
-# what the controller and the router were doing goes to the script's stderr (fd 3), which
-# prove shows even without -v.
+# Every deis call is bounded: a lost answer fails its test instead of hanging the suite.
+# Before the client is killed, where it and the platform stand goes to the script's stderr
+# (fd 3), which prove shows even without -v: the client's stack and sockets, the stacks of
+# the controller's and the router's threads, and their last log lines.
 exec 3>&2
 deis() {
-	timeout 300 "$BIN/deis" "$@"
-	rc=$?
-	if [ $rc = 124 ]; then
-		echo "deis $*: no answer within 300 s; the controller's and the router's last lines:"
-		docker logs --tail 60 "$PREFIX-controller" 2>&1
-		docker logs --tail 30 "$PREFIX-router" 2>&1
-	fi >&3
-	return $rc
+	{ "$BIN/deis" "$@" <&4 & } 4<&0
+	pid=$! i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 6000 ]; do sleep 0.05; i=$((i + 1)); done
+	if kill -0 $pid 2>/dev/null; then
+		hung_report "$pid" "$*" >&3 2>&1
+		kill -9 $pid 2>/dev/null
+	fi
+	wait $pid
+}
+
+# stacks PID: each thread's innermost frames, one short line each.
+stacks() {
+	timeout 60 gdb -p "$1" -batch -ex "thread apply all bt 6" 2>/dev/null |
+	sed -n -e 's/^Thread \([0-9]*\) .*/T\1:/p' \
+	    -e 's/^#\([0-9]*\) .* in \([^ ]*\) (.*) at \(.*\)$/ \1 \2 \3/p' \
+	    -e 's/^#\([0-9]*\)  *\([^ 0][^ ]*\) (.*) at \(.*\)$/ \1 \2 \3/p' | tr '\n' ' ' |
+	sed 's/ T/\nT/g'
+	echo
+}
+
+# Most telling last: CI shows the tail of the output.
+hung_report() {
+	echo "deis $2: no answer within 300 s"
+	docker logs --tail 30 "$PREFIX-controller"
+	docker logs --tail 15 "$PREFIX-router"
+	ss -tnp | grep -e docker-proxy -e deis- | head -n 20
+	for c in router controller; do
+		for p in $(docker top "$PREFIX-$c" -o pid,args 2>/dev/null | awk '/deis-'$c'/ { print $1 }'); do
+			echo "-- $c pid $p:"
+			stacks "$p" | grep -v "pthread_cond_wait.* worker " | grep .
+		done
+	done
+	echo "-- client pid $1 (wchan $(cat /proc/$1/wchan 2>/dev/null)):"
+	ss -tnpi | grep -A1 "pid=$1,"
+	stacks "$1"
 }
 
 repo() {
