@@ -407,11 +407,23 @@ int
 dctl_cmd_restart(struct dctl *d, int argc, char **argv)
 {
 	bool sel[MAX_COMPONENTS];
+	const struct component *all;
+	struct err e = { 0 };
+	size_t n;
 	int rc;
 
 	/* On a swarm a restart is an update: Swarm replaces the tasks one by one. */
 	if (dctl_swarm_mode(d))
 		return targets(argc - 1, argv + 1, sel) < 0 ? 2 : dctl_swarm_start(d, sel, true);
+	if (targets(argc - 1, argv + 1, sel) < 0)
+		return 2;
+	/* A store the new registry could not use: refuse before stopping anything. */
+	all = dctl_component_all(&n);
+	if (sel[dctl_component_find("registry") - all] && dctl_store_check(d, &e) < 0) {
+		fprintf(stderr, "deisctl: registry: %s\ndeisctl: restart refused: nothing was "
+		    "stopped, the running registry is left as it was\n", e.msg);
+		return 1;
+	}
 	rc = dctl_cmd_stop(d, argc, argv);
 	return rc == 2 ? rc : dctl_cmd_start(d, argc, argv) | rc;
 }

@@ -209,6 +209,11 @@ char *dctl_store_registry_yml(const struct store_s3 *s);
  * refused, other answers.
  */
 int dctl_store_probe(const struct store_s3 *s, struct err *e);
+/*
+ * What `restart` asks before it stops the registry: with backend=s3 the
+ * settings load and the probe passes; 0 with backend=filesystem.
+ */
+int dctl_store_check(const struct dctl *d, struct err *e);
 /* SHA-256 of text in hex. */
 void dctl_store_digest(const char *text, char out[65]);
 

@@ -505,6 +505,21 @@ dctl_store_probe(const struct store_s3 *s, struct err *e)
 	return 0;
 }
 
+int
+dctl_store_check(const struct dctl *d, struct err *e)
+{
+	struct store_s3 s;
+	int rc;
+
+	if (!dctl_store_s3(d))
+		return 0;
+	if (dctl_store_load(d, &s, e) < 0)
+		return -1;
+	rc = dctl_store_probe(&s, e);
+	dctl_store_release(&s);
+	return rc;
+}
+
 void
 dctl_store_digest(const char *text, char out[65])
 {

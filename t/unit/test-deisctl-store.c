@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -245,6 +248,45 @@ test_registry_s3_keys_refused(void **state)
 	assert_int_equal(dctl_store_registry_key("image", &e), 0);
 }
 
+/*
+ * What restart asks before it stops the registry: nothing with the
+ * filesystem backend; the load's reason when settings are missing; the
+ * probe's when the server does not answer (a loopback port bound, not
+ * listening: refused at once).
+ */
+static void
+test_check_before_restart(void **state)
+{
+	struct dctl *d = *state;
+	struct err e = { 0 };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	char url[64];
+	int fd;
+
+	assert_int_equal(dctl_store_check(d, &e), 0);
+	json_object_set_new(d->config, "store", json_pack("{s:s, s:s}", "backend", "s3",
+	    "bucket", "reg"));
+	assert_int_equal(dctl_store_check(d, &e), -1);
+	assert_non_null(strstr(e.msg, "needs bucket, accessKey and secretKey"));
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sin.sin_port));
+	assert_int_equal(set1(d, "secretKey", "SK", &e), 0);	/* the 0600 file */
+	json_object_set_new(json_object_get(d->config, "store"), "accessKey", json_string("AK"));
+	json_object_set_new(json_object_get(d->config, "store"), "secretKey",
+	    json_string("(stored)"));
+	json_object_set_new(json_object_get(d->config, "store"), "endpoint", json_string(url));
+	assert_int_equal(dctl_store_check(d, &e), -1);
+	assert_non_null(strstr(e.msg, "cannot reach the S3 server"));
+	assert_non_null(strstr(e.msg, url));
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -254,6 +296,7 @@ main(void)
 		cmocka_unit_test_setup(test_load_needs_bucket_and_keys, clean),
 		cmocka_unit_test_setup(test_registry_yml, clean),
 		cmocka_unit_test_setup(test_registry_s3_keys_refused, clean),
+		cmocka_unit_test_setup(test_check_before_restart, clean),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
