@@ -1,22 +1,23 @@
 #!/bin/sh
-# The store on the S3 API: a real one-node Ceph (RGW) from /work/shared/tools/ceph-up.sh (or
-# $CEPH_UP), an S3 user made with radosgw-admin, `deisctl config store set backend=s3 ...`, an
+# The store on the S3 API: a real one-node Ceph (RGW) from t/helper/ceph-up, bound on
+# loopback and on the platform network's gateway, an S3 user made with radosgw-admin, `deisctl config store set backend=s3 ...`, an
 # isolated platform started by deisctl, and a real git push of examples/python-web through
 # the builder. Checked: every value is checked when set (nothing stored on a bad one), the
 # secret key is a 0600 file and never printed, the bucket is created at start, the registry's
 # blobs are in the bucket (a signed S3 listing with curl --aws-sigv4) and not on a volume,
 # stopping and starting the registry loses nothing, wrong keys and an unreachable endpoint
-# make `deisctl start` fail with the reason. Every wait is bounded; cleanup stops Ceph.
+# make `deisctl start` fail with the reason, and a `deisctl restart registry` they would
+# break is refused with the old registry still serving. Every wait is bounded; cleanup stops
+# Ceph. Skipped only without Docker or without the Ceph packages (scripts/install-deps
+# installs them).
 . "$(dirname "$0")/test-lib.sh"
 
 docker_ok || test_skip_all "no Docker engine answers on /var/run/docker.sock (scripts/docker-up)"
 command -v docker >/dev/null || test_skip_all "no docker client in PATH"
 for p in ceph-mon ceph-osd radosgw radosgw-admin ceph-authtool monmaptool uuidgen; do
-	command -v $p >/dev/null || test_skip_all "no '$p': apt-get install --no-install-recommends ceph-mon ceph-osd radosgw ceph-common (scripts/install-deps does)"
+	command -v $p >/dev/null || test_skip_all "no '$p': apt-get install --no-install-recommends ceph-mon ceph-osd radosgw ceph-common uuid-runtime (scripts/install-deps does)"
 done
-CEPH_UP=${CEPH_UP:-/work/shared/tools/ceph-up.sh}
-[ -x "$CEPH_UP" ] || CEPH_UP=$TOP/../shared/tools/ceph-up.sh
-[ -x "$CEPH_UP" ] || test_skip_all "no ceph-up.sh (set CEPH_UP)"
+CEPH_UP=$TOP/t/helper/ceph-up
 
 PREFIX=t0705x$$
 STATE=$TRASH/state
@@ -25,7 +26,8 @@ HTTP=$(free_port) HTTPS=$(free_port) SSHP=$(free_port) BLD=$(free_port) CTL=$(fr
 PY=s3py-$$
 BUCKET=deis-t0705-$$
 export DEISCTL_PREFIX=$PREFIX DEISCTL_STATE=$STATE HOME=$TRASH/home
-export CEPH_DIR=$TRASH/ceph MON_PORT=$(free_port) RGW_PORT=$(free_port) SMOKE=0
+CEPH_DIR=$TRASH/ceph
+export MON_PORT=$(free_port) RGW_PORT=$(free_port)	# ceph-up takes them
 mkdir -p "$HOME"
 CTLURL=http://deis.localhost:$HTTP
 KEY=$HOME/.ssh/id_ed25519
@@ -35,7 +37,7 @@ GIT="git -c user.name=t0705 -c user.email=t0705@example.com"
 TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1;
  docker ps -aq --filter label=sh.deis.app=$PY | xargs -r docker rm -f >/dev/null 2>&1;
  docker images -q 127.0.0.1:$REG/$PY | xargs -r docker rmi -f >/dev/null 2>&1;
- "$CEPH_UP" down >/dev/null 2>&1'
+ "$CEPH_UP" stop "$CEPH_DIR" >/dev/null 2>&1'
 
 deis() {
 	timeout 300 "$BIN/deis" "$@"
@@ -82,14 +84,13 @@ test_expect 'deisctl install: the platform network exists' '
 GW=$(cat "$TRASH/gw" 2>/dev/null)
 
 # The registry runs in a container: it reaches RGW on the platform network's gateway (the
-# host), so radosgw listens there as well as on loopback (ceph-up.sh binds loopback only).
+# host), so ceph-up binds radosgw there as well as on loopback.
 test_expect 'a one-node Ceph with RGW starts; an S3 user is made with radosgw-admin' '
-	timeout 120 "$CEPH_UP" >"$TRASH/ceph-up.log" 2>&1 || { tail -n 20 "$TRASH/ceph-up.log"; false; } &&
-	pid=$(cat "$CEPH_DIR/run/radosgw.pid") && kill $pid &&
-	wait_for 10 "! kill -0 $pid 2>/dev/null || grep -q Z /proc/$pid/stat" &&
-	radosgw -c "$CEPH_DIR/ceph.conf" -n client.rgw.a --keyring "$CEPH_DIR/keyring" \
-		--rgw_frontends "beast endpoint=127.0.0.1:$RGW_PORT endpoint=$GW:$RGW_PORT" &&
-	wait_for 30 "curl -sf -m 2 -o /dev/null http://$GW:$RGW_PORT/" &&
+	timeout 150 "$CEPH_UP" start "$CEPH_DIR" "$GW" >url 2>"$TRASH/ceph-up.err";
+	rc=$?; cat "$TRASH/ceph-up.err"; [ $rc = 0 ] &&
+	grep -qx "http://127.0.0.1:$RGW_PORT" url &&
+	curl -sf -m 2 -o /dev/null http://127.0.0.1:$RGW_PORT/ &&
+	curl -sf -m 2 -o /dev/null http://$GW:$RGW_PORT/ &&
 	radosgw-admin -c "$CEPH_DIR/ceph.conf" user create --uid=deis --display-name=Deis \
 		>"$TRASH/user.json" &&
 	printf "ACCESS=%s\nSECRET=%s\n" "$(jq -r ".keys[0].access_key" "$TRASH/user.json")" \
@@ -163,10 +164,20 @@ test_expect 'stop and start the registry: the image is still served whole, from 
 	deisctl start registry && served $tag && wc -l <digests
 '
 
-test_expect 'wrong keys: deisctl start registry fails and says the keys were refused' '
+# The check comes before the stop: the old registry keeps its container and serves on.
+test_expect 'wrong keys: restart registry is refused, the running registry still serves' '
+	tag=$(keys_in docker/registry/v2/repositories/$PY/_manifests/tags/ | head -n 1 |
+		sed "s|.*/tags/||; s|/.*||") && [ -n "$tag" ] &&
+	docker inspect -f "{{.Id}} {{.State.StartedAt}}" $PREFIX-registry >before &&
 	deisctl config store set secretKey=wrong-secret-key-0000000000 >/dev/null 2>&1 &&
-	! deisctl restart registry >out 2>err && cat err &&
+	! deisctl restart registry >out 2>err; rc=$?; cat out err; [ $rc = 0 ] &&
 	grep -q "refused the keys for bucket .$BUCKET. (403 SignatureDoesNotMatch)" err &&
+	grep -q "restart refused: nothing was stopped" err && ! grep -q stopped out &&
+	docker inspect -f "{{.Id}} {{.State.StartedAt}}" $PREFIX-registry >after &&
+	cmp before after && served $tag
+'
+
+test_expect 'wrong keys: deisctl start registry fails and says the keys were refused' '
 	deisctl config store set accessKey=NOSUCHACCESSKEY00000 >/dev/null 2>&1 &&
 	! deisctl start registry 2>err && cat err && grep -q "403 InvalidAccessKeyId" err
 '
@@ -202,7 +213,8 @@ test_expect 'uninstall --purge removes the platform; Ceph stops' '
 	deis apps:destroy -a $PY --confirm=$PY >/dev/null &&
 	deisctl uninstall --purge platform >/dev/null &&
 	[ -z "$(docker ps -aq --filter label=sh.deis.instance=$PREFIX)" ] &&
-	"$CEPH_UP" down && [ -z "$(ls "$CEPH_DIR/run/"*.pid 2>/dev/null)" ]
+	"$CEPH_UP" stop "$CEPH_DIR" && [ -z "$(ls "$CEPH_DIR/run/"*.pid 2>/dev/null)" ] &&
+	! curl -s -m 2 -o /dev/null http://127.0.0.1:$RGW_PORT/ && [ -s "$CEPH_DIR/log/radosgw.log" ]
 '
 
 test_done
