@@ -44,6 +44,7 @@ struct conf {
 	int port;		/* sshd port, 2223 */
 	int build_timeout;	/* seconds, whole build */
 	int keepalive;		/* seconds of silence before a progress line */
+	int gc_interval;	/* seconds between sweeps of gone apps' repositories */
 };
 
 /* conf.c */
@@ -124,6 +125,17 @@ void engine_remove(struct engine *g, const char *id);
 int build_main(int argc, char **argv);
 /* rm -rf -- path, bounded at 120 s (build dirs, the tmp sweep, a reused name's repo). 0 or -1. */
 int builder_rm_rf(const char *path);
+
+/* gc.c: repositories and caches of apps that are gone. */
+/* The app's push lock, not blocking: an fd, or -1 (e->code EWOULDBLOCK when held). */
+int builder_lock(const struct conf *c, const char *app, struct err *e);
+/* The uuid <repo>/deis-app-uuid names, "" when none. */
+void repo_uuid(const char *repo, char uuid[APP_UUID_MAX + 2]);
+/* Remove what gone apps left: how many, or -1 with e set (controller unreachable). */
+int builder_gc(const struct conf *c, struct err *e);
+/* builder_gc in a detached child: when gc_interval has passed, or now with force. */
+void builder_gc_spawn(const struct conf *c, bool force);
+int gc_main(int argc, char **argv);
 /* One build (build.c); buildpack.c reads it. */
 struct build {
 	const struct conf *conf;

@@ -67,6 +67,7 @@ conf_defaults(struct conf *c)
 	c->port = 2223;
 	c->build_timeout = 1800;
 	c->keepalive = 5;
+	c->gc_interval = 3600;
 }
 
 static int
@@ -97,6 +98,8 @@ conf_setkv(struct conf *c, const char *key, const char *v, struct err *e)
 		return int_field(key, v, 10, 86400, &c->build_timeout, e);
 	if (strcmp(key, "keepalive") == 0)
 		return int_field(key, v, 1, 3600, &c->keepalive, e);
+	if (strcmp(key, "gc_interval") == 0)
+		return int_field(key, v, 0, 30 * 86400, &c->gc_interval, e);
 	return err_set(e, 100, "unknown config key '%s'", key);
 }
 
@@ -184,6 +187,9 @@ conf_from_env(struct conf *c, struct err *e)
 		return -1;
 	if ((v = getenv("DEIS_BUILDER_KEEPALIVE")) && *v && conf_setkv(c, "keepalive", v, e) < 0)
 		return -1;
+	if ((v = getenv("DEIS_BUILDER_GC_INTERVAL")) && *v &&
+	    conf_setkv(c, "gc_interval", v, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -204,8 +210,8 @@ conf_write(const struct conf *c, const char *path, struct err *e)
 			return err_set(e, 100, "config value of '%s' has a newline", fields[i].key);
 		buf_addf(&b, "%s=%s\n", fields[i].key, v);
 	}
-	buf_addf(&b, "port=%d\nbuild_timeout=%d\nkeepalive=%d\n", c->port, c->build_timeout,
-	    c->keepalive);
+	buf_addf(&b, "port=%d\nbuild_timeout=%d\nkeepalive=%d\ngc_interval=%d\n", c->port,
+	    c->build_timeout, c->keepalive, c->gc_interval);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, b.p, b.len) != (ssize_t)b.len)
 		rc = err_set(e, 111, "cannot write '%s': %s", path, strerror(errno));

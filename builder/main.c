@@ -17,6 +17,7 @@ usage(void)
 	    "usage: deis-builder start                       prepare state, exec sshd\n"
 	    "       deis-builder keys [--config F] U T K     AuthorizedKeysCommand\n"
 	    "       deis-builder shell [--config F]          ForceCommand\n"
+	    "       deis-builder gc [--config F]             remove gone apps' repositories\n"
 	    "       deis-builder parse-command CMD           check an SSH command (debugging)\n");
 }
 
@@ -37,6 +38,8 @@ main(int argc, char **argv)
 		rc = keys_main(argc - 1, argv + 1);
 	else if (argc >= 2 && strcmp(argv[1], "shell") == 0)
 		rc = shell_main(argc - 1, argv + 1);
+	else if (argc >= 2 && strcmp(argv[1], "gc") == 0)
+		rc = gc_main(argc - 1, argv + 1);
 	else if (argc == 3 && strcmp(argv[1], "parse-command") == 0) {
 		struct sshcmd c;
 		struct err e = { 0 };

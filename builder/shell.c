@@ -83,18 +83,10 @@ shell_authorize(const struct conf *c, const char *user, const struct sshcmd *cmd
 static int
 repo_is_foreign(const char *repo, const char *uuid)
 {
-	char *marker = xasprintf("%s/deis-app-uuid", repo), had[APP_UUID_MAX + 2] = "";
-	FILE *f = fopen(marker, "re");
-	int foreign = 0;
+	char had[APP_UUID_MAX + 2];
 
-	if (f) {
-		if (fgets(had, sizeof(had), f))
-			had[strcspn(had, "\n")] = '\0';
-		fclose(f);
-		foreign = uuid[0] && had[0] && strcmp(had, uuid) != 0;
-	}
-	free(marker);
-	return foreign;
+	repo_uuid(repo, had);
+	return uuid[0] && had[0] && strcmp(had, uuid) != 0;
 }
 
 static int
@@ -175,7 +167,7 @@ shell_main(int argc, char **argv)
 	struct conf c;
 	struct err e = { 0 };
 	struct run r = { 0 };
-	char *repo = NULL, *lock = NULL, *env[12], uuid[APP_UUID_MAX] = "";
+	char *repo = NULL, *env[12], uuid[APP_UUID_MAX] = "";
 	const char *gargv[3];
 	int lockfd = -1, status = 1, ne = 0;
 
@@ -203,15 +195,14 @@ shell_main(int argc, char **argv)
 		goto out;
 	repo = xasprintf("%s/%s.git", c.repo_dir, cmd.app);
 	if (cmd.op == SSHCMD_RECEIVE_PACK) {
-		lock = xasprintf("%s/%s.lock", c.repo_dir, cmd.app);
-		lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (lockfd < 0) {
-			fprintf(stderr, "error: cannot open '%s': %s\n", lock, strerror(errno));
-			goto out;
-		}
-		if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		lockfd = builder_lock(&c, cmd.app, &e);
+		if (lockfd < 0 && e.code == EWOULDBLOCK) {
 			fprintf(stderr, "error: another git push to '%s' is ongoing; "
 			    "try again when it is done\n", cmd.app);
+			goto out;
+		}
+		if (lockfd < 0) {
+			fprintf(stderr, "error: %s\n", e.msg);
 			goto out;
 		}
 		/*
@@ -252,10 +243,14 @@ shell_main(int argc, char **argv)
 	}
 	while (ne > 0)
 		free(env[--ne]);
+	if (lockfd >= 0) {
+		close(lockfd);	/* before the sweep, which takes app locks */
+		lockfd = -1;
+	}
+	builder_gc_spawn(&c, false);
 out:
 	if (lockfd >= 0)
 		close(lockfd);
-	free(lock);
 	free(repo);
 	conf_free(&c);
 	return status;

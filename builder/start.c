@@ -460,6 +460,15 @@ start_main(int argc, char **argv)
 		if (start_run(argv_t, &e) < 0)
 			goto fail;
 	}
+	{
+		/* What apps destroyed while we were down left behind (gc.c). */
+		struct conf g;
+
+		if (conf_load(&g, conf_path, &e) == 0)
+			builder_gc_spawn(&g, true);
+		conf_free(&g);
+		e.msg[0] = '\0';
+	}
 	log_info("sshd on port %d, state in '%s', controller '%s'", c.port, c.state_dir,
 	    c.controller);
 	fflush(stderr);

@@ -58,7 +58,7 @@ builder_start() {
 	DEIS_BUILDER_STATE=$STATE DEIS_BUILDER_PORT=$SPORT DEIS_BUILDER_LISTEN=127.0.0.1 \
 	DEIS_CONTROLLER_URL=$CONTROLLER DEIS_BUILDER_KEY=$BUILDER_KEY DEIS_REGISTRY=$REGISTRY \
 	DEIS_BUILDER_GIT_USER=$GIT_USER DEIS_BUILDER_KEYS_USER=$KEYS_USER DEIS_BUILDER_KEEPALIVE=2 \
-	DEIS_BUILDER_CA_BUNDLE=$(ls /etc/ssl/certs/ca-certificates.crt 2>/dev/null) \
+	DEIS_BUILDER_GC_INTERVAL=${GC_INTERVAL:-3600} DEIS_BUILDER_CA_BUNDLE=$(ls /etc/ssl/certs/ca-certificates.crt 2>/dev/null) \
 		bg_start builder deis-builder start
 	wait_for 20 "grep -q 'Server listening' '$TRASH/builder.log'" || { cat "$TRASH/builder.log"; return 1; }
 }

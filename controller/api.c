@@ -77,6 +77,7 @@ static const struct route routes[] = {
 	{ "POST", "v1/hooks/config", hooks_config, AUTH_BUILDER },
 	{ "POST", "v1/hooks/build", hooks_build, AUTH_BUILDER },
 	{ "POST", "v1/hooks/key", hooks_key, AUTH_BUILDER },
+	{ "POST", "v1/hooks/apps", hooks_apps, AUTH_BUILDER },
 	{ "GET", "v1/internal/routes", internal_routes, AUTH_INTERNAL },
 	{ "PUT", "v1/internal/endpoints/*", internal_endpoints, AUTH_INTERNAL },
 };

@@ -192,3 +192,28 @@ hooks_key(struct api *a)
 		    "id", db_res_get(res, 0, 1), "fingerprint", db_res_get(res, 0, 2)));
 	db_res_free(res);
 }
+
+/*
+ * Beyond Deis: every app's id and uuid, so the builder can remove the
+ * repositories and build caches of apps that are gone (builder/gc.c).
+ */
+void
+hooks_apps(struct api *a)
+{
+	struct err e = { 0 };
+	struct db_res *res = db_query(a->ctl->db, "SELECT id, uuid FROM apps ORDER BY id", 0, NULL,
+	    &e);
+	json_t *list;
+	int i;
+
+	if (res == NULL) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < db_res_nrows(res); i++)
+		json_array_append_new(list, json_pack("{s:s,s:s}", "id", db_res_get(res, i, 0),
+		    "uuid", db_res_get(res, i, 1)));
+	db_res_free(res);
+	api_json(a, 200, json_pack("{s:o}", "apps", list));
+}

@@ -193,8 +193,22 @@ test_expect 'an app destroyed and created again under its name starts empty' '
 	git -c safe.directory="*" -C $STATE/repos/dockapp.git cat-file -e $(git -C $TRASH/dock2 rev-parse HEAD)
 '
 
+# leftover APP [UUID]: what pushes to APP leave (a repository marked UUID and a build cache).
+leftover() {
+	mkdir -p "$STATE/repos/$1.git/refs" "$STATE/cache/$1/pip" &&
+	if [ -n "${2:-}" ]; then echo "$2" >"$STATE/repos/$1.git/deis-app-uuid"; fi &&
+	chown -R "$GIT_USER" "$STATE/repos/$1.git" "$STATE/cache/$1"
+}
+as_user alice
+api POST /v1/apps '{"id":"gone1"}' >/dev/null
+gone1=$(sed -n 's/.*"uuid": *"\([0-9a-f-]*\)".*/\1/p' "$TRASH/api.out")
+leftover gone1 "$gone1"; api DELETE /v1/apps/gone1 >/dev/null
+leftover pyapp-old 00000000-0000-0000-0000-000000000000; rm -rf "$STATE/repos/pyapp-old.git"
+api POST /v1/apps '{"id":"reused"}' >/dev/null
+leftover reused 00000000-0000-0000-0000-000000000000	# an earlier app of that name
 fp1=$(ssh-keygen -lf "$STATE/ssh_host_ed25519_key.pub")
 kill "$PID_builder"; wait_for 5 "! kill -0 $PID_builder"
+GC_INTERVAL=0
 # What a builder killed mid-build leaves behind; the next start removes it.
 stale=$(docker create --label deis.builder=build --label "deis.builder.state=$STATE" deis/stack:bookworm true)
 mkdir -p "$STATE/tmp/build-pyapp-stale/src"
@@ -203,10 +217,31 @@ test_expect 'a restarted builder removes what a killed build left behind' '
 	! docker inspect $stale >/dev/null 2>&1 && [ -z "$(ls -A $STATE/tmp)" ] &&
 	grep "removing build container" $TRASH/builder.log
 '
+test_expect 'a restarted builder removes the repositories and caches destroyed apps left' '
+	wait_for 10 "[ ! -e $STATE/repos/gone1.git ] && [ ! -e $STATE/repos/reused.git ]" &&
+	[ ! -e $STATE/cache/gone1 ] && [ ! -e $STATE/cache/pyapp-old ] && [ ! -e $STATE/cache/reused ] &&
+	[ -n "$gone1" ] && grep "gc: removed the repository and build cache of .gone1." $TRASH/builder.log &&
+	git -c safe.directory="*" -C $STATE/repos/pyapp.git rev-parse HEAD &&
+	git -c safe.directory="*" -C $STATE/repos/dockapp.git rev-parse HEAD && [ -d $STATE/cache/pyapp ]
+'
 test_expect 'host keys are kept across restarts' '
 	[ "$(ssh-keygen -lf $STATE/ssh_host_ed25519_key.pub)" = "$fp1" ] &&
 	$(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-upload-pack '\''pyapp.git'\''" </dev/null >$TRASH/out 2>&1;
 	grep -q "refs/heads/master" $TRASH/out || { cat $TRASH/out $TRASH/builder.log; false; }
 '
 
+test_expect 'after a push or fetch (gc_interval 0 here), and by deis-builder gc' '
+	leftover gone2 11111111-1111-1111-1111-111111111111 &&
+	$(ssh_cmd alice) $GIT_USER@127.0.0.1 "git-upload-pack '\''pyapp.git'\''" </dev/null >/dev/null 2>&1;
+	wait_for 10 "[ ! -e $STATE/repos/gone2.git ] && [ ! -e $STATE/cache/gone2 ]" &&
+	leftover gone3 && [ -d $STATE/cache/gone3 ] &&
+	deis-builder gc --config $STATE/builder.conf >$TRASH/gc.out && grep "removed what 1 gone app(s) left" $TRASH/gc.out &&
+	[ ! -e $STATE/repos/gone3.git ] && [ -d $STATE/repos/pyapp.git ] && [ -d $STATE/repos/dockapp.git ]
+'
+test_expect 'deis-builder gc with the controller away fails clearly and removes nothing' '
+	leftover gone4 &&
+	sed "s|^controller=.*|controller=http://127.0.0.1:1|" $STATE/builder.conf >$TRASH/bad.conf &&
+	! deis-builder gc --config $TRASH/bad.conf 2>$TRASH/gc.err && grep "cannot reach the controller" $TRASH/gc.err &&
+	[ -d $STATE/repos/gone4.git ] && [ -d $STATE/cache/gone4 ]
+'
 test_done
