@@ -1,0 +1,68 @@
+#ifndef CONTROLLER_SCHEDULER_SWARM_H
+#define CONTROLLER_SCHEDULER_SWARM_H
+/*
+ * The `swarm` driver's two files: swarm.c (service specs, the driver's
+ * operations: create, start, stop, remove, rename, run) and swarm_state.c
+ * (readings of services and tasks: `list`, `watch`, one service's task).
+ * Private to them; the scheduler sees only sched_driver_swarm (driver.h).
+ */
+#include <pthread.h>
+
+#include "controller/scheduler/driver.h"
+
+/* One service as a reading saw it. */
+struct svc {
+	char id[SCHED_ID_MAX];
+	char name[SCHED_NAME_MAX];
+	char app[SCHED_APP_MAX];
+	char type[SCHED_TYPE_MAX];
+	unsigned release, num;
+	char task[SCHED_ID_MAX];	/* the current task, "" when none */
+	enum sched_state state;
+	int exit_code;
+	char addr[48];
+	double created;
+};
+
+struct snap {
+	struct svc *v;
+	size_t n;
+};
+
+struct sw {
+	struct docker *d;
+	char *platform;
+	char *label;		/* "sh.deis.platform=<platform>" */
+	char *network;		/* NULL: the node's default bridge */
+	unsigned pids_limit;
+	unsigned boot_timeout_ms;
+	unsigned stop_timeout_s;
+	json_t *cap_add;
+	volatile int poke;	/* we changed something: watch reads again at once */
+	pthread_mutex_t mu;	/* guards last */
+	struct snap last;	/* the latest reading, where watch goes on from */
+	sched_obs_fn *fn;	/* the observer list was given: start reports to it too */
+	void *fn_arg;
+};
+
+/*
+ * The driver's `list`: one reading, each service reported as SCHED_OBS_EXISTS;
+ * the reading is kept as where swarm_watch() goes on from.
+ */
+int swarm_list(void *h, sched_obs_fn *fn, void *arg, struct err *e);
+/* The driver's `watch`: poll and report the difference from the previous reading. */
+int swarm_watch(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
+    struct err *e);
+/*
+ * The current task of service id: its state word into st (a copy), exit
+ * status, and address when running. -1 on an engine error (404: no such
+ * service). err (errsz bytes) gets the task's error message when not NULL.
+ */
+int swarm_svc_task(struct sw *k, const char *id, char st[32], int *code, char addr[48],
+    char *err, size_t errsz, struct err *e);
+/* Whether st is one of the words of the NULL-terminated set. */
+bool swarm_state_in(const char *st, const char *const *set);
+/* The task states that are final ("complete", "failed", ...), NULL-terminated. */
+extern const char *const swarm_ended[];
+
+#endif
