@@ -1,9 +1,11 @@
 #ifndef ROUTER_PROXY_H
 #define ROUTER_PROXY_H
 /*
- * Client connections, private to router/proxy.c (the client side: accept,
- * parse, route, respond, timeouts) and router/relay.c (the backend side of an
- * exchange: connect and retry, the request body out, the response in).
+ * Client connections, private to router/proxy.c (the connection: accept,
+ * read, write, close, timeouts), router/proxy_request.c (request heads,
+ * routing, router-made responses, the end of an exchange) and router/relay.c
+ * (the backend side of an exchange: connect and retry, the request body out,
+ * the response in).
  *
  * A struct client is owned by the worker's client list from accept until
  * client_close(), which only marks it; proxy_reap() frees it before the loop
@@ -88,10 +90,15 @@ extern struct buf proxy_scratch;	/* per-worker scratch for decoded chunks */
 
 /* proxy.c */
 void client_close(struct client *c);
-void client_process(struct client *c);
 void client_flush(struct client *c);
 /* Recompute both sockets' epoll masks from the state (see proxy.c). */
 void client_update(struct client *c);
+/* The address of sa as text into out (len bytes), "-" for another family; returns out. */
+const char *proxy_sockaddr_ip(const struct sockaddr_storage *sa, char *out, size_t len);
+
+/* proxy_request.c */
+/* Take what the client sent (c->in) as c's state says: parse a head, feed the exchange. */
+void client_process(struct client *c);
 void access_log(struct client *c);
 void respond_error(struct client *c, int status, const char *code, bool keep);
 void exchange_end(struct client *c);

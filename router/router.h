@@ -6,9 +6,10 @@
  *   main.c      flags, the parent (worker supervision, route watch), the worker loop
  *   routes.c    the route table: decode, validate, look up, snapshot on disk
  *   watch.c     the controller's route stream (a thread of the parent)
- *   proxy.c     client connections: accept, parse, route, respond, timeouts
+ *   proxy.c     client connections: accept, read, write, close, timeouts
+ *   proxy_request.c request heads: parse, route, the router's own answers, access log
  *   relay.c     the backend side of an exchange: connect/retry, body out, response in
- *   proxy.h     struct client, shared by proxy.c and relay.c only
+ *   proxy.h     struct client, shared by proxy.c, proxy_request.c and relay.c only
  *   upstream.c  backend connections: connect, keep-alive pools, quarantine
  *   headers.c   building the forwarded request head and the relayed response head
  *   tls.c       the HTTPS listener: contexts, SNI
