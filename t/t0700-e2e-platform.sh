@@ -104,6 +104,11 @@ test_expect 'deisctl install + start an isolated platform' '
 	deisctl start platform && deisctl status platform
 '
 
+test_expect 'the apps'"'"' bridge has its MAC address pinned (it must not move as apps come and go)' '
+	br=$(docker network inspect -f "{{index .Options \"com.docker.network.bridge.name\"}}" bridge) &&
+	[ "$(cat /sys/class/net/${br:-docker0}/addr_assign_type)" = 3 ]
+'
+
 test_expect 'install and start are idempotent (containers kept)' '
 	before=$(docker inspect -f "{{.Id}}" $PREFIX-controller) &&
 	deisctl install platform && deisctl start platform &&

@@ -23,6 +23,7 @@
  *   state.c      the state dir: config.json, secrets
  *   component.c  the component table and each component's container spec
  *   engine.c     networks, volumes, containers: ensure, start, stop, inspect
+ *   bridge.c     pins the MAC address of the bridges the platform uses
  *   router_settings.c  the router's Deis settings: validation, deis-router flags
  *   router_tls.c    the router's platform certificate (sslCert, sslKey)
  *   store_settings.c  the store (filesystem | s3): checks, the registry's S3 config, the probe
@@ -239,6 +240,15 @@ int dctl_engine_prepare(struct dctl *d, struct err *e);
  * DEIS_DENY_NET, or NULL when the engine does not say. Caller frees.
  */
 char *dctl_engine_app_net(struct dctl *d);
+/* ---- bridge.c ---- */
+/*
+ * Set a local bridge's MAC address to its current value, so Linux stops
+ * moving it to the lowest port's as containers come and go. 0 when done,
+ * already pinned or not on this host; -1 with e set (and the command to run).
+ */
+int dctl_bridge_pin(const char *ifname, struct err *e);
+/* dctl_bridge_pin for the apps' network (Docker's bridge) and the platform's; warns. */
+void dctl_bridges_pin(struct dctl *d);
 /* Remove the platform network (when no container uses it). */
 int dctl_engine_network_remove(struct dctl *d, struct err *e);
 /* Names of the binaries in the platform image (its sh.deis.binaries label); caller owns. */

@@ -78,6 +78,7 @@ dctl_engine_prepare(struct dctl *d, struct err *e)
 			return -1;
 		json_decref(r);
 	}
+	dctl_bridges_pin(d);
 	for (i = 0; i < ARRAY_SIZE(vols); i++) {
 		char *name = xasprintf("%s-%s", d->prefix, vols[i]);
 
