@@ -171,7 +171,7 @@ spec_registry(struct dctl *d, const struct component *c, json_t *body, struct er
 	body_bind(body, path, DCTL_REGISTRY_S3_CONF, "ro");
 	body_env(body, "REGISTRY_STORAGE_S3_ACCESSKEY", s.access);
 	body_env(body, "REGISTRY_STORAGE_S3_SECRETKEY", s.secret);
-	dctl_store_digest(yml, sum);
+	dctl_digest_hex(yml, sum);
 	json_object_set_new(json_object_get(body, "Labels"), "sh.deis.store", json_string(sum));
 	free(path);
 	free(yml);

@@ -215,8 +215,6 @@ int dctl_store_probe(const struct store_s3 *s, struct err *e);
  * settings load and the probe passes; 0 with backend=filesystem.
  */
 int dctl_store_check(const struct dctl *d, struct err *e);
-/* SHA-256 of text in hex. */
-void dctl_store_digest(const char *text, char out[65]);
 
 /* ---- engine.c ---- */
 

@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include "cli/deisctl/deisctl.h"
 #include "lib/buf.h"
@@ -518,15 +517,4 @@ dctl_store_check(const struct dctl *d, struct err *e)
 	rc = dctl_store_probe(&s, e);
 	dctl_store_release(&s);
 	return rc;
-}
-
-void
-dctl_store_digest(const char *text, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
