@@ -275,6 +275,8 @@ int dctl_engine_logs(struct dctl *d, const char *name, int tail, struct err *e);
 /* Run image with argv and binds to completion (bounded by timeout_s); nonzero exit is an error. */
 int dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e);
+/* Milliseconds on the monotonic clock: for deadlines. */
+long long dctl_now_ms(void);
 /* Wait until name is running and has stayed up for settle_ms; -1 when it exits or time runs out. */
 int dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms,
     struct err *e);

@@ -355,8 +355,8 @@ out:
 	return rc;
 }
 
-static long long
-now_ms(void)
+long long
+dctl_now_ms(void)
 {
 	struct timespec ts;
 
@@ -367,7 +367,7 @@ now_ms(void)
 int
 dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms, struct err *e)
 {
-	long long deadline = now_ms() + timeout_ms, up_since = 0;
+	long long deadline = dctl_now_ms() + timeout_ms, up_since = 0;
 	struct cinfo ci;
 
 	for (;;) {
@@ -375,8 +375,8 @@ dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle
 			return -1;
 		if (ci.state == CS_RUNNING && strcmp(ci.health, "unhealthy") != 0) {
 			if (!up_since)
-				up_since = now_ms();
-			if (now_ms() - up_since >= settle_ms &&
+				up_since = dctl_now_ms();
+			if (dctl_now_ms() - up_since >= settle_ms &&
 			    (!ci.health[0] || !strcmp(ci.health, "healthy")))
 				return 0;
 		} else {
@@ -387,7 +387,7 @@ dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle
 			if ((ci.state == CS_RESTARTING || ci.state == CS_EXITED) && ci.exit_code == 100)
 				break;
 		}
-		if (now_ms() >= deadline)
+		if (dctl_now_ms() >= deadline)
 			break;
 		usleep(200 * 1000);
 	}

@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -261,15 +260,6 @@ struct swarm {
 	char node_id[64];
 	char addr[64];		/* this node's Swarm address: the control plane's */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool
 labelled(json_t *node, const char *label)
@@ -512,7 +502,7 @@ static int
 service_wait(struct dctl *d, const char *name, const char *spec, json_int_t force,
     int timeout_ms, struct err *e)
 {
-	long long deadline = now_ms() + timeout_ms, up_since = 0;
+	long long deadline = dctl_now_ms() + timeout_ms, up_since = 0;
 	struct tstate ts = { 0 };
 	struct buf out = BUF_INIT;
 	json_t *tasks;
@@ -526,8 +516,8 @@ service_wait(struct dctl *d, const char *name, const char *spec, json_int_t forc
 		json_decref(tasks);
 		if (ts.wanted > 0 && ts.running == ts.wanted) {
 			if (!up_since)
-				up_since = now_ms();
-			if (now_ms() - up_since >= 1000)
+				up_since = dctl_now_ms();
+			if (dctl_now_ms() - up_since >= 1000)
 				return 0;
 		} else {
 			up_since = 0;
@@ -535,7 +525,7 @@ service_wait(struct dctl *d, const char *name, const char *spec, json_int_t forc
 			if (ts.exit_code == 100)
 				break;
 		}
-		if (now_ms() >= deadline)
+		if (dctl_now_ms() >= deadline)
 			break;
 		usleep(250 * 1000);
 	}
@@ -592,7 +582,7 @@ service_gone(struct dctl *d, const char *name, long long deadline, struct err *e
 		}
 		if (!n)
 			break;
-		if (now_ms() >= deadline) {
+		if (dctl_now_ms() >= deadline) {
 			rc = err_set(e, 1, "the containers of service '%s' are still there after "
 			    "30 s", name);
 			break;
@@ -732,7 +722,7 @@ dctl_swarm_remove(struct dctl *d, const bool *sel, bool say)
 		}
 		free(name);
 	}
-	deadline = now_ms() + 30000;
+	deadline = dctl_now_ms() + 30000;
 	for (i = n; i-- > 0;) {
 		char *name;
 
