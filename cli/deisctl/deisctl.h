@@ -37,6 +37,7 @@
 
 #include "lib/err.h"
 
+struct buf;
 struct docker;
 
 #define DEISCTL_STATE_DEFAULT "/var/lib/deis"
@@ -275,6 +276,12 @@ int dctl_engine_logs(struct dctl *d, const char *name, int tail, struct err *e);
 /* Run image with argv and binds to completion (bounded by timeout_s); nonzero exit is an error. */
 int dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e);
+/*
+ * Why a container ended, as its logs say: its last 600 lines into out
+ * (trailing newlines dropped; empty when they cannot be read), and the last
+ * line returned, pointing into out (release it with buf_release()).
+ */
+const char *dctl_engine_last_line(struct dctl *d, const char *container, struct buf *out);
 /* Milliseconds on the monotonic clock: for deadlines. */
 long long dctl_now_ms(void);
 /* Wait until name is running and has stayed up for settle_ms; -1 when it exits or time runs out. */

@@ -364,6 +364,19 @@ dctl_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *
+dctl_engine_last_line(struct dctl *d, const char *container, struct buf *out)
+{
+	char *nl;
+
+	/* Best effort: the logs only explain a failure already known. */
+	docker_container_logs(d->docker, container, 600, out, NULL, &(struct err){ 0 });
+	while (out->len && out->p[out->len - 1] == '\n')
+		out->p[--out->len] = '\0';
+	nl = out->len ? strrchr(out->p, '\n') : NULL;
+	return nl ? nl + 1 : out->p;
+}
+
 int
 dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms, struct err *e)
 {
@@ -393,16 +406,10 @@ dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle
 	}
 	{
 		struct buf out = BUF_INIT;
-		char *nl;
+		const char *last = dctl_engine_last_line(d, name, &out);
 
-		docker_container_logs(d->docker, name, 600, &out, NULL, &(struct err){ 0 });
-		/* the last line says why */
-		while (out.len && out.p[out.len - 1] == '\n')
-			out.p[--out.len] = '\0';
-		nl = out.len ? strrchr(out.p, '\n') : NULL;
 		if (ci.exit_code == 100)
-			err_set(e, 1, "'%s' refuses its configuration (exit 100): %.200s", name,
-			    nl ? nl + 1 : out.p ? out.p : "");
+			err_set(e, 1, "'%s' refuses its configuration (exit 100): %.200s", name, last);
 		else
 			err_set(e, 1, "'%s' is not up after %d s (%s, exit %d): %.180s", name,
 			    timeout_ms / 1000, ci.status, ci.exit_code, out.p ? out.p : "");

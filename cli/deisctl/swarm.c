@@ -505,8 +505,8 @@ service_wait(struct dctl *d, const char *name, const char *spec, json_int_t forc
 	long long deadline = dctl_now_ms() + timeout_ms, up_since = 0;
 	struct tstate ts = { 0 };
 	struct buf out = BUF_INIT;
+	const char *last;
 	json_t *tasks;
-	char *nl;
 
 	for (;;) {
 		tasks = tasks_of(d, name, e);
@@ -529,19 +529,14 @@ service_wait(struct dctl *d, const char *name, const char *spec, json_int_t forc
 			break;
 		usleep(250 * 1000);
 	}
-	if (ts.container[0])
-		docker_container_logs(d->docker, ts.container, 600, &out, NULL, &(struct err){ 0 });
-	while (out.len && out.p[out.len - 1] == '\n')
-		out.p[--out.len] = '\0';
-	nl = out.len ? strrchr(out.p, '\n') : NULL;
+	last = ts.container[0] ? dctl_engine_last_line(d, ts.container, &out) : "";
 	if (ts.exit_code == 100)
 		err_set(e, 1, "service '%s' refuses its configuration (exit 100): %.200s", name,
-		    nl ? nl + 1 : out.len ? out.p : "");
+		    last);
 	else
 		err_set(e, 1, "service '%s' is not up after %d s (%d of %d tasks running; "
 		    "last task %s)%s%.200s", name, timeout_ms / 1000, ts.running, ts.wanted,
-		    ts.why[0] ? ts.why : "none ended", out.len ? ": " : "",
-		    nl ? nl + 1 : out.len ? out.p : "");
+		    ts.why[0] ? ts.why : "none ended", out.len ? ": " : "", last);
 	buf_release(&out);
 	return -1;
 }
