@@ -590,24 +590,31 @@ service_gone(struct dctl *d, const char *name, long long deadline, struct err *e
 
 /* ---- the commands (cmd_platform.c hands over when mode=swarm) ---- */
 
+/* What install and start do first: the image's binaries, or NULL when it said why not. */
+static char *
+swarm_prepare(struct dctl *d, const bool *sel, struct swarm *s)
+{
+	struct err e = { 0 };
+	char *bins = NULL;
+
+	if (swarm_check(d, s, &e) == 0)
+		bins = dctl_platform_prepare(d, sel, &e);
+	if (!bins)
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+	return bins;
+}
+
 int
 dctl_swarm_install(struct dctl *d, const bool *sel)
 {
 	const struct component *all;
 	struct swarm s;
-	struct err e = { 0 };
 	size_t n, i;
 	char *bins;
 
-	if (swarm_check(d, &s, &e) < 0) {
-		fprintf(stderr, "deisctl: %s\n", e.msg);
+	bins = swarm_prepare(d, sel, &s);
+	if (!bins)
 		return 1;
-	}
-	bins = dctl_platform_prepare(d, sel, &e);
-	if (!bins) {
-		fprintf(stderr, "deisctl: %s\n", e.msg);
-		return 1;
-	}
 	all = dctl_component_all(&n);
 	for (i = 0; i < n; i++) {
 		const struct component *c = &all[i];
@@ -637,15 +644,9 @@ dctl_swarm_start(struct dctl *d, const bool *sel, bool restart)
 	char *bins;
 	int rc = 0;
 
-	if (swarm_check(d, &s, &e) < 0) {
-		fprintf(stderr, "deisctl: %s\n", e.msg);
+	bins = swarm_prepare(d, sel, &s);
+	if (!bins)
 		return 1;
-	}
-	bins = dctl_platform_prepare(d, sel, &e);
-	if (!bins) {
-		fprintf(stderr, "deisctl: %s\n", e.msg);
-		return 1;
-	}
 	all = dctl_component_all(&n);
 	for (i = 0; i < n; i++) {
 		const struct component *c = &all[i];
