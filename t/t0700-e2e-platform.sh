@@ -179,8 +179,32 @@ test_expect 'logs show the app lines' '
 	wait_for 30 "deis logs -a $PY | grep -q \"example-web: GET /\""
 '
 
-test_expect 'run a one-off command in the app' '
-	timeout 120 deis run -a $PY -- echo hello-from-run | grep -q hello-from-run
+# deis run, as Deis's client reads it and Heroku runs it: the words joined, run by bash -c
+# (in /app with the buildpack's environment for buildpack apps), the remote exit status.
+test_expect 'run: a buildpack app finds its Python, with arguments' '
+	deis run -a $PY python3 --version >"$TRASH/run" && cat "$TRASH/run" &&
+	grep -q "^Python 3\." "$TRASH/run" && deis run -a $PY pwd | grep -qx /app
+'
+
+for app in $PY $DK; do
+test_expect "run ($app): a shell command line, its output and its exit status" '
+	deis run -a '$app' "echo \$((6*7)); exit 3" >"$TRASH/run"; rc=$?
+	cat "$TRASH/run" && test $rc -eq 3 && sed -n 2p "$TRASH/run" | grep -qx 42
+'
+test_expect "run ($app): after --, every word is the command" '
+	deis run -a '$app' -- ls -la / >"$TRASH/run" && grep -q " etc$" "$TRASH/run" &&
+	deis run -a '$app' -- echo -a x >"$TRASH/run" && sed -n 2p "$TRASH/run" | grep -qx -- "-a x"
+'
+test_expect "run ($app): -a after the command, the release's config in the environment" '
+	(cd "$TRASH" && deis config:set RUNVAR=from-config -a '$app' >/dev/null &&
+	 deis run env -a '$app' >"$TRASH/run") &&
+	grep -qx "DEIS_APP='$app'" "$TRASH/run" && grep -qx "RUNVAR=from-config" "$TRASH/run"
+'
+done
+
+test_expect 'run: no one-off container is left behind' '
+	[ -z "$(docker ps -aq --filter label=sh.deis.app=$PY --filter label=sh.deis.type=run)" ] &&
+	[ -z "$(docker ps -aq --filter label=sh.deis.app=$DK --filter label=sh.deis.type=run)" ]
 '
 
 test_expect 'an app container cannot use the controller API (it shares the bridge with it)' '
@@ -205,7 +229,7 @@ test_expect 'deisctl start platform: users, apps, releases, domains are all stil
 	wait_for 30 "curl -sf -m 2 $CTLURL/healthz" &&
 	deis whoami | grep -q "e2e at" &&
 	deis apps:list | grep -q $PY && deis apps:list | grep -q $DK &&
-	deis releases -a $PY | grep -q "^v4" &&
+	deis releases -a $PY | grep -q "^v5" &&
 	deis domains -a $PY | grep -q www.$PY.example
 '
 

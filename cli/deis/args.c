@@ -53,6 +53,29 @@ opt_find_short(const struct cmd_spec *spec, char c)
 	return -1;
 }
 
+/*
+ * Whether s (starting with '-', not "-") would be read as options of spec:
+ * "--" itself, a --help or a long name (or unique prefix) of spec, or a cluster
+ * whose first letter is -h or one of spec's short options (the rest of the
+ * cluster is then read as docopt reads it).
+ */
+static bool
+opt_known(const struct cmd_spec *spec, const char *s)
+{
+	const char *name = s + 2, *eq;
+	size_t len;
+
+	if (s[1] != '-')
+		return s[1] == 'h' || opt_find_short(spec, s[1]) >= 0;
+	if (*name == '\0')
+		return true;
+	eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	if (len == 4 && strncmp(name, "help", 4) == 0)
+		return true;
+	return opt_find_long(spec, name, len) != -1;
+}
+
 static void
 pos_add(struct args *a, const char *s, int cap)
 {
@@ -80,7 +103,7 @@ deis_args_parse(struct args *a, const struct cmd_spec *spec, int argc, char **ar
 		const char *s = argv[i];
 
 		if (only_pos || s[0] != '-' || s[1] == '\0' ||
-		    (spec->options_first && a->npos > 0)) {
+		    (spec->unknown_pos && !opt_known(spec, s))) {
 			pos_add(a, s, argc);
 			continue;
 		}

@@ -76,15 +76,17 @@ extern const struct opt deis_opts_app_limit[];
 /*
  * A command's grammar: its usage text (printed by --help, and its "Usage:"
  * line on a syntax error), options, and how many positional arguments it
- * takes (max -1: unlimited). options_first: the first positional ends option
- * parsing (apps:run), so `deis run ls -la` works without `--`.
+ * takes (max -1: unlimited). unknown_pos: a word that looks like an option but
+ * names none of the command's is a positional (apps:run: the command's own
+ * flags, so `deis run ls -la -a app` runs `ls -la` in app); the command's own
+ * options are still read anywhere before `--`, as Deis's docopt did.
  */
 struct cmd_spec {
 	const char *usage;
 	const struct opt *opts;	/* terminated by an entry with longname NULL */
 	int min_pos;
 	int max_pos;
-	bool options_first;
+	bool unknown_pos;
 };
 
 /*

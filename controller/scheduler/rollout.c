@@ -140,7 +140,7 @@ env_free(char **v)
 struct boot {
 	struct sched_unit u;
 	char name[SCHED_NAME_MAX];
-	const char *entv[3];
+	const char *entv[4];
 	const char *cmdv[4];
 	char id[SCHED_ID_MAX];
 	char addr[48];
@@ -150,6 +150,25 @@ struct boot {
 	char aside_id[SCHED_ID_MAX];
 	char aside_name[SCHED_NAME_MAX];
 };
+
+/*
+ * The command line of a one-off container, the same for both kinds of image:
+ * "bash -c <command>", as Deis ran `deis run` and Procfile entries. A buildpack
+ * image keeps its runner entrypoint, which sources the app's .profile.d, moves
+ * to /app and execs it; a Dockerfile image's entrypoint is replaced by
+ * SCHED_ONEOFF_SHIM (entv[0] NULL: keep the image's). entv and cmdv hold 4 each.
+ */
+static void
+oneoff_argv(const struct sched_release *rel, const char *command, const char **entv,
+    const char **cmdv)
+{
+	entv[0] = NULL;
+	if (rel->dockerfile) {
+		entv[0] = "/bin/sh", entv[1] = "-c", entv[2] = SCHED_ONEOFF_SHIM;
+		entv[3] = NULL;
+	}
+	cmdv[0] = "bash", cmdv[1] = "-c", cmdv[2] = command, cmdv[3] = NULL;
+}
 
 static int
 unit_fill(struct boot *b, const struct sched_release *rel, char **env, const char *type,
@@ -174,12 +193,8 @@ unit_fill(struct boot *b, const struct sched_release *rel, char **env, const cha
 	b->u.ntags = rel->ntags;
 	b->u.oneoff = command != NULL;
 	if (command) {
-		/* Buildpack: the runner entrypoint runs one argument as a command (Deis /runner/init). */
-		if (rel->dockerfile) {
-			b->entv[0] = "/bin/sh", b->entv[1] = "-c";
-			b->u.entrypoint = b->entv;
-		}
-		b->cmdv[0] = command;
+		oneoff_argv(rel, command, b->entv, b->cmdv);
+		b->u.entrypoint = b->entv[0] ? b->entv : NULL;
 		b->u.cmd = b->cmdv;
 	} else if (!rel->dockerfile) {
 		b->cmdv[0] = "start", b->cmdv[1] = type;

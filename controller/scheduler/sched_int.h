@@ -17,6 +17,15 @@
 
 #define SCHED_GONE_MAX 128
 
+/*
+ * A Dockerfile image's entrypoint for one-off commands (rollout.c): run with
+ * /bin/sh -c, it execs the command line it is given ("bash -c <command>"), or
+ * the same with sh where the image has no bash. The command is an argument,
+ * never part of this text.
+ */
+#define SCHED_ONEOFF_SHIM \
+	"command -v \"$0\" >/dev/null 2>&1 || exec sh \"$@\"; exec \"$0\" \"$@\""
+
 struct entry {
 	struct sched_container c;
 	bool stopping;		/* the scheduler asked it to stop: its death is not a crash */

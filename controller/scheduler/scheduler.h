@@ -203,8 +203,10 @@ int sched_restart(struct sched *s, const struct sched_release *rel, const char *
 
 /*
  * BLOCKS up to the run timeout: one-off container "<app>_v<N>.run.<num>"
- * running "/bin/sh -c <command>" (buildpack: through the image's runner
- * entrypoint) with rel's environment, no restart policy. *rc gets its exit
+ * running "bash -c <command>" with rel's environment, no restart policy:
+ * through the runner entrypoint of a buildpack image (the app's .profile.d,
+ * in /app), or in place of a Dockerfile image's entrypoint (sh -c where the
+ * image has no bash). *rc gets its exit
  * status and out its stdout and stderr merged (at most 1 MiB; the rest is
  * cut). The container is removed afterwards in every case.
  */

@@ -156,17 +156,56 @@ test_errors(void **state)
 	deis_args_release(&a);
 }
 
+/* apps:run: -a/--app anywhere before --, other dash words are the command's own. */
 static void
-test_options_first(void **state)
+test_unknown_pos(void **state)
 {
-	static const struct cmd_spec run = { "Usage: deis run <command>...\n", opts, 1, -1, true };
+	static const struct opt runopts[] = {
+		{ 'a', "app", true, NULL },
+		{ 0, NULL, false, NULL },
+	};
+	static const struct cmd_spec run = {
+		"Usage: deis run [options] [--] <command>...\n", runopts, 1, -1, true,
+	};
 	struct args a;
 
-	assert_int_equal(parse(&a, &run, "apps:run -a foo ls -la --app=x"), 0);
+	assert_int_equal(parse(&a, &run, "apps:run bash -a foo"), 0);
 	assert_string_equal(deis_args_get(&a, &run, "app"), "foo");
+	assert_int_equal(a.npos, 1);
+	assert_string_equal(a.pos[0], "bash");
+	deis_args_release(&a);
+
+	assert_int_equal(parse(&a, &run, "apps:run ls -la / --app=x"), 0);
+	assert_string_equal(deis_args_get(&a, &run, "app"), "x");
 	assert_int_equal(a.npos, 3);
 	assert_string_equal(a.pos[1], "-la");
-	assert_string_equal(a.pos[2], "--app=x");
+	assert_string_equal(a.pos[2], "/");
+	deis_args_release(&a);
+
+	/* after --, every word is the command, -a included */
+	assert_int_equal(parse(&a, &run, "apps:run -afoo -- ls -a --app=y"), 0);
+	assert_string_equal(deis_args_get(&a, &run, "app"), "foo");
+	assert_int_equal(a.npos, 3);
+	assert_string_equal(a.pos[1], "-a");
+	assert_string_equal(a.pos[2], "--app=y");
+	deis_args_release(&a);
+
+	assert_int_equal(parse(&a, &run, "apps:run python3 --version --verbose -x"), 0);
+	assert_null(deis_args_get(&a, &run, "app"));
+	assert_int_equal(a.npos, 4);
+	assert_string_equal(a.pos[1], "--version");
+	assert_string_equal(a.pos[3], "-x");
+	deis_args_release(&a);
+
+	/* a command is required; --help is still help */
+	assert_int_equal(parse(&a, &run, "apps:run -a foo"), -1);
+	deis_args_release(&a);
+	assert_int_equal(parse(&a, &run, "apps:run --help"), 0);
+	assert_true(a.help);
+	deis_args_release(&a);
+
+	/* a grammar without unknown_pos still refuses what it does not know */
+	assert_int_equal(parse(&a, &spec, "x:y -z"), -1);
 	deis_args_release(&a);
 }
 
@@ -373,7 +412,7 @@ main(void)
 		cmocka_unit_test(test_options_forms),
 		cmocka_unit_test(test_positionals),
 		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_options_first),
+		cmocka_unit_test(test_unknown_pos),
 		cmocka_unit_test(test_kv_config),
 		cmocka_unit_test(test_kv_scale_limit),
 		cmocka_unit_test(test_procfile),

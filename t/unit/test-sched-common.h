@@ -39,7 +39,7 @@
 #include "lib/xalloc.h"
 
 
-#define IMAGE "deis-test/sched:1"
+#define IMAGE "deis-test/sched:2"
 
 static struct docker *dk;
 static struct sched *sc;

@@ -358,7 +358,7 @@ test_run(void **state)
 	assert_int_equal(rc, 7);
 	assert_true(strstr(out.p, "hello there sched") != NULL);
 	assert_true(strstr(out.p, "oops\n") != NULL);
-	/* Dockerfile apps run through /bin/sh -c */
+	/* Dockerfile apps: the same bash -c through the one-off shim */
 	r.dockerfile = true;
 	buf_reset(&out);
 	if (sched_run(sc, &r, "echo $DEIS_RELEASE", &rc, &out, &e) < 0)

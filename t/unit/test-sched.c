@@ -14,8 +14,11 @@
 
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "controller/scheduler/sched_int.h"
+#include "lib/buf.h"
+#include "lib/run.h"
 
 static void
 test_name(void **state)
@@ -154,6 +157,48 @@ test_bad_requests(void **state)
 	sched_free(s);
 }
 
+/*
+ * The one-off shim of Dockerfile images, run by a real /bin/sh: bash when the
+ * image has it, sh when it has not, the command as one argument either way.
+ */
+static void
+test_oneoff_shim(void **state)
+{
+	static const char *const bin[] = { "sh", "bash" };
+	char dir[] = "/tmp/deis-shim.XXXXXX", src[64], dst[128];
+	const char *argv[] = { "/bin/sh", "-c", SCHED_ONEOFF_SHIM, "bash", "-c",
+		"s=sh; [ -z \"$BASH_VERSION\" ] || s=bash; echo $s $((6*7)) 'a  b'; exit 3", NULL };
+	const char *env[] = { dst, NULL };
+	struct buf out = BUF_INIT;
+	struct err e = { 0 };
+	int st = -1;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < 2; i++) {
+		snprintf(src, sizeof(src), "/bin/%s", bin[i]);
+		snprintf(dst, sizeof(dst), "%s/%s", dir, bin[i]);
+		assert_int_equal(symlink(src, dst), 0);
+	}
+	snprintf(dst, sizeof(dst), "PATH=%s", dir);
+	assert_int_equal(run_capture(argv, env, NULL, NULL, 0, &out, NULL, 5000, &st, &e), 0);
+	assert_int_equal(st, 3);
+	assert_string_equal(out.p, "bash 42 a  b\n");
+	snprintf(src, sizeof(src), "%s/bash", dir);
+	assert_int_equal(unlink(src), 0);
+	buf_reset(&out);
+	assert_int_equal(run_capture(argv, env, NULL, NULL, 0, &out, NULL, 5000, &st, &e), 0);
+	assert_int_equal(st, 3);
+	assert_string_equal(out.p, "sh 42 a  b\n");
+	for (i = 0; i < 2; i++) {
+		snprintf(src, sizeof(src), "%s/%s", dir, bin[i]);
+		unlink(src);
+	}
+	rmdir(dir);
+	buf_release(&out);
+}
+
 /* The table: observations in, sorted copies out, crash/stop rules; and its cost. */
 static void
 test_table(void **state)
@@ -226,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_oneoff_shim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
