@@ -80,6 +80,7 @@ static const struct route routes[] = {
 	{ "POST", "v1/hooks/apps", hooks_apps, AUTH_BUILDER },
 	{ "GET", "v1/internal/routes", internal_routes, AUTH_INTERNAL },
 	{ "PUT", "v1/internal/endpoints/*", internal_endpoints, AUTH_INTERNAL },
+	{ "GET", "v1/internal/containers/*", internal_container, AUTH_INTERNAL },
 };
 
 static const char std_headers[] =

@@ -288,6 +288,11 @@ run_work(struct job *j, struct db *db)
 		err_set(&j->e, 400, "No build associated with this release");
 		return;
 	}
+	if (rel_image_check(db, r->a->ctl->sched, &rel, &j->e) < 0) {
+		rel_clear(&rel);
+		j->rc = -1;
+		return;
+	}
 	rel_spec(&rel, NULL, &spec);
 	j->rc = sched_run(r->a->ctl->sched, &spec.sr, r->command, &r->rc, &r->out, &j->e);
 	rel_spec_clear(&spec);
@@ -364,6 +369,11 @@ scale_work(struct job *j, struct db *db)
 	int rc = rel_load(db, s->app, 0, &rel, &j->e);
 
 	if (rc != 0) {
+		j->rc = -1;
+		return;
+	}
+	if (s->a->ctl->sched && rel_image_check(db, s->a->ctl->sched, &rel, &j->e) < 0) {
+		rel_clear(&rel);
 		j->rc = -1;
 		return;
 	}

@@ -110,6 +110,11 @@ restart_work(struct job *j, struct db *db)
 		err_set(&j->e, 400, "No build associated with this release");
 		return;
 	}
+	if (rel_image_check(db, rs->a->ctl->sched, &r, &j->e) < 0) {
+		rel_clear(&r);
+		j->rc = -1;
+		return;
+	}
 	rel_spec(&r, NULL, &spec);
 	j->rc = sched_restart(rs->a->ctl->sched, &spec.sr, rs->type[0] ? rs->type : NULL, rs->num,
 	    &rs->out, &rs->nout, &j->e);

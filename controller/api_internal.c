@@ -246,6 +246,55 @@ endpoints_signature(struct db *db, struct err *e)
 	return buf_detach(&sig, NULL);
 }
 
+/*
+ * Whether a reported endpoint is a container the scheduler made for that app,
+ * release, type and num. A publisher reports what the engine shows with the
+ * platform's labels, and labels are data anyone can write: a Dockerfile LABEL
+ * reaches the build-step containers. Without a scheduler nothing is the
+ * platform's. A refusal is logged once per container (they are reported every
+ * 10 s).
+ */
+static bool
+endpoint_trusted(struct ctl *ctl, const char *container, const char *app, json_int_t rel,
+    const char *type, json_int_t num)
+{
+	static char warned[64][SCHED_ID_MAX];
+	static unsigned next;
+	struct sched_container c;
+	unsigned i;
+
+	if (ctl->sched && sched_find(ctl->sched, container, &c) == 0 && strcmp(c.app, app) == 0 &&
+	    c.release == rel && strcmp(c.type, type) == 0 && c.num == num)
+		return true;
+	if (ctl->sched && sched_removed(ctl->sched, container))
+		return false;	/* ours, being stopped: the report is late, nothing to say */
+	for (i = 0; i < 64; i++)
+		if (strcmp(warned[i], container) == 0)
+			return false;
+	strlcpy(warned[next++ % 64], container, SCHED_ID_MAX);
+	log_warn("endpoint of container %.64s not routed: the scheduler did not make it for "
+	    "'%s' v%" JSON_INTEGER_FORMAT " %s.%" JSON_INTEGER_FORMAT, container, app, rel, type, num);
+	return false;
+}
+
+/*
+ * GET /v1/internal/containers/<container id>: whose container this is, by the
+ * scheduler's record (logspout attributes its output so, never by labels).
+ */
+void
+internal_container(struct api *a)
+{
+	struct sched_container c;
+
+	if (a->ctl->sched == NULL || sched_find(a->ctl->sched, a->seg[0], &c) < 0) {
+		api_detail(a, 404, "Not found");
+		return;
+	}
+	api_json(a, 200, json_pack("{s:s,s:s,s:s,s:I,s:s,s:I}", "container", a->seg[0],
+	    "name", c.name, "app", c.app, "release", (json_int_t)c.release, "type", c.type,
+	    "num", (json_int_t)c.num));
+}
+
 void
 internal_endpoints(struct api *a)
 {
@@ -286,6 +335,9 @@ internal_endpoints(struct api *a)
 			    "type, num and addr.");
 			return;
 		}
+		if (!endpoint_trusted(ctl, container, app, json_integer_value(rel), type,
+		    json_integer_value(num)))
+			continue;
 		snprintf(rs, sizeof(rs), "%" JSON_INTEGER_FORMAT, json_integer_value(rel));
 		snprintf(ns, sizeof(ns), "%" JSON_INTEGER_FORMAT, json_integer_value(num));
 		if (db_execp(ctl->db, &e, "INSERT INTO endpoints (container, host, name, app, release, "

@@ -128,6 +128,15 @@ void logs_follow(struct api *a, long lines);
 /* reconcile.c: at start, make what runs match the stored releases (jobs). */
 void ctl_reconcile(struct ctl *ctl);
 
+/*
+ * scheduled.c: the record of the units the scheduler created. Before
+ * sched_start(): tell the scheduler every recorded id and set its own
+ * callback; after: adopt a running platform on the first start with the
+ * record (an upgrade) and drop rows of units the engine no longer has.
+ */
+int ctl_scheduled_load(struct ctl *ctl, struct err *e);
+int ctl_scheduled_settle(struct ctl *ctl, struct err *e);
+
 /* switch.c: the scheduler's on_switch hook (worker thread). */
 void ctl_switch_routes(const char *app, unsigned release, void *arg);
 

@@ -57,6 +57,11 @@ deploy_work(struct job *j, struct db *db)
 		rel_clear(&r);
 		return;
 	}
+	if (rel_image_check(db, d->ctl->sched, &r, &j->e) < 0) {
+		rel_clear(&r);
+		j->rc = -1;
+		return;
+	}
 	res = db_queryp(db, &j->e, "SELECT structure FROM apps WHERE id = $1", d->app);
 	if (res == NULL || db_res_nrows(res) != 1) {
 		db_res_free(res);
@@ -103,6 +108,10 @@ deploy_finish(struct job *j)
 			    "version = CAST($2 AS INTEGER)", d->app, ver) < 0 ||
 			    db_execp(d->ctl->db, &e, "DELETE FROM configs WHERE app = $1 AND uuid NOT IN "
 			    "(SELECT config FROM releases WHERE app = $1)", d->app) < 0 ||
+			    /* an image refused to this app: its build goes too */
+			    (j->e.code == 403 && db_execp(d->ctl->db, &e, "DELETE FROM builds WHERE "
+			    "app = $1 AND image_id = '' AND uuid NOT IN (SELECT build FROM releases "
+			    "WHERE app = $1 AND build IS NOT NULL)", d->app) < 0) ||
 			    db_commit(d->ctl->db, &e) < 0) {
 				log_error("cannot remove failed release %s v%lld: %s", d->app,
 				    d->version, e.msg);

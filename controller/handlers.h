@@ -23,6 +23,6 @@ api_fn keys_list, keys_get, keys_create, keys_delete;
 /* api_hooks.c */
 api_fn hooks_push, hooks_config, hooks_build, hooks_key, hooks_apps;
 /* api_internal.c */
-api_fn internal_routes, internal_endpoints;
+api_fn internal_routes, internal_endpoints, internal_container;
 
 #endif

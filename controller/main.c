@@ -300,8 +300,12 @@ main(int argc, char **argv)
 			die(100, "scheduler: %s", e.msg);
 		sched_on_state(ctl.sched, ctl_on_container_state, &ctl);
 		sched_on_switch(ctl.sched, ctl_switch_routes, &ctl);
+		if (ctl_scheduled_load(&ctl, &e) < 0)
+			die(111, "cannot read what the scheduler created: %s", e.msg);
 		if (sched_start(ctl.sched, &e) < 0)
 			die(111, "scheduler: %s", e.msg);
+		if (ctl_scheduled_settle(&ctl, &e) < 0)
+			die(111, "cannot record what the scheduler created: %s", e.msg);
 	}
 	ctl.jobs = jobs_new(&ctl, workers);
 	ctl_reconcile(&ctl);

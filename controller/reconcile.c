@@ -62,6 +62,10 @@ reconcile_work(struct job *j, struct db *db)
 		if (have != sc[k].count)
 			mismatch = true;
 	}
+	if (mismatch && rel_image_check(db, rc->ctl->sched, &r, &j->e) < 0) {
+		log_warn("reconcile: '%s' v%lld not run: %s", rc->app, r.version, j->e.msg);
+		mismatch = false;
+	}
 	if (mismatch) {
 		log_info("reconcile: '%s' v%lld does not run as stored; %s", rc->app, r.version,
 		    current_any ? "scaling" : "deploying");

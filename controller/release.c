@@ -42,7 +42,8 @@ rel_load(struct db *db, const char *app, long long version, struct rel *r, struc
 	snprintf(ver, sizeof(ver), "%lld", version);
 	res = db_queryp(db, e,
 	    "SELECT r.uuid, r.app, r.owner, r.version, r.summary, r.config, r.build, r.created, "
-	    "r.updated, c.vals, c.memory, c.cpu, c.tags, b.image, b.sha, b.dockerfile, b.procfile "
+	    "r.updated, c.vals, c.memory, c.cpu, c.tags, b.image, b.sha, b.dockerfile, b.procfile, "
+	    "b.image_id, b.owner "
 	    "FROM releases r JOIN configs c ON c.uuid = r.config "
 	    "LEFT JOIN builds b ON b.uuid = r.build WHERE r.app = $1 AND "
 	    "(r.version = CAST($2 AS INTEGER) OR (CAST($2 AS INTEGER) = 0 AND r.version = "
@@ -72,9 +73,48 @@ rel_load(struct db *db, const char *app, long long version, struct rel *r, struc
 		strlcpy(r->sha, db_res_get(res, 0, 14), sizeof(r->sha));
 		v = db_res_get(res, 0, 15);
 		r->dockerfile = v && v[0];
+		strlcpy(r->image_id, db_res_get(res, 0, 17), sizeof(r->image_id));
+		strlcpy(r->build_owner, db_res_get(res, 0, 18), sizeof(r->build_owner));
 	}
 	r->procfile = obj_or_empty(db_res_get(res, 0, 16));
 	db_res_free(res);
+	return 0;
+}
+
+int
+rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e)
+{
+	char id[SCHED_IMAGE_ID_MAX];
+	struct db_res *res;
+	long long owners, deployable;
+
+	if (!r->build_uuid[0] || r->image_id[0])
+		return 0;
+	if (sched_image_id(s, r->image, id, e) < 0)
+		return -1;
+	/*
+	 * Apps whose pushed builds (sha set: made by the builder, private to the
+	 * app) have this image, and of those, the ones the owner may deploy: this
+	 * app, their own, shared with them, or any for an admin. Public images
+	 * pulled by several apps are nobody's.
+	 */
+	res = db_queryp(db, e, "SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.id = $2 OR "
+	    "a.owner = $3 OR EXISTS (SELECT 1 FROM app_perms p WHERE p.app = a.id AND "
+	    "p.username = $3) OR EXISTS (SELECT 1 FROM users u WHERE u.username = $3 AND "
+	    "u.is_superuser <> 0) THEN 1 ELSE 0 END), 0) FROM builds b JOIN apps a ON "
+	    "a.id = b.app WHERE b.image_id = $1 AND b.sha <> ''", id, r->app, r->build_owner);
+	if (res == NULL)
+		return -1;
+	owners = db_res_getll(res, 0, 0, 0);
+	deployable = db_res_getll(res, 0, 1, 0);
+	db_res_free(res);
+	if (owners > 0 && deployable == 0)
+		return err_set(e, 403, "image %s was built for another app: only those who may "
+		    "deploy that app can run it", r->image);
+	if (db_execp(db, e, "UPDATE builds SET image_id = $1 WHERE uuid = $2", id,
+	    r->build_uuid) < 0)
+		return -1;
+	strlcpy(r->image_id, id, sizeof(r->image_id));
 	return 0;
 }
 

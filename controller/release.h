@@ -27,6 +27,8 @@ struct rel {
 	json_t *values, *memory, *cpu, *tags;	/* objects, owned */
 	/* build (valid when build_uuid[0]) */
 	char image[512];
+	char image_id[80];	/* the engine's id, "" until the build first runs */
+	char build_owner[64];	/* who made the build */
 	char sha[64];
 	bool dockerfile;
 	json_t *procfile;	/* object, owned */
@@ -35,6 +37,15 @@ struct rel {
 /* Load release version (0: the latest) of app. Returns 0, 1 when absent, -1 on error. */
 int rel_load(struct db *db, const char *app, long long version, struct rel *r, struct err *e);
 void rel_clear(struct rel *r);
+
+/*
+ * BLOCKS (the scheduler may pull): before anything of r runs. The first time
+ * its build runs, resolve the build's image to the engine's id and refuse
+ * (403) an image the builder made for an app that the build's owner may not
+ * deploy, by whatever name or digest it was asked for; else record the id on
+ * the build. 0, or -1 with e (403, or 503 from the engine).
+ */
+int rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e);
 
 /*
  * Insert release latest+1 of app with the given config and build (build may be

@@ -631,6 +631,33 @@ docker_image_present(struct docker *d, const char *ref, struct err *e)
 	return ret;
 }
 
+int
+docker_image_id(struct docker *d, const char *ref, char id[DOCKER_IMAGE_ID_MAX], struct err *e)
+{
+	json_t *ins;
+	const char *v;
+	char *path, *what;
+
+	id[0] = '\0';
+	if (ref_ok(ref, e) < 0)
+		return -1;
+	path = xasprintf("/images/%s/json", ref);
+	what = xasprintf("no image '%s'", ref);
+	ins = docker_call(d, "GET", path, NULL, 30000, NULL, NULL, what, e);
+	free(path);
+	free(what);
+	if (ins == NULL)
+		return -1;
+	v = json_string_value(json_object_get(ins, "Id"));
+	if (v == NULL || strncmp(v, "sha256:", 7) != 0 || strlen(v) >= DOCKER_IMAGE_ID_MAX) {
+		json_decref(ins);
+		return err_set(e, 502, "docker: image '%s' has no id", ref);
+	}
+	strlcpy(id, v, DOCKER_IMAGE_ID_MAX);
+	json_decref(ins);
+	return 0;
+}
+
 struct pull {
 	char msg[200];
 	int failed;

@@ -116,6 +116,13 @@ int docker_container_logs(struct docker *d, const char *id, size_t max, struct b
 /* 0 when ref is present locally; -1 with e->code 404 when not. Blocks up to 30 s. */
 int docker_image_present(struct docker *d, const char *ref, struct err *e);
 /*
+ * The local image ref's id ("sha256:<hex>", the digest of its config: the same
+ * whatever name pulled it) into id; -1 with e->code 404 when not present.
+ */
+#define DOCKER_IMAGE_ID_MAX 80
+int docker_image_id(struct docker *d, const char *ref, char id[DOCKER_IMAGE_ID_MAX],
+    struct err *e);
+/*
  * POST /images/create?fromImage=REPO&tag=TAG; the streamed progress is read to
  * its end and an "error" in it fails the pull. Blocks up to timeout_ms.
  */

@@ -9,6 +9,13 @@
  *   logs    GET /containers/<id>/logs?follow=1&stdout=1&stderr=1&timestamps=1
  *           &since=<last line>: one per app container
  *
+ * and one to the controller, when there is one:
+ *
+ *   who     GET <controller>/v1/internal/containers/<id>: the app, type and num
+ *           of a container its scheduler made; 404 for any other (asked again
+ *           a few times: the scheduler records a container just after the
+ *           engine starts it), which is then never attached
+ *
  * The log streams are decoded into lines by stream.c.
  */
 #include <curl/curl.h>
@@ -25,7 +32,9 @@
 #define EVENTS_LINE_MAX	(1 << 20)
 #define LIST_MAX	(16 << 20)
 
-enum xkind { X_EVENTS, X_LIST, X_LOGS };
+enum xkind { X_EVENTS, X_LIST, X_LOGS, X_WHO };
+
+#define WHO_TRIES 6		/* "not ours" answers before a container is foreign: ~16 s */
 
 struct xfer {
 	enum xkind kind;
@@ -38,6 +47,7 @@ struct xfer {
 	char app[65], proc[140];
 	struct lstream st;
 	bool paused;
+	struct curl_slist *hdrs;	/* who: the internal token */
 	LIST_ENTRY(xfer) link;
 };
 
@@ -138,15 +148,17 @@ xfer_free(struct xfer *x)
 	buf_release(&x->in);
 	if (x->kind == X_LOGS)
 		lstream_release(&x->st);
+	if (x->hdrs)
+		curl_slist_free_all(x->hdrs);
 	LIST_REMOVE(x, link);
 	free(x);
 }
 
+/* A transfer of url; over the Docker socket unless it is one to the controller. */
 static struct xfer *
-xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
+xfer_url(enum xkind kind, const char *url, curl_write_callback fn)
 {
 	struct xfer *x = xcalloc(1, sizeof(*x));
-	char *url = xasprintf("http://localhost%s", path);
 
 	x->kind = kind;
 	x->ls = g;
@@ -154,7 +166,8 @@ xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
 	if (x->h == NULL)
 		die(111, "curl_easy_init failed");
 	buf_init(&x->in, 0);
-	curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, g->docker_sock);
+	if (kind != X_WHO)
+		curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, g->docker_sock);
 	curl_easy_setopt(x->h, CURLOPT_URL, url);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, fn);
 	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
@@ -164,12 +177,21 @@ xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
 	curl_easy_setopt(x->h, CURLOPT_FAILONERROR, 1L);
 	if (getenv("LOGSPOUT_CURL_VERBOSE"))
 		curl_easy_setopt(x->h, CURLOPT_VERBOSE, 1L);
-	if (kind == X_LIST)
-		curl_easy_setopt(x->h, CURLOPT_TIMEOUT, 30L);
-	free(url);
+	if (kind == X_LIST || kind == X_WHO)
+		curl_easy_setopt(x->h, CURLOPT_TIMEOUT, kind == X_WHO ? 10L : 30L);
 	LIST_INSERT_HEAD(&xfers, x, link);
 	if (curl_multi_add_handle(multi, x->h) != CURLM_OK)
-		die(111, "curl_multi_add_handle failed for '%s'", path);	/* a broken invariant */
+		die(111, "curl_multi_add_handle failed for '%s'", url);	/* a broken invariant */
+	return x;
+}
+
+static struct xfer *
+xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
+{
+	char *url = xasprintf("http://localhost%s", path);
+	struct xfer *x = xfer_url(kind, url, fn);
+
+	free(url);
 	return x;
 }
 
@@ -232,39 +254,18 @@ good_name(const char *s, size_t max)
 	return true;
 }
 
-/* labels: a JSON object holding sh.deis.app, sh.deis.type and sh.deis.num. */
-/* started: from a start event (a new chance for a container Docker refused to stream). */
+/* Follow c's output as <app>[<type>.<num>]. */
 static void
-attach(const char *id, json_t *labels, bool started)
+logs_attach(struct cstate *c, const char *app, const char *type, const char *num)
 {
-	const char *app = json_string_value(json_object_get(labels, "sh.deis.app"));
-	const char *type = json_string_value(json_object_get(labels, "sh.deis.type"));
-	const char *num = json_string_value(json_object_get(labels, "sh.deis.num"));
-	struct cstate *c;
 	struct xfer *x;
 	char *path;
 	int64_t since;
 
-	const char *platform = getenv("DEIS_PLATFORM");
-
-	if (app == NULL || type == NULL || num == NULL)
-		return;
-	/* Several platforms may share an engine: only ours (sh.deis.platform). */
-	const char *ours = json_string_value(json_object_get(labels, "sh.deis.platform"));
-
-	if (platform && *platform && (ours == NULL || strcmp(ours, platform) != 0))
-		return;
-	if (!good_name(app, 64) || !good_name(type, 63) || !good_name(num, 16)) {
-		log_warn("container %s: bad sh.deis labels, not attached", id);
-		return;
-	}
-	c = cstate_get(g, id, true);
-	if (c == NULL || c->attached || (c->refused && !started))
-		return;
 	c->refused = false;
 	since = c->queued_ns > c->sent_ns ? c->queued_ns : c->sent_ns;
 	path = xasprintf("/containers/%s/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=%lld.%09lld",
-	    id, (long long)(since / 1000000000), (long long)(since % 1000000000));
+	    c->id, (long long)(since / 1000000000), (long long)(since % 1000000000));
 	x = xfer_new(X_LOGS, path, logs_write);
 	free(path);
 	x->c = c;
@@ -273,7 +274,118 @@ attach(const char *id, json_t *labels, bool started)
 	snprintf(x->proc, sizeof(x->proc), "%s.%s", type, num);
 	c->attached = true;
 	c->gone = false;
-	log_info("attached to %s (%s[%s])", id, app, x->proc);
+	log_info("attached to %s (%s[%s])", c->id, app, x->proc);
+}
+
+/* ---- whose container: the controller's record ---- */
+
+static size_t
+who_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * nmemb;
+
+	if (x->in.len + len > 65536)
+		return 0;
+	buf_add(&x->in, data, len);
+	return len;
+}
+
+static void who_ask(struct cstate *c);
+
+static void
+who_again(struct ev *ev, void *arg)
+{
+	char *id = arg;
+	struct cstate *c = cstate_get(g, id, false);
+
+	free(id);
+	if (c && !c->gone && !c->attached && !c->asking && !c->foreign && !g->stopping)
+		who_ask(c);
+}
+
+static void
+who_ask(struct cstate *c)
+{
+	char *url = xasprintf("%s/v1/internal/containers/%s", g->controller, c->id);
+	char *hdr = xasprintf("X-Deis-Internal-Auth: %s", g->internal_token);
+	struct xfer *x = xfer_url(X_WHO, url, who_write);
+
+	x->hdrs = curl_slist_append(NULL, hdr);
+	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
+	x->c = c;
+	c->asking = true;
+	free(hdr);
+	free(url);
+}
+
+static void
+who_done(struct xfer *x, CURLcode rc)
+{
+	struct cstate *c = x->c;
+	json_t *j = NULL;
+	const char *app, *type;
+	char num[16];
+	long status = 0;
+	unsigned delay;
+
+	c->asking = false;
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK)
+		j = json_loadb(x->in.p, x->in.len, 0, NULL);
+	app = json_string_value(json_object_get(j, "app"));
+	type = json_string_value(json_object_get(j, "type"));
+	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(j, "num")));
+	if (app && type && good_name(app, 64) && good_name(type, 63) && num[0] != '0') {
+		logs_attach(c, app, type, num);
+		json_decref(j);
+		return;
+	}
+	json_decref(j);
+	if (status == 404 && ++c->tries >= WHO_TRIES) {
+		c->foreign = true;
+		log_warn("container %s: not one the platform made; its output is nobody's log", c->id);
+		return;
+	}
+	if (status != 404 && c->tries == 0)
+		log_warn("container %s: cannot ask the controller whose it is: %s", c->id,
+		    status ? "bad answer" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+	/* not recorded yet (too new), or the controller away: ask again */
+	delay = status == 404 ? 250u << c->tries : 5000;
+	if (!g->stopping)
+		ev_timer(g->ev, delay, who_again, xstrdup(c->id));
+}
+
+/* labels: a JSON object holding sh.deis.platform and (without a controller) app, type, num. */
+/* started: from a start event (a new chance for a container Docker refused to stream). */
+static void
+attach(const char *id, json_t *labels, bool started)
+{
+	const char *app = json_string_value(json_object_get(labels, "sh.deis.app"));
+	const char *type = json_string_value(json_object_get(labels, "sh.deis.type"));
+	const char *num = json_string_value(json_object_get(labels, "sh.deis.num"));
+	const char *platform = getenv("DEIS_PLATFORM");
+	/* Several platforms may share an engine: only ours (sh.deis.platform). */
+	const char *ours = json_string_value(json_object_get(labels, "sh.deis.platform"));
+	struct cstate *c;
+
+	if (app == NULL)
+		return;
+	if (platform && *platform && (ours == NULL || strcmp(ours, platform) != 0))
+		return;
+	c = cstate_get(g, id, true);
+	if (c == NULL || c->attached || c->asking || c->foreign || (c->refused && !started))
+		return;
+	if (g->controller) {
+		who_ask(c);
+		return;
+	}
+	if (type == NULL || num == NULL || !good_name(app, 64) || !good_name(type, 63) ||
+	    !good_name(num, 16)) {
+		log_warn("container %s: bad sh.deis labels, not attached", id);
+		return;
+	}
+	logs_attach(c, app, type, num);
 }
 
 /* ---- events and the container list ---- */
@@ -421,6 +533,9 @@ check_done(void)
 			else
 				log_warn("docker container list failed: %s", x->errbuf);
 			break;
+		case X_WHO:
+			who_done(x, msg->data.result);
+			break;
 		case X_EVENTS:
 			log_warn("docker event stream ended: %s", msg->data.result == CURLE_OK ?
 			    "closed" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(msg->data.result));
@@ -470,6 +585,8 @@ attach_stop(struct logspout *ls)
 	while ((x = LIST_FIRST(&xfers)) != NULL) {
 		if (x->kind == X_LOGS)
 			x->c->attached = false;
+		if (x->kind == X_WHO)
+			x->c->asking = false;
 		xfer_free(x);
 	}
 	if (mtimer)

@@ -122,7 +122,7 @@ cstate_prune(struct logspout *ls)
 
 	for (c = LIST_FIRST(&ls->states); c; c = next) {
 		next = LIST_NEXT(c, link);
-		if (c->gone && !c->attached && c->pending == 0) {
+		if (c->gone && !c->attached && !c->asking && c->pending == 0) {
 			LIST_REMOVE(c, link);
 			free(c);
 			ls->state_dirty = true;

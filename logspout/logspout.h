@@ -2,10 +2,17 @@
 #define LOGSPOUT_LOGSPOUT_H
 /*
  * deis-logspout: one per host. Follows Docker's event stream, attaches to the
- * stdout/stderr of every platform app container (labels sh.deis.app,
- * sh.deis.type, sh.deis.num) through GET /containers/<id>/logs?follow=1, and
+ * stdout/stderr of every platform app container through
+ * GET /containers/<id>/logs?follow=1, and
  * sends each line to the logger as RFC 5424 over TCP with octet counting,
  * APP-NAME <app>, PROCID <type>.<num>, MSGID stdout|stderr.
+ *
+ * Whose container it is comes from the controller's record of what its
+ * scheduler created (GET /v1/internal/containers/<id>), never from labels,
+ * which anyone can write (a Dockerfile LABEL reaches build steps): a container
+ * the platform did not make is never attached. Without a controller (-c) the
+ * sh.deis.app/type/num labels are believed: only for a host where nobody but
+ * the operator runs containers (component tests), never on a platform.
  *
  * One thread, one lib/ev.h loop; the Docker transfers run on a libcurl multi
  * handle driven by that loop (attach.c), the logger connection is sender.c.
@@ -36,6 +43,9 @@ struct cstate {
 	bool attached;			/* a log transfer is running */
 	bool gone;			/* destroyed: forget once nothing is queued for it */
 	bool refused;			/* Docker answered an error: retry on its next start only */
+	bool asking;			/* the controller is being asked whose it is */
+	bool foreign;			/* the platform did not make it: never attached */
+	unsigned tries;			/* "not ours" answers so far (it may be too new) */
 	unsigned pending;		/* frames queued for it */
 	LIST_ENTRY(cstate) link;
 };
@@ -45,6 +55,8 @@ struct logspout {
 	const char *docker_sock;
 	const char *logger_addr;	/* host:port */
 	const char *state_path;		/* NULL: nothing saved */
+	const char *controller;		/* base URL: attribution by its record; NULL: by labels */
+	const char *internal_token;
 	char hostname[256];
 	size_t high_water, low_water;
 	LIST_HEAD(, cstate) states;

@@ -58,19 +58,29 @@ main(int argc, char **argv)
 	ls.low_water = 1 << 20;
 	if (gethostname(ls.hostname, sizeof(ls.hostname) - 1) < 0)
 		strlcpy(ls.hostname, "-", sizeof(ls.hostname));
-	while ((c = getopt(argc, argv, "l:s:S:H:")) != -1) {
+	ls.controller = getenv("DEIS_CONTROLLER_URL");
+	ls.internal_token = getenv("DEIS_INTERNAL_TOKEN");
+	while ((c = getopt(argc, argv, "c:l:s:S:H:")) != -1) {
 		switch (c) {
+		case 'c': ls.controller = optarg; break;
 		case 'l': ls.logger_addr = optarg; break;
 		case 's': ls.docker_sock = optarg; break;
 		case 'S': ls.state_path = optarg; break;
 		case 'H': strlcpy(ls.hostname, optarg, sizeof(ls.hostname)); break;
 		default:
-			die(100, "usage: deis-logspout [-l logger_host:port] [-s docker_socket] "
-			    "[-S state_file] [-H hostname]");
+			die(100, "usage: deis-logspout [-c controller_url] [-l logger_host:port] "
+			    "[-s docker_socket] [-S state_file] [-H hostname]");
 		}
 	}
 	if (optind != argc || strchr(ls.logger_addr, ':') == NULL)
 		die(100, "bad logger address '%s': want host:port", ls.logger_addr);
+	if (ls.controller && *ls.controller == '\0')
+		ls.controller = NULL;
+	if (ls.controller && (ls.internal_token == NULL || *ls.internal_token == '\0'))
+		die(100, "a controller (-c) needs DEIS_INTERNAL_TOKEN");
+	if (ls.controller == NULL)
+		log_warn("no controller: lines are attributed by the sh.deis labels, which any "
+		    "container can carry; a platform runs logspout with -c");
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
@@ -89,7 +99,8 @@ main(int argc, char **argv)
 	if (attach_start(&ls) < 0)
 		die(111, "cannot start libcurl");
 	ev_timer(ls.ev, 1000, tick, &ls);
-	log_info("docker '%s' -> logger '%s'", ls.docker_sock, ls.logger_addr);
+	log_info("docker '%s' -> logger '%s'%s%s", ls.docker_sock, ls.logger_addr,
+	    ls.controller ? ", containers by the record of " : "", ls.controller ? ls.controller : "");
 	ev_run(ls.ev);
 
 	attach_stop(&ls);

@@ -195,6 +195,8 @@ suite() {
 		code=$(curl -s -o /dev/null -w "%{http_code}" -X PUT -d "{\"endpoints\":[]}" "$API_URL/v1/internal/endpoints/h1") &&
 		[ "$code" = 403 ]
 	'
+	# Without a scheduler nothing is the platform's: reported endpoints are not routed
+	# (what the scheduler made is: t0600, and t/unit/test-sched-docker-events.c).
 	test_expect "$E: route watch sends the table, then a new one on every change" '
 		curl -sN -m 4 -H "X-Deis-Internal-Auth: $DEIS_INTERNAL_TOKEN" "$API_URL/v1/internal/routes" >"$W/watch" &
 		wp=$!
@@ -204,9 +206,10 @@ suite() {
 			"$API_URL/v1/internal/endpoints/h1" &&
 		api_check "201 CREATED" POST /v1/apps/shop/domains/ alice "{\"domain\":\"www.shop.test\"}" &&
 		wait $wp
-		[ "$(grep -c "^{" "$W/watch")" -ge 3 ] &&
+		[ "$(grep -c "^{" "$W/watch")" -ge 2 ] &&
 		tail -n 1 "$W/watch" >"$W/last" &&
-		jq -e ".domain == \"example.test\" and .apps.shop.endpoints == [{\"addr\":\"10.0.0.5:5000\",\"container\":\"c1\",\"release\":10}] and .apps.shop.domains == [\"www.shop.test\"]" "$W/last"
+		jq -e ".domain == \"example.test\" and .apps.shop.endpoints == [] and .apps.shop.domains == [\"www.shop.test\"]" "$W/last" &&
+		grep -q "endpoint of container c1 not routed: the scheduler did not make it for .shop. v10 web.1" "$W/c/controller.log"
 	'
 	test_expect "$E: collaborators cannot destroy; the owner can, and the app is gone" '
 		api_check "201 CREATED" POST /v1/apps/shop/perms/ alice "{\"username\":\"bob\"}" &&

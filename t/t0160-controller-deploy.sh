@@ -7,10 +7,7 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
-[ -x "$BIN/deis-controller" ] || test_skip_all "no controller binary"
-command -v jq >/dev/null || test_skip_all "jq is not installed"
-docker_ok || test_skip_all "no Docker daemon answers"
-IMAGE=$("$TOP/t/helper/sched-image" 2>"$TRASH/img.err") || test_skip_all "$(cat "$TRASH/img.err")"
+sched_prereqs deis-controller
 
 API_DIR=$TRASH
 APP=t0160-$$

@@ -5,12 +5,7 @@
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
-for b in deis-controller deis-publisher; do
-	[ -x "$BIN/$b" ] || test_skip_all "no $b binary"
-done
-command -v jq >/dev/null || test_skip_all "jq is not installed"
-docker_ok || test_skip_all "no Docker daemon answers"
-IMAGE=$("$TOP/t/helper/sched-image" 2>"$TRASH/img.err") || test_skip_all "$(cat "$TRASH/img.err")"
+sched_prereqs deis-controller deis-publisher
 
 API_DIR=$TRASH
 APP=t0600-$$
@@ -50,6 +45,22 @@ test_expect 'a deploy switches endpoints without an empty table' '
 	grep "^{" "$TRASH/watch" | tail -n +$((n0 + 1)) |
 		jq -c "(.apps[\"$APP\"].endpoints // []) | length" >"$TRASH/counts" &&
 	cat "$TRASH/counts" | tr "\n" " " && ! grep -qx 0 "$TRASH/counts"
+'
+# Labels are data anyone can write (a Dockerfile LABEL reaches the daemon's build steps):
+# a container the scheduler did not make is never routed, whatever it says it is.
+test_expect 'a container with the app'"'"'s labels that the scheduler did not make is not routed' '
+	docker run -d --name hostile-$$ --label sh.deis.platform=deis --label sh.deis.app=$APP \
+		--label sh.deis.type=web --label sh.deis.release=v999999 --label sh.deis.num=1 \
+		--label sh.deis.name=${APP}_v999999.web.1 -e PORT=5000 "$IMAGE" start web >/dev/null &&
+	hip=$(docker inspect -f "{{.NetworkSettings.IPAddress}}" hostile-$$) &&
+	wait_for 10 "curl -sf -m 1 http://$hip:5000/health >/dev/null" &&
+	wait_for 10 "grep -q \"container .* not routed: the scheduler did not make it for .$APP. v999999 web.1\" \"$TRASH/c/controller.log\"" &&
+	sleep 2 &&
+	grep "^{" "$TRASH/watch" | tail -n 1 | jq -e "[.apps[\"$APP\"].endpoints[].release] == [3,3,3]" &&
+	! grep "^{" "$TRASH/watch" | tail -n 1 | grep -q "$hip:5000" &&
+	api_check "200 OK" GET /v1/apps/$APP/containers/ alice &&
+	api_body "[.results[].release] == [\"v3\", \"v3\", \"v3\", \"v3\"]" &&
+	docker rm -f hostile-$$ >/dev/null
 '
 test_expect 'old containers keep serving until the new ones are routed' '
 	kill -STOP $PID_publisher &&

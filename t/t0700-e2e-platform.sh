@@ -8,101 +8,17 @@
 # Every wait is bounded; everything is removed at the end. Takes a few minutes.
 . "$(dirname "$0")/test-lib.sh"
 
-docker_ok || test_skip_all "no Docker engine answers on /var/run/docker.sock (scripts/docker-up)"
-command -v docker >/dev/null || test_skip_all "no docker client in PATH"
-
 # DEIS_E2E_DB=postgres: the same on PostgreSQL (t0702 runs it so).
-DB=${DEIS_E2E_DB:-sqlite}
-PREFIX=e2e$$
-STATE=$TRASH/state
-IMAGE=deis/platform:e2e WITH_PG=0
-[ "$DB" = postgres ] && IMAGE=deis/platform:e2e-pg WITH_PG=1
-HTTP=$(free_port) HTTPS=$(free_port) SSHP=$(free_port) BLD=$(free_port) CTL=$(free_port) REG=$(free_port)
+. "$TOP/t/helper/e2e-platform"
 PY=e2e-py-$$ DK=e2e-dk-$$
-export DEISCTL_PREFIX=$PREFIX DEISCTL_STATE=$STATE HOME=$TRASH/home
-mkdir -p "$HOME"
-DOMAIN=localhost
-CTLURL=http://deis.$DOMAIN:$HTTP
-KEY=$HOME/.ssh/id_ed25519
-export GIT_SSH_COMMAND="ssh -i $KEY -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=10"
-GIT="git -c user.name=e2e -c user.email=e2e@example.com"
 
 TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1;
  for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
    docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done'
 
-# app_get APP [HOST]: the body of GET / through the router.
-app_get() {
-	curl -sf -m 5 -H "Host: ${2:-$1.$DOMAIN}" "http://127.0.0.1:$HTTP/"
-}
+test_expect 'platform images build (stack + platform)' 'e2e_images'
 
-# push DIR APP: a real git push over SSH through the router's port.
-push() {
-	(cd "$1" && timeout 600 git push "ssh://git@127.0.0.1:$SSHP/$2.git" master) >"$TRASH/push-$2.log" 2>&1
-	rc=$?
-	tail -n 25 "$TRASH/push-$2.log"
-	return $rc
-}
-
-# Every deis call is bounded: a lost answer fails its test instead of hanging the suite.
-# Before the client is killed, where it and the platform stand goes to the script's stderr
-# (fd 3), which prove shows even without -v: the client's stack and sockets, the stacks of
-# the controller's and the router's threads, and their last log lines.
-exec 3>&2
-deis() {
-	{ "$BIN/deis" "$@" <&4 & } 4<&0
-	pid=$! i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 6000 ]; do sleep 0.05; i=$((i + 1)); done
-	if kill -0 $pid 2>/dev/null; then
-		hung_report "$pid" "$*" >&3 2>&1
-		kill -9 $pid 2>/dev/null
-	fi
-	wait $pid
-}
-
-# stacks PID: each thread's innermost frames, one short line each.
-stacks() {
-	timeout 60 gdb -p "$1" -batch -ex "thread apply all bt 6" 2>/dev/null |
-	sed -n -e 's/^Thread \([0-9]*\) .*/T\1:/p' \
-	    -e 's/^#\([0-9]*\) .* in \([^ ]*\) (.*) at \(.*\)$/ \1 \2 \3/p' \
-	    -e 's/^#\([0-9]*\)  *\([^ 0][^ ]*\) (.*) at \(.*\)$/ \1 \2 \3/p' | tr '\n' ' ' |
-	sed 's/ T/\nT/g'
-	echo
-}
-
-# Most telling last: CI shows the tail of the output.
-hung_report() {
-	echo "deis $2: no answer within 300 s"
-	docker logs --tail 30 "$PREFIX-controller"
-	docker logs --tail 15 "$PREFIX-router"
-	ss -tnp | grep -e docker-proxy -e deis- | head -n 20
-	for c in router controller; do
-		for p in $(docker top "$PREFIX-$c" -o pid,args 2>/dev/null | awk '/deis-'$c'/ { print $1 }'); do
-			echo "-- $c pid $p:"
-			stacks "$p" | grep -v "pthread_cond_wait.* worker " | grep .
-		done
-	done
-	echo "-- client pid $1 (wchan $(cat /proc/$1/wchan 2>/dev/null)):"
-	ss -tnpi | grep -A1 "pid=$1,"
-	stacks "$1"
-}
-
-repo() {
-	rm -rf "$TRASH/$2" && cp -r "$TOP/examples/$1" "$TRASH/$2" &&
-	(cd "$TRASH/$2" && git init -q -b master && git add . && $GIT commit -qm init)
-}
-
-test_expect 'platform images build (stack + platform)' '
-	"$TOP/builder/images/build-stack" && WITH_POSTGRES=$WITH_PG "$TOP/images/platform/build" "$IMAGE"
-'
-
-test_expect 'deisctl install + start an isolated platform' '
-	deisctl config platform set image=$IMAGE httpPort=$HTTP httpsPort=$HTTPS sshPort=$SSHP builderPort=$BLD \
-		controllerPort=$CTL registryPort=$REG &&
-	if [ "$DB" = postgres ]; then deisctl config database set engine=postgres; fi &&
-	deisctl install platform &&
-	deisctl start platform && deisctl status platform
-'
+test_expect 'deisctl install + start an isolated platform' 'e2e_up'
 
 test_expect 'the apps'"'"' bridge has its MAC address pinned (it must not move as apps come and go)' '
 	br=$(docker network inspect -f "{{index .Options \"com.docker.network.bridge.name\"}}" bridge) &&

@@ -123,17 +123,21 @@ static int
 spec_logspout(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
 	char *logger = xasprintf("%s-logger:514", d->prefix), host[128] = "localhost";
+	char *ctl = peer_url(d, "controller", 8000);
 	const char *argv[] = { "deis-logspout", "-l", logger, "-s", "/var/run/docker.sock",
-	    "-S", "/var/lib/deis/logspout/state.json", "-H", host, NULL };
+	    "-S", "/var/lib/deis/logspout/state.json", "-H", host, "-c", ctl, NULL };
 
 	gethostname(host, sizeof(host) - 1);
 	body_cmd(body, argv);
 	body_volume(d, body, "logspout", "/var/lib/deis/logspout");
 	body_docker_sock(d, body);
 	body_env(body, "DEIS_LOGGER_SYSLOG", logger);
+	/* Whose container it is: the controller's record, never the labels alone. */
+	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	/* Only this platform's app containers (the controller labels them with the prefix). */
 	body_env(body, "DEIS_PLATFORM", d->prefix);
 	free(logger);
+	free(ctl);
 	return 0;
 }
 

@@ -78,19 +78,19 @@ dk_ping(void *h, struct err *e)
 }
 
 static int
-dk_prepare(void *h, const char *image, struct err *e)
+dk_image_id(void *h, const char *image, char *id, struct err *e)
 {
 	struct dk *k = h;
-	struct err e2;
 
-	if (docker_image_present(k->d, image, &e2) == 0)
-		return 0;
-	if (e2.code != 404) {
-		*e = e2;
-		return -1;
-	}
-	log_info("scheduler: pulling '%s'", image);
-	return docker_image_pull(k->d, image, 20 * 60 * 1000L, e);
+	return sched_engine_image(k->d, image, id, e);
+}
+
+static int
+dk_prepare(void *h, const char *image, struct err *e)
+{
+	char id[DOCKER_IMAGE_ID_MAX];
+
+	return dk_image_id(h, image, id, e);
 }
 
 static json_t *
@@ -230,39 +230,29 @@ dk_rename(void *h, const char *id, const char *name, struct err *e)
 }
 
 static int
-dk_run(void *h, const struct sched_unit *u, unsigned timeout_ms, size_t max, int *rc,
+dk_finish(void *h, const char *name, const char *id, unsigned timeout_ms, size_t max, int *rc,
     struct buf *out, struct err *e)
 {
 	struct dk *k = h;
-	char id[SCHED_ID_MAX], addr[48];
-	struct err e2;
 	bool trunc = false;
-	int ret = -1;
 
-	if (dk_start(h, u, id, addr, e) < 0)
-		goto out;
 	if (docker_container_wait(k->d, id, timeout_ms, rc, e) < 0) {
 		if (e->code == 504)
-			err_set(e, 503, "'%s' did not finish within %u s", u->name,
-			    timeout_ms / 1000);
-		goto out;
+			err_set(e, 503, "'%s' did not finish within %u s", name, timeout_ms / 1000);
+		return -1;
 	}
 	if (docker_container_logs(k->d, id, max, out, &trunc, e) < 0)
-		goto out;
+		return -1;
 	if (trunc)
-		log_warn("scheduler: output of '%s' cut at %zu bytes", u->name, max);
-	ret = 0;
-out:
-	if (id[0] && docker_container_remove(k->d, id, true, &e2) < 0)
-		log_warn("%s", e2.msg);
-	return ret;
+		log_warn("scheduler: output of '%s' cut at %zu bytes", name, max);
+	return 0;
 }
-
 
 /* Fill the parts of o common to listings and events from labels; -1 if not ours. */
 static int
 obs_labels(struct sched_obs *o, json_t *labels)
 {
+	o->cid = o->id;		/* a unit of this driver is a container */
 	o->app = json_string_value(json_object_get(labels, "sh.deis.app"));
 	o->type = json_string_value(json_object_get(labels, "sh.deis.type"));
 	o->release = sched_label_uint(labels, "sh.deis.release", true);
@@ -411,16 +401,18 @@ dk_watch(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
 
 const struct sched_driver sched_driver_docker = {
 	.name = "docker",
+	.unit_is_container = true,
 	.open = dk_open,
 	.close = dk_close,
 	.ping = dk_ping,
 	.prepare = dk_prepare,
+	.image_id = dk_image_id,
 	.start = dk_start,
 	.running = dk_running,
 	.signal_stop = dk_signal_stop,
 	.remove = dk_remove,
 	.rename = dk_rename,
-	.run = dk_run,
+	.finish = dk_finish,
 	.list = dk_list,
 	.watch = dk_watch,
 };

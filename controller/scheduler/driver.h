@@ -51,6 +51,7 @@ enum sched_obs_kind {
 struct sched_obs {
 	enum sched_obs_kind kind;
 	const char *id;
+	const char *cid;	/* the container running the unit, when known (docker: id) */
 	const char *name;	/* may be NULL (then taken from the labels) */
 	const char *app;	/* from the labels */
 	unsigned release;
@@ -66,6 +67,7 @@ typedef void sched_obs_fn(const struct sched_obs *o, void *arg);
 
 struct sched_driver {
 	const char *name;
+	bool unit_is_container;	/* a unit's id is its container's (docker), else a service's */
 	/* Make a handle (nothing contacted); NULL and e filled on a bad config. */
 	void *(*open)(const struct sched_config *cfg, const char *platform, struct err *e);
 	void (*close)(void *h);
@@ -73,6 +75,11 @@ struct sched_driver {
 	int (*ping)(void *h, struct err *e);
 	/* Make image available to run (pull it when missing). */
 	int (*prepare)(void *h, const char *image, struct err *e);
+	/*
+	 * The id of image (its config digest, whatever name reaches it), pulled
+	 * where the driver can inspect it; id holds SCHED_IMAGE_ID_MAX bytes.
+	 */
+	int (*image_id)(void *h, const char *image, char *id, struct err *e);
 	/*
 	 * Create and start u. id gets the container's id as soon as it exists
 	 * (also when start then fails: the caller removes it). addr gets
@@ -88,11 +95,12 @@ struct sched_driver {
 	int (*remove)(void *h, const char *id, unsigned timeout_s, struct err *e);
 	int (*rename)(void *h, const char *id, const char *name, struct err *e);
 	/*
-	 * Run a one-off unit to completion within timeout_ms: *rc its status,
-	 * out its merged output (at most max bytes). Removes it afterwards.
+	 * Wait for the one-off unit id (named name, made by start) to end within
+	 * timeout_ms: *rc its status, out its merged output (at most max bytes).
+	 * The caller removes it.
 	 */
-	int (*run)(void *h, const struct sched_unit *u, unsigned timeout_ms, size_t max, int *rc,
-	    struct buf *out, struct err *e);
+	int (*finish)(void *h, const char *name, const char *id, unsigned timeout_ms, size_t max,
+	    int *rc, struct buf *out, struct err *e);
 	/* Report every platform container (SCHED_OBS_EXISTS) to fn. */
 	int (*list)(void *h, sched_obs_fn *fn, void *arg, struct err *e);
 	/*
@@ -107,6 +115,12 @@ struct sched_driver {
 extern const struct sched_driver sched_driver_docker;
 
 /* labels.c: what the drivers share. */
+struct docker;
+/*
+ * BLOCKS: make image present on the engine d (pull it when missing) and give
+ * its id (lib/docker.h, DOCKER_IMAGE_ID_MAX bytes).
+ */
+int sched_engine_image(struct docker *d, const char *image, char *id, struct err *e);
 /* 0, or -1 (e, code 400) for a network app containers may not join (host, container:...). */
 int sched_network_check(const char *network, struct err *e);
 /* The capabilities to put back, as a JSON array of strings; caller owns it. */

@@ -2,13 +2,36 @@
  * What every engine driver shares: the network rule for app containers, the
  * capabilities put back after dropping all, and the sh.deis.* labels that
  * name a unit on the engine (written at start, read back from listings and
- * events, so a controller restart finds its containers or services again).
+ * events, so a controller restart finds its containers or services again),
+ * and an image made present on an engine.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/scheduler/driver.h"
+#include "lib/docker.h"
+#include "lib/log.h"
+
+_Static_assert(SCHED_IMAGE_ID_MAX == DOCKER_IMAGE_ID_MAX, "one image id size");
+
+int
+sched_engine_image(struct docker *d, const char *image, char *id,
+    struct err *e)
+{
+	struct err e2;
+
+	if (docker_image_id(d, image, id, &e2) == 0)
+		return 0;
+	if (e2.code != 404) {
+		*e = e2;
+		return -1;
+	}
+	log_info("scheduler: pulling '%s'", image);
+	if (docker_image_pull(d, image, 20 * 60 * 1000L, e) < 0)
+		return -1;
+	return docker_image_id(d, image, id, e);
+}
 
 int
 sched_network_check(const char *network, struct err *e)

@@ -454,15 +454,29 @@ aside(struct sched *s, struct boot *b, struct err *e)
 	return ret;
 }
 
-static void
-track(struct sched *s, const struct boot *b)
+/*
+ * The scheduler made b: record it as the platform's (only then is it routed,
+ * listed or counted), then put it in the table. -1 (e set) when it cannot be
+ * recorded: the caller removes it.
+ */
+static int
+track(struct sched *s, const struct boot *b, struct err *e)
 {
 	struct sched_obs o = {
 		.kind = SCHED_OBS_CREATE, .id = b->id, .name = b->name, .app = b->u.app,
 		.release = b->u.release, .type = b->u.type, .num = b->u.num, .addr = b->addr,
+		.cid = s->drv->unit_is_container ? b->id : NULL,
 	};
+	struct sched_container c = { .release = b->u.release, .num = b->u.num };
 
+	strlcpy(c.id, b->id, sizeof(c.id));
+	strlcpy(c.name, b->name, sizeof(c.name));
+	strlcpy(c.app, b->u.app, sizeof(c.app));
+	strlcpy(c.type, b->u.type, sizeof(c.type));
+	if (sched_own_created(s, &c, e) < 0)
+		return -1;
 	sched_observe(&o, s);
+	return 0;
 }
 
 /*
@@ -483,22 +497,20 @@ boot_all(struct sched *s, const struct sched_release *rel, struct boot *bv, size
 			goto fail;
 		}
 		bv[i].started = mono();
-		if (s->drv->start(s->h, &bv[i].u, bv[i].id, bv[i].addr, &e2) < 0) {
-			if (bv[i].id[0])
-				track(s, &bv[i]);
+		if (s->drv->start(s->h, &bv[i].u, bv[i].id, bv[i].addr, &e2) < 0 ||
+		    track(s, &bv[i], &e2) < 0) {
 			log_warn("scheduler: %s", e2.msg);
 			err_set(e, 503, CREATE_MSG);
 			i++;
 			goto fail;
 		}
-		track(s, &bv[i]);
 	}
 	if (wait_healthy(s, rel, bv, n, e) == 0)
 		return 0;
 fail:
 	for (j = 0; j < i; j++)
 		if (bv[j].id[0])
-			remove_one(s, bv[j].id);
+			remove_one(s, bv[j].id);	/* ours or not: we created it */
 	unaside(s, bv, i);
 	return -1;
 }
@@ -511,6 +523,18 @@ prepare(struct sched *s, const struct sched_release *rel, struct err *e)
 	if (s->drv->prepare(s->h, rel->image, &e2) == 0)
 		return 0;
 	/* "docker: cannot pull '<image>': <why>" or "docker: cannot connect to '<sock>'" */
+	return err_set(e, 503, "aborting, %s", e2.msg);
+}
+
+int
+sched_image_id(struct sched *s, const char *image, char id[SCHED_IMAGE_ID_MAX], struct err *e)
+{
+	struct err e2;
+
+	if (image == NULL || *image == '\0')
+		return err_set(e, 400, "No build associated with this release");
+	if (s->drv->image_id(s->h, image, id, &e2) == 0)
+		return 0;
 	return err_set(e, 503, "aborting, %s", e2.msg);
 }
 
@@ -733,7 +757,11 @@ sched_run(struct sched *s, const struct sched_release *rel, const char *command,
 		if (unit_fill(&b, rel, env, "run", max + attempt, command, e) < 0)
 			break;
 		buf_reset(out);
-		ret = s->drv->run(s->h, &b.u, s->run_timeout_ms, RUN_OUTPUT_MAX, rc, out, e);
+		if (s->drv->start(s->h, &b.u, b.id, b.addr, e) == 0 && track(s, &b, e) == 0)
+			ret = s->drv->finish(s->h, b.name, b.id, s->run_timeout_ms, RUN_OUTPUT_MAX,
+			    rc, out, e);
+		if (b.id[0])
+			remove_one(s, b.id);
 		if (ret == 0 || e->code != 409)
 			break;
 	}

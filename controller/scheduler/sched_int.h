@@ -28,6 +28,7 @@
 
 struct entry {
 	struct sched_container c;
+	bool owned;		/* created by the scheduler (sched_own): else invisible */
 	bool stopping;		/* the scheduler asked it to stop: its death is not a crash */
 	bool oom;
 	double touched;		/* wall time of the last update, for reconcile */
@@ -51,12 +52,17 @@ struct sched {
 	void *on_state_arg;
 	sched_switch_fn *on_switch;
 	void *on_switch_arg;
+	sched_own_fn *on_own;
+	void *on_own_arg;
 
 	pthread_mutex_t tmu;
 	struct entry *tab;
 	size_t ntab, captab;
 	char gone[SCHED_GONE_MAX][SCHED_ID_MAX];	/* ring of ids removed by us */
+	char gone_cid[SCHED_GONE_MAX][SCHED_ID_MAX];	/* ... and their containers */
 	size_t gone_next;
+	char (*owned)[SCHED_ID_MAX];	/* ids the scheduler created, sorted */
+	size_t nowned, capowned;
 
 	pthread_mutex_t amu;
 	struct applock **locks;
@@ -76,6 +82,11 @@ void sched_observe(const struct sched_obs *o, void *arg);
 void sched_mark_stopping(struct sched *s, const char *id, bool on);
 /* Forget a container we removed (reports `destroyed` once). */
 void sched_forget(struct sched *s, const char *id);
+/*
+ * Own id (the scheduler created it): record it through the own callback, then
+ * mark it. -1 (e set) when the callback refused.
+ */
+int sched_own_created(struct sched *s, const struct sched_container *c, struct err *e);
 /* Copy of one entry by id; -1 when unknown. */
 int sched_entry(struct sched *s, const char *id, struct sched_container *out);
 /* Set an entry's name (after a rename). */

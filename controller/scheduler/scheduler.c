@@ -99,6 +99,7 @@ sched_free(struct sched *s)
 	}
 	free(s->locks);
 	free(s->tab);
+	free(s->owned);
 	free(s->platform);
 	pthread_mutex_destroy(&s->tmu);
 	pthread_mutex_destroy(&s->amu);
@@ -117,6 +118,58 @@ sched_on_switch(struct sched *s, sched_switch_fn *fn, void *arg)
 {
 	s->on_switch = fn;
 	s->on_switch_arg = arg;
+}
+
+void
+sched_on_own(struct sched *s, sched_own_fn *fn, void *arg)
+{
+	s->on_own = fn;
+	s->on_own_arg = arg;
+}
+
+/* The set of ids the scheduler created: sorted, for bsearch. Callers hold tmu. */
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static bool
+owned_has(struct sched *s, const char *id)
+{
+	return s->nowned && bsearch(id, s->owned, s->nowned, sizeof(*s->owned), cmp_id);
+}
+
+static void
+owned_add(struct sched *s, const char *id)
+{
+	size_t i;
+
+	if (strlen(id) >= SCHED_ID_MAX || owned_has(s, id))
+		return;
+	if (s->nowned == s->capowned) {
+		s->capowned = s->capowned ? s->capowned * 2 : 64;
+		s->owned = xrealloc(s->owned, s->capowned * sizeof(*s->owned));
+	}
+	for (i = s->nowned; i > 0 && strcmp(s->owned[i - 1], id) > 0; i--)
+		memcpy(s->owned[i], s->owned[i - 1], sizeof(*s->owned));
+	strlcpy(s->owned[i], id, sizeof(*s->owned));
+	s->nowned++;
+}
+
+static void
+owned_del(struct sched *s, const char *id)
+{
+	char (*p)[SCHED_ID_MAX] = s->nowned ? bsearch(id, s->owned, s->nowned,
+	    sizeof(*s->owned), cmp_id) : NULL;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	i = (size_t)(p - s->owned);
+	memmove(&s->owned[i], &s->owned[i + 1], (s->nowned - i - 1) * sizeof(*s->owned));
+	s->nowned--;
 }
 
 /* Table. Callers hold tmu. */
@@ -146,7 +199,10 @@ tab_add(struct sched *s, const struct sched_obs *o)
 	}
 	en = &s->tab[s->ntab++];
 	memset(en, 0, sizeof(*en));
+	en->owned = owned_has(s, o->id);
 	strlcpy(en->c.id, o->id, sizeof(en->c.id));
+	if (o->cid && strlen(o->cid) < sizeof(en->c.cid))
+		strlcpy(en->c.cid, o->cid, sizeof(en->c.cid));
 	strlcpy(en->c.app, o->app, sizeof(en->c.app));
 	strlcpy(en->c.type, o->type, sizeof(en->c.type));
 	en->c.release = o->release;
@@ -198,6 +254,15 @@ notify(struct sched *s, const struct change *ch)
 		s->on_state(&ch->c, ch->old, s->on_state_arg);
 }
 
+/* Removed (by us, or the platform's seen destroyed), with the container that ran it. */
+static void
+gone_add(struct sched *s, const char *id, const char *cid)
+{
+	strlcpy(s->gone[s->gone_next], id, sizeof(s->gone[0]));
+	strlcpy(s->gone_cid[s->gone_next], cid, sizeof(s->gone_cid[0]));
+	s->gone_next = (s->gone_next + 1) % SCHED_GONE_MAX;
+}
+
 /* Recently removed by us: late events about them must not bring them back. */
 static bool
 gone_has(struct sched *s, const char *id)
@@ -228,6 +293,8 @@ sched_observe(const struct sched_obs *o, void *arg)
 	}
 	if (o->addr && *o->addr)
 		strlcpy(en->c.addr, o->addr, sizeof(en->c.addr));
+	if (o->cid && *o->cid && strlen(o->cid) < sizeof(en->c.cid))
+		strlcpy(en->c.cid, o->cid, sizeof(en->c.cid));
 	switch (o->kind) {
 	case SCHED_OBS_EXISTS:
 		if (o->name)
@@ -266,12 +333,126 @@ sched_observe(const struct sched_obs *o, void *arg)
 		break;
 	case SCHED_OBS_DESTROY:
 		set_state(en, SCHED_DESTROYED, &ch);
+		if (en->owned) {
+			owned_del(s, en->c.id);
+			gone_add(s, en->c.id, en->c.cid);
+		} else
+			ch.changed = false;
 		tab_del(s, en);
+		en = NULL;
 		break;
 	}
+	/* what the platform did not create is nobody's business */
+	if (en && !en->owned)
+		ch.changed = false;
 out:
 	pthread_mutex_unlock(&s->tmu);
 	notify(s, &ch);
+}
+
+void
+sched_own(struct sched *s, const char *id)
+{
+	struct entry *en;
+
+	pthread_mutex_lock(&s->tmu);
+	owned_add(s, id);
+	if ((en = tab_find(s, id)) != NULL)
+		en->owned = true;
+	pthread_mutex_unlock(&s->tmu);
+}
+
+int
+sched_own_created(struct sched *s, const struct sched_container *c, struct err *e)
+{
+	struct change ch = { .changed = false };
+	struct entry *en;
+
+	if (s->on_own && s->on_own(c, true, s->on_own_arg) < 0)
+		return err_set(e, 503, "scheduler: cannot record '%s' (%s) as the platform's",
+		    c->name, c->id);
+	pthread_mutex_lock(&s->tmu);
+	owned_add(s, c->id);
+	if ((en = tab_find(s, c->id)) != NULL && !en->owned) {
+		/* seen before it was ours: it appears now, in the state it has */
+		en->owned = true;
+		if (en->c.state != SCHED_DESTROYED) {
+			ch.changed = true;
+			ch.old = SCHED_DESTROYED;
+			ch.c = en->c;
+		}
+	}
+	pthread_mutex_unlock(&s->tmu);
+	notify(s, &ch);
+	return 0;
+}
+
+bool
+sched_removed(struct sched *s, const char *cid)
+{
+	size_t i;
+	bool r = false;
+
+	pthread_mutex_lock(&s->tmu);
+	for (i = 0; i < SCHED_GONE_MAX && !r && *cid; i++)
+		r = strcmp(s->gone_cid[i], cid) == 0;
+	pthread_mutex_unlock(&s->tmu);
+	return r;
+}
+
+bool
+sched_owns(struct sched *s, const char *id)
+{
+	struct entry *en;
+	bool r;
+
+	pthread_mutex_lock(&s->tmu);
+	r = (en = tab_find(s, id)) != NULL && en->owned;
+	pthread_mutex_unlock(&s->tmu);
+	return r;
+}
+
+size_t
+sched_adopt_named(struct sched *s, struct sched_container **out)
+{
+	char name[SCHED_NAME_MAX];
+	struct entry *en;
+	size_t i, n = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&s->tmu);
+	for (i = 0; i < s->ntab; i++) {
+		en = &s->tab[i];
+		if (en->owned || sched_name(name, sizeof(name), en->c.app, en->c.release,
+		    en->c.type, en->c.num) < 0 || strcmp(name, en->c.name) != 0)
+			continue;
+		en->owned = true;
+		owned_add(s, en->c.id);
+		*out = xrealloc(*out, (n + 1) * sizeof(**out));
+		(*out)[n++] = en->c;
+	}
+	pthread_mutex_unlock(&s->tmu);
+	return n;
+}
+
+int
+sched_find(struct sched *s, const char *cid, struct sched_container *out)
+{
+	size_t i;
+	int ret = -1;
+
+	if (cid == NULL || *cid == '\0')
+		return -1;
+	pthread_mutex_lock(&s->tmu);
+	for (i = 0; i < s->ntab; i++) {
+		if (s->tab[i].owned && strcmp(s->tab[i].c.cid, cid) == 0) {
+			*out = s->tab[i].c;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->tmu);
+	return ret;
 }
 
 void
@@ -289,17 +470,28 @@ void
 sched_forget(struct sched *s, const char *id)
 {
 	struct change ch = { .changed = false };
+	struct sched_container c = { .id = "" };
 	struct entry *en;
+	bool owned;
 
 	pthread_mutex_lock(&s->tmu);
-	strlcpy(s->gone[s->gone_next], id, sizeof(s->gone[0]));
-	s->gone_next = (s->gone_next + 1) % SCHED_GONE_MAX;
-	if ((en = tab_find(s, id)) != NULL) {
+	owned = owned_has(s, id);
+	owned_del(s, id);
+	en = tab_find(s, id);
+	gone_add(s, id, en && en->owned ? en->c.cid : "");
+	if (en != NULL) {
+		c = en->c;
 		set_state(en, SCHED_DESTROYED, &ch);
+		if (!en->owned)
+			ch.changed = false;
 		tab_del(s, en);
 	}
 	pthread_mutex_unlock(&s->tmu);
 	notify(s, &ch);
+	if (owned && s->on_own) {
+		strlcpy(c.id, id, sizeof(c.id));
+		s->on_own(&c, false, s->on_own_arg);
+	}
 }
 
 int
@@ -308,8 +500,10 @@ sched_entry(struct sched *s, const char *id, struct sched_container *out)
 	struct entry *en;
 
 	pthread_mutex_lock(&s->tmu);
-	if ((en = tab_find(s, id)) != NULL)
+	if ((en = tab_find(s, id)) != NULL && en->owned)
 		*out = en->c;
+	else
+		en = NULL;
 	pthread_mutex_unlock(&s->tmu);
 	return en ? 0 : -1;
 }
@@ -348,7 +542,7 @@ sched_select(struct sched *s, const char *app, const char *type, struct sched_co
 	pthread_mutex_lock(&s->tmu);
 	for (i = 0; i < s->ntab; i++) {
 		run = strcmp(s->tab[i].c.type, "run") == 0;
-		if (strcmp(s->tab[i].c.app, app) != 0)
+		if (!s->tab[i].owned || strcmp(s->tab[i].c.app, app) != 0)
 			continue;
 		if (type == NULL ? run : strcmp(s->tab[i].c.type, type) != 0)
 			continue;
@@ -469,6 +663,10 @@ reconcile(struct sched *s, struct err *e)
 				break;
 		if (i < s->ntab) {
 			set_state(&s->tab[i], SCHED_DESTROYED, &ch);
+			if (s->tab[i].owned)
+				owned_del(s, s->tab[i].c.id);
+			else
+				ch.changed = false;
 			tab_del(s, &s->tab[i]);
 		}
 		pthread_mutex_unlock(&s->tmu);

@@ -59,6 +59,7 @@ enum sched_state {
 #define SCHED_APP_MAX 64	/* app ids: [a-z0-9-]{1,63} */
 #define SCHED_TYPE_MAX 64	/* process types: [a-z][a-z0-9_-]{0,62} */
 #define SCHED_NAME_MAX 192
+#define SCHED_IMAGE_ID_MAX 80	/* "sha256:<64 hex>" */
 
 struct sched_kv {
 	const char *key;
@@ -101,7 +102,8 @@ struct sched_scale {
 
 /* A container as the table knows it (a copy; the caller owns it). */
 struct sched_container {
-	char id[SCHED_ID_MAX];
+	char id[SCHED_ID_MAX];		/* the unit's engine id: container (docker), service (swarm) */
+	char cid[SCHED_ID_MAX];		/* the container running it now ("" when none known) */
 	char name[SCHED_NAME_MAX];
 	char app[SCHED_APP_MAX];
 	char type[SCHED_TYPE_MAX];
@@ -151,6 +153,39 @@ void sched_free(struct sched *s);
 void sched_on_state(struct sched *s, sched_state_fn *fn, void *arg);
 
 /*
+ * Identity. The table holds every container the engine shows with the
+ * platform's labels, but only units the scheduler itself created are the
+ * platform's: they alone are listed, counted, selected, found by sched_find()
+ * and told to the state callback. Labels are data anyone can write (a
+ * Dockerfile LABEL reaches the daemon's build-step containers); an engine id
+ * is not. The own callback makes this survive restarts: it is called on the
+ * operation's thread when the scheduler has created a unit (own true: record
+ * c->id; return -1 when it cannot, and the unit is removed and the operation
+ * fails) and when it has removed one (own false; the result is ignored). At
+ * startup, before sched_start(), sched_own() marks each recorded id.
+ */
+typedef int sched_own_fn(const struct sched_container *c, bool own, void *arg);
+void sched_on_own(struct sched *s, sched_own_fn *fn, void *arg);
+void sched_own(struct sched *s, const char *id);
+/* Non-blocking: whether the scheduler recently removed the unit run by container cid. */
+bool sched_removed(struct sched *s, const char *cid);
+/* Non-blocking: whether id is a unit of the platform the engine still has. */
+bool sched_owns(struct sched *s, const char *id);
+/*
+ * After sched_start(), for a controller upgraded from one that kept no
+ * record: own every unit in the table whose engine name is the one the
+ * scheduler gives its labels ("<app>_v<N>.<type>.<num>"), which a build step
+ * cannot choose. Copies of them into *out (caller frees), their number
+ * returned. The own callback is not called: the caller records them.
+ */
+size_t sched_adopt_named(struct sched *s, struct sched_container **out);
+/*
+ * Non-blocking: the platform's unit whose container is cid (a Docker container
+ * id as a publisher reports it). 0 and *out filled, or -1.
+ */
+int sched_find(struct sched *s, const char *cid, struct sched_container *out);
+
+/*
  * Called by sched_deploy() on the operation's thread once the new release's
  * containers are healthy and before the old ones are stopped: the moment to
  * move traffic to the new ones. It may block (keep it bounded: the app's lock
@@ -165,6 +200,14 @@ void sched_on_switch(struct sched *s, sched_switch_fn *fn, void *arg);
  * (e filled) when the engine does not answer.
  */
 int sched_start(struct sched *s, struct err *e);
+
+/*
+ * BLOCKS: make image present where the driver runs it from (pull it when
+ * missing) and give its id: the digest of its config, the same whatever name
+ * or digest reached it. 503 with the engine's reason when it cannot.
+ */
+int sched_image_id(struct sched *s, const char *image, char id[SCHED_IMAGE_ID_MAX],
+    struct err *e);
 
 /*
  * BLOCKS: deploy rel with the given structure: pull the image if missing,

@@ -147,6 +147,15 @@ sw_prepare(void *h, const char *image, struct err *e)
 	return 0;	/* each node pulls for its task */
 }
 
+/* The manager pulls it too: the id is the same on every node. */
+static int
+sw_image_id(void *h, const char *image, char *id, struct err *e)
+{
+	struct sw *k = h;
+
+	return sched_engine_image(k->d, image, id, e);
+}
+
 /* Service name (Swarm's rules) for a unit name; variant 1, or 2..9 for a taken one. */
 static void
 svc_name(char out[SVC_NAME_MAX + 1], const char *unit, unsigned variant)
@@ -315,11 +324,13 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
  * operation returns the table's state of what it started).
  */
 static void
-started(struct sw *k, const struct sched_unit *u, const char *id, const char *addr)
+started(struct sw *k, const struct sched_unit *u, const char *id, const char *addr,
+    const char *cid)
 {
 	struct sched_obs o = {
 		.kind = SCHED_OBS_START, .id = id, .name = u->name, .app = u->app,
 		.release = u->release, .type = u->type, .num = u->num, .addr = addr,
+		.cid = *cid ? cid : NULL,
 	};
 	sched_obs_fn *fn;
 	void *arg;
@@ -339,7 +350,7 @@ sw_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 {
 	struct sw *k = h;
 	double deadline;
-	char st[32], why[256];
+	char st[32], why[256], cid[SCHED_ID_MAX];
 	int code;
 
 	id[0] = addr[0] = '\0';
@@ -350,12 +361,12 @@ sw_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 	/* The address exists once the task runs on a node: wait for that. */
 	deadline = mono() + k->boot_timeout_ms / 1000.0;
 	for (;;) {
-		if (swarm_svc_task(k, id, st, &code, addr, why, sizeof(why), e) < 0)
+		if (swarm_svc_task(k, id, st, &code, addr, cid, why, sizeof(why), e) < 0)
 			return -1;
 		/* the published port may be reported a moment after the state */
 		if (strcmp(st, "running") == 0 && addr[0]) {
 			log_debug("swarm: '%s' (service %s) runs at %s", u->name, id, addr);
-			started(k, u, id, addr);
+			started(k, u, id, addr, cid);
 			return 0;
 		}
 		if (swarm_state_in(st, swarm_ended))
@@ -375,7 +386,7 @@ sw_running(void *h, const char *id, int *exit_code, struct err *e)
 	struct sw *k = h;
 	char st[32];
 
-	if (swarm_svc_task(k, id, st, exit_code, NULL, NULL, 0, e) < 0)
+	if (swarm_svc_task(k, id, st, exit_code, NULL, NULL, NULL, 0, e) < 0)
 		return -1;
 	return strcmp(st, "running") == 0;
 }
@@ -458,7 +469,7 @@ sw_remove(void *h, const char *id, unsigned timeout_s, struct err *e)
 	if (sw_signal_stop(h, id, e) < 0)
 		log_warn("%s", e->msg);	/* removal below stops it anyway */
 	/* Let the task end within the grace; removing the service ends it too. */
-	while (swarm_svc_task(k, id, st, &code, NULL, NULL, 0, e) == 0 && strcmp(st, "running") == 0 &&
+	while (swarm_svc_task(k, id, st, &code, NULL, NULL, NULL, 0, e) == 0 && strcmp(st, "running") == 0 &&
 	    mono() < deadline)
 		usleep(200 * 1000);
 	path = xasprintf("/services/%s", id);
@@ -588,44 +599,32 @@ out:
 }
 
 static int
-sw_run(void *h, const struct sched_unit *u, unsigned timeout_ms, size_t max, int *rc,
+sw_finish(void *h, const char *name, const char *id, unsigned timeout_ms, size_t max, int *rc,
     struct buf *out, struct err *e)
 {
 	struct sw *k = h;
-	char id[SCHED_ID_MAX], addr[48], st[32], why[256];
+	char st[32], why[256];
 	double deadline = mono() + timeout_ms / 1000.0;
-	struct err e2;
 	bool trunc = false;
-	int ret = -1;
 
-	if (sw_start(h, u, id, addr, e) < 0)
-		goto out;
 	for (;;) {
-		if (swarm_svc_task(k, id, st, rc, NULL, why, sizeof(why), e) < 0)
-			goto out;
-		if (strcmp(st, "rejected") == 0) {
-			err_set(e, 503, "swarm: '%s' could not run: %s", u->name,
+		if (swarm_svc_task(k, id, st, rc, NULL, NULL, why, sizeof(why), e) < 0)
+			return -1;
+		if (strcmp(st, "rejected") == 0)
+			return err_set(e, 503, "swarm: '%s' could not run: %s", name,
 			    why[0] ? why : "task rejected");
-			goto out;
-		}
 		if (swarm_state_in(st, swarm_ended))
 			break;
-		if (mono() > deadline) {
-			err_set(e, 503, "'%s' did not finish within %u s", u->name,
+		if (mono() > deadline)
+			return err_set(e, 503, "'%s' did not finish within %u s", name,
 			    timeout_ms / 1000);
-			goto out;
-		}
 		usleep(200 * 1000);
 	}
 	if (svc_logs(k, id, max, out, &trunc, e) < 0)
-		goto out;
+		return -1;
 	if (trunc)
-		log_warn("scheduler: output of '%s' cut at %zu bytes", u->name, max);
-	ret = 0;
-out:
-	if (id[0] && sw_remove(h, id, 0, &e2) < 0)
-		log_warn("%s", e2.msg);
-	return ret;
+		log_warn("scheduler: output of '%s' cut at %zu bytes", name, max);
+	return 0;
 }
 
 const struct sched_driver sched_driver_swarm = {
@@ -634,12 +633,13 @@ const struct sched_driver sched_driver_swarm = {
 	.close = sw_close,
 	.ping = sw_ping,
 	.prepare = sw_prepare,
+	.image_id = sw_image_id,
 	.start = sw_start,
 	.running = sw_running,
 	.signal_stop = sw_signal_stop,
 	.remove = sw_remove,
 	.rename = sw_rename,
-	.run = sw_run,
+	.finish = sw_finish,
 	.list = swarm_list,
 	.watch = swarm_watch,
 };

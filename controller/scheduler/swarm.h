@@ -18,6 +18,7 @@ struct svc {
 	char type[SCHED_TYPE_MAX];
 	unsigned release, num;
 	char task[SCHED_ID_MAX];	/* the current task, "" when none */
+	char cid[SCHED_ID_MAX];		/* its container, "" when none yet */
 	enum sched_state state;
 	int exit_code;
 	char addr[48];
@@ -56,10 +57,11 @@ int swarm_watch(void *h, double since, sched_obs_fn *fn, void *arg, volatile int
 /*
  * The current task of service id: its state word into st (a copy), exit
  * status, and address when running. -1 on an engine error (404: no such
- * service). err (errsz bytes) gets the task's error message when not NULL.
+ * service). err (errsz bytes) gets the task's error message when not NULL,
+ * cid its container's id ("" when none yet) when not NULL.
  */
 int swarm_svc_task(struct sw *k, const char *id, char st[32], int *code, char addr[48],
-    char *err, size_t errsz, struct err *e);
+    char cid[SCHED_ID_MAX], char *err, size_t errsz, struct err *e);
 /* Whether st is one of the words of the NULL-terminated set. */
 bool swarm_state_in(const char *st, const char *const *set);
 /* The task states that are final ("complete", "failed", ...), NULL-terminated. */

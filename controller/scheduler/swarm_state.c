@@ -214,12 +214,15 @@ svc_state(struct svc *s, json_t *tasks, json_t *nodes)
 	json_t *cur = task_current(tasks, s->id), *f;
 	const char *st;
 
-	s->task[0] = s->addr[0] = '\0';
+	s->task[0] = s->addr[0] = s->cid[0] = '\0';
 	s->exit_code = 0;
 	s->state = SCHED_CREATED;
 	if (cur == NULL)
 		return;
 	strlcpy(s->task, json_string_value(json_object_get(cur, "ID")) ?: "", sizeof(s->task));
+	/* the manager's word for which container runs it: what a publisher reports */
+	strlcpy(s->cid, json_string_value(json_object_get(json_object_get(json_object_get(cur,
+	    "Status"), "ContainerStatus"), "ContainerID")) ?: "", sizeof(s->cid));
 	st = task_state(cur);
 	if (strcmp(st, "running") == 0) {
 		s->state = SCHED_UP;
@@ -309,6 +312,7 @@ obs_fill(struct sched_obs *o, enum sched_obs_kind kind, const struct svc *v)
 	o->exit_code = v->exit_code;
 	o->time = v->created;
 	o->addr = v->addr[0] ? v->addr : NULL;
+	o->cid = v->cid[0] ? v->cid : NULL;
 }
 
 static void
@@ -392,7 +396,7 @@ snap_diff(const struct snap *a, const struct snap *b, json_t *tasks, sched_obs_f
 			fn(&o, arg);
 		}
 		if (c->state == SCHED_UP && (p == NULL || p->state != SCHED_UP ||
-		    strcmp(p->task, c->task) != 0)) {
+		    strcmp(p->task, c->task) != 0 || strcmp(p->cid, c->cid) != 0)) {
 			obs_fill(&o, SCHED_OBS_START, c);
 			fn(&o, arg);
 		}
@@ -450,7 +454,7 @@ svc_tasks(struct sw *k, const char *id, struct err *e)
  */
 int
 swarm_svc_task(struct sw *k, const char *id, char st[32], int *code, char addr[48],
-    char *err, size_t errsz, struct err *e)
+    char cid[SCHED_ID_MAX], char *err, size_t errsz, struct err *e)
 {
 	json_t *tasks, *cur, *nodes = NULL;
 	char *path;
@@ -467,6 +471,9 @@ swarm_svc_task(struct sw *k, const char *id, char st[32], int *code, char addr[4
 	cur = task_current(tasks, id);
 	strlcpy(st, cur ? task_state(cur) : "", 32);
 	*code = cur ? task_exit(cur) : 0;
+	if (cid)
+		strlcpy(cid, json_string_value(json_object_get(json_object_get(json_object_get(cur,
+		    "Status"), "ContainerStatus"), "ContainerID")) ?: "", SCHED_ID_MAX);
 	if (err) {
 		msg = json_string_value(json_object_get(json_object_get(cur, "Status"), "Err"));
 		strlcpy(err, msg ? msg : "", errsz);

@@ -121,6 +121,45 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * The record of what the scheduler created, as the controller keeps it in its
+ * database (controller/scheduled.c): a scheduler made again (a controller
+ * restart) is told these ids, else it would see the earlier one's containers
+ * as foreign.
+ */
+static pthread_mutex_t rec_mu = PTHREAD_MUTEX_INITIALIZER;
+static char rec[1024][SCHED_ID_MAX];
+static size_t nrec;
+
+static int
+on_own(const struct sched_container *c, bool own, void *arg)
+{
+	size_t i;
+
+	pthread_mutex_lock(&rec_mu);
+	for (i = 0; i < nrec && strcmp(rec[i], c->id) != 0; i++)
+		;
+	if (own && i == nrec && nrec < ARRAY_SIZE(rec))
+		strlcpy(rec[nrec++], c->id, sizeof(rec[0]));
+	else if (!own && i < nrec)
+		memcpy(rec[i], rec[--nrec], sizeof(rec[0]));
+	pthread_mutex_unlock(&rec_mu);
+	return 0;
+}
+
+static bool
+rec_has(const char *id)
+{
+	size_t i;
+	bool r = false;
+
+	pthread_mutex_lock(&rec_mu);
+	for (i = 0; i < nrec && !r; i++)
+		r = strcmp(rec[i], id) == 0;
+	pthread_mutex_unlock(&rec_mu);
+	return r;
+}
+
 static struct sched *
 sched_make(unsigned boot_ms)
 {
@@ -132,6 +171,11 @@ sched_make(unsigned boot_ms)
 	if (s == NULL)
 		fail_msg("sched_new: %s", e.msg);
 	sched_on_state(s, on_state, NULL);
+	sched_on_own(s, on_own, NULL);
+	pthread_mutex_lock(&rec_mu);
+	for (size_t i = 0; i < nrec; i++)
+		sched_own(s, rec[i]);
+	pthread_mutex_unlock(&rec_mu);
 	if (sched_start(s, &e) < 0)
 		fail_msg("sched_start: %s", e.msg);
 	return s;

@@ -24,6 +24,82 @@ test_setup_deploy(void **state)
 	free(v);
 }
 
+/* A container with the platform's labels that the scheduler did not create (a build step's). */
+static void
+foreign_start(const char *name, char id[SCHED_ID_MAX])
+{
+	json_t *body = json_pack("{s:s, s:[s,s], s:[s], s:{s:s, s:s, s:s, s:s, s:s}}",
+	    "Image", IMAGE, "Cmd", "start", "web", "Env", "PORT=5000",
+	    "Labels", "sh.deis.platform", platform, "sh.deis.app", app, "sh.deis.type", "web",
+	    "sh.deis.release", "v999999", "sh.deis.num", "1");
+	struct err e = { 0 };
+
+	if (docker_container_create(dk, name, body, id, &e) < 0 ||
+	    docker_container_start(dk, id, &e) < 0)
+		fail_msg("foreign container: %s", e.msg);
+	json_decref(body);
+}
+
+/*
+ * Labels are data anyone can write: a container the scheduler did not make is
+ * not listed, found, counted or reported, now or after a restart; adoption (an
+ * upgrade from a controller without the record) takes only unit names, which
+ * a build step cannot choose.
+ */
+static void
+test_foreign_labels(void **state)
+{
+	struct sched_container *v = NULL, c;
+	struct err e = { 0 };
+	char fid[SCHED_ID_MAX], named[SCHED_ID_MAX], name[128];
+	int before = crashes_seen;
+	size_t n, i, seen0 = seen_mark();
+
+	SKIP_IF_NO_DOCKER();
+	snprintf(name, sizeof(name), "hostile-%s", app);
+	foreign_start(name, fid);
+	usleep(1000 * 1000);
+	sched_list(sc, app, true, &v, &n);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(v[i].release, 999999);
+	free(v);
+	assert_int_equal(sched_find(sc, fid, &c), -1);
+	assert_false(sched_owns(sc, fid));
+	assert_false(rec_has(fid));
+	assert_int_equal(sched_get(sc, app, "web", 1, &c), 0);
+	assert_string_not_equal(c.id, fid);
+	assert_int_equal(sched_find(sc, c.id, &c), 0);	/* ours: found by its container */
+	assert_int_equal(c.release, 2);
+	/* its death is nobody's crash */
+	assert_int_equal(docker_container_kill(dk, fid, "KILL", &e), 0);
+	usleep(800 * 1000);
+	assert_int_equal(crashes_seen, before);
+	assert_true(seen_find(seen0, 999999, SCHED_CRASHED, SCHED_DOWN) < 0);
+	assert_true(seen_find(seen0, 999999, SCHED_UP, SCHED_CREATED) < 0);
+	/* a restarted controller does not take it either, nor one named by a user */
+	snprintf(name, sizeof(name), "%s_v999999.web.1", app);
+	foreign_start(name, named);
+	sched_free(sc);
+	sc = sched_make(15000);
+	sched_list(sc, app, true, &v, &n);
+	assert_int_equal(n, 2);
+	free(v);
+	assert_false(sched_owns(sc, fid));
+	assert_false(sched_owns(sc, named));
+	/* the upgrade path adopts the unit name only */
+	n = sched_adopt_named(sc, &v);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, named);
+	free(v);
+	assert_false(sched_owns(sc, fid));
+	assert_int_equal(docker_container_remove(dk, fid, true, &e), 0);
+	assert_int_equal(docker_container_remove(dk, named, true, &e), 0);
+	for (i = 0; i < 30 && sched_owns(sc, named); i++)
+		usleep(100 * 1000);
+	assert_false(sched_owns(sc, named));
+}
+
 /* The app dies on its own: `crashed`, then Docker's restart policy brings it back `up`. */
 static void
 test_crash_restarted_by_docker(void **state)
@@ -218,6 +294,10 @@ test_event_stream_break(void **state)
 	cfg.docker_sock = relay.path;
 	s2 = sched_new(&cfg, &e);
 	assert_non_null(s2);
+	pthread_mutex_lock(&rec_mu);
+	for (size_t i = 0; i < nrec; i++)
+		sched_own(s2, rec[i]);
+	pthread_mutex_unlock(&rec_mu);
 	if (sched_start(s2, &e) < 0)
 		fail_msg("start through the relay: %s", e.msg);
 	sched_list(s2, app, false, &v, &n);
@@ -324,6 +404,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_setup_deploy),
+		cmocka_unit_test(test_foreign_labels),
 		cmocka_unit_test(test_crash_restarted_by_docker),
 		cmocka_unit_test(test_crash_event_and_reconcile),
 		cmocka_unit_test(test_event_stream_break),

@@ -219,7 +219,26 @@ test_table(void **state)
 		o.app = appn;
 		o.type = i % 3 ? "web" : "worker";
 		o.num = (unsigned)(1000 - i);
+		o.cid = id;
+		/* the scheduler made those of even hundreds: owned before or after seen */
+		if ((i / 100) % 4 == 0)
+			sched_own(s, id);
 		sched_observe(&o, s);
+		if ((i / 100) % 4 == 2)
+			sched_own(s, id);
+	}
+	sched_list(s, "app7", false, &v, &n);
+	assert_int_equal(n, 5);	/* 7, 207, 407, 607, 807: not the others' labels */
+	free(v);
+	snprintf(id, sizeof(id), "%064d", 107);
+	assert_int_equal(sched_find(s, id, &c), -1);
+	assert_false(sched_owns(s, id));
+	snprintf(id, sizeof(id), "%064d", 207);
+	assert_int_equal(sched_find(s, id, &c), 0);
+	assert_string_equal(c.app, "app7");
+	for (i = 0; i < 1000; i++) {
+		snprintf(id, sizeof(id), "%064zu", i);
+		sched_own(s, id);
 	}
 	sched_list(s, "app7", false, &v, &n);
 	assert_int_equal(n, 10);
