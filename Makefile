@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 B       := build
 
-PKGS    := jansson sqlite3 libpq libcurl openssl libbsd-overlay libargon2 zlib
+PKGS    := jansson sqlite3 libpq libcurl openssl libbsd-overlay libargon2 zlib libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

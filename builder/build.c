@@ -126,6 +126,91 @@ build_config(struct build *b, struct err *e)
 	return 0;
 }
 
+/* Ask the controller whether this build may use image (images belong to apps). */
+static int
+image_allowed(struct build *b, const char *image, struct err *e)
+{
+	json_t *body = json_pack("{s:s, s:s, s:s}", "receive_user", b->user, "receive_repo",
+	    b->app, "image", image), *resp = NULL;
+	long status;
+	int rc;
+
+	rc = hooks_post(b->conf, "/v1/hooks/image", body, 1200, &status, &resp, e);
+	json_decref(body);
+	if (rc == 0 && status != 200)
+		rc = err_set(e, 1, "the Dockerfile may not use '%s': %s", image,
+		    hooks_detail(resp, status));
+	json_decref(resp);
+	return rc;
+}
+
+/*
+ * Before the daemon builds: every image the Dockerfile makes it use (FROM,
+ * COPY --from, and the COPY --from of the ONBUILD triggers of each base) must
+ * be one this push may use. The daemon takes an image already on the engine
+ * by any name without asking the registry, so the name alone proves nothing.
+ */
+static int
+dockerfile_images_check(struct build *b, struct err *e)
+{
+	size_t len = 0, n, i, k, nt;
+	char *text = tree_read(b, "Dockerfile", &len), **refs = NULL, **trig;
+	struct buf onbuild = BUF_INIT;
+	json_t *ins, *v;
+	char *path;
+	long status;
+	int rc = 0;
+
+	if (text == NULL)
+		return 0;	/* docker build says what is missing */
+	n = dockerfile_images(text, len, &refs);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = image_allowed(b, refs[i], e)) < 0)
+			break;
+		path = xasprintf("/images/%s/json", refs[i]);
+		ins = NULL;
+		if (engine_call(b->engine, "GET", path, NULL, &status, &ins, e) == 0 &&
+		    status == 200) {
+			buf_reset(&onbuild);
+			json_array_foreach(json_object_get(json_object_get(ins, "Config"), "OnBuild"),
+			    k, v)
+				buf_addf(&onbuild, "%s\n", json_string_value(v) ?: "");
+			nt = dockerfile_images(onbuild.p ? onbuild.p : "", onbuild.len, &trig);
+			for (k = 0; k < nt; k++) {
+				if (rc == 0)
+					rc = image_allowed(b, trig[k], e);
+				free(trig[k]);
+			}
+			free(trig);
+		}
+		json_decref(ins);
+		free(path);
+	}
+	for (i = 0; i < n; i++)
+		free(refs[i]);
+	free(refs);
+	free(text);
+	buf_release(&onbuild);
+	return rc;
+}
+
+/* A build stopped by one of its limits says which, and how to change it. */
+static void
+build_limit_hint(const struct conf *c, struct err *e)
+{
+	char why[sizeof(e->msg)];
+
+	if (strstr(e->msg, "Timeout was reached") || strstr(e->msg, "timed out"))
+		snprintf(why, sizeof(why), "the build took longer than its %d s (deisctl config "
+		    "builder set buildTimeout=<seconds>)", c->build_timeout);
+	else if (strstr(e->msg, "non-zero code: 137"))
+		snprintf(why, sizeof(why), "%.120s: killed, most likely out of its %d MB of memory "
+		    "(deisctl config builder set buildMemoryMB=<MB>)", e->msg, c->build_memory_mb);
+	else
+		return;
+	strlcpy(e->msg, why, sizeof(e->msg));
+}
+
 /* Dockerfile apps: the pushed tree, straight from git archive, is the context. */
 static int
 build_dockerfile(struct build *b, const char *image, json_t **procfile, struct err *e)
@@ -146,10 +231,13 @@ build_dockerfile(struct build *b, const char *image, json_t **procfile, struct e
 			return -1;
 	}
 	out_step("Building Docker image");
-	if (run_start(&r, e) < 0)
+	if (dockerfile_images_check(b, e) < 0 || run_start(&r, e) < 0)
 		return -1;
-	rc = engine_build(b->engine, image, r.out_fd, out_stream, NULL, b->conf->keepalive,
-	    b->conf->build_timeout, e);
+	rc = engine_build(b->engine, image, r.out_fd, &(struct engine_limits){
+	    b->conf->build_network, b->conf->build_memory_mb, b->conf->build_cpus }, out_stream,
+	    NULL, b->conf->keepalive, b->conf->build_timeout, e);
+	if (rc < 0)
+		build_limit_hint(b->conf, e);
 	out_flush();
 	close(r.out_fd);
 	if (run_wait(&r, 60000, &status, rc < 0 ? NULL : e) < 0)
@@ -305,6 +393,8 @@ build_main(int argc, char **argv)
 	b.sha8[8] = '\0';
 	b.repo = getcwd(NULL, 0);	/* git runs hooks in the repository */
 	b.engine = engine_new(c.docker_sock);
+	if (c.registry_user && c.registry_password)
+		engine_set_registry_auth(b.engine, c.registry, c.registry_user, c.registry_password);
 	b.config = NULL;
 	rc = build_run(&b, &e);
 	out_flush();

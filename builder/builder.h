@@ -30,6 +30,8 @@ struct conf {
 	char *builder_key;	/* the secret itself (read from key_file), wiped by conf_free */
 	char *key_file;
 	char *registry;		/* "127.0.0.1:5000" */
+	char *registry_user;	/* its credentials (pushes), or NULL */
+	char *registry_password;	/* from <state>/registry-password, not builder.conf */
 	char *state_dir;	/* host keys, sshd_config, builder.conf */
 	char *repo_dir;		/* <app>.git bare repositories and <app>.lock files */
 	char *cache_dir;	/* per-app buildpack caches */
@@ -42,7 +44,10 @@ struct conf {
 	char *keys_user;	/* AuthorizedKeysCommandUser ("deis-keys") */
 	char *ca_bundle;	/* host path of a PEM bundle buildpack builds trust, or NULL */
 	int port;		/* sshd port, 2223 */
-	int build_timeout;	/* seconds, whole build */
+	int build_timeout;	/* seconds, whole build (900) */
+	char *build_network;	/* the network build steps run on (deisctl's sandbox), or NULL */
+	int build_memory_mb;	/* memory (and memory+swap) of a build step (2048) */
+	int build_cpus;		/* CPUs a build may use (2) */
 	int keepalive;		/* seconds of silence before a progress line */
 	int gc_interval;	/* seconds between sweeps of gone apps' repositories */
 };
@@ -101,14 +106,30 @@ json_t *release_default_types(const char *text, size_t len);
 struct engine;
 /* Called with each piece of output the engine streams (already decoded). */
 typedef void engine_out_fn(const char *p, size_t n, void *arg);
+/*
+ * dockerfile.c: the images a Dockerfile makes the daemon use (FROM that is no
+ * stage nor scratch, COPY --from= that names no stage; ONBUILD triggers read
+ * the same), global ARG defaults substituted for FROM, ARG and ENV for
+ * --from; a reference with a variable it cannot tell is kept as written.
+ * Fills *out (free each and the array) and returns their number.
+ */
+size_t dockerfile_images(const char *text, size_t len, char ***out);
+
 struct engine *engine_new(const char *sock);
+/* Pushes of images named on server go with these credentials (none to others). */
+void engine_set_registry_auth(struct engine *g, const char *server, const char *user,
+    const char *password);
 void engine_free(struct engine *g);
 /* One JSON request; see builder/engine.c. *resp may be NULL. */
 int engine_call(struct engine *g, const char *method, const char *path, const json_t *body,
     long *status, json_t **resp, struct err *e);
 /* POST /build with a tar context read from fd; streams "stream" text to fn. */
-int engine_build(struct engine *g, const char *tag, int tar_fd, engine_out_fn *fn, void *arg,
-    int keepalive_s, int timeout_s, struct err *e);
+struct engine_limits {
+	const char *network;	/* NULL: the engine's default */
+	int memory_mb, cpus;	/* 0: none */
+};
+int engine_build(struct engine *g, const char *tag, int tar_fd, const struct engine_limits *l,
+    engine_out_fn *fn, void *arg, int keepalive_s, int timeout_s, struct err *e);
 /* Follow a container's logs until it exits, demultiplexed, to fn. */
 int engine_follow(struct engine *g, const char *id, engine_out_fn *fn, void *arg,
     int keepalive_s, int timeout_s, struct err *e);

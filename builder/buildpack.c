@@ -273,7 +273,7 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	char *sv = xasprintf("SOURCE_VERSION=%s", b->sha);
 	char *app = xasprintf("DEIS_APP=%s", b->app), *path = NULL;
 	char *binds[6];
-	json_t *cfg, *resp = NULL;
+	json_t *cfg, *hc, *resp = NULL;
 	long status = 0;
 	int exit_code = -1, rc = -1;
 	size_t i;
@@ -299,7 +299,11 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	    "HostConfig",
 	    "Binds", binds[0], binds[1], binds[2], binds[3], binds[4], binds[5],
 	    "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit", (json_int_t)1024,
-	    "NetworkMode", "bridge");
+	    "NetworkMode", c->build_network ? c->build_network : "bridge");
+	hc = json_object_get(cfg, "HostConfig");
+	json_object_set_new(hc, "Memory", json_integer((json_int_t)c->build_memory_mb << 20));
+	json_object_set_new(hc, "MemorySwap", json_integer((json_int_t)c->build_memory_mb << 20));
+	json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)c->build_cpus * 1000000000));
 	if (c->ca_bundle && c->ca_bundle[0])
 		trust_ca_bundle(cfg, c->ca_bundle);
 	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)

@@ -2,7 +2,8 @@
  * The builder's configuration. `deis-builder start` gathers it from DEIS_*
  * environment variables and writes it to <state>/builder.conf; sshd's helpers
  * (which get a clean environment) read it back. The builder key itself stays
- * in its own file (key_file) so builder.conf may be world-readable.
+ * in its own file (key_file), as the registry's password does
+ * (<state>/registry-password), so builder.conf may be world-readable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@ static const struct field fields[] = {
 	F("controller", "DEIS_CONTROLLER_URL", controller),
 	F("key_file", "DEIS_BUILDER_KEY_FILE", key_file),
 	F("registry", "DEIS_REGISTRY", registry),
+	F("registry_user", "DEIS_REGISTRY_USER", registry_user),
 	F("state_dir", "DEIS_BUILDER_STATE", state_dir),
 	F("repo_dir", "DEIS_BUILDER_REPOS", repo_dir),
 	F("cache_dir", "DEIS_BUILDER_CACHE", cache_dir),
@@ -35,6 +37,7 @@ static const struct field fields[] = {
 	F("git_user", "DEIS_BUILDER_GIT_USER", git_user),
 	F("keys_user", "DEIS_BUILDER_KEYS_USER", keys_user),
 	F("ca_bundle", "DEIS_BUILDER_CA_BUNDLE", ca_bundle),
+	F("build_network", "DEIS_BUILD_NETWORK", build_network),
 };
 #undef F
 
@@ -65,7 +68,9 @@ conf_defaults(struct conf *c)
 	c->git_user = xstrdup("git");
 	c->keys_user = xstrdup("deis-keys");
 	c->port = 2223;
-	c->build_timeout = 1800;
+	c->build_timeout = 900;
+	c->build_memory_mb = 2048;
+	c->build_cpus = 2;
 	c->keepalive = 5;
 	c->gc_interval = 3600;
 }
@@ -96,11 +101,40 @@ conf_setkv(struct conf *c, const char *key, const char *v, struct err *e)
 		return int_field(key, v, 1, 65535, &c->port, e);
 	if (strcmp(key, "build_timeout") == 0)
 		return int_field(key, v, 10, 86400, &c->build_timeout, e);
+	if (strcmp(key, "build_memory_mb") == 0)
+		return int_field(key, v, 64, 1 << 20, &c->build_memory_mb, e);
+	if (strcmp(key, "build_cpus") == 0)
+		return int_field(key, v, 1, 1024, &c->build_cpus, e);
 	if (strcmp(key, "keepalive") == 0)
 		return int_field(key, v, 1, 3600, &c->keepalive, e);
 	if (strcmp(key, "gc_interval") == 0)
 		return int_field(key, v, 0, 30 * 86400, &c->gc_interval, e);
 	return err_set(e, 100, "unknown config key '%s'", key);
+}
+
+/* The registry's password, when deis-builder start was given one (else pushes go without). */
+static int
+conf_registry_password(struct conf *c, struct err *e)
+{
+	char *path = xasprintf("%s/registry-password", c->state_dir), line[512];
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		int err = errno;
+
+		free(path);
+		return err == ENOENT ? 0 : err_set(e, 111, "cannot read the registry password: %s",
+		    strerror(err));
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	free(path);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[0])
+		c->registry_password = xstrdup(line);
+	explicit_bzero(line, sizeof(line));
+	return 0;
 }
 
 /* Derived paths and the key itself. */
@@ -133,7 +167,7 @@ conf_finish(struct conf *c, struct err *e)
 		return err_set(e, 100, "builder key file '%s' is empty", c->key_file);
 	c->builder_key = xstrdup(line);
 	explicit_bzero(line, sizeof(line));
-	return 0;
+	return conf_registry_password(c, e);
 }
 
 int
@@ -185,6 +219,10 @@ conf_from_env(struct conf *c, struct err *e)
 		return -1;
 	if ((v = getenv("DEIS_BUILD_TIMEOUT")) && *v && conf_setkv(c, "build_timeout", v, e) < 0)
 		return -1;
+	if ((v = getenv("DEIS_BUILD_MEMORY_MB")) && *v && conf_setkv(c, "build_memory_mb", v, e) < 0)
+		return -1;
+	if ((v = getenv("DEIS_BUILD_CPUS")) && *v && conf_setkv(c, "build_cpus", v, e) < 0)
+		return -1;
 	if ((v = getenv("DEIS_BUILDER_KEEPALIVE")) && *v && conf_setkv(c, "keepalive", v, e) < 0)
 		return -1;
 	if ((v = getenv("DEIS_BUILDER_GC_INTERVAL")) && *v &&
@@ -212,6 +250,7 @@ conf_write(const struct conf *c, const char *path, struct err *e)
 	}
 	buf_addf(&b, "port=%d\nbuild_timeout=%d\nkeepalive=%d\ngc_interval=%d\n", c->port,
 	    c->build_timeout, c->keepalive, c->gc_interval);
+	buf_addf(&b, "build_memory_mb=%d\nbuild_cpus=%d\n", c->build_memory_mb, c->build_cpus);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, b.p, b.len) != (ssize_t)b.len)
 		rc = err_set(e, 111, "cannot write '%s': %s", path, strerror(errno));
@@ -237,4 +276,9 @@ conf_free(struct conf *c)
 		free(c->builder_key);
 	}
 	c->builder_key = NULL;
+	if (c->registry_password) {
+		explicit_bzero(c->registry_password, strlen(c->registry_password));
+		free(c->registry_password);
+	}
+	c->registry_password = NULL;
 }

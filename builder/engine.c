@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "builder/builder.h"
+#include "lib/docker.h"
 #include "lib/ev.h"
 #include "lib/xalloc.h"
 
@@ -23,6 +24,8 @@
 
 struct engine {
 	char *sock;
+	char *auth_server;	/* the registry pushes go to with auth, or NULL */
+	char *auth;		/* its X-Registry-Auth value */
 };
 
 enum stream_kind { STREAM_RAW, STREAM_JSONL, STREAM_MUX };
@@ -37,6 +40,7 @@ struct stream {
 	int write_failed;
 	int keepalive_s;
 	uint64_t start_ms;
+	const char *auth;	/* X-Registry-Auth value; NULL: "{}" (none) */
 };
 
 struct engine *
@@ -49,11 +53,25 @@ engine_new(const char *sock)
 }
 
 void
+engine_set_registry_auth(struct engine *g, const char *server, const char *user,
+    const char *password)
+{
+	free(g->auth_server);
+	free(g->auth);
+	g->auth_server = xstrdup(server);
+	g->auth = docker_registry_auth(server, user, password);
+}
+
+void
 engine_free(struct engine *g)
 {
 	if (!g)
 		return;
 	free(g->sock);
+	free(g->auth_server);
+	if (g->auth)
+		explicit_bzero(g->auth, strlen(g->auth));
+	free(g->auth);
 	free(g);
 }
 
@@ -255,7 +273,15 @@ engine_stream(struct engine *g, const char *method, const char *path, const char
 		h = curl_slist_append(h, ct);
 		free(ct);
 	}
-	h = curl_slist_append(h, "X-Registry-Auth: e30=");	/* "{}": no credentials */
+	if (s->auth) {
+		char *a = xasprintf("X-Registry-Auth: %s", s->auth);
+
+		h = curl_slist_append(h, a);
+		explicit_bzero(a, strlen(a));
+		free(a);
+	} else {
+		h = curl_slist_append(h, "X-Registry-Auth: e30=");	/* "{}": no credentials */
+	}
 	if (in_fd >= 0) {
 		curl_easy_setopt(k, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(k, CURLOPT_READFUNCTION, read_fd);
@@ -307,15 +333,27 @@ stream_release(struct stream *s)
 }
 
 int
-engine_build(struct engine *g, const char *tag, int tar_fd, engine_out_fn *fn, void *arg,
-    int keepalive_s, int timeout_s, struct err *e)
+engine_build(struct engine *g, const char *tag, int tar_fd, const struct engine_limits *l,
+    engine_out_fn *fn, void *arg, int keepalive_s, int timeout_s, struct err *e)
 {
 	struct stream s = { .kind = STREAM_JSONL, .fn = fn, .arg = arg, .in = BUF_INIT,
 	    .errmsg = BUF_INIT, .keepalive_s = keepalive_s };
-	char *t = curl_escape(tag, 0);
-	char *path = xasprintf("/build?t=%s&rm=1&forcerm=1", t);
+	char *t = curl_escape(tag, 0), *net = l->network ? curl_escape(l->network, 0) : NULL;
+	struct buf q = BUF_INIT;
+	char *path;
 	int rc;
 
+	/* every RUN step: on the sandbox network, within memory (no swap beyond) and CPUs */
+	buf_addf(&q, "/build?t=%s&rm=1&forcerm=1", t);
+	if (net)
+		buf_addf(&q, "&networkmode=%s", net);
+	if (l->memory_mb > 0)
+		buf_addf(&q, "&memory=%lld&memswap=%lld", (long long)l->memory_mb << 20,
+		    (long long)l->memory_mb << 20);
+	if (l->cpus > 0)
+		buf_addf(&q, "&cpuperiod=100000&cpuquota=%d", l->cpus * 100000);
+	path = buf_detach(&q, NULL);
+	curl_free(net);
 	rc = engine_stream(g, "POST", path, "application/x-tar", tar_fd, -1, &s, timeout_s,
 	    "docker build failed", e);
 	curl_free(t);
@@ -350,8 +388,12 @@ engine_push(struct engine *g, const char *image, engine_out_fn *fn, void *arg,
 	    xstrdup(image);
 	char *path = xasprintf("/images/%s/push?tag=%s", repo,
 	    colon && !strchr(colon, '/') ? colon + 1 : "latest");
+	size_t n = g->auth_server ? strlen(g->auth_server) : 0;
 	int rc;
 
+	/* the credentials go only to the platform's registry */
+	if (n && strncmp(image, g->auth_server, n) == 0 && image[n] == '/')
+		s.auth = g->auth;
 	rc = engine_stream(g, "POST", path, NULL, -1, -1, &s, 1800, "docker push failed", e);
 	free(repo);
 	free(path);

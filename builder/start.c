@@ -148,15 +148,61 @@ start_dir(const char *path, mode_t mode, uid_t uid, gid_t gid, struct err *e)
 	return 0;
 }
 
+/* A secret file of the state dir, root:BUILDER_GROUP 0640, replaced whole. */
+static int
+secret_write(const char *dst, const char *value, struct err *e)
+{
+	char *tmp = xasprintf("%s.new", dst);
+	struct group *g = getgrnam(BUILDER_GROUP);
+	int fd, rc = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, value, strlen(value)) != (ssize_t)strlen(value) ||
+	    write(fd, "\n", 1) != 1 || fchown(fd, 0, g ? g->gr_gid : 0) < 0 ||
+	    fchmod(fd, 0640) < 0) {
+		err_set(e, 111, "cannot write '%s': %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, dst) < 0) {
+		err_set(e, 111, "cannot rename '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+/*
+ * The registry's password (DEIS_REGISTRY_PASSWORD) for pushes, into state;
+ * without it, none (and an earlier one is removed).
+ */
+static int
+start_registry_password(const struct conf *c, struct err *e)
+{
+	char *dst = xasprintf("%s/registry-password", c->state_dir);
+	const char *pw = getenv("DEIS_REGISTRY_PASSWORD");
+	int rc = 0;
+
+	if (pw && *pw)
+		rc = secret_write(dst, pw, e);
+	else if (unlink(dst) < 0 && errno != ENOENT)
+		rc = err_set(e, 111, "cannot remove '%s': %s", dst, strerror(errno));
+	free(dst);
+	return rc;
+}
+
 /* The builder key: from DEIS_BUILDER_KEY or the file named in the config, into state. */
 static int
 start_key(struct conf *c, struct err *e)
 {
-	char *dst = xasprintf("%s/builder-key", c->state_dir), *tmp = xasprintf("%s.new", dst);
+	char *dst = xasprintf("%s/builder-key", c->state_dir);
 	const char *key = getenv("DEIS_BUILDER_KEY");
 	char line[512] = "";
-	struct group *g = getgrnam(BUILDER_GROUP);
-	int fd, rc = -1;
+	int rc = -1;
 	FILE *f;
 
 	if ((!key || !*key) && c->key_file && strcmp(c->key_file, dst) != 0) {
@@ -179,19 +225,8 @@ start_key(struct conf *c, struct err *e)
 		err_set(e, 100, "no builder key: set DEIS_BUILDER_KEY or DEIS_BUILDER_KEY_FILE");
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, key, strlen(key)) != (ssize_t)strlen(key) || write(fd, "\n", 1) != 1 ||
-	    fchown(fd, 0, g ? g->gr_gid : 0) < 0 || fchmod(fd, 0640) < 0) {
-		err_set(e, 111, "cannot write '%s': %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (secret_write(dst, key, e) < 0)
 		goto out;
-	}
-	close(fd);
-	if (rename(tmp, dst) < 0) {
-		err_set(e, 111, "cannot rename '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
 	rc = 0;
 done:
 	free(c->key_file);
@@ -200,7 +235,6 @@ done:
 out:
 	explicit_bzero(line, sizeof(line));
 	free(dst);
-	free(tmp);
 	return rc;
 }
 
@@ -428,7 +462,8 @@ start_main(int argc, char **argv)
 		goto fail;
 	start_paths(&c);
 	if (start_dir(c.state_dir, 0755, 0, 0, &e) < 0 || start_users(&c, &e) < 0 ||
-	    start_key(&c, &e) < 0 || start_host_keys(&c, &e) < 0)
+	    start_key(&c, &e) < 0 || start_registry_password(&c, &e) < 0 ||
+	    start_host_keys(&c, &e) < 0)
 		goto fail;
 	pw = getpwnam(c.git_user);
 	if (!pw) {

@@ -76,6 +76,7 @@ static const struct route routes[] = {
 	{ "POST", "v1/hooks/push", hooks_push, AUTH_BUILDER },
 	{ "POST", "v1/hooks/config", hooks_config, AUTH_BUILDER },
 	{ "POST", "v1/hooks/build", hooks_build, AUTH_BUILDER },
+	{ "POST", "v1/hooks/image", hooks_image, AUTH_BUILDER },
 	{ "POST", "v1/hooks/key", hooks_key, AUTH_BUILDER },
 	{ "POST", "v1/hooks/apps", hooks_apps, AUTH_BUILDER },
 	{ "GET", "v1/internal/routes", internal_routes, AUTH_INTERNAL },

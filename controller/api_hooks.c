@@ -8,6 +8,7 @@
 
 #include "controller/db.h"
 #include "controller/handlers.h"
+#include "controller/jobs.h"
 #include "controller/release.h"
 #include "controller/validate.h"
 #include "lib/xalloc.h"
@@ -66,19 +67,26 @@ hook_principal(struct api *a, struct app *app)
 	return 0;
 }
 
+/* The principal checked (hook_principal), then the required field; NULL (answered) otherwise. */
+static const char *
+hook_begin(struct api *a, const char *field)
+{
+	struct app app;
+
+	if (hook_principal(a, &app) < 0)
+		return NULL;
+	app_release(&app);
+	return api_body_str(a, field, true);
+}
+
 void
 hooks_push(struct api *a)
 {
-	struct app app;
 	struct err e = { 0 };
 	char uuid[DB_UUID_LEN], now[DB_TIME_LEN];
 	const char *sha, *fp, *conn, *cmd;
 
-	if (hook_principal(a, &app) < 0)
-		return;
-	app_release(&app);
-	sha = api_body_str(a, "sha", true);
-	if (sha == NULL)
+	if ((sha = hook_begin(a, "sha")) == NULL)
 		return;
 	fp = api_body_str(a, "fingerprint", false);
 	conn = api_body_str(a, "ssh_connection", false);
@@ -132,15 +140,10 @@ hooks_config(struct api *a)
 void
 hooks_build(struct api *a)
 {
-	struct app app;
 	const char *image, *sha, *dockerfile;
 	json_t *procfile;
 
-	if (hook_principal(a, &app) < 0)
-		return;
-	app_release(&app);
-	image = api_body_str(a, "image", true);
-	if (image == NULL)
+	if ((image = hook_begin(a, "image")) == NULL)
 		return;
 	sha = api_body_str(a, "sha", false);
 	dockerfile = api_body_str(a, "dockerfile", false);
@@ -153,6 +156,73 @@ hooks_build(struct api *a)
 	build_submit(a, a->seg[0], a->user.username, image, sha, procfile,
 	    dockerfile && !strcmp(dockerfile, "true") ? "true" : "", true);
 	json_decref(procfile);
+}
+
+/* ---- may this build use that image (a Dockerfile's FROM, COPY --from) ---- */
+
+struct image_check {
+	struct job job;
+	struct api *a;
+	char app[65], user[64];
+	char *image;
+};
+
+static void
+image_check_work(struct job *j, struct db *db)
+{
+	struct image_check *ic = j->arg;
+	char id[SCHED_IMAGE_ID_MAX];
+
+	j->rc = sched_image_id(ic->a->ctl->sched, ic->image, id, &j->e) < 0 ||
+	    image_owner_check(db, id, ic->app, ic->user, ic->image, &j->e) < 0 ? -1 : 0;
+}
+
+static void
+image_check_done(struct job *j)
+{
+	struct image_check *ic = j->arg;
+
+	if (j->rc < 0)
+		api_detail(ic->a, j->e.code ? j->e.code : 503, "%s", j->e.msg);
+	else
+		api_json(ic->a, 200, json_pack("{s:s}", "image", ic->image));
+	free(ic->image);
+	free(ic);
+}
+
+/*
+ * POST /v1/hooks/image {receive_user, receive_repo, image}: before a build, for
+ * each image its Dockerfile makes the daemon use. The daemon takes an image
+ * already on the engine by any name without asking the registry, so the
+ * builder asks here: the image is made present (pulled with the registry's
+ * credentials when it is there) and checked as `deis pull` is.
+ */
+void
+hooks_image(struct api *a)
+{
+	struct image_check *ic;
+	const char *image;
+
+	if ((image = hook_begin(a, "image")) == NULL)
+		return;
+	if (strlen(image) > 255 || strpbrk(image, " \t\r\n\"'`$\\") || *image == '\0') {
+		api_detail(a, 400, "cannot tell which image '%.100s' names: write it without "
+		    "variables the build does not define", image);
+		return;
+	}
+	if (a->ctl->sched == NULL) {
+		api_json(a, 200, json_pack("{s:s}", "image", image));
+		return;
+	}
+	ic = xcalloc(1, sizeof(*ic));
+	ic->a = a;
+	strlcpy(ic->app, a->seg[0], sizeof(ic->app));
+	strlcpy(ic->user, a->user.username, sizeof(ic->user));
+	ic->image = xstrdup(image);
+	ic->job.work = image_check_work;
+	ic->job.done = image_check_done;
+	ic->job.arg = ic;
+	jobs_submit(a->ctl->jobs, &ic->job);
 }
 
 void

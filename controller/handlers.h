@@ -21,7 +21,7 @@ api_fn domains_list, domains_create, domains_delete;
 api_fn certs_list, certs_get, certs_create, certs_delete;
 api_fn keys_list, keys_get, keys_create, keys_delete;
 /* api_hooks.c */
-api_fn hooks_push, hooks_config, hooks_build, hooks_key, hooks_apps;
+api_fn hooks_push, hooks_config, hooks_build, hooks_key, hooks_apps, hooks_image;
 /* api_internal.c */
 api_fn internal_routes, internal_endpoints, internal_container;
 

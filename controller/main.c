@@ -293,7 +293,9 @@ main(int argc, char **argv)
 		struct sched_config sc = { .driver = sched_name, .docker_sock = sock,
 			.boot_timeout_ms = (unsigned)boot_timeout * 1000,
 			.network = getenv("DEIS_APP_NETWORK"),
-			.platform = getenv("DEIS_PLATFORM") };
+			.platform = getenv("DEIS_PLATFORM"), .registry = ctl.registry,
+			.registry_user = getenv("DEIS_REGISTRY_USER"),
+			.registry_password = getenv("DEIS_REGISTRY_PASSWORD") };
 
 		ctl.sched = sched_new(&sc, &e);
 		if (ctl.sched == NULL)

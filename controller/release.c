@@ -82,16 +82,12 @@ rel_load(struct db *db, const char *app, long long version, struct rel *r, struc
 }
 
 int
-rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e)
+image_owner_check(struct db *db, const char *id, const char *app, const char *user,
+    const char *image, struct err *e)
 {
-	char id[SCHED_IMAGE_ID_MAX];
 	struct db_res *res;
 	long long owners, deployable;
 
-	if (!r->build_uuid[0] || r->image_id[0])
-		return 0;
-	if (sched_image_id(s, r->image, id, e) < 0)
-		return -1;
 	/*
 	 * Apps whose pushed builds (sha set: made by the builder, private to the
 	 * app) have this image, and of those, the ones the owner may deploy: this
@@ -102,7 +98,7 @@ rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e)
 	    "a.owner = $3 OR EXISTS (SELECT 1 FROM app_perms p WHERE p.app = a.id AND "
 	    "p.username = $3) OR EXISTS (SELECT 1 FROM users u WHERE u.username = $3 AND "
 	    "u.is_superuser <> 0) THEN 1 ELSE 0 END), 0) FROM builds b JOIN apps a ON "
-	    "a.id = b.app WHERE b.image_id = $1 AND b.sha <> ''", id, r->app, r->build_owner);
+	    "a.id = b.app WHERE b.image_id = $1 AND b.sha <> ''", id, app, user);
 	if (res == NULL)
 		return -1;
 	owners = db_res_getll(res, 0, 0, 0);
@@ -110,7 +106,20 @@ rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e)
 	db_res_free(res);
 	if (owners > 0 && deployable == 0)
 		return err_set(e, 403, "image %s was built for another app: only those who may "
-		    "deploy that app can run it", r->image);
+		    "deploy that app can run it", image);
+	return 0;
+}
+
+int
+rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e)
+{
+	char id[SCHED_IMAGE_ID_MAX];
+
+	if (!r->build_uuid[0] || r->image_id[0])
+		return 0;
+	if (sched_image_id(s, r->image, id, e) < 0 ||
+	    image_owner_check(db, id, r->app, r->build_owner, r->image, e) < 0)
+		return -1;
 	if (db_execp(db, e, "UPDATE builds SET image_id = $1 WHERE uuid = $2", id,
 	    r->build_uuid) < 0)
 		return -1;

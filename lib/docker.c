@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "lib/docker.h"
 #include "lib/xalloc.h"
@@ -20,6 +21,8 @@
 struct docker {
 	char *sock;
 	char version[16];
+	char *auth_server;	/* the registry auth_hdr is for, or NULL */
+	char *auth_hdr;		/* "X-Registry-Auth: <base64url JSON>" */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -51,7 +54,54 @@ docker_free(struct docker *d)
 	if (d == NULL)
 		return;
 	free(d->sock);
+	free(d->auth_server);
+	if (d->auth_hdr)
+		explicit_bzero(d->auth_hdr, strlen(d->auth_hdr));
+	free(d->auth_hdr);
 	free(d);
+}
+
+char *
+docker_registry_auth(const char *server, const char *user, const char *password)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s}", "username", user, "password", password,
+	    "serveraddress", server);
+	char *text = json_dumps(j, JSON_COMPACT), *out;
+	size_t len = strlen(text), i;
+
+	out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)len);
+	for (i = 0; out[i]; i++)	/* the engine decodes the URL-safe alphabet */
+		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	explicit_bzero(text, len);
+	free(text);
+	json_decref(j);
+	return out;
+}
+
+void
+docker_set_registry_auth(struct docker *d, const char *server, const char *user,
+    const char *password)
+{
+	char *v = docker_registry_auth(server, user, password);
+
+	free(d->auth_server);
+	free(d->auth_hdr);
+	d->auth_server = xstrdup(server);
+	d->auth_hdr = xasprintf("X-Registry-Auth: %s", v);
+	explicit_bzero(v, strlen(v));
+	free(v);
+}
+
+const char *
+docker_registry_auth_for(const struct docker *d, const char *ref)
+{
+	size_t n;
+
+	if (d->auth_server == NULL || ref == NULL)
+		return NULL;
+	n = strlen(d->auth_server);
+	return strncmp(ref, d->auth_server, n) == 0 && ref[n] == '/' ? d->auth_hdr : NULL;
 }
 
 const char *
@@ -128,7 +178,7 @@ xfer_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t
 /* Run one request; returns 0 when the daemon answered (any status). */
 static int
 perform(struct docker *d, const char *method, const char *url, const json_t *body,
-    long timeout_ms, struct xfer *x, long *status, struct err *e)
+    long timeout_ms, const char *xhdr, struct xfer *x, long *status, struct err *e)
 {
 	CURL *c;
 	struct curl_slist *hdr = NULL;
@@ -172,6 +222,8 @@ perform(struct docker *d, const char *method, const char *url, const json_t *bod
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	}
 	hdr = curl_slist_append(hdr, "Expect:");
+	if (xhdr)
+		hdr = curl_slist_append(hdr, xhdr);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -202,17 +254,24 @@ url_make(struct docker *d, const char *path)
 	return xasprintf("http://docker/v%s%s", d->version, path);
 }
 
-int
-docker_request(struct docker *d, const char *method, const char *path, const json_t *body,
-    long timeout_ms, long *status, struct buf *resp, struct err *e)
+static int
+request(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, const char *xhdr, long *status, struct buf *resp, struct err *e)
 {
 	struct xfer x = { .resp = resp, .max = RESP_MAX, .line = BUF_INIT };
 	char *url = url_make(d, path);
 	int ret;
 
-	ret = perform(d, method, url, body, timeout_ms, &x, status, e);
+	ret = perform(d, method, url, body, timeout_ms, xhdr, &x, status, e);
 	free(url);
 	return ret;
+}
+
+int
+docker_request(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, long *status, struct buf *resp, struct err *e)
+{
+	return request(d, method, path, body, timeout_ms, NULL, status, resp, e);
 }
 
 /* Docker's {"message": "..."} or the raw body, made one line. */
@@ -232,9 +291,10 @@ docker_message(const struct buf *b, char *out, size_t size)
 	json_decref(j);
 }
 
-json_t *
-docker_call(struct docker *d, const char *method, const char *path, const json_t *body,
-    long timeout_ms, const int *ok_extra, long *status, const char *what, struct err *e)
+static json_t *
+call(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, const int *ok_extra, long *status, const char *what, const char *xhdr,
+    struct err *e)
 {
 	struct buf b = BUF_INIT;
 	long st;
@@ -242,7 +302,7 @@ docker_call(struct docker *d, const char *method, const char *path, const json_t
 	char msg[200];
 	int ok;
 
-	if (docker_request(d, method, path, body, timeout_ms, &st, &b, e) < 0)
+	if (request(d, method, path, body, timeout_ms, xhdr, &st, &b, e) < 0)
 		goto out;
 	if (status)
 		*status = st;
@@ -260,6 +320,22 @@ docker_call(struct docker *d, const char *method, const char *path, const json_t
 out:
 	buf_release(&b);
 	return j;
+}
+
+json_t *
+docker_call(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, const int *ok_extra, long *status, const char *what, struct err *e)
+{
+	return call(d, method, path, body, timeout_ms, ok_extra, status, what, NULL, e);
+}
+
+json_t *
+docker_call_image(struct docker *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, const int *ok_extra, long *status, const char *what, const char *image,
+    struct err *e)
+{
+	return call(d, method, path, body, timeout_ms, ok_extra, status, what,
+	    docker_registry_auth_for(d, image), e);
 }
 
 /* Call for its status only. */
@@ -287,7 +363,7 @@ docker_ping(struct docker *d, struct err *e)
 	unsigned maj, min, wmaj, wmin;
 
 	x.resp = &b;
-	if (perform(d, "GET", "http://docker/version", NULL, 5000, &x, &st, e) < 0)
+	if (perform(d, "GET", "http://docker/version", NULL, 5000, NULL, &x, &st, e) < 0)
 		goto out;
 	if (st != 200) {
 		err_set(e, (int)st, "docker: '%s' answered %ld to GET /version", d->sock, st);
@@ -697,7 +773,8 @@ docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err
 	path = digest ? xasprintf("/images/create?fromImage=%s%%40%s", re, te) :
 	    xasprintf("/images/create?fromImage=%s&tag=%s", re, te);
 	url = url_make(d, path);
-	if (perform(d, "POST", url, NULL, timeout_ms, &x, &st, e) < 0)
+	if (perform(d, "POST", url, NULL, timeout_ms, docker_registry_auth_for(d, ref), &x, &st,
+	    e) < 0)
 		goto out;
 	if (x.line.len)
 		pull_line(x.line.p, x.line.len, &p);
@@ -762,7 +839,7 @@ docker_events(struct docker *d, const char *filters, double since, docker_event_
 		free(fe);
 	}
 	url = url_make(d, path.p);
-	if (perform(d, "GET", url, NULL, 0, &x, &st, e) < 0)
+	if (perform(d, "GET", url, NULL, 0, NULL, &x, &st, e) < 0)
 		goto out;
 	if (x.stopped) {
 		ret = 0;

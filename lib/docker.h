@@ -71,6 +71,23 @@ int docker_request(struct docker *d, const char *method, const char *path,
 json_t *docker_call(struct docker *d, const char *method, const char *path,
     const json_t *body, long timeout_ms, const int *ok_extra, long *status,
     const char *what, struct err *e);
+/* As docker_call, with the registry credentials when image is on their registry. */
+json_t *docker_call_image(struct docker *d, const char *method, const char *path,
+    const json_t *body, long timeout_ms, const int *ok_extra, long *status, const char *what,
+    const char *image, struct err *e);
+
+/*
+ * Registry credentials. The engine's X-Registry-Auth value (base64url of the
+ * JSON auth config) for user at server; caller frees (and wipes). The handle's
+ * credentials go with a pull (and docker_call_image) only of an image named on
+ * that server ("server/..."): never to another registry, which would be sent
+ * them when it asks.
+ */
+char *docker_registry_auth(const char *server, const char *user, const char *password);
+void docker_set_registry_auth(struct docker *d, const char *server, const char *user,
+    const char *password);
+/* The header line for ref, or NULL when ref is not on the handle's registry. */
+const char *docker_registry_auth_for(const struct docker *d, const char *ref);
 
 /* Containers. All block up to 30 s unless stated. */
 

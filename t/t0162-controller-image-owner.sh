@@ -59,6 +59,20 @@ test_expect 'bob may not run it: by its name, another tag, or its id (403, no bu
 test_expect 'nor as the image of his own git push' '
 	[ "$(hook_build bob $B $ALIAS)" = 403 ] && jq -e ".detail | test(\"built for another app\")" "$API_DIR/body"
 '
+image_hook() {	# image_hook USER APP IMAGE: may a Dockerfile of APP pushed by USER use IMAGE
+	curl -s -m 60 -o "$API_DIR/body" -w "%{http_code}" -X POST -H "X-Deis-Builder-Auth: $DEIS_BUILDER_KEY" \
+		--data-binary "{\"receive_user\":\"$1\",\"receive_repo\":\"$2\",\"image\":\"$3\"}" \
+		"$API_URL/v1/hooks/image"
+}
+test_expect 'nor build on it (FROM, COPY --from): the builder asks, by any name' '
+	[ "$(image_hook bob $B $PRIV)" = 403 ] && [ "$(image_hook bob $B $ALIAS)" = 403 ] &&
+	jq -e ".detail | test(\"built for another app\")" "$API_DIR/body" &&
+	[ "$(image_hook alice $A $PRIV)" = 200 ] && [ "$(image_hook carol $D $ALIAS)" = 200 ] &&
+	[ "$(image_hook bob $B "$IMAGE")" = 200 ] &&
+	[ "$(image_hook bob $B "\$BASE")" = 400 ] &&
+	jq -e ".detail | test(\"cannot tell which image\")" "$API_DIR/body" &&
+	[ "$(image_hook bob $A "$IMAGE")" = 404 ]
+'
 test_expect 'alice may run it in her other app, carol (a collaborator) in hers, an admin anywhere' '
 	[ "$(pull alice $C $PRIV)" = "HTTP/1.1 201 CREATED" ] &&
 	[ "$(pull carol $D $ALIAS)" = "HTTP/1.1 201 CREATED" ] &&

@@ -34,6 +34,7 @@ test_expect 'install and start are idempotent (containers kept)' '
 test_expect 'secrets were generated once, mode 0600' '
 	[ "$(stat -c %a "$STATE/builder-key")" = 600 ] &&
 	[ "$(stat -c %a "$STATE/internal-token")" = 600 ] &&
+	[ "$(stat -c %a "$STATE/registry-password")" = 600 ] &&
 	[ $(wc -c <"$STATE/internal-token") -ge 32 ]
 '
 

@@ -59,13 +59,16 @@ keys_in() {
 }
 
 # served TAG: the registry serves the manifest of $PY:TAG and every blob it names, each with
-# its digest (what a pull does, without the engine's local copy in the way).
+# its digest (what a pull does, without the engine's local copy in the way), to the platform's
+# credentials.
 served() {
-	curl -sf -m 10 -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+	curl -sf -m 10 -u "deis:$(cat "$STATE/registry-password")" \
+		-H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
 		"http://127.0.0.1:$REG/v2/$PY/manifests/$1" >manifest &&
 	jq -r ".config.digest, .layers[].digest" manifest >digests && [ -s digests ] &&
 	while read -r dg; do
-		curl -sf -m 60 "http://127.0.0.1:$REG/v2/$PY/blobs/$dg" | sha256sum |
+		curl -sf -m 60 -u "deis:$(cat "$STATE/registry-password")" \
+			"http://127.0.0.1:$REG/v2/$PY/blobs/$dg" | sha256sum |
 			grep -q "^${dg#sha256:} " || { echo "blob $dg: wrong or missing"; return 1; }
 	done <digests
 }

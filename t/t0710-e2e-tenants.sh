@@ -46,7 +46,9 @@ test_expect 'the victim deploys a Dockerfile app that answers its own text' '
 
 # 1. A Dockerfile LABEL reaches the daemon's build-step containers: a build step that says
 # it is the victim's newest web container, serving on 5000 and printing while the build goes
-# on, is neither routed nor heard in the victim's logs.
+# on, is neither routed nor heard in the victim's logs. Two walls stand in its way: the
+# controller routes only containers its scheduler made (t0600 shows that one alone), and the
+# build sandbox keeps the step out of reach of the publisher's probe.
 test_expect 'a build step labelled as the victim'"'"'s container is never routed nor logged' '
 	repo dockerfile-web mal && as mallory create $MAL --no-remote >/dev/null &&
 	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
@@ -63,10 +65,7 @@ test_expect 'a build step labelled as the victim'"'"'s container is never routed
 	(cd "$TRASH/mal" && $GIT commit -qam hostile) &&
 	{ key mallory; push "$TRASH/mal" $MAL >/dev/null & } &&
 	wait_for 60 "[ -n \"\$(docker ps -q --filter label=sh.deis.app=$VIC --filter label=sh.deis.release=v999999)\" ]" &&
-	hip=$(docker inspect -f "{{.NetworkSettings.IPAddress}}" $(docker ps -q --filter label=sh.deis.app=$VIC --filter label=sh.deis.release=v999999)) &&
-	wait_for 20 "curl -sf -m 1 http://$hip:5000/ | grep -q hijacked" &&
 	sleep 12 && victim_serves 20 &&
-	docker logs $PREFIX-controller 2>&1 | grep -q "not routed: the scheduler did not make it for .$VIC. v999999 web.1" &&
 	wait_for 30 "docker logs $PREFIX-logspout 2>&1 | grep -q \"not one the platform made\"" &&
 	victim_serves 20 && ! as victim logs -a $VIC | grep -q mallory-was-here &&
 	wait_for 120 "[ -z \"\$(docker ps -q --filter label=sh.deis.app=$VIC --filter label=sh.deis.release=v999999)\" ]" &&
@@ -75,16 +74,126 @@ test_expect 'a build step labelled as the victim'"'"'s container is never routed
 '
 
 # 3. The platform's registry holds every app's image: naming the victim's (by its name, by
-# another name of the registry, by digest) in `deis pull` must not run it for the attacker.
+# another name of the registry, by digest) in `deis pull` must not run it for the attacker:
+# the image is the victim's app's (403), or, by a name the platform does not know for its
+# registry, the engine has no credentials for it.
 test_expect 'the victim'"'"'s image is not the attacker'"'"'s to run, by any name or digest' '
 	img=$(docker images --format "{{.Repository}}:{{.Tag}}" 127.0.0.1:$REG/$VIC | head -n 1) &&
 	dig=$(docker image inspect -f "{{index .RepoDigests 0}}" "$img") && [ -n "$dig" ] &&
 	for ref in "$img" "localhost:$REG/$VIC:${img##*:}" "$dig"; do
 		as mallory pull "$ref" -a $MAL >"$TRASH/pull" 2>&1
-		cat "$TRASH/pull"; grep -q "built for another app" "$TRASH/pull" || exit 1
+		cat "$TRASH/pull"
+		grep -q -e "built for another app" -e "no basic auth credentials" "$TRASH/pull" || exit 1
 	done &&
 	victim_serves 20 && app_get $MAL | grep -q "Dockerfile app ($MAL)" &&
 	[ "$(as mallory builds:list -a $MAL | grep -c "$VIC")" = 0 ]
+'
+
+# 2. The registry holds every app's image. Nothing but the builder and the scheduler reads it:
+# not a user on the host, not the daemon fetching an ADD URL for a build step.
+test_expect 'the registry answers only to the platform'"'"'s credentials' '
+	[ "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$REG/v2/_catalog)" = 401 ] &&
+	curl -sf -u "deis:$(cat "$STATE/registry-password")" http://127.0.0.1:$REG/v2/_catalog |
+		grep -q "\"$VIC\""
+'
+test_expect 'a build cannot read the registry: ADD of its URL fails the push' '
+	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	ADD http://127.0.0.1:$REG/v2/_catalog /catalog
+	RUN cat /catalog
+	CMD ["python3", "/app/server.py"]
+	EOF
+	(cd "$TRASH/mal" && $GIT commit -qam "read the registry") &&
+	key mallory && ! push "$TRASH/mal" $MAL >/dev/null &&
+	grep -i -e "401" -e "unauthorized" "$TRASH/push-$MAL.log" &&
+	! grep -q "\"repositories\"" "$TRASH/push-$MAL.log" &&
+	victim_serves 20 && app_get $MAL | grep -q "Dockerfile app ($MAL)"
+'
+
+# The daemon takes an image already on the engine by any name without asking the registry:
+# a FROM or COPY --from of the victim's image (by a build argument's default too) is refused
+# before the build; the victim may build on its own.
+test_expect 'a Dockerfile may not build on another app'"'"'s image' '
+	key mallory && img=$(docker images --format "{{.Repository}}:{{.Tag}}" 127.0.0.1:$REG/$VIC | head -n 1) &&
+	for df in "FROM $img" "FROM deis/stack:bookworm
+COPY --from=$img /app /stolen" "ARG BASE=$img
+FROM \$BASE" "FROM deis/stack:bookworm
+ENV SRC=$img
+COPY --from=\$SRC /app /stolen"; do
+		printf "%s\nCMD [\"python3\", \"/app/server.py\"]\n" "$df" >"$TRASH/mal/Dockerfile" &&
+		(cd "$TRASH/mal" && $GIT commit -qam "build on the victim") &&
+		! push "$TRASH/mal" $MAL >/dev/null || exit 1
+		grep "may not use" "$TRASH/push-$MAL.log" | tail -n 1
+		grep -q -e "was built for another app" -e "cannot tell which image" "$TRASH/push-$MAL.log" ||
+			exit 1
+	done &&
+	victim_serves 20 && app_get $MAL | grep -q "Dockerfile app ($MAL)" &&
+	printf "FROM %s\nCMD [\"python3\", \"/app/server.py\"]\n" "$img" >"$TRASH/vic/Dockerfile" &&
+	(cd "$TRASH/vic" && $GIT commit -qam "build on my own image") &&
+	key victim && push "$TRASH/vic" $VIC >/dev/null && key mallory &&
+	wait_for 30 "victim_serves 1" && victim_serves 20
+'
+
+# 5. Builds run in a sandbox: the internet through NAT, and nothing else. The metadata address
+# is put on lo with our own server behind it (removed at the end), so no packet leaves here.
+META=169.254.169.254 METAPORT=$(free_port)
+TEST_CLEANUP="$TEST_CLEANUP; ip addr del $META/32 dev lo 2>/dev/null"
+ip addr add $META/32 dev lo && bg_start meta python3 -m http.server -b $META $METAPORT
+test_expect 'a build step reaches the internet, and not the host, other apps or the metadata address' '
+	docker network inspect -f "{{index .Options \"com.docker.network.bridge.enable_icc\"}}" \
+		$PREFIX-build | grep -qx false &&
+	wait_for 10 "curl -sf -m 1 http://$META:$METAPORT/ >/dev/null" &&
+	vip=$(docker inspect -f "{{.NetworkSettings.IPAddress}}" $(docker ps -q --filter label=sh.deis.app=$VIC | head -n 1)) &&
+	gw=$(ip -4 -o addr show docker0 | awk "{ print \$4 }" | cut -d/ -f1) && [ -n "$gw" ] &&
+	cat >"$TRASH/mal/probe.py" <<-EOF &&
+	import socket, sys
+	for name, host, port in (("internet", "deb.debian.org", 80), ("victim", "$vip", 5000),
+	        ("metadata", "$META", $METAPORT), ("host", "$gw", $HTTP)):
+	    try:
+	        socket.create_connection((host, port), 4).close()
+	        print("probe", name, "reached", flush=True)
+	    except OSError as e:
+	        print("probe", name, "blocked", e, flush=True)
+	EOF
+	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	COPY probe.py server.py /app/
+	RUN python3 /app/probe.py
+	CMD ["python3", "/app/server.py"]
+	EOF
+	(cd "$TRASH/mal" && git add probe.py && $GIT commit -qam "probe the network") &&
+	key mallory && push "$TRASH/mal" $MAL >/dev/null; grep "probe " "$TRASH/push-$MAL.log";
+	grep -q "probe internet reached" "$TRASH/push-$MAL.log" &&
+	for t in victim metadata host; do grep -q "probe $t blocked" "$TRASH/push-$MAL.log" || exit 1; done &&
+	victim_serves 20
+'
+test_expect 'a build over its memory fails with the reason, and the app keeps its release' '
+	before=$(as mallory releases -a $MAL | grep -c "^v") &&
+	stopped=$(docker ps -aq --filter status=exited --filter status=created | wc -l) &&
+	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	RUN python3 -c "b = bytearray(3 << 30)"
+	CMD ["python3", "/app/server.py"]
+	EOF
+	(cd "$TRASH/mal" && $GIT commit -qam "use too much memory") &&
+	key mallory && ! push "$TRASH/mal" $MAL >/dev/null &&
+	grep -q "killed, most likely out of its 2048 MB of memory" "$TRASH/push-$MAL.log" &&
+	[ "$(as mallory releases -a $MAL | grep -c "^v")" = "$before" ] &&
+	app_get $MAL | grep -q "Dockerfile app ($MAL)" &&
+	[ "$(docker ps -aq --filter status=exited --filter status=created | wc -l)" = "$stopped" ]
+'
+test_expect 'an honest build installs packages from Debian in the sandbox' '
+	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	USER root
+	RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends jq >/dev/null && jq --version
+	COPY server.py /app/server.py
+	USER slug
+	CMD ["python3", "/app/server.py"]
+	EOF
+	(cd "$TRASH/mal" && $GIT commit -qam "apt-get install") &&
+	key mallory && push "$TRASH/mal" $MAL >/dev/null && grep -q "jq-1\." "$TRASH/push-$MAL.log" &&
+	wait_for 30 "app_get $MAL | grep -q \"Dockerfile app ($MAL)\"" && victim_serves 20
 '
 
 test_done

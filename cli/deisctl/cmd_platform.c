@@ -100,9 +100,9 @@ discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* Poll url until it answers 200 or timeout_ms passes. */
+/* Poll url (as user:password when userpwd) until it answers 200 or timeout_ms passes. */
 static int
-http_wait(const char *what, const char *url, int timeout_ms, struct err *e)
+http_wait(const char *what, const char *url, const char *userpwd, int timeout_ms, struct err *e)
 {
 	struct timespec t0, t;
 	long code = 0;
@@ -115,6 +115,8 @@ http_wait(const char *what, const char *url, int timeout_ms, struct err *e)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 2000L);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 		curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+		if (userpwd)
+			curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
 		code = 0;
 		if (curl_easy_perform(h) == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -205,7 +207,8 @@ dctl_platform_prepare(struct dctl *d, const bool *sel, struct err *e)
 	bins = dctl_engine_image_binaries(d, e);
 	if (!bins)
 		return NULL;
-	if (dctl_engine_prepare(d, e) < 0 || (builder && builder_dirs(d, e) < 0)) {
+	if (dctl_engine_prepare(d, e) < 0 || (builder && builder_dirs(d, e) < 0) ||
+	    (builder && dctl_buildnet_up(d, e) < 0)) {
 		free(bins);
 		return NULL;
 	}
@@ -302,12 +305,18 @@ dctl_platform_ready(struct dctl *d, const struct component *c, struct err *e)
 	if (!strcmp(c->name, "controller")) {
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz",
 		    dctl_state_port(d, "controllerPort", 8000));
-		return http_wait("the controller", url, 60000, e);
+		return http_wait("the controller", url, NULL, 60000, e);
 	}
 	if (!strcmp(c->name, "registry")) {
+		char userpwd[DEISCTL_SECRET_LEN + 8];
+		int rc;
+
 		snprintf(url, sizeof(url), "http://127.0.0.1:%d/v2/",
 		    dctl_state_port(d, "registryPort", 5000));
-		return http_wait("the registry", url, 30000, e);
+		snprintf(userpwd, sizeof(userpwd), "deis:%s", d->registry_password);
+		rc = http_wait("the registry", url, userpwd, 30000, e);
+		explicit_bzero(userpwd, sizeof(userpwd));
+		return rc;
 	}
 	return 0;
 }
@@ -460,7 +469,7 @@ dctl_cmd_uninstall(struct dctl *d, int argc, char **argv)
 	}
 	if (!all_sel)
 		return rc;
-	if (dctl_engine_network_remove(d, &e) < 0) {
+	if (dctl_engine_network_remove(d, d->prefix, &e) < 0 || dctl_buildnet_down(d, &e) < 0) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		rc = 1;
 	}

@@ -12,7 +12,9 @@
  * through), controllerPort 8000 and registryPort 5000 (on 127.0.0.1 only: the
  * engine pushes and pulls through the loopback, which it trusts without TLS).
  */
+#include <crypt.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,52 @@ spec_logspout(struct dctl *d, const struct component *c, json_t *body, struct er
  * read-only, the keys come as environment, and the label sh.deis.store (the
  * configuration's digest) makes any change of it a new spec.
  */
+/*
+ * The registry asks for credentials (htpasswd, user "deis"): the builder
+ * pushes and the scheduler pulls with them; nothing else reads it, neither a
+ * build step nor the daemon fetching for one (a Dockerfile's FROM or ADD of a
+ * URL) nor an app. The password is 256 random bits, so bcrypt's cost can be
+ * its least (4: about 1 ms per request, which the registry pays on each).
+ * Rewritten when it does not hold the current password.
+ */
+static int
+registry_htpasswd(struct dctl *d, struct err *e)
+{
+	char *path = dctl_state_path(d, DCTL_REGISTRY_HTPASSWD), line[256], salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data cd;
+	const char *h;
+	FILE *f;
+	int rc;
+
+	memset(&cd, 0, sizeof(cd));
+	line[0] = '\0';
+	if ((f = fopen(path, "re")) != NULL) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	free(path);
+	if (strncmp(line, "deis:", 5) == 0 &&
+	    (h = crypt_r(d->registry_password, line + 5, &cd)) != NULL && strcmp(h, line + 5) == 0)
+		return 0;
+	if (crypt_gensalt_rn("$2b$", 4, NULL, 0, salt, sizeof(salt)) == NULL ||
+	    (h = crypt_r(d->registry_password, salt, &cd)) == NULL || h[0] == '*')
+		return err_set(e, 1, "cannot hash the registry's password: %s", strerror(errno));
+	snprintf(line, sizeof(line), "deis:%s\n", h);
+	rc = dctl_state_write(d, DCTL_REGISTRY_HTPASSWD, line, strlen(line), e);
+	explicit_bzero(&cd, sizeof(cd));
+	return rc;
+}
+
+/* The environment of a component that pushes to or pulls from the registry. */
+static void
+body_registry_auth(struct dctl *d, json_t *body)
+{
+	body_env(body, "DEIS_REGISTRY_USER", "deis");
+	body_env(body, "DEIS_REGISTRY_PASSWORD", d->registry_password);
+}
+
 static int
 spec_registry(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
@@ -156,6 +204,14 @@ spec_registry(struct dctl *d, const struct component *c, json_t *body, struct er
 	int rc;
 
 	body_port(body, 5000, "127.0.0.1", dctl_state_port(d, "registryPort", 5000));
+	if (registry_htpasswd(d, e) < 0)
+		return -1;
+	path = dctl_state_path(d, DCTL_REGISTRY_HTPASSWD);
+	body_bind(body, path, "/etc/deis/registry.htpasswd", "ro");
+	free(path);
+	body_env(body, "REGISTRY_AUTH", "htpasswd");
+	body_env(body, "REGISTRY_AUTH_HTPASSWD_REALM", "deis");
+	body_env(body, "REGISTRY_AUTH_HTPASSWD_PATH", "/etc/deis/registry.htpasswd");
 	if (!dctl_store_s3(d)) {
 		body_cmd(body, argv);
 		body_volume(d, body, "registry", "/var/lib/deis/registry");
@@ -228,6 +284,7 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	}
 	body_env(body, "DEIS_DOMAIN", dctl_state_get(d, "platform", "domain", "localhost"));
 	body_env(body, "DEIS_REGISTRY", registry);
+	body_registry_auth(d, body);
 	body_env(body, "DEIS_LOGGER_URL", logger);
 	body_env(body, "DEIS_LOGGER_SYSLOG", syslog);
 	body_env(body, "DEIS_CONTROLLER_ADDR", self);
@@ -258,12 +315,18 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 	body_cmd(body, argv);
 	body_env(body, "DEIS_CONTROLLER_URL", ctl);
 	body_env(body, "DEIS_REGISTRY", registry);
+	body_registry_auth(d, body);
 	body_env(body, "DEIS_BUILDER_KEY", d->builder_key);
 	body_env(body, "DEIS_BUILDER_STATE", st);
 	body_env(body, "DEIS_BUILDER_LIB", images);
 	body_env(body, "DEIS_BUILDPACKS", bps);
 	body_env(body, "DEIS_STACK_IMAGE", dctl_state_get(d, "builder", "stackImage",
 	    "deis/stack:bookworm"));
+	if (d->build_network)
+		body_env(body, "DEIS_BUILD_NETWORK", d->build_network);
+	body_env(body, "DEIS_BUILD_MEMORY_MB", dctl_state_get(d, "builder", "buildMemoryMB", "2048"));
+	body_env(body, "DEIS_BUILD_CPUS", dctl_state_get(d, "builder", "buildCPUs", "2"));
+	body_env(body, "DEIS_BUILD_TIMEOUT", dctl_state_get(d, "builder", "buildTimeout", "900"));
 	/*
 	 * Build containers bind-mount paths under the builder's state: the engine
 	 * resolves them on the host, so they are host directories at the same path.

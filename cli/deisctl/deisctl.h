@@ -53,8 +53,23 @@ struct dctl {
 	json_t *config;		/* owned; loaded from config.json (empty object when none) */
 	char builder_key[DEISCTL_SECRET_LEN + 1];	/* empty until dctl_state_secrets() */
 	char internal_token[DEISCTL_SECRET_LEN + 1];
+	char registry_password[DEISCTL_SECRET_LEN + 1];	/* user "deis": the builder, the scheduler */
 	char database_password[DEISCTL_SECRET_LEN + 1];	/* empty unless PostgreSQL */
+	char *build_network;	/* the builds' sandbox network once dctl_buildnet_up made it */
 };
+
+/*
+ * buildnet.c: the builds' sandbox network, "<prefix>-build": a bridge with
+ * inter-container traffic off, closed by the host's firewall to the host and
+ * to private, link-local and loopback destinations (internet through NAT
+ * only). up: make it (kept when there) and insert the rules once, set
+ * d->build_network; 1 (and a warning) when the engine's host has no
+ * DOCKER-USER chain (iptables off): builds then run on the default bridge.
+ * down: delete the rules and the network.
+ */
+char *dctl_buildnet_name(const struct dctl *d);
+int dctl_buildnet_up(struct dctl *d, struct err *e);
+int dctl_buildnet_down(struct dctl *d, struct err *e);
 
 /* Check that the engine answers (main.c); -1 after telling the user. */
 int dctl_ping(struct dctl *d);
@@ -175,6 +190,7 @@ void dctl_tls_remove(struct dctl *d, bool is_key);
 
 #define DCTL_STORE_SECRET_FILE "store-secret-key"	/* in the state dir, 0600 */
 #define DCTL_REGISTRY_S3_FILE "registry-s3.yml"	/* in the state dir, rendered at start */
+#define DCTL_REGISTRY_HTPASSWD "registry.htpasswd"	/* in the state dir: user deis, bcrypt */
 #define DCTL_REGISTRY_S3_CONF "/etc/deis/registry-s3.yml"	/* where the registry sees it */
 
 /* The s3 backend's settings, checked; strings borrowed from d->config but secret and url. */
@@ -249,7 +265,9 @@ int dctl_bridge_pin(const char *ifname, struct err *e);
 /* dctl_bridge_pin for the apps' network (Docker's bridge) and the platform's; warns. */
 void dctl_bridges_pin(struct dctl *d);
 /* Remove the platform network (when no container uses it). */
-int dctl_engine_network_remove(struct dctl *d, struct err *e);
+int dctl_engine_network_remove(struct dctl *d, const char *name, struct err *e);
+/* The bridge network name of the platform (labelled), made when missing; options borrowed. */
+int dctl_engine_network(struct dctl *d, const char *name, json_t *options, struct err *e);
 /* Names of the binaries in the platform image (its sh.deis.binaries label); caller owns. */
 char *dctl_engine_image_binaries(struct dctl *d, struct err *e);
 /*

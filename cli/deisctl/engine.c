@@ -53,14 +53,11 @@ dctl_engine_app_net(struct dctl *d)
 }
 
 int
-dctl_engine_prepare(struct dctl *d, struct err *e)
+dctl_engine_network(struct dctl *d, const char *name, json_t *options, struct err *e)
 {
-	static const int ok409[] = { 409, 0 };
-	static const char *const vols[] = { "logger", "database", "registry", "logspout", "router" };
-	char *path = xasprintf("/networks/%s", d->prefix);
+	char *path = xasprintf("/networks/%s", name);
 	long status = 0;
 	json_t *r, *body;
-	size_t i;
 
 	r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 }, &status,
 	    "inspect network", e);
@@ -68,16 +65,30 @@ dctl_engine_prepare(struct dctl *d, struct err *e)
 	if (!r)
 		return -1;
 	json_decref(r);
-	if (status == 404) {
-		body = json_pack("{s:s, s:s, s:b, s:{s:s}}", "Name", d->prefix, "Driver", "bridge",
-		    "CheckDuplicate", 1, "Labels", "sh.deis.instance", d->prefix);
-		r = docker_call(d->docker, "POST", "/networks/create", body, 30000, ok409, NULL,
-		    "create network", e);
-		json_decref(body);
-		if (!r)
-			return -1;
-		json_decref(r);
-	}
+	if (status != 404)
+		return 0;
+	body = json_pack("{s:s, s:s, s:b, s:{s:s}}", "Name", name, "Driver", "bridge",
+	    "CheckDuplicate", 1, "Labels", "sh.deis.instance", d->prefix);
+	if (options)
+		json_object_set(body, "Options", options);
+	r = docker_call(d->docker, "POST", "/networks/create", body, 30000,
+	    (const int[]){ 409, 0 }, NULL, "create network", e);
+	json_decref(body);
+	if (!r)
+		return -1;
+	json_decref(r);
+	return 0;
+}
+
+int
+dctl_engine_prepare(struct dctl *d, struct err *e)
+{
+	static const char *const vols[] = { "logger", "database", "registry", "logspout", "router" };
+	json_t *r, *body;
+	size_t i;
+
+	if (dctl_engine_network(d, d->prefix, NULL, e) < 0)
+		return -1;
 	dctl_bridges_pin(d);
 	for (i = 0; i < ARRAY_SIZE(vols); i++) {
 		char *name = xasprintf("%s-%s", d->prefix, vols[i]);
@@ -96,9 +107,9 @@ dctl_engine_prepare(struct dctl *d, struct err *e)
 }
 
 int
-dctl_engine_network_remove(struct dctl *d, struct err *e)
+dctl_engine_network_remove(struct dctl *d, const char *name, struct err *e)
 {
-	char *path = xasprintf("/networks/%s", d->prefix);
+	char *path = xasprintf("/networks/%s", name);
 	json_t *r;
 
 	r = docker_call(d->docker, "DELETE", path, NULL, 30000, (const int[]){ 404, 0 }, NULL,

@@ -173,6 +173,8 @@ main(int argc, char **argv)
 		rc = cmds[i].fn(&d, argc, argv);
 	explicit_bzero(d.builder_key, sizeof(d.builder_key));
 	explicit_bzero(d.internal_token, sizeof(d.internal_token));
+	explicit_bzero(d.registry_password, sizeof(d.registry_password));
+	free(d.build_network);
 	docker_free(d.docker);
 	json_decref(d.config);
 	free(d.state_dir);

@@ -187,6 +187,10 @@ dctl_state_secrets(struct dctl *d, bool create, struct err *e)
 	if (secret_load(d, "builder-key", create, false, d->builder_key, e) < 0 ||
 	    secret_load(d, "internal-token", create, false, d->internal_token, e) < 0)
 		return -1;
+	/* made at the first use after an upgrade too: start needs it */
+	if (secret_load(d, "registry-password", create || dctl_state_installed(d), false,
+	    d->registry_password, e) < 0)
+		return -1;
 	d->database_password[0] = '\0';
 	if (!dctl_component_postgres(d))
 		return 0;

@@ -45,7 +45,7 @@ dk_open(const struct sched_config *cfg, const char *platform, struct err *e)
 	if (sched_network_check(cfg->network, e) < 0)
 		return NULL;
 	k = xcalloc(1, sizeof(*k));
-	k->d = docker_new(cfg->docker_sock);
+	k->d = sched_engine_open(cfg);
 	k->platform = xstrdup(platform);
 	k->label = xasprintf("sh.deis.platform=%s", platform);
 	k->network = xstrdup(cfg->network ? cfg->network : "bridge");

@@ -116,6 +116,8 @@ extern const struct sched_driver sched_driver_docker;
 
 /* labels.c: what the drivers share. */
 struct docker;
+/* The engine handle of a driver: cfg's socket, with the registry's credentials. */
+struct docker *sched_engine_open(const struct sched_config *cfg);
 /*
  * BLOCKS: make image present on the engine d (pull it when missing) and give
  * its id (lib/docker.h, DOCKER_IMAGE_ID_MAX bytes).

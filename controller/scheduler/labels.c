@@ -15,6 +15,17 @@
 
 _Static_assert(SCHED_IMAGE_ID_MAX == DOCKER_IMAGE_ID_MAX, "one image id size");
 
+struct docker *
+sched_engine_open(const struct sched_config *cfg)
+{
+	struct docker *d = docker_new(cfg->docker_sock);
+
+	if (cfg->registry && cfg->registry_user && cfg->registry_password)
+		docker_set_registry_auth(d, cfg->registry, cfg->registry_user,
+		    cfg->registry_password);
+	return d;
+}
+
 int
 sched_engine_image(struct docker *d, const char *image, char *id,
     struct err *e)

@@ -127,6 +127,8 @@ struct sched_config {
 	unsigned pids_limit;		/* 0: 512 */
 	unsigned run_timeout_ms;	/* bound on `deis run`; 0: 1200000 (Deis: 1200 s) */
 	const char *const *cap_add;	/* NULL-terminated capabilities kept after dropping ALL; NULL: none */
+	/* the platform's registry and the credentials its images are pulled with; NULL: none */
+	const char *registry, *registry_user, *registry_password;
 };
 
 /*

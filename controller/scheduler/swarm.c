@@ -86,7 +86,7 @@ sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 	if (sched_network_check(cfg->network, e) < 0)
 		return NULL;
 	k = xcalloc(1, sizeof(*k));
-	k->d = docker_new(cfg->docker_sock);
+	k->d = sched_engine_open(cfg);
 	k->platform = xstrdup(platform);
 	k->label = xasprintf("sh.deis.platform=%s", platform);
 	k->network = cfg->network && *cfg->network ? xstrdup(cfg->network) : NULL;
@@ -284,8 +284,9 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
 		svc_name(name, u->name, variant);
 		if ((spec = sw_spec(k, u, name, e)) == NULL)
 			return -1;
-		r = docker_call(k->d, "POST", "/services/create", spec, 60000, conflict, &status,
-		    "cannot create service", e);
+		/* the nodes pull with the registry's credentials when the image is there */
+		r = docker_call_image(k->d, "POST", "/services/create", spec, 60000, conflict,
+		    &status, "cannot create service", u->image, e);
 		json_decref(spec);
 		if (r == NULL)
 			return -1;

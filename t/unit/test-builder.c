@@ -225,6 +225,54 @@ test_conf(void **state)
 	rmdir(dir);
 }
 
+/* dockerfile_images: the images a build makes the daemon use, by the daemon's reading. */
+static void
+expect_images(const char *df, const char *const *want)
+{
+	char **got;
+	size_t n = dockerfile_images(df, strlen(df), &got), i, nw = 0;
+
+	while (want[nw])
+		nw++;
+	for (i = 0; i < n; i++)
+		print_message("# got '%s'\n", got[i]);
+	assert_int_equal(n, nw);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(got[i], want[i]);
+		free(got[i]);
+	}
+	free(got);
+}
+
+static void
+test_dockerfile_images(void **state)
+{
+	expect_images("FROM deis/stack:bookworm\nCMD [\"x\"]\n",
+	    (const char *[]){ "deis/stack:bookworm", NULL });
+	/* stages, scratch, COPY --from a stage or an image, any case, no final newline */
+	expect_images("from golang:1.21 AS build\nRUN make\nFROM scratch\n"
+	    "COPY --from=build /out /\ncopy --chown=1:1 --from=127.0.0.1:5000/victim:v1 /app /x\n"
+	    "COPY --from=0 /a /b",
+	    (const char *[]){ "golang:1.21", "127.0.0.1:5000/victim:v1", NULL });
+	/* global ARG defaults in FROM; ${X:-d}; a later stage naming an earlier one */
+	expect_images("ARG REG=127.0.0.1:5000\nARG TAG\nFROM $REG/victim:${TAG:-git-1}\n"
+	    "FROM --platform=linux/amd64 ${REG}/other AS two\nFROM two\n",
+	    (const char *[]){ "127.0.0.1:5000/victim:git-1", "127.0.0.1:5000/other", NULL });
+	/* an ARG after FROM is not FROM's; ENV and ARG reach COPY --from */
+	expect_images("FROM base\nARG SRC=127.0.0.1:5000/v\nENV T git-2\nCOPY --from=$SRC:$T / /\n",
+	    (const char *[]){ "base", "127.0.0.1:5000/v:git-2", NULL });
+	/* continuations, comments inside them, the escape directive, ONBUILD, CRLF */
+	expect_images("# escape=`\r\nFROM busybox `\r\n# a comment\r\n  AS first\r\n"
+	    "RUN echo \\\r\nCOPY --from=first / /\r\n"
+	    "ONBUILD COPY --from=127.0.0.1:5000/secret / /\r\n",
+	    (const char *[]){ "busybox", "127.0.0.1:5000/secret", NULL });
+	expect_images("FROM a \\\n# c\n  AS b\nFROM b\n", (const char *[]){ "a", NULL });
+	/* what cannot be told is kept as written: no image has that name, the build is refused */
+	expect_images("FROM base\nCOPY --from=$UNKNOWN / /\n",
+	    (const char *[]){ "base", "$UNKNOWN", NULL });
+	expect_images("", (const char *[]){ NULL });
+}
+
 int
 main(void)
 {
@@ -236,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_procfile),
 		cmocka_unit_test(test_release_types),
 		cmocka_unit_test(test_conf),
+		cmocka_unit_test(test_dockerfile_images),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
