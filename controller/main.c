@@ -290,12 +290,18 @@ main(int argc, char **argv)
 	/* Before any thread starts, so signals reach the loop's signalfd only. */
 	ctl_signals(&ctl, on_signal);
 	if (strcmp(sched_name, "none") != 0) {
+		const char *mem = getenv("DEIS_APP_MEMORY");
+		long long app_memory = 0;
 		struct sched_config sc = { .driver = sched_name, .docker_sock = sock,
 			.boot_timeout_ms = (unsigned)boot_timeout * 1000,
 			.network = getenv("DEIS_APP_NETWORK"),
 			.platform = getenv("DEIS_PLATFORM"), .registry = ctl.registry,
 			.registry_user = getenv("DEIS_REGISTRY_USER"),
 			.registry_password = getenv("DEIS_REGISTRY_PASSWORD") };
+
+		if (mem && *mem && sched_memory_parse(mem, &app_memory) < 0)
+			die(100, "DEIS_APP_MEMORY '%s': want <number><B|K|M|G>", mem);
+		sc.app_memory = app_memory;
 
 		ctl.sched = sched_new(&sc, &e);
 		if (ctl.sched == NULL)

@@ -52,6 +52,7 @@ test_expect 'config:set rolls out v3 with the value in the environment, same ima
 test_expect 'app containers get the security floor' '
 	docker inspect -f "{{.HostConfig.NetworkMode}} {{.HostConfig.SecurityOpt}} {{.HostConfig.CapDrop}} {{.HostConfig.PidsLimit}} {{range .Mounts}}{{.Source}}{{end}}" ${APP}_v3.web.1 >"$TRASH/sec" &&
 	cat "$TRASH/sec" &&
+	[ "$(docker inspect -f "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}" ${APP}_v3.web.1)" = "1073741824 1073741824" ] &&
 	! grep -q "^host " "$TRASH/sec" && grep -q "no-new-privileges" "$TRASH/sec" &&
 	grep -qi "all" "$TRASH/sec" && ! grep -q docker.sock "$TRASH/sec"
 '

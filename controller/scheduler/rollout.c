@@ -171,7 +171,8 @@ oneoff_argv(const struct sched_release *rel, const char *command, const char **e
 }
 
 static int
-unit_fill(struct boot *b, const struct sched_release *rel, char **env, const char *type,
+unit_fill(struct sched *s, struct boot *b, const struct sched_release *rel, char **env,
+    const char *type,
     unsigned num, const char *command, struct err *e)
 {
 	const char *cmd, *mem, *cpu;
@@ -211,6 +212,8 @@ unit_fill(struct boot *b, const struct sched_release *rel, char **env, const cha
 			return err_set(e, 400,
 			    "Limit format: <number><unit>, where unit = B, K, M or G");
 		b->u.memory = bytes;
+	} else {
+		b->u.memory = s->app_memory;	/* the platform's default: no app without a limit */
 	}
 	if ((cpu = kv_get(rel->cpu, rel->ncpu, type)) != NULL) {
 		errno = 0;
@@ -575,7 +578,7 @@ sched_deploy(struct sched *s, const struct sched_release *rel,
 	bv = xcalloc(total ? total : 1, sizeof(*bv));
 	for (i = 0; i < n; i++)
 		for (k = 1; k <= structure[i].count; k++)
-			if (unit_fill(&bv[nb++], rel, env, structure[i].type, k, NULL, e) < 0)
+			if (unit_fill(s, &bv[nb++], rel, env, structure[i].type, k, NULL, e) < 0)
 				goto out_free;
 	sched_app_lock(s, rel->app);
 	if (total && prepare(s, rel, e) < 0)
@@ -643,7 +646,7 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 			for (j = 0, max = 0; j < ncur; j++)
 				max = cur[j].num > max ? cur[j].num : max;
 			for (k = 1; k <= structure[i].count - ncur; k++) {
-				if (unit_fill(&bv[nb++], rel, env, structure[i].type, max + k, NULL,
+				if (unit_fill(s, &bv[nb++], rel, env, structure[i].type, max + k, NULL,
 				    e) < 0) {
 					free(cur);
 					goto out;
@@ -698,7 +701,7 @@ sched_restart(struct sched *s, const struct sched_release *rel, const char *type
 		if (num && sel[i].num != num)
 			continue;
 		if (type_check(rel, sel[i].type, e) < 0 ||
-		    unit_fill(&b, rel, env, sel[i].type, sel[i].num, NULL, e) < 0)
+		    unit_fill(s, &b, rel, env, sel[i].type, sel[i].num, NULL, e) < 0)
 			goto out;
 		/* The old one's name may differ (older release): rename it aside explicitly. */
 		snprintf(b.aside_name, sizeof(b.aside_name), "%.170s.old-%.12s", sel[i].name, sel[i].id);
@@ -754,7 +757,7 @@ sched_run(struct sched *s, const struct sched_release *rel, const char *command,
 	free(runs);
 	/* No app lock: a run may last long. Two runs racing for a num: the loser takes the next. */
 	for (attempt = 1; attempt <= 10; attempt++) {
-		if (unit_fill(&b, rel, env, "run", max + attempt, command, e) < 0)
+		if (unit_fill(s, &b, rel, env, "run", max + attempt, command, e) < 0)
 			break;
 		buf_reset(out);
 		if (s->drv->start(s->h, &b.u, b.id, b.addr, e) == 0 && track(s, &b, e) == 0)

@@ -47,6 +47,7 @@ struct sched {
 	unsigned boot_timeout_ms;
 	unsigned stop_timeout_s;
 	unsigned run_timeout_ms;
+	long long app_memory;	/* bytes, for types without a `deis limits` memory limit */
 
 	sched_state_fn *on_state;
 	void *on_state_arg;

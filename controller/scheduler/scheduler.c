@@ -76,6 +76,7 @@ sched_new(const struct sched_config *cfg, struct err *e)
 	s->boot_timeout_ms = cfg->boot_timeout_ms ? cfg->boot_timeout_ms : 60000;
 	s->stop_timeout_s = cfg->stop_timeout_s ? cfg->stop_timeout_s : 10;
 	s->run_timeout_ms = cfg->run_timeout_ms ? cfg->run_timeout_ms : 1200000;
+	s->app_memory = cfg->app_memory > 0 ? cfg->app_memory : SCHED_APP_MEMORY_DEFAULT;
 	pthread_mutex_init(&s->tmu, NULL);
 	pthread_mutex_init(&s->amu, NULL);
 	return s;

@@ -55,6 +55,12 @@ enum sched_state {
 };
 
 #define SCHED_PORT 5000
+/*
+ * Memory of an app container without a `deis limits` limit (Deis had none: one
+ * app could take the host's memory from all others). Swap is off (the memory
+ * limit is also the memory+swap limit) on the docker driver.
+ */
+#define SCHED_APP_MEMORY_DEFAULT (1LL << 30)
 #define SCHED_ID_MAX 65
 #define SCHED_APP_MAX 64	/* app ids: [a-z0-9-]{1,63} */
 #define SCHED_TYPE_MAX 64	/* process types: [a-z][a-z0-9_-]{0,62} */
@@ -126,6 +132,7 @@ struct sched_config {
 	unsigned stop_timeout_s;	/* SIGTERM→SIGKILL grace when stopping; 0: 10 */
 	unsigned pids_limit;		/* 0: 512 */
 	unsigned run_timeout_ms;	/* bound on `deis run`; 0: 1200000 (Deis: 1200 s) */
+	long long app_memory;		/* memory of a container whose type has no `deis limits` one; 0: 1 GiB */
 	const char *const *cap_add;	/* NULL-terminated capabilities kept after dropping ALL; NULL: none */
 	/* the platform's registry and the credentials its images are pulled with; NULL: none */
 	const char *registry, *registry_user, *registry_password;

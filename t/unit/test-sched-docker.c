@@ -64,10 +64,11 @@ test_deploy_first(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
 	    ins, "Config"), "Labels"), "sh.deis.type")), "web");
 	json_decref(ins);
-	/* the worker has no memory limit */
+	/* the worker has no `deis limits` limit: the platform's default, swap off */
 	ins = docker_container_inspect(dk, v[2].id, &e);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(ins, "HostConfig"),
-	    "Memory")), 0);
+	hc = json_object_get(ins, "HostConfig");
+	assert_int_equal(json_integer_value(json_object_get(hc, "Memory")), 1 << 30);
+	assert_int_equal(json_integer_value(json_object_get(hc, "MemorySwap")), 1 << 30);
 	json_decref(ins);
 	free(v);
 }
