@@ -52,6 +52,17 @@ test_expect 'invalid settings are refused and change nothing' '
 	! deisctl config platform set "=x" 2>/dev/null &&
 	cmp before "$DEISCTL_STATE/config.json"
 '
+test_expect 'the builds'"'"' limits are checked when set' '
+	cp "$DEISCTL_STATE/config.json" before &&
+	! deisctl config builder set buildMemoryMB=lots 2>err && cat err &&
+	grep -q "buildMemoryMB .lots. is not a number of megabytes of memory from 64" err &&
+	! deisctl config builder set buildCPUs=0 2>/dev/null &&
+	! deisctl config builder set buildTimeout=5 2>/dev/null &&
+	cmp before "$DEISCTL_STATE/config.json" &&
+	deisctl config builder set buildMemoryMB=4096 buildCPUs=1 buildTimeout=1800 >/dev/null &&
+	deisctl config builder get buildMemoryMB buildCPUs buildTimeout | tr "\n" " " |
+		grep -qx "4096 1 1800 "
+'
 
 test_expect 'a corrupt config.json is reported, not ignored' '
 	cp "$DEISCTL_STATE/config.json" good && echo "{oops" >"$DEISCTL_STATE/config.json" &&

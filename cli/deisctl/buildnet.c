@@ -188,3 +188,28 @@ dctl_buildnet_down(struct dctl *d, struct err *e)
 	free(name);
 	return rc;
 }
+
+int
+dctl_builder_check(const char *key, const char *value, struct err *e)
+{
+	static const struct {
+		const char *key, *what;
+		long long lo, hi;
+	} limits[] = {
+		{ "buildMemoryMB", "megabytes of memory", 64, 1 << 20 },
+		{ "buildCPUs", "CPUs", 1, 1024 },
+		{ "buildTimeout", "seconds", 10, 86400 },
+	};
+	const char *errstr = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(limits); i++) {
+		if (strcmp(key, limits[i].key) != 0)
+			continue;
+		strtonum(value, limits[i].lo, limits[i].hi, &errstr);
+		if (errstr)
+			return err_set(e, 2, "%s '%s' is not a number of %s from %lld to %lld", key,
+			    value, limits[i].what, limits[i].lo, limits[i].hi);
+	}
+	return 0;
+}

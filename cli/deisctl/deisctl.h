@@ -70,6 +70,8 @@ struct dctl {
 char *dctl_buildnet_name(const struct dctl *d);
 int dctl_buildnet_up(struct dctl *d, struct err *e);
 int dctl_buildnet_down(struct dctl *d, struct err *e);
+/* A builder setting's value (buildMemoryMB, buildCPUs, buildTimeout) in range; else -1, e says. */
+int dctl_builder_check(const char *key, const char *value, struct err *e);
 
 /* Check that the engine answers (main.c); -1 after telling the user. */
 int dctl_ping(struct dctl *d);
