@@ -419,6 +419,28 @@ certs_create(struct api *a)
 		cert_in_clear(&c);
 		return;
 	}
+	/*
+	 * A tenant serves TLS only for its own names: the common name must be a
+	 * domain of an app the user owns or shares (an admin's may be any).
+	 */
+	if (!a->user.is_superuser) {
+		res = db_queryp(a->ctl->db, &e, "SELECT COUNT(*) FROM domains d JOIN apps p ON "
+		    "p.id = d.app WHERE lower(d.domain) = lower($1) AND (p.owner = $2 OR EXISTS "
+		    "(SELECT 1 FROM app_perms x WHERE x.app = p.id AND x.username = $2))", c.cn,
+		    a->user.username);
+		if (res == NULL)
+			goto fail;
+		n = (int)db_res_getll(res, 0, 0, 0);
+		db_res_free(res);
+		res = NULL;
+		if (n == 0) {
+			db_rollback(a->ctl->db);
+			api_detail(a, 403, "%s is not a domain of an app of yours: add it to the app "
+			    "first (deis domains:add %s)", c.cn, c.cn);
+			cert_in_clear(&c);
+			return;
+		}
+	}
 	db_now(now);
 	res = db_queryp(a->ctl->db, &e, "INSERT INTO certs (owner, common_name, certificate, key, "
 	    "expires, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING " CERT_COLS,

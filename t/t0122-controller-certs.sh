@@ -51,6 +51,21 @@ suite() {
 	api_register admin >/dev/null && api_register alice >/dev/null && api_register bob >/dev/null &&
 	api_login admin >/dev/null && api_login alice >/dev/null && api_login bob >/dev/null ||
 		{ test_expect "$E: users" false; return; }
+	# a certificate is for a domain of one's own apps
+	{ api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"shop\"}" &&
+	  api_check "201 CREATED" POST /v1/apps/ bob "{\"id\":\"blog\"}" &&
+	  for d in www.example.com ec.example.com api.example.org nocn.example.org; do
+		api_check "201 CREATED" POST /v1/apps/shop/domains/ alice "{\"domain\":\"$d\"}" || break
+	  done &&
+	  api_check "201 CREATED" POST /v1/apps/blog/domains/ bob "{\"domain\":\"other.example.com\"}"
+	} >/dev/null || { test_expect "$E: apps and domains" false; return; }
+
+	test_expect "$E: a certificate only for a domain of one's own apps (else 403)" '
+		api_check "403 FORBIDDEN" POST /v1/certs bob "$(certjson www.crt www.key)" &&
+		api_body ".detail | test(\"www.example.com is not a domain of an app of yours\")" &&
+		api_check "403 FORBIDDEN" POST /v1/certs alice "$(certjson other.crt other.key)" &&
+		api_check "200 OK" GET /v1/certs admin && api_body ".count == 0"
+	'
 
 	test_expect "$E: certs need a token" '
 		api_check "401 UNAUTHORIZED" GET /v1/certs - &&
@@ -131,7 +146,8 @@ suite() {
 		api_check "404 NOT FOUND" GET /v1/certs/www.example.com alice &&
 		api_check "204 NO CONTENT" DELETE /v1/certs/other.example.com admin &&
 		api_check "404 NOT FOUND" DELETE /v1/certs/nothing.example.com admin &&
-		api_check "201 CREATED" POST /v1/certs bob "$(certjson www.crt www.key)"
+		api_check "403 FORBIDDEN" POST /v1/certs bob "$(certjson www.crt www.key)" &&
+		api_check "201 CREATED" POST /v1/certs alice "$(certjson www.crt www.key)"
 	'
 }
 
