@@ -19,8 +19,8 @@ fi
 E2E_NAME=bench
 . "$HERE/t/helper/e2e-platform"
 PY=bpy-$$ DK=bdk-$$
-TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1;
- for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1; done'
+TEST_CLEANUP='for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1; done;
+ deisctl uninstall --purge platform >/dev/null 2>&1'
 
 now() { date +%s.%N; }
 fail() { echo "bench/push.sh: $*" >&2; exit 1; }

@@ -473,13 +473,15 @@ peer_denied(const struct ctl *ctl, const char *peer)
 	struct in_addr in;
 	size_t n = strcspn(peer, ":");
 
-	if (ctl->deny_mask == 0 || n >= sizeof(ip))
+	if ((ctl->deny_mask == 0 && ctl->apps_mask == 0) || n >= sizeof(ip))
 		return false;
 	memcpy(ip, peer, n);
 	ip[n] = '\0';
 	if (inet_pton(AF_INET, ip, &in) != 1)
 		return false;
-	return (ntohl(in.s_addr) & ctl->deny_mask) == ctl->deny_net &&
+	if (ctl->apps_mask && (ntohl(in.s_addr) & ctl->apps_mask) == ctl->apps_net)
+		return true;
+	return ctl->deny_mask && (ntohl(in.s_addr) & ctl->deny_mask) == ctl->deny_net &&
 	    ntohl(in.s_addr) != ctl->deny_except;
 }
 

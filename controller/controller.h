@@ -37,6 +37,7 @@ struct ctl {
 	struct sched *sched;		/* NULL: no scheduler (API-only tests) */
 	struct jobs *jobs;
 	uint32_t deny_net, deny_mask;	/* IPv4 clients refused (the apps' network); mask 0: none */
+	uint32_t apps_net, apps_mask;	/* ... and the pool of the networks per app; mask 0: none */
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */
 	struct watch *watchers;		/* route watchers (api_internal.c) */

@@ -210,7 +210,9 @@ main(int argc, char **argv)
 	};
 	const char *listen_addr = NULL, *dbu = NULL, *domain = NULL, *registry = NULL;
 	const char *logger = NULL, *syslog_addr = NULL, *sched_name = NULL, *sock = NULL;
-	const char *regmode = NULL, *errstr = NULL, *deny = NULL;
+	const char *regmode = NULL, *errstr = NULL, *deny = NULL, *subnets, *peers[16] = { NULL };
+	char *peers_text = NULL;
+	uint32_t except;
 	struct ctl ctl = { 0 };
 	struct err e = { 0 };
 	int c, port = 0, workers = 8, boot_timeout = 0;
@@ -289,6 +291,19 @@ main(int argc, char **argv)
 	ctl.ev = ev_new(20000);
 	/* Before any thread starts, so signals reach the loop's signalfd only. */
 	ctl_signals(&ctl, on_signal);
+	/* Networks per app: their pool is refused the API as the apps' network is. */
+	subnets = getenv("DEIS_APP_SUBNETS");
+	if (subnets && *subnets && parse_cidr(subnets, &ctl.apps_net, &ctl.apps_mask, &except) < 0)
+		die(100, "DEIS_APP_SUBNETS '%s' is not an IPv4 network like 100.80.0.0/16", subnets);
+	if (subnets && *subnets && getenv("DEIS_APP_PEERS")) {
+		char *tok, *save = NULL;
+		size_t n = 0;
+
+		peers_text = xstrdup(getenv("DEIS_APP_PEERS"));
+		for (tok = strtok_r(peers_text, ",", &save); tok && n < ARRAY_SIZE(peers) - 1;
+		    tok = strtok_r(NULL, ",", &save))
+			peers[n++] = tok;
+	}
 	if (strcmp(sched_name, "none") != 0) {
 		const char *mem = getenv("DEIS_APP_MEMORY");
 		long long app_memory = 0;
@@ -297,7 +312,8 @@ main(int argc, char **argv)
 			.network = getenv("DEIS_APP_NETWORK"),
 			.platform = getenv("DEIS_PLATFORM"), .registry = ctl.registry,
 			.registry_user = getenv("DEIS_REGISTRY_USER"),
-			.registry_password = getenv("DEIS_REGISTRY_PASSWORD") };
+			.registry_password = getenv("DEIS_REGISTRY_PASSWORD"),
+			.app_subnets = subnets, .app_peers = peers };
 
 		if (mem && *mem && sched_memory_parse(mem, &app_memory) < 0)
 			die(100, "DEIS_APP_MEMORY '%s': want <number><B|K|M|G>", mem);
@@ -328,5 +344,6 @@ main(int argc, char **argv)
 	if (ctl.sched)
 		sched_free(ctl.sched);
 	db_close(ctl.db);
+	free(peers_text);
 	return 0;
 }

@@ -12,9 +12,10 @@
 . "$TOP/t/helper/e2e-platform"
 PY=e2e-py-$$ DK=e2e-dk-$$
 
-TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1;
- for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
-   docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done'
+# the apps' containers first: uninstall --purge then removes their networks too
+TEST_CLEANUP='for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
+   docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done;
+ deisctl uninstall --purge platform >/dev/null 2>&1'
 
 test_expect 'platform images build (stack + platform)' 'e2e_images'
 
@@ -124,8 +125,10 @@ test_expect 'run: no one-off container is left behind' '
 	[ -z "$(docker ps -aq --filter label=sh.deis.app=$DK --filter label=sh.deis.type=run)" ]
 '
 
-test_expect 'an app container cannot use the controller API (it shares the bridge with it)' '
-	cip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"bridge\").IPAddress}}" $PREFIX-controller) &&
+test_expect 'each app has a network of its own; an app cannot use the controller API on it' '
+	[ "$(docker ps --filter label=sh.deis.app=$PY --format "{{.Networks}}" | sort -u)" = "$PREFIX-app-$PY" ] &&
+	[ "$(docker ps --filter label=sh.deis.app=$DK --format "{{.Networks}}" | head -n 1)" = "$PREFIX-app-$DK" ] &&
+	cip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$PREFIX-app-$PY\").IPAddress}}" $PREFIX-controller) &&
 	app=$(docker ps -q --filter label=sh.deis.platform=$PREFIX --filter label=sh.deis.app=$PY | head -n 1) &&
 	docker exec $app python3 -c "
 import socket, sys
@@ -176,6 +179,7 @@ test_expect 'journal shows a component log; uninstall --purge removes it all' '
 	deis apps:destroy -a $PY --confirm=$PY &&
 	deisctl uninstall --purge platform &&
 	[ -z "$(docker ps -aq --filter label=sh.deis.instance=$PREFIX)" ] &&
+	[ -z "$(docker network ls -q --filter label=sh.deis.platform=$PREFIX)" ] &&
 	! docker network inspect $PREFIX >/dev/null 2>&1 && [ ! -d "$STATE" ]
 '
 

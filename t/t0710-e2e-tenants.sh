@@ -8,9 +8,10 @@ E2E_NAME=t
 . "$TOP/t/helper/e2e-platform"
 
 VIC=vic-$$ MAL=mal-$$
-TEST_CLEANUP='deisctl uninstall --purge platform >/dev/null 2>&1;
- for a in $VIC $MAL; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
-   docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done'
+# the apps' containers first: uninstall --purge then removes their networks too
+TEST_CLEANUP='for a in $VIC $MAL; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
+   docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done;
+ deisctl uninstall --purge platform >/dev/null 2>&1'
 
 # as USER: the deis client with USER's profile; key USER: that user's SSH key.
 as() { u=$1; shift; DEIS_PROFILE=$u deis "$@"; }
@@ -132,6 +133,29 @@ COPY --from=\$SRC /app /stolen"; do
 	(cd "$TRASH/vic" && $GIT commit -qam "build on my own image") &&
 	key victim && push "$TRASH/vic" $VIC >/dev/null && key mallory &&
 	wait_for 30 "victim_serves 1" && victim_serves 20
+'
+
+# 4. Apps are apart on the network: the attacker's app does not reach the victim's container
+# (only through the router, as any client), while the router reaches both.
+test_expect 'an app does not reach another app'"'"'s containers, only its public address' '
+	vnet=$PREFIX-app-$VIC &&
+	vip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$vnet\").IPAddress}}" \
+		$(docker ps -q --filter label=sh.deis.app=$VIC | head -n 1)) && [ -n "$vip" ] &&
+	mc=$(docker ps -q --filter label=sh.deis.app=$MAL --filter label=sh.deis.type=cmd | head -n 1) &&
+	[ -n "$mc" ] &&
+	mgw=$(docker network inspect -f "{{(index .IPAM.Config 0).Gateway}}" $PREFIX-app-$MAL) &&
+	docker exec $mc python3 -c "
+import socket
+try:
+    socket.create_connection((\"$vip\", 5000), 3).close(); print(\"reached\", \"$vip\")
+except OSError as e:
+    print(\"blocked\", \"$vip\", e)
+s = socket.create_connection((\"$mgw\", $HTTP), 5)
+s.sendall(b\"GET / HTTP/1.0\\r\\nHost: $VIC.$DOMAIN\\r\\n\\r\\n\")
+print(s.recv(4096).decode(errors=\"replace\").splitlines()[-1])" >"$TRASH/reach"; cat "$TRASH/reach"
+	grep -q "^blocked $vip" "$TRASH/reach" &&
+	grep -q "Hello from a Dockerfile app ($VIC)" "$TRASH/reach" &&
+	victim_serves 20 && app_get $MAL | grep -q "Dockerfile app ($MAL)"
 '
 
 # 5. Builds run in a sandbox: the internet through NAT, and nothing else. The metadata address

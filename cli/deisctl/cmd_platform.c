@@ -232,12 +232,15 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 	name = dctl_component_container(d, c);
 	rc = dctl_engine_ensure(d, name, body, created, e);
 	/*
-	 * App containers live on Docker's default bridge (the scheduler's network):
-	 * the controller and the publisher probe them there, the router proxies to them.
+	 * App containers live on a network per app (the scheduler makes them and
+	 * connects these three to each new one; here the ones made before this
+	 * container was) and, made before networks per app, on Docker's default
+	 * bridge: the controller and the publisher probe them, the router proxies.
 	 */
 	if (rc == 0 && (!strcmp(c->name, "router") || !strcmp(c->name, "controller") ||
 	    !strcmp(c->name, "publisher")))
-		rc = dctl_engine_connect(d, name, "bridge", e);
+		rc = dctl_engine_connect(d, name, "bridge", e) < 0 ? -1 :
+		    dctl_engine_connect_apps(d, name, e);
 	json_decref(body);
 	free(name);
 	return rc;
@@ -478,6 +481,8 @@ dctl_cmd_uninstall(struct dctl *d, int argc, char **argv)
 		    "'deisctl uninstall --purge platform' removes it\n", d->prefix, d->state_dir);
 		return rc;
 	}
+	if (dctl_engine_app_networks_remove(d, &e) < 0)
+		fprintf(stderr, "deisctl: warning: %s\n", e.msg);
 	for (i = 0; i < ARRAY_SIZE(vols); i++) {
 		char *path = xasprintf("/volumes/%s-%s", d->prefix, vols[i]);
 		json_t *r = docker_call(d->docker, "DELETE", path, NULL, 30000,

@@ -260,7 +260,7 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	char *self = xasprintf("%s-controller:8000", d->prefix);
 	char *builder = xasprintf("%s-builder:2223", d->prefix);
 	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
-	char *appnet;
+	char *appnet, *peers;
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
@@ -272,6 +272,12 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	if (appnet)
 		body_env(body, "DEIS_DENY_NET", appnet);
 	free(appnet);
+	/* a network per app, subnets from this pool; these three reach every app */
+	body_env(body, "DEIS_APP_SUBNETS", dctl_state_get(d, "platform", "appSubnets",
+	    "100.80.0.0/16"));
+	peers = xasprintf("%s-router,%s-controller,%s-publisher", d->prefix, d->prefix, d->prefix);
+	body_env(body, "DEIS_APP_PEERS", peers);
+	free(peers);
 	if (dctl_component_postgres(d)) {
 		char *url = xasprintf("postgres://deis:%s@%s-database:5432/postgres",
 		    d->database_password, d->prefix);

@@ -270,6 +270,10 @@ void dctl_bridges_pin(struct dctl *d);
 int dctl_engine_network_remove(struct dctl *d, const char *name, struct err *e);
 /* The bridge network name of the platform (labelled), made when missing; options borrowed. */
 int dctl_engine_network(struct dctl *d, const char *name, json_t *options, struct err *e);
+/* Connect container name to every network of an app of the platform (networks per app). */
+int dctl_engine_connect_apps(struct dctl *d, const char *name, struct err *e);
+/* Remove the platform's app networks that no app container uses any more (uninstall --purge). */
+int dctl_engine_app_networks_remove(struct dctl *d, struct err *e);
 /* Names of the binaries in the platform image (its sh.deis.binaries label); caller owns. */
 char *dctl_engine_image_binaries(struct dctl *d, struct err *e);
 /*

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "cli/deisctl/deisctl.h"
 #include "lib/docker.h"
 #include "lib/xalloc.h"
@@ -294,6 +296,60 @@ dctl_engine_connect(struct dctl *d, const char *name, const char *network, struc
 		return -1;
 	json_decref(r);
 	return 0;
+}
+
+/* The platform's app networks (labelled with it and with an app), or NULL. */
+static json_t *
+app_networks(struct dctl *d, struct err *e)
+{
+	char *label = xasprintf("sh.deis.platform=%s", d->prefix), *text, *esc, *path;
+	json_t *f = json_pack("{s:[s,s]}", "label", "sh.deis.app", label), *nets;
+
+	text = json_dumps(f, JSON_COMPACT);
+	esc = curl_easy_escape(NULL, text, 0);
+	path = xasprintf("/networks?filters=%s", esc ? esc : "");
+	nets = docker_call(d->docker, "GET", path, NULL, 30000, NULL, NULL, "list networks", e);
+	curl_free(esc);
+	free(path);
+	free(text);
+	free(label);
+	json_decref(f);
+	return nets;
+}
+
+int
+dctl_engine_app_networks_remove(struct dctl *d, struct err *e)
+{
+	json_t *nets = app_networks(d, e), *n;
+	const char *name;
+	size_t i;
+	int rc = 0;
+
+	if (nets == NULL)
+		return -1;
+	json_array_foreach(nets, i, n)
+		if ((name = json_string_value(json_object_get(n, "Name"))) != NULL &&
+		    dctl_engine_network_remove(d, name, e) < 0)
+			rc = -1;	/* an app still runs on it: its containers were kept */
+	json_decref(nets);
+	return rc;
+}
+
+int
+dctl_engine_connect_apps(struct dctl *d, const char *name, struct err *e)
+{
+	json_t *nets = app_networks(d, e), *n;
+	size_t i;
+	int rc = 0;
+
+	if (nets == NULL)
+		return -1;
+	json_array_foreach(nets, i, n)
+		if (rc == 0)
+			rc = dctl_engine_connect(d, name, json_string_value(json_object_get(n, "Name")),
+			    e);
+	json_decref(nets);
+	return rc;
 }
 
 int

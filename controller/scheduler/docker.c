@@ -32,10 +32,26 @@ struct dk {
 	struct docker *d;
 	char *platform;
 	char *label;		/* "sh.deis.platform=<platform>" */
-	char *network;
+	char *network;		/* app containers' network, when not one per app */
+	bool per_app;		/* one network per app, subnets from the pool */
+	uint32_t pool;
+	unsigned pool_bits;
+	char **peers;		/* platform containers connected to each app network */
 	unsigned pids_limit;
 	json_t *cap_add;
 };
+
+/* The network app's containers join (net holds SCHED_NAME_MAX). */
+static const char *
+app_network(const struct dk *k, const char *app, char *net)
+{
+	if (!k->per_app)
+		return k->network;
+	sched_appnet_name(net, k->platform, app);
+	return net;
+}
+
+static void dk_close(void *h);
 
 static void *
 dk_open(const struct sched_config *cfg, const char *platform, struct err *e)
@@ -51,6 +67,20 @@ dk_open(const struct sched_config *cfg, const char *platform, struct err *e)
 	k->network = xstrdup(cfg->network ? cfg->network : "bridge");
 	k->pids_limit = cfg->pids_limit ? cfg->pids_limit : PIDS_LIMIT_DEFAULT;
 	k->cap_add = sched_cap_add_json(cfg->cap_add);
+	if (cfg->app_subnets && *cfg->app_subnets) {
+		size_t n = 0;
+
+		if (sched_appnet_pool(cfg->app_subnets, &k->pool, &k->pool_bits, e) < 0) {
+			dk_close(k);
+			return NULL;
+		}
+		k->per_app = true;
+		while (cfg->app_peers && cfg->app_peers[n])
+			n++;
+		k->peers = xcalloc(n + 1, sizeof(*k->peers));
+		for (n = 0; cfg->app_peers && cfg->app_peers[n]; n++)
+			k->peers[n] = xstrdup(cfg->app_peers[n]);
+	}
 	return k;
 }
 
@@ -65,6 +95,9 @@ dk_close(void *h)
 	free(k->platform);
 	free(k->label);
 	free(k->network);
+	for (size_t i = 0; k->peers && k->peers[i]; i++)
+		free(k->peers[i]);
+	free(k->peers);
 	json_decref(k->cap_add);
 	free(k);
 }
@@ -103,16 +136,33 @@ strv(const char *const *v)
 	return a;
 }
 
-/* The create body; caller owns it. */
+/*
+ * A listed container's address on its app's network; on the one app
+ * containers shared before (a container from before networks per app).
+ */
+static const char *
+net_ip(const struct dk *k, json_t *nets, const char *app)
+{
+	char buf[SCHED_NAME_MAX];
+	const char *ip = json_string_value(json_object_get(json_object_get(nets,
+	    app_network(k, app, buf)), "IPAddress"));
+
+	if (ip == NULL || *ip == '\0')
+		ip = json_string_value(json_object_get(json_object_get(nets, k->network),
+		    "IPAddress"));
+	return ip;
+}
+
+/* The create body (on network net); caller owns it. */
 static json_t *
-dk_body(struct dk *k, const struct sched_unit *u)
+dk_body(struct dk *k, const struct sched_unit *u, const char *net)
 {
 	json_t *b, *hc, *labels;
 
 	labels = sched_unit_labels(k->platform, u);
 	hc = json_pack("{s:s, s:[s], s:O, s:[s], s:I, s:b, s:b, s:b, s:[{s:s, s:i, s:i}],"
 	    " s:{s:s, s:{s:s, s:s}}, s:{s:s, s:i}}",
-	    "NetworkMode", k->network,
+	    "NetworkMode", net,
 	    "CapDrop", "ALL",
 	    "CapAdd", k->cap_add,
 	    "SecurityOpt", "no-new-privileges:true",
@@ -147,7 +197,7 @@ dk_body(struct dk *k, const struct sched_unit *u)
 }
 
 static int
-dk_addr(struct dk *k, const char *id, char addr[48], struct err *e)
+dk_addr(struct dk *k, const char *id, const char *netname, char addr[48], struct err *e)
 {
 	json_t *ins = docker_container_inspect(k->d, id, e), *ns, *net;
 	const char *ip = NULL;
@@ -156,7 +206,7 @@ dk_addr(struct dk *k, const char *id, char addr[48], struct err *e)
 	if (ins == NULL)
 		return -1;
 	ns = json_object_get(ins, "NetworkSettings");
-	net = json_object_get(json_object_get(ns, "Networks"), k->network);
+	net = json_object_get(json_object_get(ns, "Networks"), netname);
 	ip = json_string_value(json_object_get(net, "IPAddress"));
 	if (ip == NULL || *ip == '\0')
 		ip = json_string_value(json_object_get(ns, "IPAddress"));
@@ -171,17 +221,23 @@ dk_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
     struct err *e)
 {
 	struct dk *k = h;
-	json_t *body = dk_body(k, u);
+	char netbuf[SCHED_NAME_MAX];
+	const char *net = app_network(k, u->app, netbuf);
+	json_t *body;
 	int ret;
 
 	id[0] = addr[0] = '\0';
+	if (k->per_app && sched_appnet_ensure(k->d, k->platform, u->app, k->pool, k->pool_bits,
+	    (const char *const *)k->peers, netbuf, e) < 0)
+		return -1;
+	body = dk_body(k, u, net);
 	ret = docker_container_create(k->d, u->name, body, id, e);
 	json_decref(body);
 	if (ret < 0)
 		return -1;
 	if (docker_container_start(k->d, id, e) < 0)
 		return -1;
-	if (!u->oneoff && dk_addr(k, id, addr, e) < 0)
+	if (!u->oneoff && dk_addr(k, id, net, addr, e) < 0)
 		return -1;
 	return 0;
 }
@@ -304,8 +360,8 @@ dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 		if (o.id == NULL || obs_labels(&o, json_object_get(c, "Labels")) < 0)
 			continue;
 		o.time = (double)json_integer_value(json_object_get(c, "Created"));
-		ip = json_string_value(json_object_get(json_object_get(json_object_get(
-		    json_object_get(c, "NetworkSettings"), "Networks"), k->network), "IPAddress"));
+		ip = net_ip(k, json_object_get(json_object_get(c, "NetworkSettings"), "Networks"),
+		    o.app);
 		if (ip && *ip) {
 			snprintf(addr, sizeof(addr), "%s:%d", ip, SCHED_PORT);
 			o.addr = addr;
@@ -341,6 +397,7 @@ struct watch {
 static int
 dk_event(json_t *ev, void *arg)
 {
+	char netbuf[SCHED_NAME_MAX];
 	struct watch *w = arg;
 	json_t *actor = json_object_get(ev, "Actor"), *attrs;
 	const char *action = json_string_value(json_object_get(ev, "Action"));
@@ -360,7 +417,7 @@ dk_event(json_t *ev, void *arg)
 	else if (strcmp(action, "start") == 0) {
 		/* Docker restarting a crashed container may give it a new address. */
 		o.kind = SCHED_OBS_START;
-		if (dk_addr(w->k, o.id, addr, &e) == 0 && addr[0])
+		if (dk_addr(w->k, o.id, app_network(w->k, o.app, netbuf), addr, &e) == 0 && addr[0])
 			o.addr = addr;
 	}
 	else if (strcmp(action, "die") == 0) {
@@ -399,9 +456,19 @@ dk_watch(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
 	return ret;
 }
 
+static void
+dk_app_gone(void *h, const char *app)
+{
+	struct dk *k = h;
+
+	if (k->per_app)
+		sched_appnet_remove(k->d, k->platform, app);
+}
+
 const struct sched_driver sched_driver_docker = {
 	.name = "docker",
 	.unit_is_container = true,
+	.app_gone = dk_app_gone,
 	.open = dk_open,
 	.close = dk_close,
 	.ping = dk_ping,

@@ -13,6 +13,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -110,14 +111,29 @@ struct sched_driver {
 	 */
 	int (*watch)(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
 	    struct err *e);
+	/* The app is gone (its units removed): what the driver kept for it goes. May be NULL. */
+	void (*app_gone)(void *h, const char *app);
 };
 
 extern const struct sched_driver sched_driver_docker;
+
 
 /* labels.c: what the drivers share. */
 struct docker;
 /* The engine handle of a driver: cfg's socket, with the registry's credentials. */
 struct docker *sched_engine_open(const struct sched_config *cfg);
+/*
+ * appnet.c: one network per app for the docker driver, "<platform>-app-<app>"
+ * with a /24 from the pool (sched_appnet_pool parses "a.b.c.d/n", n 8..24),
+ * the peers (platform containers: router, controller, publisher) connected.
+ * ensure: made when missing (peers connected again when there); name gets
+ * its name. remove: peers disconnected, the network removed (best effort).
+ */
+int sched_appnet_pool(const char *spec, uint32_t *base, unsigned *bits, struct err *e);
+void sched_appnet_name(char out[SCHED_NAME_MAX], const char *platform, const char *app);
+int sched_appnet_ensure(struct docker *d, const char *platform, const char *app, uint32_t base,
+    unsigned bits, const char *const *peers, char name[SCHED_NAME_MAX], struct err *e);
+void sched_appnet_remove(struct docker *d, const char *platform, const char *app);
 /*
  * BLOCKS: make image present on the engine d (pull it when missing) and give
  * its id (lib/docker.h, DOCKER_IMAGE_ID_MAX bytes).

@@ -789,6 +789,8 @@ sched_destroy(struct sched *s, const char *app, struct err *e)
 	for (i = 0; i < n; i++)
 		strlcpy(ids[i], v[i].id, sizeof(ids[0]));
 	remove_all(s, ids, n);
+	if (s->drv->app_gone)
+		s->drv->app_gone(s->h, app);
 	sched_app_unlock(s, app);
 	free(ids);
 	free(v);

@@ -134,6 +134,13 @@ struct sched_config {
 	unsigned run_timeout_ms;	/* bound on `deis run`; 0: 1200000 (Deis: 1200 s) */
 	long long app_memory;		/* memory of a container whose type has no `deis limits` one; 0: 1 GiB */
 	const char *const *cap_add;	/* NULL-terminated capabilities kept after dropping ALL; NULL: none */
+	/*
+	 * One network per app (docker driver): subnets from this pool ("a.b.c.d/n"),
+	 * these platform containers connected to each (NULL-terminated). NULL: every
+	 * app on `network`.
+	 */
+	const char *app_subnets;
+	const char *const *app_peers;
 	/* the platform's registry and the credentials its images are pulled with; NULL: none */
 	const char *registry, *registry_user, *registry_password;
 };

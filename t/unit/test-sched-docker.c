@@ -444,6 +444,77 @@ test_redeploy_same_version(void **state)
 }
 
 
+/*
+ * One network per app: each app's containers on "<platform>-app-<app>" with a
+ * /24 of the pool; one app's container does not reach another's, the host
+ * (the router's place here) reaches both; destroy removes the network.
+ */
+static void
+test_app_networks(void **state)
+{
+	static const char *const no_peers[] = { NULL };
+	struct sched_config cfg = { .platform = platform, .boot_timeout_ms = 15000,
+	    .stop_timeout_s = 2, .app_subnets = "100.81.0.0/16", .app_peers = no_peers };
+	struct sched_scale st[] = { { "web", 1 } };
+	struct sched_release r = rel_make(1, NULL, 0);
+	char a1[80], a2[80], net[192], url[256];
+	struct sched_container *v = NULL, *w = NULL;
+	struct err e = { 0 };
+	struct sched *s;
+	/* busybox's wget -T crashes: timeout bounds it instead */
+	const char *argv[] = { "docker", "exec", NULL, "timeout", "3", "wget", "-q", "-O-", url,
+	    NULL };
+	json_t *ins;
+	int status = -1;
+	long gone = 0;
+	size_t n;
+
+	SKIP_IF_NO_DOCKER();
+	s = sched_new(&cfg, &e);
+	assert_non_null(s);
+	sched_on_own(s, on_own, NULL);
+	if (sched_start(s, &e) < 0)
+		fail_msg("start: %s", e.msg);
+	snprintf(a1, sizeof(a1), "%s-n1", app);
+	snprintf(a2, sizeof(a2), "%s-n2", app);
+	r.app = a1;
+	if (sched_deploy(s, &r, st, 1, &e) < 0)
+		fail_msg("deploy %s: %s", a1, e.msg);
+	r.app = a2;
+	if (sched_deploy(s, &r, st, 1, &e) < 0)
+		fail_msg("deploy %s: %s", a2, e.msg);
+	sched_list(s, a1, false, &v, &n);
+	assert_int_equal(n, 1);
+	sched_list(s, a2, false, &w, &n);
+	assert_int_equal(n, 1);
+	ins = docker_container_inspect(dk, v[0].id, &e);
+	snprintf(net, sizeof(net), "%s-app-%s", platform, a1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(ins, "HostConfig"),
+	    "NetworkMode")), net);
+	json_decref(ins);
+	assert_true(strncmp(v[0].addr, "100.81.", 7) == 0);
+	assert_true(strncmp(w[0].addr, "100.81.", 7) == 0);
+	assert_int_equal(http_status(w[0].addr, "/health"), 200);	/* from the host */
+	/* from a1's container to a2's: nothing */
+	snprintf(url, sizeof(url), "http://%s/health", w[0].addr);
+	argv[2] = v[0].id;
+	assert_int_equal(run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 20000, &status, &e), 0);
+	assert_int_not_equal(status, 0);
+	/* to its own: yes */
+	snprintf(url, sizeof(url), "http://%s/health", v[0].addr);
+	assert_int_equal(run_capture(argv, NULL, NULL, NULL, 0, NULL, NULL, 20000, &status, &e), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(sched_destroy(s, a1, &e), 0);
+	assert_int_equal(sched_destroy(s, a2, &e), 0);
+	snprintf(url, sizeof(url), "/networks/%s", net);
+	ins = docker_call(dk, "GET", url, NULL, 30000, (const int[]){ 404, 0 }, &gone, "inspect", &e);
+	json_decref(ins);
+	assert_int_equal(gone, 404);
+	free(v);
+	free(w);
+	sched_free(s);
+}
+
 int
 main(void)
 {
@@ -458,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_run_timeout),
 		cmocka_unit_test(test_redeploy_same_version),
+		cmocka_unit_test(test_app_networks),
 		cmocka_unit_test(test_destroy),
 	};
 
