@@ -223,23 +223,49 @@ bind_spec(const char *host, const char *cont, const char *mode)
 	return xasprintf("%s:%s:%s", host, cont, mode);
 }
 
-/* Read a small file of the build's output dir; NULL when absent. */
-static char *
-read_out(const char *dir, const char *name, size_t *len)
+/*
+ * Open a file the build wrote to its output dir. The build (a buildpack is
+ * anyone's code) may leave a symbolic link there to a file of the builder's
+ * (its key, the registry's password): only a regular file itself is read.
+ * -1 with e set when it is something else; -1 with errno ENOENT when absent.
+ */
+static int
+open_out(const char *dir, const char *name, struct err *e)
 {
 	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+
+	free(path);
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		err_set(e, 1, "the build's output '%s' is not a regular file", name);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* Read a small file of the build's output dir into *text (NULL when absent); -1 (e) if not a file. */
+static int
+read_out(const char *dir, const char *name, char **text, size_t *len, struct err *e)
+{
 	struct buf b = BUF_INIT;
 	char chunk[4096];
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_out(dir, name, e);
 
-	free(path);
+	*text = NULL;
 	if (fd < 0)
-		return NULL;
+		return errno == ENOENT ? 0 : -1;
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b.len < (1u << 20))
 		buf_add(&b, chunk, (size_t)n);
 	close(fd);
-	return buf_detach(&b, len);
+	*text = buf_detach(&b, len);
+	return 0;
 }
 
 /*
@@ -361,7 +387,7 @@ out:
 static int
 buildpack_image(struct build *b, const char *image, struct err *e)
 {
-	char *slug = xasprintf("%s/out/slug.tar", b->tmp), *path = NULL, *repo, *q1, *q2;
+	char *outd = xasprintf("%s/out", b->tmp), *path = NULL, *repo, *q1, *q2;
 	const char *colon = strrchr(image, ':');
 	json_t *cfg, *resp = NULL;
 	long status = 0;
@@ -388,9 +414,10 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	}
 	snprintf(b->slug_container, sizeof(b->slug_container), "%s",
 	    json_string_value(json_object_get(resp, "Id")) ?: "");
-	fd = open(slug, O_RDONLY | O_CLOEXEC);
+	fd = open_out(outd, "slug.tar", e);
 	if (fd < 0) {
-		err_set(e, 1, "the build produced no slug");
+		if (errno == ENOENT)
+			err_set(e, 1, "the build produced no slug");
 		goto out;
 	}
 	if (engine_archive_put(b->engine, b->slug_container, "/", fd, e) < 0)
@@ -419,7 +446,7 @@ out:
 		close(fd);
 	json_decref(resp);
 	json_decref(cfg);
-	free(slug);
+	free(outd);
 	free(path);
 	return rc;
 }
@@ -443,10 +470,14 @@ buildpack_build(struct build *b, const char *image, json_t **procfile, struct er
 	if (buildpack_image(b, image, e) < 0)
 		goto out;
 	/* Process types: the buildpack's defaults, overridden by the Procfile. */
-	text = read_out(outd, "release", &len);
+	if (read_out(outd, "release", &text, &len, e) < 0)
+		goto out;
 	types = text ? release_default_types(text, len) : json_object();
 	free(text);
-	text = read_out(outd, "Procfile", &len);
+	if (read_out(outd, "Procfile", &text, &len, e) < 0) {
+		json_decref(types);
+		goto out;
+	}
 	if (text) {
 		json_t *p = procfile_parse(text, len, e);
 

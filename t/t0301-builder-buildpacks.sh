@@ -161,6 +161,25 @@ test_expect 'a user who hangs up mid-build: the build finishes, the lock holds m
 	push_as alice "$TRASH/multi" multiapp
 '
 
+# A buildpack is anyone's code: it may leave symbolic links in the build's output dir to the
+# builder's own files (its key, the registry's password). The builder reads outputs only as
+# regular files: the push fails and the file's content goes nowhere.
+new_repo "$TRASH/bp-evil" && mkdir -p "$TRASH/bp-evil/bin"
+printf '#!/bin/sh\necho Evil\n' >"$TRASH/bp-evil/bin/detect"
+printf '#!/bin/sh\nln -sf %s /tmp/out/Procfile\necho linked\n' "$STATE/builder-key" \
+	>"$TRASH/bp-evil/bin/compile"
+printf '#!/bin/sh\necho ---\n' >"$TRASH/bp-evil/bin/release"
+chmod +x "$TRASH/bp-evil/bin/"* && commit_all "$TRASH/bp-evil" bp
+git clone -q --bare "$TRASH/bp-evil" "$TRASH/www/bp-evil.git" &&
+	git -C "$TRASH/www/bp-evil.git" update-server-info
+test_expect 'a buildpack'"'"'s symbolic link in the build output is not followed' '
+	printf "http://127.0.0.1:%s/bp-evil.git\n" "$WPORT" >$TRASH/multi/.buildpacks &&
+	commit_all $TRASH/multi evil &&
+	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
+	grep "the build.s output .Procfile. is not a regular file" $TRASH/push.out &&
+	! grep -q -- "$(cut -c1-16 "$STATE/builder-key")" $TRASH/push.out && no_leftovers
+'
+
 test_expect 'a bad buildpack URL is refused clearly' '
 	printf "file:///etc\n" >$TRASH/multi/.buildpacks && commit_all $TRASH/multi bad &&
 	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
