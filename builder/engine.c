@@ -388,11 +388,10 @@ engine_push(struct engine *g, const char *image, engine_out_fn *fn, void *arg,
 	    xstrdup(image);
 	char *path = xasprintf("/images/%s/push?tag=%s", repo,
 	    colon && !strchr(colon, '/') ? colon + 1 : "latest");
-	size_t n = g->auth_server ? strlen(g->auth_server) : 0;
 	int rc;
 
 	/* the credentials go only to the platform's registry */
-	if (n && strncmp(image, g->auth_server, n) == 0 && image[n] == '/')
+	if (docker_ref_on(image, g->auth_server))
 		s.auth = g->auth;
 	rc = engine_stream(g, "POST", path, NULL, -1, -1, &s, 1800, "docker push failed", e);
 	free(repo);

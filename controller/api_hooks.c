@@ -173,8 +173,7 @@ image_check_work(struct job *j, struct db *db)
 	struct image_check *ic = j->arg;
 	char id[SCHED_IMAGE_ID_MAX];
 
-	j->rc = sched_image_id(ic->a->ctl->sched, ic->image, id, &j->e) < 0 ||
-	    image_owner_check(db, id, ic->app, ic->user, ic->image, &j->e) < 0 ? -1 : 0;
+	j->rc = image_usable(db, ic->a->ctl->sched, ic->image, ic->app, ic->user, id, &j->e);
 }
 
 static void

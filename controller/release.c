@@ -81,7 +81,8 @@ rel_load(struct db *db, const char *app, long long version, struct rel *r, struc
 	return 0;
 }
 
-int
+/* 0 when user may use the image of engine id id in app; else -1, e (403 naming image). */
+static int
 image_owner_check(struct db *db, const char *id, const char *app, const char *user,
     const char *image, struct err *e)
 {
@@ -111,14 +112,23 @@ image_owner_check(struct db *db, const char *id, const char *app, const char *us
 }
 
 int
+image_usable(struct db *db, struct sched *s, const char *image, const char *app,
+    const char *user, char id[SCHED_IMAGE_ID_MAX], struct err *e)
+{
+	if (sched_image_id(s, image, id, e) < 0 ||
+	    image_owner_check(db, id, app, user, image, e) < 0)
+		return -1;
+	return 0;
+}
+
+int
 rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e)
 {
 	char id[SCHED_IMAGE_ID_MAX];
 
 	if (!r->build_uuid[0] || r->image_id[0])
 		return 0;
-	if (sched_image_id(s, r->image, id, e) < 0 ||
-	    image_owner_check(db, id, r->app, r->build_owner, r->image, e) < 0)
+	if (image_usable(db, s, r->image, r->app, r->build_owner, id, e) < 0)
 		return -1;
 	if (db_execp(db, e, "UPDATE builds SET image_id = $1 WHERE uuid = $2", id,
 	    r->build_uuid) < 0)

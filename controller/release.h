@@ -47,12 +47,13 @@ void rel_clear(struct rel *r);
  */
 int rel_image_check(struct db *db, struct sched *s, struct rel *r, struct err *e);
 /*
- * 0 when user may use the image with engine id id in app: it is no image the
- * builder made for another app, or one of an app user may deploy (their own,
- * shared with them, any for an admin). Else -1 with e (403 naming image).
+ * BLOCKS (the scheduler may pull): make image present, give its engine id, and
+ * 0 when user may use it in app: it is no image the builder made for another
+ * app, or one of an app user may deploy (their own, shared with them, any for
+ * an admin). Else -1 with e (403 naming image, or 503 from the engine).
  */
-int image_owner_check(struct db *db, const char *id, const char *app, const char *user,
-    const char *image, struct err *e);
+int image_usable(struct db *db, struct sched *s, const char *image, const char *app,
+    const char *user, char id[SCHED_IMAGE_ID_MAX], struct err *e);
 
 /*
  * Insert release latest+1 of app with the given config and build (build may be

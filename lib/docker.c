@@ -93,15 +93,18 @@ docker_set_registry_auth(struct docker *d, const char *server, const char *user,
 	free(v);
 }
 
+bool
+docker_ref_on(const char *ref, const char *server)
+{
+	size_t n = server ? strlen(server) : 0;
+
+	return n && ref && strncmp(ref, server, n) == 0 && ref[n] == '/';
+}
+
 const char *
 docker_registry_auth_for(const struct docker *d, const char *ref)
 {
-	size_t n;
-
-	if (d->auth_server == NULL || ref == NULL)
-		return NULL;
-	n = strlen(d->auth_server);
-	return strncmp(ref, d->auth_server, n) == 0 && ref[n] == '/' ? d->auth_hdr : NULL;
+	return docker_ref_on(ref, d->auth_server) ? d->auth_hdr : NULL;
 }
 
 const char *
@@ -694,17 +697,9 @@ ref_ok(const char *ref, struct err *e)
 int
 docker_image_present(struct docker *d, const char *ref, struct err *e)
 {
-	char *path, *what;
-	int ret;
+	char id[DOCKER_IMAGE_ID_MAX];
 
-	if (ref_ok(ref, e) < 0)
-		return -1;
-	path = xasprintf("/images/%s/json", ref);
-	what = xasprintf("no image '%s'", ref);
-	ret = call_void(d, "GET", path, 30000, NULL, what, e);
-	free(path);
-	free(what);
-	return ret;
+	return docker_image_id(d, ref, id, e);
 }
 
 int

@@ -86,6 +86,8 @@ json_t *docker_call_image(struct docker *d, const char *method, const char *path
 char *docker_registry_auth(const char *server, const char *user, const char *password);
 void docker_set_registry_auth(struct docker *d, const char *server, const char *user,
     const char *password);
+/* Whether image ref is named on registry server ("server/..."); false for a NULL server. */
+bool docker_ref_on(const char *ref, const char *server);
 /* The header line for ref, or NULL when ref is not on the handle's registry. */
 const char *docker_registry_auth_for(const struct docker *d, const char *ref);
 

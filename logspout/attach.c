@@ -279,14 +279,15 @@ logs_attach(struct cstate *c, const char *app, const char *type, const char *num
 
 /* ---- whose container: the controller's record ---- */
 
+/* A whole JSON answer (the container list, whose container) into x->in, bounded. */
 static size_t
-who_write(char *data, size_t size, size_t nmemb, void *arg)
+body_write(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
 	size_t len = size * nmemb;
 
-	if (x->in.len + len > 65536)
-		return 0;
+	if (x->in.len + len > LIST_MAX)
+		return 0;	/* fails the transfer */
 	buf_add(&x->in, data, len);
 	return len;
 }
@@ -309,7 +310,7 @@ who_ask(struct cstate *c)
 {
 	char *url = xasprintf("%s/v1/internal/containers/%s", g->controller, c->id);
 	char *hdr = xasprintf("X-Deis-Internal-Auth: %s", g->internal_token);
-	struct xfer *x = xfer_url(X_WHO, url, who_write);
+	struct xfer *x = xfer_url(X_WHO, url, body_write);
 
 	x->hdrs = curl_slist_append(NULL, hdr);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);
@@ -440,18 +441,6 @@ events_write(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-static size_t
-list_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct xfer *x = arg;
-	size_t len = size * nmemb;
-
-	if (x->in.len + len > LIST_MAX)
-		return 0;	/* fails the transfer */
-	buf_add(&x->in, data, len);
-	return len;
-}
-
 static void
 list_done(struct xfer *x)
 {
@@ -481,7 +470,7 @@ list_start(struct ev *ev, void *arg)
 	char *path = xasprintf("/containers/json?filters=%s", f);
 
 	list_timer = 0;
-	xfer_new(X_LIST, path, list_write);
+	xfer_new(X_LIST, path, body_write);
 	free(path);
 	curl_free(f);
 }

@@ -9,14 +9,11 @@
 
 sched_prereqs deis-controller
 
-API_DIR=$TRASH
 A=t0162a-$$ B=t0162b-$$ C=t0162c-$$ D=t0162d-$$
 PRIV=deis-test/t0162-$$:git-1a2b3c4d ALIAS=deis-test/t0162-alias-$$:x
 TEST_CLEANUP='for a in $A $B $C $D; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null; done;
  docker rmi -f $PRIV $ALIAS >/dev/null 2>&1'
-controller_start "$TRASH/c" --scheduler docker --boot-timeout 15 >/dev/null ||
-	test_expect "controller starts" false
-API_URL=$CONTROLLER_URL
+sched_controller_start
 PROCFILE='{"web":"httpd -f -p $PORT -h /www"}'
 
 hook_build() {	# hook_build USER APP IMAGE: what the builder sends after a git push

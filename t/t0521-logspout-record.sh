@@ -8,12 +8,9 @@
 
 sched_prereqs deis-controller deis-logger deis-logspout
 
-API_DIR=$TRASH
 APP=t0521-$$
 TEST_CLEANUP='docker ps -aq --filter label=sh.deis.app='$APP' | xargs -r docker rm -f >/dev/null'
-controller_start "$TRASH/c" --scheduler docker --boot-timeout 15 >/dev/null ||
-	test_expect "controller starts" false
-API_URL=$CONTROLLER_URL
+sched_controller_start
 SP=$(free_port) HP=$(free_port)
 bg_start logger deis-logger -t 127.0.0.1:$SP -u "" -l 127.0.0.1:$HP -d "$TRASH/logs"
 wait_for 5 "curl -sf http://127.0.0.1:$HP/healthz" || test_expect "logger starts" false

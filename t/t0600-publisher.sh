@@ -7,12 +7,9 @@
 
 sched_prereqs deis-controller deis-publisher
 
-API_DIR=$TRASH
 APP=t0600-$$
 TEST_CLEANUP='docker ps -aq --filter label=sh.deis.app='$APP' | xargs -r docker rm -f >/dev/null'
-controller_start "$TRASH/c" --scheduler docker --boot-timeout 15 >/dev/null ||
-	test_expect "controller starts" false
-API_URL=$CONTROLLER_URL
+sched_controller_start
 bg_start publisher env DEIS_INTERNAL_TOKEN=$DEIS_INTERNAL_TOKEN \
 	deis-publisher --controller "$API_URL" --host h-$$ --interval 1000
 api_register alice >/dev/null && api_login alice >/dev/null

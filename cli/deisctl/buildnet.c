@@ -31,8 +31,8 @@ static const char *const blocked[] = {
 	"127.0.0.0/8", "0.0.0.0/8", "224.0.0.0/3",
 };
 
-char *
-dctl_buildnet_name(const struct dctl *d)
+static char *
+buildnet_name(const struct dctl *d)
 {
 	return xasprintf("%s-build", d->prefix);
 }
@@ -85,7 +85,7 @@ resolvers(char ns[][16], size_t max)
  * The DROPs first, the DNS exceptions last: each is inserted at the top, so
  * the exceptions come before the DROPs.
  */
-static size_t
+static void
 rule(const char *br, const char *comment, size_t i, char ns[][16], const char **v)
 {
 	size_t n = 0, k = i - ARRAY_SIZE(blocked) - 1;
@@ -107,40 +107,37 @@ rule(const char *br, const char *comment, size_t i, char ns[][16], const char **
 	v[n++] = "-m", v[n++] = "comment", v[n++] = "--comment", v[n++] = comment;
 	v[n++] = "-j", v[n++] = i <= ARRAY_SIZE(blocked) ? "DROP" : "ACCEPT";
 	v[n] = NULL;
-	return n;
 }
 
-/* op "-C", "-I" or "-D" on every rule; for -C, -1 at the first missing. */
+/*
+ * insert: every rule not there yet, -1 at the first that cannot be; else
+ * delete every rule (best effort: some may never have been inserted).
+ */
 static int
-rules(const char *op, const char *br, const char *comment, struct err *e)
+rules(bool insert, const char *br, const char *comment, struct err *e)
 {
 	const char *argv[32];
 	char ns[4][16];
 	size_t i, nns = resolvers(ns, 4);
-	int rc = 0;
 
 	for (i = 0; i <= ARRAY_SIZE(blocked) + 2 * nns; i++) {
-		argv[0] = "iptables", argv[1] = "-w", argv[2] = op;
+		argv[0] = "iptables", argv[1] = "-w";
+		argv[2] = insert ? "-C" : "-D";
 		rule(br, comment, i, ns, argv + 3);
-		if (!strcmp(op, "-I")) {
-			argv[2] = "-C";
-			if (ipt(argv, e) == 0)
-				continue;	/* there already */
-			argv[2] = "-I";
-		}
-		if (ipt(argv, e) < 0 && strcmp(op, "-D") != 0)
-			rc = -1;
-		if (rc < 0)
-			break;
+		if (ipt(argv, e) == 0 || !insert)
+			continue;	/* there already, or deleted (or not there) */
+		argv[2] = "-I";
+		if (ipt(argv, e) < 0)
+			return -1;
 	}
-	return rc;
+	return 0;
 }
 
 int
 dctl_buildnet_up(struct dctl *d, struct err *e)
 {
 	static const char *const has_chain[] = { "iptables", "-w", "-n", "-L", "DOCKER-USER", NULL };
-	char *name = dctl_buildnet_name(d);
+	char *name = buildnet_name(d);
 	char br[16], *comment = xasprintf("deis-build:%s", d->prefix);
 	struct err e2 = { 0 };
 	json_t *opts;
@@ -159,7 +156,7 @@ dctl_buildnet_up(struct dctl *d, struct err *e)
 	json_decref(opts);
 	if (r < 0)
 		goto out;
-	if (rules("-I", br, comment, &e2) < 0) {
+	if (rules(true, br, comment, &e2) < 0) {
 		err_set(e, 1, "cannot close the builds' network to the host and private addresses: %s",
 		    e2.msg);
 		goto out;
@@ -176,13 +173,13 @@ out:
 int
 dctl_buildnet_down(struct dctl *d, struct err *e)
 {
-	char *name = dctl_buildnet_name(d);
+	char *name = buildnet_name(d);
 	char br[16], *comment = xasprintf("deis-build:%s", d->prefix);
 	struct err e2 = { 0 };
 	int rc;
 
 	bridge_ifname(d, br);
-	rules("-D", br, comment, &e2);
+	rules(false, br, comment, &e2);
 	rc = dctl_engine_network_remove(d, name, e);
 	free(comment);
 	free(name);

@@ -67,7 +67,6 @@ struct dctl {
  * DOCKER-USER chain (iptables off): builds then run on the default bridge.
  * down: delete the rules and the network.
  */
-char *dctl_buildnet_name(const struct dctl *d);
 int dctl_buildnet_up(struct dctl *d, struct err *e);
 int dctl_buildnet_down(struct dctl *d, struct err *e);
 /* A builder setting's value (buildMemoryMB, buildCPUs, buildTimeout) in range; else -1, e says. */

@@ -468,7 +468,6 @@ dk_app_gone(void *h, const char *app)
 const struct sched_driver sched_driver_docker = {
 	.name = "docker",
 	.unit_is_container = true,
-	.app_gone = dk_app_gone,
 	.open = dk_open,
 	.close = dk_close,
 	.ping = dk_ping,
@@ -482,4 +481,5 @@ const struct sched_driver sched_driver_docker = {
 	.finish = dk_finish,
 	.list = dk_list,
 	.watch = dk_watch,
+	.app_gone = dk_app_gone,
 };

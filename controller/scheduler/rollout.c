@@ -172,8 +172,7 @@ oneoff_argv(const struct sched_release *rel, const char *command, const char **e
 
 static int
 unit_fill(struct sched *s, struct boot *b, const struct sched_release *rel, char **env,
-    const char *type,
-    unsigned num, const char *command, struct err *e)
+    const char *type, unsigned num, const char *command, struct err *e)
 {
 	const char *cmd, *mem, *cpu;
 	long long bytes;

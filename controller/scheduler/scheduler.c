@@ -264,6 +264,23 @@ gone_add(struct sched *s, const char *id, const char *cid)
 	s->gone_next = (s->gone_next + 1) % SCHED_GONE_MAX;
 }
 
+/*
+ * en leaves the table: destroyed, for the state callback when it was the
+ * platform's, whose id and container are then remembered as gone.
+ */
+static void
+tab_gone(struct sched *s, struct entry *en, struct change *ch)
+{
+	set_state(en, SCHED_DESTROYED, ch);
+	if (en->owned) {
+		owned_del(s, en->c.id);
+		gone_add(s, en->c.id, en->c.cid);
+	} else {
+		ch->changed = false;
+	}
+	tab_del(s, en);
+}
+
 /* Recently removed by us: late events about them must not bring them back. */
 static bool
 gone_has(struct sched *s, const char *id)
@@ -333,13 +350,7 @@ sched_observe(const struct sched_obs *o, void *arg)
 			strlcpy(en->c.name, o->name, sizeof(en->c.name));
 		break;
 	case SCHED_OBS_DESTROY:
-		set_state(en, SCHED_DESTROYED, &ch);
-		if (en->owned) {
-			owned_del(s, en->c.id);
-			gone_add(s, en->c.id, en->c.cid);
-		} else
-			ch.changed = false;
-		tab_del(s, en);
+		tab_gone(s, en, &ch);
 		en = NULL;
 		break;
 	}
@@ -404,13 +415,9 @@ sched_removed(struct sched *s, const char *cid)
 bool
 sched_owns(struct sched *s, const char *id)
 {
-	struct entry *en;
-	bool r;
+	struct sched_container c;
 
-	pthread_mutex_lock(&s->tmu);
-	r = (en = tab_find(s, id)) != NULL && en->owned;
-	pthread_mutex_unlock(&s->tmu);
-	return r;
+	return sched_entry(s, id, &c) == 0;
 }
 
 size_t
@@ -479,13 +486,11 @@ sched_forget(struct sched *s, const char *id)
 	owned = owned_has(s, id);
 	owned_del(s, id);
 	en = tab_find(s, id);
-	gone_add(s, id, en && en->owned ? en->c.cid : "");
+	if (en == NULL || !en->owned)
+		gone_add(s, id, "");	/* removed by us all the same: no late event brings it back */
 	if (en != NULL) {
 		c = en->c;
-		set_state(en, SCHED_DESTROYED, &ch);
-		if (!en->owned)
-			ch.changed = false;
-		tab_del(s, en);
+		tab_gone(s, en, &ch);
 	}
 	pthread_mutex_unlock(&s->tmu);
 	notify(s, &ch);
@@ -662,14 +667,8 @@ reconcile(struct sched *s, struct err *e)
 		for (i = 0; i < s->ntab; i++)
 			if (s->tab[i].touched < t0)
 				break;
-		if (i < s->ntab) {
-			set_state(&s->tab[i], SCHED_DESTROYED, &ch);
-			if (s->tab[i].owned)
-				owned_del(s, s->tab[i].c.id);
-			else
-				ch.changed = false;
-			tab_del(s, &s->tab[i]);
-		}
+		if (i < s->ntab)
+			tab_gone(s, &s->tab[i], &ch);
 		pthread_mutex_unlock(&s->tmu);
 		if (i >= s->ntab && !ch.changed)
 			break;
