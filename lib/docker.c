@@ -123,39 +123,14 @@ struct xfer {
 	struct buf *resp;
 	size_t max;
 	int overflow;
-	/* streaming mode (events, pulls): lines handed to line_fn */
-	int (*line_fn)(const char *line, size_t len, void *arg);
-	void *line_arg;
-	struct buf line;
-	int stopped;
-	volatile int *stop;
 };
 
 static size_t
 xfer_write(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
-	size_t len = size * n, i, start;
+	size_t len = size * n;
 
-	if (x->line_fn) {
-		buf_add(&x->line, p, len);
-		start = 0;
-		for (i = 0; i < x->line.len; i++) {
-			if (x->line.p[i] != '\n')
-				continue;
-			if (i > start && x->line_fn(x->line.p + start, i - start, x->line_arg) < 0) {
-				x->stopped = 1;
-				return 0;
-			}
-			start = i + 1;
-		}
-		buf_remove_head(&x->line, start);
-		if (x->line.len > (1u << 20)) {	/* one event of 1 MiB: not Docker */
-			x->overflow = 1;
-			return 0;
-		}
-		return len;
-	}
 	if (x->resp == NULL)
 		return len;
 	if (x->resp->len + len > x->max) {
@@ -166,53 +141,57 @@ xfer_write(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static int
-xfer_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+/* A handle for one request to url ("http://docker/..."). */
+static CURL *
+easy(const struct docker *d, const char *method, const char *url)
 {
-	struct xfer *x = arg;
+	CURL *c = curl_easy_init();
 
-	if (x->stop && *x->stop) {
-		x->stopped = 1;
-		return 1;
-	}
-	return 0;
-}
-
-/* Run one request; returns 0 when the daemon answered (any status). */
-static int
-perform(struct docker *d, const char *method, const char *url, const json_t *body,
-    long timeout_ms, const char *xhdr, struct xfer *x, long *status, struct err *e)
-{
-	CURL *c;
-	struct curl_slist *hdr = NULL;
-	char *text = NULL;
-	CURLcode rc;
-	int ret = -1;
-	/* for messages: the path without host and query */
-	const char *path = strstr(url, "://") ? strchr(strstr(url, "://") + 3, '/') : url;
-	int plen;
-
-	if (path == NULL)
-		path = url;
-	plen = (int)strcspn(path, "?");
-	*status = 0;
-	c = curl_easy_init();
 	if (c == NULL)
-		return err_set(e, 0, "docker: cannot make a curl handle");
+		return NULL;
 	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, d->sock);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	return c;
+}
+
+CURL *
+docker_easy(const struct docker *d, const char *method, const char *path)
+{
+	char *url = xasprintf("http://docker/v%s%s", d->version, path);
+	CURL *c = easy(d, method, url);
+
+	free(url);
+	return c;
+}
+
+/*
+ * Run one request (path: versioned unless raw); returns 0 when the daemon
+ * answered (any status).
+ */
+static int
+perform(struct docker *d, const char *method, const char *path, bool raw, const json_t *body,
+    long timeout_ms, const char *xhdr, struct xfer *x, long *status, struct err *e)
+{
+	CURL *c;
+	struct curl_slist *hdr = NULL;
+	char *text = NULL, *url;
+	CURLcode rc;
+	int ret = -1;
+	int plen = (int)strcspn(path, "?");	/* for messages: the path without its query */
+
+	*status = 0;
+	url = raw ? xasprintf("http://docker%s", path) : NULL;
+	c = raw ? easy(d, method, url) : docker_easy(d, method, path);
+	free(url);
+	if (c == NULL)
+		return err_set(e, 0, "docker: cannot make a curl handle");
 	if (timeout_ms > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	if (x->stop) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-	}
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
 		if (text == NULL) {
@@ -230,8 +209,7 @@ perform(struct docker *d, const char *method, const char *url, const json_t *bod
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	if (rc == CURLE_OK || ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) &&
-	    x->stopped)) {
+	if (rc == CURLE_OK) {
 		ret = 0;
 	} else if (x->overflow) {
 		err_set(e, 0, "docker: answer to '%s %.*s' too large", method, plen, path);
@@ -251,23 +229,13 @@ out:
 	return ret;
 }
 
-static char *
-url_make(struct docker *d, const char *path)
-{
-	return xasprintf("http://docker/v%s%s", d->version, path);
-}
-
 static int
 request(struct docker *d, const char *method, const char *path, const json_t *body,
     long timeout_ms, const char *xhdr, long *status, struct buf *resp, struct err *e)
 {
-	struct xfer x = { .resp = resp, .max = RESP_MAX, .line = BUF_INIT };
-	char *url = url_make(d, path);
-	int ret;
+	struct xfer x = { .resp = resp, .max = RESP_MAX };
 
-	ret = perform(d, method, url, body, timeout_ms, xhdr, &x, status, e);
-	free(url);
-	return ret;
+	return perform(d, method, path, false, body, timeout_ms, xhdr, &x, status, e);
 }
 
 int
@@ -357,7 +325,7 @@ call_void(struct docker *d, const char *method, const char *path, long timeout_m
 int
 docker_ping(struct docker *d, struct err *e)
 {
-	struct xfer x = { .max = 1 << 20, .line = BUF_INIT };
+	struct xfer x = { .max = 1 << 20 };
 	struct buf b = BUF_INIT;
 	json_t *j = NULL;
 	const char *v;
@@ -366,7 +334,7 @@ docker_ping(struct docker *d, struct err *e)
 	unsigned maj, min, wmaj, wmin;
 
 	x.resp = &b;
-	if (perform(d, "GET", "http://docker/version", NULL, 5000, NULL, &x, &st, e) < 0)
+	if (perform(d, "GET", "/version", true, NULL, 5000, NULL, &x, &st, e) < 0)
 		goto out;
 	if (st != 200) {
 		err_set(e, (int)st, "docker: '%s' answered %ld to GET /version", d->sock, st);
@@ -593,27 +561,6 @@ docker_container_wait(struct docker *d, const char *id, long timeout_ms, int *ex
 	return 0;
 }
 
-size_t
-docker_demux(const char *in, size_t len, struct buf *out, size_t max, bool *truncated)
-{
-	size_t off = 0, n, room;
-	const unsigned char *h;
-
-	while (len - off >= 8) {
-		h = (const unsigned char *)in + off;
-		n = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
-		if (len - off - 8 < n)
-			break;
-		room = out->len < max ? max - out->len : 0;
-		if (n > room && truncated)
-			*truncated = true;
-		if (h[0] <= 2)	/* 0 stdin, 1 stdout, 2 stderr; ignore anything else */
-			buf_add(out, in + off + 8, n < room ? n : room);
-		off += 8 + n;
-	}
-	return off;
-}
-
 int
 docker_container_logs(struct docker *d, const char *id, size_t max, struct buf *out,
     bool *truncated, struct err *e)
@@ -729,37 +676,19 @@ docker_image_id(struct docker *d, const char *ref, char id[DOCKER_IMAGE_ID_MAX],
 	return 0;
 }
 
-struct pull {
-	char msg[200];
-	int failed;
-};
-
 static int
-pull_line(const char *line, size_t len, void *arg)
+pull_body(const char *p, size_t n, void *arg)
 {
-	struct pull *p = arg;
-	json_t *j = json_loadb(line, len, 0, NULL);
-	const char *m;
-
-	if (j && (m = json_string_value(json_object_get(j, "error"))) != NULL) {
-		snprintf(p->msg, sizeof(p->msg), "%s", m);
-		p->failed = 1;
-	} else if (j && (m = json_string_value(json_object_get(j, "message"))) != NULL) {
-		snprintf(p->msg, sizeof(p->msg), "%s", m);	/* the body of a refusal */
-	}
-	json_decref(j);
-	return 0;
+	return docker_progress_feed(arg, p, n);
 }
 
 int
 docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err *e)
 {
-	struct pull p = { .msg = "", .failed = 0 };
-	struct xfer x = { .line_fn = pull_line, .line_arg = &p, .line = BUF_INIT };
-	char *repo, *tag, *re, *te, *path, *url;
+	struct docker_progress p;
+	char *repo, *tag, *re, *te, *path, *what;
 	bool digest;
-	long st;
-	int ret = -1;
+	int ret;
 
 	if (ref_ok(ref, e) < 0 || docker_ref_split(ref, &repo, &tag, &digest) < 0)
 		return err_set(e, 400, "docker: bad image reference '%s'", ref);
@@ -767,43 +696,34 @@ docker_image_pull(struct docker *d, const char *ref, long timeout_ms, struct err
 	te = esc(tag);
 	path = digest ? xasprintf("/images/create?fromImage=%s%%40%s", re, te) :
 	    xasprintf("/images/create?fromImage=%s&tag=%s", re, te);
-	url = url_make(d, path);
-	if (perform(d, "POST", url, NULL, timeout_ms, docker_registry_auth_for(d, ref), &x, &st,
-	    e) < 0)
-		goto out;
-	if (x.line.len)
-		pull_line(x.line.p, x.line.len, &p);
-	if (st != 200) {
-		if (!p.msg[0])
-			docker_message(&x.line, p.msg, sizeof(p.msg));
-		err_set(e, (int)st, "docker: cannot pull '%s': %s", ref, p.msg);
-		goto out;
-	}
-	if (p.failed) {
-		err_set(e, 0, "docker: cannot pull '%s': %s", ref, p.msg);
-		goto out;
-	}
-	ret = 0;
-out:
-	buf_release(&x.line);
+	what = xasprintf("docker: cannot pull '%s'", ref);
+	docker_progress_init(&p, NULL, NULL);
+	ret = docker_stream(d, &(struct docker_stream){ .method = "POST", .path = path,
+	    .in_fd = -1, .image = ref, .timeout_ms = timeout_ms, .body = pull_body, .arg = &p,
+	    .what = what }, e);
+	docker_progress_finish(&p);
+	if (ret == 0 && p.failed)
+		ret = err_set(e, 0, "%s: %s", what, p.error);
 	free(repo);
 	free(tag);
 	free(re);
 	free(te);
 	free(path);
-	free(url);
+	free(what);
 	return ret;
 }
 
 struct events {
 	docker_event_fn *fn;
 	void *arg;
+	volatile int *stop;
+	struct buf line;
+	bool stopped;
 };
 
 static int
-event_line(const char *line, size_t len, void *arg)
+event_line(struct events *ev, const char *line, size_t len)
 {
-	struct events *ev = arg;
 	json_t *j = json_loadb(line, len, 0, NULL);
 	int r = 0;
 
@@ -814,16 +734,46 @@ event_line(const char *line, size_t len, void *arg)
 	return r;
 }
 
+static int
+events_body(const char *p, size_t n, void *arg)
+{
+	struct events *ev = arg;
+	size_t i, start = 0, from = ev->line.len;
+
+	buf_add(&ev->line, p, n);
+	for (i = from; i < ev->line.len; i++) {
+		if (ev->line.p[i] != '\n')
+			continue;
+		if (i > start && event_line(ev, ev->line.p + start, i - start) < 0) {
+			ev->stopped = true;
+			return -1;
+		}
+		start = i + 1;
+	}
+	buf_remove_head(&ev->line, start);
+	return ev->line.len > (1u << 20) ? -1 : 0;	/* one event of 1 MiB: not Docker */
+}
+
+static int
+events_tick(void *arg)
+{
+	struct events *ev = arg;
+
+	if (ev->stop && *ev->stop) {
+		ev->stopped = true;
+		return -1;
+	}
+	return 0;
+}
+
 int
 docker_events(struct docker *d, const char *filters, double since, docker_event_fn *fn,
     void *arg, volatile int *stop, struct err *e)
 {
-	struct events ev = { fn, arg };
-	struct xfer x = { .line_fn = event_line, .line_arg = &ev, .line = BUF_INIT, .stop = stop };
+	struct events ev = { .fn = fn, .arg = arg, .stop = stop, .line = BUF_INIT };
 	struct buf path = BUF_INIT;
-	char *fe, *url;
-	long st;
-	int ret = -1;
+	char *fe;
+	int ret;
 
 	buf_addstr(&path, "/events?");
 	if (since > 0)
@@ -833,20 +783,14 @@ docker_events(struct docker *d, const char *filters, double since, docker_event_
 		buf_addf(&path, "filters=%s", fe);
 		free(fe);
 	}
-	url = url_make(d, path.p);
-	if (perform(d, "GET", url, NULL, 0, NULL, &x, &st, e) < 0)
-		goto out;
-	if (x.stopped) {
+	ret = docker_stream(d, &(struct docker_stream){ .method = "GET", .path = path.p,
+	    .in_fd = -1, .body = events_body, .tick = events_tick, .arg = &ev,
+	    .what = "docker: event stream" }, e);
+	if (ev.stopped)
 		ret = 0;
-		goto out;
-	}
-	if (st != 200)
-		err_set(e, (int)st, "docker: event stream refused with status %ld", st);
-	else
-		err_set(e, 0, "docker: event stream from '%s' ended", d->sock);
-out:
-	buf_release(&x.line);
+	else if (ret == 0)
+		ret = err_set(e, 0, "docker: event stream from '%s' ended", d->sock);
+	buf_release(&ev.line);
 	buf_release(&path);
-	free(url);
 	return ret;
 }

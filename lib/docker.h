@@ -19,7 +19,9 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "lib/buf.h"
@@ -166,13 +168,94 @@ int docker_events(struct docker *d, const char *filters, double since, docker_ev
     void *arg, volatile int *stop, struct err *e);
 
 /*
- * The multiplexed stdout/stderr stream of a non-TTY container: frames of an
- * 8-byte header {stream, 0, 0, 0, size32be} and size bytes. Appends the
- * payload of every complete frame in in[0..len) to out (at most max bytes of
- * out in total; beyond it data is dropped and *truncated set) and returns the
- * number of bytes consumed (a trailing partial frame is left for later).
+ * A curl handle set for one request to the daemon (its socket, the versioned
+ * URL of path, method, a 5 s connect timeout, no signals), for a component
+ * that runs its transfers itself (logspout's curl multi). NULL when curl has
+ * no memory. The caller sets the rest and cleans it up.
  */
-size_t docker_demux(const char *in, size_t len, struct buf *out, size_t max, bool *truncated);
+CURL *docker_easy(const struct docker *d, const char *method, const char *path);
+
+/*
+ * Streams (lib/docker_stream.c): the one decoder of each of Docker's stream
+ * formats, and one streaming request, shared by every component.
+ */
+
+/*
+ * The multiplexed stdout/stderr stream of a non-TTY container: frames of an
+ * 8-byte header {stream, 0, 0, 0, size32be} and size bytes (stream 0 stdin,
+ * 1 stdout, 2 stderr). Fed any split of the bytes, the decoder hands each
+ * frame's payload to fn in one or more pieces, in order; flags tell where a
+ * frame begins and ends (an empty frame is one call with n 0 and both flags).
+ * Nothing is buffered: a piece is a slice of the bytes fed.
+ */
+#define DOCKER_FRAME_START 1
+#define DOCKER_FRAME_END 2
+typedef void docker_frame_fn(void *arg, int stream, const char *p, size_t n, int flags);
+struct docker_frames {
+	docker_frame_fn *fn;
+	void *arg;
+	unsigned char hdr[8];
+	unsigned hdr_have;
+	uint32_t left;		/* payload bytes of the current frame still to come */
+	bool in_frame;
+};
+void docker_frames_init(struct docker_frames *f, docker_frame_fn *fn, void *arg);
+void docker_frames_feed(struct docker_frames *f, const char *p, size_t n);
+/* Whether the bytes fed so far end inside a frame (its header or payload cut). */
+bool docker_frames_partial(const struct docker_frames *f);
+/*
+ * A whole multiplexed answer: the payloads of stdin, stdout and stderr
+ * frames appended to out in order, at most max bytes of out in total (the
+ * rest dropped, *truncated set when non-NULL); a cut last frame counts as far
+ * as it goes.
+ */
+void docker_demux(const char *in, size_t len, struct buf *out, size_t max, bool *truncated);
+
+/*
+ * The JSON-lines progress stream of a build, a push or a pull: each line an
+ * object; {"stream": text} goes to text (may be NULL), the first {"error": m}
+ * is kept in error with failed set, a {"message": m} (the body of a refusal)
+ * is kept when no error was. Lines longer than 16 MiB stop the decoder
+ * (docker_progress_feed returns -1).
+ */
+struct docker_progress {
+	void (*text)(const char *p, size_t n, void *arg);
+	void *arg;
+	struct buf line;
+	char error[512];
+	bool failed;
+};
+void docker_progress_init(struct docker_progress *p,
+    void (*text)(const char *p, size_t n, void *arg), void *arg);
+int docker_progress_feed(struct docker_progress *p, const char *data, size_t n);
+/* Takes a last line without LF, then frees the decoder's memory. */
+void docker_progress_finish(struct docker_progress *p);
+
+/*
+ * One streaming request: an upload from in_fd (in_size bytes, or chunked when
+ * -1) and/or an answer body handed to body as it arrives. image: the request
+ * concerns that image (a push), so X-Registry-Auth carries the handle's
+ * credentials when it is on their registry, "{}" otherwise. tick is called
+ * about once a second while the transfer runs; body or tick returning -1
+ * aborts it. what names the operation in messages. Returns 0 when Docker
+ * answered 2xx and the body was read to its end; else -1 with e->code the
+ * status (503: Docker unreachable or the transfer failed, 504: timeout) and
+ * e->msg "<what>: <Docker's message or the transfer's error>". A status
+ * outside 2xx never reaches body. Blocks up to timeout_ms (0: no limit).
+ */
+struct docker_stream {
+	const char *method, *path;	/* path with query, without the version prefix */
+	const char *ctype;		/* of the upload, or NULL */
+	int in_fd;			/* -1: no upload */
+	long long in_size;
+	const char *image;
+	long timeout_ms;
+	int (*body)(const char *p, size_t n, void *arg);
+	int (*tick)(void *arg);
+	void *arg;
+	const char *what;
+};
+int docker_stream(struct docker *d, const struct docker_stream *s, struct err *e);
 
 /*
  * Split an image reference into repository and tag/digest: "h:5000/a:v2" →

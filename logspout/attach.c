@@ -154,21 +154,23 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
-/* A transfer of url; over the Docker socket unless it is one to the controller. */
+/*
+ * A transfer: GET path over lib/docker's handle for the daemon, or, for the
+ * controller (X_WHO), of the URL path.
+ */
 static struct xfer *
-xfer_url(enum xkind kind, const char *url, curl_write_callback fn)
+xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
 {
 	struct xfer *x = xcalloc(1, sizeof(*x));
 
 	x->kind = kind;
 	x->ls = g;
-	x->h = curl_easy_init();
+	x->h = kind == X_WHO ? curl_easy_init() : docker_easy(g->docker, "GET", path);
 	if (x->h == NULL)
 		die(111, "curl_easy_init failed");
 	buf_init(&x->in, 0);
-	if (kind != X_WHO)
-		curl_easy_setopt(x->h, CURLOPT_UNIX_SOCKET_PATH, g->docker_sock);
-	curl_easy_setopt(x->h, CURLOPT_URL, url);
+	if (kind == X_WHO)
+		curl_easy_setopt(x->h, CURLOPT_URL, path);
 	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, fn);
 	curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
@@ -181,17 +183,7 @@ xfer_url(enum xkind kind, const char *url, curl_write_callback fn)
 		curl_easy_setopt(x->h, CURLOPT_TIMEOUT, kind == X_WHO ? 10L : 30L);
 	LIST_INSERT_HEAD(&xfers, x, link);
 	if (curl_multi_add_handle(multi, x->h) != CURLM_OK)
-		die(111, "curl_multi_add_handle failed for '%s'", url);	/* a broken invariant */
-	return x;
-}
-
-static struct xfer *
-xfer_new(enum xkind kind, const char *path, curl_write_callback fn)
-{
-	char *url = xasprintf("http://localhost%s", path);
-	struct xfer *x = xfer_url(kind, url, fn);
-
-	free(url);
+		die(111, "curl_multi_add_handle failed for '%s'", path);	/* a broken invariant */
 	return x;
 }
 
@@ -310,7 +302,7 @@ who_ask(struct cstate *c)
 {
 	char *url = xasprintf("%s/v1/internal/containers/%s", g->controller, c->id);
 	char *hdr = xasprintf("X-Deis-Internal-Auth: %s", g->internal_token);
-	struct xfer *x = xfer_url(X_WHO, url, body_write);
+	struct xfer *x = xfer_new(X_WHO, url, body_write);
 
 	x->hdrs = curl_slist_append(NULL, hdr);
 	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdrs);

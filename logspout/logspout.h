@@ -32,6 +32,7 @@
 #include <sys/queue.h>
 
 #include "lib/buf.h"
+#include "lib/docker.h"
 
 struct ev;
 
@@ -53,6 +54,7 @@ struct cstate {
 struct logspout {
 	struct ev *ev;
 	const char *docker_sock;
+	struct docker *docker;
 	const char *logger_addr;	/* host:port */
 	const char *state_path;		/* NULL: nothing saved */
 	const char *controller;		/* base URL: attribution by its record; NULL: by labels */
@@ -78,9 +80,7 @@ struct lstream {
 	void *arg;
 	int64_t skip_upto;		/* entries not newer than this were sent before */
 	int mode;			/* 0 unknown, 1 multiplexed, 2 raw (TTY) */
-	unsigned char hdr[8];
-	size_t hdr_have;
-	uint64_t frame_left;
+	struct docker_frames frames;
 	int stream;
 	char ts[48];
 	size_t ts_have;

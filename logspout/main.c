@@ -92,6 +92,7 @@ main(int argc, char **argv)
 		die(111, "signalfd: %s", strerror(errno));
 
 	LIST_INIT(&ls.states);
+	ls.docker = docker_new(ls.docker_sock);
 	ls.ev = ev_new(65536);
 	ev_set(ls.ev, sfd, EV_READ, on_signal, &ls);
 	cstate_load(&ls);
@@ -113,5 +114,6 @@ main(int argc, char **argv)
 	    (unsigned long long)ls.pieces);
 	close(sfd);
 	ev_free(ls.ev);
+	docker_free(ls.docker);
 	return 0;
 }

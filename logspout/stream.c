@@ -1,10 +1,9 @@
 /*
  * Docker's log stream (GET /containers/<id>/logs?timestamps=1) to lines.
  *
- * Non-TTY containers: the multiplexed format, frames of an 8-byte header
- * {stream, 0, 0, 0, size32be} and size bytes; TTY containers: raw text. The
- * first byte tells them apart (a header starts with 0, 1 or 2; raw text with
- * the timestamp's first digit). Every log entry (a frame, or a raw line)
+ * Non-TTY containers: the multiplexed format (lib/docker's frame decoder);
+ * TTY containers: raw text. The first byte tells them apart (a header starts
+ * with 0, 1 or 2; raw text with the timestamp's first digit). Every log entry (a frame, or a raw line)
  * begins with "<RFC 3339 time with nanoseconds> ". Docker splits lines longer
  * than 16 KiB into several entries without LF; they are joined here per
  * stream, up to SYSLOG_MAX_MSG bytes, beyond which a line goes out in pieces.
@@ -152,6 +151,30 @@ entry_bytes(struct lstream *s, const char *p, size_t n)
 	return n;
 }
 
+/* A piece of a frame's payload (multiplexed streams): each frame is one entry. */
+static void
+frame_piece(void *arg, int stream, const char *p, size_t n, int flags)
+{
+	struct lstream *s = arg;
+	size_t off = 0;
+
+	if (flags & DOCKER_FRAME_START) {
+		s->stream = stream == 2 ? 1 : 0;
+		s->in_ts = true;
+		s->ts_have = 0;
+	}
+	while (off < n)
+		off += entry_bytes(s, p + off, n - off);
+	if ((flags & DOCKER_FRAME_END) && s->in_ts && s->ts_have) {
+		/* a whole entry without the time prefix: keep its bytes */
+		s->in_ts = false;
+		s->entry_ns = 0;
+		s->skip_entry = false;
+		s->bad_ts++;
+		entry_data(s, s->ts, s->ts_have);
+	}
+}
+
 void
 lstream_feed(struct lstream *s, const char *data, size_t len)
 {
@@ -160,40 +183,14 @@ lstream_feed(struct lstream *s, const char *data, size_t len)
 	if (len && s->mode == 0) {
 		s->mode = (unsigned char)data[0] <= 2 ? 1 : 2;
 		s->in_ts = true;
+		docker_frames_init(&s->frames, frame_piece, s);
 	}
-	while (off < len) {
-		size_t k;
-
-		if (s->mode == 2) {
-			off += entry_bytes(s, data + off, len - off);
-			continue;
-		}
-		if (s->frame_left == 0) {
-			while (s->hdr_have < 8 && off < len)
-				s->hdr[s->hdr_have++] = (unsigned char)data[off++];
-			if (s->hdr_have < 8)
-				break;
-			s->hdr_have = 0;
-			s->stream = s->hdr[0] == 2 ? 1 : 0;
-			s->frame_left = (uint64_t)s->hdr[4] << 24 | (uint64_t)s->hdr[5] << 16 |
-			    (uint64_t)s->hdr[6] << 8 | s->hdr[7];
-			s->in_ts = true;
-			s->ts_have = 0;
-			continue;
-		}
-		k = len - off < s->frame_left ? len - off : (size_t)s->frame_left;
-		k = entry_bytes(s, data + off, k);
-		off += k;
-		s->frame_left -= k;
-		if (s->frame_left == 0 && s->in_ts && s->ts_have) {
-			/* a whole entry without the time prefix: keep its bytes */
-			s->in_ts = false;
-			s->entry_ns = 0;
-			s->skip_entry = false;
-			s->bad_ts++;
-			entry_data(s, s->ts, s->ts_have);
-		}
+	if (s->mode == 1) {
+		docker_frames_feed(&s->frames, data, len);
+		return;
 	}
+	while (off < len)
+		off += entry_bytes(s, data + off, len - off);
 }
 
 void

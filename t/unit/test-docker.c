@@ -25,50 +25,94 @@ frame(struct buf *b, int stream, const char *s)
 	buf_add(b, s, n);
 }
 
+struct pieces {
+	struct buf out;		/* "<stream>[<payload piece>]" with S/E marks */
+};
+
 static void
-test_demux(void **state)
+piece(void *arg, int stream, const char *p, size_t n, int flags)
 {
-	struct buf in = BUF_INIT, out = BUF_INIT;
-	bool trunc = false;
-	size_t used;
+	struct pieces *c = arg;
+
+	buf_addf(&c->out, "%s%d[%.*s]%s", flags & DOCKER_FRAME_START ? "S" : "", stream, (int)n,
+	    p, flags & DOCKER_FRAME_END ? "E" : "");
+}
+
+/* The payloads per stream, whatever the pieces: what a consumer joins. */
+static void
+joined(void *arg, int stream, const char *p, size_t n, int flags)
+{
+	struct buf *b = arg;
+
+	buf_addf(b, "%s%.*s%s", flags & DOCKER_FRAME_START ? "<" : "", (int)n, p,
+	    flags & DOCKER_FRAME_END ? ">" : "");
+	(void)stream;
+}
+
+static void
+test_frames(void **state)
+{
+	struct buf in = BUF_INIT;
+	struct pieces c = { BUF_INIT };
+	struct docker_frames f;
 
 	frame(&in, 1, "hello ");
 	frame(&in, 2, "err\n");
 	frame(&in, 1, "");
 	frame(&in, 1, "world\n");
-	frame(&in, 7, "junk");	/* unknown stream: skipped */
-	used = docker_demux(in.p, in.len, &out, 1 << 20, &trunc);
-	assert_int_equal(used, in.len);
-	assert_string_equal(out.p, "hello err\nworld\n");
-	assert_false(trunc);
+	frame(&in, 7, "junk");
+	docker_frames_init(&f, piece, &c);
+	docker_frames_feed(&f, in.p, in.len);
+	assert_string_equal(c.out.p, "S1[hello ]ES2[err\n]ES1[]ES1[world\n]ES7[junk]E");
+	assert_false(docker_frames_partial(&f));
 	buf_release(&in);
-	buf_release(&out);
+	buf_release(&c.out);
 }
 
 static void
-test_demux_partial(void **state)
+test_frames_every_split(void **state)
 {
-	struct buf in = BUF_INIT, out = BUF_INIT;
-	size_t used, cut;
+	struct buf in = BUF_INIT, whole = BUF_INIT, cut = BUF_INIT;
+	struct docker_frames f;
+	size_t i, j;
 
 	frame(&in, 1, "abc");
-	cut = in.len;
+	frame(&in, 2, "");
 	frame(&in, 1, "defgh");
-	/* header of the second frame only half there */
-	used = docker_demux(in.p, cut + 4, &out, 100, NULL);
-	assert_int_equal(used, cut);
-	assert_string_equal(out.p, "abc");
-	/* payload short by one byte */
-	used = docker_demux(in.p + cut, in.len - cut - 1, &out, 100, NULL);
-	assert_int_equal(used, 0);
-	assert_string_equal(out.p, "abc");
-	used = docker_demux(in.p + cut, in.len - cut, &out, 100, NULL);
-	assert_int_equal(used, in.len - cut);
-	assert_string_equal(out.p, "abcdefgh");
-	/* fewer than 8 bytes: nothing consumed */
-	assert_int_equal(docker_demux("\1\0\0", 3, &out, 100, NULL), 0);
+	docker_frames_init(&f, joined, &whole);
+	docker_frames_feed(&f, in.p, in.len);
+	assert_string_equal(whole.p, "<abc><><defgh>");
+	/* fed in three slices at every pair of cut points: the same frames */
+	for (i = 0; i <= in.len; i++)
+		for (j = i; j <= in.len; j++) {
+			buf_reset(&cut);
+			docker_frames_init(&f, joined, &cut);
+			docker_frames_feed(&f, in.p, i);
+			docker_frames_feed(&f, in.p + i, j - i);
+			assert_true(docker_frames_partial(&f) == (j > 0 && j < in.len &&
+			    j != 11 && j != 19));
+			docker_frames_feed(&f, in.p + j, in.len - j);
+			assert_string_equal(cut.p ? cut.p : "", whole.p);
+			assert_false(docker_frames_partial(&f));
+		}
 	buf_release(&in);
-	buf_release(&out);
+	buf_release(&whole);
+	buf_release(&cut);
+}
+
+static void
+test_frames_huge_size(void **state)
+{
+	/* a size field claiming 4 GiB is only a frame still coming */
+	const char h[] = { 1, 0, 0, 0, (char)0xff, (char)0xff, (char)0xff, (char)0xff, 'x' };
+	struct pieces c = { BUF_INIT };
+	struct docker_frames f;
+
+	docker_frames_init(&f, piece, &c);
+	docker_frames_feed(&f, h, sizeof(h));
+	assert_string_equal(c.out.p, "S1[x]");
+	assert_true(docker_frames_partial(&f));
+	buf_release(&c.out);
 }
 
 static void
@@ -78,8 +122,9 @@ test_demux_max(void **state)
 	bool trunc = false;
 
 	frame(&in, 1, "0123456789");
+	frame(&in, 7, "junk");	/* not output */
 	frame(&in, 2, "abcdef");
-	assert_int_equal(docker_demux(in.p, in.len, &out, 12, &trunc), in.len);
+	docker_demux(in.p, in.len, &out, 12, &trunc);
 	assert_string_equal(out.p, "0123456789ab");
 	assert_true(trunc);
 	buf_release(&in);
@@ -87,15 +132,37 @@ test_demux_max(void **state)
 }
 
 static void
-test_demux_huge_size(void **state)
+text_collect(const char *p, size_t n, void *arg)
 {
-	/* a size field claiming 4 GiB must not be trusted */
-	const char h[] = { 1, 0, 0, 0, (char)0xff, (char)0xff, (char)0xff, (char)0xff, 'x' };
-	struct buf out = BUF_INIT;
+	buf_add(arg, p, n);
+}
 
-	assert_int_equal(docker_demux(h, sizeof(h), &out, 100, NULL), 0);
-	assert_int_equal(out.len, 0);
-	buf_release(&out);
+static void
+test_progress(void **state)
+{
+	const char *in = "{\"stream\":\"Step 1/2\\n\"}\n\n{\"status\":\"x\"}\r\n"
+	    "not json\n{\"stream\":\"ok\\n\"}\n{\"error\":\"boom\",\"errorDetail\":{}}\n"
+	    "{\"error\":\"later\"}";
+	struct buf text = BUF_INIT;
+	struct docker_progress p;
+	size_t i;
+
+	/* byte by byte: lines cut anywhere */
+	docker_progress_init(&p, text_collect, &text);
+	for (i = 0; in[i]; i++)
+		assert_int_equal(docker_progress_feed(&p, in + i, 1), 0);
+	docker_progress_finish(&p);
+	assert_string_equal(text.p, "Step 1/2\nok\n");
+	assert_true(p.failed);
+	assert_string_equal(p.error, "boom");
+	/* a refusal's message is kept, without failing the stream */
+	docker_progress_init(&p, NULL, NULL);
+	in = "{\"message\":\"no such image\"}";
+	docker_progress_feed(&p, in, strlen(in));
+	docker_progress_finish(&p);
+	assert_false(p.failed);
+	assert_string_equal(p.error, "no such image");
+	buf_release(&text);
 }
 
 static void
@@ -152,10 +219,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demux),
-		cmocka_unit_test(test_demux_partial),
+		cmocka_unit_test(test_frames),
+		cmocka_unit_test(test_frames_every_split),
+		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_demux_max),
-		cmocka_unit_test(test_demux_huge_size),
+		cmocka_unit_test(test_frames_huge_size),
 		cmocka_unit_test(test_ref_split),
 		cmocka_unit_test(test_bad_ids_refused),
 	};

@@ -1,0 +1,293 @@
+/*
+ * Docker's streams: the multiplexed frames of a container's output, the
+ * JSON-lines progress of a build, push or pull, and the streaming request
+ * that carries them (an upload from a file descriptor, an answer handed on as
+ * it arrives). The decoders are pure (bytes in, callbacks out); the request
+ * blocks, like every call of lib/docker.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "lib/docker.h"
+#include "lib/xalloc.h"
+
+#define PROGRESS_LINE_MAX (16u << 20)
+#define ERROR_BODY_MAX (64u << 10)
+
+void
+docker_frames_init(struct docker_frames *f, docker_frame_fn *fn, void *arg)
+{
+	memset(f, 0, sizeof(*f));
+	f->fn = fn;
+	f->arg = arg;
+}
+
+void
+docker_frames_feed(struct docker_frames *f, const char *p, size_t n)
+{
+	while (n > 0) {
+		size_t k;
+		int flags = 0;
+
+		if (!f->in_frame) {
+			while (f->hdr_have < 8 && n > 0) {
+				f->hdr[f->hdr_have++] = (unsigned char)*p++;
+				n--;
+			}
+			if (f->hdr_have < 8)
+				return;
+			f->hdr_have = 0;
+			f->in_frame = true;
+			f->left = (uint32_t)f->hdr[4] << 24 | (uint32_t)f->hdr[5] << 16 |
+			    (uint32_t)f->hdr[6] << 8 | f->hdr[7];
+			flags = DOCKER_FRAME_START;
+			if (f->left == 0) {
+				f->in_frame = false;
+				f->fn(f->arg, f->hdr[0], p, 0, DOCKER_FRAME_START | DOCKER_FRAME_END);
+				continue;
+			}
+			if (n == 0) {
+				f->fn(f->arg, f->hdr[0], p, 0, flags);
+				return;
+			}
+		}
+		k = n < f->left ? n : f->left;
+		f->left -= (uint32_t)k;
+		if (f->left == 0) {
+			flags |= DOCKER_FRAME_END;
+			f->in_frame = false;
+		}
+		f->fn(f->arg, f->hdr[0], p, k, flags);
+		p += k;
+		n -= k;
+	}
+}
+
+bool
+docker_frames_partial(const struct docker_frames *f)
+{
+	return f->in_frame || f->hdr_have > 0;
+}
+
+struct demux {
+	struct buf *out;
+	size_t max;
+	bool *truncated;
+};
+
+static void
+demux_piece(void *arg, int stream, const char *p, size_t n, int flags)
+{
+	struct demux *m = arg;
+	size_t room = m->out->len < m->max ? m->max - m->out->len : 0;
+
+	if (stream > 2)	/* 0 stdin, 1 stdout, 2 stderr; anything else is not output */
+		return;
+	if (n > room && m->truncated)
+		*m->truncated = true;
+	buf_add(m->out, p, n < room ? n : room);
+}
+
+void
+docker_demux(const char *in, size_t len, struct buf *out, size_t max, bool *truncated)
+{
+	struct demux m = { out, max, truncated };
+	struct docker_frames f;
+
+	docker_frames_init(&f, demux_piece, &m);
+	docker_frames_feed(&f, in, len);
+}
+
+void
+docker_progress_init(struct docker_progress *p, void (*text)(const char *, size_t, void *),
+    void *arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->text = text;
+	p->arg = arg;
+	buf_init(&p->line, 0);
+}
+
+static void
+progress_line(struct docker_progress *p, const char *s, size_t n)
+{
+	json_t *j = json_loadb(s, n, 0, NULL);
+	const char *v;
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return;
+	}
+	if ((v = json_string_value(json_object_get(j, "error"))) != NULL) {
+		if (!p->failed)
+			snprintf(p->error, sizeof(p->error), "%s", v);
+		p->failed = true;
+	} else if ((v = json_string_value(json_object_get(j, "message"))) != NULL) {
+		if (!p->failed)
+			snprintf(p->error, sizeof(p->error), "%s", v);
+	} else if ((v = json_string_value(json_object_get(j, "stream"))) != NULL && p->text) {
+		p->text(v, strlen(v), p->arg);
+	}
+	json_decref(j);
+}
+
+int
+docker_progress_feed(struct docker_progress *p, const char *data, size_t n)
+{
+	size_t i, start = 0, from = p->line.len;
+
+	buf_add(&p->line, data, n);
+	for (i = from; i < p->line.len; i++)
+		if (p->line.p[i] == '\n') {
+			if (i > start)
+				progress_line(p, p->line.p + start, i - start);
+			start = i + 1;
+		}
+	buf_remove_head(&p->line, start);
+	return p->line.len > PROGRESS_LINE_MAX ? -1 : 0;
+}
+
+void
+docker_progress_finish(struct docker_progress *p)
+{
+	if (p->line.len)
+		progress_line(p, p->line.p, p->line.len);
+	buf_release(&p->line);
+}
+
+struct xfer {
+	const struct docker_stream *s;
+	CURL *k;
+	long status;
+	struct buf err;		/* the body of a refusal */
+	int in_fd;
+	bool aborted;
+};
+
+static size_t
+xfer_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	size_t len = size * n;
+
+	if (x->status == 0)
+		curl_easy_getinfo(x->k, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->status < 200 || x->status >= 300) {
+		if (x->err.len < ERROR_BODY_MAX)
+			buf_add(&x->err, p, len < ERROR_BODY_MAX ? len : ERROR_BODY_MAX);
+		return len;
+	}
+	if (x->s->body && x->s->body(p, len, x->s->arg) < 0) {
+		x->aborted = true;
+		return 0;
+	}
+	return len;
+}
+
+static size_t
+xfer_read(char *p, size_t size, size_t n, void *arg)
+{
+	struct xfer *x = arg;
+	ssize_t r;
+
+	do
+		r = read(x->in_fd, p, size * n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+}
+
+static int
+xfer_tick(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	struct xfer *x = arg;
+
+	if (x->s->tick && x->s->tick(x->s->arg) < 0) {
+		x->aborted = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Docker's {"message": ...} of a refusal, or its first line. */
+static void
+refusal(const struct buf *b, char *out, size_t size)
+{
+	json_t *j = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
+	const char *m = json_string_value(json_object_get(j, "message"));
+	size_t i;
+
+	snprintf(out, size, "%.*s", m ? (int)strlen(m) : (int)b->len, m ? m : b->p ? b->p : "");
+	for (i = 0; out[i]; i++)
+		if (out[i] == '\n' || out[i] == '\r')
+			out[i] = ' ';
+	json_decref(j);
+}
+
+int
+docker_stream(struct docker *d, const struct docker_stream *s, struct err *e)
+{
+	struct xfer x = { .s = s, .err = BUF_INIT, .in_fd = s->in_fd };
+	struct curl_slist *h = NULL;
+	const char *auth;
+	char msg[300], *ct;
+	CURLcode cc;
+	int rc = -1;
+
+	x.k = docker_easy(d, s->method, s->path);
+	if (x.k == NULL)
+		return err_set(e, 503, "%s: cannot make a curl handle", s->what);
+	if (s->ctype) {
+		ct = xasprintf("Content-Type: %s", s->ctype);
+		h = curl_slist_append(h, ct);
+		free(ct);
+	}
+	if (s->image) {
+		auth = docker_registry_auth_for(d, s->image);
+		h = curl_slist_append(h, auth ? auth : "X-Registry-Auth: e30=");	/* {} */
+	}
+	h = curl_slist_append(h, "Expect:");
+	if (s->in_fd >= 0) {
+		curl_easy_setopt(x.k, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(x.k, CURLOPT_READFUNCTION, xfer_read);
+		curl_easy_setopt(x.k, CURLOPT_READDATA, &x);
+		if (s->in_size >= 0)
+			curl_easy_setopt(x.k, CURLOPT_INFILESIZE_LARGE, (curl_off_t)s->in_size);
+		else
+			h = curl_slist_append(h, "Transfer-Encoding: chunked");
+	} else if (strcmp(s->method, "POST") == 0) {
+		curl_easy_setopt(x.k, CURLOPT_POSTFIELDS, "");
+	}
+	curl_easy_setopt(x.k, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(x.k, CURLOPT_WRITEFUNCTION, xfer_body);
+	curl_easy_setopt(x.k, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(x.k, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.k, CURLOPT_XFERINFOFUNCTION, xfer_tick);
+	curl_easy_setopt(x.k, CURLOPT_XFERINFODATA, &x);
+	if (s->timeout_ms > 0)
+		curl_easy_setopt(x.k, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+	cc = curl_easy_perform(x.k);
+	curl_easy_getinfo(x.k, CURLINFO_RESPONSE_CODE, &x.status);
+	if (x.aborted) {
+		err_set(e, 503, "%s: stopped", s->what);
+	} else if (cc != CURLE_OK && x.status == 0) {
+		err_set(e, cc == CURLE_OPERATION_TIMEDOUT ? 504 : 503,
+		    "%s: cannot talk to docker: %s", s->what, curl_easy_strerror(cc));
+	} else if (x.status < 200 || x.status >= 300) {
+		refusal(&x.err, msg, sizeof(msg));
+		err_set(e, (int)x.status, "%s: %s", s->what, msg[0] ? msg : "docker refused");
+	} else if (cc != CURLE_OK) {
+		err_set(e, cc == CURLE_OPERATION_TIMEDOUT ? 504 : 503, "%s: %s", s->what,
+		    curl_easy_strerror(cc));
+	} else {
+		rc = 0;
+	}
+	curl_easy_cleanup(x.k);
+	curl_slist_free_all(h);
+	buf_release(&x.err);
+	return rc;
+}
