@@ -16,9 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builder/builder.h"
+#include "lib/docker.h"
 #include "lib/ev.h"
 #include "lib/run.h"
 #include "lib/xalloc.h"
@@ -169,8 +171,11 @@ dockerfile_images_check(struct build *b, struct err *e)
 			break;
 		path = xasprintf("/images/%s/json", refs[i]);
 		ins = NULL;
-		if (engine_call(b->engine, "GET", path, NULL, &status, &ins, e) == 0 &&
-		    status == 200) {
+		static const int absent[] = { 404, 0 };
+
+		ins = docker_call(b->docker, "GET", path, NULL, 30000, absent, &status,
+		    "inspect image", &(struct err){ 0 });
+		if (ins && status == 200) {
 			buf_reset(&onbuild);
 			json_array_foreach(json_object_get(json_object_get(ins, "Config"), "OnBuild"),
 			    k, v)
@@ -194,30 +199,18 @@ dockerfile_images_check(struct build *b, struct err *e)
 	return rc;
 }
 
-/* A build stopped by one of its limits says which, and how to change it. */
-static void
-build_limit_hint(const struct conf *c, struct err *e)
-{
-	char why[sizeof(e->msg)];
-
-	if (strstr(e->msg, "Timeout was reached") || strstr(e->msg, "timed out"))
-		snprintf(why, sizeof(why), "the build took longer than its %d s (deisctl config "
-		    "builder set buildTimeout=<seconds>)", c->build_timeout);
-	else if (strstr(e->msg, "non-zero code: 137"))
-		snprintf(why, sizeof(why), "%.120s: killed, most likely out of its %d MB of memory "
-		    "(deisctl config builder set buildMemoryMB=<MB>)", e->msg, c->build_memory_mb);
-	else
-		return;
-	strlcpy(e->msg, why, sizeof(e->msg));
-}
-
 /* Dockerfile apps: the pushed tree, straight from git archive, is the context. */
 static int
 build_dockerfile(struct build *b, const char *image, json_t **procfile, struct err *e)
 {
 	const char *argv[] = { "git", "archive", "--format=tar", b->sha, NULL };
+	const struct conf *c = b->conf;
 	struct run r = { .argv = argv, .dir = b->repo, .out = RUN_PIPE };
-	char *text;
+	char cgname[APP_NAME_MAX + 40], cgparent[LIMITS_CGROUP_MAX];
+	char *text, *path;
+	struct limits_watch w;
+	struct engine_watch watch = { limits_watch, &w };
+	long long t0 = (long long)time(NULL), added;
 	size_t len;
 	int rc, status = 1;
 
@@ -231,19 +224,39 @@ build_dockerfile(struct build *b, const char *image, json_t **procfile, struct e
 			return -1;
 	}
 	out_step("Building Docker image");
-	if (dockerfile_images_check(b, e) < 0 || run_start(&r, e) < 0)
+	if (dockerfile_images_check(b, e) < 0)
 		return -1;
-	rc = engine_build(b->engine, image, r.out_fd, &(struct engine_limits){
-	    b->conf->build_network, b->conf->build_memory_mb, b->conf->build_cpus }, out_stream,
-	    NULL, b->conf->keepalive, b->conf->build_timeout, e);
+	/* the steps in a cgroup of the build's own: its pids, and how its steps are known */
+	snprintf(cgname, sizeof(cgname), "%s-%s-%ld", b->app, b->sha8, (long)getpid());
+	if (limits_cgroup_make(c, cgname, cgparent, e) < 0)
+		return -1;
+	limits_watch_init(&w, b->docker, c);
+	w.cgroup_parent = cgparent;
+	if (run_start(&r, e) < 0) {
+		limits_cgroup_remove(c, cgname);
+		return -1;
+	}
+	rc = engine_build(b->docker, image, r.out_fd, &(struct engine_limits){ c->build_network,
+	    c->build_memory_mb, c->build_cpus, cgparent, cgparent[0] ? &watch : NULL },
+	    out_stream, NULL, c->keepalive, c->build_timeout, e);
 	if (rc < 0)
-		build_limit_hint(b->conf, e);
+		limits_explain(c, &w, limits_cgroup_hit(c, cgname), e);
 	out_flush();
 	close(r.out_fd);
+	limits_cgroup_remove(c, cgname);
 	if (run_wait(&r, 60000, &status, rc < 0 ? NULL : e) < 0)
 		return -1;
 	if (rc == 0 && status != 0)
 		rc = err_set(e, 1, "git archive failed (%d)", status);
+	/* what the build left on the engine's disk: its new layers */
+	if (rc == 0 && (added = limits_image_new_bytes(b->docker, image, t0)) > w.limit) {
+		rc = err_set(e, 1, "the build wrote %lld MB of layers, more than its %d MB of disk "
+		    "(deisctl config builder set buildDiskMB=<MB>)", added >> 20, c->build_disk_mb);
+		path = xasprintf("/images/%s", image);
+		docker_request(b->docker, "DELETE", path, NULL, 60000, &(long){ 0 }, NULL,
+		    &(struct err){ 0 });
+		free(path);
+	}
 	return rc;
 }
 
@@ -298,9 +311,9 @@ static void
 build_cleanup(struct build *b)
 {
 	if (b->container[0])
-		engine_remove(b->engine, b->container);
+		docker_container_remove(b->docker, b->container, true, &(struct err){ 0 });
 	if (b->slug_container[0])
-		engine_remove(b->engine, b->slug_container);
+		docker_container_remove(b->docker, b->slug_container, true, &(struct err){ 0 });
 	if (b->tmp)
 		builder_rm_rf(b->tmp);
 }
@@ -312,6 +325,7 @@ build_run(struct build *b, struct err *e)
 	char *image = NULL, *tmpl;
 	json_t *procfile = NULL;
 	bool dockerfile;
+	long long tree;
 	uint64_t t0 = ev_now_ms();
 	int rc = -1;
 
@@ -329,6 +343,13 @@ build_run(struct build *b, struct err *e)
 	}
 	b->tmp = tmpl;
 	image = xasprintf("%s/%s:git-%s", c->registry, b->app, b->sha8);
+	/* the pushed tree is the first thing a build puts on disk */
+	if ((tree = limits_tree_bytes(b->repo, b->sha)) > (long long)c->build_disk_mb << 20) {
+		rc = err_set(e, 1, "the pushed tree is %lld MB, more than the %d MB of disk a build "
+		    "may use (deisctl config builder set buildDiskMB=<MB>)", tree >> 20,
+		    c->build_disk_mb);
+		goto out;
+	}
 	dockerfile = tree_has(b, "Dockerfile");
 	if (dockerfile)
 		rc = build_dockerfile(b, image, &procfile, e);
@@ -337,7 +358,7 @@ build_run(struct build *b, struct err *e)
 	if (rc < 0)
 		goto out;
 	out_step("Pushing image to private registry");
-	if ((rc = engine_push(b->engine, image, out_stream, NULL, c->keepalive, e)) < 0)
+	if ((rc = engine_push(b->docker, image, out_stream, NULL, c->keepalive, e)) < 0)
 		goto out;
 	out_flush();
 	out_step("Launching... ");
@@ -392,9 +413,9 @@ build_main(int argc, char **argv)
 	memcpy(b.sha8, b.sha, 8);
 	b.sha8[8] = '\0';
 	b.repo = getcwd(NULL, 0);	/* git runs hooks in the repository */
-	b.engine = engine_new(c.docker_sock);
+	b.docker = docker_new(c.docker_sock);
 	if (c.registry_user && c.registry_password)
-		engine_set_registry_auth(b.engine, c.registry, c.registry_user, c.registry_password);
+		docker_set_registry_auth(b.docker, c.registry, c.registry_user, c.registry_password);
 	b.config = NULL;
 	rc = build_run(&b, &e);
 	out_flush();
@@ -404,7 +425,7 @@ build_main(int argc, char **argv)
 	}
 	build_cleanup(&b);
 	json_decref(b.config);
-	engine_free(b.engine);
+	docker_free(b.docker);
 	free(b.repo);
 	free(b.tmp);
 	conf_free(&c);

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -48,6 +49,15 @@ struct conf {
 	char *build_network;	/* the network build steps run on (deisctl's sandbox), or NULL */
 	int build_memory_mb;	/* memory (and memory+swap) of a build step (2048) */
 	int build_cpus;		/* CPUs a build may use (2) */
+	int build_pids;		/* processes and threads of a build (1024) */
+	int build_disk_mb;	/* disk a build may write: its tree, its steps' layers (10240) */
+	/*
+	 * Where the host's cgroup hierarchy is mounted here, with the name of the
+	 * builds' parent group in it after a ':' ("/sys/fs/cgroup:deis-build"):
+	 * a Dockerfile build's steps run in a group of their own below that parent,
+	 * limited in pids (the classic build API has no pids option). NULL: none.
+	 */
+	char *build_cgroup;
 	int keepalive;		/* seconds of silence before a progress line */
 	int gc_interval;	/* seconds between sweeps of gone apps' repositories */
 };
@@ -102,8 +112,8 @@ json_t *procfile_parse(const char *text, size_t len, struct err *e);
 /* default_process_types of a buildpack's `bin/release` YAML, as a JSON object. */
 json_t *release_default_types(const char *text, size_t len);
 
-/* engine.c: the streaming Docker Engine calls the build needs (libcurl, unix socket). */
-struct engine;
+/* engine.c: the Docker calls of a build that stream (over lib/docker). */
+struct docker;
 /* Called with each piece of output the engine streams (already decoded). */
 typedef void engine_out_fn(const char *p, size_t n, void *arg);
 /*
@@ -115,32 +125,82 @@ typedef void engine_out_fn(const char *p, size_t n, void *arg);
  */
 size_t dockerfile_images(const char *text, size_t len, char ***out);
 
-struct engine *engine_new(const char *sock);
-/* Pushes of images named on server go with these credentials (none to others). */
-void engine_set_registry_auth(struct engine *g, const char *server, const char *user,
-    const char *password);
-void engine_free(struct engine *g);
-/* One JSON request; see builder/engine.c. *resp may be NULL. */
-int engine_call(struct engine *g, const char *method, const char *path, const json_t *body,
-    long *status, json_t **resp, struct err *e);
+/*
+ * Called about once a second while a build runs, with the container running
+ * now (a Dockerfile's step, the buildpack container; NULL between steps):
+ * -1 kills it.
+ */
+typedef int engine_watch_fn(void *arg, const char *container);
+struct engine_watch {
+	engine_watch_fn *fn;
+	void *arg;
+};
 /* POST /build with a tar context read from fd; streams "stream" text to fn. */
 struct engine_limits {
 	const char *network;	/* NULL: the engine's default */
 	int memory_mb, cpus;	/* 0: none */
+	const char *cgroup_parent;	/* NULL or "": the engine's default */
+	const struct engine_watch *watch;	/* may be NULL */
 };
-int engine_build(struct engine *g, const char *tag, int tar_fd, const struct engine_limits *l,
+int engine_build(struct docker *d, const char *tag, int tar_fd, const struct engine_limits *l,
     engine_out_fn *fn, void *arg, int keepalive_s, int timeout_s, struct err *e);
 /* Follow a container's logs until it exits, demultiplexed, to fn. */
-int engine_follow(struct engine *g, const char *id, engine_out_fn *fn, void *arg,
-    int keepalive_s, int timeout_s, struct err *e);
-/* POST /images/<repo>/push?tag=<tag>; progress becomes fn lines. */
-int engine_push(struct engine *g, const char *image, engine_out_fn *fn, void *arg,
+int engine_follow(struct docker *d, const char *id, engine_out_fn *fn, void *arg,
+    int keepalive_s, int timeout_s, const struct engine_watch *watch, struct err *e);
+/* POST /images/<repo>/push?tag=<tag> (with the registry credentials); progress to fn. */
+int engine_push(struct docker *d, const char *image, engine_out_fn *fn, void *arg,
     int keepalive_s, struct err *e);
 /* GET a container path as a tar into fd / PUT a tar from fd into a container path. */
-int engine_archive_get(struct engine *g, const char *id, const char *path, int fd, struct err *e);
-int engine_archive_put(struct engine *g, const char *id, const char *path, int fd, struct err *e);
-/* Force-remove a container; gone is success. */
-void engine_remove(struct engine *g, const char *id);
+int engine_archive_get(struct docker *d, const char *id, const char *path, int fd, struct err *e);
+int engine_archive_put(struct docker *d, const char *id, const char *path, int fd, struct err *e);
+
+/* limits.c: what the classic build API cannot limit: processes of RUN steps, disk. */
+#define LIMITS_CGROUP_MAX 256
+/*
+ * Make the build's cgroup (name: unique per build) with pids.max, and put
+ * the steps' cgroup parent ("/<parent>/<name>") in out; out "" and 0 when no
+ * build_cgroup is set. -1 with e set when it cannot be made.
+ */
+int limits_cgroup_make(const struct conf *c, const char *name, char out[LIMITS_CGROUP_MAX],
+    struct err *e);
+/* Whether a fork in the build's cgroup was refused for its pids.max. */
+bool limits_cgroup_hit(const struct conf *c, const char *name);
+/* Remove the build's cgroup (every hierarchy); a busy one stays for the sweep. */
+void limits_cgroup_remove(const struct conf *c, const char *name);
+/*
+ * At start (as root): remove the empty groups builds left, make the parent
+ * group in every hierarchy and hand it to uid:gid, who runs the builds.
+ */
+void limits_cgroup_prepare(const struct conf *c, uid_t uid, gid_t gid);
+/* Bytes of a commit's tree (its blobs), -1 when git cannot tell. */
+long long limits_tree_bytes(const char *repo, const char *sha);
+/* Bytes allocated under path (one filesystem, links not followed); 0 when absent. */
+long long limits_dir_bytes(const char *path);
+/*
+ * The disk a running build writes, measured every few seconds by
+ * limits_watch (an engine_watch_fn): the running container's writable layer
+ * plus the growth of the watched host directories. Past the limit it sets
+ * over and answers -1, and the engine kills the container.
+ */
+#define LIMITS_WATCH_DIRS 3
+struct limits_watch {
+	struct docker *docker;
+	const char *cgroup_parent;	/* set: only containers in it are the build's */
+	long long limit, used;
+	const char *dirs[LIMITS_WATCH_DIRS];
+	long long base[LIMITS_WATCH_DIRS];
+	uint64_t next_ms;
+	bool over;
+};
+void limits_watch_init(struct limits_watch *w, struct docker *d, const struct conf *c);
+/* Count what dir holds (all of it, or only its growth from now). */
+void limits_watch_dir(struct limits_watch *w, const char *dir, bool growth_only);
+int limits_watch(void *arg, const char *container);
+/* A build stopped by one of its limits says which, and how to change it (e->msg rewritten). */
+void limits_explain(const struct conf *c, const struct limits_watch *w, bool pids_hit,
+    struct err *e);
+/* Bytes of the layers of image made at or after since_s (Unix time); -1 when unknown. */
+long long limits_image_new_bytes(struct docker *d, const char *image, long long since_s);
 
 /* build.c: the pre-receive hook. Returns the process exit status. */
 int build_main(int argc, char **argv);
@@ -160,7 +220,7 @@ int gc_main(int argc, char **argv);
 /* One build (build.c); buildpack.c reads it. */
 struct build {
 	const struct conf *conf;
-	struct engine *engine;
+	struct docker *docker;
 	char app[APP_NAME_MAX + 1];
 	char user[151];
 	char sha[41], sha8[9];

@@ -18,20 +18,11 @@
 #include <curl/curl.h>
 
 #include "builder/builder.h"
+#include "lib/docker.h"
 #include "lib/run.h"
 #include "lib/xalloc.h"
 
 #define BUILD_CA_BUNDLE "/etc/ssl/deis-build-ca.pem"
-
-/* "<what>: <the engine's message>" (e already holds the engine's message). */
-static void
-err_prefix(struct err *e, const char *what)
-{
-	char msg[sizeof(e->msg)];
-
-	memcpy(msg, e->msg, sizeof(msg));
-	err_set(e, 1, "%s: %s", what, msg);
-}
 
 static bool
 env_name_valid(const char *s)
@@ -300,7 +291,8 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	char *app = xasprintf("DEIS_APP=%s", b->app), *path = NULL;
 	char *binds[6];
 	json_t *cfg, *hc, *resp = NULL;
-	long status = 0;
+	struct limits_watch w;
+	struct engine_watch watch = { limits_watch, &w };
 	int exit_code = -1, rc = -1;
 	size_t i;
 
@@ -324,7 +316,7 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	    "Labels", "deis.builder", "build", "deis.app", b->app, "deis.builder.state", c->state_dir,
 	    "HostConfig",
 	    "Binds", binds[0], binds[1], binds[2], binds[3], binds[4], binds[5],
-	    "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit", (json_int_t)1024,
+	    "CapDrop", "ALL", "SecurityOpt", "no-new-privileges", "PidsLimit", (json_int_t)c->build_pids,
 	    "NetworkMode", c->build_network ? c->build_network : "bridge");
 	hc = json_object_get(cfg, "HostConfig");
 	json_object_set_new(hc, "Memory", json_integer((json_int_t)c->build_memory_mb << 20));
@@ -332,38 +324,33 @@ buildpack_compile(struct build *b, const char *bpdir, bool multi, struct err *e)
 	json_object_set_new(hc, "NanoCpus", json_integer((json_int_t)c->build_cpus * 1000000000));
 	if (c->ca_bundle && c->ca_bundle[0])
 		trust_ca_bundle(cfg, c->ca_bundle);
-	if (engine_call(b->engine, "POST", "/containers/create", cfg, &status, &resp, e) < 0)
-		goto out;
-	if (status != 201) {
-		if (status == 404)
+	resp = docker_call(b->docker, "POST", "/containers/create", cfg, 30000, NULL, NULL,
+	    "cannot create the build container", e);
+	if (resp == NULL) {
+		if (e->code == 404)
 			err_set(e, 1, "the stack image '%s' is missing: run builder/images/build-stack",
 			    c->stack_image);
-		else
-			err_prefix(e, "cannot create the build container");
 		goto out;
 	}
 	snprintf(b->container, sizeof(b->container), "%s",
 	    json_string_value(json_object_get(resp, "Id")) ?: "");
-	json_decref(resp);
-	resp = NULL;
-	path = xasprintf("/containers/%s/start", b->container);
-	if (engine_call(b->engine, "POST", path, NULL, &status, NULL, e) < 0)
+	if (docker_container_start(b->docker, b->container, e) < 0)
 		goto out;
-	if (status != 204 && status != 304) {
-		err_set(e, 1, "cannot start the build container (%ld)", status);
+	/* the disk it writes: its own layer, the slug's directory, what the cache grows by */
+	limits_watch_init(&w, b->docker, c);
+	limits_watch_dir(&w, outd, false);
+	limits_watch_dir(&w, cache, true);
+	if (engine_follow(b->docker, b->container, out_stream, NULL, c->keepalive, c->build_timeout,
+	    &watch, e) < 0) {
+		limits_explain(c, &w, false, e);
 		goto out;
 	}
-	if (engine_follow(b->engine, b->container, out_stream, NULL, c->keepalive, c->build_timeout,
-	    e) < 0)
-		goto out;
 	out_flush();
-	free(path);
-	path = xasprintf("/containers/%s/wait", b->container);
-	if (engine_call(b->engine, "POST", path, NULL, &status, &resp, e) < 0)
+	if (docker_container_wait(b->docker, b->container, 60000, &exit_code, e) < 0)
 		goto out;
-	exit_code = (int)json_integer_value(json_object_get(resp, "StatusCode"));
-	if (status != 200 || exit_code != 0) {
+	if (exit_code != 0) {
 		err_set(e, 1, "the buildpack build failed (exit %d)", exit_code);
+		limits_explain(c, &w, false, e);
 		goto out;
 	}
 	rc = 0;
@@ -390,7 +377,6 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	char *outd = xasprintf("%s/out", b->tmp), *path = NULL, *repo, *q1, *q2;
 	const char *colon = strrchr(image, ':');
 	json_t *cfg, *resp = NULL;
-	long status = 0;
 	int fd = -1, rc = -1;
 
 	/*
@@ -406,12 +392,10 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	    "Env", "PORT=5000", "HOME=/app",
 	    "ExposedPorts", "5000/tcp");
 	path = xasprintf("/containers/create?name=deis-slug-%s-%ld", b->app, (long)getpid());
-	if (engine_call(b->engine, "POST", path, cfg, &status, &resp, e) < 0)
+	resp = docker_call(b->docker, "POST", path, cfg, 30000, NULL, NULL,
+	    "cannot create the slug container", e);
+	if (resp == NULL)
 		goto out;
-	if (status != 201) {
-		err_prefix(e, "cannot create the slug container");
-		goto out;
-	}
 	snprintf(b->slug_container, sizeof(b->slug_container), "%s",
 	    json_string_value(json_object_get(resp, "Id")) ?: "");
 	fd = open_out(outd, "slug.tar", e);
@@ -420,7 +404,7 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 			err_set(e, 1, "the build produced no slug");
 		goto out;
 	}
-	if (engine_archive_put(b->engine, b->slug_container, "/", fd, e) < 0)
+	if (engine_archive_put(b->docker, b->slug_container, "/", fd, e) < 0)
 		goto out;
 	free(path);
 	repo = xstrndup(image, (size_t)(colon - image));
@@ -434,12 +418,10 @@ buildpack_image(struct build *b, const char *image, struct err *e)
 	resp = NULL;
 	json_decref(cfg);
 	cfg = json_object();	/* the engine wants a JSON body; the container's config stands */
-	if (engine_call(b->engine, "POST", path, cfg, &status, &resp, e) < 0)
+	resp = docker_call(b->docker, "POST", path, cfg, 60000, NULL, NULL,
+	    "cannot commit the app image", e);
+	if (resp == NULL)
 		goto out;
-	if (status != 201) {
-		err_prefix(e, "cannot commit the app image");
-		goto out;
-	}
 	rc = 0;
 out:
 	if (fd >= 0)

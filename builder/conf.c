@@ -38,8 +38,29 @@ static const struct field fields[] = {
 	F("keys_user", "DEIS_BUILDER_KEYS_USER", keys_user),
 	F("ca_bundle", "DEIS_BUILDER_CA_BUNDLE", ca_bundle),
 	F("build_network", "DEIS_BUILD_NETWORK", build_network),
+	F("build_cgroup", "DEIS_BUILD_CGROUP", build_cgroup),
 };
 #undef F
+
+/* Numbers: key, environment variable, field, range. */
+struct ifield {
+	const char *key, *env;
+	size_t off;
+	long long lo, hi;
+};
+
+#define I(k, e, m, lo, hi) { k, e, offsetof(struct conf, m), lo, hi }
+static const struct ifield ifields[] = {
+	I("port", "DEIS_BUILDER_PORT", port, 1, 65535),
+	I("build_timeout", "DEIS_BUILD_TIMEOUT", build_timeout, 10, 86400),
+	I("build_memory_mb", "DEIS_BUILD_MEMORY_MB", build_memory_mb, 64, 1 << 20),
+	I("build_cpus", "DEIS_BUILD_CPUS", build_cpus, 1, 1024),
+	I("build_pids", "DEIS_BUILD_PIDS", build_pids, 64, 1 << 22),
+	I("build_disk_mb", "DEIS_BUILD_DISK_MB", build_disk_mb, 16, 1 << 24),
+	I("keepalive", "DEIS_BUILDER_KEEPALIVE", keepalive, 1, 3600),
+	I("gc_interval", "DEIS_BUILDER_GC_INTERVAL", gc_interval, 0, 30 * 86400),
+};
+#undef I
 
 static char **
 field_ptr(struct conf *c, const struct field *f)
@@ -71,25 +92,17 @@ conf_defaults(struct conf *c)
 	c->build_timeout = 900;
 	c->build_memory_mb = 2048;
 	c->build_cpus = 2;
+	c->build_pids = 1024;
+	c->build_disk_mb = 10240;
 	c->keepalive = 5;
 	c->gc_interval = 3600;
 }
 
 static int
-int_field(const char *key, const char *v, int lo, int hi, int *out, struct err *e)
-{
-	const char *errstr = NULL;
-	long long n = strtonum(v, lo, hi, &errstr);
-
-	if (errstr)
-		return err_set(e, 100, "invalid %s '%s': %s", key, v, errstr);
-	*out = (int)n;
-	return 0;
-}
-
-static int
 conf_setkv(struct conf *c, const char *key, const char *v, struct err *e)
 {
+	const char *errstr = NULL;
+	long long n;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(fields); i++)
@@ -97,18 +110,14 @@ conf_setkv(struct conf *c, const char *key, const char *v, struct err *e)
 			conf_set(c, &fields[i], v);
 			return 0;
 		}
-	if (strcmp(key, "port") == 0)
-		return int_field(key, v, 1, 65535, &c->port, e);
-	if (strcmp(key, "build_timeout") == 0)
-		return int_field(key, v, 10, 86400, &c->build_timeout, e);
-	if (strcmp(key, "build_memory_mb") == 0)
-		return int_field(key, v, 64, 1 << 20, &c->build_memory_mb, e);
-	if (strcmp(key, "build_cpus") == 0)
-		return int_field(key, v, 1, 1024, &c->build_cpus, e);
-	if (strcmp(key, "keepalive") == 0)
-		return int_field(key, v, 1, 3600, &c->keepalive, e);
-	if (strcmp(key, "gc_interval") == 0)
-		return int_field(key, v, 0, 30 * 86400, &c->gc_interval, e);
+	for (i = 0; i < ARRAY_SIZE(ifields); i++)
+		if (strcmp(ifields[i].key, key) == 0) {
+			n = strtonum(v, ifields[i].lo, ifields[i].hi, &errstr);
+			if (errstr)
+				return err_set(e, 100, "invalid %s '%s': %s", key, v, errstr);
+			*(int *)((char *)c + ifields[i].off) = (int)n;
+			return 0;
+		}
 	return err_set(e, 100, "unknown config key '%s'", key);
 }
 
@@ -215,19 +224,9 @@ conf_from_env(struct conf *c, struct err *e)
 	for (i = 0; i < ARRAY_SIZE(fields); i++)
 		if ((v = getenv(fields[i].env)) && *v)
 			conf_set(c, &fields[i], v);
-	if ((v = getenv("DEIS_BUILDER_PORT")) && *v && conf_setkv(c, "port", v, e) < 0)
-		return -1;
-	if ((v = getenv("DEIS_BUILD_TIMEOUT")) && *v && conf_setkv(c, "build_timeout", v, e) < 0)
-		return -1;
-	if ((v = getenv("DEIS_BUILD_MEMORY_MB")) && *v && conf_setkv(c, "build_memory_mb", v, e) < 0)
-		return -1;
-	if ((v = getenv("DEIS_BUILD_CPUS")) && *v && conf_setkv(c, "build_cpus", v, e) < 0)
-		return -1;
-	if ((v = getenv("DEIS_BUILDER_KEEPALIVE")) && *v && conf_setkv(c, "keepalive", v, e) < 0)
-		return -1;
-	if ((v = getenv("DEIS_BUILDER_GC_INTERVAL")) && *v &&
-	    conf_setkv(c, "gc_interval", v, e) < 0)
-		return -1;
+	for (i = 0; i < ARRAY_SIZE(ifields); i++)
+		if ((v = getenv(ifields[i].env)) && *v && conf_setkv(c, ifields[i].key, v, e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -248,9 +247,9 @@ conf_write(const struct conf *c, const char *path, struct err *e)
 			return err_set(e, 100, "config value of '%s' has a newline", fields[i].key);
 		buf_addf(&b, "%s=%s\n", fields[i].key, v);
 	}
-	buf_addf(&b, "port=%d\nbuild_timeout=%d\nkeepalive=%d\ngc_interval=%d\n", c->port,
-	    c->build_timeout, c->keepalive, c->gc_interval);
-	buf_addf(&b, "build_memory_mb=%d\nbuild_cpus=%d\n", c->build_memory_mb, c->build_cpus);
+	for (i = 0; i < ARRAY_SIZE(ifields); i++)
+		buf_addf(&b, "%s=%d\n", ifields[i].key, *(const int *)((const char *)c +
+		    ifields[i].off));
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, b.p, b.len) != (ssize_t)b.len)
 		rc = err_set(e, 111, "cannot write '%s': %s", path, strerror(errno));

@@ -1,9 +1,8 @@
 /*
- * The Docker Engine calls a build makes, over the daemon's unix socket with
- * libcurl. lib/docker.h covers request/response calls for the controller; a
- * build also needs streams (a build context uploaded from a pipe, build and
- * push progress as JSON lines, a container's multiplexed log stream), which
- * live here. While a stream is silent for keepalive seconds we print a
+ * The Docker calls of a build that stream, over lib/docker's one client: a
+ * build context uploaded from a pipe with its JSON progress, a build
+ * container's output followed to its end, a push, the slug copied into a
+ * container. While a stream is silent for keepalive seconds we print a
  * progress line, so a load balancer never sees an idle `git push` (Deis #4784).
  */
 #include <errno.h>
@@ -12,335 +11,142 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "builder/builder.h"
 #include "lib/docker.h"
 #include "lib/ev.h"
 #include "lib/xalloc.h"
 
-#define ENGINE_API "/v1.41"
-#define ENGINE_MAX_JSON (16u << 20)
-
-struct engine {
-	char *sock;
-	char *auth_server;	/* the registry pushes go to with auth, or NULL */
-	char *auth;		/* its X-Registry-Auth value */
-};
-
-enum stream_kind { STREAM_RAW, STREAM_JSONL, STREAM_MUX };
-
+/* What a stream's pieces go through: the keepalive clock, and the decoder of its kind. */
 struct stream {
-	enum stream_kind kind;
+	struct docker *docker;
 	engine_out_fn *fn;
 	void *arg;
-	struct buf in;		/* undecoded bytes (JSONL, MUX) */
-	struct buf errmsg;	/* an "error" seen in a JSON stream */
-	int fd;			/* RAW: write here */
-	int write_failed;
 	int keepalive_s;
 	uint64_t start_ms;
-	const char *auth;	/* X-Registry-Auth value; NULL: "{}" (none) */
+	const struct engine_watch *watch;
+	char container[DOCKER_ID_MAX];	/* the one running now, for the watch */
+	bool killed;
+	struct docker_progress prog;	/* a build's or a push's JSON lines */
+	struct docker_frames frames;	/* a container's output */
+	int fd;				/* raw bytes go here */
 };
 
-struct engine *
-engine_new(const char *sock)
-{
-	struct engine *g = xcalloc(1, sizeof(*g));
-
-	g->sock = xstrdup(sock ? sock : "/var/run/docker.sock");
-	return g;
-}
-
-void
-engine_set_registry_auth(struct engine *g, const char *server, const char *user,
-    const char *password)
-{
-	free(g->auth_server);
-	free(g->auth);
-	g->auth_server = xstrdup(server);
-	g->auth = docker_registry_auth(server, user, password);
-}
-
-void
-engine_free(struct engine *g)
-{
-	if (!g)
-		return;
-	free(g->sock);
-	free(g->auth_server);
-	if (g->auth)
-		explicit_bzero(g->auth, strlen(g->auth));
-	free(g->auth);
-	free(g);
-}
-
-static CURL *
-engine_handle(struct engine *g, const char *method, const char *path)
-{
-	CURL *k = curl_easy_init();
-	char *url;
-
-	if (!k)
-		return NULL;
-	url = xasprintf("http://docker%s%s", ENGINE_API, path);
-	curl_easy_setopt(k, CURLOPT_URL, url);
-	free(url);
-	curl_easy_setopt(k, CURLOPT_UNIX_SOCKET_PATH, g->sock);
-	curl_easy_setopt(k, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT, 10L);
-	return k;
-}
-
-static size_t
-collect(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (b->len + size * n > ENGINE_MAX_JSON)
-		return 0;
-	buf_add(b, p, size * n);
-	return size * n;
-}
-
-static const char *
-docker_message(const json_t *resp)
-{
-	const char *m = json_string_value(json_object_get(resp, "message"));
-
-	return m ? m : "(no message)";
-}
-
-int
-engine_call(struct engine *g, const char *method, const char *path, const json_t *body,
-    long *status, json_t **resp, struct err *e)
-{
-	struct curl_slist *h = NULL;
-	struct buf out = BUF_INIT;
-	char *text = NULL;
-	CURL *k = engine_handle(g, method, path);
-	CURLcode cc;
-	int rc = -1;
-
-	if (resp)
-		*resp = NULL;
-	if (!k)
-		return err_set(e, 500, "cannot make a curl handle");
-	if (body) {
-		text = json_dumps(body, JSON_COMPACT);
-		h = curl_slist_append(h, "Content-Type: application/json");
-		curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(k, CURLOPT_POSTFIELDS, text);
-	} else if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(k, CURLOPT_POSTFIELDS, "");
-	}
-	curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(k, CURLOPT_WRITEDATA, &out);
-	curl_easy_setopt(k, CURLOPT_TIMEOUT, 120L);
-	cc = curl_easy_perform(k);
-	if (cc != CURLE_OK) {
-		err_set(e, 503, "cannot reach docker at '%s': %s", g->sock, curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, status);
-	if (resp) {
-		*resp = out.len ? json_loadb(out.p, out.len, 0, NULL) : NULL;
-		if (!*resp)
-			*resp = json_null();
-		if (*status >= 400)
-			err_set(e, (int)*status, "%s", docker_message(*resp));
-	}
-	rc = 0;
-out:
-	curl_easy_cleanup(k);
-	curl_slist_free_all(h);
-	free(text);
-	buf_release(&out);
-	return rc;
-}
-
-/* One line of a JSON progress stream (build or push). */
-static void
-stream_json_line(struct stream *s, const char *p, size_t n)
-{
-	json_t *j = json_loadb(p, n, 0, NULL);
-	const char *v;
-
-	if (!j)
-		return;
-	if ((v = json_string_value(json_object_get(j, "error")))) {
-		if (!s->errmsg.len)
-			buf_addstr(&s->errmsg, v);
-	} else if ((v = json_string_value(json_object_get(j, "message")))) {
-		if (!s->errmsg.len)
-			buf_addstr(&s->errmsg, v);	/* an error answer that ended in \n */
-	} else if ((v = json_string_value(json_object_get(j, "stream")))) {
-		s->fn(v, strlen(v), s->arg);
-	}
-	json_decref(j);
-}
-
-static size_t
-stream_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct stream *s = arg;
-	size_t len = size * n, i, start = 0;
-
-	switch (s->kind) {
-	case STREAM_RAW:
-		for (i = 0; i < len && !s->write_failed;) {
-			ssize_t w = write(s->fd, p + i, len - i);
-
-			if (w <= 0)
-				s->write_failed = errno ? errno : EIO;
-			else
-				i += (size_t)w;
-		}
-		return s->write_failed ? 0 : len;
-	case STREAM_JSONL:
-		buf_add(&s->in, p, len);
-		for (i = 0; i < s->in.len; i++)
-			if (s->in.p[i] == '\n') {
-				stream_json_line(s, s->in.p + start, i - start);
-				start = i + 1;
-			}
-		buf_remove_head(&s->in, start);
-		if (s->in.len > ENGINE_MAX_JSON)
-			return 0;
-		return len;
-	case STREAM_MUX:
-		buf_add(&s->in, p, len);
-		while (s->in.len >= 8) {
-			const unsigned char *h = (const unsigned char *)s->in.p;
-			size_t fl = ((size_t)h[4] << 24) | ((size_t)h[5] << 16) | ((size_t)h[6] << 8) | h[7];
-
-			if (s->in.len < 8 + fl)
-				break;
-			s->fn(s->in.p + 8, fl, s->arg);
-			buf_remove_head(&s->in, 8 + fl);
-		}
-		return len;
-	}
-	return 0;
-}
-
 static int
-stream_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+tick(void *arg)
 {
 	struct stream *s = arg;
 	uint64_t now = ev_now_ms();
 
 	if (s->keepalive_s > 0 && now - out_last_ms >= (uint64_t)s->keepalive_s * 1000)
 		out_keepalive(now - s->start_ms);
+	if (s->watch && !s->killed && s->container[0] &&
+	    s->watch->fn(s->watch->arg, s->container) < 0) {
+		/* the step fails as killed; the watch knows why */
+		s->killed = true;
+		docker_container_kill(s->docker, s->container, "KILL", &(struct err){ 0 });
+	}
 	return 0;
 }
 
-static size_t
-read_fd(char *p, size_t size, size_t n, void *arg)
+/* " ---> Running in 359122b34d3a": the step container a build runs now. */
+static void
+step_container(struct stream *s, const char *p, size_t n)
 {
-	int fd = *(int *)arg;
-	ssize_t r;
+	static const char mark[] = "Running in ";
+	const char *m = memmem(p, n, mark, sizeof(mark) - 1);
+	size_t k = 0;
 
-	do
-		r = read(fd, p, size * n);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
-}
-
-/*
- * Run one streaming request. in_fd >= 0 uploads its content (chunked unless
- * in_size >= 0); the response is decoded per kind into s. Returns 0 when the
- * engine answered 2xx and no "error" was streamed.
- */
-static int
-engine_stream(struct engine *g, const char *method, const char *path, const char *ctype,
-    int in_fd, long long in_size, struct stream *s, int timeout_s, const char *what,
-    struct err *e)
-{
-	struct curl_slist *h = NULL;
-	CURL *k = engine_handle(g, method, path);
-	CURLcode cc;
-	long status = 0;
-	int rc = -1;
-
-	if (!k)
-		return err_set(e, 500, "cannot make a curl handle");
-	s->start_ms = ev_now_ms();
-	if (ctype) {
-		char *ct = xasprintf("Content-Type: %s", ctype);
-
-		h = curl_slist_append(h, ct);
-		free(ct);
+	if (m == NULL)
+		return;
+	m += sizeof(mark) - 1;
+	while (m + k < p + n && k < DOCKER_ID_MAX - 1 && strchr("0123456789abcdef", m[k]) &&
+	    m[k])
+		k++;
+	if (k >= 12) {
+		memcpy(s->container, m, k);
+		s->container[k] = '\0';
+		s->killed = false;
 	}
-	if (s->auth) {
-		char *a = xasprintf("X-Registry-Auth: %s", s->auth);
-
-		h = curl_slist_append(h, a);
-		explicit_bzero(a, strlen(a));
-		free(a);
-	} else {
-		h = curl_slist_append(h, "X-Registry-Auth: e30=");	/* "{}": no credentials */
-	}
-	if (in_fd >= 0) {
-		curl_easy_setopt(k, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(k, CURLOPT_READFUNCTION, read_fd);
-		curl_easy_setopt(k, CURLOPT_READDATA, &in_fd);
-		if (in_size >= 0)
-			curl_easy_setopt(k, CURLOPT_INFILESIZE_LARGE, (curl_off_t)in_size);
-		else
-			h = curl_slist_append(h, "Transfer-Encoding: chunked");
-		h = curl_slist_append(h, "Expect:");
-	} else if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(k, CURLOPT_POSTFIELDS, "");
-	}
-	curl_easy_setopt(k, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(k, CURLOPT_WRITEFUNCTION, stream_write);
-	curl_easy_setopt(k, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(k, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(k, CURLOPT_XFERINFOFUNCTION, stream_progress);
-	curl_easy_setopt(k, CURLOPT_XFERINFODATA, s);
-	if (timeout_s > 0)
-		curl_easy_setopt(k, CURLOPT_TIMEOUT, (long)timeout_s);
-	cc = curl_easy_perform(k);
-	curl_easy_getinfo(k, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK && status == 0) {
-		err_set(e, 503, "%s: cannot talk to docker: %s", what, curl_easy_strerror(cc));
-	} else if (status >= 300) {
-		/* An error answer is one JSON object; it went through the decoder as raw text. */
-		json_t *j = json_loadb(s->in.p, s->in.len, 0, NULL);
-
-		err_set(e, (int)status, "%s: %s", what, s->errmsg.len ? s->errmsg.p :
-		    j ? docker_message(j) : "docker refused");
-		json_decref(j);
-	} else if (cc != CURLE_OK) {
-		err_set(e, 503, "%s: %s", what, curl_easy_strerror(cc));
-	} else if (s->errmsg.len) {
-		err_set(e, 1, "%s: %s", what, s->errmsg.p);
-	} else {
-		rc = 0;
-	}
-	curl_easy_cleanup(k);
-	curl_slist_free_all(h);
-	return rc;
 }
 
 static void
-stream_release(struct stream *s)
+progress_text(const char *p, size_t n, void *arg)
 {
-	buf_release(&s->in);
-	buf_release(&s->errmsg);
+	struct stream *s = arg;
+
+	if (s->watch)
+		step_container(s, p, n);
+	s->fn(p, n, s->arg);
+}
+
+static int
+progress_body(const char *p, size_t n, void *arg)
+{
+	return docker_progress_feed(&((struct stream *)arg)->prog, p, n);
+}
+
+static void
+frame_piece(void *arg, int stream, const char *p, size_t n, int flags)
+{
+	struct stream *s = arg;
+
+	if (n)
+		s->fn(p, n, s->arg);
+}
+
+static int
+frames_body(const char *p, size_t n, void *arg)
+{
+	docker_frames_feed(&((struct stream *)arg)->frames, p, n);
+	return 0;
+}
+
+static int
+raw_body(const char *p, size_t n, void *arg)
+{
+	struct stream *s = arg;
+
+	while (n > 0) {
+		ssize_t w = write(s->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* A progress stream (build, push): 2xx and no "error" in it, or -1 with e set. */
+static int
+progress_stream(struct docker *d, struct docker_stream *r, engine_out_fn *fn, void *arg,
+    int keepalive_s, const struct engine_watch *watch, struct err *e)
+{
+	struct stream s = { .docker = d, .fn = fn, .arg = arg, .keepalive_s = keepalive_s,
+	    .start_ms = ev_now_ms(), .watch = watch };
+	int rc;
+
+	docker_progress_init(&s.prog, progress_text, &s);
+	r->body = progress_body;
+	r->tick = tick;
+	r->arg = &s;
+	rc = docker_stream(d, r, e);
+	docker_progress_finish(&s.prog);
+	if (rc == 0 && s.prog.failed)
+		rc = err_set(e, 1, "%s: %s", r->what, s.prog.error);
+	return rc;
 }
 
 int
-engine_build(struct engine *g, const char *tag, int tar_fd, const struct engine_limits *l,
+engine_build(struct docker *d, const char *tag, int tar_fd, const struct engine_limits *l,
     engine_out_fn *fn, void *arg, int keepalive_s, int timeout_s, struct err *e)
 {
-	struct stream s = { .kind = STREAM_JSONL, .fn = fn, .arg = arg, .in = BUF_INIT,
-	    .errmsg = BUF_INIT, .keepalive_s = keepalive_s };
 	char *t = curl_escape(tag, 0), *net = l->network ? curl_escape(l->network, 0) : NULL;
+	char *cg = l->cgroup_parent && l->cgroup_parent[0] ? curl_escape(l->cgroup_parent, 0) :
+	    NULL;
 	struct buf q = BUF_INIT;
-	char *path;
 	int rc;
 
 	/* every RUN step: on the sandbox network, within memory (no swap beyond) and CPUs */
@@ -352,94 +158,86 @@ engine_build(struct engine *g, const char *tag, int tar_fd, const struct engine_
 		    (long long)l->memory_mb << 20);
 	if (l->cpus > 0)
 		buf_addf(&q, "&cpuperiod=100000&cpuquota=%d", l->cpus * 100000);
-	path = buf_detach(&q, NULL);
+	if (cg)
+		buf_addf(&q, "&cgroupparent=%s", cg);
+	curl_free(cg);
 	curl_free(net);
-	rc = engine_stream(g, "POST", path, "application/x-tar", tar_fd, -1, &s, timeout_s,
-	    "docker build failed", e);
 	curl_free(t);
-	free(path);
-	stream_release(&s);
+	rc = progress_stream(d, &(struct docker_stream){ .method = "POST", .path = q.p,
+	    .ctype = "application/x-tar", .in_fd = tar_fd, .in_size = -1,
+	    .timeout_ms = timeout_s * 1000L, .what = "docker build failed" }, fn, arg,
+	    keepalive_s, l->watch, e);
+	buf_release(&q);
 	return rc;
 }
 
 int
-engine_follow(struct engine *g, const char *id, engine_out_fn *fn, void *arg,
-    int keepalive_s, int timeout_s, struct err *e)
+engine_follow(struct docker *d, const char *id, engine_out_fn *fn, void *arg,
+    int keepalive_s, int timeout_s, const struct engine_watch *watch, struct err *e)
 {
-	struct stream s = { .kind = STREAM_MUX, .fn = fn, .arg = arg, .in = BUF_INIT,
-	    .errmsg = BUF_INIT, .keepalive_s = keepalive_s };
+	struct stream s = { .docker = d, .fn = fn, .arg = arg, .keepalive_s = keepalive_s,
+	    .start_ms = ev_now_ms(), .watch = watch };
 	char *path = xasprintf("/containers/%s/logs?follow=1&stdout=1&stderr=1", id);
 	int rc;
 
-	rc = engine_stream(g, "GET", path, NULL, -1, -1, &s, timeout_s, "build output", e);
+	snprintf(s.container, sizeof(s.container), "%s", id);
+	docker_frames_init(&s.frames, frame_piece, &s);
+	rc = docker_stream(d, &(struct docker_stream){ .method = "GET", .path = path,
+	    .in_fd = -1, .timeout_ms = timeout_s * 1000L, .body = frames_body, .tick = tick,
+	    .arg = &s, .what = "build output" }, e);
 	free(path);
-	stream_release(&s);
 	return rc;
 }
 
 int
-engine_push(struct engine *g, const char *image, engine_out_fn *fn, void *arg,
+engine_push(struct docker *d, const char *image, engine_out_fn *fn, void *arg,
     int keepalive_s, struct err *e)
 {
-	struct stream s = { .kind = STREAM_JSONL, .fn = fn, .arg = arg, .in = BUF_INIT,
-	    .errmsg = BUF_INIT, .keepalive_s = keepalive_s };
-	const char *colon = strrchr(image, ':');
-	char *repo = colon && !strchr(colon, '/') ? xstrndup(image, (size_t)(colon - image)) :
-	    xstrdup(image);
-	char *path = xasprintf("/images/%s/push?tag=%s", repo,
-	    colon && !strchr(colon, '/') ? colon + 1 : "latest");
+	char *repo, *tag, *path;
+	bool digest;
 	int rc;
 
-	/* the credentials go only to the platform's registry */
-	if (docker_ref_on(image, g->auth_server))
-		s.auth = g->auth;
-	rc = engine_stream(g, "POST", path, NULL, -1, -1, &s, 1800, "docker push failed", e);
+	if (docker_ref_split(image, &repo, &tag, &digest) < 0 || digest)
+		return err_set(e, 400, "docker push failed: bad image name '%s'", image);
+	path = xasprintf("/images/%s/push?tag=%s", repo, tag);
+	/* .image: the credentials go only to the platform's registry */
+	rc = progress_stream(d, &(struct docker_stream){ .method = "POST", .path = path,
+	    .in_fd = -1, .image = image, .timeout_ms = 1800 * 1000L,
+	    .what = "docker push failed" }, fn, arg, keepalive_s, NULL, e);
 	free(repo);
+	free(tag);
 	free(path);
-	stream_release(&s);
 	return rc;
 }
 
 int
-engine_archive_get(struct engine *g, const char *id, const char *cpath, int fd, struct err *e)
+engine_archive_get(struct docker *d, const char *id, const char *cpath, int fd, struct err *e)
 {
-	struct stream s = { .kind = STREAM_RAW, .fd = fd, .in = BUF_INIT, .errmsg = BUF_INIT };
+	struct stream s = { .fd = fd };
 	char *q = curl_escape(cpath, 0), *path = xasprintf("/containers/%s/archive?path=%s", id, q);
 	int rc;
 
-	rc = engine_stream(g, "GET", path, NULL, -1, -1, &s, 600, "cannot read the slug", e);
+	rc = docker_stream(d, &(struct docker_stream){ .method = "GET", .path = path, .in_fd = -1,
+	    .timeout_ms = 600 * 1000L, .body = raw_body, .arg = &s,
+	    .what = "cannot read the slug" }, e);
 	curl_free(q);
 	free(path);
-	stream_release(&s);
 	return rc;
 }
 
 int
-engine_archive_put(struct engine *g, const char *id, const char *cpath, int fd, struct err *e)
+engine_archive_put(struct docker *d, const char *id, const char *cpath, int fd, struct err *e)
 {
-	struct stream s = { .kind = STREAM_RAW, .fd = -1, .in = BUF_INIT, .errmsg = BUF_INIT };
 	char *q = curl_escape(cpath, 0), *path = xasprintf("/containers/%s/archive?path=%s", id, q);
 	struct stat st;
 	int rc;
 
 	if (fstat(fd, &st) < 0)
 		return err_set(e, 500, "cannot stat the slug: %s", strerror(errno));
-	s.kind = STREAM_JSONL;	/* the answer is empty or one JSON error object */
-	rc = engine_stream(g, "PUT", path, "application/x-tar", fd, st.st_size, &s, 600,
-	    "cannot write the slug", e);
+	rc = docker_stream(d, &(struct docker_stream){ .method = "PUT", .path = path,
+	    .ctype = "application/x-tar", .in_fd = fd, .in_size = st.st_size,
+	    .timeout_ms = 600 * 1000L, .what = "cannot write the slug" }, e);
 	curl_free(q);
 	free(path);
-	stream_release(&s);
 	return rc;
-}
-
-void
-engine_remove(struct engine *g, const char *id)
-{
-	char *path = xasprintf("/containers/%s?force=1&v=1", id);
-	long status;
-	struct err e;
-
-	engine_call(g, "DELETE", path, NULL, &status, NULL, &e);
-	free(path);
 }

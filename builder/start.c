@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "builder/builder.h"
+#include "lib/docker.h"
 #include "lib/log.h"
 #include "lib/run.h"
 #include "lib/xalloc.h"
@@ -411,38 +412,28 @@ start_paths(struct conf *c)
 static void
 start_sweep(const struct conf *c)
 {
-	struct engine *g = engine_new(c->docker_sock);
-	char *label = xasprintf("deis.builder.state=%s", c->state_dir), *text, *q, *path;
-	json_t *filters = json_pack("{s:[s]}", "label", label);
+	struct docker *d = docker_new(c->docker_sock);
+	char *label = xasprintf("deis.builder.state=%s", c->state_dir);
 	char *tmp = xasprintf("%s/tmp", c->state_dir);
-	json_t *list = NULL, *item;
+	json_t *list, *item;
 	struct err e = { 0 };
-	long status = 0;
 	size_t i;
 
-	text = json_dumps(filters, JSON_COMPACT);
-	q = curl_escape(text, 0);
-	path = xasprintf("/containers/json?all=1&filters=%s", q);
-	if (engine_call(g, "GET", path, NULL, &status, &list, &e) == 0 && status == 200) {
-		json_array_foreach(list, i, item) {
-			const char *id = json_string_value(json_object_get(item, "Id"));
+	list = docker_container_list(d, label, &e);
+	json_array_foreach(list, i, item) {
+		const char *id = json_string_value(json_object_get(item, "Id"));
 
-			if (id) {
-				log_info("removing build container '%.12s' left by an earlier run", id);
-				engine_remove(g, id);
-			}
+		if (id) {
+			log_info("removing build container '%.12s' left by an earlier run", id);
+			docker_container_remove(d, id, true, &e);
 		}
 	}
 	/* Recreated, empty, by start_main right after. */
 	builder_rm_rf(tmp);
 	json_decref(list);
-	json_decref(filters);
-	curl_free(q);
-	free(text);
 	free(label);
-	free(path);
 	free(tmp);
-	engine_free(g);
+	docker_free(d);
 }
 
 int
@@ -475,6 +466,7 @@ start_main(int argc, char **argv)
 	if (!c.cache_dir)
 		c.cache_dir = xasprintf("%s/cache", c.state_dir);
 	start_sweep(&c);
+	limits_cgroup_prepare(&c, pw->pw_uid, pw->pw_gid);
 	d = xasprintf("%s/tmp", c.state_dir);
 	if (start_dir(c.repo_dir, 0750, pw->pw_uid, pw->pw_gid, &e) < 0 ||
 	    start_dir(c.cache_dir, 0750, pw->pw_uid, pw->pw_gid, &e) < 0 ||

@@ -8,6 +8,9 @@
 GIT_USER=deis-test-git
 KEYS_USER=deis-test-keys
 BUILDER_KEY=test-builder-key-$$
+# The builds' cgroup parent (each build's group below it, every hierarchy): removed by
+# builder_cgroup_down, which a test's TEST_CLEANUP calls.
+BUILD_CG=deis-build-test-$$
 
 builder_prereqs() {
 	[ "$(id -u)" = 0 ] || test_skip_all "needs root (sshd, users)"
@@ -59,6 +62,7 @@ builder_start() {
 	DEIS_CONTROLLER_URL=$CONTROLLER DEIS_BUILDER_KEY=$BUILDER_KEY DEIS_REGISTRY=$REGISTRY \
 	DEIS_BUILDER_GIT_USER=$GIT_USER DEIS_BUILDER_KEYS_USER=$KEYS_USER DEIS_BUILDER_KEEPALIVE=2 \
 	DEIS_BUILDER_GC_INTERVAL=${GC_INTERVAL:-3600} DEIS_BUILDER_CA_BUNDLE=$(ls /etc/ssl/certs/ca-certificates.crt 2>/dev/null) \
+	DEIS_BUILD_CGROUP=/sys/fs/cgroup:$BUILD_CG DEIS_BUILD_DISK_MB=${BUILD_DISK_MB:-} \
 		bg_start builder deis-builder start
 	wait_for 20 "grep -q 'Server listening' '$TRASH/builder.log'" || { cat "$TRASH/builder.log"; return 1; }
 }
@@ -108,6 +112,7 @@ commit_all() {
 # other tests may be building at the same time).
 no_leftovers() {
 	left=$(docker ps -aq --filter "label=deis.builder.state=$STATE")
+	left="$left$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$BUILD_CG/*" 2>/dev/null)"
 	for a in ${APPS:-}; do left="$left$(docker ps -aq --filter "name=^/deis-slug-$a-")"; done
 	left="$left$(ls -A "$STATE/tmp" 2>/dev/null)"
 	[ -z "$left" ] || { echo "left behind: $left"; ls -laR "$STATE/tmp" | head -20; return 1; }
@@ -119,4 +124,9 @@ registry_has() {	# registry_has APP TAG
 
 release_count() {	# release_count APP (as the current TOKEN)
 	api GET "/v1/apps/$1/releases" >/dev/null && jq -r '.count // (.results | length)' "$TRASH/api.out"
+}
+
+builder_cgroup_down() {
+	find /sys/fs/cgroup -maxdepth 3 -depth -type d -path "*/$BUILD_CG*" -exec rmdir {} + 2>/dev/null
+	true
 }

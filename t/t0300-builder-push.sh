@@ -6,7 +6,8 @@
 . "$TOP/builder/test-env.sh"
 builder_prereqs
 APPS="pyapp dockapp"
-TEST_CLEANUP='docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
+BUILD_DISK_MB=200	# small, to be reached: the honest builds here write far less
+TEST_CLEANUP='builder_cgroup_down; docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
  for a in pyapp dockapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
 
 # Daemons and users are set up at the top level: test_expect runs in a subshell.
@@ -178,6 +179,38 @@ test_expect 'a broken Dockerfile: clear message, non-zero, no release' '
 	! push_as alice "$TRASH/dock" dockapp && cat $TRASH/push.out &&
 	grep "docker build failed" $TRASH/push.out && grep "build failed: nothing was released" $TRASH/push.out &&
 	[ $(release_count dockapp) -eq $before ] && no_leftovers
+'
+
+# limits the classic build API has no option for: processes of RUN steps, disk
+new_repo "$TRASH/lim"
+dock_try() {	# dock_try MESSAGE: push the Dockerfile in $TRASH/lim; it fails, nothing is released
+	as_user alice && before=$(release_count dockapp) && commit_all $TRASH/lim "$1" &&
+	! push_as alice "$TRASH/lim" dockapp +HEAD:master && cat $TRASH/push.out &&
+	grep "build failed: nothing was released" $TRASH/push.out &&
+	[ $(release_count dockapp) -eq $before ] && no_leftovers
+}
+test_expect 'a Dockerfile step that forks past its limit fails the push with the reason' '
+	printf "FROM deis/stack:bookworm\nRUN for i in \$(seq 1 1100); do sleep 60 & done; wait\n" \
+		>$TRASH/lim/Dockerfile &&
+	dock_try "fork" && grep -q "ran into its limit of 1024 processes and threads (deisctl config builder set buildPids=<n>)" $TRASH/push.out
+'
+test_expect 'a Dockerfile step that writes past the disk limit is stopped with the reason' '
+	printf "FROM deis/stack:bookworm\nRUN head -c 300M /dev/zero >/big && sleep 60\n" \
+		>$TRASH/lim/Dockerfile &&
+	start=$(date +%s) && dock_try "fill the disk" && [ $(( $(date +%s) - start )) -lt 45 ] &&
+	grep -q "the build wrote more than its 200 MB of disk" $TRASH/push.out
+'
+test_expect 'layers that add up past the disk limit fail the push, and the image is removed' '
+	printf "FROM deis/stack:bookworm\nRUN head -c 120M /dev/urandom >/a\nRUN head -c 120M /dev/urandom >/b\n" \
+		>$TRASH/lim/Dockerfile &&
+	dock_try "two layers" && grep -q "the build wrote 24[0-9] MB of layers, more than its 200 MB of disk" $TRASH/push.out &&
+	sha=$(git -C $TRASH/lim rev-parse HEAD | cut -c1-8) && ! docker image inspect $REGISTRY/dockapp:git-$sha >/dev/null 2>&1
+'
+test_expect 'a pushed tree larger than the disk limit is refused before anything runs' '
+	head -c 210M /dev/zero >$TRASH/lim/zeros &&
+	dock_try "a big tree" && grep -q "the pushed tree is 210 MB, more than the 200 MB of disk a build may use" $TRASH/push.out &&
+	! grep -q "Step 1/" $TRASH/push.out &&
+	git -C $TRASH/lim rm -q --cached zeros && rm $TRASH/lim/zeros
 '
 
 test_expect 'an app destroyed and created again under its name starts empty' '

@@ -6,7 +6,7 @@
 . "$TOP/builder/test-env.sh"
 builder_prereqs
 APPS="nodeapp staticapp procapp multiapp"
-TEST_CLEANUP='docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
+TEST_CLEANUP='builder_cgroup_down; docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
  for a in nodeapp staticapp procapp multiapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
 
 builder_env_up >"$TRASH/setup.log" 2>&1; up=$?

@@ -58,10 +58,12 @@ test_expect 'the builds'"'"' limits are checked when set' '
 	grep -q "buildMemoryMB .lots. is not a number of megabytes of memory from 64" err &&
 	! deisctl config builder set buildCPUs=0 2>/dev/null &&
 	! deisctl config builder set buildTimeout=5 2>/dev/null &&
+	! deisctl config builder set buildPids=10 2>err && grep -q "buildPids .10. is not a number of processes from 64" err &&
+	! deisctl config builder set buildDiskMB=1e3 2>err && grep -q "buildDiskMB .1e3. is not a number of megabytes of disk" err &&
 	cmp before "$DEISCTL_STATE/config.json" &&
-	deisctl config builder set buildMemoryMB=4096 buildCPUs=1 buildTimeout=1800 >/dev/null &&
-	deisctl config builder get buildMemoryMB buildCPUs buildTimeout | tr "\n" " " |
-		grep -qx "4096 1 1800 "
+	deisctl config builder set buildMemoryMB=4096 buildCPUs=1 buildTimeout=1800 buildPids=512 buildDiskMB=4096 >/dev/null &&
+	deisctl config builder get buildMemoryMB buildCPUs buildTimeout buildPids buildDiskMB | tr "\n" " " |
+		grep -qx "4096 1 1800 512 4096 "
 '
 
 test_expect 'a corrupt config.json is reported, not ignored' '

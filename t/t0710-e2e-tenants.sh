@@ -206,6 +206,21 @@ test_expect 'a build over its memory fails with the reason, and the app keeps it
 	app_get $MAL | grep -q "Dockerfile app ($MAL)" &&
 	[ "$(docker ps -aq --filter status=exited --filter status=created | wc -l)" = "$stopped" ]
 '
+test_expect 'a build step that forks without end is stopped at its limit, with the reason' '
+	before=$(as mallory releases -a $MAL | grep -c "^v") &&
+	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	RUN for i in \$(seq 1 1100); do sleep 60 & done; wait
+	CMD ["python3", "/app/server.py"]
+	EOF
+	(cd "$TRASH/mal" && $GIT commit -qam "fork bomb") &&
+	key mallory && ! push "$TRASH/mal" $MAL >/dev/null &&
+	grep -q "Cannot fork" "$TRASH/push-$MAL.log" &&
+	grep -q "ran into its limit of 1024 processes and threads" "$TRASH/push-$MAL.log" &&
+	[ "$(as mallory releases -a $MAL | grep -c "^v")" = "$before" ] &&
+	[ -z "$(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -path "*/$PREFIX-build/*")" ] &&
+	victim_serves 20
+'
 test_expect 'an honest build installs packages from Debian in the sandbox' '
 	cat >"$TRASH/mal/Dockerfile" <<-EOF &&
 	FROM deis/stack:bookworm

@@ -17,9 +17,12 @@
  * says so. The rules are the host's: deisctl runs on the engine's host, as it
  * does for bridge.c.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/deisctl/deisctl.h"
 #include "lib/docker.h"
@@ -133,6 +136,75 @@ rules(bool insert, const char *br, const char *comment, struct err *e)
 	return 0;
 }
 
+/*
+ * The builds' cgroup parent, "<prefix>-build": the builder makes a group per
+ * Dockerfile build below it with pids.max and hands it to the engine as the
+ * steps' cgroup parent (the classic build API has no pids option). Needs the
+ * engine's cgroupfs driver (a systemd one wants slices) and the host's
+ * cgroup hierarchy, which the builder gets mounted at DCTL_BUILD_CGROUP.
+ */
+static void
+buildcg_up(struct dctl *d)
+{
+	json_t *info = docker_call(d->docker, "GET", "/info", NULL, 30000, NULL, NULL, "info",
+	    &(struct err){ 0 });
+	const char *driver = json_string_value(json_object_get(info, "CgroupDriver"));
+
+	free(d->build_cgroup);
+	d->build_cgroup = NULL;
+	if (driver && strcmp(driver, "cgroupfs") == 0 && access("/sys/fs/cgroup", R_OK) == 0)
+		d->build_cgroup = xasprintf("%s:%s-build", DCTL_BUILD_CGROUP, d->prefix);
+	else
+		fprintf(stderr, "deisctl: warning: the steps of Dockerfile builds are not limited in "
+		    "processes: the engine's cgroup driver is '%s', not cgroupfs\n",
+		    driver ? driver : "unknown");
+	json_decref(info);
+}
+
+/* Remove the parent group and the empty groups builds left in it, in every hierarchy. */
+static void
+buildcg_down(struct dctl *d)
+{
+	DIR *top = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? NULL :
+	    opendir("/sys/fs/cgroup");
+	struct dirent *h, *g;
+	struct stat st;
+
+	for (;;) {
+		char *dir;
+		DIR *sub;
+
+		if (top) {
+			if ((h = readdir(top)) == NULL)
+				break;
+			dir = xasprintf("/sys/fs/cgroup/%s/%s-build", h->d_name, d->prefix);
+			/* cpu → cpu,cpuacct and the like name a hierarchy twice */
+			if (h->d_name[0] == '.' || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				free(dir);
+				continue;
+			}
+		} else {
+			dir = xasprintf("/sys/fs/cgroup/%s-build", d->prefix);
+		}
+		if ((sub = opendir(dir)) != NULL) {
+			while ((g = readdir(sub)) != NULL) {
+				char *p = xasprintf("%s/%s", dir, g->d_name);
+
+				if (g->d_name[0] != '.' && g->d_type == DT_DIR)
+					rmdir(p);
+				free(p);
+			}
+			closedir(sub);
+		}
+		rmdir(dir);
+		free(dir);
+		if (!top)
+			break;
+	}
+	if (top)
+		closedir(top);
+}
+
 int
 dctl_buildnet_up(struct dctl *d, struct err *e)
 {
@@ -163,6 +235,7 @@ dctl_buildnet_up(struct dctl *d, struct err *e)
 	}
 	free(d->build_network);
 	d->build_network = xstrdup(name);
+	buildcg_up(d);
 	rc = 0;
 out:
 	free(comment);
@@ -180,6 +253,7 @@ dctl_buildnet_down(struct dctl *d, struct err *e)
 
 	bridge_ifname(d, br);
 	rules(false, br, comment, &e2);
+	buildcg_down(d);
 	rc = dctl_engine_network_remove(d, name, e);
 	free(comment);
 	free(name);
@@ -196,6 +270,8 @@ dctl_builder_check(const char *key, const char *value, struct err *e)
 		{ "buildMemoryMB", "megabytes of memory", 64, 1 << 20 },
 		{ "buildCPUs", "CPUs", 1, 1024 },
 		{ "buildTimeout", "seconds", 10, 86400 },
+		{ "buildPids", "processes", 64, 1 << 22 },
+		{ "buildDiskMB", "megabytes of disk", 16, 1 << 24 },
 	};
 	const char *errstr = NULL;
 	size_t i;

@@ -333,6 +333,13 @@ spec_builder(struct dctl *d, const struct component *c, json_t *body, struct err
 	body_env(body, "DEIS_BUILD_MEMORY_MB", dctl_state_get(d, "builder", "buildMemoryMB", "2048"));
 	body_env(body, "DEIS_BUILD_CPUS", dctl_state_get(d, "builder", "buildCPUs", "2"));
 	body_env(body, "DEIS_BUILD_TIMEOUT", dctl_state_get(d, "builder", "buildTimeout", "900"));
+	body_env(body, "DEIS_BUILD_PIDS", dctl_state_get(d, "builder", "buildPids", "1024"));
+	body_env(body, "DEIS_BUILD_DISK_MB", dctl_state_get(d, "builder", "buildDiskMB", "10240"));
+	if (d->build_cgroup) {
+		/* the host's hierarchy, where the builder makes each build's group */
+		body_env(body, "DEIS_BUILD_CGROUP", d->build_cgroup);
+		body_bind(body, "/sys/fs/cgroup", DCTL_BUILD_CGROUP, NULL);
+	}
 	/*
 	 * Build containers bind-mount paths under the builder's state: the engine
 	 * resolves them on the host, so they are host directories at the same path.

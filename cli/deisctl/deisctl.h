@@ -56,6 +56,7 @@ struct dctl {
 	char registry_password[DEISCTL_SECRET_LEN + 1];	/* user "deis": the builder, the scheduler */
 	char database_password[DEISCTL_SECRET_LEN + 1];	/* empty unless PostgreSQL */
 	char *build_network;	/* the builds' sandbox network once dctl_buildnet_up made it */
+	char *build_cgroup;	/* "<mount in the builder>:<parent group>", or NULL: see buildnet.c */
 };
 
 /*
@@ -65,11 +66,14 @@ struct dctl {
  * only). up: make it (kept when there) and insert the rules once, set
  * d->build_network; 1 (and a warning) when the engine's host has no
  * DOCKER-USER chain (iptables off): builds then run on the default bridge.
- * down: delete the rules and the network.
+ * up also sets d->build_cgroup (the builds' cgroup parent; NULL and a warning
+ * when the engine does not use cgroupfs). down: delete the rules, the
+ * network and the cgroup parent.
  */
+#define DCTL_BUILD_CGROUP "/run/deis/cgroup"	/* the host's /sys/fs/cgroup, in the builder */
 int dctl_buildnet_up(struct dctl *d, struct err *e);
 int dctl_buildnet_down(struct dctl *d, struct err *e);
-/* A builder setting's value (buildMemoryMB, buildCPUs, buildTimeout) in range; else -1, e says. */
+/* A builder setting's value (buildMemoryMB, buildCPUs, buildTimeout, ...) in range; else -1, e says. */
 int dctl_builder_check(const char *key, const char *value, struct err *e);
 
 /* Check that the engine answers (main.c); -1 after telling the user. */

@@ -175,6 +175,7 @@ main(int argc, char **argv)
 	explicit_bzero(d.internal_token, sizeof(d.internal_token));
 	explicit_bzero(d.registry_password, sizeof(d.registry_password));
 	free(d.build_network);
+	free(d.build_cgroup);
 	docker_free(d.docker);
 	json_decref(d.config);
 	free(d.state_dir);
