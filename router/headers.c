@@ -133,9 +133,11 @@ headers_forward_request(struct buf *out, const struct http1_request *req,
 			add_header(out, h->name, h->value);
 			continue;
 		}
-		if (str_eqcase(h->name, STR_LIT("x-forwarded-for")) && h->value.len) {
-			/* Append the client to the chain it claims, like
-			 * nginx's $proxy_add_x_forwarded_for. */
+		if (fi->keep_xff && str_eqcase(h->name, STR_LIT("x-forwarded-for")) &&
+		    h->value.len) {
+			/* Append the client to the chain a trusted balancer
+			 * passed, like nginx's $proxy_add_x_forwarded_for; a
+			 * client's own chain is dropped, not believed. */
 			buf_addstr(out, xff ? ", " : "X-Forwarded-For: ");
 			buf_add(out, h->value.p, h->value.len);
 			xff = true;

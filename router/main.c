@@ -284,8 +284,9 @@ parse_args(int argc, char **argv)
 			die(100, "bad value for %s: '%s': %s", a, v, errstr);
 	}
 	gzip_conf_finish();
+	/* Deis trusted 10.0.0.0/8 (proxyRealIpCidr): any host there could claim any address */
 	if (conf.real_ip_from == NULL)
-		parse_real_ip_from("10.0.0.0/8");	/* Deis: proxyRealIpCidr */
+		parse_real_ip_from("");
 	if (conf.nlisten == 0)
 		add_listen(LISTEN_HTTP, "0.0.0.0:80");
 	if (conf.workers == 0) {

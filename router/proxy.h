@@ -52,6 +52,7 @@ struct client {
 	struct sockaddr_storage peer, conn_peer;
 	char ip[INET6_ADDRSTRLEN];
 	bool ip_from_xff;
+	bool fwd_trusted;	/* the peer is a trusted balancer: its X-Forwarded-* count */
 	struct buf in, out;
 	bool in_eof, close_after, dead;
 	uint64_t deadline;

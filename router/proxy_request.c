@@ -146,7 +146,9 @@ rng_next(void)
  * The client address for this request: the connection's, or, when the peer is
  * in --real-ip-from and no PROXY header is used, the last X-Forwarded-For
  * address (nginx's real_ip_header X-Forwarded-For without recursion, as Deis
- * configured it). A last entry that is not an address changes nothing.
+ * configured it). A last entry that is not an address changes nothing. Only
+ * then are the request's X-Forwarded-* believed at all (c->fwd_trusted): from
+ * anyone else they are what a client says of itself.
  */
 static void
 real_ip(struct client *c, const struct http1_request *req)
@@ -163,8 +165,9 @@ real_ip(struct client *c, const struct http1_request *req)
 		proxy_sockaddr_ip(&c->peer, c->ip, sizeof(c->ip));
 		c->ip_from_xff = false;
 	}
-	if (conf.proxy_protocol || conf.nreal_ip_from == 0 ||
-	    !cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer))
+	c->fwd_trusted = !conf.proxy_protocol && conf.nreal_ip_from > 0 &&
+	    cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer);
+	if (!c->fwd_trusted)
 		return;
 	for (i = 0; i < req->nheaders; i++)
 		if (str_eqcase(req->headers[i].name, STR_LIT("x-forwarded-for")))
@@ -349,9 +352,10 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 		exchange_end(c);
 		return;
 	}
+	/* a balancer that ended TLS says so; a client saying it is ignored */
+	h = c->fwd_trusted ? http1_find(req->headers, req->nheaders, "x-forwarded-proto") : NULL;
 	if (conf.enforce_https && c->ssl == NULL && c->l->kind == LISTEN_HTTP &&
-	    !((h = http1_find(req->headers, req->nheaders, "x-forwarded-proto")) &&
-	    str_eqcase(h->value, STR_LIT("https")))) {
+	    !(h && str_eqcase(h->value, STR_LIT("https")))) {
 		struct str host = req->host;
 		const char *colon = memchr(host.p, ':', host.len);
 
@@ -412,6 +416,9 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	fi.client_ip = c->ip;
 	fi.listen_port = c->l->port;
 	fi.proto = c->ssl ? "https" : "http";
+	if (c->fwd_trusted && (h = http1_find(req->headers, req->nheaders, "x-forwarded-proto")))
+		fi.proto = str_eqcase(h->value, STR_LIT("https")) ? "https" : "http";
+	fi.keep_xff = c->fwd_trusted;
 	fi.request_id = str_from(c->reqid);
 	fi.start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	fi.chunked = req->body == HTTP1_BODY_CHUNKED;

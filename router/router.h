@@ -280,6 +280,7 @@ struct fwd_info {
 	uint64_t start_ms;	/* wall clock, for X-Request-Start */
 	bool chunked;		/* the body is re-framed as chunked */
 	bool upgrade;
+	bool keep_xff;		/* extend the request's X-Forwarded-For (a trusted peer's) */
 };
 
 /* Append the head to forward for req (origin-form, hop-by-hop removed). */

@@ -64,6 +64,10 @@ test_expect 'enforce-https redirects plain HTTP with 301' "
 	curl -s -D hdr3 -o /dev/null -H 'Host: myapp.example.test:$RPORT' http://127.0.0.1:$RPORT/a?b=1 &&
 	grep -q '^HTTP/1.1 301' hdr3 && grep -qi '^Location: https://myapp.example.test/a?b=1' hdr3
 "
+test_expect 'a client'"'"'s own X-Forwarded-Proto: https does not skip the redirect' "
+	curl -s -D hdr4 -o /dev/null -H 'Host: myapp.example.test' -H 'X-Forwarded-Proto: https' http://127.0.0.1:$RPORT/a &&
+	grep -q '^HTTP/1.1 301' hdr4
+"
 test_expect 'a new certificate arrives with a new table' "
 	table custom2 && kill -HUP \$PID_router &&
 	wait_for 5 'test \"\$(issuer_serial www.custom.test)\" = \"\$(openssl x509 -noout -serial -in custom2.pem)\"'

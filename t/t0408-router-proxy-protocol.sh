@@ -21,7 +21,7 @@ cat >"$TRASH/routes.json" <<JSON
 JSON
 bg_start b1 python3 "$RT/backend.py" "$B1" "$TRASH/b1.rec" b1
 # A: PROXY protocol from a trusted balancer (loopback); B: from an untrusted one
-# (the default 10.0.0.0/8); C: no PROXY protocol, X-Forwarded-For from loopback trusted.
+# (by default no peer is); C: no PROXY protocol, X-Forwarded-* from loopback trusted.
 bg_start ra deis-router --listen "127.0.0.1:$RA" --tls-listen "127.0.0.1:$SA" --health-listen "127.0.0.1:$HA" \
 	--tcp-listen "127.0.0.1:$TA" --tls-cert "$TRASH/c.pem" --tls-key "$TRASH/k.pem" \
 	--routes "$TRASH/routes.json" --workers 1 --proxy-protocol --real-ip-from '192.0.2.0/24, 127.0.0.0/8' \
@@ -126,7 +126,7 @@ test_expect 'the health listener and TCP 2222 take no header' "
 	curl -sf http://127.0.0.1:$HA/health-check | grep -qx OK &&
 	python3 $RT/rawsend.py $TA 'b\"GET /echo HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n\"' | head -1 | grep -q '^200'
 "
-test_expect 'a balancer outside --real-ip-from (default 10.0.0.0/8): header required, address not trusted' "
+test_expect 'a balancer outside --real-ip-from (default: none): header required, address not trusted' "
 	pp $RB 'b\"PROXY TCP4 203.0.113.9 192.0.2.1 5555 80\\r\\n\"' >out && head -1 out | grep -qx 200 && xff 127.0.0.1 <out &&
 	test \$(pp $RB 'b\"\"' | head -1) = 000
 "
@@ -135,7 +135,12 @@ test_expect '--real-ip-from without PROXY: the last X-Forwarded-For address from
 	head -1 out | grep -q '^200' && xff '198.51.100.1, 203.0.113.7, 203.0.113.7' <out &&
 	python3 $RT/rawsend.py $RC 'b\"GET /echo HTTP/1.1\\r\\nHost: private.example.test\\r\\nX-Forwarded-For: 203.0.113.7, 198.51.100.1\\r\\nConnection: close\\r\\n\\r\\n\"' | head -1 | grep -q '^403' &&
 	python3 $RT/rawsend.py $RC 'b\"GET /echo HTTP/1.1\\r\\nHost: myapp.example.test\\r\\nX-Forwarded-For: junk\\r\\nConnection: close\\r\\n\\r\\n\"' | xff 'junk, 127.0.0.1' &&
-	python3 $RT/rawsend.py $RB 'b\"PROXY UNKNOWN\\r\\nGET /echo HTTP/1.1\\r\\nHost: myapp.example.test\\r\\nX-Forwarded-For: 203.0.113.7\\r\\nConnection: close\\r\\n\\r\\n\"' | xff '203.0.113.7, 127.0.0.1'
+	python3 $RT/rawsend.py $RB 'b\"PROXY UNKNOWN\\r\\nGET /echo HTTP/1.1\\r\\nHost: myapp.example.test\\r\\nX-Forwarded-For: 203.0.113.7\\r\\nConnection: close\\r\\n\\r\\n\"' | xff '127.0.0.1'
+"
+test_expect 'X-Forwarded-Proto from a trusted peer is passed on; a client'"'"'s chain behind PROXY is not' "
+	python3 $RT/rawsend.py $RC 'b\"GET /echo HTTP/1.1\\r\\nHost: myapp.example.test\\r\\nX-Forwarded-Proto: https\\r\\nConnection: close\\r\\n\\r\\n\"' |
+		grep -q '\"X-Forwarded-Proto\", \"https\"' &&
+	python3 $RT/rawsend.py $RA 'b\"PROXY TCP4 203.0.113.9 192.0.2.1 5555 80\\r\\nGET /echo HTTP/1.1\\r\\nHost: myapp.example.test\\r\\nX-Forwarded-For: 6.6.6.6\\r\\nConnection: close\\r\\n\\r\\n\"' | xff 203.0.113.9
 "
 test_expect 'bad --real-ip-from exits 100' "
 	deis-router --listen 127.0.0.1:0 --real-ip-from 10.0.0.0/33 2>err; test \$? = 100 && grep -q 'bad value for --real-ip-from' err &&
