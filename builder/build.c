@@ -36,7 +36,37 @@ sha_valid(const char *s)
 	return i == 40;
 }
 
-/* The new sha of the last pushed ref that is not a deletion, from the hook's stdin. */
+bool
+build_ref_valid(const char *ref)
+{
+	const char *p, *comp = ref + 5;
+
+	if (strncmp(ref, "refs/", 5) != 0 || strcmp(ref, "@") == 0 || strstr(ref, "..") ||
+	    strstr(ref, "@{") || strstr(ref, "//"))
+		return false;
+	for (p = ref; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || strchr(" ~^:?*[\\", *p))
+			return false;
+	if (p[-1] == '/' || p[-1] == '.')
+		return false;
+	/* each component: not empty, not ".x", not "x.lock" */
+	for (p = comp;; p++)
+		if (*p == '/' || *p == '\0') {
+			size_t n = (size_t)(p - comp);
+
+			if (n == 0 || comp[0] == '.' || (n >= 5 && memcmp(p - 5, ".lock", 5) == 0))
+				return false;
+			if (*p == '\0')
+				return true;
+			comp = p + 1;
+		}
+}
+
+/*
+ * The new sha of the last pushed ref that is not a deletion, from the hook's
+ * stdin. git refuses a malformed ref name only after this hook has run, so a
+ * crafted push would be built and released: refuse it here first.
+ */
 static int
 build_read_refs(char sha[41], struct err *e)
 {
@@ -46,6 +76,9 @@ build_read_refs(char sha[41], struct err *e)
 	while (fgets(line, sizeof(line), stdin)) {
 		if (sscanf(line, "%40s %40s %899s", old, new, ref) != 3 || !sha_valid(new))
 			return err_set(e, 1, "unexpected hook input");
+		if (!build_ref_valid(ref))
+			return err_set(e, 1, "refusing the funny ref name '%.200s' (see git "
+			    "check-ref-format)", ref);
 		if (strspn(new, "0") == 40)
 			continue;	/* a deleted ref: nothing to build */
 		memcpy(sha, new, 41);

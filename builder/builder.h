@@ -203,6 +203,8 @@ void limits_explain(const struct conf *c, const struct limits_watch *w, bool pid
 long long limits_image_new_bytes(struct docker *d, const char *image, long long since_s);
 
 /* build.c: the pre-receive hook. Returns the process exit status. */
+/* Whether ref is a well-formed "refs/..." name, by git check-ref-format's rules. */
+bool build_ref_valid(const char *ref);
 int build_main(int argc, char **argv);
 /* rm -rf -- path, bounded at 120 s (build dirs, the tmp sweep, a reused name's repo). 0 or -1. */
 int builder_rm_rf(const char *path);

@@ -154,6 +154,16 @@ test_expect 'concurrent pushes to one app: the second is refused clearly' '
 	rc=$?; wait; [ $rc = 0 ]
 '
 
+# git checks a ref's name only after the pre-receive hook ran: a crafted push (no git client
+# sends one) would be built and released; the hook is run here as git-receive-pack would.
+test_expect 'a malformed ref name is refused before anything is built' '
+	sha=$(git -C $TRASH/py rev-parse HEAD) &&
+	! (cd $STATE/repos/pyapp.git && echo "0000000000000000000000000000000000000000 $sha refs/heads/a..b" |
+		DEIS_BUILDER_CONFIG=$STATE/builder.conf DEIS_BUILDER_APP=pyapp DEIS_BUILDER_USER=alice \
+		./hooks/pre-receive) >$TRASH/out 2>&1 && cat $TRASH/out &&
+	grep -q "refusing the funny ref name .refs/heads/a\.\.b." $TRASH/out && ! grep -q -- "----->" $TRASH/out
+'
+
 new_repo "$TRASH/dock"
 cat >"$TRASH/dock/Dockerfile" <<'EOD'
 FROM deis/stack:bookworm

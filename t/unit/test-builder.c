@@ -273,10 +273,32 @@ test_dockerfile_images(void **state)
 	expect_images("", (const char *[]){ NULL });
 }
 
+static void
+test_ref_names(void **state)
+{
+	static const char *const good[] = { "refs/heads/master", "refs/heads/feature/x-1",
+	    "refs/tags/v1.0", "refs/heads/a.b", "refs/heads/@", "refs/heads/a@b" };
+	static const char *const bad[] = { "master", "refs/heads/a..b", "refs/heads/../x",
+	    "refs/heads/x/", "refs/heads/x.", "refs/heads//x", "refs/heads/.hidden",
+	    "refs/heads/x.lock", "refs/heads/a.lock/b", "refs/heads/a@{1}", "refs/heads/a b",
+	    "refs/heads/a~1", "refs/heads/a^", "refs/heads/a:b", "refs/heads/a?", "refs/heads/a*",
+	    "refs/heads/a[", "refs/heads/a\\b", "refs/heads/a\x01", "refs/heads/a\x7f", "refs/",
+	    "@", "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!build_ref_valid(good[i]))
+			fail_msg("refused '%s'", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (build_ref_valid(bad[i]))
+			fail_msg("accepted '%s'", bad[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ref_names),
 		cmocka_unit_test(test_sshcmd_accepts_git),
 		cmocka_unit_test(test_sshcmd_refuses),
 		cmocka_unit_test(test_sshcmd_long_and_nul),
