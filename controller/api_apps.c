@@ -319,11 +319,34 @@ run_done(struct job *j)
 	free(r);
 }
 
+/*
+ * What the app's log says of a one-off command: its program's name only.
+ * Arguments and leading VAR=value words often carry secrets (a database URL,
+ * a token), and the log is read by every collaborator.
+ */
+static void
+run_program(const char *cmd, char out[65])
+{
+	const char *p = cmd, *w;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, " \t\n");
+		w = p;
+		n = strcspn(p, " \t\n");
+		p += n;
+		if (n == 0 || memchr(w, '=', n) == NULL)
+			break;
+	}
+	snprintf(out, 65, "%.*s", (int)(n ? n : 2), n ? w : "''");
+}
+
 void
 apps_run(struct api *a)
 {
 	struct app app;
 	const char *cmd;
+	char prog[65];
 	struct run *r;
 
 	if (app_load(a, &app, false) < 0)
@@ -344,7 +367,9 @@ apps_run(struct api *a)
 	r->job.work = run_work;
 	r->job.done = run_done;
 	r->job.arg = r;
-	ctl_event(a->ctl, a->seg[0], "%s runs '%s'", a->user.username, cmd);
+	run_program(cmd, prog);
+	ctl_event(a->ctl, a->seg[0], "%s runs '%s' (a one-off process; its arguments are not "
+	    "logged)", a->user.username, prog);
 	jobs_submit(a->ctl->jobs, &r->job);
 }
 

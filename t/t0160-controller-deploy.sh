@@ -67,6 +67,11 @@ test_expect 'run returns the exit code and the output' '
 	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"printf a\\\\\\\\377b\"}" &&
 	api_body ". == [0, \"a\\ufffdb\"]"
 '
+test_expect 'run logs who ran which program, never its arguments' '
+	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\" TOKEN=s3cret-a  echo s3cret-b\"}" &&
+	grep -q "INFO \[$APP\]: alice runs .echo. (a one-off process" "$TRASH/c/controller.log" &&
+	! grep -q s3cret "$TRASH/c/controller.log"
+'
 test_expect 'ps:restart web rolls the web containers' '
 	before=$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.type=web | sort) &&
 	api_check "200 OK" POST /v1/apps/$APP/containers/web/restart/ alice &&
