@@ -279,6 +279,12 @@ test_expect 'two apps: a task reaches its app'"'"'s other task, not the other ap
 		curl -sf -m 5 "http://127.0.0.1:$p/health" || exit 1
 	done
 '
+# The caveat docs/architecture.md states, pinned: B's published port on the
+# node (here its docker_gwbridge address) answers A's task, as in Deis v1.
+test_expect 'caveat: another app'"'"'s published port on the node address still answers' '
+	gw=$(ip -4 -o addr show dev "$(sed -n 2p "$SD/bridges")" | awk "{ print \$4 }" | cut -d/ -f1) &&
+	[ -n "$gw" ] && iso_get "$(iso_ctr $ISO_A 1)" "$gw:$(iso_ports $ISO_B)"
+'
 test_expect 'each app network is a swarm overlay from the pool, not attachable; services are dnsrr' '
 	for x in $ISO_A $ISO_B; do
 		engine "/networks/deis-app-$x" >"$TRASH/net" &&
