@@ -40,7 +40,9 @@ usage(FILE *f)
 	    "  --workers N            scheduler worker threads (8)\n"
 	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
 	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
-	    "  (DEIS_APP_NETWORK: Docker network for app containers, default bridge;\n"
+	    "  (DEIS_APP_SUBNETS: pool of the networks per app, a /24 each (swarm default 100.80.0.0/16);\n"
+	    "   DEIS_APP_NETWORK: one network for every app, docker without DEIS_APP_SUBNETS\n"
+	    "   (default bridge), refused by swarm;\n"
 	    "   DEIS_PLATFORM: this platform's id in the containers' sh.deis.platform label)\n"
 	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
 	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n", f);

@@ -8,8 +8,11 @@
 # rolling restart (the rename aside), a task killed behind the scheduler's
 # back (crashed, then replaced by Swarm), a controller restart (reconcile, no
 # duplicates), tags as placement constraints, limits, a unit name past
-# Swarm's 63 characters, destroy, an engine that is not a manager. Prints the
-# deploy, scale and run timings as TAP comments.
+# Swarm's 63 characters, tenant isolation (each app on an overlay network of
+# its own: a task reaches its app's other task, not another app's, and both
+# apps still answer on their published ports; the network goes with the app),
+# destroy, DEIS_APP_NETWORK refused, an engine that is not a manager. Prints
+# the deploy, scale and run timings as TAP comments.
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
@@ -230,12 +233,86 @@ test_expect 'a unit name past 63 characters gets a hashed service name, its labe
 	jq -e "length == 1 and .[0].Spec.Labels[\"sh.deis.name\"] == \"${LONG}_v2.web.1\" and (.[0].Spec.Name | length == 63 and test(\"^${LONG%????????????}.*-[0-9a-f]{8}\$\"))" "$TRASH/long" &&
 	api_check "200 OK" GET /v1/apps/$LONG/containers/ alice &&
 	api_body ".count == 1 and .results[0].state == \"up\"" &&
+	engine "/networks?filters=$(enc "{\"label\":[\"sh.deis.app=$LONG\"]}")" |
+		jq -e "length == 1 and (.[0].Name | length == 63 and test(\"^deis-app-t0161-long-.*-[0-9a-f]{8}\$\"))" &&
 	api_check "204 NO CONTENT" DELETE /v1/apps/$LONG/ alice &&
 	[ "$(engine "/services?filters=$(enc "{\"label\":[\"sh.deis.app=$LONG\"]}")" | jq length)" = 0 ]
+'
+# Tenant isolation. The private daemon runs with --iptables=false, so its
+# bridge lacks the rule a real engine adds for its default bridge (traffic
+# between its containers accepted) and the host's FORWARD policy may drop
+# that traffic: the rule is added here (ours, removed at exit), so that tasks
+# on that bridge reach each other as on a real node.
+ISO_A=t0161a-$$
+ISO_B=t0161b-$$
+ICC="FORWARD -i $(head -n 1 "$SD/bridges") -o $(head -n 1 "$SD/bridges") -m comment --comment t0161-$$ -j ACCEPT"
+iptables -I $ICC 2>/dev/null && TEST_CLEANUP="iptables -D $ICC 2>/dev/null; $TEST_CLEANUP"
+iso_ctr() {	# iso_ctr APP NUM: the running task container of APP's web.NUM
+	docker ps -q --filter "label=sh.deis.app=$1" --filter "label=sh.deis.type=web" \
+		--filter "label=sh.deis.num=$2" | head -n 1
+}
+iso_ips() {	# iso_ips CONTAINER: every address the engine lists for it
+	docker inspect "$1" | jq -r '.[0].NetworkSettings.Networks[].IPAddress | select(. != "")'
+}
+iso_get() {	# iso_get FROM ADDR: GET http://ADDR/health from inside container FROM
+	docker exec "$1" timeout 3 wget -q -O- "http://$2/health"
+}
+iso_ports() {	# iso_ports APP: published ports of APP's running web tasks
+	engine "/tasks?filters=$(enc "{\"label\":[\"sh.deis.app=$1\",\"sh.deis.type=web\"],\"desired-state\":[\"running\"]}")" |
+		jq -r '.[] | select(.Status.State == "running") | .Status.PortStatus.Ports[0].PublishedPort'
+}
+test_expect 'two apps: a task reaches its app'"'"'s other task, not the other app'"'"'s; both answer on their ports' '
+	for x in $ISO_A $ISO_B; do
+		api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$x\"}" &&
+		api_check "201 CREATED" POST /v1/apps/$x/builds/ alice "{\"image\":\"$IMAGE\",\"procfile\":{\"web\":\"httpd -f -p \$PORT -h /www\"}}" ||
+			exit 1
+	done &&
+	api_check "204 NO CONTENT" POST /v1/apps/$ISO_A/scale/ alice "{\"web\":2}" &&
+	a1=$(iso_ctr $ISO_A 1) && a2=$(iso_ctr $ISO_A 2) && b1=$(iso_ctr $ISO_B 1) &&
+	[ -n "$a1" ] && [ -n "$a2" ] && [ -n "$b1" ] &&
+	a2ip=$(iso_ips "$a2" | head -n 1) && [ -n "$a2ip" ] &&
+	iso_get "$a1" "$a2ip:5000" &&
+	bips=$(iso_ips "$b1") && [ -n "$bips" ] && echo "app B at $bips" &&
+	for ip in $bips; do ! iso_get "$a1" "$ip:5000" || exit 1; done &&
+	[ "$(iso_ports $ISO_A | wc -l)" = 2 ] && [ "$(iso_ports $ISO_B | wc -l)" = 1 ] &&
+	for p in $(iso_ports $ISO_A) $(iso_ports $ISO_B); do
+		curl -sf -m 5 "http://127.0.0.1:$p/health" || exit 1
+	done
+'
+# The caveat docs/architecture.md states, pinned: B's published port on the
+# node (here its docker_gwbridge address) answers A's task, as in Deis v1.
+test_expect 'caveat: another app'"'"'s published port on the node address still answers' '
+	gw=$(ip -4 -o addr show dev "$(sed -n 2p "$SD/bridges")" | awk "{ print \$4 }" | cut -d/ -f1) &&
+	[ -n "$gw" ] && iso_get "$(iso_ctr $ISO_A 1)" "$gw:$(iso_ports $ISO_B)"
+'
+test_expect 'each app network is a swarm overlay from the pool, not attachable; services are dnsrr' '
+	for x in $ISO_A $ISO_B; do
+		engine "/networks/deis-app-$x" >"$TRASH/net" &&
+		jq -e ".Driver == \"overlay\" and .Scope == \"swarm\" and .Attachable == false and (.IPAM.Config[0].Subnet | test(\"^100[.]80[.][0-9]+[.]0/24\$\"))" "$TRASH/net" &&
+		jq -r ".IPAM.Config[0].Subnet" "$TRASH/net" >>"$TRASH/subnets" &&
+		nid=$(jq -r .Id "$TRASH/net") &&
+		engine "/services/${x}_v2-web-1" |
+			jq -e ".Spec.EndpointSpec.Mode == \"dnsrr\" and .Spec.TaskTemplate.Networks == [{\"Target\": \"$nid\"}]" ||
+			exit 1
+	done &&
+	[ "$(sort -u "$TRASH/subnets" | wc -l)" = 2 ] &&
+	api_check "200 OK" POST /v1/apps/$ISO_A/run alice "{\"command\":\"echo hi\"}" &&
+	api_body ". == [0, \"hi\\n\"]"
+'
+test_expect 'destroying an app removes its network' '
+	api_check "204 NO CONTENT" DELETE /v1/apps/$ISO_A/ alice &&
+	api_check "204 NO CONTENT" DELETE /v1/apps/$ISO_B/ alice &&
+	wait_for 10 "! engine /networks/deis-app-$ISO_A && ! engine /networks/deis-app-$ISO_B"
 '
 test_expect 'destroy removes every service of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	[ "$(nservices)" = 0 ]
+'
+test_expect 'DEIS_APP_NETWORK is refused with the swarm driver (exit 100)' '
+	{ DEIS_APP_NETWORK=shared timeout 20 deis-controller --listen 127.0.0.1:0 \
+		--db "sqlite://$TRASH/appnet.db" --scheduler swarm --docker-socket "$SOCK" \
+		>"$TRASH/appnet.log" 2>&1; rc=$?; } &&
+	cat "$TRASH/appnet.log" && [ $rc = 100 ] && grep -q "DEIS_APP_NETWORK" "$TRASH/appnet.log"
 '
 test_expect 'an engine that is not a swarm manager is refused at start (exit 111)' '
 	docker swarm leave --force >/dev/null &&

@@ -6,7 +6,8 @@
 # labels deis.controlPlane / deis.routerMesh / deis.dataPlane on the host network, a
 # configuration the controller refuses (exit 100 ends the wait at once), then the deis
 # CLI and git as a user: register, add a key, create, push the Dockerfile example
-# over SSH through the router, curl it through the router,
+# over SSH through the router, curl it through the router, the app on an overlay
+# of its own whose requests to the controller's API are refused (403),
 # ps:scale cmd=2 (two app services, both answering, both routed); deisctl scale
 # router=2 and rolling-restart router (Swarm updates); stop and start
 # (the app still served); uninstall --purge leaves no service, volume or state.
@@ -20,7 +21,7 @@ for b in deisctl deis; do
 	[ -x "$BIN/$b" ] || test_skip_all "no $b binary"
 done
 
-IMAGE=deis/platform:e2e-pg
+IMAGE=deis/platform:t0704	# its own tag, as t0703 and t0705: e2e-pg is t0702's
 STACK=deis/stack:bookworm
 SD=$TRASH/swarm
 PREFIX=sw$$
@@ -178,6 +179,27 @@ test_expect 'git push the Dockerfile app over SSH through the router' '
 test_expect 'the app runs as a Swarm service and serves through the router' '
 	[ "$(docker service ls -q --filter label=sh.deis.app=$DK | wc -l)" = 1 ] &&
 	wait_for 60 "app_get $DK | grep -q \"Hello from a Dockerfile app ($DK)\"" || { diag; false; }
+'
+# from_app URL: the HTTP status of GET URL from inside the app's task container
+from_app() {
+	docker exec "$(docker ps -q --filter label=sh.deis.app=$DK | head -n 1)" python3 -c '
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=5).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+' "$1"
+}
+test_expect 'the app is on an overlay of its own (dnsrr); its requests to the controller get 403' '
+	docker network inspect $PREFIX-app-$DK >"$TRASH/net" &&
+	jq -e ".[0] | .Driver == \"overlay\" and .Scope == \"swarm\" and (.IPAM.Config[0].Subnet | startswith(\"100.80.\"))" "$TRASH/net" &&
+	docker service inspect $(docker service ls -q --filter label=sh.deis.app=$DK) |
+		jq -e ".[0].Spec.EndpointSpec.Mode == \"dnsrr\"" &&
+	docker service inspect $PREFIX-controller |
+		jq -r ".[0].Spec.TaskTemplate.ContainerSpec.Env[] | select(startswith(\"DEIS_DENY_NET=\"))" &&
+	gw=$(ip -4 -o addr show dev "$(sed -n 2p "$SD/bridges")" | awk "{ print \$4 }" | cut -d/ -f1) &&
+	[ -n "$gw" ] && [ "$(from_app "http://$gw:$CTL/healthz")" = 200 ] &&
+	[ "$(from_app "http://$gw:$CTL/v1/apps")" = 403 ]
 '
 # routed: how many endpoints of the app the controller's route table (the routers' watch) holds
 routed() {

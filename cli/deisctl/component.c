@@ -266,9 +266,11 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
 	/*
 	 * The controller is on the apps' bridge (it probes them there); their
-	 * requests to its API are refused (the bridge's gateway is the host).
+	 * requests to its API are refused (the bridge's gateway is the host). On
+	 * a swarm app tasks are on overlays and reach the controller's host port
+	 * from their node's docker_gwbridge: that network is refused instead.
 	 */
-	appnet = dctl_engine_app_net(d);
+	appnet = dctl_engine_app_net(d, dctl_swarm_mode(d) ? "docker_gwbridge" : "bridge");
 	if (appnet)
 		body_env(body, "DEIS_DENY_NET", appnet);
 	free(appnet);

@@ -256,10 +256,12 @@ struct cinfo {
 /* Create the platform network and the named volumes (idempotent). */
 int dctl_engine_prepare(struct dctl *d, struct err *e);
 /*
- * The apps' network (Docker's bridge) as "subnet,gateway" for the controller's
+ * The network apps' requests to the controller come from, network (Docker's
+ * "bridge" on one host, "docker_gwbridge" on a swarm, where app tasks are on
+ * overlays and leave through it), as "subnet,gateway" for the controller's
  * DEIS_DENY_NET, or NULL when the engine does not say. Caller frees.
  */
-char *dctl_engine_app_net(struct dctl *d);
+char *dctl_engine_app_net(struct dctl *d, const char *network);
 /* ---- bridge.c ---- */
 /*
  * Set a local bridge's MAC address to its current value, so Linux stops

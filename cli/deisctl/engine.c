@@ -19,14 +19,16 @@
 #include "lib/xalloc.h"
 
 char *
-dctl_engine_app_net(struct dctl *d)
+dctl_engine_app_net(struct dctl *d, const char *network)
 {
 	struct err e = { 0 };
-	json_t *r = docker_call(d->docker, "GET", "/networks/bridge", NULL, 30000, NULL, NULL,
+	char *path = xasprintf("/networks/%s", network);
+	json_t *r = docker_call(d->docker, "GET", path, NULL, 30000, NULL, NULL,
 	    "inspect network", &e), *cfg;
 	const char *subnet, *gw;
 	char *out = NULL;
 
+	free(path);
 	if (!r)
 		return NULL;
 	cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
@@ -35,7 +37,7 @@ dctl_engine_app_net(struct dctl *d)
 	if (subnet && strchr(subnet, '.') && gw) {
 		out = xasprintf("%s,%s", subnet, gw);
 	} else if (subnet && strchr(subnet, '.')) {
-		/* The default bridge does not say: Docker gives it the subnet's first address. */
+		/* The bridge does not say: Docker gives it the subnet's first address. */
 		struct in_addr in;
 		char ip[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
 		size_t n = strcspn(subnet, "/");

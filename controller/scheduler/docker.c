@@ -47,7 +47,7 @@ app_network(const struct dk *k, const char *app, char *net)
 {
 	if (!k->per_app)
 		return k->network;
-	sched_appnet_name(net, k->platform, app);
+	sched_appnet_name(net, k->platform, app, "bridge");
 	return net;
 }
 
@@ -227,8 +227,8 @@ dk_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 	int ret;
 
 	id[0] = addr[0] = '\0';
-	if (k->per_app && sched_appnet_ensure(k->d, k->platform, u->app, k->pool, k->pool_bits,
-	    (const char *const *)k->peers, netbuf, e) < 0)
+	if (k->per_app && sched_appnet_ensure(k->d, k->platform, u->app, "bridge", k->pool,
+	    k->pool_bits, (const char *const *)k->peers, netbuf, e) < 0)
 		return -1;
 	body = dk_body(k, u, net);
 	ret = docker_container_create(k->d, u->name, body, id, e);
@@ -462,7 +462,7 @@ dk_app_gone(void *h, const char *app)
 	struct dk *k = h;
 
 	if (k->per_app)
-		sched_appnet_remove(k->d, k->platform, app);
+		sched_appnet_remove(k->d, k->platform, app, "bridge");
 }
 
 const struct sched_driver sched_driver_docker = {

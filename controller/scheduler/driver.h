@@ -111,7 +111,10 @@ struct sched_driver {
 	 */
 	int (*watch)(void *h, double since, sched_obs_fn *fn, void *arg, volatile int *stop,
 	    struct err *e);
-	/* The app is gone (its units removed): what the driver kept for it goes. May be NULL. */
+	/*
+	 * The app is gone (its units removed): what the driver kept for it goes
+	 * (its network). May be NULL.
+	 */
 	void (*app_gone)(void *h, const char *app);
 };
 
@@ -123,17 +126,36 @@ struct docker;
 /* The engine handle of a driver: cfg's socket, with the registry's credentials. */
 struct docker *sched_engine_open(const struct sched_config *cfg);
 /*
- * appnet.c: one network per app for the docker driver, "<platform>-app-<app>"
- * with a /24 from the pool (sched_appnet_pool parses "a.b.c.d/n", n 8..24),
- * the peers (platform containers: router, controller, publisher) connected.
- * ensure: made when missing (peers connected again when there); name gets
- * its name. remove: peers disconnected, the network removed (best effort).
+ * appnet.c: one network per app, "<platform>-app-<app>" with a /24 from the
+ * pool (sched_appnet_pool parses "a.b.c.d/n", n 8..24). ensure: made when
+ * missing with driver "bridge" (docker driver; the peers, platform
+ * containers such as router, controller, publisher, connected, and again
+ * when it is there) or "overlay" (swarm driver, on a manager; peers NULL);
+ * name gets its name. remove: whatever is connected disconnected, the
+ * network removed (best effort).
  */
+/* The swarm driver's pool when none is configured (deisctl's appSubnets default). */
+#define SCHED_APPNET_POOL "100.80.0.0/16"
 int sched_appnet_pool(const char *spec, uint32_t *base, unsigned *bits, struct err *e);
-void sched_appnet_name(char out[SCHED_NAME_MAX], const char *platform, const char *app);
-int sched_appnet_ensure(struct docker *d, const char *platform, const char *app, uint32_t base,
-    unsigned bits, const char *const *peers, char name[SCHED_NAME_MAX], struct err *e);
-void sched_appnet_remove(struct docker *d, const char *platform, const char *app);
+/*
+ * The app's network name, "<platform>-app-<app>"; for an overlay, past
+ * SCHED_APPNET_SWARM_MAX characters (Swarm's names are DNS labels), its first
+ * 54 characters, '-' and 8 hex digits of a hash of the whole name.
+ */
+#define SCHED_APPNET_SWARM_MAX 63
+void sched_appnet_name(char out[SCHED_NAME_MAX], const char *platform, const char *app,
+    const char *driver);
+/*
+ * The first /24 of the pool base/bits that no subnet of nets (an engine's
+ * GET /networks answer, borrowed) overlaps, into *net (host order); -1 when
+ * the pool is full.
+ */
+int sched_appnet_pick(const json_t *nets, uint32_t base, unsigned bits, uint32_t *net);
+int sched_appnet_ensure(struct docker *d, const char *platform, const char *app, const char *driver,
+    uint32_t base, unsigned bits, const char *const *peers, char name[SCHED_NAME_MAX],
+    struct err *e);
+void sched_appnet_remove(struct docker *d, const char *platform, const char *app,
+    const char *driver);
 /*
  * BLOCKS: make image present on the engine d (pull it when missing) and give
  * its id (lib/docker.h, DOCKER_IMAGE_ID_MAX bytes).

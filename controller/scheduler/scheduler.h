@@ -127,7 +127,12 @@ struct sched_config {
 	const char *driver;		/* "docker" (default when NULL) */
 	const char *docker_sock;	/* NULL: $DOCKER_HOST or /var/run/docker.sock */
 	const char *platform;		/* value of sh.deis.platform; NULL: "deis" */
-	const char *network;		/* Docker network for app containers; NULL: "bridge". Never "host". */
+	/*
+	 * Docker network of every app's containers (docker driver without
+	 * app_subnets); NULL: "bridge". Never "host". The swarm driver refuses it
+	 * (a network per app, always).
+	 */
+	const char *network;
 	unsigned boot_timeout_ms;	/* deadline for new containers to become healthy; 0: 60000 */
 	unsigned stop_timeout_s;	/* SIGTERM→SIGKILL grace when stopping; 0: 10 */
 	unsigned pids_limit;		/* 0: 512 */
@@ -135,9 +140,10 @@ struct sched_config {
 	long long app_memory;		/* memory of a container whose type has no `deis limits` one; 0: 1 GiB */
 	const char *const *cap_add;	/* NULL-terminated capabilities kept after dropping ALL; NULL: none */
 	/*
-	 * One network per app (docker driver): subnets from this pool ("a.b.c.d/n"),
-	 * these platform containers connected to each (NULL-terminated). NULL: every
-	 * app on `network`.
+	 * One network per app, subnets from this pool ("a.b.c.d/n"). docker
+	 * driver: these platform containers connected to each (NULL-terminated);
+	 * NULL: every app on `network`. swarm driver: NULL is SCHED_APPNET_POOL
+	 * (driver.h); the peers are not used (units answer at node addresses).
 	 */
 	const char *app_subnets;
 	const char *const *app_peers;

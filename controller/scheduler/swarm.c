@@ -30,9 +30,26 @@
  * succeeds before the app listens; HEALTHCHECK_URL still checks the app.
  * Published ports come from the node's ephemeral range and listen on every
  * address of the node, as Deis v1's did: firewall that range from outside
- * the cluster. Tasks sit on the node's default bridge, or on
- * DEIS_APP_NETWORK, which must then be a swarm-scoped network (an overlay
- * or a bridge made with --scope swarm): services cannot join a local one.
+ * the cluster.
+ *
+ * Networks: tenant isolation. Each app's services join an overlay network of
+ * the app's own, "<platform>-app-<app>" (appnet.c: made through the manager
+ * at the app's first unit, a /24 from DEIS_APP_SUBNETS, default
+ * SCHED_APPNET_POOL; not attachable; removed when the app is destroyed). An
+ * app's tasks reach each other there (and by service name, Docker's DNS),
+ * and the internet through their node's docker_gwbridge, where Docker keeps
+ * inter-container traffic off (enforced by its iptables rules): another
+ * app's task addresses are on an overlay the task is not on, and nothing
+ * routes there. The endpoint mode is dnsrr: a VIP needs IPVS on every node
+ * (not available everywhere) and nothing here reaches units by VIP; host-mode
+ * ports work the same with it. What stays open, as in Deis v1: every app
+ * reaches every other app's published port at its node's addresses (that is
+ * how the routers reach them), and the nodes' own services; the controller
+ * refuses API requests from docker_gwbridge when deisctl runs it
+ * (DEIS_DENY_NET). DEIS_APP_NETWORK, one network for every app, is refused
+ * at start; DEIS_APP_PEERS are not used (routers and the controller are not
+ * on app networks). Services made before networks per app stay on the
+ * node's default bridge until the app's next deploy replaces them.
  *
  * The container spec carries what Swarm services can express of the docker
  * driver's security floor: every capability dropped (cfg->cap_add puts back
@@ -81,20 +98,33 @@ mono(void)
 static void *
 sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 {
+	const char *pool = cfg->app_subnets && *cfg->app_subnets ? cfg->app_subnets :
+	    SCHED_APPNET_POOL;
+	uint32_t base;
+	unsigned bits;
 	struct sw *k;
 
-	if (sched_network_check(cfg->network, e) < 0)
+	/* DEIS_APP_NETWORK would put every app on one network again: refused, not ignored. */
+	if (cfg->network && *cfg->network) {
+		err_set(e, 400, "swarm: DEIS_APP_NETWORK '%s' is not used with the swarm driver: "
+		    "each app has an overlay network of its own (subnets from DEIS_APP_SUBNETS); "
+		    "unset it", cfg->network);
+		return NULL;
+	}
+	if (sched_appnet_pool(pool, &base, &bits, e) < 0)
 		return NULL;
 	k = xcalloc(1, sizeof(*k));
+	k->pool = base;
+	k->pool_bits = bits;
 	k->d = sched_engine_open(cfg);
 	k->platform = xstrdup(platform);
 	k->label = xasprintf("sh.deis.platform=%s", platform);
-	k->network = cfg->network && *cfg->network ? xstrdup(cfg->network) : NULL;
 	k->pids_limit = cfg->pids_limit ? cfg->pids_limit : PIDS_LIMIT_DEFAULT;
 	k->boot_timeout_ms = cfg->boot_timeout_ms ? cfg->boot_timeout_ms : 60000;
 	k->stop_timeout_s = cfg->stop_timeout_s ? cfg->stop_timeout_s : 10;
 	k->cap_add = sched_cap_add_json(cfg->cap_add);
 	pthread_mutex_init(&k->mu, NULL);
+	pthread_mutex_init(&k->netmu, NULL);
 	return k;
 }
 
@@ -108,10 +138,10 @@ sw_close(void *h)
 	docker_free(k->d);
 	free(k->platform);
 	free(k->label);
-	free(k->network);
 	json_decref(k->cap_add);
 	free(k->last.v);
 	pthread_mutex_destroy(&k->mu);
+	pthread_mutex_destroy(&k->netmu);
 	free(k);
 }
 
@@ -207,11 +237,11 @@ tag_ok(const char *s)
 	return i > 0 && i <= 128;
 }
 
-/* The service spec; caller owns it. NULL and e filled on a bad unit. */
-static json_t *
-sw_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *e)
+json_t *
+swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *e)
 {
 	json_t *spec, *cs, *tt, *labels, *limits, *cons;
+	char net[SCHED_NAME_MAX];
 	size_t i;
 
 	cons = json_array();
@@ -255,17 +285,20 @@ sw_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *
 	    "Delay", (json_int_t)RESTART_DELAY_NS, "MaxAttempts", 0,
 	    "Placement", "Constraints", cons,
 	    "LogDriver", "Name", "json-file", "Options", "max-size", "10m", "max-file", "2");
-	if (k->network)
-		json_object_set_new(tt, "Networks", json_pack("[{s:s}]", "Target", k->network));
+	sched_appnet_name(net, k->platform, u->app, "overlay");
+	json_object_set_new(tt, "Networks", json_pack("[{s:s}]", "Target", net));
 	labels = sched_unit_labels(k->platform, u);
 	json_object_set_new(labels, "sh.deis.name", json_string(u->name));
 	spec = json_pack("{s:s, s:o, s:o, s:{s:{s:i}}}", "Name", name, "Labels", labels,
 	    "TaskTemplate", tt, "Mode", "Replicated", "Replicas", 1);
 	if (spec == NULL)
 		die(1, "swarm: cannot build a service spec");
+	/* dnsrr: a VIP needs IPVS on every node, and nothing reaches units by it */
+	json_object_set_new(spec, "EndpointSpec", json_pack("{s:s}", "Mode", "dnsrr"));
 	if (!u->oneoff)
-		json_object_set_new(spec, "EndpointSpec", json_pack("{s:[{s:s, s:i, s:s}]}",
-		    "Ports", "Protocol", "tcp", "TargetPort", SCHED_PORT, "PublishMode", "host"));
+		json_object_set_new(json_object_get(spec, "EndpointSpec"), "Ports",
+		    json_pack("[{s:s, s:i, s:s}]", "Protocol", "tcp", "TargetPort", SCHED_PORT,
+		    "PublishMode", "host"));
 	return spec;
 }
 
@@ -282,7 +315,7 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
 
 	for (variant = 1; variant <= 9; variant++) {
 		svc_name(name, u->name, variant);
-		if ((spec = sw_spec(k, u, name, e)) == NULL)
+		if ((spec = swarm_spec(k, u, name, e)) == NULL)
 			return -1;
 		/* the nodes pull with the registry's credentials when the image is there */
 		r = docker_call_image(k->d, "POST", "/services/create", spec, 60000, conflict,
@@ -320,6 +353,20 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
 	return err_set(e, 409, "swarm: no free service name for '%s'", u->name);
 }
 
+/* The app's overlay network, made on its first unit (appnet.c). */
+static int
+appnet_ensure(struct sw *k, const char *app, struct err *e)
+{
+	char net[SCHED_NAME_MAX];
+	int ret;
+
+	pthread_mutex_lock(&k->netmu);
+	ret = sched_appnet_ensure(k->d, k->platform, app, "overlay", k->pool, k->pool_bits, NULL,
+	    net, e);
+	pthread_mutex_unlock(&k->netmu);
+	return ret;
+}
+
 /*
  * Seen running: tell the observer now rather than at the next reading (an
  * operation returns the table's state of what it started).
@@ -355,7 +402,7 @@ sw_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 	int code;
 
 	id[0] = addr[0] = '\0';
-	if (svc_create(k, u, id, e) < 0)
+	if (appnet_ensure(k, u->app, e) < 0 || svc_create(k, u, id, e) < 0)
 		return -1;
 	if (u->oneoff)
 		return 0;
@@ -628,6 +675,17 @@ sw_finish(void *h, const char *name, const char *id, unsigned timeout_ms, size_t
 	return 0;
 }
 
+/* The app's services are removed: its network goes (the docker driver's rule). */
+static void
+sw_app_gone(void *h, const char *app)
+{
+	struct sw *k = h;
+
+	pthread_mutex_lock(&k->netmu);
+	sched_appnet_remove(k->d, k->platform, app, "overlay");
+	pthread_mutex_unlock(&k->netmu);
+}
+
 const struct sched_driver sched_driver_swarm = {
 	.name = "swarm",
 	.open = sw_open,
@@ -643,4 +701,5 @@ const struct sched_driver sched_driver_swarm = {
 	.finish = sw_finish,
 	.list = swarm_list,
 	.watch = swarm_watch,
+	.app_gone = sw_app_gone,
 };

@@ -34,7 +34,9 @@ struct sw {
 	struct docker *d;
 	char *platform;
 	char *label;		/* "sh.deis.platform=<platform>" */
-	char *network;		/* NULL: the node's default bridge */
+	uint32_t pool;		/* the apps' networks' subnets (appnet.c) */
+	unsigned pool_bits;
+	pthread_mutex_t netmu;	/* one app network made at a time: Swarm allows overlaps */
 	unsigned pids_limit;
 	unsigned boot_timeout_ms;
 	unsigned stop_timeout_s;
@@ -46,6 +48,11 @@ struct sw {
 	void *fn_arg;
 };
 
+/*
+ * The service spec of unit u named name, on u's app network; caller owns it.
+ * NULL and e filled on a bad unit (a tag Swarm's constraints cannot hold).
+ */
+json_t *swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct err *e);
 /*
  * The driver's `list`: one reading, each service reported as SCHED_OBS_EXISTS;
  * the reading is kept as where swarm_watch() goes on from.
