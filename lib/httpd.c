@@ -198,8 +198,12 @@ static void
 req_reset(struct httpd_conn *c)
 {
 	struct buf body = c->req.body;
+	char peer[sizeof(c->req.peer)];
 
+	/* the connection's, not the request's: every request on it keeps it */
+	memcpy(peer, c->req.peer, sizeof(peer));
 	memset(&c->req, 0, sizeof(c->req));
+	memcpy(c->req.peer, peer, sizeof(peer));
 	buf_reset(&body);
 	c->req.body = body;
 	c->req.conn = c;

@@ -13,6 +13,11 @@ test_expect 'a client in the denied network gets 403 for any API call' '
 	api_check "403 FORBIDDEN" POST /v1/auth/register/ - "{\"username\":\"x\",\"password\":\"pw\"}" &&
 	api_check "403 FORBIDDEN" GET /v1/apps/ -
 '
+test_expect 'and for every request of a kept-alive connection, not only the first' '
+	curl -s -o /dev/null -o /dev/null -w "%{http_code} %{num_connects}\n" \
+		"$CONTROLLER_URL/v1/" "$CONTROLLER_URL/v1/auth/login/" >"$TRASH/codes" &&
+	cat "$TRASH/codes" && [ "$(cat "$TRASH/codes" | tr "\n" " ")" = "403 1 403 0 " ]
+'
 kill $CONTROLLER_PID
 controller_start "$TRASH/b" --deny-net 127.0.0.0/8,127.0.0.1 >/dev/null || test_expect "controller starts" false
 API_URL=$CONTROLLER_URL
