@@ -14,6 +14,7 @@
 #include "controller/controller.h"
 #include "controller/db.h"
 #include "controller/handlers.h"
+#include "lib/cidr.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -483,6 +484,46 @@ peer_denied(const struct ctl *ctl, const char *peer)
 		return true;
 	return ctl->deny_mask && (ntohl(in.s_addr) & ctl->deny_mask) == ctl->deny_net &&
 	    ntohl(in.s_addr) != ctl->deny_except;
+}
+
+const char *
+api_client_ip(struct api *a)
+{
+	const struct http1_header *xff = NULL;
+	const char *peer = a->r->peer, *end;
+	char ip[64];
+	struct str v;
+	size_t i, n;
+
+	if (a->client_ip[0])
+		return a->client_ip;
+	/* "1.2.3.4:port", "[::1]:port" */
+	if (peer[0] == '[' && (end = strchr(peer, ']')) != NULL)
+		n = (size_t)(end - peer - 1), peer++;
+	else
+		n = (end = strrchr(peer, ':')) ? (size_t)(end - peer) : strlen(peer);
+	snprintf(a->client_ip, sizeof(a->client_ip), "%.*s", (int)n, peer);
+	if (a->ctl->ntrusted == 0 || !cidr_list_match_ip(a->ctl->trusted, a->ctl->ntrusted,
+	    a->client_ip))
+		return a->client_ip;
+	for (i = 0; i < a->r->head.nheaders; i++)
+		if (str_eqcase(a->r->head.headers[i].name, STR_LIT("x-forwarded-for")))
+			xff = &a->r->head.headers[i];
+	if (xff == NULL)
+		return a->client_ip;
+	v = xff->value;
+	if ((end = memrchr(v.p, ',', v.len)) != NULL)
+		v = str_make(end + 1, v.len - (size_t)(end + 1 - v.p));
+	v = str_trim(v);
+	if (v.len == 0 || v.len >= sizeof(ip))
+		return a->client_ip;
+	memcpy(ip, v.p, v.len);
+	ip[v.len] = '\0';
+	/* only an address: anything else says nothing of the client */
+	if (inet_pton(AF_INET, ip, &(struct in_addr){ 0 }) == 1 ||
+	    inet_pton(AF_INET6, ip, &(struct in6_addr){ 0 }) == 1)
+		strlcpy(a->client_ip, ip, sizeof(a->client_ip));
+	return a->client_ip;
 }
 
 void

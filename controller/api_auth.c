@@ -15,12 +15,13 @@
  * concurrent registrations on an empty database cannot both see "no admin".
  *
  * Failed password checks (login, passwd) are limited per username
- * (security.md §3.5): after LOGIN_FAILS failures within LOGIN_WINDOW seconds
- * that username's checks get 429 until the window ends, before any password
- * work. There is no per-IP
- * limit: behind the router every client has the router's address, and one
- * client could lock everyone out. The counters live in memory (one loop
- * thread, so no locking) and are per controller process.
+ * (security.md §3.5) and per client address: after LOGIN_FAILS failures of a
+ * name, or LOGIN_FAILS_IP from an address, within LOGIN_WINDOW seconds, their
+ * checks get 429 until the window ends, before any password work. The
+ * address is the client's as a trusted router reports it (api_client_ip,
+ * --trusted-proxies), not the router's own, which every client would share.
+ * The counters live in memory (one loop thread, so no locking) and are per
+ * controller process. The hashing itself runs on the CPU workers (struct pw).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,10 @@
 #include "controller/admin.h"
 #include "controller/db.h"
 #include "controller/handlers.h"
+#include "controller/jobs.h"
 #include "controller/validate.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 #define USER_COLS "id, username, email, first_name, last_name, is_superuser, is_staff, " \
 	"is_active, last_login, date_joined"
@@ -274,12 +277,13 @@ token_reply(struct api *a, char tok[DB_TOKEN_LEN])
 	api_json(a, 200, out);
 }
 
-#define LOGIN_FAILS	10
+#define LOGIN_FAILS	10	/* per user name */
+#define LOGIN_FAILS_IP	30	/* per client address */
 #define LOGIN_WINDOW	60
-#define THROTTLE_SLOTS	1024
+#define THROTTLE_SLOTS	4096
 
 struct throttle {
-	char user[64];		/* "" = free */
+	char user[80];		/* "u:<name>" or "ip:<address>"; "" = free */
 	time_t start;		/* beginning of the window, monotonic seconds */
 	int fails;
 };
@@ -330,23 +334,23 @@ throttle_slot(const char *username, bool create, time_t now)
 	return victim;
 }
 
-/* Seconds until username may try again, or 0 when it may now. */
+/* Seconds until key may try again (after max failures), or 0 when it may now. */
 static long
-throttle_wait(const char *username)
+throttle_key_wait(const char *key, int max)
 {
 	time_t now = mono_now();
-	struct throttle *t = throttle_slot(username, false, now);
+	struct throttle *t = throttle_slot(key, false, now);
 
-	if (t == NULL || now - t->start >= LOGIN_WINDOW || t->fails < LOGIN_FAILS)
+	if (t == NULL || now - t->start >= LOGIN_WINDOW || t->fails < max)
 		return 0;
 	return (long)(t->start + LOGIN_WINDOW - now);
 }
 
 static void
-throttle_fail(const char *username)
+throttle_key_fail(const char *key)
 {
 	time_t now = mono_now();
-	struct throttle *t = throttle_slot(username, true, now);
+	struct throttle *t = throttle_slot(key, true, now);
 
 	if (now - t->start >= LOGIN_WINDOW) {
 		t->start = now;
@@ -355,48 +359,164 @@ throttle_fail(const char *username)
 	t->fails++;
 }
 
+/* The wait for a check of username's password from ip: the longer of the two limits. */
+static long
+throttle_wait(const char *username, const char *ip)
+{
+	char ku[80], ki[80];
+	long wu, wi;
+
+	snprintf(ku, sizeof(ku), "u:%s", username);
+	snprintf(ki, sizeof(ki), "ip:%s", ip);
+	wu = throttle_key_wait(ku, LOGIN_FAILS);
+	wi = throttle_key_wait(ki, LOGIN_FAILS_IP);
+	return wu > wi ? wu : wi;
+}
+
+static void
+throttle_fail(const char *username, const char *ip)
+{
+	char k[80];
+
+	snprintf(k, sizeof(k), "u:%s", username);
+	throttle_key_fail(k);
+	snprintf(k, sizeof(k), "ip:%s", ip);
+	throttle_key_fail(k);
+}
+
+/* A right password clears its user's count (the address keeps its failures). */
 static void
 throttle_clear(const char *username)
 {
-	struct throttle *t = throttle_slot(username, false, mono_now());
+	char k[80];
+	struct throttle *t;
 
-	if (t)
+	snprintf(k, sizeof(k), "u:%s", username);
+	if ((t = throttle_slot(k, false, mono_now())) != NULL)
 		memset(t, 0, sizeof(*t));
 }
 
-void
-auth_login(struct api *a)
+static void
+throttled(struct api *a, long wait)
 {
-	const char *username, *password;
-	char *hash = NULL, tok[DB_TOKEN_LEN], now[DB_TIME_LEN];
+	buf_addf(&a->hdrs, "Retry-After: %ld\r\n", wait);
+	api_detail(a, 429, "Request was throttled. Expected available in %ld seconds.", wait);
+}
+
+/*
+ * Password work (Argon2id: tens of milliseconds of CPU each) runs on the CPU
+ * workers, never on the loop: while logins are checked, every other request
+ * is still answered. then() answers on the loop. When the workers' queue is
+ * full the request is refused at once, before any hashing.
+ */
+struct pw {
+	struct job job;
+	struct api *a;
+	char user[64];		/* whose password */
+	char *hash;		/* stored, to check against; NULL: none (costs the same) */
+	char *password;		/* to check; NULL: no check */
+	char *newpw;		/* to hash into newhash; NULL: none */
+	char newhash[DB_PWHASH_LEN];
+	bool ok;		/* the check passed */
+	int hash_rc;		/* db_hash_password's */
+	void (*then)(struct pw *p);
+};
+
+static void
+wipe_free(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+static void
+pw_work(struct job *j, struct db *db)
+{
+	struct pw *p = j->arg;
+
+	if (p->password)
+		p->ok = db_check_password(p->hash, p->password);
+	if (p->newpw && (p->password == NULL || p->ok))
+		p->hash_rc = db_hash_password(p->newpw, p->newhash);
+}
+
+static void
+pw_free(struct pw *p)
+{
+	free(p->hash);
+	wipe_free(p->password);
+	wipe_free(p->newpw);
+	explicit_bzero(p->newhash, sizeof(p->newhash));
+	free(p);
+}
+
+static void
+pw_done(struct job *j)
+{
+	struct pw *p = j->arg;
+
+	p->then(p);
+	pw_free(p);
+}
+
+static struct pw *
+pw_new(struct api *a, const char *user, void (*then)(struct pw *p))
+{
+	struct pw *p = xcalloc(1, sizeof(*p));
+
+	p->a = a;
+	strlcpy(p->user, user, sizeof(p->user));
+	p->then = then;
+	p->job.work = pw_work;
+	p->job.done = pw_done;
+	p->job.arg = p;
+	return p;
+}
+
+static void
+pw_start(struct pw *p)
+{
+	struct api *a = p->a;
+
+	if (jobs_submit_cpu(a->ctl->jobs, &p->job) < 0) {
+		pw_free(p);
+		buf_addstr(&a->hdrs, "Retry-After: 1\r\n");
+		api_detail(a, 503, "The controller is busy checking passwords; try again in a moment.");
+	}
+}
+
+/* The stored hash of an active user's password, or NULL; -1 after answering a database error. */
+static int
+stored_hash(struct api *a, const char *username, bool active_only, char **hash)
+{
 	struct err e = { 0 };
 	struct db_res *res;
-	bool ok;
-	long wait;
 
-	if ((username = body_req(a, "username", 256)) == NULL ||
-	    (password = body_req(a, "password", 1024)) == NULL)
-		return;
-	if ((wait = throttle_wait(username)) > 0) {
-		buf_addf(&a->hdrs, "Retry-After: %ld\r\n", wait);
-		api_detail(a, 429, "Request was throttled. Expected available in %ld seconds.", wait);
-		return;
-	}
-	res = db_queryp(a->ctl->db, &e, "SELECT password FROM users WHERE username = $1 AND "
-	    "is_active = 1", username);
+	*hash = NULL;
+	res = db_queryp(a->ctl->db, &e, active_only ? "SELECT password FROM users WHERE "
+	    "username = $1 AND is_active = 1" : "SELECT password FROM users WHERE username = $1",
+	    username);
 	if (res == NULL) {
 		api_db_error(a, &e, NULL);
-		return;
+		return -1;
 	}
 	if (db_res_nrows(res) == 1)
-		hash = strdup(db_res_get(res, 0, 0));
+		*hash = xstrdup(db_res_get(res, 0, 0));
 	db_res_free(res);
-	/* Unknown users cost the same Argon2 work as known ones. */
-	ok = db_check_password(hash, password);
-	free(hash);
-	if (!ok) {
-		throttle_fail(username);
-		log_info("login failed for '%s' from %s", username, a->r->peer);
+	return 0;
+}
+
+static void
+login_then(struct pw *p)
+{
+	struct api *a = p->a;
+	char tok[DB_TOKEN_LEN], now[DB_TIME_LEN];
+	struct err e = { 0 };
+
+	if (!p->ok) {
+		throttle_fail(p->user, api_client_ip(a));
+		log_info("login failed for '%s' from %s", p->user, api_client_ip(a));
 		api_json(a, 400, json_pack("{s:[s]}", "non_field_errors",
 		    "Unable to log in with provided credentials."));
 		return;
@@ -406,15 +526,39 @@ auth_login(struct api *a)
 		return;
 	}
 	db_now(now);
-	if (token_issue(a, username, tok, &e) < 0 ||
+	if (token_issue(a, p->user, tok, &e) < 0 ||
 	    db_execp(a->ctl->db, &e, "UPDATE users SET last_login = $1 WHERE username = $2",
-	    now, username) < 0 || db_commit(a->ctl->db, &e) < 0) {
+	    now, p->user) < 0 || db_commit(a->ctl->db, &e) < 0) {
 		explicit_bzero(tok, sizeof(tok));
 		tx_fail(a, &e, NULL);
 		return;
 	}
-	throttle_clear(username);
+	throttle_clear(p->user);
 	token_reply(a, tok);
+}
+
+void
+auth_login(struct api *a)
+{
+	const char *username, *password;
+	struct pw *p;
+	char *hash;
+	long wait;
+
+	if ((username = body_req(a, "username", 256)) == NULL ||
+	    (password = body_req(a, "password", 1024)) == NULL)
+		return;
+	if ((wait = throttle_wait(username, api_client_ip(a))) > 0) {
+		throttled(a, wait);
+		return;
+	}
+	if (stored_hash(a, username, true, &hash) < 0)
+		return;
+	/* Unknown users cost the same Argon2 work as known ones (hash NULL). */
+	p = pw_new(a, username, login_then);
+	p->hash = hash;
+	p->password = xstrdup(password);
+	pw_start(p);
 }
 
 /*
@@ -527,61 +671,28 @@ auth_cancel(struct api *a)
 	api_json(a, 204, NULL);
 }
 
-void
-auth_passwd(struct api *a)
+static void
+passwd_then(struct pw *p)
 {
-	const char *password, *newpw;
-	char target[64], *hash = NULL, newhash[DB_PWHASH_LEN], now[DB_TIME_LEN];
+	struct api *a = p->a;
 	struct err e = { 0 };
-	struct db_res *res;
 	int n;
 
-	if (target_user(a, target, sizeof(target)) < 0)
+	if (p->password && !p->ok) {
+		throttle_fail(p->user, api_client_ip(a));
+		api_detail(a, 400, "Current password does not match");
 		return;
-	if (body_opt(a, "password", 1024, &password) < 0)
-		return;
-	if ((newpw = body_req(a, "new_password", 1024)) == NULL)
-		return;
-	/* As Deis: the current password is checked when given, or when not an admin. */
-	if ((password && password[0]) || !a->user.is_superuser) {
-		long wait = throttle_wait(target);
-
-		/* A stolen token must not become an unthrottled password oracle. */
-		if (wait > 0) {
-			buf_addf(&a->hdrs, "Retry-After: %ld\r\n", wait);
-			api_detail(a, 429, "Request was throttled. Expected available in %ld seconds.",
-			    wait);
-			return;
-		}
-		res = db_queryp(a->ctl->db, &e, "SELECT password FROM users WHERE username = $1",
-		    target);
-		if (res == NULL) {
-			api_db_error(a, &e, NULL);
-			return;
-		}
-		if (db_res_nrows(res) == 1)
-			hash = strdup(db_res_get(res, 0, 0));
-		db_res_free(res);
-		if (!db_check_password(hash, password ? password : "")) {
-			free(hash);
-			throttle_fail(target);
-			api_detail(a, 400, "Current password does not match");
-			return;
-		}
-		free(hash);
 	}
-	if (db_hash_password(newpw, newhash) < 0) {
+	if (p->hash_rc < 0) {
 		api_field_error(a, "new_password", "cannot hash this password");
 		return;
 	}
-	db_now(now);
 	if (db_begin(a->ctl->db, &e) < 0) {
 		api_db_error(a, &e, NULL);
 		return;
 	}
 	n = db_execp(a->ctl->db, &e, "UPDATE users SET password = $1 WHERE username = $2",
-	    newhash, target);
-	explicit_bzero(newhash, sizeof(newhash));
+	    p->newhash, p->user);
 	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
 		tx_fail(a, &e, NULL);
 		return;
@@ -590,8 +701,42 @@ auth_passwd(struct api *a)
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	log_info("password of '%s' set by '%s'", target, a->user.username);
+	log_info("password of '%s' set by '%s'", p->user, a->user.username);
 	api_json(a, 200, json_pack("{s:s}", "status", "password set"));
+}
+
+void
+auth_passwd(struct api *a)
+{
+	const char *password, *newpw;
+	char target[64], *hash = NULL;
+	struct pw *p;
+	long wait;
+
+	if (target_user(a, target, sizeof(target)) < 0)
+		return;
+	if (body_opt(a, "password", 1024, &password) < 0)
+		return;
+	if ((newpw = body_req(a, "new_password", 1024)) == NULL)
+		return;
+	p = pw_new(a, target, passwd_then);
+	p->newpw = xstrdup(newpw);
+	/* As Deis: the current password is checked when given, or when not an admin. */
+	if ((password && password[0]) || !a->user.is_superuser) {
+		/* A stolen token must not become an unthrottled password oracle. */
+		if ((wait = throttle_wait(target, api_client_ip(a))) > 0) {
+			pw_free(p);
+			throttled(a, wait);
+			return;
+		}
+		if (stored_hash(a, target, false, &hash) < 0) {
+			pw_free(p);
+			return;
+		}
+		p->hash = hash;
+		p->password = xstrdup(password ? password : "");
+	}
+	pw_start(p);
 }
 
 void

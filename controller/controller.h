@@ -38,6 +38,8 @@ struct ctl {
 	struct jobs *jobs;
 	uint32_t deny_net, deny_mask;	/* IPv4 clients refused (the apps' network); mask 0: none */
 	uint32_t apps_net, apps_mask;	/* ... and the pool of the networks per app; mask 0: none */
+	struct cidr *trusted;		/* peers whose X-Forwarded-For is believed (the routers) */
+	size_t ntrusted;
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */
 	struct watch *watchers;		/* route watchers (api_internal.c) */
@@ -60,6 +62,7 @@ struct api {
 	char *seg[8];			/* decoded path segments matched by '*' in the route */
 	int nseg;
 	struct buf hdrs;		/* extra response headers */
+	char client_ip[64];		/* api_client_ip's answer, once asked */
 };
 
 typedef void api_fn(struct api *a);
@@ -76,6 +79,12 @@ void api_text(struct api *a, int status, const char *ctype, const char *text, si
 /* A database error: logged, then 500 (or 400 "This field must be unique." for field). */
 void api_db_error(struct api *a, const struct err *e, const char *unique_field);
 void api_free(struct api *a);
+/*
+ * The client's address ("1.2.3.4", "::1"): the last X-Forwarded-For entry
+ * when the peer is a trusted proxy (--trusted-proxies: the routers), else the
+ * peer's. Valid until a is freed.
+ */
+const char *api_client_ip(struct api *a);
 /* Start a 200 chunked stream with the standard headers; a stays alive (free it after httpd_stream_end). */
 void api_stream_begin(struct api *a, const char *ctype);
 

@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "controller/controller.h"
@@ -8,13 +9,25 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* Jobs waiting for one class of workers, FIFO. */
+struct queue {
+	pthread_cond_t cv;
+	struct job *head, **tail;
+	int len, max;		/* max 0: unbounded */
+};
+
 struct jobs {
 	struct ctl *ctl;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *queue, **qtail;	/* waiting, FIFO */
+	struct queue blocking, cpu;
 	struct job *done;		/* finished, for the loop */
 	int pending;
+};
+
+struct worker_arg {
+	struct jobs *js;
+	struct queue *q;
+	bool with_db;
 };
 
 static __thread struct db *worker_db;
@@ -67,23 +80,27 @@ jobs_on_loop(struct jobs *js, void (*fn)(struct ctl *ctl))
 static void *
 worker(void *arg)
 {
-	struct jobs *js = arg;
+	struct worker_arg *wa = arg;
+	struct jobs *js = wa->js;
+	struct queue *q = wa->q;
 	struct err e = { 0 };
-	struct db *db = db_open(js->ctl->db_url, &e);
+	struct db *db = NULL;
 
-	if (db == NULL)
+	if (wa->with_db && (db = db_open(js->ctl->db_url, &e)) == NULL)
 		die(111, "worker cannot open database: %s", e.msg);
+	free(wa);
 	worker_db = db;
 	for (;;) {
 		struct job *j;
 
 		pthread_mutex_lock(&js->mu);
-		while (js->queue == NULL)
-			pthread_cond_wait(&js->cv, &js->mu);
-		j = js->queue;
-		js->queue = j->next;
-		if (js->queue == NULL)
-			js->qtail = &js->queue;
+		while (q->head == NULL)
+			pthread_cond_wait(&q->cv, &js->mu);
+		j = q->head;
+		q->head = j->next;
+		if (q->head == NULL)
+			q->tail = &q->head;
+		q->len--;
 		pthread_mutex_unlock(&js->mu);
 
 		j->rc = 0;
@@ -123,38 +140,78 @@ jobs_wake(struct ev *ev, void *arg)
 	}
 }
 
-struct jobs *
-jobs_new(struct ctl *ctl, int n)
+static void
+workers_start(struct jobs *js, struct queue *q, int n, bool with_db)
 {
-	struct jobs *js = xcalloc(1, sizeof(*js));
 	int i;
 
-	js->ctl = ctl;
-	js->qtail = &js->queue;
-	pthread_mutex_init(&js->mu, NULL);
-	pthread_cond_init(&js->cv, NULL);
-	if (ev_on_wake(ctl->ev, jobs_wake, js) < 0)
-		die(111, "cannot create the wake-up event");
 	for (i = 0; i < n; i++) {
+		struct worker_arg *wa = xcalloc(1, sizeof(*wa));
 		pthread_t t;
 
-		if (pthread_create(&t, NULL, worker, js) != 0)
+		wa->js = js;
+		wa->q = q;
+		wa->with_db = with_db;
+		if (pthread_create(&t, NULL, worker, wa) != 0)
 			die(111, "cannot start worker thread");
 		pthread_detach(t);
 	}
+}
+
+static void
+queue_init(struct queue *q, int max)
+{
+	pthread_cond_init(&q->cv, NULL);
+	q->head = NULL;
+	q->tail = &q->head;
+	q->max = max;
+}
+
+struct jobs *
+jobs_new(struct ctl *ctl, int n, int ncpu, int cpu_queue)
+{
+	struct jobs *js = xcalloc(1, sizeof(*js));
+
+	js->ctl = ctl;
+	pthread_mutex_init(&js->mu, NULL);
+	queue_init(&js->blocking, 0);
+	queue_init(&js->cpu, cpu_queue);
+	if (ev_on_wake(ctl->ev, jobs_wake, js) < 0)
+		die(111, "cannot create the wake-up event");
+	workers_start(js, &js->blocking, n, true);
+	workers_start(js, &js->cpu, ncpu, false);
 	return js;
+}
+
+/* Queue j on q; -1 (nothing queued) when q is full. */
+static int
+enqueue(struct jobs *js, struct queue *q, struct job *j)
+{
+	pthread_mutex_lock(&js->mu);
+	if (q->max && q->len >= q->max) {
+		pthread_mutex_unlock(&js->mu);
+		return -1;
+	}
+	j->next = NULL;
+	*q->tail = j;
+	q->tail = &j->next;
+	q->len++;
+	js->pending++;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&js->mu);
+	return 0;
 }
 
 void
 jobs_submit(struct jobs *js, struct job *j)
 {
-	pthread_mutex_lock(&js->mu);
-	j->next = NULL;
-	*js->qtail = j;
-	js->qtail = &j->next;
-	js->pending++;
-	pthread_cond_signal(&js->cv);
-	pthread_mutex_unlock(&js->mu);
+	enqueue(js, &js->blocking, j);
+}
+
+int
+jobs_submit_cpu(struct jobs *js, struct job *j)
+{
+	return enqueue(js, &js->cpu, j);
 }
 
 int

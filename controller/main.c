@@ -18,6 +18,7 @@
 #include "controller/jobs.h"
 #include "controller/scheduler/scheduler.h"
 #include "lib/ev.h"
+#include "lib/cidr.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -40,6 +41,8 @@ usage(FILE *f)
 	    "  --workers N            scheduler worker threads (8)\n"
 	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
 	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
+	    "  --trusted-proxies CIDRS peers whose X-Forwarded-For names the client (the routers;\n"
+	    "                         default none) [DEIS_TRUSTED_PROXIES]\n"
 	    "  (DEIS_APP_SUBNETS: pool of the networks per app, a /24 each (swarm default 100.80.0.0/16);\n"
 	    "   DEIS_APP_NETWORK: one network for every app, docker without DEIS_APP_SUBNETS\n"
 	    "   (default bridge), refused by swarm;\n"
@@ -207,12 +210,14 @@ main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "boot-timeout", required_argument, NULL, 'b' },
 		{ "deny-net", required_argument, NULL, 'N' },
+		{ "trusted-proxies", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_addr = NULL, *dbu = NULL, *domain = NULL, *registry = NULL;
 	const char *logger = NULL, *syslog_addr = NULL, *sched_name = NULL, *sock = NULL;
 	const char *regmode = NULL, *errstr = NULL, *deny = NULL, *subnets, *peers[16] = { NULL };
+	const char *trusted = NULL;
 	char *peers_text = NULL;
 	uint32_t except;
 	struct ctl ctl = { 0 };
@@ -250,6 +255,7 @@ main(int argc, char **argv)
 				die(100, "--boot-timeout '%s' is %s", optarg, errstr);
 			break;
 		case 'N': deny = optarg; break;
+		case 'T': trusted = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 100;
 		}
@@ -270,6 +276,10 @@ main(int argc, char **argv)
 	if (deny && parse_cidr(deny, &ctl.deny_net, &ctl.deny_mask, &ctl.deny_except) < 0)
 		die(100, "--deny-net '%s' is not an IPv4 network like 172.17.0.0/16[,172.17.0.1]",
 		    deny);
+	trusted = opt_env(trusted, "DEIS_TRUSTED_PROXIES", "");
+	ctl.trusted = cidr_list_parse(trusted, false, &ctl.ntrusted, &e);
+	if (ctl.trusted == NULL)
+		die(100, "--trusted-proxies: %s", e.msg);
 	signal(SIGPIPE, SIG_IGN);
 	ctl.db = db_open(ctl.db_url, &e);
 	if (ctl.db == NULL)
@@ -333,7 +343,13 @@ main(int argc, char **argv)
 		if (ctl_scheduled_settle(&ctl, &e) < 0)
 			die(111, "cannot record what the scheduler created: %s", e.msg);
 	}
-	ctl.jobs = jobs_new(&ctl, workers);
+	{
+		/* password hashing: one worker per core, a queue of a few rounds per worker */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cores = cores < 1 ? 1 : cores > 64 ? 64 : cores;
+		ctl.jobs = jobs_new(&ctl, workers, (int)cores, (int)cores * 8);
+	}
 	ctl_reconcile(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
 	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)

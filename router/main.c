@@ -137,24 +137,11 @@ parse_size(const char *s)
 static struct cidr *
 parse_cidr_list(const char *flag, const char *v, bool labels, size_t *n)
 {
-	char *copy = xstrdup(v), *p = copy, *tok;
-	struct cidr *list = xcalloc(strlen(v) / 2 + 1, sizeof(struct cidr));
+	struct err e = { 0 };
+	struct cidr *list = cidr_list_parse(v, labels, n, &e);
 
-	*n = 0;
-	while ((tok = strsep(&p, ",")) != NULL) {
-		char *end;
-
-		tok += strspn(tok, " \t");
-		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (*tok == '\0')
-			continue;
-		if ((!labels && strchr(tok, ':') && strchr(tok, '.')) || cidr_parse(tok, &list[*n]) < 0)
-			die(100, "bad value for %s: '%s': not an address or network", flag, tok);
-		(*n)++;
-	}
-	free(copy);
+	if (list == NULL)
+		die(100, "bad value for %s: %s", flag, e.msg);
 	return list;
 }
 

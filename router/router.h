@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "lib/buf.h"
+#include "lib/cidr.h"
 #include "lib/http1.h"
 #include "lib/str.h"
 
@@ -89,16 +90,6 @@ struct endpoint {
 	char container[80];	/* docker id, part of the pool key */
 };
 
-struct cidr {
-	int family;
-	uint8_t addr[16];
-	int bits;
-};
-
-/* "10.0.0.0/8", "1.2.3.4", "1.2.3.4:label" (Deis), "::1/128" into c. 0 or -1. */
-int cidr_parse(const char *s, struct cidr *c);
-/* Whether addr (IPv4, IPv6, v4-mapped IPv6) is in one of the n networks. */
-bool cidr_list_match(const struct cidr *list, size_t n, const struct sockaddr_storage *addr);
 
 /*
  * A PROXY protocol header (v1 text or v2 binary) at the start of p[0..len).
