@@ -317,6 +317,23 @@ DEIS_TEST_PG_URL=
 suite sqlite
 race sqlite "sqlite://$TRASH/race.db"
 race sqlite-first "sqlite://$TRASH/race-first.db" --first-user-admin
+
+# The setting as deisctl passes it (config controller firstUserAdmin → environment).
+DEIS_TEST_PG_URL= API_DIR=$TRASH
+export DEIS_FIRST_USER_ADMIN=true
+controller_start "$TRASH/envc" >/dev/null || test_expect "env: controller starts" false
+unset DEIS_FIRST_USER_ADMIN
+API_URL=$CONTROLLER_URL
+test_expect 'DEIS_FIRST_USER_ADMIN=true: the first registrant is an administrator, the next is not' '
+	grep -q "no administrator yet: the first user to register becomes one" "$TRASH/envc/controller.log" &&
+	api_register first && api_body ".is_superuser == true and .is_staff == true" &&
+	api_register second && api_body ".is_superuser == false"
+'
+test_expect 'DEIS_FIRST_USER_ADMIN other than a boolean is a configuration error (exit 100)' '
+	DEIS_FIRST_USER_ADMIN=maybe "$CTL" --db "sqlite://$TRASH/env.db" --scheduler none \
+		--listen 127.0.0.1:0 2>"$TRASH/env.err"; [ $? = 100 ] &&
+	grep -q "DEIS_FIRST_USER_ADMIN .maybe. is not true or false" "$TRASH/env.err"
+'
 if [ -x "$TOP/t/helper/pg-start" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	TEST_CLEANUP='"$TOP/t/helper/pg-stop" "$TRASH/pg"'
 	if PG=$("$TOP/t/helper/pg-start" "$TRASH/pg" 2>"$TRASH/pg-start.err"); then

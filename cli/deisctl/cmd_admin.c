@@ -146,6 +146,18 @@ out:
 	return rc;
 }
 
+int
+dctl_controller_check(const char *key, const char *value, struct err *e)
+{
+	if (!strcmp(key, "firstUserAdmin") && strcmp(value, "true") && strcmp(value, "false"))
+		return err_set(e, 2, "firstUserAdmin '%s' is not true or false", value);
+	if (!strcmp(key, "registrationMode") && strcmp(value, "enabled") &&
+	    strcmp(value, "disabled") && strcmp(value, "admin_only"))
+		return err_set(e, 2, "registrationMode '%s' is not enabled, disabled or admin_only",
+		    value);
+	return 0;
+}
+
 void
 dctl_admin_note(struct dctl *d)
 {
@@ -158,10 +170,9 @@ dctl_admin_note(struct dctl *d)
 
 	/* Best effort: start has already said whether the controller runs. */
 	if (name && dctl_engine_exec(d, name, args, NULL, 30, &out, &code, &e) == 0 && code == 1) {
-		if (first && (!strcmp(first, "true") || !strcmp(first, "1") ||
-		    !strcmp(first, "yes") || !strcmp(first, "on")))
+		if (first && !strcmp(first, "true"))
 			printf("no administrator yet: the first user to register becomes one "
-			    "(config controller firstUserAdmin=%s)\n", first);
+			    "(config controller firstUserAdmin=true)\n");
 		else
 			printf("no administrator yet: make the first one with\n"
 			    "    deisctl create-admin <username> <email>   "

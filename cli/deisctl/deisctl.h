@@ -382,6 +382,8 @@ int dctl_cmd_config(struct dctl *d, int argc, char **argv);
 int dctl_cmd_scale(struct dctl *d, int argc, char **argv);
 int dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv);
 int dctl_cmd_create_admin(struct dctl *d, int argc, char **argv);
+/* A controller setting's value (firstUserAdmin: true|false, registrationMode); else -1, e says. */
+int dctl_controller_check(const char *key, const char *value, struct err *e);
 /*
  * After start: when the running controller says the platform has no
  * administrator, print how to make the first one (stdout). Silent otherwise,
