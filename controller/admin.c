@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <string.h>
 
 #include "controller/admin.h"
@@ -48,4 +49,18 @@ admin_create(struct db *db, const char *username, const char *email, const char 
 		return -1;
 	}
 	return db_commit(db, e);
+}
+
+int
+admin_count(struct db *db, struct err *e)
+{
+	struct db_res *res;
+	long long n;
+
+	res = db_query(db, "SELECT COUNT(*) FROM users WHERE is_superuser = 1", 0, NULL, e);
+	if (res == NULL)
+		return -1;
+	n = db_res_getll(res, 0, 0, 0);
+	db_res_free(res);
+	return n > INT_MAX ? INT_MAX : (int)n;
 }

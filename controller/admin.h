@@ -19,6 +19,8 @@ struct db;
  */
 int user_create(struct db *db, const char *username, const char *email, const char *password,
     const char *first_name, const char *last_name, bool superuser, char *token, struct err *e);
+/* The number of administrators, or -1 with e set. */
+int admin_count(struct db *db, struct err *e);
 /* user_create() with superuser set, in its own transaction. */
 int admin_create(struct db *db, const char *username, const char *email, const char *password,
     struct err *e);

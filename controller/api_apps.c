@@ -67,7 +67,7 @@ apps_create(struct api *a)
 			return;
 		}
 		if (strlcpy(id, json_string_value(jid), sizeof(id)) >= sizeof(id) ||
-		    validate_app_id(id, &e) < 0) {
+		    validate_app_id(id, &e) < 0 || validate_app_reserved(id, &e) < 0) {
 			json_decref(empty);
 			api_field_error(a, "id", e.msg[0] ? e.msg : "App IDs can only contain [a-z0-9-]");
 			return;

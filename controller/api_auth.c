@@ -9,8 +9,13 @@
  * replaced token fails authentication on the next request (api.c looks every
  * token up in the database; nothing is cached).
  *
- * Every mutation runs in one transaction. The first registered user becomes
- * an administrator only while no administrator exists, decided inside the
+ * Every mutation runs in one transaction. A registrant never becomes an
+ * administrator by default: the first one is made by the operator through the
+ * local channel (`deis-controller create-admin`, `deisctl create-admin`), so
+ * nobody who reaches the API before the operator can claim the platform
+ * (Deis's "first registrant is admin" left that window open). With
+ * --first-user-admin (the operator's explicit choice) the first registered
+ * user becomes an administrator while none exists, decided inside the
  * registration's write transaction: writers are serialized (db_begin), so two
  * concurrent registrations on an empty database cannot both see "no admin".
  *
@@ -207,13 +212,17 @@ auth_register(struct api *a)
 		api_db_error(a, &e, NULL);
 		return;
 	}
-	res = db_query(a->ctl->db, "SELECT COUNT(*) FROM users WHERE is_superuser = 1", 0, NULL, &e);
-	if (res == NULL) {
-		tx_fail(a, &e, NULL);
-		return;
+	superuser = false;
+	if (a->ctl->first_user_admin) {
+		res = db_query(a->ctl->db, "SELECT COUNT(*) FROM users WHERE is_superuser = 1", 0,
+		    NULL, &e);
+		if (res == NULL) {
+			tx_fail(a, &e, NULL);
+			return;
+		}
+		superuser = db_res_getll(res, 0, 0, 1) == 0;
+		db_res_free(res);
 	}
-	superuser = db_res_getll(res, 0, 0, 1) == 0;
-	db_res_free(res);
 	if (user_create(a->ctl->db, username, email, password, first, last, superuser, NULL, &e) < 0) {
 		db_rollback(a->ctl->db);
 		user_create_error(a, &e);
@@ -601,8 +610,9 @@ target_user(struct api *a, char *out, size_t n)
 
 /*
  * 1 when username is the only administrator, 0 when not, -1 after
- * responding. Inside the caller's transaction: with no administrator left the
- * next registrant would become one, so the last one cannot go.
+ * responding. Inside the caller's transaction: with no administrator left
+ * nobody could make one but the operator on the controller's host (and with
+ * --first-user-admin the next registrant would), so the last one cannot go.
  */
 static int
 last_admin(struct api *a, const char *username)

@@ -30,7 +30,7 @@ app_load(struct api *a, struct app *app, bool owner_only)
 	bool owner, collab = false;
 
 	memset(app, 0, sizeof(*app));
-	if (validate_app_id(id, &e) < 0 && strcmp(id, "deis") != 0) {
+	if (validate_app_id(id, &e) < 0) {
 		api_detail(a, 404, "Not found");
 		return -1;
 	}

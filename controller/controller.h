@@ -43,6 +43,12 @@ struct ctl {
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */
 	struct watch *watchers;		/* route watchers (api_internal.c) */
+	/*
+	 * Deis's rule, the first registrant becomes an administrator, as the
+	 * operator's explicit choice (--first-user-admin); off, administrators
+	 * come from `create-admin` (the local channel) or another administrator.
+	 */
+	bool first_user_admin;
 };
 
 /* The authenticated principal of a request. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "controller/admin.h"
@@ -26,7 +27,9 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: deis-controller [options]\n"
-	    "       deis-controller create-admin --db URL USERNAME EMAIL   (password on stdin)\n"
+	    "       deis-controller create-admin [--db URL] USERNAME EMAIL\n"
+	    "                         (password on stdin, or in DEIS_ADMIN_PASSWORD)\n"
+	    "       deis-controller has-admin [--db URL]   (exit 0: an administrator exists, 1: none)\n"
 	    "options (each also from the environment variable in brackets):\n"
 	    "  --listen ADDR          host:port or unix:/path (0.0.0.0:8000) [DEIS_LISTEN]\n"
 	    "  --db URL               sqlite:///path or postgres://... [DEIS_DB_URL]\n"
@@ -38,6 +41,9 @@ usage(FILE *f)
 	    "                         [DEIS_SCHEDULER]\n"
 	    "  --docker-socket PATH   [DOCKER_SOCKET]\n"
 	    "  --registration-mode M  enabled|disabled|admin_only, stored [DEIS_REGISTRATION_MODE]\n"
+	    "  --first-user-admin     Deis's rule: the first to register while no administrator\n"
+	    "                         exists becomes one; off by default: the first is made with\n"
+	    "                         create-admin [DEIS_FIRST_USER_ADMIN=true|false]\n"
 	    "  --workers N            scheduler worker threads (8)\n"
 	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
 	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
@@ -154,31 +160,53 @@ on_signal(struct ev *ev, void *arg)
 	ev_stop(ev);
 }
 
+/* "--db URL" at argv[*i], else DEIS_DB_URL; NULL when neither. */
+static const char *
+sub_db_url(int argc, char **argv, int *i)
+{
+	const char *url = NULL;
+
+	if (*i + 1 < argc && !strcmp(argv[*i], "--db")) {
+		url = argv[*i + 1];
+		*i += 2;
+	}
+	return opt_env(url, "DEIS_DB_URL", NULL);
+}
+
+/*
+ * The first administrator, made on the controller's host: nothing on the
+ * network can race it. The password comes from DEIS_ADMIN_PASSWORD (how
+ * deisctl passes it through `docker exec`, which has no stdin here) or stdin.
+ */
 static int
 cmd_create_admin(int argc, char **argv)
 {
-	const char *url = NULL;
+	const char *url, *envpw = getenv("DEIS_ADMIN_PASSWORD");
 	char pw[1024];
 	struct err e = { 0 };
 	struct db *db;
 	int i = 1;
 
-	if (i + 1 < argc && !strcmp(argv[i], "--db")) {
-		url = argv[i + 1];
-		i += 2;
-	}
-	url = opt_env(url, "DEIS_DB_URL", NULL);
+	url = sub_db_url(argc, argv, &i);
 	if (url == NULL || argc - i != 2) {
 		usage(stderr);
 		return 100;
 	}
-	if (fgets(pw, sizeof(pw), stdin) == NULL) {
+	if (envpw) {
+		if (strlcpy(pw, envpw, sizeof(pw)) >= sizeof(pw)) {
+			fprintf(stderr, "create-admin: the password is too long\n");
+			return 100;
+		}
+		explicit_bzero((char *)envpw, strlen(envpw));
+		unsetenv("DEIS_ADMIN_PASSWORD");
+	} else if (fgets(pw, sizeof(pw), stdin) == NULL) {
 		fprintf(stderr, "create-admin: no password on stdin\n");
 		return 100;
 	}
 	pw[strcspn(pw, "\r\n")] = '\0';
 	db = db_open(url, &e);
 	if (db == NULL) {
+		explicit_bzero(pw, sizeof(pw));
 		fprintf(stderr, "create-admin: %s\n", e.msg);
 		return 111;
 	}
@@ -194,6 +222,52 @@ cmd_create_admin(int argc, char **argv)
 	return 0;
 }
 
+/* Exit 0 when an administrator exists, 1 when none, 111 when the database cannot say. */
+static int
+cmd_has_admin(int argc, char **argv)
+{
+	const char *url;
+	struct err e = { 0 };
+	struct db *db;
+	int i = 1, n;
+
+	url = sub_db_url(argc, argv, &i);
+	if (url == NULL || argc != i) {
+		usage(stderr);
+		return 100;
+	}
+	db = db_open(url, &e);
+	if (db == NULL) {
+		fprintf(stderr, "has-admin: %s\n", e.msg);
+		return 111;
+	}
+	n = admin_count(db, &e);
+	db_close(db);
+	if (n < 0) {
+		fprintf(stderr, "has-admin: %s\n", e.msg);
+		return 111;
+	}
+	printf("%d administrator%s\n", n, n == 1 ? "" : "s");
+	return n > 0 ? 0 : 1;
+}
+
+/* "true"/"false" and their usual spellings; -1 otherwise. */
+static int
+parse_bool(const char *v)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off", "" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+	for (i = 0; i < ARRAY_SIZE(no); i++)
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,6 +281,7 @@ main(int argc, char **argv)
 		{ "scheduler", required_argument, NULL, 's' },
 		{ "docker-socket", required_argument, NULL, 'k' },
 		{ "registration-mode", required_argument, NULL, 'm' },
+		{ "first-user-admin", no_argument, NULL, 'F' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "boot-timeout", required_argument, NULL, 'b' },
 		{ "deny-net", required_argument, NULL, 'N' },
@@ -217,7 +292,7 @@ main(int argc, char **argv)
 	const char *listen_addr = NULL, *dbu = NULL, *domain = NULL, *registry = NULL;
 	const char *logger = NULL, *syslog_addr = NULL, *sched_name = NULL, *sock = NULL;
 	const char *regmode = NULL, *errstr = NULL, *deny = NULL, *subnets, *peers[16] = { NULL };
-	const char *trusted = NULL;
+	const char *trusted = NULL, *first_admin = NULL;
 	char *peers_text = NULL;
 	uint32_t except;
 	struct ctl ctl = { 0 };
@@ -233,6 +308,8 @@ main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 	if (argc > 1 && !strcmp(argv[1], "create-admin"))
 		return cmd_create_admin(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "has-admin"))
+		return cmd_has_admin(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': listen_addr = optarg; break;
@@ -244,6 +321,7 @@ main(int argc, char **argv)
 		case 's': sched_name = optarg; break;
 		case 'k': sock = optarg; break;
 		case 'm': regmode = optarg; break;
+		case 'F': first_admin = "true"; break;
 		case 'w':
 			workers = (int)strtonum(optarg, 1, 64, &errstr);
 			if (errstr)
@@ -271,6 +349,10 @@ main(int argc, char **argv)
 	sched_name = opt_env(sched_name, "DEIS_SCHEDULER", "docker");
 	sock = opt_env(sock, "DOCKER_SOCKET", NULL);
 	regmode = opt_env(regmode, "DEIS_REGISTRATION_MODE", NULL);
+	first_admin = opt_env(first_admin, "DEIS_FIRST_USER_ADMIN", "false");
+	if (parse_bool(first_admin) < 0)
+		die(100, "DEIS_FIRST_USER_ADMIN '%s' is not true or false", first_admin);
+	ctl.first_user_admin = parse_bool(first_admin) == 1;
 
 	deny = opt_env(deny, "DEIS_DENY_NET", NULL);
 	if (deny && parse_cidr(deny, &ctl.deny_net, &ctl.deny_mask, &ctl.deny_except) < 0)
@@ -298,6 +380,19 @@ main(int argc, char **argv)
 		    "('registrationMode', $1, $2) ON CONFLICT (key) DO UPDATE SET value = $1, "
 		    "updated = $2", regmode, now) < 0)
 			die(111, "cannot store registration mode: %s", e.msg);
+	}
+	{
+		int nadmins = admin_count(ctl.db, &e);
+
+		if (nadmins < 0)
+			die(111, "cannot count administrators: %s", e.msg);
+		if (nadmins == 0 && ctl.first_user_admin)
+			log_info("no administrator yet: the first user to register becomes one "
+			    "(--first-user-admin)");
+		else if (nadmins == 0)
+			log_info("no administrator yet: make the first one on this host with "
+			    "'deis-controller create-admin' (deisctl create-admin); registrants "
+			    "are ordinary users");
 	}
 
 	ctl.ev = ev_new(20000);

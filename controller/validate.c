@@ -21,8 +21,22 @@ validate_app_id(const char *id, struct err *e)
 	for (i = 0; i < n; i++)
 		if (!(islower((unsigned char)id[i]) || isdigit((unsigned char)id[i]) || id[i] == '-'))
 			return err_set(e, 400, "App IDs can only contain [a-z0-9-]");
-	if (!strcmp(id, "deis"))
-		return err_set(e, 400, "Application name is reserved");
+	return 0;
+}
+
+int
+validate_app_reserved(const char *id, struct err *e)
+{
+	/* Keep in step with deisctl's components (cli/deisctl/component.c). */
+	static const char *const names[] = { "deis", "store", "logger", "logspout", "database",
+	    "registry", "controller", "builder", "publisher", "router" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(id, names[i]))
+			return err_set(e, 400, "%s is a reserved name.", id);
+	if (!strncmp(id, "deis-", 5))
+		return err_set(e, 400, "%s is a reserved name.", id);
 	return 0;
 }
 

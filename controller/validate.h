@@ -10,8 +10,21 @@
 
 #include "lib/err.h"
 
-/* App id: ^[a-z0-9-]+$, at most 64 chars, not the reserved "deis". */
+/*
+ * App id: ^[a-z0-9-]+$, at most 64 chars. The syntax only: also used to look
+ * up existing apps, so it must accept every name an app may already have.
+ */
 int validate_app_id(const char *id, struct err *e);
+/*
+ * A name no new app may take, whoever asks (administrators too): "deis"
+ * (Deis's reserved name, and the controller's host deis.<domain>), "deis-*",
+ * and the platform's component names (deisctl's table, cli/deisctl/component.c:
+ * store, logger, logspout, database, registry, controller, builder, publisher,
+ * router), so that no app's <name>.<domain> passes for a part of the platform.
+ * Checked at creation only: an app made with such a name before keeps working.
+ * -1 with e (400, "<id> is a reserved name.", Deis's message) when reserved.
+ */
+int validate_app_reserved(const char *id, struct err *e);
 /* Config key: ^[a-z_]+[a-z0-9_]*$ case-insensitive. */
 int validate_config_key(const char *key, struct err *e);
 /* Memory limit: ^[0-9]+(MB|KB|GB|[BKMG])$ case-insensitive; *bytes set when not NULL. */

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Controller API: register, login, logout-by-regenerate, cancel, passwd, users,
-# admin perms and registration modes, with every principal (admin, user,
-# anonymous, bad and revoked tokens), on SQLite and, when the PostgreSQL
-# helper is there, on PostgreSQL.
+# Controller API: the first administrator (create-admin, never a registrant
+# unless --first-user-admin), register, login, logout-by-regenerate, cancel,
+# passwd, users, admin perms and registration modes, with every principal
+# (admin, user, anonymous, bad and revoked tokens), on SQLite and, when the
+# PostgreSQL helper is there, on PostgreSQL.
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
@@ -23,16 +24,28 @@ suite() {
 		api_body ".detail == \"Authentication credentials were not provided.\"" &&
 		grep -qi "^WWW-Authenticate: Token" "$API_DIR/head"
 	'
-	test_expect "$E: first registered user is an administrator" '
-		api_register admin &&
-		api_body ".username == \"admin\" and .is_superuser == true and .is_staff == true and
-		     .email == \"admin@example.com\" and .is_active == true and .groups == [] and
-		     .user_permissions == [] and .last_login == null and (has(\"password\") | not) and
-		     (.date_joined | test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\\\.[0-9]{3}Z$\"))"
+	test_expect "$E: the controller says at start how the first administrator is made" '
+		grep -q "no administrator yet: make the first one on this host with .deis-controller create-admin." "$W/c1/controller.log"
 	'
-	test_expect "$E: later users are not" '
-		api_register alice && api_body ".is_superuser == false and .is_staff == false" &&
-		api_register bob && api_register carol
+	test_expect "$E: create-admin (the local channel) makes the first administrator" '
+		"$CTL" has-admin --db "$CONTROLLER_DB"; [ $? -eq 1 ] &&
+		api_admin admin &&
+		"$CTL" has-admin --db "$CONTROLLER_DB" &&
+		api_check "200 OK" GET /v1/users/ admin &&
+		api_body ".results == [.results[0]] and .results[0].username == \"admin\" and
+		     .results[0].is_superuser == true and .results[0].is_staff == true" &&
+		! echo pw | "$CTL" create-admin --db "$CONTROLLER_DB" admin a@example.com 2>"$W/ca.err" &&
+		grep -q "username: This field must be unique." "$W/ca.err" &&
+		! "$CTL" create-admin --db "$CONTROLLER_DB" x x@example.com </dev/null 2>"$W/ca.err" &&
+		grep -q "no password on stdin" "$W/ca.err"
+	'
+	test_expect "$E: registered users are not administrators" '
+		api_register alice &&
+		api_body ".username == \"alice\" and .is_superuser == false and .is_staff == false and
+		     .email == \"alice@example.com\" and .is_active == true and .groups == [] and
+		     .user_permissions == [] and .last_login == null and (has(\"password\") | not) and
+		     (.date_joined | test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\\\.[0-9]{3}Z$\"))" &&
+		api_register bob && api_body ".is_superuser == false" && api_register carol
 	'
 	test_expect "$E: duplicate username is a field error" '
 		api_check "400 BAD REQUEST" POST /v1/auth/register/ - "{\"username\":\"alice\",\"password\":\"x\"}" &&
@@ -124,7 +137,7 @@ suite() {
 		api_check "403 FORBIDDEN" GET /v1/users/ bob &&
 		api_check "404 NOT FOUND" DELETE /v1/admin/perms/nobody admin
 	'
-	test_expect "$E: the last administrator stays (else the next registrant would be one)" '
+	test_expect "$E: the last administrator stays (only the operator could make another)" '
 		api_check "409 CONFLICT" DELETE /v1/admin/perms/admin admin &&
 		api_body ".detail == \"admin is the last administrator\"" &&
 		api_check "409 CONFLICT" DELETE /v1/auth/cancel/ admin &&
@@ -248,26 +261,39 @@ suite() {
 
 }
 
-# race E DBURL: two controllers on one empty database, twelve registrations
-# racing across both: exactly one of them may become an administrator.
+# race E DBURL [--first-user-admin]: two controllers on one empty database,
+# twelve registrations racing across both (an operator's create-admin among
+# them without the flag): without the flag no registrant becomes an
+# administrator; with it (Deis's rule, the operator's choice) exactly one.
 race() {
 	E=$1
 	W=$TRASH/$E
 	API_DIR=$W
 	DEIS_TEST_PG_URL=$2
-	controller_start "$W/r1" >/dev/null && URL2=$CONTROLLER_URL &&
-	controller_start "$W/r2" >/dev/null && URL3=$CONTROLLER_URL ||
+	shift 2
+	mkdir -p "$W"
+	controller_start "$W/r1" "$@" >/dev/null && URL2=$CONTROLLER_URL &&
+	controller_start "$W/r2" "$@" >/dev/null && URL3=$CONTROLLER_URL ||
 		{ test_expect "$E: two controllers start" false; return; }
-	test_expect "$E: concurrent first registrations make exactly one admin" '
+	RACE_FIRST=$#
+	if [ $RACE_FIRST -eq 0 ]; then
+		what="no stranger racing the first registrations becomes an administrator"
+	else
+		what="--first-user-admin: concurrent first registrations make exactly one admin"
+	fi
+	test_expect "$E: $what" '
+		: >"$W/race"
 		i=0
 		while [ $i -lt 12 ]; do
 			u=$URL2; [ $((i % 2)) -eq 1 ] && u=$URL3
 			curl -s -m 30 -o /dev/null -w "%{http_code}\n" -X POST "$u/v1/auth/register/" \
 				-d "{\"username\":\"racer$i\",\"password\":\"pw\"}" >>"$W/race" &
+			[ $RACE_FIRST -eq 0 ] && [ $i -eq 5 ] && { echo pw-op | "$CTL" create-admin \
+				--db "$DEIS_TEST_PG_URL" op op@example.com >"$W/op.out" 2>&1 & }
 			i=$((i + 1))
 		done
 		wait
-		cat "$W/race"
+		cat "$W/race" "$W/op.out" 2>/dev/null
 		[ "$(grep -c "^201$" "$W/race")" -eq 12 ] || exit 1
 		API_URL=$URL3 n=0 i=0
 		while [ $i -lt 12 ]; do
@@ -275,21 +301,49 @@ race() {
 			[ "$(api_call GET /v1/users/ racer$i)" = "HTTP/1.1 200 OK" ] && n=$((n + 1))
 			i=$((i + 1))
 		done
-		echo "admins: $n"
-		[ $n -eq 1 ]
+		echo "admins among the racers: $n"
+		if [ $RACE_FIRST -eq 0 ]; then
+			[ $n -eq 0 ] && api_login op pw-op &&
+			api_check "200 OK" GET /v1/admin/perms/ op &&
+			api_body "[.results[].username] == [\"op\"]"
+		else
+			[ $n -eq 1 ]
+		fi
 	'
+	kill $(cat "$W/r1/controller.pid") $(cat "$W/r2/controller.pid") 2>/dev/null
 }
 
 DEIS_TEST_PG_URL=
 suite sqlite
 race sqlite "sqlite://$TRASH/race.db"
+race sqlite-first "sqlite://$TRASH/race-first.db" --first-user-admin
+
+# The setting as deisctl passes it (config controller firstUserAdmin → environment).
+DEIS_TEST_PG_URL= API_DIR=$TRASH
+export DEIS_FIRST_USER_ADMIN=true
+controller_start "$TRASH/envc" >/dev/null || test_expect "env: controller starts" false
+unset DEIS_FIRST_USER_ADMIN
+API_URL=$CONTROLLER_URL
+test_expect 'DEIS_FIRST_USER_ADMIN=true: the first registrant is an administrator, the next is not' '
+	grep -q "no administrator yet: the first user to register becomes one" "$TRASH/envc/controller.log" &&
+	api_register first && api_body ".is_superuser == true and .is_staff == true" &&
+	api_register second && api_body ".is_superuser == false"
+'
+test_expect 'DEIS_FIRST_USER_ADMIN other than a boolean is a configuration error (exit 100)' '
+	DEIS_FIRST_USER_ADMIN=maybe "$CTL" --db "sqlite://$TRASH/env.db" --scheduler none \
+		--listen 127.0.0.1:0 2>"$TRASH/env.err"; [ $? = 100 ] &&
+	grep -q "DEIS_FIRST_USER_ADMIN .maybe. is not true or false" "$TRASH/env.err"
+'
 if [ -x "$TOP/t/helper/pg-start" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	TEST_CLEANUP='"$TOP/t/helper/pg-stop" "$TRASH/pg"'
 	if PG=$("$TOP/t/helper/pg-start" "$TRASH/pg" 2>"$TRASH/pg-start.err"); then
 		DEIS_TEST_PG_URL=$PG
 		suite postgres
-		if psql -q "$PG" -c "CREATE DATABASE race" >/dev/null; then
+		if psql -q "$PG" -c "CREATE DATABASE race" >/dev/null &&
+		    psql -q "$PG" -c "CREATE DATABASE racefirst" >/dev/null; then
 			race postgres "$(echo "$PG" | sed 's|///deis?|///race?|')"
+			race postgres-first "$(echo "$PG" | sed 's|///deis?|///racefirst?|')" \
+				--first-user-admin
 		else
 			test_expect "postgres: create a second database" false
 		fi

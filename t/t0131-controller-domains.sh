@@ -17,7 +17,8 @@ suite() {
 	controller_start "$W/c" --domain deis.test >/dev/null ||
 		{ test_expect "$E: controller starts" false; return; }
 	API_URL=$CONTROLLER_URL
-	for u in admin alice bob carol; do
+	api_admin admin || { test_expect "$E: user admin" false; return; }
+	for u in alice bob carol; do
 		api_register $u >/dev/null && api_login $u >/dev/null ||
 			{ test_expect "$E: user $u" false; return; }
 	done

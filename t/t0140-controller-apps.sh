@@ -18,6 +18,18 @@ hook() {
 	head -n 1 "$API_DIR/head" | tr -d '\r'
 }
 
+# legacy_app NAME: an app NAME of alice's, as a controller from before NAME
+# was reserved would have made it (a copy of the row of her app shop).
+legacy_app() {
+	_sql="INSERT INTO apps (uuid, id, owner, structure, created, updated) SELECT
+		'00000000-0000-4000-8000-0000000000a1', '$1', owner, structure, created, updated
+		FROM apps WHERE id = 'shop'"
+	case $CONTROLLER_DB in
+	sqlite://*) sqlite3 "${CONTROLLER_DB#sqlite://}" "$_sql" ;;
+	*) psql -q "$CONTROLLER_DB" -c "$_sql" ;;
+	esac
+}
+
 suite() {
 	E=$1
 	W=$TRASH/$E
@@ -26,7 +38,8 @@ suite() {
 	controller_start "$W/c" --domain example.test >/dev/null ||
 		{ test_expect "$E: controller starts" false; return; }
 	API_URL=$CONTROLLER_URL
-	for u in admin alice bob; do
+	api_admin admin || { test_expect "$E: user admin" false; return; }
+	for u in alice bob; do
 		api_register $u >/dev/null && api_login $u >/dev/null ||
 			{ test_expect "$E: user $u" false; return; }
 	done
@@ -62,6 +75,26 @@ suite() {
 		api_check "400 BAD REQUEST" POST /v1/apps/ alice "[1,2]" &&
 		api_check "400 BAD REQUEST" POST /v1/apps/ alice "{\"id\":" &&
 		api_check "400 BAD REQUEST" POST /v1/apps/ alice "{\"id\":\"a\",\"id\":\"b\"}"
+	'
+	test_expect "$E: deis, deis-* and the components names are reserved, for admins too" '
+		for n in deis deis-x deis-controller store logger logspout database registry \
+		    controller builder publisher router; do
+			api_check "400 BAD REQUEST" POST /v1/apps/ alice "{\"id\":\"$n\"}" &&
+			api_body ".id == [\"$n is a reserved name.\"]" || exit 1
+		done &&
+		api_check "400 BAD REQUEST" POST /v1/apps/ admin "{\"id\":\"router\"}" &&
+		api_body ".id == [\"router is a reserved name.\"]" &&
+		api_check "404 NOT FOUND" GET /v1/apps/router/ admin
+	'
+	test_expect "$E: an app made before its name was reserved still works" '
+		legacy_app router &&
+		api_check "200 OK" GET /v1/apps/router/ alice &&
+		api_body ".id == \"router\" and .owner == \"alice\" and .url == \"router.example.test\"" &&
+		api_check "200 OK" GET /v1/apps/ alice && api_body "[.results[].id] | index(\"router\") != null" &&
+		api_check "404 NOT FOUND" GET /v1/apps/router/ bob &&
+		[ "$(hook /v1/hooks/push "{\"receive_user\":\"alice\",\"receive_repo\":\"router.git\",\"sha\":\"abc\"}")" = "HTTP/1.1 201 CREATED" ] &&
+		api_check "204 NO CONTENT" DELETE /v1/apps/router/ alice &&
+		api_check "404 NOT FOUND" GET /v1/apps/router/ alice
 	'
 	test_expect "$E: list shows own apps; admin sees all; strangers get 404" '
 		api_check "200 OK" GET /v1/apps/ alice && api_body ".count == 2" &&

@@ -26,7 +26,7 @@ pull() {	# pull USER APP IMAGE: deis pull, the status line
 }
 
 test_expect 'users: an admin, alice, bob and carol; alice shares one app with carol' '
-	for u in admin alice bob carol; do api_register $u >/dev/null && api_login $u >/dev/null || exit 1; done &&
+	api_admin admin && for u in alice bob carol; do api_register $u >/dev/null && api_login $u >/dev/null || exit 1; done &&
 	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$A\"}" &&
 	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$C\"}" &&
 	api_check "201 CREATED" POST /v1/apps/ bob "{\"id\":\"$B\"}" &&

@@ -30,9 +30,11 @@ GOLDEN_PORT=${URL##*:}
 # a fixed public key: its comment is the key id, its text is in the goldens
 KEY=$GOLDEN_DIR/fixtures/admin_golden.pub
 
-test_expect 'register the first user, who is logged in' '
-	golden register deis register "$URL" --username=admin --password=s3cret \
-	    --email=admin@example.com &&
+# The first administrator is the operator's (create-admin on the controller's
+# host), never the first registrant; `deis register` is for the users after.
+test_expect 'the operator makes the administrator (create-admin), who logs in' '
+	echo s3cret | "$CTL" create-admin --db "$CONTROLLER_DB" admin admin@example.com >/dev/null &&
+	golden login deis login "$URL" --username=admin --password=s3cret &&
 	golden whoami-admin deis whoami
 '
 test_expect 'the settings file: dir 0700, file 0600, Deis keys' '

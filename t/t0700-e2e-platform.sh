@@ -1,7 +1,8 @@
 #!/bin/sh
 # End to end, the way a user drives the platform: deisctl starts an isolated platform
 # instance (its own container prefix, network, volumes, ports and state dir, so it never
-# touches a platform the user runs), then the deis CLI and git: register, add a key, create,
+# touches a platform the user runs; it says how to make the first administrator, whom no
+# registrant becomes), then the deis CLI and git: register, add a key, create,
 # push a buildpack app and a Dockerfile app over SSH through the router, curl through the
 # router, config:set, ps:scale web=3, releases:rollback, domains:add, logs, run,
 # apps:destroy; then deisctl stop platform and start: everything still there and serving.
@@ -26,10 +27,13 @@ test_expect 'the apps'"'"' bridge has its MAC address pinned (it must not move a
 	[ "$(cat /sys/class/net/${br:-docker0}/addr_assign_type)" = 3 ]
 '
 
-test_expect 'install and start are idempotent (containers kept)' '
+test_expect 'install and start are idempotent (containers kept); start says there is no administrator yet' '
 	before=$(docker inspect -f "{{.Id}}" $PREFIX-controller) &&
-	deisctl install platform && deisctl start platform &&
-	[ "$(docker inspect -f "{{.Id}}" $PREFIX-controller)" = "$before" ]
+	deisctl install platform && deisctl start platform >"$TRASH/start.out" &&
+	cat "$TRASH/start.out" &&
+	[ "$(docker inspect -f "{{.Id}}" $PREFIX-controller)" = "$before" ] &&
+	grep -q "^no administrator yet: make the first one with" "$TRASH/start.out" &&
+	grep -q "deisctl create-admin <username> <email>" "$TRASH/start.out"
 '
 
 test_expect 'secrets were generated once, mode 0600' '
@@ -45,8 +49,18 @@ test_expect "the controller answers through the router (database: $DB)" '
 	curl -s -m 5 -o /dev/null -w "%{http_code}" $CTLURL/v1/apps | grep -q 401
 '
 
-test_expect 'register (first user is admin) and add an SSH key' '
+test_expect 'the first registrant is not an administrator; deisctl create-admin makes one' '
 	deis register $CTLURL --username=e2e --password=e2e-pass-1 --email=e2e@example.com &&
+	deis whoami | grep -q "e2e at" &&
+	! deis perms:list --admin &&
+	echo op-pass-1 | deisctl create-admin op op@example.com &&
+	DEIS_PROFILE=op deis login $CTLURL --username=op --password=op-pass-1 &&
+	DEIS_PROFILE=op deis perms:list --admin >"$TRASH/admins" && grep -qx op "$TRASH/admins" &&
+	! grep -qx e2e "$TRASH/admins" &&
+	deisctl start controller >"$TRASH/start2.out" && ! grep -q "no administrator" "$TRASH/start2.out"
+'
+
+test_expect 'add an SSH key' '
 	deis whoami | grep -q "e2e at" &&
 	mkdir -p "$HOME/.ssh" && ssh-keygen -q -t ed25519 -N "" -C e2e@test -f "$KEY" &&
 	deis keys:add "$KEY.pub" && deis keys:list | grep -q e2e@test

@@ -66,6 +66,24 @@ test_expect 'the builds'"'"' limits are checked when set' '
 		grep -qx "4096 1 1800 512 4096 "
 '
 
+test_expect 'the controller'"'"'s firstUserAdmin and registrationMode are checked when set' '
+	cp "$DEISCTL_STATE/config.json" before &&
+	! deisctl config controller set firstUserAdmin=maybe 2>err && cat err &&
+	grep -q "firstUserAdmin .maybe. is not true or false" err &&
+	! deisctl config controller set registrationMode=open 2>/dev/null &&
+	cmp before "$DEISCTL_STATE/config.json" &&
+	deisctl config controller set firstUserAdmin=true >/dev/null &&
+	[ "$(deisctl config controller get firstUserAdmin)" = true ] &&
+	deisctl config controller rm firstUserAdmin >/dev/null
+'
+
+test_expect 'create-admin: usage is exit 2; it needs the engine' '
+	deisctl help | grep -q "create-admin <username> <email>" &&
+	deisctl $NODOCKER create-admin alice 2>err; [ $? = 2 ] && grep -q "usage: deisctl create-admin" err || exit 1
+	echo pw | deisctl $NODOCKER create-admin alice a@example.com 2>err; [ $? = 1 ] &&
+	grep -q "does not answer" err
+'
+
 test_expect 'a corrupt config.json is reported, not ignored' '
 	cp "$DEISCTL_STATE/config.json" good && echo "{oops" >"$DEISCTL_STATE/config.json" &&
 	deisctl config platform get domain 2>err; rc=$?

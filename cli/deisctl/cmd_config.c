@@ -102,6 +102,7 @@ config_set(struct dctl *d, const char *section, int argc, char **argv)
 		}
 		if ((!strcmp(section, "platform") && dctl_platform_check(k, eq + 1, &e) < 0) ||
 		    (!strcmp(section, "builder") && dctl_builder_check(k, eq + 1, &e) < 0) ||
+		    (!strcmp(section, "controller") && dctl_controller_check(k, eq + 1, &e) < 0) ||
 		    (!strcmp(section, "registry") && dctl_store_registry_key(k, &e) < 0)) {
 			fprintf(stderr, "deisctl: %s\n", e.msg);
 			free(k);

@@ -337,9 +337,13 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 
 	if (targets(argc - 1, argv + 1, sel) < 0)
 		return 2;
-	if (dctl_swarm_mode(d))
-		return dctl_swarm_start(d, sel, false);
 	all = dctl_component_all(&n);
+	if (dctl_swarm_mode(d)) {
+		rc = dctl_swarm_start(d, sel, false);
+		if (rc == 0 && sel[dctl_component_find("controller") - all])
+			dctl_admin_note(d);
+		return rc;
+	}
 	bins = dctl_platform_prepare(d, sel, &e);
 	if (!bins) {
 		fprintf(stderr, "deisctl: %s\n", e.msg);
@@ -378,6 +382,9 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 		free(name);
 	}
 	free(bins);
+	/* A fresh platform: say how its first administrator is made. */
+	if (rc == 0 && sel[dctl_component_find("controller") - all])
+		dctl_admin_note(d);
 	return rc;
 }
 

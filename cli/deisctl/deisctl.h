@@ -29,6 +29,8 @@
  *   store_settings.c  the store (filesystem | s3): checks, the registry's S3 config, the probe
  *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal
  *   cmd_config.c    config get/set/rm, scale, rolling-restart
+ *   cmd_admin.c     create-admin: the first administrator, through the controller's
+ *                   local channel (docker exec), never the API
  *   swarm.c      mode=swarm: the components as Swarm services placed by node labels
  */
 #include <stdbool.h>
@@ -302,6 +304,15 @@ int dctl_engine_remove(struct dctl *d, const char *name, struct err *e);
 int dctl_engine_connect(struct dctl *d, const char *name, const char *network, struct err *e);
 /* The last bytes of the container's output (stdout and stderr merged). */
 int dctl_engine_logs(struct dctl *d, const char *name, int tail, struct err *e);
+/*
+ * Run argv (with the extra environment env, "K=V", may be NULL) in the running
+ * container name, as `docker exec` does, to completion (bounded by
+ * timeout_s): stdout and stderr merged into out (at most 1 MiB), the exit
+ * status into *code. -1 with e set when it could not be run (e->code 404: no
+ * such container, 409: not running). The env strings are wiped after use.
+ */
+int dctl_engine_exec(struct dctl *d, const char *name, const char *const *argv,
+    const char *const *env, int timeout_s, struct buf *out, int *code, struct err *e);
 /* Run image with argv and binds to completion (bounded by timeout_s); nonzero exit is an error. */
 int dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e);
@@ -376,5 +387,14 @@ int dctl_cmd_journal(struct dctl *d, int argc, char **argv);
 int dctl_cmd_config(struct dctl *d, int argc, char **argv);
 int dctl_cmd_scale(struct dctl *d, int argc, char **argv);
 int dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv);
+int dctl_cmd_create_admin(struct dctl *d, int argc, char **argv);
+/* A controller setting's value (firstUserAdmin: true|false, registrationMode); else -1, e says. */
+int dctl_controller_check(const char *key, const char *value, struct err *e);
+/*
+ * After start: when the running controller says the platform has no
+ * administrator, print how to make the first one (stdout). Silent otherwise,
+ * and when the controller cannot be asked.
+ */
+void dctl_admin_note(struct dctl *d);
 
 #endif

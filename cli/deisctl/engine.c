@@ -385,6 +385,76 @@ out:
 }
 
 int
+dctl_engine_exec(struct dctl *d, const char *name, const char *const *argv,
+    const char *const *env, int timeout_s, struct buf *out, int *code, struct err *e)
+{
+	json_t *cmd = json_array(), *envs = json_array(), *body, *r = NULL, *st;
+	struct buf raw = BUF_INIT;
+	char *path = NULL;
+	const char *id;
+	long status = 0;
+	int rc = -1;
+	size_t i;
+
+	for (i = 0; argv[i]; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	for (i = 0; env && env[i]; i++)
+		json_array_append_new(envs, json_string(env[i]));
+	body = json_pack("{s:b, s:b, s:b, s:o, s:o}", "AttachStdin", 0, "AttachStdout", 1,
+	    "AttachStderr", 1, "Cmd", cmd, "Env", envs);
+	path = xasprintf("/containers/%s/exec", name);
+	r = docker_call(d->docker, "POST", path, body, 30000, NULL, NULL, "exec", e);
+	/* The body held the environment (a password): wipe it before it is freed. */
+	for (i = 0; i < json_array_size(envs); i++) {
+		const char *v = json_string_value(json_array_get(envs, i));
+
+		if (v)
+			explicit_bzero((char *)v, strlen(v));
+	}
+	json_decref(body);
+	if (!r)
+		goto out;
+	id = json_string_value(json_object_get(r, "Id"));
+	if (!id) {
+		err_set(e, 1, "docker: exec: no id in the answer");
+		goto out;
+	}
+	free(path);
+	path = xasprintf("/exec/%s/start", id);
+	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
+	/* Without Tty the answer is the multiplexed stream, until the command ends. */
+	if (docker_request(d->docker, "POST", path, body, (long)timeout_s * 1000, &status, &raw,
+	    e) < 0) {
+		json_decref(body);
+		goto out;
+	}
+	json_decref(body);
+	if (status != 200) {
+		err_set(e, (int)status, "docker: exec in '%s': %.200s", name, raw.p);
+		goto out;
+	}
+	docker_demux(raw.p, raw.len, out, 1u << 20, NULL);
+	free(path);
+	path = xasprintf("/exec/%s/json", id);
+	st = docker_call(d->docker, "GET", path, NULL, 30000, NULL, NULL, "inspect exec", e);
+	if (!st)
+		goto out;
+	if (json_is_true(json_object_get(st, "Running"))) {
+		json_decref(st);
+		err_set(e, 1, "docker: exec in '%s': still running", name);
+		goto out;
+	}
+	*code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+	json_decref(st);
+	rc = 0;
+out:
+	json_decref(r);
+	buf_release(&raw);
+	free(path);
+	return rc;
+}
+
+int
 dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e)
 {

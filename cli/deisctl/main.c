@@ -32,6 +32,10 @@ static const char usage_text[] =
 "  config <platform|component> get [<key>...] | set <key=value>... | rm <key>...\n"
 "  scale router=<n>             router workers on this host\n"
 "  rolling-restart router\n"
+"  create-admin <username> <email>  the first administrator, made in the controller's\n"
+"                               container (password on stdin, or prompted); registrants\n"
+"                               are never administrators unless\n"
+"                               'config controller set firstUserAdmin=true' (Deis's rule)\n"
 "\n"
 "Options:\n"
 "  --state DIR     state directory [$DEISCTL_STATE] (" DEISCTL_STATE_DEFAULT ")\n"
@@ -67,6 +71,7 @@ static const struct cmd cmds[] = {
 	{ "config", dctl_cmd_config, false },
 	{ "scale", dctl_cmd_scale, false },
 	{ "rolling-restart", dctl_cmd_rolling_restart, false },
+	{ "create-admin", dctl_cmd_create_admin, false },
 };
 
 int

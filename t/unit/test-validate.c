@@ -18,8 +18,32 @@ test_app_id(void **state)
 	assert_int_equal(validate_app_id("", &e), -1);
 	assert_int_equal(validate_app_id("a_b", &e), -1);
 	assert_int_equal(validate_app_id("a'b", &e), -1);
-	assert_int_equal(validate_app_id("deis", &e), -1);
 	assert_int_equal(validate_app_id("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &e), -1);
+	/* Lookups of apps made before a name was reserved go through it. */
+	assert_int_equal(validate_app_id("deis", &e), 0);
+	assert_int_equal(validate_app_id("router", &e), 0);
+}
+
+static void
+test_app_reserved(void **state)
+{
+	static const char *const reserved[] = { "deis", "deis-x", "deis-", "store", "logger",
+	    "logspout", "database", "registry", "controller", "builder", "publisher", "router" };
+	static const char *const free_names[] = { "my-app", "deisx", "my-deis", "routers",
+	    "router-2", "x-controller", "dei" };
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		e.msg[0] = '\0';
+		assert_int_equal(validate_app_reserved(reserved[i], &e), -1);
+		assert_int_equal(e.code, 400);
+		assert_non_null(strstr(e.msg, "is a reserved name."));
+	}
+	assert_int_equal(validate_app_reserved("router", &e), -1);
+	assert_string_equal(e.msg, "router is a reserved name.");
+	for (i = 0; i < sizeof(free_names) / sizeof(free_names[0]); i++)
+		assert_int_equal(validate_app_reserved(free_names[i], &e), 0);
 }
 
 static void
@@ -106,6 +130,7 @@ test_random_name(void **state)
 	app_name_random(n, sizeof(n));
 	assert_non_null(strchr(n, '-'));
 	assert_int_equal(validate_app_id(n, &e), 0);
+	assert_int_equal(validate_app_reserved(n, &e), 0);
 }
 
 int
@@ -113,6 +138,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_app_id),
+		cmocka_unit_test(test_app_reserved),
 		cmocka_unit_test(test_config_key),
 		cmocka_unit_test(test_memory_cpu),
 		cmocka_unit_test(test_domain),
