@@ -6,18 +6,14 @@
 #include "controller/validate.h"
 
 int
-user_create(struct db *db, const char *username, const char *email, const char *password,
+user_create(struct db *db, const char *username, const char *email, const char *hash,
     const char *first_name, const char *last_name, bool superuser, char *token, struct err *e)
 {
-	char hash[DB_PWHASH_LEN], tok[DB_TOKEN_LEN], th[DB_HASH_LEN], now[DB_TIME_LEN];
+	char tok[DB_TOKEN_LEN], th[DB_HASH_LEN], now[DB_TIME_LEN];
 	const char *su = superuser ? "1" : "0";
 
 	if (validate_username(username, e) < 0)
 		return -1;
-	if (password == NULL || !password[0])
-		return err_set(e, 400, "password: This field may not be blank.");
-	if (db_hash_password(password, hash) < 0)
-		return err_set(e, 400, "password: cannot hash this password");
 	db_now(now);
 	if (db_execp(db, e, "INSERT INTO users (username, email, first_name, last_name, password, "
 	    "is_superuser, is_staff, is_active, date_joined) VALUES ($1, $2, $3, $4, $5, "
@@ -42,9 +38,18 @@ int
 admin_create(struct db *db, const char *username, const char *email, const char *password,
     struct err *e)
 {
+	char hash[DB_PWHASH_LEN];
+	int rc;
+
+	if (password == NULL || !password[0])
+		return err_set(e, 400, "password: This field may not be blank.");
+	if (db_hash_password(password, hash) < 0)
+		return err_set(e, 400, "password: cannot hash this password");
 	if (db_begin(db, e) < 0)
 		return -1;
-	if (user_create(db, username, email, password, "", "", true, NULL, e) < 0) {
+	rc = user_create(db, username, email, hash, "", "", true, NULL, e);
+	explicit_bzero(hash, sizeof(hash));
+	if (rc < 0) {
 		db_rollback(db);
 		return -1;
 	}

@@ -141,151 +141,6 @@ registration_mode(struct api *a, char *mode, size_t n)
 	return 0;
 }
 
-/* Deis field errors come back from user_create() as "field: message". */
-static void
-user_create_error(struct api *a, const struct err *e)
-{
-	const char *colon = strstr(e->msg, ": ");
-	char field[32];
-
-	if (e->code == DB_ERR_UNIQUE || e->code == 409) {
-		api_field_error(a, "username", "This field must be unique.");
-		return;
-	}
-	if (e->code == 400 && colon && (size_t)(colon - e->msg) < sizeof(field) &&
-	    strspn(e->msg, "abcdefghijklmnopqrstuvwxyz_") == (size_t)(colon - e->msg)) {
-		memcpy(field, e->msg, (size_t)(colon - e->msg));
-		field[colon - e->msg] = '\0';
-		api_field_error(a, field, colon + 2);
-		return;
-	}
-	if (e->code == 400) {
-		api_json(a, 400, json_pack("{s:[s]}", "non_field_errors", e->msg));
-		return;
-	}
-	api_db_error(a, e, NULL);
-}
-
-void
-auth_register(struct api *a)
-{
-	const char *username, *password, *email, *first, *last;
-	char mode[32];
-	struct err e = { 0 };
-	struct db_res *res;
-	bool superuser;
-	json_t *out;
-
-	if (registration_mode(a, mode, sizeof(mode)) < 0)
-		return;
-	if (!strcmp(mode, "disabled")) {
-		api_detail(a, 403, "Registration is disabled");
-		return;
-	}
-	if (!strcmp(mode, "admin_only") && !a->authed) {
-		buf_addstr(&a->hdrs, "WWW-Authenticate: Token\r\n");
-		api_detail(a, 401, "Authentication credentials were not provided.");
-		return;
-	}
-	if (!strcmp(mode, "admin_only") && !a->user.is_superuser) {
-		api_detail(a, 403, forbidden);
-		return;
-	}
-	if ((username = body_req(a, "username", 256)) == NULL)
-		return;
-	if (validate_username(username, &e) < 0) {
-		api_field_error(a, "username", e.msg);
-		return;
-	}
-	if ((password = body_req(a, "password", 1024)) == NULL)
-		return;
-	if (body_opt(a, "email", 254, &email) < 0 || body_opt(a, "first_name", 30, &first) < 0 ||
-	    body_opt(a, "last_name", 30, &last) < 0)
-		return;
-	if (email && email[0] && (strchr(email, '@') == NULL || email[0] == '@' ||
-	    strchr(email, '@')[1] == '\0' || strpbrk(email, " \t\r\n<>\","))) {
-		api_field_error(a, "email", "Enter a valid email address.");
-		return;
-	}
-
-	if (db_begin(a->ctl->db, &e) < 0) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	superuser = false;
-	if (a->ctl->first_user_admin) {
-		res = db_query(a->ctl->db, "SELECT COUNT(*) FROM users WHERE is_superuser = 1", 0,
-		    NULL, &e);
-		if (res == NULL) {
-			tx_fail(a, &e, NULL);
-			return;
-		}
-		superuser = db_res_getll(res, 0, 0, 1) == 0;
-		db_res_free(res);
-	}
-	if (user_create(a->ctl->db, username, email, password, first, last, superuser, NULL, &e) < 0) {
-		db_rollback(a->ctl->db);
-		user_create_error(a, &e);
-		return;
-	}
-	/* The token user_create() made is never shown (the client logs in next): drop it. */
-	if (db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE username = $1", username) < 0) {
-		tx_fail(a, &e, NULL);
-		return;
-	}
-	res = db_queryp(a->ctl->db, &e, "SELECT " USER_COLS " FROM users WHERE username = $1",
-	    username);
-	if (res == NULL || db_res_nrows(res) != 1) {
-		if (res)
-			err_set(&e, 500, "registered user '%s' vanished", username);
-		db_res_free(res);
-		tx_fail(a, &e, NULL);
-		return;
-	}
-	out = user_json(res, 0);
-	db_res_free(res);
-	if (db_commit(a->ctl->db, &e) < 0) {
-		json_decref(out);
-		tx_fail(a, &e, "username");
-		return;
-	}
-	log_info("registered user '%s'%s", username, superuser ? " as administrator" : "");
-	api_json(a, 201, out);
-}
-
-/*
- * Insert a new token for username inside the caller's transaction. A user
- * keeps at most TOKENS_MAX (one per login session): the oldest go, so a
- * script logging in in a loop cannot grow the table without bound.
- */
-#define TOKENS_MAX "20"
-
-static int
-token_issue(struct api *a, const char *username, char tok[DB_TOKEN_LEN], struct err *e)
-{
-	char th[DB_HASH_LEN], now[DB_TIME_LEN];
-
-	db_token_new(tok);
-	db_token_hash(tok, th);
-	db_now(now);
-	if (db_execp(a->ctl->db, e, "INSERT INTO tokens (key_hash, username, created) "
-	    "VALUES ($1, $2, $3)", th, username, now) < 0)
-		return -1;
-	return db_execp(a->ctl->db, e, "DELETE FROM tokens WHERE username = $1 AND key_hash NOT IN "
-	    "(SELECT key_hash FROM tokens WHERE username = $1 ORDER BY created DESC, key_hash "
-	    "LIMIT CAST($2 AS INTEGER))", username, TOKENS_MAX) < 0 ? -1 : 0;
-}
-
-/* Reply {"token": tok} and wipe tok. */
-static void
-token_reply(struct api *a, char tok[DB_TOKEN_LEN])
-{
-	json_t *out = json_pack("{s:s}", "token", tok);
-
-	explicit_bzero(tok, DB_TOKEN_LEN);
-	api_json(a, 200, out);
-}
-
 #define LOGIN_FAILS	10	/* per user name */
 #define LOGIN_FAILS_IP	30	/* per client address */
 #define LOGIN_WINDOW	60
@@ -514,6 +369,178 @@ stored_hash(struct api *a, const char *username, bool active_only, char **hash)
 		*hash = xstrdup(db_res_get(res, 0, 0));
 	db_res_free(res);
 	return 0;
+}
+
+/* Deis field errors come back from user_create() as "field: message". */
+static void
+user_create_error(struct api *a, const struct err *e)
+{
+	const char *colon = strstr(e->msg, ": ");
+	char field[32];
+
+	if (e->code == DB_ERR_UNIQUE || e->code == 409) {
+		api_field_error(a, "username", "This field must be unique.");
+		return;
+	}
+	if (e->code == 400 && colon && (size_t)(colon - e->msg) < sizeof(field) &&
+	    strspn(e->msg, "abcdefghijklmnopqrstuvwxyz_") == (size_t)(colon - e->msg)) {
+		memcpy(field, e->msg, (size_t)(colon - e->msg));
+		field[colon - e->msg] = '\0';
+		api_field_error(a, field, colon + 2);
+		return;
+	}
+	if (e->code == 400) {
+		api_json(a, 400, json_pack("{s:[s]}", "non_field_errors", e->msg));
+		return;
+	}
+	api_db_error(a, e, NULL);
+}
+
+static void
+register_then(struct pw *p)
+{
+	struct api *a = p->a;
+	const char *email = NULL, *first = NULL, *last = NULL;
+	const char *username = p->user;
+	struct err e = { 0 };
+	struct db_res *res;
+	bool superuser;
+	json_t *out;
+
+	if (p->hash_rc < 0) {
+		api_field_error(a, "password", "cannot hash this password");
+		return;
+	}
+	/* checked by auth_register; a stays as it was */
+	body_opt(a, "email", 254, &email);
+	body_opt(a, "first_name", 30, &first);
+	body_opt(a, "last_name", 30, &last);
+	if (db_begin(a->ctl->db, &e) < 0) {
+		api_db_error(a, &e, NULL);
+		return;
+	}
+	superuser = false;
+	if (a->ctl->first_user_admin) {
+		res = db_query(a->ctl->db, "SELECT COUNT(*) FROM users WHERE is_superuser = 1", 0,
+		    NULL, &e);
+		if (res == NULL) {
+			tx_fail(a, &e, NULL);
+			return;
+		}
+		superuser = db_res_getll(res, 0, 0, 1) == 0;
+		db_res_free(res);
+	}
+	if (user_create(a->ctl->db, username, email, p->newhash, first, last, superuser, NULL, &e) < 0) {
+		db_rollback(a->ctl->db);
+		user_create_error(a, &e);
+		return;
+	}
+	/* The token user_create() made is never shown (the client logs in next): drop it. */
+	if (db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE username = $1", username) < 0) {
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	res = db_queryp(a->ctl->db, &e, "SELECT " USER_COLS " FROM users WHERE username = $1",
+	    username);
+	if (res == NULL || db_res_nrows(res) != 1) {
+		if (res)
+			err_set(&e, 500, "registered user '%s' vanished", username);
+		db_res_free(res);
+		tx_fail(a, &e, NULL);
+		return;
+	}
+	out = user_json(res, 0);
+	db_res_free(res);
+	if (db_commit(a->ctl->db, &e) < 0) {
+		json_decref(out);
+		tx_fail(a, &e, "username");
+		return;
+	}
+	log_info("registered user '%s'%s", username, superuser ? " as administrator" : "");
+	api_json(a, 201, out);
+}
+
+void
+auth_register(struct api *a)
+{
+	const char *username, *password, *email, *first, *last;
+	char mode[32];
+	struct err e = { 0 };
+	struct pw *p;
+
+	if (registration_mode(a, mode, sizeof(mode)) < 0)
+		return;
+	if (!strcmp(mode, "disabled")) {
+		api_detail(a, 403, "Registration is disabled");
+		return;
+	}
+	if (!strcmp(mode, "admin_only") && !a->authed) {
+		buf_addstr(&a->hdrs, "WWW-Authenticate: Token\r\n");
+		api_detail(a, 401, "Authentication credentials were not provided.");
+		return;
+	}
+	if (!strcmp(mode, "admin_only") && !a->user.is_superuser) {
+		api_detail(a, 403, forbidden);
+		return;
+	}
+	if ((username = body_req(a, "username", 256)) == NULL)
+		return;
+	if (validate_username(username, &e) < 0) {
+		api_field_error(a, "username", e.msg);
+		return;
+	}
+	if ((password = body_req(a, "password", 1024)) == NULL)
+		return;
+	if (!password[0]) {
+		api_field_error(a, "password", "This field may not be blank.");
+		return;
+	}
+	if (body_opt(a, "email", 254, &email) < 0 || body_opt(a, "first_name", 30, &first) < 0 ||
+	    body_opt(a, "last_name", 30, &last) < 0)
+		return;
+	if (email && email[0] && (strchr(email, '@') == NULL || email[0] == '@' ||
+	    strchr(email, '@')[1] == '\0' || strpbrk(email, " \t\r\n<>\","))) {
+		api_field_error(a, "email", "Enter a valid email address.");
+		return;
+	}
+
+	/* the hash on a CPU worker, then the rest here (register_then) */
+	p = pw_new(a, username, register_then);
+	p->newpw = xstrdup(password);
+	pw_start(p);
+}
+
+/*
+ * Insert a new token for username inside the caller's transaction. A user
+ * keeps at most TOKENS_MAX (one per login session): the oldest go, so a
+ * script logging in in a loop cannot grow the table without bound.
+ */
+#define TOKENS_MAX "20"
+
+static int
+token_issue(struct api *a, const char *username, char tok[DB_TOKEN_LEN], struct err *e)
+{
+	char th[DB_HASH_LEN], now[DB_TIME_LEN];
+
+	db_token_new(tok);
+	db_token_hash(tok, th);
+	db_now(now);
+	if (db_execp(a->ctl->db, e, "INSERT INTO tokens (key_hash, username, created) "
+	    "VALUES ($1, $2, $3)", th, username, now) < 0)
+		return -1;
+	return db_execp(a->ctl->db, e, "DELETE FROM tokens WHERE username = $1 AND key_hash NOT IN "
+	    "(SELECT key_hash FROM tokens WHERE username = $1 ORDER BY created DESC, key_hash "
+	    "LIMIT CAST($2 AS INTEGER))", username, TOKENS_MAX) < 0 ? -1 : 0;
+}
+
+/* Reply {"token": tok} and wipe tok. */
+static void
+token_reply(struct api *a, char tok[DB_TOKEN_LEN])
+{
+	json_t *out = json_pack("{s:s}", "token", tok);
+
+	explicit_bzero(tok, DB_TOKEN_LEN);
+	api_json(a, 200, out);
 }
 
 static void

@@ -49,6 +49,8 @@ usage(FILE *f)
 	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
 	    "  --trusted-proxies CIDRS peers whose X-Forwarded-For names the client (the routers;\n"
 	    "                         default none) [DEIS_TRUSTED_PROXIES]\n"
+	    "  --hash-workers N       threads checking passwords (one per core); 8 waiting per\n"
+	    "                         thread at most, more get 503 at once\n"
 	    "  (DEIS_APP_SUBNETS: pool of the networks per app, a /24 each (swarm default 100.80.0.0/16);\n"
 	    "   DEIS_APP_NETWORK: one network for every app, docker without DEIS_APP_SUBNETS\n"
 	    "   (default bridge), refused by swarm;\n"
@@ -286,6 +288,7 @@ main(int argc, char **argv)
 		{ "boot-timeout", required_argument, NULL, 'b' },
 		{ "deny-net", required_argument, NULL, 'N' },
 		{ "trusted-proxies", required_argument, NULL, 'T' },
+		{ "hash-workers", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -297,7 +300,7 @@ main(int argc, char **argv)
 	uint32_t except;
 	struct ctl ctl = { 0 };
 	struct err e = { 0 };
-	int c, port = 0, workers = 8, boot_timeout = 0;
+	int c, port = 0, workers = 8, boot_timeout = 0, hash_workers = 0;
 
 	log_init("deis-controller");
 	/*
@@ -334,6 +337,11 @@ main(int argc, char **argv)
 			break;
 		case 'N': deny = optarg; break;
 		case 'T': trusted = optarg; break;
+		case 'H':
+			hash_workers = (int)strtonum(optarg, 1, 64, &errstr);
+			if (errstr)
+				die(100, "--hash-workers '%s' is %s", optarg, errstr);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 100;
 		}
@@ -438,13 +446,14 @@ main(int argc, char **argv)
 		if (ctl_scheduled_settle(&ctl, &e) < 0)
 			die(111, "cannot record what the scheduler created: %s", e.msg);
 	}
-	{
-		/* password hashing: one worker per core, a queue of a few rounds per worker */
+	if (hash_workers == 0) {
+		/* password hashing: one worker per core */
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
-		cores = cores < 1 ? 1 : cores > 64 ? 64 : cores;
-		ctl.jobs = jobs_new(&ctl, workers, (int)cores, (int)cores * 8);
+		hash_workers = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
 	}
+	/* ... and a queue of a few rounds per worker: beyond it, 503 at once */
+	ctl.jobs = jobs_new(&ctl, workers, hash_workers, hash_workers * 8);
 	ctl_reconcile(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
 	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)

@@ -260,7 +260,7 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	char *self = xasprintf("%s-controller:8000", d->prefix);
 	char *builder = xasprintf("%s-builder:2223", d->prefix);
 	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
-	char *appnet, *peers;
+	char *appnet, *peers, *trusted;
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
@@ -274,6 +274,20 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	if (appnet)
 		body_env(body, "DEIS_DENY_NET", appnet);
 	free(appnet);
+	/*
+	 * The routers, whose X-Forwarded-For names the client (per-address login
+	 * limits, logs): on one host the platform's network, which apps are not
+	 * on; on a swarm the router-mesh nodes' addresses (routers on the host
+	 * network connect from there).
+	 */
+	if (dctl_swarm_mode(d)) {
+		trusted = dctl_swarm_router_addrs(d);
+	} else if ((trusted = dctl_engine_app_net(d, d->prefix)) != NULL) {
+		trusted[strcspn(trusted, ",")] = '\0';	/* "subnet,gateway" */
+	}
+	if (trusted && trusted[0])
+		body_env(body, "DEIS_TRUSTED_PROXIES", trusted);
+	free(trusted);
 	/* a network per app, subnets from this pool; these three reach every app */
 	body_env(body, "DEIS_APP_SUBNETS", dctl_state_get(d, "platform", "appSubnets",
 	    "100.80.0.0/16"));

@@ -264,6 +264,8 @@ int dctl_engine_prepare(struct dctl *d, struct err *e);
  * DEIS_DENY_NET, or NULL when the engine does not say. Caller frees.
  */
 char *dctl_engine_app_net(struct dctl *d, const char *network);
+/* The addresses of the swarm's router-mesh nodes, comma separated ("" when none); caller owns. */
+char *dctl_swarm_router_addrs(struct dctl *d);
 /* ---- bridge.c ---- */
 /*
  * Set a local bridge's MAC address to its current value, so Linux stops

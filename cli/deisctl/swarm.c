@@ -277,6 +277,24 @@ node_name(json_t *node)
 	    "Hostname")) ?: json_string_value(json_object_get(node, "ID")) ?: "?";
 }
 
+char *
+dctl_swarm_router_addrs(struct dctl *d)
+{
+	json_t *nodes = docker_call(d->docker, "GET", "/nodes", NULL, 30000, NULL, NULL, "nodes",
+	    &(struct err){ 0 }), *n;
+	struct buf b = BUF_INIT;
+	const char *addr;
+	size_t i;
+
+	json_array_foreach(nodes, i, n) {
+		addr = json_string_value(json_object_get(json_object_get(n, "Status"), "Addr"));
+		if (labelled(n, "deis.routerMesh") && addr && addr[0] && strcmp(addr, "0.0.0.0"))
+			buf_addf(&b, "%s%s", b.len ? "," : "", addr);
+	}
+	json_decref(nodes);
+	return buf_detach(&b, NULL);
+}
+
 /*
  * The engine is a Swarm manager, PostgreSQL is the database, one node (this
  * one) carries deis.controlPlane=true, and some carry the other two labels.
