@@ -352,6 +352,22 @@ token_touch(struct db *db, const char *hash, const char *last_used)
 		log_warn("cannot record token use: %s", e.msg);
 }
 
+/* Whether a token made at created (db_now's format) is past the configured lifetime. */
+static bool
+token_expired(const struct ctl *ctl, const char *created)
+{
+	char cutoff[DB_TIME_LEN];
+	time_t t;
+	struct tm tm;
+
+	if (ctl->token_lifetime <= 0 || created == NULL)
+		return false;
+	t = time(NULL) - (time_t)ctl->token_lifetime;
+	gmtime_r(&t, &tm);
+	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S", &tm);
+	return strncmp(created, cutoff, 19) < 0;
+}
+
 /* Authenticate "Authorization: token <key>"; responds 401 and returns -1 on failure. */
 static int
 auth_token(struct api *a, bool optional)
@@ -380,7 +396,7 @@ auth_token(struct api *a, bool optional)
 	free(tok);
 	params[0] = hash;
 	res = db_query(a->ctl->db, "SELECT u.id, u.username, u.is_superuser, u.is_active, "
-	    "t.last_used FROM tokens t JOIN users u ON u.username = t.username "
+	    "t.last_used, t.created FROM tokens t JOIN users u ON u.username = t.username "
 	    "WHERE t.key_hash = $1", 1, params, &e);
 	if (res == NULL) {
 		api_db_error(a, &e, NULL);
@@ -398,9 +414,19 @@ auth_token(struct api *a, bool optional)
 		api_detail(a, 401, "Invalid token");
 		return -1;
 	}
+	if (token_expired(a->ctl, db_res_get(res, 0, 5))) {
+		db_res_free(res);
+		db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE key_hash = $1", hash);
+		if (optional)
+			return 0;
+		buf_addstr(&a->hdrs, "WWW-Authenticate: Token\r\n");
+		api_detail(a, 401, "Token has expired: log in again");
+		return -1;
+	}
 	a->user.id = strtoll(db_res_get(res, 0, 0), NULL, 10);
 	strlcpy(a->user.username, db_res_get(res, 0, 1), sizeof(a->user.username));
 	a->user.is_superuser = !strcmp(db_res_get(res, 0, 2), "1");
+	strlcpy(a->user.token_hash, hash, sizeof(a->user.token_hash));
 	a->authed = true;
 	token_touch(a->ctl->db, hash, db_res_get(res, 0, 4));
 	db_res_free(res);

@@ -730,7 +730,9 @@ passwd_then(struct pw *p)
 	}
 	n = db_execp(a->ctl->db, &e, "UPDATE users SET password = $1 WHERE username = $2",
 	    p->newhash, p->user);
-	if (n < 0 || db_commit(a->ctl->db, &e) < 0) {
+	/* a new password ends every session of the old one but the caller's own */
+	if (n < 0 || db_execp(a->ctl->db, &e, "DELETE FROM tokens WHERE username = $1 AND "
+	    "key_hash <> $2", p->user, a->user.token_hash) < 0 || db_commit(a->ctl->db, &e) < 0) {
 		tx_fail(a, &e, NULL);
 		return;
 	}
@@ -738,7 +740,8 @@ passwd_then(struct pw *p)
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	log_info("password of '%s' set by '%s'", p->user, a->user.username);
+	log_info("password of '%s' set by '%s'; its other tokens revoked", p->user,
+	    a->user.username);
 	api_json(a, 200, json_pack("{s:s}", "status", "password set"));
 }
 

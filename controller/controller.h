@@ -39,6 +39,7 @@ struct ctl {
 	uint32_t deny_net, deny_mask;	/* IPv4 clients refused (the apps' network); mask 0: none */
 	uint32_t apps_net, apps_mask;	/* ... and the pool of the networks per app; mask 0: none */
 	struct cidr *trusted;		/* peers whose X-Forwarded-For is believed (the routers) */
+	long long token_lifetime;	/* seconds a token is good for after its login; 0: forever */
 	size_t ntrusted;
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */
@@ -56,6 +57,7 @@ struct user {
 	long long id;
 	char username[64];
 	bool is_superuser;
+	char token_hash[65];	/* of the token this request came with */
 };
 
 /* Per-request API context; lives until the response is sent. */

@@ -49,6 +49,7 @@ usage(FILE *f)
 	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
 	    "  --trusted-proxies CIDRS peers whose X-Forwarded-For names the client (the routers;\n"
 	    "                         default none) [DEIS_TRUSTED_PROXIES]\n"
+	    "  [DEIS_TOKEN_LIFETIME=seconds]  tokens expire that long after their login (0: never)\n"
 	    "  --hash-workers N       threads checking passwords (one per core); 8 waiting per\n"
 	    "                         thread at most, more get 503 at once\n"
 	    "  (DEIS_APP_SUBNETS: pool of the networks per app, a /24 each (swarm default 100.80.0.0/16);\n"
@@ -366,6 +367,16 @@ main(int argc, char **argv)
 	if (deny && parse_cidr(deny, &ctl.deny_net, &ctl.deny_mask, &ctl.deny_except) < 0)
 		die(100, "--deny-net '%s' is not an IPv4 network like 172.17.0.0/16[,172.17.0.1]",
 		    deny);
+	{
+		const char *lt = getenv("DEIS_TOKEN_LIFETIME");
+
+		if (lt && *lt) {
+			ctl.token_lifetime = strtonum(lt, 0, 10LL * 366 * 86400, &errstr);
+			if (errstr)
+				die(100, "DEIS_TOKEN_LIFETIME '%s' is not a number of seconds: %s", lt,
+				    errstr);
+		}
+	}
 	trusted = opt_env(trusted, "DEIS_TRUSTED_PROXIES", "");
 	ctl.trusted = cidr_list_parse(trusted, false, &ctl.ntrusted, &e);
 	if (ctl.trusted == NULL)

@@ -151,6 +151,14 @@ dctl_controller_check(const char *key, const char *value, struct err *e)
 {
 	if (!strcmp(key, "firstUserAdmin") && strcmp(value, "true") && strcmp(value, "false"))
 		return err_set(e, 2, "firstUserAdmin '%s' is not true or false", value);
+	if (!strcmp(key, "tokenLifetime")) {
+		const char *errstr = NULL;
+
+		strtonum(value, 0, 10LL * 366 * 86400, &errstr);
+		if (errstr)
+			return err_set(e, 2, "tokenLifetime '%s' is not a number of seconds (0: "
+			    "tokens never expire)", value);
+	}
 	if (!strcmp(key, "registrationMode") && strcmp(value, "enabled") &&
 	    strcmp(value, "disabled") && strcmp(value, "admin_only"))
 		return err_set(e, 2, "registrationMode '%s' is not enabled, disabled or admin_only",
