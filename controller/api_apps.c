@@ -49,6 +49,24 @@ apps_list(struct api *a)
 	api_paginated(a, arr);
 }
 
+/* Whether the caller owns as many apps as the quota allows (e->code set on a database error). */
+static bool
+over_app_quota(struct api *a, struct err *e)
+{
+	struct db_res *res;
+	long long n;
+
+	if (a->ctl->quota_apps == 0 || a->user.is_superuser)
+		return false;
+	res = db_queryp(a->ctl->db, e, "SELECT COUNT(*) FROM apps WHERE owner = $1",
+	    a->user.username);
+	if (res == NULL)
+		return true;
+	n = db_res_getll(res, 0, 0, 0);
+	db_res_free(res);
+	return n >= a->ctl->quota_apps;
+}
+
 void
 apps_create(struct api *a)
 {
@@ -82,6 +100,17 @@ apps_create(struct api *a)
 		db_now(now);
 		if (db_begin(a->ctl->db, &e) < 0)
 			break;
+		/* counted inside the write transaction: two creations cannot both fit in one slot */
+		if (over_app_quota(a, &e)) {
+			db_rollback(a->ctl->db);
+			json_decref(empty);
+			if (e.code)
+				api_db_error(a, &e, NULL);
+			else
+				api_detail(a, 403, "You may own at most %lld apps (a quota the "
+				    "administrator set)", a->ctl->quota_apps);
+			return;
+		}
 		if (db_execp(a->ctl->db, &e, "INSERT INTO apps (uuid, id, owner, structure, created, "
 		    "updated) VALUES ($1, $2, $3, '{}', $4, $4)", uuid, id, a->user.username, now) < 0 ||
 		    config_insert(a->ctl->db, id, a->user.username, empty, empty, empty, empty, cfg,
@@ -507,6 +536,21 @@ apps_scale(struct api *a)
 	s->structure = json_deep_copy(app.structure);
 	json_object_update(s->structure, a->body);
 	app_release(&app);
+	if (a->ctl->quota_containers && !a->user.is_superuser) {
+		long long total = 0;
+
+		json_object_foreach(s->structure, k, v)
+			total += json_integer_value(v);
+		if (total > a->ctl->quota_containers) {
+			json_decref(s->want);
+			json_decref(s->structure);
+			free(s);
+			api_detail(a, 403, "An app may run at most %lld containers (a quota the "
+			    "administrator set); this scale asks for %lld", a->ctl->quota_containers,
+			    total);
+			return;
+		}
+	}
 	s->job.work = scale_work;
 	s->job.done = scale_done;
 	s->job.arg = s;

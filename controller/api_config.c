@@ -82,10 +82,19 @@ merge_section(struct api *a, const char *section, json_t *cur, struct buf *added
 					return -1;
 				}
 			} else if (!strcmp(section, "memory")) {
+				long long bytes = 0;
+
 				if (!json_is_string(v) ||
-				    validate_memory(json_string_value(v), NULL, &e) < 0) {
+				    validate_memory(json_string_value(v), &bytes, &e) < 0) {
 					api_field_error(a, section, "Limit format: <number><unit>, "
 					    "where unit = B, K, M or G");
+					return -1;
+				}
+				if (a->ctl->quota_memory && bytes > a->ctl->quota_memory &&
+				    !a->user.is_superuser) {
+					api_detail(a, 403, "A container may use at most %lld MB of memory "
+					    "(a quota the administrator set); %s asks for %s",
+					    a->ctl->quota_memory >> 20, k, json_string_value(v));
 					return -1;
 				}
 				val = json_string(json_string_value(v));

@@ -40,6 +40,10 @@ struct ctl {
 	uint32_t apps_net, apps_mask;	/* ... and the pool of the networks per app; mask 0: none */
 	struct cidr *trusted;		/* peers whose X-Forwarded-For is believed (the routers) */
 	long long token_lifetime;	/* seconds a token is good for after its login; 0: forever */
+	/* quotas an administrator sets (administrators are not held to them); 0: none, as Deis */
+	long long quota_apps;		/* apps a user may own */
+	long long quota_containers;	/* containers an app may run (all its types) */
+	long long quota_memory;		/* bytes: memory limit of one container */
 	size_t ntrusted;
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */

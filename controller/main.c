@@ -18,8 +18,9 @@
 #include "controller/db.h"
 #include "controller/jobs.h"
 #include "controller/scheduler/scheduler.h"
-#include "lib/ev.h"
+#include "controller/validate.h"
 #include "lib/cidr.h"
+#include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -50,6 +51,8 @@ usage(FILE *f)
 	    "  --trusted-proxies CIDRS peers whose X-Forwarded-For names the client (the routers;\n"
 	    "                         default none) [DEIS_TRUSTED_PROXIES]\n"
 	    "  [DEIS_TOKEN_LIFETIME=seconds]  tokens expire that long after their login (0: never)\n"
+	    "  [DEIS_QUOTA_APPS=n DEIS_QUOTA_CONTAINERS=n DEIS_QUOTA_MEMORY=512M]  what a user may\n"
+	    "                         own, an app run, a container use (administrators: no limit)\n"
 	    "  --hash-workers N       threads checking passwords (one per core); 8 waiting per\n"
 	    "                         thread at most, more get 503 at once\n"
 	    "  (DEIS_APP_SUBNETS: pool of the networks per app, a /24 each (swarm default 100.80.0.0/16);\n"
@@ -154,6 +157,23 @@ parse_cidr(const char *s, uint32_t *net, uint32_t *mask, uint32_t *except)
 		*except = ntohl(in.s_addr);
 	}
 	return 0;
+}
+
+/* DEIS_QUOTA_APPS, DEIS_QUOTA_CONTAINERS (numbers), DEIS_QUOTA_MEMORY (512M); unset: none. */
+static void
+quotas(struct ctl *ctl)
+{
+	const char *v, *errstr = NULL;
+
+	if ((v = getenv("DEIS_QUOTA_APPS")) && *v &&
+	    ((ctl->quota_apps = strtonum(v, 0, 1000000, &errstr)), errstr))
+		die(100, "DEIS_QUOTA_APPS '%s' is not a number of apps: %s", v, errstr);
+	if ((v = getenv("DEIS_QUOTA_CONTAINERS")) && *v &&
+	    ((ctl->quota_containers = strtonum(v, 0, 1000000, &errstr)), errstr))
+		die(100, "DEIS_QUOTA_CONTAINERS '%s' is not a number of containers: %s", v, errstr);
+	if ((v = getenv("DEIS_QUOTA_MEMORY")) && *v &&
+	    validate_memory(v, &ctl->quota_memory, &(struct err){ 0 }) < 0)
+		die(100, "DEIS_QUOTA_MEMORY '%s': want <number><B|K|M|G>", v);
 }
 
 static void
@@ -377,6 +397,7 @@ main(int argc, char **argv)
 				    errstr);
 		}
 	}
+	quotas(&ctl);
 	trusted = opt_env(trusted, "DEIS_TRUSTED_PROXIES", "");
 	ctl.trusted = cidr_list_parse(trusted, false, &ctl.ntrusted, &e);
 	if (ctl.trusted == NULL)
@@ -443,6 +464,10 @@ main(int argc, char **argv)
 
 		if (mem && *mem && sched_memory_parse(mem, &app_memory) < 0)
 			die(100, "DEIS_APP_MEMORY '%s': want <number><B|K|M|G>", mem);
+		/* a container without a limit of its own gets the default, within the quota */
+		if (ctl.quota_memory && (app_memory == 0 ? SCHED_APP_MEMORY_DEFAULT : app_memory) >
+		    ctl.quota_memory)
+			app_memory = ctl.quota_memory;
 		sc.app_memory = app_memory;
 
 		ctl.sched = sched_new(&sc, &e);

@@ -151,6 +151,17 @@ dctl_controller_check(const char *key, const char *value, struct err *e)
 {
 	if (!strcmp(key, "firstUserAdmin") && strcmp(value, "true") && strcmp(value, "false"))
 		return err_set(e, 2, "firstUserAdmin '%s' is not true or false", value);
+	if (!strcmp(key, "quotaApps") || !strcmp(key, "quotaContainers")) {
+		const char *errstr = NULL;
+
+		strtonum(value, 0, 1000000, &errstr);
+		if (errstr)
+			return err_set(e, 2, "%s '%s' is not a number (0: no quota)", key, value);
+	}
+	if (!strcmp(key, "quotaMemory") && value[0] && strcmp(value, "0") &&
+	    (strspn(value, "0123456789") == 0 || !strchr("BbKkMmGg", value[strspn(value,
+	    "0123456789")]) || strlen(value + strspn(value, "0123456789")) > 2))
+		return err_set(e, 2, "quotaMemory '%s' is not <number><B|K|M|G> like 512M", value);
 	if (!strcmp(key, "tokenLifetime")) {
 		const char *errstr = NULL;
 
