@@ -131,5 +131,7 @@ long http1_chunked_decode(struct http1_chunked *c, const char *in, size_t inlen,
  * "UNKNOWN STATUS CODE", as Django did. The result is a static string.
  */
 const char *http1_reason_upper(int status);
+/* The standard reason phrase (RFC 9110): http1_reason(404) is "Not Found". Static. */
+const char *http1_reason(int status);
 
 #endif

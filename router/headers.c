@@ -230,14 +230,17 @@ void
 headers_error(struct buf *out, int status, const char *code, bool keep_alive,
     const char *request_id)
 {
-	char body[256];
+	char body[320];
 	int n;
 
-	n = snprintf(body, sizeof(body), "<html><head><title>%d %s</title></head><body>"
-	    "<h1>%d %s</h1>%s%s</body></html>\n", status, http1_reason_upper(status),
-	    status, http1_reason_upper(status), code ? "router code " : "", code ? code : "");
+	/* as Deis's nginx answered (standard phrases, a small page); the Heroku-style code aside */
+	n = snprintf(body, sizeof(body), "<html>\r\n<head><title>%d %s</title></head>\r\n"
+	    "<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>deis-router</center>\r\n"
+	    "</body>\r\n</html>\r\n", status, http1_reason(status), status, http1_reason(status));
 	buf_addf(out, "HTTP/1.1 %d %s\r\nContent-Type: text/html\r\nContent-Length: %d\r\n",
-	    status, http1_reason_upper(status), n);
+	    status, http1_reason(status), n);
+	if (code)
+		buf_addf(out, "X-Router-Code: %s\r\n", code);
 	if (request_id && *request_id)
 		buf_addf(out, "X-Request-Id: %s\r\n", request_id);
 	if (!keep_alive)

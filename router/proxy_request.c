@@ -361,7 +361,7 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 
 		if (colon && host.p[0] != '[')
 			host.len = (size_t)(colon - host.p);
-		buf_addf(&c->out, "HTTP/1.1 301 MOVED PERMANENTLY\r\nLocation: https://%.*s%.*s\r\n"
+		buf_addf(&c->out, "HTTP/1.1 301 Moved Permanently\r\nLocation: https://%.*s%.*s\r\n"
 		    "Content-Length: 0\r\n%s\r\n", (int)host.len, host.p, (int)req->path.len,
 		    req->path.p, c->keep_alive && c->req_done ? "" : "Connection: close\r\n");
 		buf_remove_head(&c->in, hlen);

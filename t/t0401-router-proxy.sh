@@ -42,6 +42,15 @@ test_expect 'custom domain reaches the app' "curl -sf -H 'Host: www.custom.test'
 test_expect 'deis.<domain> reaches the controller' "curl -sf -H 'Host: deis.example.test' $U/v1/ | grep -q '\"name\": \"controller\"'"
 test_expect 'unknown host is 404' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: nope.example.test' $U/) = 404"
 test_expect 'app without endpoints is 503' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: empty.example.test' $U/) = 503"
+test_expect 'the router'"'"'s own pages read as Deis'"'"'s nginx: standard reason, a small HTML page' "
+	curl -s -D \$TRASH/h404 -H 'Host: nope.example.test' $U/ >\$TRASH/b404 &&
+	head -n 1 \$TRASH/h404 | grep -q '^HTTP/1.1 404 Not Found' && grep -q '<h1>404 Not Found</h1>' \$TRASH/b404 &&
+	grep -qi '^Content-Type: text/html' \$TRASH/h404 &&
+	curl -s -D \$TRASH/h503 -H 'Host: empty.example.test' $U/ >\$TRASH/b503 &&
+	head -n 1 \$TRASH/h503 | grep -q '^HTTP/1.1 503 Service Unavailable' &&
+	grep -q '<h1>503 Service Unavailable</h1>' \$TRASH/b503 &&
+	grep -qi '^X-Router-Code: H14' \$TRASH/h503 && ! grep -q H14 \$TRASH/b503
+"
 test_expect 'whitelist refuses others with 403' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: private.example.test' $U/) = 403"
 test_expect 'whitelist admits a matching CIDR with a label' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: mine.example.test' $U/echo) = 200"
 test_expect 'a whitelist of only bad entries admits nobody' "test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: allbad.example.test' $U/) = 403"

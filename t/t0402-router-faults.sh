@@ -48,6 +48,14 @@ test_expect 'first-byte timeout (per-app timeout 1 s) gives 504 (H12)' "
 	sleep 0.3 && grep -q ' - 504 - .* - H12 - ' \$TRASH/router.log
 "
 test_expect 'backend closing without an answer gives 502 (H13)' "test \$(code slow /reset) = 502"
+test_expect '502 and 504 pages: standard reason, the code in X-Router-Code' "
+	curl -s -D h502 -o b502 -H 'Host: slow.example.test' http://127.0.0.1:\$RPORT/reset &&
+	head -n 1 h502 | grep -q '^HTTP/1.1 502 Bad Gateway' && grep -q '<h1>502 Bad Gateway</h1>' b502 &&
+	grep -qi '^X-Router-Code: H13' h502 &&
+	curl -s -D h504 -o b504 -H 'Host: slow.example.test' http://127.0.0.1:\$RPORT/hang &&
+	head -n 1 h504 | grep -q '^HTTP/1.1 504 Gateway Timeout' && grep -q '<h1>504 Gateway Timeout</h1>' b504 &&
+	grep -qi '^X-Router-Code: H12' h504
+"
 test_expect 'slow client head gets 408 after the header timeout' "
 	python3 -c '
 import socket, sys, time

@@ -598,6 +598,19 @@ test_chunked(void **state)
 }
 
 static void
+test_reason_standard(void **state)
+{
+	assert_string_equal(http1_reason(404), "Not Found");
+	assert_string_equal(http1_reason(301), "Moved Permanently");
+	assert_string_equal(http1_reason(502), "Bad Gateway");
+	assert_string_equal(http1_reason(503), "Service Unavailable");
+	assert_string_equal(http1_reason(504), "Gateway Timeout");
+	assert_string_equal(http1_reason(431), "Request Header Fields Too Large");
+	assert_string_equal(http1_reason(599), "Server Error");
+	assert_string_equal(http1_reason(499), "Client Error");
+}
+
+static void
 test_reason(void **state)
 {
 	assert_string_equal(http1_reason_upper(200), "OK");
@@ -629,6 +642,7 @@ main(void)
 		cmocka_unit_test(test_bad_responses),
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_reason),
+		cmocka_unit_test(test_reason_standard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
