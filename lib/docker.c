@@ -649,22 +649,35 @@ docker_image_present(struct docker *d, const char *ref, struct err *e)
 	return docker_image_id(d, ref, id, e);
 }
 
-int
-docker_image_id(struct docker *d, const char *ref, char id[DOCKER_IMAGE_ID_MAX], struct err *e)
+json_t *
+docker_image_inspect(struct docker *d, const char *ref, struct err *e)
 {
 	json_t *ins;
-	const char *v;
 	char *path, *what;
 
-	id[0] = '\0';
 	if (ref_ok(ref, e) < 0)
-		return -1;
+		return NULL;
 	path = xasprintf("/images/%s/json", ref);
 	what = xasprintf("no image '%s'", ref);
 	ins = docker_call(d, "GET", path, NULL, 30000, NULL, NULL, what, e);
 	free(path);
 	free(what);
-	if (ins == NULL)
+	if (ins && !json_is_object(ins)) {
+		json_decref(ins);
+		err_set(e, 502, "docker: inspect of image '%s' is not an object", ref);
+		return NULL;
+	}
+	return ins;
+}
+
+int
+docker_image_id(struct docker *d, const char *ref, char id[DOCKER_IMAGE_ID_MAX], struct err *e)
+{
+	json_t *ins;
+	const char *v;
+
+	id[0] = '\0';
+	if ((ins = docker_image_inspect(d, ref, e)) == NULL)
 		return -1;
 	v = json_string_value(json_object_get(ins, "Id"));
 	if (v == NULL || strncmp(v, "sha256:", 7) != 0 || strlen(v) >= DOCKER_IMAGE_ID_MAX) {

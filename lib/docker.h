@@ -134,6 +134,8 @@ int docker_container_logs(struct docker *d, const char *id, size_t max, struct b
 
 /* Images. */
 
+/* GET /images/REF/json (an object; caller owns); NULL with e->code 404 when absent. */
+json_t *docker_image_inspect(struct docker *d, const char *ref, struct err *e);
 /* 0 when ref is present locally; -1 with e->code 404 when not. Blocks up to 30 s. */
 int docker_image_present(struct docker *d, const char *ref, struct err *e);
 /*

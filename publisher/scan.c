@@ -7,7 +7,7 @@
 #include "lib/log.h"
 #include "publisher/publisher.h"
 
-#define APP_PORT 5000
+#define APP_PORT 5000	/* of containers made before the scheduler labelled their port */
 
 /* The container's IP on its first network with one. */
 static const char *
@@ -27,7 +27,7 @@ container_ip(json_t *c)
 /*
  * This node's address in a swarm (Swarm.NodeAddr), or NULL when the engine is
  * not in one (caller frees). A Swarm task of the `swarm` scheduler driver
- * publishes port 5000 in host mode: routers on other nodes reach it at
+ * publishes its app's port in host mode: routers on other nodes reach it at
  * <node address>:<published port>, never at its bridge address.
  */
 static char *
@@ -46,9 +46,26 @@ swarm_node_addr(struct docker *d)
 	return r;
 }
 
-/* The host port a Swarm task publishes APP_PORT on (host mode), or 0. */
+/*
+ * The app's port in the container: its sh.deis.port label (the scheduler's:
+ * 5000, or the lowest TCP port the image exposes), APP_PORT without one.
+ */
 static int
-task_published_port(json_t *c)
+app_port(json_t *labels)
+{
+	const char *v = json_string_value(json_object_get(labels, "sh.deis.port"));
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return APP_PORT;
+	n = strtol(v, &end, 10);
+	return end != v && *end == '\0' && n > 0 && n < 65536 ? (int)n : 0;
+}
+
+/* The host port a Swarm task publishes port on (host mode), or 0. */
+static int
+task_published_port(json_t *c, int port)
 {
 	json_t *p;
 	size_t i;
@@ -60,7 +77,7 @@ task_published_port(json_t *c)
 		const char *ip = json_string_value(json_object_get(p, "IP"));
 
 		/* the IPv4 binding: the IPv6 one may have another port */
-		if (json_integer_value(json_object_get(p, "PrivatePort")) == APP_PORT &&
+		if (json_integer_value(json_object_get(p, "PrivatePort")) == port &&
 		    pub > 0 && pub < 65536 && !(ip && strchr(ip, ':')))
 			return (int)pub;
 	}
@@ -118,10 +135,12 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 		const char *num = json_string_value(json_object_get(labels, "sh.deis.num"));
 		const char *name = json_string_value(json_array_get(names, 0));
 		const char *ip = container_ip(c);
-		int port = APP_PORT, pub = task_published_port(c);
+		int port = app_port(labels), pub = task_published_port(c, port);
 		char addr[64], *hc;
 		long release, n;
 
+		if (port == 0)
+			continue;	/* a label that is no port: not one of ours */
 		if (pub && node_addr) {
 			ip = node_addr;
 			port = pub;

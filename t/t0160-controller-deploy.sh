@@ -10,8 +10,9 @@
 sched_prereqs deis-controller
 
 API_DIR=$TRASH
-APP=t0160-$$
-TEST_CLEANUP='docker ps -aq --filter label=sh.deis.app='$APP' | xargs -r docker rm -f >/dev/null'
+APP=t0160-$$ APP80=t0160p-$$
+TEST_CLEANUP='for a in $APP $APP80; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null; done;
+ docker rmi -f deis-test/port80:$$ >/dev/null 2>&1'
 start() {
 	controller_start "$TRASH/c" --scheduler docker --boot-timeout 8 >/dev/null && API_URL=$CONTROLLER_URL
 }
@@ -101,6 +102,21 @@ test_expect 'reconcile: containers removed while the controller was away come ba
 test_expect 'a crashed container is reported' '
 	docker kill ${APP}_v5.worker.1 >/dev/null &&
 	wait_for 10 "api_call GET /v1/apps/$APP/containers/worker/ alice | grep -q \"200 OK\" && jq -e \".results[0].state == \\\"crashed\\\"\" \"$API_DIR/body\""
+'
+# Deis v1 ran an image on the port it exposes: every stock nginx image listens on 80.
+test_expect 'an image exposing port 80 is run, probed and addressed on 80, with no capability' '
+	printf "FROM %s\nEXPOSE 8080/tcp 80/tcp 53/udp\nENTRYPOINT [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\nCMD []\n" \
+		"$IMAGE" | DOCKER_BUILDKIT=0 docker build -q -t deis-test/port80:$$ - >/dev/null &&
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APP80\"}" &&
+	api_check "201 CREATED" POST /v1/apps/$APP80/builds/ alice "{\"image\":\"deis-test/port80:$$\"}" &&
+	c=${APP80}_v2.cmd.1 &&
+	docker inspect -f "{{range .Config.Env}}{{println .}}{{end}}" $c | grep -qx PORT=80 &&
+	[ "$(docker inspect -f "{{index .Config.Labels \"sh.deis.port\"}}" $c)" = 80 ] &&
+	[ "$(docker inspect -f "{{.HostConfig.CapAdd}}" $c)" = "[]" ] &&
+	[ "$(docker inspect -f "{{index .HostConfig.Sysctls \"net.ipv4.ip_unprivileged_port_start\"}}" $c)" = 80 ] &&
+	ip=$(docker inspect -f "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}" $c) &&
+	curl -sf -m 5 http://$ip:80/health | grep -qx ok &&
+	api_check "204 NO CONTENT" DELETE /v1/apps/$APP80/ alice
 '
 test_expect 'destroy removes every container of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&

@@ -115,15 +115,15 @@ dk_image_id(void *h, const char *image, char *id, struct err *e)
 {
 	struct dk *k = h;
 
-	return sched_engine_image(k->d, image, id, e);
+	return sched_engine_image(k->d, image, id, NULL, e);
 }
 
 static int
-dk_prepare(void *h, const char *image, struct err *e)
+dk_prepare(void *h, const char *image, int *port, struct err *e)
 {
-	char id[DOCKER_IMAGE_ID_MAX];
+	struct dk *k = h;
 
-	return dk_image_id(h, image, id, e);
+	return sched_engine_image(k->d, image, NULL, port, e);
 }
 
 static json_t *
@@ -158,7 +158,9 @@ static json_t *
 dk_body(struct dk *k, const struct sched_unit *u, const char *net)
 {
 	json_t *b, *hc, *labels;
+	char port[16];
 
+	snprintf(port, sizeof(port), "%d", u->port);
 	labels = sched_unit_labels(k->platform, u);
 	hc = json_pack("{s:s, s:[s], s:O, s:[s], s:I, s:b, s:b, s:b, s:[{s:s, s:i, s:i}],"
 	    " s:{s:s, s:{s:s, s:s}}, s:{s:s, s:i}}",
@@ -179,6 +181,11 @@ dk_body(struct dk *k, const struct sched_unit *u, const char *net)
 	}
 	if (u->cpu_shares > 0)
 		json_object_set_new(hc, "CpuShares", json_integer(u->cpu_shares));
+	if (u->port > 0 && u->port < 1024) {
+		/* its server binds a low port without CAP_NET_BIND_SERVICE: from that port up only */
+		json_object_set_new(hc, "Sysctls", json_pack("{s:s%}",
+		    "net.ipv4.ip_unprivileged_port_start", port, strlen(port)));
+	}
 	b = json_pack("{s:s, s:o, s:o, s:o, s:b, s:b, s:b}",
 	    "Image", u->image,
 	    "Env", strv(u->env),
@@ -191,13 +198,18 @@ dk_body(struct dk *k, const struct sched_unit *u, const char *net)
 		json_object_set_new(b, "Entrypoint", strv(u->entrypoint));
 	if (u->cmd)
 		json_object_set_new(b, "Cmd", strv(u->cmd));
-	if (!u->oneoff)
-		json_object_set_new(b, "ExposedPorts", json_pack("{s:{}}", "5000/tcp"));
+	if (!u->oneoff) {
+		char exposed[16];
+
+		snprintf(exposed, sizeof(exposed), "%d/tcp", u->port ? u->port : SCHED_PORT);
+		json_object_set_new(b, "ExposedPorts", json_pack("{s:{}}", exposed));
+	}
 	return b;
 }
 
 static int
-dk_addr(struct dk *k, const char *id, const char *netname, char addr[48], struct err *e)
+dk_addr(struct dk *k, const char *id, const char *netname, int port, char addr[48],
+    struct err *e)
 {
 	json_t *ins = docker_container_inspect(k->d, id, e), *ns, *net;
 	const char *ip = NULL;
@@ -211,7 +223,7 @@ dk_addr(struct dk *k, const char *id, const char *netname, char addr[48], struct
 	if (ip == NULL || *ip == '\0')
 		ip = json_string_value(json_object_get(ns, "IPAddress"));
 	if (ip && *ip)
-		snprintf(addr, 48, "%s:%d", ip, SCHED_PORT);
+		snprintf(addr, 48, "%s:%d", ip, port ? port : SCHED_PORT);
 	json_decref(ins);
 	return 0;
 }
@@ -237,7 +249,7 @@ dk_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 		return -1;
 	if (docker_container_start(k->d, id, e) < 0)
 		return -1;
-	if (!u->oneoff && dk_addr(k, id, net, addr, e) < 0)
+	if (!u->oneoff && dk_addr(k, id, net, u->port, addr, e) < 0)
 		return -1;
 	return 0;
 }
@@ -363,7 +375,8 @@ dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 		ip = net_ip(k, json_object_get(json_object_get(c, "NetworkSettings"), "Networks"),
 		    o.app);
 		if (ip && *ip) {
-			snprintf(addr, sizeof(addr), "%s:%d", ip, SCHED_PORT);
+			snprintf(addr, sizeof(addr), "%s:%d", ip,
+			    sched_label_port(json_object_get(c, "Labels")));
 			o.addr = addr;
 		}
 		state = json_string_value(json_object_get(c, "State"));
@@ -417,7 +430,8 @@ dk_event(json_t *ev, void *arg)
 	else if (strcmp(action, "start") == 0) {
 		/* Docker restarting a crashed container may give it a new address. */
 		o.kind = SCHED_OBS_START;
-		if (dk_addr(w->k, o.id, app_network(w->k, o.app, netbuf), addr, &e) == 0 && addr[0])
+		if (dk_addr(w->k, o.id, app_network(w->k, o.app, netbuf), sched_label_port(attrs),
+		    addr, &e) == 0 && addr[0])
 			o.addr = addr;
 	}
 	else if (strcmp(action, "die") == 0) {

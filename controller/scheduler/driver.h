@@ -36,6 +36,7 @@ struct sched_unit {
 	const struct sched_kv *tags;	/* placement constraints; the docker driver ignores them */
 	size_t ntags;
 	bool oneoff;			/* `run`: no restart policy, no published port */
+	int port;			/* the app's port: $PORT, probed, published, routed */
 };
 
 /* What a driver saw happen to (or exist as) one platform container. */
@@ -74,8 +75,12 @@ struct sched_driver {
 	void (*close)(void *h);
 	/* Check the engine answers. */
 	int (*ping)(void *h, struct err *e);
-	/* Make image available to run (pull it when missing). */
-	int (*prepare)(void *h, const char *image, struct err *e);
+	/*
+	 * Make image available to run (pull it when missing, where the driver
+	 * can inspect it) and tell the port its server listens on (*port: the
+	 * lowest TCP port the image exposes, SCHED_PORT when none).
+	 */
+	int (*prepare)(void *h, const char *image, int *port, struct err *e);
 	/*
 	 * The id of image (its config digest, whatever name reaches it), pulled
 	 * where the driver can inspect it; id holds SCHED_IMAGE_ID_MAX bytes.
@@ -158,9 +163,16 @@ void sched_appnet_remove(struct docker *d, const char *platform, const char *app
     const char *driver);
 /*
  * BLOCKS: make image present on the engine d (pull it when missing) and give
- * its id (lib/docker.h, DOCKER_IMAGE_ID_MAX bytes).
+ * its id (SCHED_IMAGE_ID_MAX bytes; id may be NULL) and the port its server
+ * listens on (sched_image_port; port may be NULL).
  */
-int sched_engine_image(struct docker *d, const char *image, char *id, struct err *e);
+int sched_engine_image(struct docker *d, const char *image, char *id, int *port,
+    struct err *e);
+/*
+ * The app's port of an image (its inspect): the lowest TCP port it exposes,
+ * as Deis v1 published; SCHED_PORT (5000) when it exposes none.
+ */
+int sched_image_port(json_t *inspect);
 /* 0, or -1 (e, code 400) for a network app containers may not join (host, container:...). */
 int sched_network_check(const char *network, struct err *e);
 /* The capabilities to put back, as a JSON array of strings; caller owns it. */
@@ -169,6 +181,8 @@ json_t *sched_cap_add_json(const char *const *cap_add);
 json_t *sched_unit_labels(const char *platform, const struct sched_unit *u);
 /* A numeric label ("v3" when vprefix); 0 when absent or malformed. */
 unsigned sched_label_uint(json_t *labels, const char *key, bool vprefix);
+/* The unit's port from its labels (sh.deis.port); SCHED_PORT for units made before it. */
+int sched_label_port(json_t *labels);
 extern const struct sched_driver sched_driver_swarm;
 
 #endif

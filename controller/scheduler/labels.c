@@ -27,21 +27,55 @@ sched_engine_open(const struct sched_config *cfg)
 }
 
 int
-sched_engine_image(struct docker *d, const char *image, char *id,
+sched_image_port(json_t *inspect)
+{
+	json_t *ports = json_object_get(json_object_get(inspect, "Config"), "ExposedPorts");
+	const char *key;
+	json_t *v;
+	int best = 0;
+
+	/* "80/tcp", "53/udp": the lowest TCP port, as Deis published */
+	json_object_foreach(ports, key, v) {
+		char *end;
+		long n = strtol(key, &end, 10);
+
+		if (end != key && n > 0 && n < 65536 && strcmp(end, "/tcp") == 0 &&
+		    (best == 0 || n < best))
+			best = (int)n;
+	}
+	return best ? best : SCHED_PORT;
+}
+
+int
+sched_engine_image(struct docker *d, const char *image, char *id, int *port,
     struct err *e)
 {
 	struct err e2;
+	json_t *ins;
 
-	if (docker_image_id(d, image, id, &e2) == 0)
-		return 0;
-	if (e2.code != 404) {
-		*e = e2;
-		return -1;
+	if ((ins = docker_image_inspect(d, image, &e2)) == NULL) {
+		if (e2.code != 404) {
+			*e = e2;
+			return -1;
+		}
+		log_info("scheduler: pulling '%s'", image);
+		if (docker_image_pull(d, image, 20 * 60 * 1000L, e) < 0 ||
+		    (ins = docker_image_inspect(d, image, e)) == NULL)
+			return -1;
 	}
-	log_info("scheduler: pulling '%s'", image);
-	if (docker_image_pull(d, image, 20 * 60 * 1000L, e) < 0)
-		return -1;
-	return docker_image_id(d, image, id, e);
+	if (id) {
+		const char *v = json_string_value(json_object_get(ins, "Id"));
+
+		if (v == NULL || strlen(v) >= SCHED_IMAGE_ID_MAX) {
+			json_decref(ins);
+			return err_set(e, 502, "docker: image '%s' has no id", image);
+		}
+		strlcpy(id, v, SCHED_IMAGE_ID_MAX);
+	}
+	if (port)
+		*port = sched_image_port(ins);
+	json_decref(ins);
+	return 0;
 }
 
 int
@@ -66,13 +100,22 @@ sched_cap_add_json(const char *const *cap_add)
 json_t *
 sched_unit_labels(const char *platform, const struct sched_unit *u)
 {
-	char rel[16], num[16];
+	char rel[16], num[16], port[16];
 
 	snprintf(rel, sizeof(rel), "v%u", u->release);
 	snprintf(num, sizeof(num), "%u", u->num);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "sh.deis.platform", platform,
+	snprintf(port, sizeof(port), "%d", u->port ? u->port : SCHED_PORT);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "sh.deis.platform", platform,
 	    "sh.deis.app", u->app, "sh.deis.release", rel, "sh.deis.type", u->type,
-	    "sh.deis.num", num);
+	    "sh.deis.num", num, "sh.deis.port", port);
+}
+
+int
+sched_label_port(json_t *labels)
+{
+	unsigned p = sched_label_uint(labels, "sh.deis.port", false);
+
+	return p > 0 && p < 65536 ? (int)p : SCHED_PORT;
 }
 
 unsigned

@@ -96,15 +96,15 @@ type_check(const struct sched_release *rel, const char *type, struct err *e)
 	return 0;
 }
 
-/* The environment of every container of a release: NULL-terminated, owned. */
+/* The environment of every container of a release (port: its $PORT): NULL-terminated, owned. */
 static char **
-env_build(const struct sched_release *rel)
+env_build(const struct sched_release *rel, int port)
 {
 	static const char *const reserved[] = { "PORT", "DEIS_APP", "DEIS_RELEASE", "GIT_SHA" };
 	char **v = xcalloc(rel->nconfig + 5, sizeof(*v));
 	size_t i, j, n = 0;
 
-	v[n++] = xasprintf("PORT=%d", SCHED_PORT);
+	v[n++] = xasprintf("PORT=%d", port);
 	v[n++] = xasprintf("DEIS_APP=%s", rel->app);
 	v[n++] = xasprintf("DEIS_RELEASE=v%u", rel->version);
 	v[n++] = xasprintf("GIT_SHA=%s", rel->git_sha ? rel->git_sha : "");
@@ -172,7 +172,7 @@ oneoff_argv(const struct sched_release *rel, const char *command, const char **e
 
 static int
 unit_fill(struct sched *s, struct boot *b, const struct sched_release *rel, char **env,
-    const char *type, unsigned num, const char *command, struct err *e)
+    int port, const char *type, unsigned num, const char *command, struct err *e)
 {
 	const char *cmd, *mem, *cpu;
 	long long bytes;
@@ -189,6 +189,7 @@ unit_fill(struct sched *s, struct boot *b, const struct sched_release *rel, char
 	b->u.num = num;
 	b->u.image = rel->image;
 	b->u.env = (const char *const *)env;
+	b->u.port = port;
 	b->u.tags = rel->tags;
 	b->u.ntags = rel->ntags;
 	b->u.oneoff = command != NULL;
@@ -517,12 +518,14 @@ fail:
 	return -1;
 }
 
+/* The image present where it runs, and its port (*port). */
 static int
-prepare(struct sched *s, const struct sched_release *rel, struct err *e)
+prepare(struct sched *s, const struct sched_release *rel, int *port, struct err *e)
 {
 	struct err e2;
 
-	if (s->drv->prepare(s->h, rel->image, &e2) == 0)
+	*port = SCHED_PORT;
+	if (s->drv->prepare(s->h, rel->image, port, &e2) == 0)
 		return 0;
 	/* "docker: cannot pull '<image>': <why>" or "docker: cannot connect to '<sock>'" */
 	return err_set(e, 503, "aborting, %s", e2.msg);
@@ -555,6 +558,7 @@ int
 sched_deploy(struct sched *s, const struct sched_release *rel,
     const struct sched_scale *structure, size_t n, struct err *e)
 {
+	int port = SCHED_PORT;
 	struct boot *bv = NULL;
 	struct sched_container *old = NULL;
 	char (*ids)[SCHED_ID_MAX] = NULL;
@@ -573,15 +577,16 @@ sched_deploy(struct sched *s, const struct sched_release *rel,
 			return -1;
 		total += structure[i].count;
 	}
-	env = env_build(rel);
+	if (total && prepare(s, rel, &port, e) < 0)
+		return -1;
+	env = env_build(rel, port);
 	bv = xcalloc(total ? total : 1, sizeof(*bv));
 	for (i = 0; i < n; i++)
 		for (k = 1; k <= structure[i].count; k++)
-			if (unit_fill(s, &bv[nb++], rel, env, structure[i].type, k, NULL, e) < 0)
+			if (unit_fill(s, &bv[nb++], rel, env, port, structure[i].type, k, NULL,
+			    e) < 0)
 				goto out_free;
 	sched_app_lock(s, rel->app);
-	if (total && prepare(s, rel, e) < 0)
-		goto out;
 	if (boot_all(s, rel, bv, nb, e) < 0)
 		goto out;
 	nold = sched_select(s, rel->app, NULL, &old);
@@ -609,6 +614,7 @@ int
 sched_scale(struct sched *s, const struct sched_release *rel,
     const struct sched_scale *structure, size_t n, struct err *e)
 {
+	int port = SCHED_PORT;
 	struct boot *bv = NULL;
 	struct sched_container *cur;
 	char (*ids)[SCHED_ID_MAX] = NULL;
@@ -626,7 +632,6 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 		if (structure[i].count && type_check(rel, structure[i].type, e) < 0)
 			return -1;
 	}
-	env = env_build(rel);
 	sched_app_lock(s, rel->app);
 	/*
 	 * struct boot points into itself (u.name, entv, cmdv): size the array once,
@@ -644,9 +649,15 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 		if (structure[i].count > ncur) {
 			for (j = 0, max = 0; j < ncur; j++)
 				max = cur[j].num > max ? cur[j].num : max;
+			/* the image (and its port) only when a container is to be made */
+			if (env == NULL && (prepare(s, rel, &port, e) < 0 ||
+			    (env = env_build(rel, port)) == NULL)) {
+				free(cur);
+				goto out;
+			}
 			for (k = 1; k <= structure[i].count - ncur; k++) {
-				if (unit_fill(s, &bv[nb++], rel, env, structure[i].type, max + k, NULL,
-				    e) < 0) {
+				if (unit_fill(s, &bv[nb++], rel, env, port, structure[i].type, max + k,
+				    NULL, e) < 0) {
 					free(cur);
 					goto out;
 				}
@@ -659,8 +670,6 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 		}
 		free(cur);
 	}
-	if (nb && prepare(s, rel, e) < 0)
-		goto out;
 	if (nb && boot_all(s, rel, bv, nb, e) < 0)
 		goto out;
 	remove_all(s, ids, nids);
@@ -678,6 +687,7 @@ int
 sched_restart(struct sched *s, const struct sched_release *rel, const char *type,
     unsigned num, struct sched_container **out, size_t *nout, struct err *e)
 {
+	int port = SCHED_PORT;
 	struct sched_container *sel = NULL, c;
 	struct boot b;
 	struct err e2;
@@ -691,16 +701,16 @@ sched_restart(struct sched *s, const struct sched_release *rel, const char *type
 		return -1;
 	if (type && strcmp(type, "run") == 0)
 		return err_set(e, 400, "Container type run does not exist in application");
-	env = env_build(rel);
 	sched_app_lock(s, rel->app);
 	nsel = sched_select(s, rel->app, type, &sel);
-	if (nsel && prepare(s, rel, e) < 0)
+	if (nsel && prepare(s, rel, &port, e) < 0)
 		goto out;
+	env = env_build(rel, port);
 	for (i = 0; i < nsel; i++) {
 		if (num && sel[i].num != num)
 			continue;
 		if (type_check(rel, sel[i].type, e) < 0 ||
-		    unit_fill(s, &b, rel, env, sel[i].type, sel[i].num, NULL, e) < 0)
+		    unit_fill(s, &b, rel, env, port, sel[i].type, sel[i].num, NULL, e) < 0)
 			goto out;
 		/* The old one's name may differ (older release): rename it aside explicitly. */
 		snprintf(b.aside_name, sizeof(b.aside_name), "%.170s.old-%.12s", sel[i].name, sel[i].id);
@@ -736,6 +746,7 @@ int
 sched_run(struct sched *s, const struct sched_release *rel, const char *command, int *rc,
     struct buf *out, struct err *e)
 {
+	int port = SCHED_PORT;
 	struct sched_container *runs;
 	struct boot b;
 	char **env;
@@ -747,16 +758,16 @@ sched_run(struct sched *s, const struct sched_release *rel, const char *command,
 		return -1;
 	if (command == NULL || *command == '\0')
 		return err_set(e, 400, "command is required");
-	if (prepare(s, rel, e) < 0)
+	if (prepare(s, rel, &port, e) < 0)
 		return -1;
-	env = env_build(rel);
+	env = env_build(rel, port);
 	nruns = sched_select(s, rel->app, "run", &runs);
 	for (i = 0; i < nruns; i++)
 		max = runs[i].num > max ? runs[i].num : max;
 	free(runs);
 	/* No app lock: a run may last long. Two runs racing for a num: the loser takes the next. */
 	for (attempt = 1; attempt <= 10; attempt++) {
-		if (unit_fill(s, &b, rel, env, "run", max + attempt, command, e) < 0)
+		if (unit_fill(s, &b, rel, env, port, "run", max + attempt, command, e) < 0)
 			break;
 		buf_reset(out);
 		if (s->drv->start(s->h, &b.u, b.id, b.addr, e) == 0 && track(s, &b, e) == 0)

@@ -67,7 +67,8 @@
  * service specs and creates, updates and removes services.
  *
  * Images: every node pulls its task's image itself (Swarm tries a pull on
- * every task start); `prepare` does nothing.
+ * every task start); `prepare` pulls it on the manager too, whose copy tells
+ * the app's port (the lowest TCP port the image exposes, or 5000).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -172,9 +173,12 @@ sw_ping(void *h, struct err *e)
 }
 
 static int
-sw_prepare(void *h, const char *image, struct err *e)
+sw_prepare(void *h, const char *image, int *port, struct err *e)
 {
-	return 0;	/* each node pulls for its task */
+	struct sw *k = h;
+
+	/* each node pulls for its task; the manager's copy (see sw_image_id) tells the port */
+	return sched_engine_image(k->d, image, NULL, port, e);
 }
 
 /* The manager pulls it too: the id is the same on every node. */
@@ -183,7 +187,7 @@ sw_image_id(void *h, const char *image, char *id, struct err *e)
 {
 	struct sw *k = h;
 
-	return sched_engine_image(k->d, image, id, e);
+	return sched_engine_image(k->d, image, id, NULL, e);
 }
 
 /* Service name (Swarm's rules) for a unit name; variant 1, or 2..9 for a taken one. */
@@ -272,6 +276,14 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 		json_object_set_new(cs, "Command", strv(u->entrypoint));
 	if (u->cmd)
 		json_object_set_new(cs, "Args", strv(u->cmd));
+	if (u->port > 0 && u->port < 1024) {
+		char port[16];
+
+		/* a low port without CAP_NET_BIND_SERVICE: from that port up only */
+		snprintf(port, sizeof(port), "%d", u->port);
+		json_object_set_new(cs, "Sysctls", json_pack("{s:s}",
+		    "net.ipv4.ip_unprivileged_port_start", port));
+	}
 	limits = json_pack("{s:I}", "Pids", (json_int_t)k->pids_limit);
 	if (u->memory > 0)
 		json_object_set_new(limits, "MemoryBytes", json_integer(u->memory));
@@ -297,8 +309,8 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 	json_object_set_new(spec, "EndpointSpec", json_pack("{s:s}", "Mode", "dnsrr"));
 	if (!u->oneoff)
 		json_object_set_new(json_object_get(spec, "EndpointSpec"), "Ports",
-		    json_pack("[{s:s, s:i, s:s}]", "Protocol", "tcp", "TargetPort", SCHED_PORT,
-		    "PublishMode", "host"));
+		    json_pack("[{s:s, s:i, s:s}]", "Protocol", "tcp", "TargetPort",
+		    u->port ? u->port : SCHED_PORT, "PublishMode", "host"));
 	return spec;
 }
 

@@ -174,13 +174,14 @@ task_addr(json_t *t, json_t *nodes, char addr[48])
 	size_t i;
 
 	/*
-	 * The first binding of port 5000: the engine binds 0.0.0.0 then ::, and
-	 * when the IPv4 port is taken (by any local socket: the range is the
-	 * kernel's ephemeral one) it retries only that one, so the two may differ.
+	 * The first binding of the unit's one port (the app's: 5000 or the one
+	 * its image exposes): the engine binds 0.0.0.0 then ::, and when the IPv4
+	 * port is taken (by any local socket: the range is the kernel's ephemeral
+	 * one) it retries only that one, so the two may differ.
 	 */
 	addr[0] = '\0';
 	json_array_foreach(ports, i, p) {
-		if (json_integer_value(json_object_get(p, "TargetPort")) == SCHED_PORT) {
+		if (json_integer_value(json_object_get(p, "TargetPort")) > 0) {
 			port = json_integer_value(json_object_get(p, "PublishedPort"));
 			break;
 		}

@@ -100,12 +100,72 @@ test_spec_network(void **state)
 	sched_driver_swarm.close(k);
 }
 
+static void
+test_image_port(void **state)
+{
+	static const struct {
+		const char *inspect;
+		int port;
+	} cases[] = {
+		{ "{}", 5000 },
+		{ "{\"Config\":{\"ExposedPorts\":null}}", 5000 },
+		{ "{\"Config\":{\"ExposedPorts\":{\"80/tcp\":{}}}}", 80 },
+		{ "{\"Config\":{\"ExposedPorts\":{\"8080/tcp\":{},\"443/tcp\":{},\"53/udp\":{}}}}",
+		    443 },
+		{ "{\"Config\":{\"ExposedPorts\":{\"53/udp\":{}}}}", 5000 },
+		{ "{\"Config\":{\"ExposedPorts\":{\"0/tcp\":{},\"70000/tcp\":{},\"x/tcp\":{}}}}", 5000 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_loads(cases[i].inspect, 0, NULL);
+
+		assert_non_null(j);
+		assert_int_equal(sched_image_port(j), cases[i].port);
+		json_decref(j);
+	}
+}
+
+static void
+test_spec_low_port(void **state)
+{
+	static const char *const env[] = { "PORT=80", NULL };
+	struct sched_unit u = { .name = "web_v2.cmd.1", .app = "web", .release = 2, .type = "cmd",
+		.num = 1, .image = "nginx", .env = env, .port = 80 };
+	struct sw *k;
+	struct err e;
+	json_t *spec, *cs, *port;
+
+	k = open_with(NULL, NULL, &e);
+	assert_non_null(k);
+	spec = swarm_spec(k, &u, "web_v2-cmd-1", &e);
+	assert_non_null(spec);
+	port = json_array_get(json_object_get(json_object_get(spec, "EndpointSpec"), "Ports"), 0);
+	assert_int_equal(json_integer_value(json_object_get(port, "TargetPort")), 80);
+	cs = json_object_get(json_object_get(spec, "TaskTemplate"), "ContainerSpec");
+	/* bound without CAP_NET_BIND_SERVICE: unprivileged from port 80 up, no lower */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(cs, "Sysctls"),
+	    "net.ipv4.ip_unprivileged_port_start")), "80");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(cs, "Labels"),
+	    "sh.deis.port")), "80");
+	json_decref(spec);
+	/* the usual port: no sysctl */
+	u.port = 5000;
+	spec = swarm_spec(k, &u, "web_v2-cmd-1", &e);
+	assert_null(json_object_get(json_object_get(json_object_get(spec, "TaskTemplate"),
+	    "ContainerSpec"), "Sysctls"));
+	json_decref(spec);
+	sched_driver_swarm.close(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_spec_network),
+		cmocka_unit_test(test_image_port),
+		cmocka_unit_test(test_spec_low_port),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
