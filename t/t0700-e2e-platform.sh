@@ -11,10 +11,10 @@
 
 # DEIS_E2E_DB=postgres: the same on PostgreSQL (t0702 runs it so).
 . "$TOP/t/helper/e2e-platform"
-PY=e2e-py-$$ DK=e2e-dk-$$
+PY=e2e-py-$$ DK=e2e-dk-$$ P80=e2e-80-$$
 
 # the apps' containers first: uninstall --purge then removes their networks too
-TEST_CLEANUP='for a in $PY $DK; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
+TEST_CLEANUP='for a in $PY $DK $P80; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
    docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done;
  deisctl uninstall --purge platform >/dev/null 2>&1'
 
@@ -82,6 +82,20 @@ test_expect 'create the Dockerfile app and git push it' '
 
 test_expect 'the Dockerfile app serves through the router' '
 	wait_for 60 "app_get $DK | grep -q \"Hello from a Dockerfile app ($DK)\""
+'
+
+# As on Deis v1, a Dockerfile app listens on the port its image exposes (stock nginx: 80).
+test_expect 'a Dockerfile app whose server listens on port 80 (EXPOSE 80) serves through the router' '
+	repo dockerfile-web p80 && cat >"$TRASH/p80/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	USER slug
+	EXPOSE 80
+	CMD ["sh", "-c", "mkdir -p /tmp/w && echo app on port 80 >/tmp/w/index.html && exec python3 -m http.server 80 --directory /tmp/w"]
+	EOF
+	(cd "$TRASH/p80" && $GIT commit -qam "port 80" && deis create $P80 --no-remote) &&
+	push "$TRASH/p80" $P80 && wait_for 60 "app_get $P80 | grep -q \"app on port 80\"" &&
+	docker inspect -f "{{.HostConfig.CapAdd}}" $(docker ps -q --filter label=sh.deis.app=$P80) | grep -qx "\[\]" &&
+	deis apps:destroy -a $P80 --confirm $P80 >/dev/null
 '
 
 test_expect 'config:set makes a new release serving the new value' '

@@ -18,8 +18,9 @@
  * service does not touch its task. A new unit whose derived name is still
  * held by a service renamed aside gets the derived name plus "-2".."-9".
  *
- * Address. The app's port 5000 is published in Swarm's host mode on a port
- * the engine picks on the node running the task, and the unit's address is
+ * Address. The app's port (5000, or the one its image exposes: rollout.c)
+ * is published in Swarm's host mode on a port the engine picks on the node
+ * running the task, and the unit's address is
  * "<node address>:<published port>" (the node's address as the manager sees
  * it). This is Deis v1's own scheme (host IP and a mapped port), and it needs
  * nothing of the controller or the routers but a route to the nodes: the
