@@ -152,11 +152,13 @@ struct boot {
 };
 
 /*
- * The command line of a one-off container, the same for both kinds of image:
- * "bash -c <command>", as Deis ran `deis run` and Procfile entries. A buildpack
+ * The command line of a shell command (a one-off, or a Dockerfile app's
+ * Procfile entry), the same for both kinds of image: "bash -c <command>", as
+ * Deis ran them (bash's syntax: arrays, [[ ]], brace expansion). A buildpack
  * image keeps its runner entrypoint, which sources the app's .profile.d, moves
  * to /app and execs it; a Dockerfile image's entrypoint is replaced by
- * SCHED_ONEOFF_SHIM (entv[0] NULL: keep the image's). entv and cmdv hold 4 each.
+ * SCHED_ONEOFF_SHIM, which runs sh where the image has no bash (entv[0] NULL:
+ * keep the image's). entv and cmdv hold 4 each.
  */
 static void
 oneoff_argv(const struct sched_release *rel, const char *command, const char **entv,
@@ -202,8 +204,7 @@ unit_fill(struct sched *s, struct boot *b, const struct sched_release *rel, char
 		b->u.cmd = b->cmdv;
 	} else if (strcmp(type, "cmd") != 0) {
 		cmd = kv_get(rel->procfile, rel->nprocfile, type);
-		b->entv[0] = "/bin/sh", b->entv[1] = "-c";
-		b->cmdv[0] = cmd ? cmd : "";
+		oneoff_argv(rel, cmd ? cmd : "", b->entv, b->cmdv);
 		b->u.entrypoint = b->entv;
 		b->u.cmd = b->cmdv;
 	}

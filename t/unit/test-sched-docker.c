@@ -443,6 +443,36 @@ test_redeploy_same_version(void **state)
 	free(v);
 }
 
+/* A Dockerfile app's Procfile entries run as `bash -c` (through the shim), as Deis ran them. */
+static void
+test_dockerfile_procfile_bash(void **state)
+{
+	struct sched_release r = rel_make(3, NULL, 0);
+	struct sched_scale st[] = { { "web", 2 } };
+	struct sched_container *v = NULL;
+	struct err e = { 0 };
+	json_t *ins, *cfg;
+
+	SKIP_IF_NO_DOCKER();
+	r.dockerfile = true;
+	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+		fail_msg("deploy: %s", e.msg);
+	assert_int_equal(wait_state(SCHED_UP, 2, &v), 2);
+	ins = docker_container_inspect(dk, v[0].id, &e);
+	assert_non_null(ins);
+	cfg = json_object_get(ins, "Config");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cfg, "Entrypoint"),
+	    0)), "/bin/sh");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cfg, "Cmd"), 0)),
+	    "bash");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cfg, "Cmd"), 1)),
+	    "-c");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(cfg, "Cmd"), 2)),
+	    "exec httpd -f -p $PORT -h /www");
+	assert_int_equal(http_status(v[0].addr, "/health"), 200);
+	json_decref(ins);
+	free(v);
+}
 
 /*
  * One network per app: each app's containers on "<platform>-app-<app>" with a
@@ -529,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_run),
 		cmocka_unit_test(test_run_timeout),
 		cmocka_unit_test(test_redeploy_same_version),
+		cmocka_unit_test(test_dockerfile_procfile_bash),
 		cmocka_unit_test(test_app_networks),
 		cmocka_unit_test(test_destroy),
 	};
