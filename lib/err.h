@@ -7,7 +7,7 @@
  */
 struct err {
 	int code;
-	char msg[256];
+	char msg[1024];
 };
 
 /* Always returns -1 so callers can write `return err_set(e, 400, "...")`. */

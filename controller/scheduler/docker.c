@@ -316,6 +316,85 @@ dk_finish(void *h, const char *name, const char *id, unsigned timeout_ms, size_t
 	return 0;
 }
 
+static int
+dk_output(void *h, const char *id, int lines, struct buf *out, struct err *e)
+{
+	struct dk *k = h;
+	char *path = xasprintf("/containers/%s/logs?stdout=1&stderr=1&tail=%d", id, lines);
+	struct buf raw = BUF_INIT;
+	long status;
+	int rc = -1;
+
+	if (docker_request(k->d, "GET", path, NULL, 30000, &status, &raw, e) == 0) {
+		if (status == 200) {
+			docker_demux(raw.p, raw.len, out, out->len + (64u << 10), NULL);
+			rc = 0;
+		} else {
+			err_set(e, (int)status, "docker: cannot read the log of '%.12s'", id);
+		}
+	}
+	buf_release(&raw);
+	free(path);
+	return rc;
+}
+
+/*
+ * Listening TCP sockets of the container's network namespace, from its
+ * /proc/net/tcp{,6} (read by `cat` in the container: its own view; an image
+ * without cat cannot tell). State 0A is LISTEN; the local port is the hex
+ * after the colon of the second column.
+ */
+static int
+dk_listening(void *h, const char *id, struct buf *out, struct err *e)
+{
+	struct dk *k = h;
+	json_t *body = json_pack("{s:b, s:b, s:[s,s,s]}", "AttachStdout", 1, "AttachStderr", 0,
+	    "Cmd", "cat", "/proc/net/tcp", "/proc/net/tcp6"), *r;
+	char *path = xasprintf("/containers/%s/exec", id), *spath;
+	struct buf raw = BUF_INIT, text = BUF_INIT;
+	unsigned ports[32], nports = 0, i, port;
+	const char *exec_id, *p, *nl;
+	long status;
+	int rc = -1;
+
+	r = docker_call(k->d, "POST", path, body, 10000, NULL, NULL, "exec", e);
+	json_decref(body);
+	free(path);
+	if ((exec_id = json_string_value(json_object_get(r, "Id"))) == NULL) {
+		json_decref(r);
+		return -1;
+	}
+	spath = xasprintf("/exec/%s/start", exec_id);
+	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
+	if (docker_request(k->d, "POST", spath, body, 10000, &status, &raw, e) == 0 &&
+	    status == 200) {
+		docker_demux(raw.p, raw.len, &text, 1u << 20, NULL);
+		for (p = text.p; p && p < text.p + text.len; p = nl ? nl + 1 : NULL) {
+			char local[64], remote[64], st[8];
+			const char *colon;
+
+			nl = memchr(p, '\n', (size_t)(text.p + text.len - p));
+			if (sscanf(p, "%*s %63s %63s %7s", local, remote, st) != 3 ||
+			    strcmp(st, "0A") != 0 || (colon = strrchr(local, ':')) == NULL ||
+			    sscanf(colon + 1, "%x", &port) != 1)
+				continue;
+			for (i = 0; i < nports && ports[i] != port; i++)
+				;
+			if (i == nports && nports < 32)
+				ports[nports++] = port;
+		}
+		for (i = 0; i < nports; i++)
+			buf_addf(out, "%s%u", i ? ", " : "", ports[i]);
+		rc = 0;
+	}
+	json_decref(body);
+	json_decref(r);
+	free(spath);
+	buf_release(&raw);
+	buf_release(&text);
+	return rc;
+}
+
 /* Fill the parts of o common to listings and events from labels; -1 if not ours. */
 static int
 obs_labels(struct sched_obs *o, json_t *labels)
@@ -493,6 +572,8 @@ const struct sched_driver sched_driver_docker = {
 	.remove = dk_remove,
 	.rename = dk_rename,
 	.finish = dk_finish,
+	.output = dk_output,
+	.listening = dk_listening,
 	.list = dk_list,
 	.watch = dk_watch,
 	.app_gone = dk_app_gone,

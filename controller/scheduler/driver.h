@@ -107,6 +107,17 @@ struct sched_driver {
 	 */
 	int (*finish)(void *h, const char *name, const char *id, unsigned timeout_ms, size_t max,
 	    int *rc, struct buf *out, struct err *e);
+	/*
+	 * The last lines (at most lines) unit id printed, stdout and stderr
+	 * merged, appended to out: what a start that failed said.
+	 */
+	int (*output)(void *h, const char *id, int lines, struct buf *out, struct err *e);
+	/*
+	 * The TCP ports something listens on inside unit id, appended to out as
+	 * "3000, 8080" (empty: none); NULL when the driver cannot look (swarm:
+	 * the unit may be on another node). -1 when it cannot tell.
+	 */
+	int (*listening)(void *h, const char *id, struct buf *out, struct err *e);
 	/* Report every platform container (SCHED_OBS_EXISTS) to fn. */
 	int (*list)(void *h, sched_obs_fn *fn, void *arg, struct err *e);
 	/*

@@ -145,6 +145,9 @@ struct boot {
 	char id[SCHED_ID_MAX];
 	char addr[48];
 	bool healthy;
+	bool tcp_ok;		/* something answered on its port once */
+	long hc_status;		/* the last HEALTHCHECK_URL answer; 0: none (timeout) */
+	bool hc_tried;
 	double started, next_probe, last_running;
 	/* the container renamed aside to make way for this one, if any */
 	char aside_id[SCHED_ID_MAX];
@@ -310,8 +313,58 @@ http_probe(const char *addr, const char *path, double timeout_s, long *status)
 }
 
 /*
+ * Why boot b did not start, after HEALTH_MSG, in Heroku's terms: the process
+ * exited (with its status and last lines), nothing listened on $PORT within
+ * the boot limit (R10; with the ports it does listen on, when the driver can
+ * see them), or HEALTHCHECK_URL did not answer 200.
+ */
+static void
+explain(struct sched *s, const struct boot *b, const char *hc, double hc_timeout, bool exited,
+    int exit_code, struct err *e)
+{
+	struct buf why = BUF_INIT, out = BUF_INIT, ports = BUF_INIT;
+	struct err e2;
+	const char *p, *nl;
+
+	buf_addf(&why, "%s: %s.%u ", HEALTH_MSG, b->u.type, b->u.num);
+	if (exited) {
+		buf_addf(&why, "exited with status %d (Process exited with status %d)", exit_code,
+		    exit_code);
+		if (s->drv->output && s->drv->output(s->h, b->id, 10, &out, &e2) == 0 && out.len) {
+			buf_addstr(&why, "; its last output:");
+			for (p = out.p; p < out.p + out.len; p = nl + 1) {
+				nl = memchr(p, '\n', (size_t)(out.p + out.len - p));
+				if (nl == NULL)
+					nl = out.p + out.len;
+				buf_addf(&why, "\n    %.*s", (int)(nl - p), p);
+			}
+		}
+	} else if (routable(b->u.type) && !b->tcp_ok) {
+		buf_addf(&why, "did not listen on $PORT (%d) within %u s of launch (Error R10, "
+		    "boot timeout)", b->u.port, s->boot_timeout_ms / 1000);
+		if (s->drv->listening && s->drv->listening(s->h, b->id, &ports, &e2) == 0)
+			buf_addf(&why, "; it listens on %s", ports.len ? ports.p : "no TCP port");
+	} else if (routable(b->u.type) && hc) {
+		if (b->hc_tried && b->hc_status)
+			buf_addf(&why, "answered HEALTHCHECK_URL %s with %ld, not 200, for %u s", hc,
+			    b->hc_status, s->boot_timeout_ms / 1000);
+		else
+			buf_addf(&why, "did not answer HEALTHCHECK_URL %s within %g s "
+			    "(HEALTHCHECK_TIMEOUT) for %u s", hc, hc_timeout,
+			    s->boot_timeout_ms / 1000);
+	} else {
+		buf_addf(&why, "did not stay up for %u s", s->boot_timeout_ms / 1000);
+	}
+	err_set(e, 503, "%s", why.p);
+	buf_release(&why);
+	buf_release(&out);
+	buf_release(&ports);
+}
+
+/*
  * Wait until every boot is healthy (see sched_deploy() in scheduler.h) or the
- * boot deadline passes or one of them dies. -1 with HEALTH_MSG on failure.
+ * boot deadline passes or one of them dies. -1 with HEALTH_MSG and the reason
+ * (explain) on failure.
  */
 static int
 wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, size_t n,
@@ -324,7 +377,6 @@ wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, 
 	struct sched_container c;
 	struct err e2;
 	size_t i, left;
-	long status;
 	int r, code = 0;
 
 	if (hc && *hc == '\0')
@@ -340,7 +392,8 @@ wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, 
 			if (sched_entry(s, b->id, &c) == 0 && c.crashes > 0) {
 				log_warn("scheduler: '%s' exited with status %d while booting",
 				    b->name, c.exit_code);
-				return err_set(e, 503, HEALTH_MSG);
+				explain(s, b, hc, hc_timeout, true, c.exit_code, e);
+				return -1;
 			}
 			r = 1;
 			if (now >= b->next_probe) {
@@ -353,7 +406,8 @@ wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, 
 				if (r == 0) {
 					log_warn("scheduler: '%s' is not running (exit status %d)",
 					    b->name, code);
-					return err_set(e, 503, HEALTH_MSG);
+					explain(s, b, hc, hc_timeout, true, code, e);
+					return -1;
 				}
 				b->last_running = now;
 			}
@@ -361,10 +415,13 @@ wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, 
 				/* nothing to probe: up, and still up a moment later */
 				b->healthy = b->last_running >= b->started + WORKER_SETTLE;
 			} else if (b->addr[0] && tcp_probe(b->addr, 300)) {
-				if (hc == NULL)
+				b->tcp_ok = true;
+				if (hc == NULL) {
 					b->healthy = true;
-				else if (now >= b->started + delay)
-					b->healthy = http_probe(b->addr, hc, hc_timeout, &status);
+				} else if (now >= b->started + delay) {
+					b->hc_tried = true;
+					b->healthy = http_probe(b->addr, hc, hc_timeout, &b->hc_status);
+				}
 			}
 			if (b->healthy)
 				log_debug("scheduler: '%s' is healthy", b->name);
@@ -379,7 +436,10 @@ wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, 
 					log_warn("scheduler: '%s' not healthy within %u ms%s%s",
 					    bv[i].name, s->boot_timeout_ms,
 					    hc ? " at " : "", hc ? hc : "");
-			return err_set(e, 503, HEALTH_MSG);
+			for (i = 0; i < n && bv[i].healthy; i++)
+				;
+			explain(s, &bv[i < n ? i : 0], hc, hc_timeout, false, 0, e);
+			return -1;
 		}
 		usleep(100 * 1000);
 	}

@@ -608,7 +608,7 @@ logtime_parse(const char **pp, const char *end, long long *sec, long *nsec)
  * (stable: a line without a time stays after the one before it).
  */
 static int
-svc_logs(struct sw *k, const char *id, size_t max, struct buf *out, bool *trunc,
+svc_logs(struct sw *k, const char *id, int tail, size_t max, struct buf *out, bool *trunc,
     struct err *e)
 {
 	struct buf raw = BUF_INIT, text = BUF_INIT;
@@ -621,7 +621,8 @@ svc_logs(struct sw *k, const char *id, size_t max, struct buf *out, bool *trunc,
 	long status;
 	int ret = -1;
 
-	path = xasprintf("/services/%s/logs?stdout=1&stderr=1&timestamps=1", id);
+	path = tail > 0 ? xasprintf("/services/%s/logs?stdout=1&stderr=1&timestamps=1&tail=%d", id,
+	    tail) : xasprintf("/services/%s/logs?stdout=1&stderr=1&timestamps=1", id);
 	if (docker_request(k->d, "GET", path, NULL, 60000, &status, &raw, e) < 0)
 		goto out;
 	if (status != 200) {
@@ -681,11 +682,19 @@ sw_finish(void *h, const char *name, const char *id, unsigned timeout_ms, size_t
 			    timeout_ms / 1000);
 		usleep(200 * 1000);
 	}
-	if (svc_logs(k, id, max, out, &trunc, e) < 0)
+	if (svc_logs(k, id, 0, max, out, &trunc, e) < 0)
 		return -1;
 	if (trunc)
 		log_warn("scheduler: output of '%s' cut at %zu bytes", name, max);
 	return 0;
+}
+
+static int
+sw_output(void *h, const char *id, int lines, struct buf *out, struct err *e)
+{
+	bool trunc = false;
+
+	return svc_logs(h, id, lines, out->len + (64u << 10), out, &trunc, e);
 }
 
 /* The app's services are removed: its network goes (the docker driver's rule). */
@@ -712,6 +721,7 @@ const struct sched_driver sched_driver_swarm = {
 	.remove = sw_remove,
 	.rename = sw_rename,
 	.finish = sw_finish,
+	.output = sw_output,
 	.list = swarm_list,
 	.watch = swarm_watch,
 	.app_gone = sw_app_gone,

@@ -120,7 +120,8 @@ test_deploy_replaces(void **state)
 }
 
 static void
-check_failed_deploy_keeps(struct sched_release *r, const struct sched_scale *st, size_t nst)
+check_failed_deploy_keeps(struct sched_release *r, const struct sched_scale *st, size_t nst,
+    const char *why)
 {
 	struct sched_container *before = NULL, *v = NULL;
 	struct err e = { 0 };
@@ -132,7 +133,10 @@ check_failed_deploy_keeps(struct sched_release *r, const struct sched_scale *st,
 	assert_int_equal(nb, 1);
 	assert_int_equal(sched_deploy(sc, r, st, nst, &e), -1);
 	assert_int_equal(e.code, 503);
-	assert_string_equal(e.msg, "aborting, app containers failed to respond to health check");
+	/* Deis's words, then why, in Heroku's */
+	if (strncmp(e.msg, "aborting, app containers failed to respond to health check: ", 60) ||
+	    strstr(e.msg, why) == NULL)
+		fail_msg("deploy failed with '%s', want '%s'", e.msg, why);
 	n = wait_state(SCHED_UP, 1, &v);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].id, before[0].id);
@@ -162,7 +166,8 @@ test_deploy_crashing_keeps_old(void **state)
 	time_t t0 = time(NULL);
 
 	SKIP_IF_NO_DOCKER();
-	check_failed_deploy_keeps(&r, st, 2);
+	check_failed_deploy_keeps(&r, st, 2, "crash.1 exited with status 3 (Process exited with "
+	    "status 3); its last output:\n    crashing");
 	assert_true(time(NULL) - t0 < 10);	/* a death fails fast, not at the deadline */
 }
 
@@ -180,8 +185,31 @@ test_deploy_healthcheck_keeps_old(void **state)
 	/* a short boot deadline for this one */
 	sched_free(sc);
 	sc = sched_make(3000);
-	check_failed_deploy_keeps(&r, st, 1);
+	check_failed_deploy_keeps(&r, st, 1, "web.1 answered HEALTHCHECK_URL /no-such-page with "
+	    "404, not 200, for 3 s");
 	(void)keep;
+	sched_free(sc);
+	sc = sched_make(15000);
+}
+
+/* A server on another port than $PORT: named, with the port it does listen on (R10). */
+static void
+test_deploy_wrong_port_keeps_old(void **state)
+{
+	static const struct sched_kv wrong[] = {
+		{ "web", "exec httpd -f -p 3000 -h /www" },
+	};
+	struct sched_release r = rel_make(4, NULL, 0);
+	struct sched_scale st[] = { { "web", 1 } };
+
+	SKIP_IF_NO_DOCKER();
+	r.procfile = wrong;
+	r.nprocfile = 1;
+	r.dockerfile = true;	/* the entry runs as written, not through the test runner's web */
+	sched_free(sc);
+	sc = sched_make(3000);
+	check_failed_deploy_keeps(&r, st, 1, "web.1 did not listen on $PORT (5000) within 3 s of "
+	    "launch (Error R10, boot timeout); it listens on 3000");
 	sched_free(sc);
 	sc = sched_make(15000);
 }
@@ -553,6 +581,7 @@ main(void)
 		cmocka_unit_test(test_deploy_replaces),
 		cmocka_unit_test(test_deploy_crashing_keeps_old),
 		cmocka_unit_test(test_deploy_healthcheck_keeps_old),
+		cmocka_unit_test(test_deploy_wrong_port_keeps_old),
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_scale_concurrent),
 		cmocka_unit_test(test_restart),
