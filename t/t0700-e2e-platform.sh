@@ -98,6 +98,19 @@ test_expect 'a Dockerfile app whose server listens on port 80 (EXPOSE 80) serves
 	deis apps:destroy -a $P80 --confirm $P80 >/dev/null
 '
 
+test_expect 'a web process that exits at once fails the push with its status and last output' '
+	cat >"$TRASH/p80/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	CMD ["sh", "-c", "echo cannot find my database >&2; exit 3"]
+	EOF
+	(cd "$TRASH/p80" && $GIT commit -qam "crash" && deis create $P80 --no-remote) &&
+	t0=$(date +%s) && ! push "$TRASH/p80" $P80 >/dev/null && [ $(($(date +%s) - t0)) -lt 30 ] &&
+	grep -q "cmd.1 exited with status 3 (Process exited with status 3); its last output:" \
+		"$TRASH/push-$P80.log" &&
+	grep -q "cannot find my database" "$TRASH/push-$P80.log" &&
+	deis apps:destroy -a $P80 --confirm $P80 >/dev/null
+'
+
 test_expect 'config:set makes a new release serving the new value' '
 	deis config:set POWERED_BY=e2e-value -a $PY &&
 	wait_for 60 "app_get $PY | grep -q \"Powered by e2e-value\"" &&
