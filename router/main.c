@@ -52,6 +52,12 @@ struct router_conf conf = {
 	.connect_ms = 5000,
 	.first_byte_ms = 30000,
 	.idle_ms = 55000,
+	/* Deis: controller/timeout/{connect 10s, send and read 20m}; builder connect 10 s, tcp 1200 s */
+	.ctl_connect_ms = 10000,
+	.ctl_read_ms = 1200000,
+	.ctl_send_ms = 1200000,
+	.builder_connect_ms = 10000,
+	.builder_tcp_ms = 1200000,
 	.header_ms = 10000,
 	.keepalive_ms = 55000,
 	.watch_ms = 45000,	/* three of the controller's 15 s keep-alive lines */
@@ -73,6 +79,8 @@ usage(void)
 	    "[--tcp-listen ADDR] [--routes FILE] [--controller URL] [--workers N] "
 	    "[--body-size N[k|m|g]] [--connect-timeout T] [--first-byte-timeout T] "
 	    "[--idle-timeout T] [--header-timeout T] [--keepalive-timeout T] [--watch-timeout T] "
+	    "[--controller-connect-timeout T] [--controller-read-timeout T] "
+	    "[--controller-send-timeout T] [--builder-connect-timeout T] [--builder-tcp-timeout T] "
 	    "[--max-conns N] [--tls-listen ADDR] [--tls-cert FILE --tls-key FILE] "
 	    "[--hsts SECONDS] [--enforce-https] [--balance round-robin|least-conn] "
 	    "[--body-min-rate BYTES_PER_S] [--pool-size N] "
@@ -100,6 +108,15 @@ parse_time(const char *s)
 		memcpy(tmp, s, n - 2);
 		tmp[n - 2] = '\0';
 		v = strtonum(tmp, 1, 86400000, &errstr);
+	} else if (n > 1 && strchr("smh", s[n - 1])) {
+		/* nginx's 10s, 20m, 1h (Deis's timeout settings) */
+		long long mult = s[n - 1] == 's' ? 1000 : s[n - 1] == 'm' ? 60000 : 3600000;
+
+		if (n - 1 >= sizeof(tmp))
+			die(100, "bad duration '%s'", s);
+		memcpy(tmp, s, n - 1);
+		tmp[n - 1] = '\0';
+		v = strtonum(tmp, 1, 86400000 / mult, &errstr) * mult;
 	} else {
 		v = strtonum(s, 1, 86400, &errstr) * 1000;
 	}
@@ -257,6 +274,16 @@ parse_args(int argc, char **argv)
 			conf.first_byte_ms = parse_time(v);
 		else if (strcmp(a, "--idle-timeout") == 0)
 			conf.idle_ms = parse_time(v);
+		else if (strcmp(a, "--controller-connect-timeout") == 0)
+			conf.ctl_connect_ms = parse_time(v);
+		else if (strcmp(a, "--controller-read-timeout") == 0)
+			conf.ctl_read_ms = parse_time(v);
+		else if (strcmp(a, "--controller-send-timeout") == 0)
+			conf.ctl_send_ms = parse_time(v);
+		else if (strcmp(a, "--builder-connect-timeout") == 0)
+			conf.builder_connect_ms = parse_time(v);
+		else if (strcmp(a, "--builder-tcp-timeout") == 0)
+			conf.builder_tcp_ms = parse_time(v);
 		else if (strcmp(a, "--header-timeout") == 0)
 			conf.header_ms = parse_time(v);
 		else if (strcmp(a, "--keepalive-timeout") == 0)

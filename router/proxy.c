@@ -274,7 +274,7 @@ client_event(struct ev *ev, int fd, int mask, void *arg)
 	if ((mask & EV_READ) || (c->tls_read_wants_write && (mask & EV_WRITE)))
 		client_read(c);
 	if (!c->dead && c->state == C_EXCHANGE && c->up && c->res_head_done)
-		c->deadline = ev_now_ms() + conf.idle_ms;
+		c->deadline = ev_now_ms() + c->idle_ms;
 	if (!c->dead)
 		client_process(c);
 	if (!c->dead && c->up && !c->up->connecting && c->up->out.len)
@@ -380,8 +380,12 @@ proxy_accept(struct ev *ev, int lfd, int mask, void *arg)
 			client_close(c);
 			continue;
 		}
+		c->connect_ms = conf.connect_ms;
+		c->idle_ms = conf.idle_ms;
 		if (l->kind == LISTEN_TCP) {
 			c->tcp = true;
+			c->connect_ms = conf.builder_connect_ms;	/* a git push: Deis's builder timeouts */
+			c->idle_ms = conf.builder_tcp_ms;
 			c->req_done = true;
 			c->t_start = ev_now_ms();
 			strlcpy(c->reqline, "TCP", sizeof(c->reqline));

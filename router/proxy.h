@@ -77,7 +77,8 @@ struct client {
 	bool res_head_done, res_keep_alive;
 	enum gzip_req gz_req;	/* what the request allows (gzip.h) */
 	struct gzip *gz;	/* the response body is being compressed */
-	unsigned first_byte_ms;
+	/* this exchange's timeouts: the app's, the controller's or the builder's */
+	unsigned connect_ms, first_byte_ms, idle_ms;
 	uint64_t affinity;	/* FNV-1a of the --affinity-arg value; 0: absent or empty */
 	/* for the access log */
 	int status;

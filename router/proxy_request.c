@@ -407,7 +407,16 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 			return;
 		}
 	}
-	c->first_byte_ms = c->app->timeout_ms ? c->app->timeout_ms : conf.first_byte_ms;
+	if (c->app == &c->table->apps[0]) {
+		/* the controller: a deploy may take minutes (Deis's controller timeouts) */
+		c->connect_ms = conf.ctl_connect_ms;
+		c->first_byte_ms = conf.ctl_read_ms;
+		c->idle_ms = conf.ctl_read_ms > conf.ctl_send_ms ? conf.ctl_read_ms : conf.ctl_send_ms;
+	} else {
+		c->connect_ms = conf.connect_ms;
+		c->first_byte_ms = c->app->timeout_ms ? c->app->timeout_ms : conf.first_byte_ms;
+		c->idle_ms = conf.idle_ms;
+	}
 	if (conf.affinity_arg)
 		affinity_value(c, req->path);
 

@@ -125,10 +125,10 @@ exchange_connect(struct client *c)
 		}
 		if (c->up->connecting) {
 			c->state = C_CONNECT;
-			c->deadline = ev_now_ms() + conf.connect_ms;
+			c->deadline = ev_now_ms() + c->connect_ms;
 		} else {
 			c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
-			c->deadline = ev_now_ms() + (c->tcp ? conf.idle_ms : c->first_byte_ms);
+			c->deadline = ev_now_ms() + (c->tcp ? c->idle_ms : c->first_byte_ms);
 		}
 		return 0;
 	}
@@ -255,7 +255,7 @@ exchange_request_body(struct client *c)
 	 * body is still coming, the idle timeout applies. */
 	if (!c->res_head_done && c->state == C_EXCHANGE &&
 	    (c->in.len != before || c->req_done != was_done))
-		c->deadline = ev_now_ms() + (c->req_done ? c->first_byte_ms : conf.idle_ms);
+		c->deadline = ev_now_ms() + (c->req_done ? c->first_byte_ms : c->idle_ms);
 }
 
 void
@@ -378,7 +378,7 @@ exchange_response(struct client *c)
 			buf_remove_head(&u->in, (size_t)r);
 			c->status = 101;
 			c->state = C_TUNNEL;
-			c->deadline = ev_now_ms() + conf.idle_ms;
+			c->deadline = ev_now_ms() + c->idle_ms;
 			buf_add(&u->out, c->in.p, c->in.len);
 			buf_reset(&c->in);
 			exchange_response(c);
@@ -418,7 +418,7 @@ exchange_response(struct client *c)
 		    c->ssl && conf.hsts_max_age ? hsts_header() : NULL, gm);
 		buf_remove_head(&u->in, (size_t)r);
 		c->res_head_done = true;
-		c->deadline = ev_now_ms() + conf.idle_ms;
+		c->deadline = ev_now_ms() + c->idle_ms;
 	}
 
 	switch (c->res_body) {
@@ -486,10 +486,10 @@ proxy_upstream_event(struct upconn *u, int mask)
 		}
 		u->connecting = false;
 		c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
-		c->deadline = ev_now_ms() + (c->tcp ? conf.idle_ms : c->first_byte_ms);
+		c->deadline = ev_now_ms() + (c->tcp ? c->idle_ms : c->first_byte_ms);
 	}
 	if (c->res_head_done || c->state == C_TUNNEL)
-		c->deadline = ev_now_ms() + conf.idle_ms;
+		c->deadline = ev_now_ms() + c->idle_ms;
 	if (mask & EV_WRITE || u->out.len)
 		upstream_flush(c, u);
 	if (!c->dead && c->up == u && (mask & EV_READ))

@@ -58,6 +58,8 @@ struct router_conf {
 	char *internal_token;
 	uint64_t body_max;		/* 413 beyond this; 0: unlimited */
 	unsigned connect_ms, first_byte_ms, idle_ms, header_ms, keepalive_ms;
+	/* the controller's route and the builder's TCP passthrough: Deis's own timeouts */
+	unsigned ctl_connect_ms, ctl_read_ms, ctl_send_ms, builder_connect_ms, builder_tcp_ms;
 	unsigned watch_ms;	/* --watch-timeout: silence that ends the route stream */
 	unsigned quarantine_ms;
 	int max_conns;			/* per worker */

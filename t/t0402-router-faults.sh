@@ -171,4 +171,25 @@ test_expect 'SIGTERM drains: a request in flight completes, then the router exit
 	wait_for 15 '! kill -0 \$PID_router' &&
 	! curl -s -o /dev/null -H 'Host: fresh.example.test' $U/echo
 "
+# The controller's route has its own timeouts (Deis's controller/timeout/*): a deploy that takes
+# longer than an app may gets the controller's answer, not the router's 504.
+R2=$(free_port)
+cat >"$TRASH/routes2.json" <<JSON
+{"version":1,"domain":"example.test","controller":["127.0.0.1:$B1"],
+ "apps":{"quick":{"endpoints":[{"addr":"127.0.0.1:$B1","container":"c1"}]}}}
+JSON
+bg_start router2 deis-router --listen "127.0.0.1:$R2" --routes "$TRASH/routes2.json" --workers 1 \
+	--first-byte-timeout 1 --controller-read-timeout 4s
+wait_for 10 "curl -sf -H 'Host: x' http://127.0.0.1:$R2/health-check" ||
+	{ echo "Bail out! router2 did not start"; cat "$TRASH/router2.log"; exit 1; }
+test_expect 'the controller waits its own read timeout; an app its first-byte timeout' "
+	test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: deis.example.test' 'http://127.0.0.1:$R2/slow?ms=2500') = 200 &&
+	test \$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: quick.example.test' 'http://127.0.0.1:$R2/slow?ms=2500') = 504 &&
+	curl -s -D h2 -o /dev/null -H 'Host: deis.example.test' http://127.0.0.1:$R2/hang &&
+	head -n 1 h2 | grep -q '^HTTP/1.1 504' && grep -qi '^X-Router-Code: H12' h2
+"
+test_expect 'durations take nginx units; a bad one exits 100' "
+	deis-router --listen 127.0.0.1:0 --controller-read-timeout 20x 2>err; test \$? = 100 &&
+	grep -q 'bad duration' err
+"
 test_done

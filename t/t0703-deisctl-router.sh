@@ -31,7 +31,8 @@ test_expect 'bad values are refused with exit 2 and store nothing' '
 	deisctl config router set bodySize=2m >/dev/null 2>&1 && cp "$STATE/config.json" before &&
 	for kv in bodySize=1t bodySize=lots defaultTimeout=0 workerProcesses=many \
 		enforceHTTPS=yes gzipCompLevel=11 proxyRealIpCidr=10.0.0.0/40 nosuchKey=1 \
-		"controller/whitelist=1.2.3.4:bad label" builder/timeout/tcp=1200000; do
+		"controller/whitelist=1.2.3.4:bad label" builder/timeout/tcp=1200000 \
+		controller/timeout/read=20x controller/timeout/read=0; do
 		deisctl config router set gzip=on "$kv" 2>err; rc=$?
 		[ $rc = 2 ] && [ -s err ] || { echo "$kv: exit $rc"; cat err; exit 1; }
 	done &&
@@ -204,7 +205,10 @@ proxyProtocol=true:--proxy-protocol proxyRealIpCidr=10.0.0.0/8:--real-ip-from
 affinityArg=sid:--affinity-arg enableNginxStatus=true:--status
 controller/whitelist=127.0.0.1/32:--controller-whitelist enforceWhitelist=true:--enforce-whitelist
 hsts/enabled=true:--hsts hsts/includeSubDomains=true:--hsts-include-subdomains
-hsts/preload=true:--hsts-preload errorLogLevel=warn:--listen"
+hsts/preload=true:--hsts-preload errorLogLevel=warn:--listen
+controller/timeout/read=20m:--controller-read-timeout controller/timeout/send=20m:--controller-send-timeout
+controller/timeout/connect=10s:--controller-connect-timeout builder/timeout/connect=10s:--builder-connect-timeout
+builder/timeout/tcp=1200:--builder-tcp-timeout"
 
 test_expect 'the router starts with every setting whose flag deis-router has' '
 	docker exec $PREFIX-router deis-router --help >usage 2>&1; set --; for kf in $ALL; do

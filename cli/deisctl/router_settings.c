@@ -24,6 +24,7 @@ enum kind {
 	K_ANY,		/* any one-line value (image) */
 	K_SIZE,		/* nginx size: N, Nk, Nm, Ng; 0 is unlimited */
 	K_INT,		/* min..max */
+	K_DURATION,	/* nginx time: N (seconds), Nms, Ns, Nm, Nh; at most a day */
 	K_BOOL,		/* true | false */
 	K_ENUM,		/* one of choices */
 	K_WORKERS,	/* auto | 1..256 */
@@ -102,17 +103,15 @@ static const struct rsetting settings[] = {
 	    "there is no firewall (firewall/enabled=true is refused)" },
 	{ "firewall/enabled", K_BOOL, E_REFUSE, NULL, 0, 0, NULL,
 	    "the naxsi web application firewall is not supported by deis-router" },
-	{ "builder/timeout/connect", K_INT, E_REFUSE, NULL, 0, 0, NULL,
-	    "not supported: deis-router connects to the builder within 5 s" },
-	{ "builder/timeout/tcp", K_INT, E_REFUSE, NULL, 0, 0, NULL,
-	    "not supported: deis-router cuts a git push silent for 55 s (the builder "
-	    "sends progress more often)" },
-	{ "controller/timeout/connect", K_INT, E_REFUSE, NULL, 0, 0, NULL,
-	    "not supported: deis-router connects to the controller within 5 s" },
-	{ "controller/timeout/send", K_INT, E_REFUSE, NULL, 0, 0, NULL,
-	    "not supported: the controller has the apps' timeouts (defaultTimeout)" },
-	{ "controller/timeout/read", K_INT, E_REFUSE, NULL, 0, 0, NULL,
-	    "not supported: the controller has the apps' timeouts (defaultTimeout)" },
+	{ "builder/timeout/connect", K_DURATION, E_FLAG, "--builder-connect-timeout", 0, 0, NULL,
+	    NULL },
+	{ "builder/timeout/tcp", K_DURATION, E_FLAG, "--builder-tcp-timeout", 0, 0, NULL, NULL },
+	{ "controller/timeout/connect", K_DURATION, E_FLAG, "--controller-connect-timeout", 0, 0,
+	    NULL, NULL },
+	{ "controller/timeout/send", K_DURATION, E_FLAG, "--controller-send-timeout", 0, 0, NULL,
+	    NULL },
+	{ "controller/timeout/read", K_DURATION, E_FLAG, "--controller-read-timeout", 0, 0, NULL,
+	    NULL },
 };
 
 static const struct rsetting *
@@ -284,6 +283,21 @@ value_check(const struct rsetting *s, const char *v, struct err *e)
 		}
 		return err_set(e, 2, "%s '%s' is not a number from %lld to %lld", s->key, v,
 		    s->min, s->max);
+	case K_DURATION: {
+		size_t n = strspn(v, "0123456789");
+		const char *unit = v + n;
+		long long num, lim = !strcmp(unit, "ms") ? 86400000 : !strcmp(unit, "m") ? 1440 :
+		    !strcmp(unit, "h") ? 24 : 86400;
+
+		if (n > 0 && n < 12 && (!*unit || !strcmp(unit, "s") || !strcmp(unit, "ms") ||
+		    !strcmp(unit, "m") || !strcmp(unit, "h"))) {
+			num = strtoll(v, NULL, 10);
+			if (num >= 1 && num <= lim)
+				return 0;
+		}
+		return err_set(e, 2, "%s '%s' is not a duration: seconds, or with ms, s, m or h "
+		    "(10s, 20m), from 1 s to a day", s->key, v);
+	}
 	case K_BOOL:
 		if (!strcmp(v, "true") || !strcmp(v, "false"))
 			return 0;
