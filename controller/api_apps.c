@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
@@ -139,7 +140,7 @@ apps_create(struct api *a)
 			break;
 		}
 		json_decref(empty);
-		ctl_event(a->ctl, id, "%s created initial release", a->user.username);
+		event_log(a->ctl, id, "%s created initial release", a->user.username);
 		ctl_routes_changed(a->ctl);
 		memset(&app, 0, sizeof(app));
 		strlcpy(app.uuid, uuid, sizeof(app.uuid));
@@ -199,7 +200,7 @@ apps_transfer(struct api *a)
 		api_db_error(a, &e, NULL);
 		return;
 	}
-	ctl_event(a->ctl, a->seg[0], "%s transferred the app to %s", a->user.username, owner);
+	event_log(a->ctl, a->seg[0], "%s transferred the app to %s", a->user.username, owner);
 	api_text(a, 200, NULL, "", 0);
 }
 
@@ -397,7 +398,7 @@ apps_run(struct api *a)
 	r->job.done = run_done;
 	r->job.arg = r;
 	run_program(cmd, prog);
-	ctl_event(a->ctl, a->seg[0], "%s runs '%s' (a one-off process; its arguments are not "
+	event_log(a->ctl, a->seg[0], "%s runs '%s' (a one-off process; its arguments are not "
 	    "logged)", a->user.username, prog);
 	jobs_submit(a->ctl->jobs, &r->job);
 }
@@ -463,7 +464,7 @@ scale_done(struct job *j)
 		json_object_foreach(s->want, k, v)
 			buf_addf(&what, "%s%s=%" JSON_INTEGER_FORMAT, what.len ? " " : "", k,
 			    json_integer_value(v));
-		ctl_event(a->ctl, s->app, "%s scaled containers %s", a->user.username, what.p);
+		event_log(a->ctl, s->app, "%s scaled containers %s", a->user.username, what.p);
 		buf_release(&what);
 		api_text(a, 204, NULL, "", 0);
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/release.h"
 #include "controller/validate.h"
@@ -260,7 +261,7 @@ config_set(struct api *a)
 		goto out_bufs;
 	}
 	rel_clear(&r);
-	ctl_event(a->ctl, a->seg[0], "%s", summary.p);
+	event_log(a->ctl, a->seg[0], "%s", summary.p);
 	if (json_object_get(a->body, "values"))
 		ctl_routes_changed(a->ctl);	/* DEIS_WHITELIST and friends */
 	if (has_build)

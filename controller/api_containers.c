@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
@@ -136,7 +137,7 @@ restart_done(struct job *j)
 
 		for (i = 0; i < rs->nout; i++)
 			json_array_append_new(arr, container_json(&rs->app, &rs->out[i]));
-		ctl_event(a->ctl, rs->app.id, "%s restarted containers", a->user.username);
+		event_log(a->ctl, rs->app.id, "%s restarted containers", a->user.username);
 		api_json(a, 200, arr);
 	}
 	free(rs->out);

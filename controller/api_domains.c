@@ -30,6 +30,7 @@
 #include <openssl/x509v3.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/validate.h"
 #include "lib/log.h"
@@ -137,7 +138,7 @@ domains_create(struct api *a)
 	    app.id, a->user.username, d, now);
 	if (res == NULL || db_commit(a->ctl->db, &e) < 0)
 		goto fail;
-	ctl_event(a->ctl, app.id, "%s added domain %s", a->user.username, d);
+	event_log(a->ctl, app.id, "%s added domain %s", a->user.username, d);
 	ctl_routes_changed(a->ctl);
 	api_json(a, 201, domain_json(res, 0));
 	db_res_free(res);
@@ -177,7 +178,7 @@ domains_delete(struct api *a)
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	ctl_event(a->ctl, app.id, "%s removed domain %s", a->user.username, d);
+	event_log(a->ctl, app.id, "%s removed domain %s", a->user.username, d);
 	ctl_routes_changed(a->ctl);
 	api_json(a, 204, NULL);
 }

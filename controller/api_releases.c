@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
@@ -96,7 +97,7 @@ build_and_release(struct ctl *ctl, const char *app, const char *user, const char
 		db_rollback(ctl->db);
 		version = -1;
 	} else {
-		ctl_event(ctl, app, "%s", summary.p);
+		event_log(ctl, app, "%s", summary.p);
 	}
 	free(pf);
 	buf_release(&summary);
@@ -397,7 +398,7 @@ releases_rollback(struct api *a)
 		api_db_error(a, &e, NULL);
 		return;
 	}
-	ctl_event(a->ctl, a->seg[0], "%s", summary.p);
+	event_log(a->ctl, a->seg[0], "%s", summary.p);
 	rel_clear(&target);
 	buf_release(&summary);
 	deploy_submit(a, a->seg[0], rb->version, rollback_deployed, rb);

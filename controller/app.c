@@ -1,8 +1,7 @@
 /*
  * Apps as the API sees them: loading with the permission check every
- * app-scoped endpoint starts with, rendering, and app events.
+ * app-scoped endpoint starts with, and rendering.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,19 +94,4 @@ app_json(struct ctl *ctl, const struct app *app)
 	    "url", json_sprintf("%s.%s", app->id, ctl->domain),
 	    "structure", app->structure,
 	    "created", api_time(app->created), "updated", api_time(app->updated));
-}
-
-void
-ctl_event(struct ctl *ctl, const char *app, const char *fmt, ...)
-{
-	struct buf msg = BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	/* The Deis console logger format, which logspout turns into an app log line. */
-	fprintf(stderr, "INFO [%s]: %s\n", app, msg.p);
-	logsink_send(ctl, app, msg.p);
-	buf_release(&msg);
 }

@@ -139,8 +139,6 @@ int app_load(struct api *a, struct app *app, bool owner_only);
 void app_release(struct app *app);
 json_t *app_json(struct ctl *ctl, const struct app *app);
 
-/* Log an app event in the Deis format "<app>[deis-controller]: <msg>". */
-void ctl_event(struct ctl *ctl, const char *app, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Something routers care about changed: bump the version and push to watchers. */
 void ctl_routes_changed(struct ctl *ctl);
 
@@ -161,12 +159,5 @@ int ctl_scheduled_settle(struct ctl *ctl, struct err *e);
 
 /* switch.c: the scheduler's on_switch hook (worker thread). */
 void ctl_switch_routes(const char *app, unsigned release, void *arg);
-
-/* ctl.c */
-void ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *));
-/* The scheduler's state callback (any thread). */
-void ctl_on_container_state(const struct sched_container *c, enum sched_state old, void *arg);
-/* Send an app event to the logger (any thread; never blocks). */
-void logsink_send(struct ctl *ctl, const char *app, const char *msg);
 
 #endif

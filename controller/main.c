@@ -6,16 +6,19 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "controller/admin.h"
 #include "controller/controller.h"
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/jobs.h"
 #include "controller/scheduler/scheduler.h"
 #include "controller/validate.h"
@@ -176,11 +179,32 @@ quotas(struct ctl *ctl)
 		die(100, "DEIS_QUOTA_MEMORY '%s': want <number><B|K|M|G>", v);
 }
 
+/* SIGTERM or SIGINT: the loop stops, and main() closes down. */
 static void
-on_signal(struct ev *ev, void *arg)
+signal_read(struct ev *ev, int fd, int mask, void *arg)
 {
-	(void)arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
 	ev_stop(ev);
+}
+
+/* Block SIGTERM and SIGINT in every thread and read them on the loop's signalfd. */
+static void
+signals_init(struct ev *ev)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		die(111, "signalfd failed");
+	ev_set(ev, fd, EV_READ, signal_read, NULL);
 }
 
 /* "--db URL" at argv[*i], else DEIS_DB_URL; NULL when neither. */
@@ -437,7 +461,7 @@ main(int argc, char **argv)
 
 	ctl.ev = ev_new(20000);
 	/* Before any thread starts, so signals reach the loop's signalfd only. */
-	ctl_signals(&ctl, on_signal);
+	signals_init(ctl.ev);
 	/* Networks per app: their pool is refused the API as the apps' network is. */
 	subnets = getenv("DEIS_APP_SUBNETS");
 	if (subnets && *subnets && parse_cidr(subnets, &ctl.apps_net, &ctl.apps_mask, &except) < 0)
@@ -473,7 +497,7 @@ main(int argc, char **argv)
 		ctl.sched = sched_new(&sc, &e);
 		if (ctl.sched == NULL)
 			die(100, "scheduler: %s", e.msg);
-		sched_on_state(ctl.sched, ctl_on_container_state, &ctl);
+		sched_on_state(ctl.sched, event_container_state, &ctl);
 		sched_on_switch(ctl.sched, ctl_switch_routes, &ctl);
 		if (ctl_scheduled_load(&ctl, &e) < 0)
 			die(111, "cannot read what the scheduler created: %s", e.msg);
