@@ -21,6 +21,7 @@
 #include "controller/events.h"
 #include "controller/jobs.h"
 #include "controller/scheduler/scheduler.h"
+#include "controller/secrets.h"
 #include "controller/validate.h"
 #include "lib/cidr.h"
 #include "lib/ev.h"
@@ -75,55 +76,6 @@ opt_env(const char *val, const char *env, const char *def)
 		return val;
 	v = getenv(env);
 	return v && *v ? v : def;
-}
-
-/* A secret from VAR, from the file named by VAR_FILE, or from the settings table. */
-static void
-load_secret(struct db *db, const char *var, const char *setting, char *out, size_t n)
-{
-	struct buf fvar = BUF_INIT;
-	const char *v = getenv(var);
-	struct err e = { 0 };
-	struct db_res *res;
-	char now[DB_TIME_LEN];
-
-	buf_addf(&fvar, "%s_FILE", var);
-	if (v == NULL && getenv(fvar.p)) {
-		FILE *f = fopen(getenv(fvar.p), "re");
-
-		if (f == NULL || fgets(out, (int)n, f) == NULL)
-			die(100, "cannot read '%s'", getenv(fvar.p));
-		fclose(f);
-		out[strcspn(out, "\r\n")] = '\0';
-		buf_release(&fvar);
-		return;
-	}
-	buf_release(&fvar);
-	if (v) {
-		if (strlcpy(out, v, n) >= n)
-			die(100, "%s is too long", var);
-		return;
-	}
-	res = db_queryp(db, &e, "SELECT value FROM settings WHERE key = $1", setting);
-	if (res == NULL)
-		die(111, "cannot read settings: %s", e.msg);
-	if (db_res_nrows(res) == 1) {
-		strlcpy(out, db_res_get(res, 0, 0), n);
-		db_res_free(res);
-		return;
-	}
-	db_res_free(res);
-	db_token_new(out);
-	db_now(now);
-	/* Another controller may race us: keep whichever was stored first. */
-	if (db_execp(db, &e, "INSERT INTO settings (key, value, updated) VALUES ($1, $2, $3) "
-	    "ON CONFLICT (key) DO NOTHING", setting, out, now) < 0)
-		die(111, "cannot store setting '%s': %s", setting, e.msg);
-	res = db_queryp(db, &e, "SELECT value FROM settings WHERE key = $1", setting);
-	if (res == NULL || db_res_nrows(res) != 1)
-		die(111, "cannot read setting '%s'", setting);
-	strlcpy(out, db_res_get(res, 0, 0), n);
-	db_res_free(res);
 }
 
 /*
@@ -430,9 +382,7 @@ main(int argc, char **argv)
 	ctl.db = db_open(ctl.db_url, &e);
 	if (ctl.db == NULL)
 		die(111, "cannot open database: %s", e.msg);
-	load_secret(ctl.db, "DEIS_BUILDER_KEY", "builderKey", ctl.builder_key, sizeof(ctl.builder_key));
-	load_secret(ctl.db, "DEIS_INTERNAL_TOKEN", "internalToken", ctl.internal_token,
-	    sizeof(ctl.internal_token));
+	secrets_load(&ctl);
 	if (regmode) {
 		char now[DB_TIME_LEN];
 
