@@ -10,6 +10,7 @@
 #include "controller/handlers.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -141,7 +142,7 @@ apps_create(struct api *a)
 		}
 		json_decref(empty);
 		event_log(a->ctl, id, "%s created initial release", a->user.username);
-		ctl_routes_changed(a->ctl);
+		routes_changed(a->ctl);
 		memset(&app, 0, sizeof(app));
 		strlcpy(app.uuid, uuid, sizeof(app.uuid));
 		strlcpy(app.id, id, sizeof(app.id));
@@ -265,7 +266,7 @@ destroy_done(struct job *j)
 		db_rollback(a->ctl->db);
 		api_db_error(a, &e, NULL);
 	} else {
-		ctl_routes_changed(a->ctl);
+		routes_changed(a->ctl);
 		api_text(a, 204, NULL, "", 0);
 	}
 	free(d);

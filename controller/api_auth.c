@@ -37,6 +37,7 @@
 #include "controller/db.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -704,7 +705,7 @@ auth_cancel(struct api *a)
 		return;
 	}
 	log_info("user '%s' cancelled by '%s'", target, a->user.username);
-	ctl_routes_changed(a->ctl);	/* their certificates are gone */
+	routes_changed(a->ctl);	/* their certificates are gone */
 	api_json(a, 204, NULL);
 }
 

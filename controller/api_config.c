@@ -7,6 +7,7 @@
 #include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/release.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
 #include "lib/xalloc.h"
 
@@ -263,7 +264,7 @@ config_set(struct api *a)
 	rel_clear(&r);
 	event_log(a->ctl, a->seg[0], "%s", summary.p);
 	if (json_object_get(a->body, "values"))
-		ctl_routes_changed(a->ctl);	/* DEIS_WHITELIST and friends */
+		routes_changed(a->ctl);	/* DEIS_WHITELIST and friends */
 	if (has_build)
 		deploy_submit(a, a->seg[0], cc->version, config_deployed, cc);
 	else

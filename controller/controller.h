@@ -47,7 +47,7 @@ struct ctl {
 	size_t ntrusted;
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */
-	struct watch *watchers;		/* route watchers (api_internal.c) */
+	struct watch *watchers;		/* route watchers (routes.c) */
 	/*
 	 * Deis's rule, the first registrant becomes an administrator, as the
 	 * operator's explicit choice (--first-user-admin); off, administrators
@@ -139,8 +139,6 @@ int app_load(struct api *a, struct app *app, bool owner_only);
 void app_release(struct app *app);
 json_t *app_json(struct ctl *ctl, const struct app *app);
 
-/* Something routers care about changed: bump the version and push to watchers. */
-void ctl_routes_changed(struct ctl *ctl);
 
 /* logs_follow.c: stream the logger's follow stream (GET .../logs?follow=true). */
 void logs_follow(struct api *a, long lines);
@@ -156,8 +154,5 @@ void ctl_reconcile(struct ctl *ctl);
  */
 int ctl_scheduled_load(struct ctl *ctl, struct err *e);
 int ctl_scheduled_settle(struct ctl *ctl, struct err *e);
-
-/* switch.c: the scheduler's on_switch hook (worker thread). */
-void ctl_switch_routes(const char *app, unsigned release, void *arg);
 
 #endif

@@ -20,6 +20,7 @@
 #include "controller/db.h"
 #include "controller/events.h"
 #include "controller/jobs.h"
+#include "controller/routes.h"
 #include "controller/scheduler/scheduler.h"
 #include "controller/secrets.h"
 #include "controller/validate.h"
@@ -448,7 +449,7 @@ main(int argc, char **argv)
 		if (ctl.sched == NULL)
 			die(100, "scheduler: %s", e.msg);
 		sched_on_state(ctl.sched, event_container_state, &ctl);
-		sched_on_switch(ctl.sched, ctl_switch_routes, &ctl);
+		sched_on_switch(ctl.sched, routes_switch, &ctl);
 		if (ctl_scheduled_load(&ctl, &e) < 0)
 			die(111, "cannot read what the scheduler created: %s", e.msg);
 		if (sched_start(ctl.sched, &e) < 0)
