@@ -15,6 +15,9 @@ api_fn config_get, config_set;
 /* api_releases.c */
 api_fn builds_list, builds_get, builds_create;
 api_fn releases_list, releases_get, releases_rollback;
+/* Procfile of the request body (object or JSON string); responds 400 and returns -1. */
+int procfile_from_body(struct api *a, json_t **out);
+/* api_containers.c */
 api_fn containers_list, containers_restart;
 /* api_domains.c */
 api_fn domains_list, domains_create, domains_delete;
