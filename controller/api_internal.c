@@ -7,6 +7,7 @@
 
 #include "controller/handlers.h"
 #include "controller/routes.h"
+#include "controller/scheduler/scheduler.h"
 
 void
 internal_routes(struct api *a)

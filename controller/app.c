@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/app.h"
 #include "controller/controller.h"
 #include "controller/db.h"
 #include "controller/validate.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/api.h"
 #include "controller/builds.h"
 #include "controller/controller.h"
 #include "controller/db.h"

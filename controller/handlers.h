@@ -1,6 +1,12 @@
 #ifndef CONTROLLER_HANDLERS_H
 #define CONTROLLER_HANDLERS_H
-/* Every API endpoint, one function each; the table in api.c maps paths to them. */
+/*
+ * Every API endpoint, one function each; the table in api.c maps paths to
+ * them. They parse and check the request, call the part that does the work,
+ * and answer (api.h).
+ */
+#include "controller/api.h"
+#include "controller/app.h"
 #include "controller/controller.h"
 
 /* api_auth.c */
@@ -10,6 +16,8 @@ api_fn users_list, admin_perms_list, admin_perms_create, admin_perms_delete;
 api_fn apps_list, apps_create, apps_get, apps_transfer, apps_destroy;
 api_fn apps_logs, apps_run, apps_scale;
 api_fn perms_list, perms_create, perms_delete;
+/* logs_follow.c: stream the logger's follow stream (GET .../logs?follow=true). */
+void logs_follow(struct api *a, long lines);
 /* api_config.c */
 api_fn config_get, config_set;
 /* api_releases.c */

@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "controller/controller.h"
+#include "controller/handlers.h"
 #include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "controller/admin.h"
+#include "controller/api.h"
 #include "controller/controller.h"
 #include "controller/db.h"
 #include "controller/events.h"
@@ -450,11 +451,11 @@ main(int argc, char **argv)
 			die(100, "scheduler: %s", e.msg);
 		sched_on_state(ctl.sched, event_container_state, &ctl);
 		sched_on_switch(ctl.sched, routes_switch, &ctl);
-		if (ctl_scheduled_load(&ctl, &e) < 0)
+		if (scheduled_load(&ctl, &e) < 0)
 			die(111, "cannot read what the scheduler created: %s", e.msg);
 		if (sched_start(ctl.sched, &e) < 0)
 			die(111, "scheduler: %s", e.msg);
-		if (ctl_scheduled_settle(&ctl, &e) < 0)
+		if (scheduled_settle(&ctl, &e) < 0)
 			die(111, "cannot record what the scheduler created: %s", e.msg);
 	}
 	if (hash_workers == 0) {
@@ -465,7 +466,7 @@ main(int argc, char **argv)
 	}
 	/* ... and a queue of a few rounds per worker: beyond it, 503 at once */
 	ctl.jobs = jobs_new(&ctl, workers, hash_workers, hash_workers * 8);
-	ctl_reconcile(&ctl);
+	reconcile_start(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
 	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)
 		die(111, "%s", e.msg);

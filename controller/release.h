@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "controller/api.h"
 #include "controller/controller.h"
+#include "controller/scheduler/scheduler.h"
 
 struct db;
 

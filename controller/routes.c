@@ -17,10 +17,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "controller/api.h"
 #include "controller/controller.h"
 #include "controller/db.h"
 #include "controller/jobs.h"
 #include "controller/routes.h"
+#include "controller/scheduler/scheduler.h"
+#include "lib/buf.h"
 #include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
