@@ -3,12 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "controller/db.h"
 #include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
+#include "controller/logs.h"
 #include "controller/release.h"
 #include "controller/routes.h"
 #include "controller/validate.h"
@@ -213,31 +212,6 @@ struct destroy {
 	char app[65];
 };
 
-/* DELETE <logger>/<app>/ ; best effort, logged. */
-static void
-logger_delete(const char *logger_url, const char *app)
-{
-	CURL *c = curl_easy_init();
-	struct buf url = BUF_INIT;
-	CURLcode rc;
-
-	if (c == NULL || logger_url == NULL) {
-		if (c)
-			curl_easy_cleanup(c);
-		return;
-	}
-	buf_addf(&url, "%s/%s/", logger_url, app);
-	curl_easy_setopt(c, CURLOPT_URL, url.p);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK)
-		log_warn("cannot delete logs of '%s': %s", app, curl_easy_strerror(rc));
-	curl_easy_cleanup(c);
-	buf_release(&url);
-}
-
 static void
 destroy_work(struct job *j, struct db *db)
 {
@@ -246,7 +220,7 @@ destroy_work(struct job *j, struct db *db)
 	if (d->a->ctl->sched)
 		j->rc = sched_destroy(d->a->ctl->sched, d->app, &j->e);
 	if (j->rc == 0)
-		logger_delete(d->a->ctl->logger_url, d->app);
+		logs_delete(d->a->ctl->logger_url, d->app);
 }
 
 static void
@@ -570,38 +544,12 @@ struct logs {
 	struct buf body;
 };
 
-static size_t
-logs_write(char *p, size_t sz, size_t n, void *arg)
-{
-	struct logs *l = arg;
-
-	if (l->body.len + sz * n > 16 * 1024 * 1024)
-		return 0;
-	buf_add(&l->body, p, sz * n);
-	return sz * n;
-}
-
 static void
 logs_work(struct job *j, struct db *db)
 {
 	struct logs *l = j->arg;
-	CURL *c = curl_easy_init();
-	struct buf url = BUF_INIT;
-	CURLcode rc;
 
-	buf_addf(&url, "%s/%s?log_lines=%ld", l->a->ctl->logger_url, l->app, l->lines);
-	curl_easy_setopt(c, CURLOPT_URL, url.p);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, logs_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, l);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &l->status);
-	else
-		j->rc = -1;
-	curl_easy_cleanup(c);
-	buf_release(&url);
+	j->rc = logs_fetch(l->a->ctl->logger_url, l->app, l->lines, &l->body, &l->status);
 }
 
 static void

@@ -16,8 +16,6 @@ api_fn users_list, admin_perms_list, admin_perms_create, admin_perms_delete;
 api_fn apps_list, apps_create, apps_get, apps_transfer, apps_destroy;
 api_fn apps_logs, apps_run, apps_scale;
 api_fn perms_list, perms_create, perms_delete;
-/* logs_follow.c: stream the logger's follow stream (GET .../logs?follow=true). */
-void logs_follow(struct api *a, long lines);
 /* api_config.c */
 api_fn config_get, config_set;
 /* api_releases.c */
