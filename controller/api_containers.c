@@ -97,30 +97,9 @@ static void
 restart_work(struct job *j, struct db *db)
 {
 	struct restart *rs = j->arg;
-	struct rel r;
-	struct rel_spec spec;
-	int rc = rel_load(db, rs->app.id, 0, &r, &j->e);
 
-	if (rc != 0) {
-		j->rc = -1;
-		return;
-	}
-	if (!r.build_uuid[0]) {
-		rel_clear(&r);
-		j->rc = -1;
-		err_set(&j->e, 400, "No build associated with this release");
-		return;
-	}
-	if (rel_image_check(db, rs->a->ctl->sched, &r, &j->e) < 0) {
-		rel_clear(&r);
-		j->rc = -1;
-		return;
-	}
-	rel_spec(&r, NULL, &spec);
-	j->rc = sched_restart(rs->a->ctl->sched, &spec.sr, rs->type[0] ? rs->type : NULL, rs->num,
+	j->rc = app_restart(rs->a->ctl, db, rs->app.id, rs->type[0] ? rs->type : NULL, rs->num,
 	    &rs->out, &rs->nout, &j->e);
-	rel_spec_clear(&spec);
-	rel_clear(&r);
 }
 
 static void
