@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
+#include "controller/logs.h"
 #include "controller/release.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -139,8 +140,8 @@ apps_create(struct api *a)
 			break;
 		}
 		json_decref(empty);
-		ctl_event(a->ctl, id, "%s created initial release", a->user.username);
-		ctl_routes_changed(a->ctl);
+		event_log(a->ctl, id, "%s created initial release", a->user.username);
+		routes_changed(a->ctl);
 		memset(&app, 0, sizeof(app));
 		strlcpy(app.uuid, uuid, sizeof(app.uuid));
 		strlcpy(app.id, id, sizeof(app.id));
@@ -199,7 +200,7 @@ apps_transfer(struct api *a)
 		api_db_error(a, &e, NULL);
 		return;
 	}
-	ctl_event(a->ctl, a->seg[0], "%s transferred the app to %s", a->user.username, owner);
+	event_log(a->ctl, a->seg[0], "%s transferred the app to %s", a->user.username, owner);
 	api_text(a, 200, NULL, "", 0);
 }
 
@@ -211,40 +212,12 @@ struct destroy {
 	char app[65];
 };
 
-/* DELETE <logger>/<app>/ ; best effort, logged. */
-static void
-logger_delete(const char *logger_url, const char *app)
-{
-	CURL *c = curl_easy_init();
-	struct buf url = BUF_INIT;
-	CURLcode rc;
-
-	if (c == NULL || logger_url == NULL) {
-		if (c)
-			curl_easy_cleanup(c);
-		return;
-	}
-	buf_addf(&url, "%s/%s/", logger_url, app);
-	curl_easy_setopt(c, CURLOPT_URL, url.p);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK)
-		log_warn("cannot delete logs of '%s': %s", app, curl_easy_strerror(rc));
-	curl_easy_cleanup(c);
-	buf_release(&url);
-}
-
 static void
 destroy_work(struct job *j, struct db *db)
 {
 	struct destroy *d = j->arg;
 
-	if (d->a->ctl->sched)
-		j->rc = sched_destroy(d->a->ctl->sched, d->app, &j->e);
-	if (j->rc == 0)
-		logger_delete(d->a->ctl->logger_url, d->app);
+	j->rc = app_destroy(d->a->ctl, d->app, &j->e);
 }
 
 static void
@@ -254,19 +227,12 @@ destroy_done(struct job *j)
 	struct api *a = d->a;
 	struct err e = { 0 };
 
-	if (j->rc < 0) {
+	if (j->rc < 0)
 		api_detail(a, j->e.code ? j->e.code : 503, "%s", j->e.msg);
-	} else if (db_begin(a->ctl->db, &e) < 0 ||
-	    db_execp(a->ctl->db, &e, "DELETE FROM endpoints WHERE app = $1", d->app) < 0 ||
-	    db_execp(a->ctl->db, &e, "DELETE FROM releases WHERE app = $1", d->app) < 0 ||
-	    db_execp(a->ctl->db, &e, "DELETE FROM apps WHERE id = $1", d->app) < 0 ||
-	    db_commit(a->ctl->db, &e) < 0) {
-		db_rollback(a->ctl->db);
+	else if (app_forget(a->ctl, d->app, &e) < 0)
 		api_db_error(a, &e, NULL);
-	} else {
-		ctl_routes_changed(a->ctl);
+	else
 		api_text(a, 204, NULL, "", 0);
-	}
 	free(d);
 }
 
@@ -303,29 +269,8 @@ static void
 run_work(struct job *j, struct db *db)
 {
 	struct run *r = j->arg;
-	struct rel rel;
-	struct rel_spec spec;
-	int rc = rel_load(db, r->app, 0, &rel, &j->e);
 
-	if (rc != 0) {
-		j->rc = -1;
-		return;
-	}
-	if (!rel.build_uuid[0]) {
-		rel_clear(&rel);
-		j->rc = -1;
-		err_set(&j->e, 400, "No build associated with this release");
-		return;
-	}
-	if (rel_image_check(db, r->a->ctl->sched, &rel, &j->e) < 0) {
-		rel_clear(&rel);
-		j->rc = -1;
-		return;
-	}
-	rel_spec(&rel, NULL, &spec);
-	j->rc = sched_run(r->a->ctl->sched, &spec.sr, r->command, &r->rc, &r->out, &j->e);
-	rel_spec_clear(&spec);
-	rel_clear(&rel);
+	j->rc = app_run(r->a->ctl, db, r->app, r->command, &r->rc, &r->out, &j->e);
 }
 
 static void
@@ -348,34 +293,11 @@ run_done(struct job *j)
 	free(r);
 }
 
-/*
- * What the app's log says of a one-off command: its program's name only.
- * Arguments and leading VAR=value words often carry secrets (a database URL,
- * a token), and the log is read by every collaborator.
- */
-static void
-run_program(const char *cmd, char out[65])
-{
-	const char *p = cmd, *w;
-	size_t n;
-
-	for (;;) {
-		p += strspn(p, " \t\n");
-		w = p;
-		n = strcspn(p, " \t\n");
-		p += n;
-		if (n == 0 || memchr(w, '=', n) == NULL)
-			break;
-	}
-	snprintf(out, 65, "%.*s", (int)(n ? n : 2), n ? w : "''");
-}
-
 void
 apps_run(struct api *a)
 {
 	struct app app;
 	const char *cmd;
-	char prog[65];
 	struct run *r;
 
 	if (app_load(a, &app, false) < 0)
@@ -396,9 +318,7 @@ apps_run(struct api *a)
 	r->job.work = run_work;
 	r->job.done = run_done;
 	r->job.arg = r;
-	run_program(cmd, prog);
-	ctl_event(a->ctl, a->seg[0], "%s runs '%s' (a one-off process; its arguments are not "
-	    "logged)", a->user.username, prog);
+	app_run_event(a->ctl, a->seg[0], a->user.username, cmd);
 	jobs_submit(a->ctl->jobs, &r->job);
 }
 
@@ -416,27 +336,8 @@ static void
 scale_work(struct job *j, struct db *db)
 {
 	struct scale *s = j->arg;
-	struct rel rel;
-	struct rel_spec spec;
-	struct sched_scale *sc;
-	size_t n;
-	int rc = rel_load(db, s->app, 0, &rel, &j->e);
 
-	if (rc != 0) {
-		j->rc = -1;
-		return;
-	}
-	if (s->a->ctl->sched && rel_image_check(db, s->a->ctl->sched, &rel, &j->e) < 0) {
-		rel_clear(&rel);
-		j->rc = -1;
-		return;
-	}
-	rel_spec(&rel, NULL, &spec);
-	sc = structure_from_json(s->want, &n);
-	j->rc = s->a->ctl->sched ? sched_scale(s->a->ctl->sched, &spec.sr, sc, n, &j->e) : 0;
-	free(sc);
-	rel_spec_clear(&spec);
-	rel_clear(&rel);
+	j->rc = app_scale(s->a->ctl, db, s->app, s->want, &j->e);
 }
 
 static void
@@ -444,27 +345,11 @@ scale_done(struct job *j)
 {
 	struct scale *s = j->arg;
 	struct api *a = s->a;
-	struct err e = { 0 };
-	char now[DB_TIME_LEN], *js;
 
 	if (j->rc < 0) {
 		api_detail(a, j->e.code ? j->e.code : 503, "%s", j->e.msg);
 	} else {
-		struct buf what = BUF_INIT;
-		const char *k;
-		json_t *v;
-
-		db_now(now);
-		js = json_dumps(s->structure, JSON_COMPACT | JSON_SORT_KEYS);
-		if (db_execp(a->ctl->db, &e, "UPDATE apps SET structure = $1, updated = $2 WHERE id = $3",
-		    js, now, s->app) < 0)
-			log_error("cannot store structure of '%s': %s", s->app, e.msg);
-		free(js);
-		json_object_foreach(s->want, k, v)
-			buf_addf(&what, "%s%s=%" JSON_INTEGER_FORMAT, what.len ? " " : "", k,
-			    json_integer_value(v));
-		ctl_event(a->ctl, s->app, "%s scaled containers %s", a->user.username, what.p);
-		buf_release(&what);
+		app_scaled(a->ctl, s->app, a->user.username, s->want, s->structure);
 		api_text(a, 204, NULL, "", 0);
 	}
 	json_decref(s->want);
@@ -568,38 +453,12 @@ struct logs {
 	struct buf body;
 };
 
-static size_t
-logs_write(char *p, size_t sz, size_t n, void *arg)
-{
-	struct logs *l = arg;
-
-	if (l->body.len + sz * n > 16 * 1024 * 1024)
-		return 0;
-	buf_add(&l->body, p, sz * n);
-	return sz * n;
-}
-
 static void
 logs_work(struct job *j, struct db *db)
 {
 	struct logs *l = j->arg;
-	CURL *c = curl_easy_init();
-	struct buf url = BUF_INIT;
-	CURLcode rc;
 
-	buf_addf(&url, "%s/%s?log_lines=%ld", l->a->ctl->logger_url, l->app, l->lines);
-	curl_easy_setopt(c, CURLOPT_URL, url.p);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, logs_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, l);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &l->status);
-	else
-		j->rc = -1;
-	curl_easy_cleanup(c);
-	buf_release(&url);
+	j->rc = logs_fetch(l->a->ctl->logger_url, l->app, l->lines, &l->body, &l->status);
 }
 
 static void

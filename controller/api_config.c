@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/release.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
 #include "lib/xalloc.h"
 
@@ -260,9 +262,9 @@ config_set(struct api *a)
 		goto out_bufs;
 	}
 	rel_clear(&r);
-	ctl_event(a->ctl, a->seg[0], "%s", summary.p);
+	event_log(a->ctl, a->seg[0], "%s", summary.p);
 	if (json_object_get(a->body, "values"))
-		ctl_routes_changed(a->ctl);	/* DEIS_WHITELIST and friends */
+		routes_changed(a->ctl);	/* DEIS_WHITELIST and friends */
 	if (has_build)
 		deploy_submit(a, a->seg[0], cc->version, config_deployed, cc);
 	else

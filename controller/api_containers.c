@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
@@ -96,30 +97,9 @@ static void
 restart_work(struct job *j, struct db *db)
 {
 	struct restart *rs = j->arg;
-	struct rel r;
-	struct rel_spec spec;
-	int rc = rel_load(db, rs->app.id, 0, &r, &j->e);
 
-	if (rc != 0) {
-		j->rc = -1;
-		return;
-	}
-	if (!r.build_uuid[0]) {
-		rel_clear(&r);
-		j->rc = -1;
-		err_set(&j->e, 400, "No build associated with this release");
-		return;
-	}
-	if (rel_image_check(db, rs->a->ctl->sched, &r, &j->e) < 0) {
-		rel_clear(&r);
-		j->rc = -1;
-		return;
-	}
-	rel_spec(&r, NULL, &spec);
-	j->rc = sched_restart(rs->a->ctl->sched, &spec.sr, rs->type[0] ? rs->type : NULL, rs->num,
+	j->rc = app_restart(rs->a->ctl, db, rs->app.id, rs->type[0] ? rs->type : NULL, rs->num,
 	    &rs->out, &rs->nout, &j->e);
-	rel_spec_clear(&spec);
-	rel_clear(&r);
 }
 
 static void
@@ -136,7 +116,7 @@ restart_done(struct job *j)
 
 		for (i = 0; i < rs->nout; i++)
 			json_array_append_new(arr, container_json(&rs->app, &rs->out[i]));
-		ctl_event(a->ctl, rs->app.id, "%s restarted containers", a->user.username);
+		event_log(a->ctl, rs->app.id, "%s restarted containers", a->user.username);
 		api_json(a, 200, arr);
 	}
 	free(rs->out);

@@ -30,7 +30,9 @@
 #include <openssl/x509v3.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -137,8 +139,8 @@ domains_create(struct api *a)
 	    app.id, a->user.username, d, now);
 	if (res == NULL || db_commit(a->ctl->db, &e) < 0)
 		goto fail;
-	ctl_event(a->ctl, app.id, "%s added domain %s", a->user.username, d);
-	ctl_routes_changed(a->ctl);
+	event_log(a->ctl, app.id, "%s added domain %s", a->user.username, d);
+	routes_changed(a->ctl);
 	api_json(a, 201, domain_json(res, 0));
 	db_res_free(res);
 	return;
@@ -177,8 +179,8 @@ domains_delete(struct api *a)
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	ctl_event(a->ctl, app.id, "%s removed domain %s", a->user.username, d);
-	ctl_routes_changed(a->ctl);
+	event_log(a->ctl, app.id, "%s removed domain %s", a->user.username, d);
+	routes_changed(a->ctl);
 	api_json(a, 204, NULL);
 }
 
@@ -448,7 +450,7 @@ certs_create(struct api *a)
 	if (res == NULL || db_commit(a->ctl->db, &e) < 0)
 		goto fail;
 	log_info("certificate for '%s' added by '%s'", c.cn, a->user.username);
-	ctl_routes_changed(a->ctl);
+	routes_changed(a->ctl);
 	api_json(a, 201, cert_json(res, 0));
 	db_res_free(res);
 	cert_in_clear(&c);
@@ -487,6 +489,6 @@ certs_delete(struct api *a)
 		return;
 	}
 	log_info("certificate for '%s' removed by '%s'", cn, a->user.username);
-	ctl_routes_changed(a->ctl);
+	routes_changed(a->ctl);
 	api_json(a, 204, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/builds.h"
 #include "controller/db.h"
 #include "controller/handlers.h"
 #include "controller/jobs.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/handlers.h"
 #include "lib/log.h"
 
@@ -83,7 +84,7 @@ perms_create(struct api *a)
 	    "($1, $2, $3) ON CONFLICT (app, username) DO NOTHING", app.id, username, now) < 0 ||
 	    db_commit(a->ctl->db, &e) < 0)
 		goto fail;
-	ctl_event(a->ctl, app.id, "User %s was granted access to %s", username, app.id);
+	event_log(a->ctl, app.id, "User %s was granted access to %s", username, app.id);
 	api_json(a, 201, NULL);
 	return;
 fail:
@@ -124,6 +125,6 @@ perms_delete(struct api *a)
 		api_detail(a, 404, "Not found");
 		return;
 	}
-	ctl_event(a->ctl, app.id, "User %s was revoked access to %s", username, app.id);
+	event_log(a->ctl, app.id, "User %s was revoked access to %s", username, app.id);
 	api_json(a, 204, NULL);
 }

@@ -1,35 +1,20 @@
-/* Builds, releases and rollback, and the containers (ps) of an app. */
+/* Builds, releases and rollback: parsing and answering (builds.c, release.c do the work). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/builds.h"
 #include "controller/db.h"
 #include "controller/handlers.h"
-#include "controller/jobs.h"
 #include "controller/release.h"
 #include "controller/validate.h"
-#include "lib/log.h"
 #include "lib/xalloc.h"
-
-static json_t *
-build_row_json(const struct db_res *res, int i)
-{
-	json_t *procfile = json_loads(db_res_get(res, i, 5), 0, NULL);
-
-	if (procfile == NULL)
-		procfile = json_object();
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:s}", "owner", db_res_get(res, i, 0),
-	    "app", db_res_get(res, i, 1), "image", db_res_get(res, i, 2),
-	    "sha", db_res_get(res, i, 3), "procfile", procfile,
-	    "dockerfile", db_res_get(res, i, 4), "created", api_time(db_res_get(res, i, 6)),
-	    "updated", api_time(db_res_get(res, i, 7)), "uuid", db_res_get(res, i, 8));
-}
 
 void
 builds_list(struct api *a)
 {
 	api_app_rows(a, "SELECT owner, app, image, sha, dockerfile, procfile, "
-	    "created, updated, uuid FROM builds WHERE app = $1 ORDER BY created DESC", build_row_json);
+	    "created, updated, uuid FROM builds WHERE app = $1 ORDER BY created DESC", build_json);
 }
 
 void
@@ -51,57 +36,8 @@ builds_get(struct api *a)
 	if (db_res_nrows(res) == 0)
 		api_detail(a, 404, "Not found");
 	else
-		api_json(a, 200, build_row_json(res, 0));
+		api_json(a, 200, build_json(res, 0));
 	db_res_free(res);
-}
-
-/*
- * Create a build and its release (latest config, this build) in one
- * transaction; shared by `deis pull` (builds_create) and the builder's hook.
- * Returns the new release version, or -1 after filling e.
- */
-long long
-build_and_release(struct ctl *ctl, const char *app, const char *user, const char *image,
-    const char *sha, json_t *procfile, const char *dockerfile, char build_uuid[37],
-    struct err *e)
-{
-	struct rel r;
-	char now[DB_TIME_LEN], *pf;
-	struct buf summary = BUF_INIT;
-	long long version = -1;
-	int rc;
-
-	if (db_begin(ctl->db, e) < 0)
-		return -1;
-	rc = rel_load(ctl->db, app, 0, &r, e);
-	if (rc != 0) {
-		if (rc > 0)
-			err_set(e, 404, "Not found");
-		db_rollback(ctl->db);
-		return -1;
-	}
-	db_uuid_new(build_uuid);
-	db_now(now);
-	pf = json_dumps(procfile, JSON_COMPACT | JSON_SORT_KEYS);
-	if (sha && sha[0])
-		buf_addf(&summary, "%s deployed %.7s", user, sha);
-	else
-		buf_addf(&summary, "%s deployed %s", user, image);
-	if (db_execp(ctl->db, e, "INSERT INTO builds (uuid, app, owner, image, sha, procfile, "
-	    "dockerfile, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-	    build_uuid, app, user, image, sha ? sha : "", pf, dockerfile ? dockerfile : "",
-	    now) < 0 ||
-	    rel_create(ctl->db, app, user, r.config_uuid, build_uuid, summary.p, &version, e) < 0 ||
-	    db_commit(ctl->db, e) < 0) {
-		db_rollback(ctl->db);
-		version = -1;
-	} else {
-		ctl_event(ctl, app, "%s", summary.p);
-	}
-	free(pf);
-	buf_release(&summary);
-	rel_clear(&r);
-	return version;
 }
 
 /* Procfile from a request: an object of strings, or a YAML-less JSON string of one. */
@@ -141,91 +77,6 @@ procfile_from_body(struct api *a, json_t **out)
 	return 0;
 }
 
-struct build_ctx {
-	char uuid[37];
-	long long version;
-	bool hook;	/* answer as the builder hook does */
-};
-
-static void
-build_deployed(struct api *a, int rc, const struct err *e, void *arg)
-{
-	struct build_ctx *bc = arg;
-	struct err le = { 0 };
-	struct db_res *res;
-
-	if (rc < 0) {
-		api_detail(a, e->code ? e->code : 503, "%s", e->msg);
-	} else if (bc->hook) {
-		buf_addf(&a->hdrs, "Deis-Release: %lld\r\nX-Deis-Release: %lld\r\n", bc->version,
-		    bc->version);
-		api_json(a, 200, json_pack("{s:{s:I},s:[o]}", "release", "version",
-		    (json_int_t)bc->version, "domains", json_sprintf("%s.%s", a->seg[0] ? a->seg[0] :
-		    "", a->ctl->domain)));
-	} else {
-		res = db_queryp(a->ctl->db, &le, "SELECT owner, app, image, sha, dockerfile, "
-		    "procfile, created, updated, uuid FROM builds WHERE uuid = $1", bc->uuid);
-		if (res == NULL || db_res_nrows(res) != 1) {
-			api_detail(a, 503, "build is gone");
-		} else {
-			buf_addf(&a->hdrs, "Deis-Release: %lld\r\nX-Deis-Release: %lld\r\n",
-			    bc->version, bc->version);
-			api_json(a, 201, build_row_json(res, 0));
-		}
-		db_res_free(res);
-	}
-	free(bc);
-}
-
-/* Start the rollout of a new build's release; used by builds_create and hooks_build. */
-void
-build_submit(struct api *a, const char *app, const char *user, const char *image,
-    const char *sha, json_t *procfile, const char *dockerfile, bool hook)
-{
-	struct build_ctx *bc = xcalloc(1, sizeof(*bc));
-	struct err e = { 0 };
-
-	bc->hook = hook;
-	bc->version = build_and_release(a->ctl, app, user, image, sha, procfile, dockerfile,
-	    bc->uuid, &e);
-	if (bc->version < 0) {
-		free(bc);
-		if (e.code == 404)
-			api_detail(a, 404, "Not found");
-		else
-			api_db_error(a, &e, NULL);
-		return;
-	}
-	deploy_submit(a, app, bc->version, build_deployed, bc);
-}
-
-/*
- * Deis refused images of its own components ("deis/<component>", on any
- * registry): an app must not run as the platform. Other deis/ images (the
- * examples, deis/example-go) are apps like any other.
- */
-static bool
-image_is_platform(const char *image)
-{
-	static const char *components[] = { "builder", "controller", "database", "logger",
-		"logspout", "publisher", "registry", "router", "store", "slugbuilder",
-		"slugrunner", "platform", "stack", "deisctl" };
-	const char *p = strstr(image, "deis/");
-	size_t i, n;
-
-	for (; p; p = strstr(p + 1, "deis/")) {
-		if (p != image && p[-1] != '/')
-			continue;
-		p += 5;
-		n = strcspn(p, ":@/");
-		for (i = 0; i < ARRAY_SIZE(components); i++)
-			if (!strncmp(p, components[i], strlen(components[i])) &&
-			    (n == strlen(components[i]) || p[strlen(components[i])] == '-'))
-				return true;
-	}
-	return false;
-}
-
 void
 builds_create(struct api *a)
 {
@@ -243,7 +94,7 @@ builds_create(struct api *a)
 		api_field_error(a, "image", "Invalid image name.");
 		return;
 	}
-	if (image_is_platform(image)) {
+	if (build_image_is_platform(image)) {
 		api_detail(a, 403, "Repository name %s is not allowed", image);
 		return;
 	}
@@ -334,13 +185,11 @@ void
 releases_rollback(struct api *a)
 {
 	struct app app;
-	struct rel latest, target;
 	struct err e = { 0 };
-	struct buf summary = BUF_INIT;
 	json_t *jv = a->body ? json_object_get(a->body, "version") : NULL;
 	struct rollback_ctx *rb;
-	long long want;
-	int rc;
+	long long want = 0;
+	bool refused;
 
 	if (app_load(a, &app, false) < 0)
 		return;
@@ -350,55 +199,19 @@ releases_rollback(struct api *a)
 		api_detail(a, 400, "version must be an integer");
 		return;
 	}
-	if (db_begin(a->ctl->db, &e) < 0) {
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	if (rel_load(a->ctl->db, a->seg[0], 0, &latest, &e) != 0) {
-		db_rollback(a->ctl->db);
-		api_db_error(a, &e, NULL);
-		return;
-	}
 	if (jv && json_is_integer(jv))
 		want = json_integer_value(jv);
 	else if (jv && json_is_string(jv))
 		want = parse_version(json_string_value(jv));
-	else
-		want = latest.version - 1;
-	rel_clear(&latest);
-	if (want <= 0) {
-		db_rollback(a->ctl->db);
-		api_detail(a, 400, "version cannot be below 0");
-		return;
-	}
-	rc = rel_load(a->ctl->db, a->seg[0], want, &target, &e);
-	if (rc != 0) {
-		db_rollback(a->ctl->db);
-		if (rc > 0)
-			api_detail(a, 404, "Not found");
+	rb = xcalloc(1, sizeof(*rb));
+	if (rel_rollback(a->ctl, a->seg[0], a->user.username, !(jv && (json_is_integer(jv) ||
+	    json_is_string(jv))), want, &rb->version, &refused, &e) < 0) {
+		free(rb);
+		if (refused)
+			api_detail(a, e.code, "%s", e.msg);
 		else
 			api_db_error(a, &e, NULL);
 		return;
 	}
-	if (!target.build_uuid[0]) {
-		db_rollback(a->ctl->db);
-		rel_clear(&target);
-		api_detail(a, 400, "Cannot roll back to initial release");
-		return;
-	}
-	rb = xcalloc(1, sizeof(*rb));
-	buf_addf(&summary, "%s rolled back to v%lld", a->user.username, want);
-	if (rel_create(a->ctl->db, a->seg[0], a->user.username, target.config_uuid,
-	    target.build_uuid, summary.p, &rb->version, &e) < 0 || db_commit(a->ctl->db, &e) < 0) {
-		db_rollback(a->ctl->db);
-		free(rb);
-		rel_clear(&target);
-		buf_release(&summary);
-		api_db_error(a, &e, NULL);
-		return;
-	}
-	ctl_event(a->ctl, a->seg[0], "%s", summary.p);
-	rel_clear(&target);
-	buf_release(&summary);
 	deploy_submit(a, a->seg[0], rb->version, rollback_deployed, rb);
 }

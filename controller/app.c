@@ -1,15 +1,22 @@
 /*
- * Apps as the API sees them: loading with the permission check every
- * app-scoped endpoint starts with, rendering, and app events.
+ * Apps: loading one with the permission check every app-scoped endpoint
+ * starts with, rendering it, and what the scheduler does to an app's
+ * containers at the API's request (one-off runs, scale, restart, destroy),
+ * each for the app's latest release.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controller/app.h"
 #include "controller/controller.h"
 #include "controller/db.h"
+#include "controller/events.h"
+#include "controller/logs.h"
+#include "controller/release.h"
+#include "controller/routes.h"
 #include "controller/validate.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -97,17 +104,164 @@ app_json(struct ctl *ctl, const struct app *app)
 	    "created", api_time(app->created), "updated", api_time(app->updated));
 }
 
-void
-ctl_event(struct ctl *ctl, const char *app, const char *fmt, ...)
-{
-	struct buf msg = BUF_INIT;
-	va_list ap;
+/* ---- the app's containers, through the scheduler ---- */
 
-	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	/* The Deis console logger format, which logspout turns into an app log line. */
-	fprintf(stderr, "INFO [%s]: %s\n", app, msg.p);
-	logsink_send(ctl, app, msg.p);
-	buf_release(&msg);
+/*
+ * The app's latest release, with a build, its image checked for a first run
+ * (rel_image_check); 0, or -1 with e filled (left empty when there is no
+ * release). Free r with rel_clear() after 0.
+ */
+static int
+latest_runnable(struct ctl *ctl, struct db *db, const char *app, struct rel *r, struct err *e)
+{
+	if (rel_load(db, app, 0, r, e) != 0)
+		return -1;
+	if (!r->build_uuid[0]) {
+		rel_clear(r);
+		return err_set(e, 400, "No build associated with this release");
+	}
+	if (rel_image_check(db, ctl->sched, r, e) < 0) {
+		rel_clear(r);
+		return -1;
+	}
+	return 0;
+}
+
+int
+app_run(struct ctl *ctl, struct db *db, const char *app, const char *command, int *exit_code,
+    struct buf *out, struct err *e)
+{
+	struct rel rel;
+	struct rel_spec spec;
+	int rc;
+
+	if (latest_runnable(ctl, db, app, &rel, e) < 0)
+		return -1;
+	rel_spec(&rel, NULL, &spec);
+	rc = sched_run(ctl->sched, &spec.sr, command, exit_code, out, e);
+	rel_spec_clear(&spec);
+	rel_clear(&rel);
+	return rc;
+}
+
+/*
+ * What the app's log says of a one-off command: its program's name only.
+ * Arguments and leading VAR=value words often carry secrets (a database URL,
+ * a token), and the log is read by every collaborator.
+ */
+static void
+run_program(const char *cmd, char out[65])
+{
+	const char *p = cmd, *w;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, " \t\n");
+		w = p;
+		n = strcspn(p, " \t\n");
+		p += n;
+		if (n == 0 || memchr(w, '=', n) == NULL)
+			break;
+	}
+	snprintf(out, 65, "%.*s", (int)(n ? n : 2), n ? w : "''");
+}
+
+void
+app_run_event(struct ctl *ctl, const char *app, const char *user, const char *command)
+{
+	char prog[65];
+
+	run_program(command, prog);
+	event_log(ctl, app, "%s runs '%s' (a one-off process; its arguments are not "
+	    "logged)", user, prog);
+}
+
+int
+app_scale(struct ctl *ctl, struct db *db, const char *app, json_t *want, struct err *e)
+{
+	struct rel rel;
+	struct rel_spec spec;
+	struct sched_scale *sc;
+	size_t n;
+	int rc;
+
+	if (rel_load(db, app, 0, &rel, e) != 0)
+		return -1;
+	if (ctl->sched && rel_image_check(db, ctl->sched, &rel, e) < 0) {
+		rel_clear(&rel);
+		return -1;
+	}
+	rel_spec(&rel, NULL, &spec);
+	sc = structure_from_json(want, &n);
+	rc = ctl->sched ? sched_scale(ctl->sched, &spec.sr, sc, n, e) : 0;
+	free(sc);
+	rel_spec_clear(&spec);
+	rel_clear(&rel);
+	return rc;
+}
+
+void
+app_scaled(struct ctl *ctl, const char *app, const char *user, json_t *want, json_t *structure)
+{
+	struct buf what = BUF_INIT;
+	struct err e = { 0 };
+	char now[DB_TIME_LEN], *js;
+	const char *k;
+	json_t *v;
+
+	db_now(now);
+	js = json_dumps(structure, JSON_COMPACT | JSON_SORT_KEYS);
+	if (db_execp(ctl->db, &e, "UPDATE apps SET structure = $1, updated = $2 WHERE id = $3",
+	    js, now, app) < 0)
+		log_error("cannot store structure of '%s': %s", app, e.msg);
+	free(js);
+	json_object_foreach(want, k, v)
+		buf_addf(&what, "%s%s=%" JSON_INTEGER_FORMAT, what.len ? " " : "", k,
+		    json_integer_value(v));
+	event_log(ctl, app, "%s scaled containers %s", user, what.p);
+	buf_release(&what);
+}
+
+int
+app_restart(struct ctl *ctl, struct db *db, const char *app, const char *type, unsigned num,
+    struct sched_container **out, size_t *nout, struct err *e)
+{
+	struct rel r;
+	struct rel_spec spec;
+	int rc;
+
+	if (latest_runnable(ctl, db, app, &r, e) < 0)
+		return -1;
+	rel_spec(&r, NULL, &spec);
+	rc = sched_restart(ctl->sched, &spec.sr, type, num, out, nout, e);
+	rel_spec_clear(&spec);
+	rel_clear(&r);
+	return rc;
+}
+
+int
+app_destroy(struct ctl *ctl, const char *app, struct err *e)
+{
+	int rc = 0;
+
+	if (ctl->sched)
+		rc = sched_destroy(ctl->sched, app, e);
+	if (rc == 0)
+		logs_delete(ctl->logger_url, app);
+	return rc;
+}
+
+int
+app_forget(struct ctl *ctl, const char *app, struct err *e)
+{
+	if (db_begin(ctl->db, e) < 0 ||
+	    db_execp(ctl->db, e, "DELETE FROM endpoints WHERE app = $1", app) < 0 ||
+	    db_execp(ctl->db, e, "DELETE FROM releases WHERE app = $1", app) < 0 ||
+	    db_execp(ctl->db, e, "DELETE FROM apps WHERE id = $1", app) < 0 ||
+	    db_commit(ctl->db, e) < 0) {
+		db_rollback(ctl->db);
+		return -1;
+	}
+	routes_changed(ctl);
+	return 0;
 }

@@ -5,23 +5,28 @@
  * internal endpoints of docs/internal-api.md. One event-loop thread serves HTTP
  * and owns `db`; scheduler work runs on worker threads (jobs.c) and reports back
  * to the loop, so a deploy never holds the loop.
+ *
+ * This header: the process's state (struct ctl, made by main.c) and what
+ * main.c starts. Each part's header says what it offers: api.h (requests),
+ * app.h, handlers.h (the endpoints), builds.h, release.h (and deploy.c),
+ * routes.h, events.h, secrets.h, jobs.h, admin.h, validate.h, db.h.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
-#include "lib/buf.h"
 #include "lib/err.h"
-#include "lib/httpd.h"
-#include "controller/scheduler/scheduler.h"
 
 #define DEIS_API_VERSION "1.7"
 #define DEIS_PLATFORM_VERSION "1.13.4"
 
-struct ev;
+struct cidr;
 struct db;
+struct ev;
+struct httpd;
 struct jobs;
+struct sched;
+struct watch;
 
 struct ctl {
 	struct ev *ev;
@@ -47,7 +52,7 @@ struct ctl {
 	size_t ntrusted;
 	uint32_t deny_except;		/* ... but this address of it (its gateway: the host) */
 	uint64_t routes_version;	/* bumped on every change routers care about */
-	struct watch *watchers;		/* route watchers (api_internal.c) */
+	struct watch *watchers;		/* route watchers (routes.c) */
 	/*
 	 * Deis's rule, the first registrant becomes an administrator, as the
 	 * operator's explicit choice (--first-user-admin); off, administrators
@@ -56,99 +61,8 @@ struct ctl {
 	bool first_user_admin;
 };
 
-/* The authenticated principal of a request. */
-struct user {
-	long long id;
-	char username[64];
-	bool is_superuser;
-	char token_hash[65];	/* of the token this request came with */
-};
-
-/* Per-request API context; lives until the response is sent. */
-struct api {
-	struct ctl *ctl;
-	struct httpd_req *r;
-	struct user user;		/* valid when authed */
-	bool authed;
-	json_t *body;			/* parsed JSON object body, or NULL */
-	char *seg[8];			/* decoded path segments matched by '*' in the route */
-	int nseg;
-	struct buf hdrs;		/* extra response headers */
-	char client_ip[64];		/* api_client_ip's answer, once asked */
-};
-
-typedef void api_fn(struct api *a);
-
-/*
- * api.c: dispatch and response helpers. Each responder finishes the request
- * and frees a: after calling one, never touch a (or a->ctl through it) again.
- */
-void api_handle(struct httpd_req *r, void *arg);
-void api_json(struct api *a, int status, json_t *body);	/* steals body; NULL = empty */
-void api_detail(struct api *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void api_field_error(struct api *a, const char *field, const char *msg);
-void api_text(struct api *a, int status, const char *ctype, const char *text, size_t len);
-/* A database error: logged, then 500 (or 400 "This field must be unique." for field). */
-void api_db_error(struct api *a, const struct err *e, const char *unique_field);
-void api_free(struct api *a);
-/*
- * The client's address ("1.2.3.4", "::1"): the last X-Forwarded-For entry
- * when the peer is a trusted proxy (--trusted-proxies: the routers), else the
- * peer's. Valid until a is freed.
- */
-const char *api_client_ip(struct api *a);
-/* Start a 200 chunked stream with the standard headers; a stays alive (free it after httpd_stream_end). */
-void api_stream_begin(struct api *a, const char *ctype);
-
-/* Body accessors: return NULL / -1 (after responding 400) on a wrong type. */
-const char *api_body_str(struct api *a, const char *key, bool required);
-
-/* Paginate rows already rendered as a JSON array (steals results). */
-void api_paginated(struct api *a, json_t *results);
-/*
- * The usual list endpoint: res (a query's result, or NULL after an error in
- * e) rendered row by row with row() and paginated. Frees res; answers.
- */
-struct db_res;
-typedef json_t *api_row_fn(const struct db_res *res, int i);
-void api_rows(struct api *a, struct db_res *res, const struct err *e, api_row_fn *row);
-/*
- * An app's list endpoint: app_load() (any user of the app), then sql with $1 =
- * the app id, rendered with api_rows(). Answers in every case.
- */
-void api_app_rows(struct api *a, const char *sql, api_row_fn *row);
-
-/* Time in the Deis model format "2014-01-01T00:00:00UTC" from our stored form. */
-json_t *api_time(const char *stored);
-
-/* app.c: apps and permission checks. */
-struct app {
-	char uuid[37];
-	char id[65];
-	char owner[64];
-	long long owner_id;
-	json_t *structure;
-	char created[32], updated[32];
-};
-/*
- * Load the app named by a->seg[0] and check that the user may use it (owner,
- * collaborator or admin). Responds 404/403 and returns -1 otherwise. With
- * owner_only, collaborators get 403.
- */
-int app_load(struct api *a, struct app *app, bool owner_only);
-void app_release(struct app *app);
-json_t *app_json(struct ctl *ctl, const struct app *app);
-
-/* Log an app event in the Deis format "<app>[deis-controller]: <msg>". */
-void ctl_event(struct ctl *ctl, const char *app, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Something routers care about changed: bump the version and push to watchers. */
-void ctl_routes_changed(struct ctl *ctl);
-
-/* logs_follow.c: stream the logger's follow stream (GET .../logs?follow=true). */
-void logs_follow(struct api *a, long lines);
-
 /* reconcile.c: at start, make what runs match the stored releases (jobs). */
-void ctl_reconcile(struct ctl *ctl);
+void reconcile_start(struct ctl *ctl);
 
 /*
  * scheduled.c: the record of the units the scheduler created. Before
@@ -156,17 +70,7 @@ void ctl_reconcile(struct ctl *ctl);
  * callback; after: adopt a running platform on the first start with the
  * record (an upgrade) and drop rows of units the engine no longer has.
  */
-int ctl_scheduled_load(struct ctl *ctl, struct err *e);
-int ctl_scheduled_settle(struct ctl *ctl, struct err *e);
-
-/* switch.c: the scheduler's on_switch hook (worker thread). */
-void ctl_switch_routes(const char *app, unsigned release, void *arg);
-
-/* ctl.c */
-void ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *));
-/* The scheduler's state callback (any thread). */
-void ctl_on_container_state(const struct sched_container *c, enum sched_state old, void *arg);
-/* Send an app event to the logger (any thread; never blocks). */
-void logsink_send(struct ctl *ctl, const char *app, const char *msg);
+int scheduled_load(struct ctl *ctl, struct err *e);
+int scheduled_settle(struct ctl *ctl, struct err *e);
 
 #endif

@@ -1,24 +1,20 @@
 /*
  * The backend-independent half of the storage layer: URL dispatch,
- * migrations, transactions, result accessors, and the secrets helpers
- * (password hashing, tokens, UUIDs, time) whose formats the schema fixes.
+ * migrations, transactions, result accessors, and the UUIDs and times whose
+ * formats the schema fixes. Passwords and tokens: secrets.c.
  */
 #define DB_BACKEND_PRIVATE
 #include "controller/db.h"
 
-#include <argon2.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
+#include "controller/secrets.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 
@@ -303,132 +299,16 @@ db_now(char out[DB_TIME_LEN])
 	snprintf(out + n, DB_TIME_LEN - n, ".%06ldZ", ts.tv_nsec / 1000);
 }
 
-/* Fill buf from the kernel's CSPRNG; failing here is a broken system. */
-static void
-random_fill(void *buf, size_t len)
-{
-	unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = getrandom(p, len, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die(111, "getrandom: %s", strerror(errno));
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void
 db_uuid_new(char out[DB_UUID_LEN])
 {
 	unsigned char u[16];
 	char hex[33];
 
-	random_fill(u, sizeof(u));
+	secret_random(u, sizeof(u));
 	u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 */
 	u[8] = (u[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
-	hex_encode(u, sizeof(u), hex);
+	secret_hex(u, sizeof(u), hex);
 	snprintf(out, DB_UUID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s",
 		 hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
-
-void
-db_token_new(char out[DB_TOKEN_LEN])
-{
-	unsigned char raw[20];
-
-	random_fill(raw, sizeof(raw));
-	hex_encode(raw, sizeof(raw), out);
-	explicit_bzero(raw, sizeof(raw));
-}
-
-void
-db_token_hash(const char *token, char hex[DB_HASH_LEN])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	if (!EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL) || len != 32)
-		die(111, "cannot compute SHA-256");
-	hex_encode(md, len, hex);
-}
-
-bool
-db_secret_eq(const char *a, const char *b)
-{
-	size_t la, lb;
-
-	if (a == NULL || b == NULL)
-		return false;
-	la = strlen(a);
-	lb = strlen(b);
-	return la == lb && CRYPTO_memcmp(a, b, la) == 0;
-}
-
-/* OWASP's Argon2id floor (shared/reference/security.md §3.5). */
-#define PW_T_COST	2
-#define PW_M_COST	19456
-#define PW_PARALLEL	1
-#define PW_SALT_LEN	16
-#define PW_HASH_LEN	32
-#define PW_MAX_LEN	4096
-
-/*
- * A valid hash of a password nobody knows, with the same parameters, so that
- * checking against a missing or broken hash costs what a real check costs.
- */
-static const char pw_dummy[] =
-	"$argon2id$v=19$m=19456,t=2,p=1$IGaj+FeIUil773+khMGZAg"
-	"$/1D69GFfai3SsZ/CJtRHGPgPBBiNdDAyohuk05iUsJ4";
-
-int
-db_hash_password(const char *pw, char out[DB_PWHASH_LEN])
-{
-	unsigned char salt[PW_SALT_LEN];
-	size_t len = strlen(pw);
-	int rc;
-
-	if (len > PW_MAX_LEN)
-		return -1;
-	random_fill(salt, sizeof(salt));
-	rc = argon2id_hash_encoded(PW_T_COST, PW_M_COST, PW_PARALLEL, pw, len, salt,
-				   sizeof(salt), PW_HASH_LEN, out, DB_PWHASH_LEN);
-	explicit_bzero(salt, sizeof(salt));
-	return rc == ARGON2_OK ? 0 : -1;
-}
-
-bool
-db_check_password(const char *hash, const char *pw)
-{
-	size_t len = strlen(pw);
-	int rc;
-
-	if (hash == NULL || len > PW_MAX_LEN || !has_prefix(hash, "$argon2id$")) {
-		argon2id_verify(pw_dummy, pw, len > PW_MAX_LEN ? PW_MAX_LEN : len);
-		return false;
-	}
-	rc = argon2id_verify(hash, pw, len);
-	if (rc != ARGON2_OK && rc != ARGON2_VERIFY_MISMATCH) {
-		/* Malformed: fail after the work a real check would do. */
-		argon2id_verify(pw_dummy, pw, len);
-		return false;
-	}
-	return rc == ARGON2_OK;
 }

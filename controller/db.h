@@ -130,27 +130,8 @@ void db_now(char out[DB_TIME_LEN]);
 #define DB_UUID_LEN 37
 void db_uuid_new(char out[DB_UUID_LEN]);
 
-/*
- * Secrets. Passwords: Argon2id (m = 19456 KiB, t = 2, p = 1, 16-byte salt),
- * stored as the encoded string "$argon2id$v=19$m=19456,t=2,p=1$...".
- * db_hash_password() returns 0 or -1 (out of memory, password too long).
- * db_check_password() is true when pw matches; a NULL or malformed hash gives
- * false after the same work as a real check (so a missing user is not faster).
- */
-#define DB_PWHASH_LEN 128
-int db_hash_password(const char *pw, char out[DB_PWHASH_LEN]);
-bool db_check_password(const char *hash, const char *pw);
-
-/*
- * API tokens: 160 random bits as 40 lower-case hex chars (the Deis client's
- * format). Only their SHA-256 (64 hex chars) is stored: tokens.key_hash.
- */
-#define DB_TOKEN_LEN 41
-#define DB_HASH_LEN 65
-void db_token_new(char out[DB_TOKEN_LEN]);
-void db_token_hash(const char *token, char hex[DB_HASH_LEN]);
-/* Constant-time equality of two NUL-terminated secrets (lengths may leak). */
-bool db_secret_eq(const char *a, const char *b);
+/* Passwords and API tokens (their formats are the schema's): secrets.h. */
+#include "controller/secrets.h"
 
 /* ---- private to controller/db*.c: the backend interface ---------------- */
 #ifdef DB_BACKEND_PRIVATE

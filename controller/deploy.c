@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
 #include "lib/log.h"
@@ -102,7 +103,7 @@ deploy_finish(struct job *j)
 	if (j->rc < 0) {
 		/* Deis: the failed release is deleted; the old one keeps running. */
 		log_warn("deploy of %s v%lld failed: %s", d->app, d->version, j->e.msg);
-		ctl_event(d->ctl, d->app, "%s", j->e.msg);
+		event_log(d->ctl, d->app, "%s", j->e.msg);
 		if (db_begin(d->ctl->db, &e) == 0) {
 			if (db_execp(d->ctl->db, &e, "DELETE FROM releases WHERE app = $1 AND "
 			    "version = CAST($2 AS INTEGER)", d->app, ver) < 0 ||

@@ -1,6 +1,12 @@
 #ifndef CONTROLLER_HANDLERS_H
 #define CONTROLLER_HANDLERS_H
-/* Every API endpoint, one function each; the table in api.c maps paths to them. */
+/*
+ * Every API endpoint, one function each; the table in api.c maps paths to
+ * them. They parse and check the request, call the part that does the work,
+ * and answer (api.h).
+ */
+#include "controller/api.h"
+#include "controller/app.h"
 #include "controller/controller.h"
 
 /* api_auth.c */
@@ -15,6 +21,9 @@ api_fn config_get, config_set;
 /* api_releases.c */
 api_fn builds_list, builds_get, builds_create;
 api_fn releases_list, releases_get, releases_rollback;
+/* Procfile of the request body (object or JSON string); responds 400 and returns -1. */
+int procfile_from_body(struct api *a, json_t **out);
+/* api_containers.c */
 api_fn containers_list, containers_restart;
 /* api_domains.c */
 api_fn domains_list, domains_create, domains_delete;

@@ -6,18 +6,24 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "controller/admin.h"
+#include "controller/api.h"
 #include "controller/controller.h"
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/jobs.h"
+#include "controller/routes.h"
 #include "controller/scheduler/scheduler.h"
+#include "controller/secrets.h"
 #include "controller/validate.h"
 #include "lib/cidr.h"
 #include "lib/ev.h"
@@ -74,55 +80,6 @@ opt_env(const char *val, const char *env, const char *def)
 	return v && *v ? v : def;
 }
 
-/* A secret from VAR, from the file named by VAR_FILE, or from the settings table. */
-static void
-load_secret(struct db *db, const char *var, const char *setting, char *out, size_t n)
-{
-	struct buf fvar = BUF_INIT;
-	const char *v = getenv(var);
-	struct err e = { 0 };
-	struct db_res *res;
-	char now[DB_TIME_LEN];
-
-	buf_addf(&fvar, "%s_FILE", var);
-	if (v == NULL && getenv(fvar.p)) {
-		FILE *f = fopen(getenv(fvar.p), "re");
-
-		if (f == NULL || fgets(out, (int)n, f) == NULL)
-			die(100, "cannot read '%s'", getenv(fvar.p));
-		fclose(f);
-		out[strcspn(out, "\r\n")] = '\0';
-		buf_release(&fvar);
-		return;
-	}
-	buf_release(&fvar);
-	if (v) {
-		if (strlcpy(out, v, n) >= n)
-			die(100, "%s is too long", var);
-		return;
-	}
-	res = db_queryp(db, &e, "SELECT value FROM settings WHERE key = $1", setting);
-	if (res == NULL)
-		die(111, "cannot read settings: %s", e.msg);
-	if (db_res_nrows(res) == 1) {
-		strlcpy(out, db_res_get(res, 0, 0), n);
-		db_res_free(res);
-		return;
-	}
-	db_res_free(res);
-	db_token_new(out);
-	db_now(now);
-	/* Another controller may race us: keep whichever was stored first. */
-	if (db_execp(db, &e, "INSERT INTO settings (key, value, updated) VALUES ($1, $2, $3) "
-	    "ON CONFLICT (key) DO NOTHING", setting, out, now) < 0)
-		die(111, "cannot store setting '%s': %s", setting, e.msg);
-	res = db_queryp(db, &e, "SELECT value FROM settings WHERE key = $1", setting);
-	if (res == NULL || db_res_nrows(res) != 1)
-		die(111, "cannot read setting '%s'", setting);
-	strlcpy(out, db_res_get(res, 0, 0), n);
-	db_res_free(res);
-}
-
 /*
  * "a.b.c.d/n[,e.f.g.h]" into network and mask, and the one address of it that
  * stays allowed (the network's gateway: the host), all in host order; 0 or -1.
@@ -176,11 +133,32 @@ quotas(struct ctl *ctl)
 		die(100, "DEIS_QUOTA_MEMORY '%s': want <number><B|K|M|G>", v);
 }
 
+/* SIGTERM or SIGINT: the loop stops, and main() closes down. */
 static void
-on_signal(struct ev *ev, void *arg)
+signal_read(struct ev *ev, int fd, int mask, void *arg)
 {
-	(void)arg;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		;
 	ev_stop(ev);
+}
+
+/* Block SIGTERM and SIGINT in every thread and read them on the loop's signalfd. */
+static void
+signals_init(struct ev *ev)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		die(111, "signalfd failed");
+	ev_set(ev, fd, EV_READ, signal_read, NULL);
 }
 
 /* "--db URL" at argv[*i], else DEIS_DB_URL; NULL when neither. */
@@ -406,9 +384,7 @@ main(int argc, char **argv)
 	ctl.db = db_open(ctl.db_url, &e);
 	if (ctl.db == NULL)
 		die(111, "cannot open database: %s", e.msg);
-	load_secret(ctl.db, "DEIS_BUILDER_KEY", "builderKey", ctl.builder_key, sizeof(ctl.builder_key));
-	load_secret(ctl.db, "DEIS_INTERNAL_TOKEN", "internalToken", ctl.internal_token,
-	    sizeof(ctl.internal_token));
+	secrets_load(&ctl);
 	if (regmode) {
 		char now[DB_TIME_LEN];
 
@@ -437,7 +413,7 @@ main(int argc, char **argv)
 
 	ctl.ev = ev_new(20000);
 	/* Before any thread starts, so signals reach the loop's signalfd only. */
-	ctl_signals(&ctl, on_signal);
+	signals_init(ctl.ev);
 	/* Networks per app: their pool is refused the API as the apps' network is. */
 	subnets = getenv("DEIS_APP_SUBNETS");
 	if (subnets && *subnets && parse_cidr(subnets, &ctl.apps_net, &ctl.apps_mask, &except) < 0)
@@ -473,13 +449,13 @@ main(int argc, char **argv)
 		ctl.sched = sched_new(&sc, &e);
 		if (ctl.sched == NULL)
 			die(100, "scheduler: %s", e.msg);
-		sched_on_state(ctl.sched, ctl_on_container_state, &ctl);
-		sched_on_switch(ctl.sched, ctl_switch_routes, &ctl);
-		if (ctl_scheduled_load(&ctl, &e) < 0)
+		sched_on_state(ctl.sched, event_container_state, &ctl);
+		sched_on_switch(ctl.sched, routes_switch, &ctl);
+		if (scheduled_load(&ctl, &e) < 0)
 			die(111, "cannot read what the scheduler created: %s", e.msg);
 		if (sched_start(ctl.sched, &e) < 0)
 			die(111, "scheduler: %s", e.msg);
-		if (ctl_scheduled_settle(&ctl, &e) < 0)
+		if (scheduled_settle(&ctl, &e) < 0)
 			die(111, "cannot record what the scheduler created: %s", e.msg);
 	}
 	if (hash_workers == 0) {
@@ -490,7 +466,7 @@ main(int argc, char **argv)
 	}
 	/* ... and a queue of a few rounds per worker: beyond it, 503 at once */
 	ctl.jobs = jobs_new(&ctl, workers, hash_workers, hash_workers * 8);
-	ctl_reconcile(&ctl);
+	reconcile_start(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
 	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)
 		die(111, "%s", e.msg);

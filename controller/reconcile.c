@@ -93,7 +93,7 @@ reconcile_done(struct job *j)
 }
 
 void
-ctl_reconcile(struct ctl *ctl)
+reconcile_start(struct ctl *ctl)
 {
 	struct err e = { 0 };
 	struct db_res *res;

@@ -1,8 +1,14 @@
+/*
+ * Releases: loading one with its config and build, creating one (a new
+ * config, a build, a rollback), the image checks before one first runs, and
+ * the scheduler's spec of one.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/release.h"
 #include "lib/xalloc.h"
 
@@ -180,6 +186,58 @@ rel_create(struct db *db, const char *app, const char *owner, const char *config
 	    uuid, app, owner, ver, summary, config_uuid,
 	    build_uuid && build_uuid[0] ? build_uuid : NULL, now) < 0)
 		return -1;
+	return 0;
+}
+
+int
+rel_rollback(struct ctl *ctl, const char *app, const char *user, bool previous,
+    long long want, long long *version, bool *refused, struct err *e)
+{
+	struct rel latest, target;
+	struct buf summary = BUF_INIT;
+	int rc;
+
+	*refused = false;
+	if (db_begin(ctl->db, e) < 0)
+		return -1;
+	if (rel_load(ctl->db, app, 0, &latest, e) != 0) {
+		db_rollback(ctl->db);
+		return -1;
+	}
+	if (previous)
+		want = latest.version - 1;
+	rel_clear(&latest);
+	if (want <= 0) {
+		db_rollback(ctl->db);
+		*refused = true;
+		return err_set(e, 400, "version cannot be below 0");
+	}
+	rc = rel_load(ctl->db, app, want, &target, e);
+	if (rc != 0) {
+		db_rollback(ctl->db);
+		if (rc > 0) {
+			*refused = true;
+			err_set(e, 404, "Not found");
+		}
+		return -1;
+	}
+	if (!target.build_uuid[0]) {
+		db_rollback(ctl->db);
+		rel_clear(&target);
+		*refused = true;
+		return err_set(e, 400, "Cannot roll back to initial release");
+	}
+	buf_addf(&summary, "%s rolled back to v%lld", user, want);
+	if (rel_create(ctl->db, app, user, target.config_uuid, target.build_uuid, summary.p,
+	    version, e) < 0 || db_commit(ctl->db, e) < 0) {
+		db_rollback(ctl->db);
+		rel_clear(&target);
+		buf_release(&summary);
+		return -1;
+	}
+	event_log(ctl, app, "%s", summary.p);
+	rel_clear(&target);
+	buf_release(&summary);
 	return 0;
 }
 

@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "controller/api.h"
 #include "controller/controller.h"
+#include "controller/scheduler/scheduler.h"
 
 struct db;
 
@@ -61,6 +63,15 @@ int image_usable(struct db *db, struct sched *s, const char *image, const char *
  */
 int rel_create(struct db *db, const char *app, const char *owner, const char *config_uuid,
     const char *build_uuid, const char *summary, long long *version, struct err *e);
+/*
+ * Roll app back: in one transaction, a new release with the config and build
+ * of release want (previous: the one before the latest), and the app event
+ * "<user> rolled back to v<want>". Sets *version. -1 with e filled: when
+ * *refused, e->code and e->msg are the answer (400: below 1 or the initial
+ * release, which has no build; 404: no such release), else a database error.
+ */
+int rel_rollback(struct ctl *ctl, const char *app, const char *user, bool previous,
+    long long want, long long *version, bool *refused, struct err *e);
 /* Insert a config row with these JSON objects (borrowed); fills uuid. */
 int config_insert(struct db *db, const char *app, const char *owner, json_t *values,
     json_t *memory, json_t *cpu, json_t *tags, char uuid[37], struct err *e);
@@ -92,15 +103,5 @@ struct sched_scale *structure_from_json(json_t *structure, size_t *n);
 typedef void deploy_done_fn(struct api *a, int rc, const struct err *e, void *arg);
 void deploy_submit(struct api *a, const char *app, long long version, deploy_done_fn *done,
     void *arg);
-
-/* api_releases.c: builds, shared by `deis pull` and the builder's hook. */
-long long build_and_release(struct ctl *ctl, const char *app, const char *user,
-    const char *image, const char *sha, json_t *procfile, const char *dockerfile,
-    char build_uuid[37], struct err *e);
-/* Procfile of the request body (object or JSON string); responds 400 and returns -1. */
-int procfile_from_body(struct api *a, json_t **out);
-/* Create the build and release, roll out, answer (hook: the builder's 200 shape). */
-void build_submit(struct api *a, const char *app, const char *user, const char *image,
-    const char *sha, json_t *procfile, const char *dockerfile, bool hook);
 
 #endif

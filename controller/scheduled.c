@@ -12,6 +12,7 @@
 #include "controller/controller.h"
 #include "controller/db.h"
 #include "controller/jobs.h"
+#include "controller/scheduler/scheduler.h"
 #include "lib/log.h"
 
 static int
@@ -49,7 +50,7 @@ on_own(const struct sched_container *c, bool own, void *arg)
 }
 
 int
-ctl_scheduled_load(struct ctl *ctl, struct err *e)
+scheduled_load(struct ctl *ctl, struct err *e)
 {
 	struct db_res *res = db_query(ctl->db, "SELECT id FROM scheduled", 0, NULL, e);
 	int i;
@@ -64,7 +65,7 @@ ctl_scheduled_load(struct ctl *ctl, struct err *e)
 }
 
 int
-ctl_scheduled_settle(struct ctl *ctl, struct err *e)
+scheduled_settle(struct ctl *ctl, struct err *e)
 {
 	struct sched_container *v = NULL;
 	struct db_res *res;

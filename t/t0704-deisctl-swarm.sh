@@ -131,12 +131,12 @@ test_expect 'start again keeps every service (same spec digest)' '
 '
 
 test_expect 'a controller refusing its configuration (exit 100) stops the wait at once, with why' '
-	deisctl config controller set registrationMode=bogus &&
+	deisctl config controller set appMemory=lots &&
 	t0=$(date +%s) && ! timeout 100 deisctl start controller 2>"$TRASH/err" && cat "$TRASH/err" &&
 	[ $(($(date +%s) - t0)) -lt 60 ] &&
-	grep -q "refuses its configuration (exit 100):.*registration mode .bogus." "$TRASH/err" &&
+	grep -q "refuses its configuration (exit 100):.*DEIS_APP_MEMORY .lots." "$TRASH/err" &&
 	! deisctl status controller >/dev/null &&
-	deisctl config controller rm registrationMode && timeout 200 deisctl start controller &&
+	deisctl config controller rm appMemory && timeout 200 deisctl start controller &&
 	deisctl status controller
 '
 

@@ -1,4 +1,7 @@
 /*
+ * An app's logs, from the logger's HTTP API: the last lines (a worker's
+ * blocking fetch), deleting them with the app, and following them.
+ *
  * `deis logs -f`: GET /v1/apps/<id>/logs?follow=true streams the logger's
  * follow stream to the client. A thread per follower runs the (blocking)
  * libcurl transfer and hands bytes to the loop through an eventfd; the loop
@@ -18,9 +21,74 @@
 #include <curl/curl.h>
 
 #include "controller/controller.h"
+#include "controller/handlers.h"
+#include "controller/logs.h"
 #include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+
+/* DELETE <logger>/<app>/ ; best effort, logged. */
+void
+logs_delete(const char *logger_url, const char *app)
+{
+	CURL *c = curl_easy_init();
+	struct buf url = BUF_INIT;
+	CURLcode rc;
+
+	if (c == NULL || logger_url == NULL) {
+		if (c)
+			curl_easy_cleanup(c);
+		return;
+	}
+	buf_addf(&url, "%s/%s/", logger_url, app);
+	curl_easy_setopt(c, CURLOPT_URL, url.p);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		log_warn("cannot delete logs of '%s': %s", app, curl_easy_strerror(rc));
+	curl_easy_cleanup(c);
+	buf_release(&url);
+}
+
+/* The body of the logger's answer, up to 16 MiB (then the transfer fails). */
+static size_t
+fetch_write(char *p, size_t sz, size_t n, void *arg)
+{
+	struct buf *body = arg;
+
+	if (body->len + sz * n > 16 * 1024 * 1024)
+		return 0;
+	buf_add(body, p, sz * n);
+	return sz * n;
+}
+
+int
+logs_fetch(const char *logger_url, const char *app, long lines, struct buf *body, long *status)
+{
+	CURL *c = curl_easy_init();
+	struct buf url = BUF_INIT;
+	CURLcode rc;
+	int ret = 0;
+
+	buf_addf(&url, "%s/%s?log_lines=%ld", logger_url, app, lines);
+	curl_easy_setopt(c, CURLOPT_URL, url.p);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	else
+		ret = -1;
+	curl_easy_cleanup(c);
+	buf_release(&url);
+	return ret;
+}
+
+/* ---- following ---- */
 
 #define FOLLOW_MAX 256
 #define FOLLOW_HIGH (1024 * 1024)	/* bytes queued before the transfer waits */

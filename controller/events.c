@@ -1,64 +1,50 @@
 /*
- * Process-wide pieces of the controller: signals, container state changes
- * from the scheduler, and app events sent to the logger.
+ * App events: the lines "<app>[deis-controller]: <msg>" that `deis logs`
+ * shows (a build, a config change, a crash), logged here and sent to the
+ * logger; and the scheduler's state callback, which turns a crash into one.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "controller/controller.h"
+#include "controller/events.h"
 #include "controller/scheduler/scheduler.h"
-#include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-static void (*sig_fn)(struct ev *, void *);
-
-static void
-sig_read(struct ev *ev, int fd, int mask, void *arg)
+void
+event_log(struct ctl *ctl, const char *app, const char *fmt, ...)
 {
-	struct signalfd_siginfo si;
+	struct buf msg = BUF_INIT;
+	va_list ap;
 
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		;
-	sig_fn(ev, arg);
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	/* The Deis console logger format, which logspout turns into an app log line. */
+	fprintf(stderr, "INFO [%s]: %s\n", app, msg.p);
+	event_send(ctl, app, msg.p);
+	buf_release(&msg);
 }
 
 void
-ctl_signals(struct ctl *ctl, void (*fn)(struct ev *, void *))
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		die(111, "signalfd failed");
-	sig_fn = fn;
-	ev_set(ctl->ev, fd, EV_READ, sig_read, ctl);
-}
-
-void
-ctl_on_container_state(const struct sched_container *c, enum sched_state old, void *arg)
+event_container_state(const struct sched_container *c, enum sched_state old, void *arg)
 {
 	struct ctl *ctl = arg;
 
 	if (c->state == SCHED_CRASHED && old != SCHED_CRASHED)
-		ctl_event(ctl, c->app, "%s crashed (exit status %d)", c->name, c->exit_code);
+		event_log(ctl, c->app, "%s crashed (exit status %d)", c->name, c->exit_code);
 }
 
 /*
@@ -141,7 +127,7 @@ sink_tcp(const char *host, const char *port, const char *line, size_t n)
 }
 
 void
-logsink_send(struct ctl *ctl, const char *app, const char *msg)
+event_send(struct ctl *ctl, const char *app, const char *msg)
 {
 	char host[256], line[2048], ts[40];
 	const char *colon;
