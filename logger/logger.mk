@@ -8,5 +8,6 @@ $(eval $(call component,logger,deis-logger,$(logger_SRC)))
 $(eval $(call fuzz_target,syslog,fuzz/fuzz-syslog.c lib/syslog.c lib/buf.c lib/str.c \
 	lib/xalloc.c lib/syslog.h lib/buf.h lib/str.h))
 $(eval $(call fuzz_target,syslog-logspout,fuzz/fuzz-syslog-logspout.c logspout/stream.c \
-	lib/syslog.c lib/buf.c lib/str.c lib/xalloc.c logspout/logspout.h lib/syslog.h lib/buf.h))
+	lib/docker_frames.c lib/syslog.c lib/buf.c lib/str.c lib/xalloc.c logspout/logspout.h \
+	lib/syslog.h lib/buf.h lib/docker.h))
 fuzz-replay-syslog: fuzz-replay-syslog-logspout

@@ -15,8 +15,8 @@ $(eval $(call fuzz_target,http1-diff,fuzz/fuzz-http1-diff.c $(FUZZ_HTTP1_SRC),-l
 endif
 
 # Host matching on a fixed table (security.md §3.8).
-$(eval $(call fuzz_target,routes,fuzz/fuzz-routes.c router/routes.c router/tls.c lib/log.c lib/xalloc.c \
-	lib/str.c lib/buf.c router/router.h,$(PKG_LIBS)))
+$(eval $(call fuzz_target,routes,fuzz/fuzz-routes.c router/routes.c router/tls.c lib/cidr.c lib/log.c lib/xalloc.c \
+	lib/str.c lib/buf.c lib/err.c router/router.h lib/cidr.h,$(PKG_LIBS)))
 
 # The PROXY protocol header (router/proxyproto.c): bounds, incremental, refusal is final.
 $(eval $(call fuzz_target,proxyproto,fuzz/fuzz-proxyproto.c router/proxyproto.c router/router.h))
