@@ -44,6 +44,7 @@ struct ctl {
 	uint32_t deny_net, deny_mask;	/* IPv4 clients refused (the apps' network); mask 0: none */
 	uint32_t apps_net, apps_mask;	/* ... and the pool of the networks per app; mask 0: none */
 	struct cidr *trusted;		/* peers whose X-Forwarded-For is believed (the routers) */
+	long long last_report;		/* time(NULL) of a publisher's last report (__atomic) */
 	long long token_lifetime;	/* seconds a token is good for after its login; 0: forever */
 	/* quotas an administrator sets (administrators are not held to them); 0: none, as Deis */
 	long long quota_apps;		/* apps a user may own */

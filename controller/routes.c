@@ -302,6 +302,7 @@ routes_report(struct ctl *ctl, const char *host, json_t *eps, bool *malformed, s
 
 	*malformed = false;
 	db_now(now);
+	__atomic_store_n(&ctl->last_report, (long long)time(NULL), __ATOMIC_RELAXED);
 	if (db_begin(ctl->db, e) < 0)
 		return -1;
 	if ((old_set = endpoints_signature(ctl->db, e)) == NULL)
@@ -390,20 +391,24 @@ routes_switch(const char *app, unsigned release, void *arg)
 	struct sched_container *cs = NULL;
 	struct err e = { 0 };
 	char rel[16];
-	long long want = 0, waited;
+	long long want = 0, waited, old;
 	size_t n = 0, i;
 
 	if (db == NULL)
 		return;
 	snprintf(rel, sizeof(rel), "%u", release);
-	if (count(db, "SELECT COUNT(*) FROM endpoints WHERE app = $1 AND release <> "
-	    "CAST($2 AS INTEGER)", app, rel) <= 0)
-		return;	/* nothing routed to the old release: nothing to switch */
+	/* nothing routed before (a first deploy): still wait, so the push returns once routed */
+	old = count(db, "SELECT COUNT(*) FROM endpoints WHERE app = $1 AND release <> "
+	    "CAST($2 AS INTEGER)", app, rel);
 	sched_list(ctl->sched, app, false, &cs, &n);
 	for (i = 0; i < n; i++)
 		if (cs[i].release == release && (!strcmp(cs[i].type, "web") || !strcmp(cs[i].type, "cmd")))
 			want++;
 	free(cs);
+	/* a first deploy waits only where publishers report (not a bare controller) */
+	if (old <= 0 && (want == 0 || time(NULL) - __atomic_load_n(&ctl->last_report,
+	    __ATOMIC_RELAXED) > ENDPOINT_TTL_S))
+		return;
 	for (waited = 0; waited < SWITCH_WAIT_MS; waited += 100) {
 		if (count(db, "SELECT COUNT(*) FROM endpoints WHERE app = $1 AND release = "
 		    "CAST($2 AS INTEGER)", app, rel) >= want)
@@ -413,7 +418,7 @@ routes_switch(const char *app, unsigned release, void *arg)
 	if (waited >= SWITCH_WAIT_MS)
 		log_warn("'%s' v%u: the publisher did not report the new endpoints within %d s; "
 		    "switching anyway", app, release, SWITCH_WAIT_MS / 1000);
-	if (db_execp(db, &e, "DELETE FROM endpoints WHERE app = $1 AND release <> "
+	if (old > 0 && db_execp(db, &e, "DELETE FROM endpoints WHERE app = $1 AND release <> "
 	    "CAST($2 AS INTEGER)", app, rel) < 0) {
 		log_error("cannot drop old endpoints of '%s': %s", app, e.msg);
 		return;

@@ -18,6 +18,8 @@
 #include "lib/xalloc.h"
 #include "publisher/publisher.h"
 
+#define BOOT_RESCAN_MS 500
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static bool dirty = true;
@@ -93,6 +95,7 @@ main(int argc, char **argv)
 	struct pub_config cfg = { .interval_ms = 10000, .probe_timeout_ms = 1000 };
 	const char *sock = NULL, *errstr = NULL, *tokfile;
 	char hostname[256], token[256] = "", *last = NULL;
+	int booting;
 	struct docker *d;
 	struct err e = { 0 };
 	pthread_t t;
@@ -155,15 +158,20 @@ main(int argc, char **argv)
 		die(111, "cannot start the events thread");
 	log_info("publishing host '%s' to %s every %u ms", cfg.host, cfg.controller,
 	    cfg.interval_ms);
+	booting = 0;
 	while (!stopping) {
 		json_t *eps;
 		struct timespec until;
 		char *now;
 
+		/* containers still booting: look again soon (BOOT_RESCAN_MS), else at the interval */
+		unsigned wait_ms = booting && cfg.interval_ms > BOOT_RESCAN_MS ? BOOT_RESCAN_MS :
+		    cfg.interval_ms;
+
 		pthread_mutex_lock(&mu);
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += cfg.interval_ms / 1000;
-		until.tv_nsec += (long)(cfg.interval_ms % 1000) * 1000000;
+		until.tv_sec += wait_ms / 1000;
+		until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
 		if (until.tv_nsec >= 1000000000) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;
@@ -175,7 +183,7 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&mu);
 		if (stopping)
 			break;
-		eps = scan_endpoints(d, &cfg, &e);
+		eps = scan_endpoints(d, &cfg, &booting, &e);
 		if (eps == NULL) {
 			log_warn("docker: %s", e.msg);
 			continue;

@@ -38,7 +38,8 @@ bool probe_http(const char *ip, int port, const char *path, unsigned timeout_ms)
  * controller takes ([{"container","name","app","release","type","num","addr"}]).
  * Caller owns it; NULL with e filled when Docker does not answer.
  */
-json_t *scan_endpoints(struct docker *d, const struct pub_config *c, struct err *e);
+json_t *scan_endpoints(struct docker *d, const struct pub_config *c, int *booting,
+    struct err *e);
 
 /* report.c: PUT the set to the controller; 0 or -1 with e filled. */
 int report_endpoints(const struct pub_config *c, json_t *endpoints, struct err *e);

@@ -2,12 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/docker.h"
 #include "lib/log.h"
 #include "publisher/publisher.h"
 
 #define APP_PORT 5000	/* of containers made before the scheduler labelled their port */
+#define BOOTING_S 120	/* how long a new container that does not answer is rescanned often */
 
 /* The container's IP on its first network with one. */
 static const char *
@@ -84,6 +86,20 @@ task_published_port(json_t *c, int port)
 	return 0;
 }
 
+/*
+ * A running container that does not answer yet counts as booting while it is
+ * young: the next scan then comes soon, so a new release is routed as soon
+ * as it answers, not at the next interval.
+ */
+static void
+booting_one(json_t *c, time_t now, int *booting)
+{
+	json_int_t created = json_integer_value(json_object_get(c, "Created"));
+
+	if (created > 0 && now - (time_t)created < BOOTING_S)
+		(*booting)++;
+}
+
 /* HEALTHCHECK_URL from the container's environment, or NULL (caller frees). */
 static char *
 healthcheck_url(struct docker *d, const char *id)
@@ -109,8 +125,10 @@ healthcheck_url(struct docker *d, const char *id)
 }
 
 json_t *
-scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
+scan_endpoints(struct docker *d, const struct pub_config *cfg, int *booting, struct err *e)
 {
+	time_t now = time(NULL);
+
 	char label[128];
 	json_t *list, *c, *out;
 	char *node_addr;
@@ -125,6 +143,7 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 		return NULL;
 	node_addr = swarm_node_addr(d);
 	out = json_array();
+	*booting = 0;
 	json_array_foreach(list, i, c) {
 		json_t *labels = json_object_get(c, "Labels"), *names = json_object_get(c, "Names");
 		const char *state = json_string_value(json_object_get(c, "State"));
@@ -153,11 +172,14 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, struct err *e)
 		n = strtol(num, NULL, 10);
 		if (release <= 0 || n <= 0)
 			continue;
-		if (!probe_tcp(ip, port, cfg->probe_timeout_ms))
+		if (!probe_tcp(ip, port, cfg->probe_timeout_ms)) {
+			booting_one(c, now, booting);
 			continue;
+		}
 		hc = healthcheck_url(d, id);
 		if (hc && !probe_http(ip, port, hc, cfg->probe_timeout_ms)) {
 			log_debug("%s fails its health check '%s'", name ? name : id, hc);
+			booting_one(c, now, booting);
 			free(hc);
 			continue;
 		}

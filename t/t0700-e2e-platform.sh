@@ -84,7 +84,8 @@ test_expect 'the Dockerfile app serves through the router' '
 	wait_for 60 "app_get $DK | grep -q \"Hello from a Dockerfile app ($DK)\""
 '
 
-# As on Deis v1, a Dockerfile app listens on the port its image exposes (stock nginx: 80).
+# As on Deis v1, a Dockerfile app listens on the port its image exposes (stock nginx: 80);
+# and a first push returns only once the app is routed: the very next request is answered.
 test_expect 'a Dockerfile app whose server listens on port 80 (EXPOSE 80) serves through the router' '
 	repo dockerfile-web p80 && cat >"$TRASH/p80/Dockerfile" <<-EOF &&
 	FROM deis/stack:bookworm
@@ -93,7 +94,7 @@ test_expect 'a Dockerfile app whose server listens on port 80 (EXPOSE 80) serves
 	CMD ["sh", "-c", "mkdir -p /tmp/w && echo app on port 80 >/tmp/w/index.html && exec python3 -m http.server 80 --directory /tmp/w"]
 	EOF
 	(cd "$TRASH/p80" && $GIT commit -qam "port 80" && deis create $P80 --no-remote) &&
-	push "$TRASH/p80" $P80 && wait_for 60 "app_get $P80 | grep -q \"app on port 80\"" &&
+	push "$TRASH/p80" $P80 && app_get $P80 | grep -q "app on port 80" &&
 	docker inspect -f "{{.HostConfig.CapAdd}}" $(docker ps -q --filter label=sh.deis.app=$P80) | grep -qx "\[\]" &&
 	deis apps:destroy -a $P80 --confirm $P80 >/dev/null
 '

@@ -655,7 +655,8 @@ sched_deploy(struct sched *s, const struct sched_release *rel,
 	for (i = 0; i < nold; i++)
 		if (!in_boots(bv, nb, old[i].id))
 			strlcpy(ids[nids++], old[i].id, sizeof(ids[0]));
-	if (nids && s->on_switch)
+	/* a first deploy too: the deploy answers once the new release is routed */
+	if ((nids || nb) && s->on_switch)
 		s->on_switch(rel->app, rel->version, s->on_switch_arg);
 	remove_all(s, ids, nids);
 	log_info("scheduler: deployed '%s' v%u: %zu containers started, %zu stopped", rel->app,

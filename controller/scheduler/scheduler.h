@@ -209,8 +209,8 @@ int sched_find(struct sched *s, const char *cid, struct sched_container *out);
 
 /*
  * Called by sched_deploy() on the operation's thread once the new release's
- * containers are healthy and before the old ones are stopped: the moment to
- * move traffic to the new ones. It may block (keep it bounded: the app's lock
+ * containers are healthy and before the old ones are stopped (also when there
+ * are none: a first deploy): the moment to move traffic to the new ones. It may block (keep it bounded: the app's lock
  * is held). Set before sched_start(); fn may be NULL.
  */
 typedef void sched_switch_fn(const char *app, unsigned release, void *arg);
