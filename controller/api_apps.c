@@ -68,6 +68,20 @@ over_app_quota(struct api *a, struct err *e)
 	return n >= a->ctl->quota_apps;
 }
 
+/* Whether <id>.<platform domain> is an app's custom domain (e->code set on a database error). */
+static bool
+name_held(struct api *a, const char *id, struct err *e)
+{
+	char *d = xasprintf("%s.%s", id, a->ctl->domain);
+	struct db_res *res = db_queryp(a->ctl->db, e, "SELECT COUNT(*) FROM domains WHERE "
+	    "lower(domain) = lower($1)", d);
+	bool held = res == NULL || db_res_getll(res, 0, 0, 0) > 0;
+
+	db_res_free(res);
+	free(d);
+	return held;
+}
+
 void
 apps_create(struct api *a)
 {
@@ -110,6 +124,19 @@ apps_create(struct api *a)
 			else
 				api_detail(a, 403, "You may own at most %lld apps (a quota the "
 				    "administrator set)", a->ctl->quota_apps);
+			return;
+		}
+		/* a custom domain <id>.<platform domain> holds the name (api_domains.c) */
+		if (name_held(a, id, &e)) {
+			db_rollback(a->ctl->db);
+			if (!e.code && !(jid && !json_is_null(jid)))
+				continue;	/* a random name: draw again */
+			json_decref(empty);
+			if (e.code)
+				api_db_error(a, &e, NULL);
+			else
+				api_field_error(a, "id", "This name is held by the custom domain of "
+				    "another app.");
 			return;
 		}
 		if (db_execp(a->ctl->db, &e, "INSERT INTO apps (uuid, id, owner, structure, created, "

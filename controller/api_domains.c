@@ -4,9 +4,12 @@
  * (shared/reference/deis-v1.md §2.4).
  *
  * Domains: anyone who may use the app lists and adds; only the owner or an
- * administrator removes. A domain belongs to one app (unique), and names under
- * the platform domain are refused: `<other-app>.<platform domain>` would
- * otherwise let one tenant capture another's traffic.
+ * administrator removes. A domain belongs to one app (unique). Under the
+ * platform domain, as Deis allowed, `<label>.<platform domain>` is accepted
+ * when no app has that label for a name, and then holds it: no app may be
+ * created with that name (apps_create). The platform's own names (the domain,
+ * `deis.<domain>`, reserved names) and other apps' hosts stay refused: one
+ * tenant would otherwise capture another's traffic.
  *
  * Certificates are not per app: a router serves the one whose common name is
  * the requested host. Users see and remove their own (administrators: all).
@@ -70,6 +73,56 @@ domain_is_platform(const char *d, const char *platform)
 	return dl > pl && d[dl - pl - 1] == '.' && strcasecmp(d + dl - pl, platform) == 0;
 }
 
+/* Whether d is some app's custom domain. */
+static bool
+domain_held(struct api *a, const char *d)
+{
+	struct err e = { 0 };
+	struct db_res *res = db_queryp(a->ctl->db, &e, "SELECT COUNT(*) FROM domains WHERE "
+	    "lower(domain) = lower($1)", d);
+	bool held = res && db_res_getll(res, 0, 0, 0) > 0;
+
+	db_res_free(res);
+	return held;
+}
+
+/*
+ * Whether d, under the platform domain, is one a user may add: a single label
+ * that is no reserved name and no existing app's (d's own app included: its
+ * host is already routed). 0; 1 with msg (a field error); -1 with e (the
+ * database's).
+ */
+static int
+platform_subdomain_ok(struct api *a, const char *d, char *msg, size_t size, struct err *e)
+{
+	size_t dl = strlen(d), pl = strlen(a->ctl->domain);
+	char label[64];
+	struct db_res *res;
+	long long n;
+
+	if (dl <= pl + 1 || dl - pl - 1 >= sizeof(label) ||
+	    memchr(d, '.', dl - pl - 1) != NULL) {
+		snprintf(msg, size, "The domain %s is reserved by the platform", d);
+		return 1;
+	}
+	memcpy(label, d, dl - pl - 1);
+	label[dl - pl - 1] = '\0';
+	if (validate_app_reserved(label, e) < 0) {
+		snprintf(msg, size, "The domain %s is reserved by the platform", d);
+		return 1;
+	}
+	res = db_queryp(a->ctl->db, e, "SELECT COUNT(*) FROM apps WHERE id = $1", label);
+	if (res == NULL)
+		return -1;
+	n = db_res_getll(res, 0, 0, 0);
+	db_res_free(res);
+	if (n > 0) {
+		snprintf(msg, size, "The domain %s is the host of the app %s", d, label);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * A host name from a URL as stored (validate_domain): lower case, without
  * one trailing dot. Returns -1 when it does not fit in n bytes.
@@ -113,13 +166,18 @@ domains_create(struct api *a)
 		api_field_error(a, "domain", e.msg);
 		return;
 	}
-	if (domain_is_platform(d, a->ctl->domain)) {
-		snprintf(msg, sizeof(msg), "The domain %s is reserved by the platform", d);
-		api_field_error(a, "domain", msg);
-		return;
-	}
 	if (db_begin(a->ctl->db, &e) < 0) {
 		api_db_error(a, &e, NULL);
+		return;
+	}
+	/* in the transaction: an app created meanwhile under the label cannot slip by */
+	if (domain_is_platform(d, a->ctl->domain) &&
+	    (n = platform_subdomain_ok(a, d, msg, sizeof(msg), &e)) != 0) {
+		db_rollback(a->ctl->db);
+		if (n < 0)
+			api_db_error(a, &e, NULL);
+		else
+			api_field_error(a, "domain", msg);
 		return;
 	}
 	res = db_queryp(a->ctl->db, &e, "SELECT app FROM domains WHERE domain = $1", d);
@@ -343,8 +401,12 @@ cert_parse(struct api *a, const char *pem, const char *keypem, const char *cn, s
 		api_field_error(a, "common_name", e.msg);
 		goto out;
 	}
-	/* Names of the platform (and so of every app) are the operator's to serve. */
-	if (domain_is_platform(c->cn, a->ctl->domain) && !a->user.is_superuser) {
+	/*
+	 * Names of the platform (and so of every app) are the operator's to serve,
+	 * but for a custom domain an app holds under it (its owner's check follows).
+	 */
+	if (domain_is_platform(c->cn, a->ctl->domain) && !a->user.is_superuser &&
+	    !domain_held(a, c->cn)) {
 		snprintf(msg, sizeof(msg), "The domain %s is reserved by the platform", c->cn);
 		api_field_error(a, "common_name", msg);
 		goto out;

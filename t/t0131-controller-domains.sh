@@ -78,11 +78,23 @@ suite() {
 		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "{\"domain\":\"a\\u0000.com\"}" &&
 		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "\"www.example.com\""
 	'
-	test_expect "$E: names of the platform domain are refused" '
+	test_expect "$E: the platform's own names and other apps' hosts are refused" '
 		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "{\"domain\":\"$B.deis.test\"}" &&
-		api_body ".domain == [\"The domain $B.deis.test is reserved by the platform\"]" &&
+		api_body ".domain == [\"The domain $B.deis.test is the host of the app $B\"]" &&
 		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "{\"domain\":\"deis.test\"}" &&
+		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "{\"domain\":\"deis.deis.test\"}" &&
+		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "{\"domain\":\"router.deis.test\"}" &&
+		api_check "400 BAD REQUEST" POST /v1/apps/$A/domains/ alice "{\"domain\":\"a.b.deis.test\"}" &&
+		api_body ".domain == [\"The domain a.b.deis.test is reserved by the platform\"]" &&
 		api_check "201 CREATED" POST /v1/apps/$A/domains/ alice "{\"domain\":\"notdeis.test\"}"
+	'
+	test_expect "$E: a free name under the platform domain is accepted, as Deis did, and holds it" '
+		api_check "201 CREATED" POST /v1/apps/$A/domains/ alice "{\"domain\":\"shop-$E.deis.test\"}" &&
+		api_check "400 BAD REQUEST" POST /v1/apps carol "{\"id\":\"shop-$E\"}" &&
+		api_body ".id == [\"This name is held by the custom domain of another app.\"]" &&
+		api_check "404 NOT FOUND" GET /v1/apps/shop-$E/ carol &&
+		api_check "204 NO CONTENT" DELETE /v1/apps/$A/domains/shop-$E.deis.test alice &&
+		api_check "201 CREATED" POST /v1/apps carol "{\"id\":\"shop-$E\"}"
 	'
 	test_expect "$E: a collaborator may not remove a domain" '
 		api_check "403 FORBIDDEN" DELETE /v1/apps/$A/domains/api.example.com bob &&
