@@ -64,9 +64,8 @@ build_and_release(struct ctl *ctl, const char *app, const char *user, const char
 	    db_commit(ctl->db, e) < 0) {
 		db_rollback(ctl->db);
 		version = -1;
-	} else {
-		event_log(ctl, app, "%s", summary.p);
 	}
+	/* the app's log says "deployed" once it runs (build_deployed), not before */
 	free(pf);
 	buf_release(&summary);
 	rel_clear(&r);
@@ -77,6 +76,7 @@ struct build_ctx {
 	char uuid[37];
 	long long version;
 	bool hook;	/* answer as the builder hook does */
+	char app[65], user[64], what[160];	/* for the app's log */
 };
 
 static void
@@ -86,6 +86,11 @@ build_deployed(struct api *a, int rc, const struct err *e, void *arg)
 	struct err le = { 0 };
 	struct db_res *res;
 
+	if (rc < 0)
+		event_log(a->ctl, bc->app, "%s deployed %s: refused, %s", bc->user, bc->what,
+		    e->msg);
+	else
+		event_log(a->ctl, bc->app, "%s deployed %s", bc->user, bc->what);
 	if (rc < 0) {
 		api_detail(a, e->code ? e->code : 503, "%s", e->msg);
 	} else if (bc->hook) {
@@ -117,6 +122,12 @@ build_submit(struct api *a, const char *app, const char *user, const char *image
 	struct err e = { 0 };
 
 	bc->hook = hook;
+	strlcpy(bc->app, app, sizeof(bc->app));
+	strlcpy(bc->user, user, sizeof(bc->user));
+	if (sha && sha[0])
+		snprintf(bc->what, sizeof(bc->what), "%.7s", sha);
+	else
+		snprintf(bc->what, sizeof(bc->what), "%s", image);
 	bc->version = build_and_release(a->ctl, app, user, image, sha, procfile, dockerfile,
 	    bc->uuid, &e);
 	if (bc->version < 0) {

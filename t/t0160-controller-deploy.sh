@@ -10,9 +10,9 @@
 sched_prereqs deis-controller
 
 API_DIR=$TRASH
-APP=t0160-$$ APP80=t0160p-$$
-TEST_CLEANUP='for a in $APP $APP80; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null; done;
- docker rmi -f deis-test/port80:$$ >/dev/null 2>&1'
+APP=t0160-$$ APP80=t0160p-$$ APPX=t0160x-$$
+TEST_CLEANUP='for a in $APP $APP80 $APPX; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null; done;
+ docker rmi -f deis-test/port80:$$ deis-test/crash:$$ >/dev/null 2>&1'
 start() {
 	controller_start "$TRASH/c" --scheduler docker --boot-timeout 8 >/dev/null && API_URL=$CONTROLLER_URL
 }
@@ -117,6 +117,16 @@ test_expect 'an image exposing port 80 is run, probed and addressed on 80, with 
 	ip=$(docker inspect -f "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}" $c) &&
 	curl -sf -m 5 http://$ip:80/health | grep -qx ok &&
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP80/ alice
+'
+test_expect 'a build whose process exits at once: 503 naming the status and its output; the log says refused' '
+	printf "FROM %s\nENTRYPOINT [\"sh\", \"-c\", \"echo no database here >&2; exit 3\"]\nCMD []\n" \
+		"$IMAGE" | DOCKER_BUILDKIT=0 docker build -q -t deis-test/crash:$$ - >/dev/null &&
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APPX\"}" &&
+	api_check "503 SERVICE UNAVAILABLE" POST /v1/apps/$APPX/builds/ alice "{\"image\":\"deis-test/crash:$$\"}" &&
+	api_body ".detail | test(\"cmd.1 exited with status 3 .Process exited with status 3.; its last output:\\n    no database here\")" &&
+	grep -q "INFO \[$APPX\]: alice deployed deis-test/crash:$$: refused, aborting, app containers failed to respond to health check: cmd.1 exited with status 3" "$TRASH/c/controller.log" &&
+	! grep -q "INFO \[$APPX\]: alice deployed deis-test/crash:$$\$" "$TRASH/c/controller.log" &&
+	api_check "204 NO CONTENT" DELETE /v1/apps/$APPX/ alice
 '
 test_expect 'destroy removes every container of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
