@@ -71,6 +71,38 @@ test_expect 'Node.js app with a dependency npm cannot resolve: clear failure, no
 	no_leftovers
 '
 
+# Heroku's Node lifecycle: heroku-prebuild, install (devDependencies too, for the build),
+# build, devDependencies pruned, heroku-cleanup; an engines.node the stack does not have, named.
+new_repo "$TRASH/nodeb"
+cat >"$TRASH/nodeb/package.json" <<'EOF2'
+{"name": "built", "version": "1.0.0", "engines": {"node": "99.x"},
+ "scripts": {"start": "node server.js", "heroku-prebuild": "echo prebuilt > prebuild.txt",
+   "build": "node build.js", "heroku-cleanup": "echo cleaned > cleanup.txt"},
+ "dependencies": {}, "devDependencies": {"is-number": "7.0.0"}}
+EOF2
+cat >"$TRASH/nodeb/build.js" <<'EOF2'
+const isNumber = require("is-number");
+require("fs").writeFileSync("built.txt", "built by the build script: " + isNumber(5) + "\n");
+EOF2
+cat >"$TRASH/nodeb/server.js" <<'EOF2'
+const fs = require("fs");
+require("http").createServer((q, s) => s.end(fs.readFileSync("built.txt"))).listen(process.env.PORT);
+EOF2
+commit_all "$TRASH/nodeb" first
+test_expect 'Node.js app with a build script: Heroku'"'"'s lifecycle, devDependencies pruned after' '
+	push_as alice "$TRASH/nodeb" nodeapp +HEAD:master; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -q "package.json asks for Node.js .99.x.; this stack has" $TRASH/push.out &&
+	grep -q -- "-----> Running heroku-prebuild" $TRASH/push.out &&
+	grep -q -- "-----> Running build" $TRASH/push.out &&
+	grep -q -- "-----> Pruning devDependencies" $TRASH/push.out &&
+	grep -q -- "-----> Running heroku-cleanup" $TRASH/push.out &&
+	sha=$(git -C $TRASH/nodeb rev-parse HEAD | cut -c1-8) &&
+	docker run --rm --entrypoint /bin/sh $REGISTRY/nodeapp:git-$sha -c \
+		"test -f /app/prebuild.txt && test -f /app/cleanup.txt && test ! -e /app/node_modules/is-number" &&
+	port=$(run_image nodeapp $sha start web) &&
+	wait_for 15 "curl -sf http://127.0.0.1:$port/ | grep -q \"built by the build script: true\""
+'
+
 new_repo "$TRASH/static"
 echo "<h1>hello static</h1>" >"$TRASH/static/index.html"
 commit_all "$TRASH/static" first
