@@ -52,7 +52,8 @@ usage(FILE *f)
 	    "                         exists becomes one; off by default: the first is made with\n"
 	    "                         create-admin [DEIS_FIRST_USER_ADMIN=true|false]\n"
 	    "  --workers N            scheduler worker threads (8)\n"
-	    "  --boot-timeout S       seconds new containers have to become healthy (60)\n"
+	    "  --boot-timeout S       seconds new containers have to become healthy (60; Heroku's\n"
+	    "                         boot limit) [DEIS_BOOT_TIMEOUT]\n"
 	    "  --deny-net CIDR        refuse API clients from this IPv4 network (the apps') [DEIS_DENY_NET]\n"
 	    "  --trusted-proxies CIDRS peers whose X-Forwarded-For names the client (the routers;\n"
 	    "                         default none) [DEIS_TRUSTED_PROXIES]\n"
@@ -376,6 +377,11 @@ main(int argc, char **argv)
 		}
 	}
 	quotas(&ctl);
+	if (boot_timeout == 0 && getenv("DEIS_BOOT_TIMEOUT") && *getenv("DEIS_BOOT_TIMEOUT")) {
+		boot_timeout = (int)strtonum(getenv("DEIS_BOOT_TIMEOUT"), 1, 3600, &errstr);
+		if (errstr)
+			die(100, "DEIS_BOOT_TIMEOUT '%s' is %s", getenv("DEIS_BOOT_TIMEOUT"), errstr);
+	}
 	trusted = opt_env(trusted, "DEIS_TRUSTED_PROXIES", "");
 	ctl.trusted = cidr_list_parse(trusted, false, &ctl.ntrusted, &e);
 	if (ctl.trusted == NULL)

@@ -180,6 +180,35 @@ print(s.recv(100).decode().split(chr(13))[0])" >"$TRASH/appcall" &&
 	cat "$TRASH/appcall" && grep -q "^HTTP/1.1 403" "$TRASH/appcall"
 '
 
+# The boot limit is the controller's setting (Heroku's 60 s; 10 s here to keep the test short).
+test_expect 'a server on another port than $PORT fails the push naming $PORT and the port it uses' '
+	deisctl config controller set bootTimeout=10 >/dev/null && deisctl restart controller >/dev/null &&
+	wait_for 60 "deis apps >/dev/null 2>&1" &&
+	cat >"$TRASH/p80/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	USER slug
+	CMD ["python3", "-m", "http.server", "3000"]
+	EOF
+	(cd "$TRASH/p80" && $GIT commit -qam "port 3000" && deis create $P80 --no-remote) &&
+	! push "$TRASH/p80" $P80 >/dev/null &&
+	grep -q "cmd.1 did not listen on \$PORT (5000) within 10 s of launch (Error R10, boot timeout); it listens on 3000" \
+		"$TRASH/push-$P80.log"
+'
+test_expect 'a deploy failing its HEALTHCHECK_URL answers the controller'"'"'s 503 with why, through the router' '
+	cat >"$TRASH/p80/Dockerfile" <<-EOF &&
+	FROM deis/stack:bookworm
+	USER slug
+	CMD ["sh", "-c", "mkdir -p /tmp/w && echo up >/tmp/w/index.html && exec python3 -m http.server \$PORT --directory /tmp/w"]
+	EOF
+	(cd "$TRASH/p80" && $GIT commit -qam "on \$PORT") && push "$TRASH/p80" $P80 >/dev/null &&
+	app_get $P80 | grep -qx up &&
+	! deis config:set HEALTHCHECK_URL=/no-such-page -a $P80 >"$TRASH/hc.out" 2>&1; cat "$TRASH/hc.out";
+	grep -q "503" "$TRASH/hc.out" &&
+	grep -q "answered HEALTHCHECK_URL /no-such-page with 404, not 200" "$TRASH/hc.out" &&
+	! grep -q "H12" "$TRASH/hc.out" && app_get $P80 | grep -qx up &&
+	deis apps:destroy -a $P80 --confirm $P80 >/dev/null
+'
+
 test_expect 'deisctl stop platform: the platform stops, the app containers keep running' '
 	deisctl stop platform && ! deisctl status controller >/dev/null &&
 	[ -z "$(docker ps -q --filter label=sh.deis.instance=$PREFIX)" ] &&

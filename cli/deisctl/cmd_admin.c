@@ -151,6 +151,14 @@ dctl_controller_check(const char *key, const char *value, struct err *e)
 {
 	if (!strcmp(key, "firstUserAdmin") && strcmp(value, "true") && strcmp(value, "false"))
 		return err_set(e, 2, "firstUserAdmin '%s' is not true or false", value);
+	if (!strcmp(key, "bootTimeout")) {
+		const char *errstr = NULL;
+
+		strtonum(value, 1, 3600, &errstr);
+		if (errstr)
+			return err_set(e, 2, "bootTimeout '%s' is not a number of seconds from 1 to "
+			    "3600 (Heroku's boot limit is 60)", value);
+	}
 	if (!strcmp(key, "quotaApps") || !strcmp(key, "quotaContainers")) {
 		const char *errstr = NULL;
 

@@ -374,9 +374,10 @@ dk_listening(void *h, const char *id, struct buf *out, struct err *e)
 			const char *colon;
 
 			nl = memchr(p, '\n', (size_t)(text.p + text.len - p));
+			/* 127.0.0.11 (0B00007F) is Docker's embedded DNS, not the app */
 			if (sscanf(p, "%*s %63s %63s %7s", local, remote, st) != 3 ||
-			    strcmp(st, "0A") != 0 || (colon = strrchr(local, ':')) == NULL ||
-			    sscanf(colon + 1, "%x", &port) != 1)
+			    strcmp(st, "0A") != 0 || strncmp(local, "0B00007F:", 9) == 0 ||
+			    (colon = strrchr(local, ':')) == NULL || sscanf(colon + 1, "%x", &port) != 1)
 				continue;
 			for (i = 0; i < nports && ports[i] != port; i++)
 				;
