@@ -358,6 +358,7 @@ build_run(struct build *b, struct err *e)
 	char *image = NULL, *tmpl;
 	json_t *procfile = NULL;
 	bool dockerfile;
+	struct buf gitlinks = BUF_INIT;
 	long long tree;
 	uint64_t t0 = ev_now_ms();
 	int rc = -1;
@@ -377,12 +378,17 @@ build_run(struct build *b, struct err *e)
 	b->tmp = tmpl;
 	image = xasprintf("%s/%s:git-%s", c->registry, b->app, b->sha8);
 	/* the pushed tree is the first thing a build puts on disk */
-	if ((tree = limits_tree_bytes(b->repo, b->sha)) > (long long)c->build_disk_mb << 20) {
+	if ((tree = limits_tree_bytes(b->repo, b->sha, &gitlinks)) >
+	    (long long)c->build_disk_mb << 20) {
 		rc = err_set(e, 1, "the pushed tree is %lld MB, more than the %d MB of disk a build "
 		    "may use (deisctl config builder set buildDiskMB=<MB>)", tree >> 20,
 		    c->build_disk_mb);
 		goto out;
 	}
+	/* a push carries no submodule's content: say so by name rather than build without it */
+	if (gitlinks.len)
+		out_error("the repository has git submodules (%s): their content is not pushed "
+		    "and the build sees them empty; vendor them in the repository", gitlinks.p);
 	dockerfile = tree_has(b, "Dockerfile");
 	if (dockerfile)
 		rc = build_dockerfile(b, image, &procfile, e);
@@ -400,6 +406,7 @@ build_run(struct build *b, struct err *e)
 		out_info("(build took %.1f s)", (double)(ev_now_ms() - t0) / 1000.0);
 out:
 	json_decref(procfile);
+	buf_release(&gitlinks);
 	free(image);
 	return rc;
 }

@@ -172,8 +172,12 @@ void limits_cgroup_remove(const struct conf *c, const char *name);
  * group in every hierarchy and hand it to uid:gid, who runs the builds.
  */
 void limits_cgroup_prepare(const struct conf *c, uid_t uid, gid_t gid);
-/* Bytes of a commit's tree (its blobs), -1 when git cannot tell. */
-long long limits_tree_bytes(const char *repo, const char *sha);
+/*
+ * Bytes of a commit's tree (its blobs), -1 when git cannot tell; the paths of
+ * its submodules (gitlinks) are appended to gitlinks, ", "-separated, when
+ * it is not NULL.
+ */
+long long limits_tree_bytes(const char *repo, const char *sha, struct buf *gitlinks);
 /* Bytes allocated under path (one filesystem, links not followed); 0 when absent. */
 long long limits_dir_bytes(const char *path);
 /*

@@ -247,7 +247,7 @@ limits_cgroup_remove(const struct conf *c, const char *name)
 }
 
 long long
-limits_tree_bytes(const char *repo, const char *sha)
+limits_tree_bytes(const char *repo, const char *sha, struct buf *gitlinks)
 {
 	const char *argv[] = { "git", "ls-tree", "-r", "-l", "-z", sha, NULL };
 	struct buf out = BUF_INIT;
@@ -273,6 +273,9 @@ limits_tree_bytes(const char *repo, const char *sha)
 			sp--;
 		if (*sp >= '0' && *sp <= '9')
 			total += strtoll(sp, NULL, 10);
+		else if (gitlinks && strncmp(entry, "160000 commit ", 14) == 0)
+			buf_addf(gitlinks, "%s%.*s", gitlinks->len ? ", " : "",
+			    (int)strnlen(tab + 1, out.len - (size_t)(tab + 1 - out.p)), tab + 1);
 		i += strnlen(entry, out.len - i) + 1;
 	}
 	buf_release(&out);

@@ -147,6 +147,13 @@ test_expect 'the next push works (built-in buildpacks again)' '
 	grep "Python app detected" $TRASH/push.out && no_leftovers
 '
 
+test_expect 'a repository with a git submodule: the build names it, not silently empty' '
+	git -C $TRASH/py update-index --add --cacheinfo 160000,$(git -C $TRASH/py rev-parse HEAD),vendor/lib &&
+	git -C $TRASH/py commit -qm submodule && push_as alice "$TRASH/py" pyapp; rc=$?; cat $TRASH/push.out;
+	[ $rc = 0 ] && grep -q "the repository has git submodules (vendor/lib): their content is not pushed" $TRASH/push.out &&
+	git -C $TRASH/py rm -q --cached vendor/lib && git -C $TRASH/py commit -qm "no submodule"
+'
+
 test_expect 'concurrent pushes to one app: the second is refused clearly' '
 	flock $STATE/repos/pyapp.lock sleep 6 & sleep 0.5 &&
 	commit_all $TRASH/py fifth &&
