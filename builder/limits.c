@@ -13,7 +13,6 @@
  * The running measure lags by its period: the limit protects the host's
  * disk from a runaway build, it is not a quota to the byte.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
+#include "lib/cgroup.h"
 #include "lib/docker.h"
 #include "lib/ev.h"
 #include "lib/log.h"
@@ -46,16 +46,6 @@ cgroup_split(const struct conf *c, char *root, size_t rsize, char *parent, size_
 	return true;
 }
 
-static bool
-cgroup_v2(const char *root)
-{
-	char *p = xasprintf("%s/cgroup.controllers", root);
-	bool v2 = access(p, F_OK) == 0;
-
-	free(p);
-	return v2;
-}
-
 static int
 write_file(const char *dir, const char *file, const char *value)
 {
@@ -68,39 +58,6 @@ write_file(const char *dir, const char *file, const char *value)
 		close(fd);
 	free(p);
 	return rc;
-}
-
-/*
- * Call fn with the parent group's path in each hierarchy: v2's one, or
- * every v1 controller's (a symbolic link such as cpu → cpu,cpuacct names one
- * twice and is skipped).
- */
-static void
-each_parent(const char *root, const char *parent, void (*fn)(const char *dir, void *arg),
-    void *arg)
-{
-	DIR *top = cgroup_v2(root) ? NULL : opendir(root);
-	struct dirent *h;
-	struct stat st;
-	char *dir;
-
-	if (top == NULL) {
-		dir = xasprintf("%s/%s", root, parent);
-		fn(dir, arg);
-		free(dir);
-		return;
-	}
-	while ((h = readdir(top)) != NULL) {
-		char *hdir = xasprintf("%s/%s", root, h->d_name);
-
-		if (h->d_name[0] != '.' && lstat(hdir, &st) == 0 && S_ISDIR(st.st_mode)) {
-			dir = xasprintf("%s/%s", hdir, parent);
-			fn(dir, arg);
-			free(dir);
-		}
-		free(hdir);
-	}
-	closedir(top);
 }
 
 struct owner {
@@ -131,21 +88,7 @@ prepare_one(const char *dir, void *arg)
 static void
 sweep_one(const char *dir, void *arg)
 {
-	DIR *g = opendir(dir);
-	struct dirent *de;
-
-	if (g == NULL)
-		return;
-	while ((de = readdir(g)) != NULL) {
-		char *p;
-
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-			continue;
-		p = xasprintf("%s/%s", dir, de->d_name);
-		rmdir(p);	/* busy (a build runs, a step is left) stays */
-		free(p);
-	}
-	closedir(g);
+	cgroup_rmdir_children(dir);
 }
 
 void
@@ -156,10 +99,10 @@ limits_cgroup_prepare(const struct conf *c, uid_t uid, gid_t gid)
 
 	if (!cgroup_split(c, root, sizeof(root), parent, sizeof(parent)))
 		return;
-	if (cgroup_v2(root))
+	if (cgroup_is_v2(root))
 		write_file(root, "cgroup.subtree_control", "+pids");
-	each_parent(root, parent, sweep_one, NULL);
-	each_parent(root, parent, prepare_one, &o);
+	cgroup_each_parent(root, parent, sweep_one, NULL);
+	cgroup_each_parent(root, parent, prepare_one, &o);
 }
 
 int
@@ -172,7 +115,7 @@ limits_cgroup_make(const struct conf *c, const char *name, char out[LIMITS_CGROU
 	out[0] = '\0';
 	if (!cgroup_split(c, root, sizeof(root), parent, sizeof(parent)))
 		return 0;
-	group = cgroup_v2(root) ? xasprintf("%s/%s/%s", root, parent, name) :
+	group = cgroup_is_v2(root) ? xasprintf("%s/%s/%s", root, parent, name) :
 	    xasprintf("%s/pids/%s/%s", root, parent, name);
 	snprintf(pids, sizeof(pids), "%d", c->build_pids);
 	if (mkdir(group, 0755) < 0 && errno != EEXIST)
@@ -220,7 +163,7 @@ limits_cgroup_hit(const struct conf *c, const char *name)
 
 	if (!cgroup_split(c, root, sizeof(root), parent, sizeof(parent)))
 		return false;
-	dir = cgroup_v2(root) ? xasprintf("%s/%s/%s", root, parent, name) :
+	dir = cgroup_is_v2(root) ? xasprintf("%s/%s/%s", root, parent, name) :
 	    xasprintf("%s/pids/%s/%s", root, parent, name);
 	peak = read_number(dir, "pids.peak", "");
 	events = read_number(dir, "pids.events", "max ");
@@ -243,7 +186,7 @@ limits_cgroup_remove(const struct conf *c, const char *name)
 	char root[512], parent[128];
 
 	if (cgroup_split(c, root, sizeof(root), parent, sizeof(parent)))
-		each_parent(root, parent, remove_one, (void *)name);
+		cgroup_each_parent(root, parent, remove_one, (void *)name);
 }
 
 long long

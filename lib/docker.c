@@ -245,17 +245,16 @@ docker_request(struct docker *d, const char *method, const char *path, const jso
 	return request(d, method, path, body, timeout_ms, NULL, status, resp, e);
 }
 
-/* Docker's {"message": "..."} or the raw body, made one line. */
-static void
+void
 docker_message(const struct buf *b, char *out, size_t size)
 {
-	json_t *j = json_loadb(b->p, b->len, 0, NULL);
+	json_t *j = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
 	const char *m = NULL;
 	size_t i;
 
 	if (j && json_is_object(j))
 		m = json_string_value(json_object_get(j, "message"));
-	snprintf(out, size, "%s", m ? m : b->p);
+	snprintf(out, size, "%s", m ? m : b->p ? b->p : "");
 	for (i = 0; out[i]; i++)
 		if (out[i] == '\n' || out[i] == '\r')
 			out[i] = ' ';
@@ -806,4 +805,78 @@ docker_events(struct docker *d, const char *filters, double since, docker_event_
 	buf_release(&ev.line);
 	buf_release(&path);
 	return ret;
+}
+
+int
+docker_exec(struct docker *d, const char *id, const char *const *argv, const char *const *env,
+    long timeout_ms, struct buf *out, int *code, struct err *e)
+{
+	json_t *cmd = json_array(), *envs = json_array(), *body, *r = NULL, *st;
+	struct buf raw = BUF_INIT;
+	char *path = NULL, msg[200];
+	const char *eid;
+	long status = 0;
+	int rc = -1;
+	size_t i;
+
+	if (id_ok(id, e) < 0) {
+		json_decref(cmd);
+		json_decref(envs);
+		return -1;
+	}
+	for (i = 0; argv[i]; i++)
+		json_array_append_new(cmd, json_string(argv[i]));
+	for (i = 0; env && env[i]; i++)
+		json_array_append_new(envs, json_string(env[i]));
+	body = json_pack("{s:b, s:b, s:b, s:o, s:o}", "AttachStdin", 0, "AttachStdout", 1,
+	    "AttachStderr", 1, "Cmd", cmd, "Env", envs);
+	path = xasprintf("/containers/%s/exec", id);
+	r = docker_call(d, "POST", path, body, 30000, NULL, NULL, "exec", e);
+	/* The body may hold secrets in its environment: wiped before it is freed. */
+	for (i = 0; i < json_array_size(envs); i++) {
+		const char *v = json_string_value(json_array_get(envs, i));
+
+		if (v)
+			explicit_bzero((char *)v, strlen(v));
+	}
+	json_decref(body);
+	if (!r)
+		goto out;
+	if ((eid = json_string_value(json_object_get(r, "Id"))) == NULL) {
+		err_set(e, 0, "docker: exec: no id in the answer");
+		goto out;
+	}
+	free(path);
+	path = xasprintf("/exec/%s/start", eid);
+	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
+	/* Without Tty the answer is the multiplexed stream, until the command ends. */
+	rc = docker_request(d, "POST", path, body, timeout_ms, &status, &raw, e);
+	json_decref(body);
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (status != 200) {
+		docker_message(&raw, msg, sizeof(msg));
+		err_set(e, (int)status, "docker: exec in '%.12s': %s", id, msg);
+		goto out;
+	}
+	docker_demux(raw.p, raw.len, out, out->len + (1u << 20), NULL);
+	free(path);
+	path = xasprintf("/exec/%s/json", eid);
+	st = docker_call(d, "GET", path, NULL, 30000, NULL, NULL, "inspect exec", e);
+	if (!st)
+		goto out;
+	if (json_is_true(json_object_get(st, "Running"))) {
+		json_decref(st);
+		err_set(e, 1, "docker: exec in '%.12s': still running", id);
+		goto out;
+	}
+	*code = (int)json_integer_value(json_object_get(st, "ExitCode"));
+	json_decref(st);
+	rc = 0;
+out:
+	json_decref(r);
+	buf_release(&raw);
+	free(path);
+	return rc;
 }

@@ -132,6 +132,16 @@ int docker_container_wait(struct docker *d, const char *id, long timeout_ms, int
 int docker_container_logs(struct docker *d, const char *id, size_t max, struct buf *out,
     bool *truncated, struct err *e);
 
+/*
+ * Run argv (with the extra environment env, "K=V", may be NULL) in the running
+ * container id, as `docker exec` does, to completion (bounded by timeout_ms):
+ * stdout and stderr merged and appended to out (at most 1 MiB), the exit
+ * status into *code. -1 with e set when it could not be run (e->code 404: no
+ * such container, 409: not running). The env strings are wiped after use.
+ */
+int docker_exec(struct docker *d, const char *id, const char *const *argv,
+    const char *const *env, long timeout_ms, struct buf *out, int *code, struct err *e);
+
 /* Images. */
 
 /* GET /images/REF/json (an object; caller owns); NULL with e->code 404 when absent. */
@@ -258,6 +268,9 @@ struct docker_stream {
 	const char *what;
 };
 int docker_stream(struct docker *d, const struct docker_stream *s, struct err *e);
+
+/* Docker's {"message": "..."} of an answer b, or its raw body, made one line, into out. */
+void docker_message(const struct buf *b, char *out, size_t size);
 
 /*
  * Split an image reference into repository and tag/digest: "h:5000/a:v2" →

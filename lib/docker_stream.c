@@ -129,21 +129,6 @@ xfer_tick(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 	return 0;
 }
 
-/* Docker's {"message": ...} of a refusal, or its first line. */
-static void
-refusal(const struct buf *b, char *out, size_t size)
-{
-	json_t *j = json_loadb(b->p ? b->p : "", b->len, 0, NULL);
-	const char *m = json_string_value(json_object_get(j, "message"));
-	size_t i;
-
-	snprintf(out, size, "%.*s", m ? (int)strlen(m) : (int)b->len, m ? m : b->p ? b->p : "");
-	for (i = 0; out[i]; i++)
-		if (out[i] == '\n' || out[i] == '\r')
-			out[i] = ' ';
-	json_decref(j);
-}
-
 int
 docker_stream(struct docker *d, const struct docker_stream *s, struct err *e)
 {
@@ -194,7 +179,7 @@ docker_stream(struct docker *d, const struct docker_stream *s, struct err *e)
 		err_set(e, cc == CURLE_OPERATION_TIMEDOUT ? 504 : 503,
 		    "%s: cannot talk to docker: %s", s->what, curl_easy_strerror(cc));
 	} else if (x.status < 200 || x.status >= 300) {
-		refusal(&x.err, msg, sizeof(msg));
+		docker_message(&x.err, msg, sizeof(msg));
 		err_set(e, (int)x.status, "%s: %s", s->what, msg[0] ? msg : "docker refused");
 	} else if (cc != CURLE_OK) {
 		err_set(e, cc == CURLE_OPERATION_TIMEDOUT ? 504 : 503, "%s: %s", s->what,

@@ -17,7 +17,6 @@
  * says so. The rules are the host's: deisctl runs on the engine's host, as it
  * does for bridge.c.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli/deisctl/deisctl.h"
+#include "lib/cgroup.h"
 #include "lib/docker.h"
 #include "lib/run.h"
 #include "lib/xalloc.h"
@@ -161,48 +161,21 @@ buildcg_up(struct dctl *d)
 	json_decref(info);
 }
 
+static void
+buildcg_down_one(const char *dir, void *arg)
+{
+	cgroup_rmdir_children(dir);
+	rmdir(dir);
+}
+
 /* Remove the parent group and the empty groups builds left in it, in every hierarchy. */
 static void
 buildcg_down(struct dctl *d)
 {
-	DIR *top = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? NULL :
-	    opendir("/sys/fs/cgroup");
-	struct dirent *h, *g;
-	struct stat st;
+	char *parent = xasprintf("%s-build", d->prefix);
 
-	for (;;) {
-		char *dir;
-		DIR *sub;
-
-		if (top) {
-			if ((h = readdir(top)) == NULL)
-				break;
-			dir = xasprintf("/sys/fs/cgroup/%s/%s-build", h->d_name, d->prefix);
-			/* cpu → cpu,cpuacct and the like name a hierarchy twice */
-			if (h->d_name[0] == '.' || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-				free(dir);
-				continue;
-			}
-		} else {
-			dir = xasprintf("/sys/fs/cgroup/%s-build", d->prefix);
-		}
-		if ((sub = opendir(dir)) != NULL) {
-			while ((g = readdir(sub)) != NULL) {
-				char *p = xasprintf("%s/%s", dir, g->d_name);
-
-				if (g->d_name[0] != '.' && g->d_type == DT_DIR)
-					rmdir(p);
-				free(p);
-			}
-			closedir(sub);
-		}
-		rmdir(dir);
-		free(dir);
-		if (!top)
-			break;
-	}
-	if (top)
-		closedir(top);
+	cgroup_each_parent("/sys/fs/cgroup", parent, buildcg_down_one, NULL);
+	free(parent);
 }
 
 int

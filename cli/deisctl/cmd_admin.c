@@ -120,7 +120,7 @@ dctl_cmd_create_admin(struct dctl *d, int argc, char **argv)
 	args[3] = argv[2];
 	env = xasprintf("DEIS_ADMIN_PASSWORD=%s", pw);
 	envs[0] = env;
-	if (dctl_engine_exec(d, name, args, envs, 60, &out, &code, &e) < 0) {
+	if (docker_exec(d->docker, name, args, envs, 60000, &out, &code, &e) < 0) {
 		if (e.code == 404 || e.code == 409)
 			fprintf(stderr, "deisctl: create-admin: the controller is not running: "
 			    "'deisctl start controller' first (%s)\n", e.msg);
@@ -196,7 +196,7 @@ dctl_admin_note(struct dctl *d)
 	int code = -1;
 
 	/* Best effort: start has already said whether the controller runs. */
-	if (name && dctl_engine_exec(d, name, args, NULL, 30, &out, &code, &e) == 0 && code == 1) {
+	if (name && docker_exec(d->docker, name, args, NULL, 30000, &out, &code, &e) == 0 && code == 1) {
 		if (first && !strcmp(first, "true"))
 			printf("no administrator yet: the first user to register becomes one "
 			    "(config controller firstUserAdmin=true)\n");

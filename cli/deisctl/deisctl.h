@@ -306,15 +306,6 @@ int dctl_engine_remove(struct dctl *d, const char *name, struct err *e);
 int dctl_engine_connect(struct dctl *d, const char *name, const char *network, struct err *e);
 /* The last bytes of the container's output (stdout and stderr merged). */
 int dctl_engine_logs(struct dctl *d, const char *name, int tail, struct err *e);
-/*
- * Run argv (with the extra environment env, "K=V", may be NULL) in the running
- * container name, as `docker exec` does, to completion (bounded by
- * timeout_s): stdout and stderr merged into out (at most 1 MiB), the exit
- * status into *code. -1 with e set when it could not be run (e->code 404: no
- * such container, 409: not running). The env strings are wiped after use.
- */
-int dctl_engine_exec(struct dctl *d, const char *name, const char *const *argv,
-    const char *const *env, int timeout_s, struct buf *out, int *code, struct err *e);
 /* Run image with argv and binds to completion (bounded by timeout_s); nonzero exit is an error. */
 int dctl_engine_run_once(struct dctl *d, const char *image, const char *const *argv,
     const char *const *binds, int timeout_s, struct err *e);

@@ -347,53 +347,36 @@ dk_output(void *h, const char *id, int lines, struct buf *out, struct err *e)
 static int
 dk_listening(void *h, const char *id, struct buf *out, struct err *e)
 {
+	static const char *const argv[] = { "cat", "/proc/net/tcp", "/proc/net/tcp6", NULL };
 	struct dk *k = h;
-	json_t *body = json_pack("{s:b, s:b, s:[s,s,s]}", "AttachStdout", 1, "AttachStderr", 0,
-	    "Cmd", "cat", "/proc/net/tcp", "/proc/net/tcp6"), *r;
-	char *path = xasprintf("/containers/%s/exec", id), *spath;
-	struct buf raw = BUF_INIT, text = BUF_INIT;
+	struct buf text = BUF_INIT;
 	unsigned ports[32], nports = 0, i, port;
-	const char *exec_id, *p, *nl;
-	long status;
-	int rc = -1;
+	const char *p, *nl;
+	int code;
 
-	r = docker_call(k->d, "POST", path, body, 10000, NULL, NULL, "exec", e);
-	json_decref(body);
-	free(path);
-	if ((exec_id = json_string_value(json_object_get(r, "Id"))) == NULL) {
-		json_decref(r);
+	if (docker_exec(k->d, id, argv, NULL, 10000, &text, &code, e) < 0) {
+		buf_release(&text);
 		return -1;
 	}
-	spath = xasprintf("/exec/%s/start", exec_id);
-	body = json_pack("{s:b, s:b}", "Detach", 0, "Tty", 0);
-	if (docker_request(k->d, "POST", spath, body, 10000, &status, &raw, e) == 0 &&
-	    status == 200) {
-		docker_demux(raw.p, raw.len, &text, 1u << 20, NULL);
-		for (p = text.p; p && p < text.p + text.len; p = nl ? nl + 1 : NULL) {
-			char local[64], remote[64], st[8];
-			const char *colon;
+	for (p = text.p; p && p < text.p + text.len; p = nl ? nl + 1 : NULL) {
+		char local[64], remote[64], st[8];
+		const char *colon;
 
-			nl = memchr(p, '\n', (size_t)(text.p + text.len - p));
-			/* 127.0.0.11 (0B00007F) is Docker's embedded DNS, not the app */
-			if (sscanf(p, "%*s %63s %63s %7s", local, remote, st) != 3 ||
-			    strcmp(st, "0A") != 0 || strncmp(local, "0B00007F:", 9) == 0 ||
-			    (colon = strrchr(local, ':')) == NULL || sscanf(colon + 1, "%x", &port) != 1)
-				continue;
-			for (i = 0; i < nports && ports[i] != port; i++)
-				;
-			if (i == nports && nports < 32)
-				ports[nports++] = port;
-		}
-		for (i = 0; i < nports; i++)
-			buf_addf(out, "%s%u", i ? ", " : "", ports[i]);
-		rc = 0;
+		nl = memchr(p, '\n', (size_t)(text.p + text.len - p));
+		/* 127.0.0.11 (0B00007F) is Docker's embedded DNS, not the app */
+		if (sscanf(p, "%*s %63s %63s %7s", local, remote, st) != 3 ||
+		    strcmp(st, "0A") != 0 || strncmp(local, "0B00007F:", 9) == 0 ||
+		    (colon = strrchr(local, ':')) == NULL || sscanf(colon + 1, "%x", &port) != 1)
+			continue;
+		for (i = 0; i < nports && ports[i] != port; i++)
+			;
+		if (i == nports && nports < 32)
+			ports[nports++] = port;
 	}
-	json_decref(body);
-	json_decref(r);
-	free(spath);
-	buf_release(&raw);
+	for (i = 0; i < nports; i++)
+		buf_addf(out, "%s%u", i ? ", " : "", ports[i]);
 	buf_release(&text);
-	return rc;
+	return 0;
 }
 
 /* Fill the parts of o common to listings and events from labels; -1 if not ours. */

@@ -712,10 +712,12 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 			for (j = 0, max = 0; j < ncur; j++)
 				max = cur[j].num > max ? cur[j].num : max;
 			/* the image (and its port) only when a container is to be made */
-			if (env == NULL && (prepare(s, rel, &port, e) < 0 ||
-			    (env = env_build(rel, port)) == NULL)) {
-				free(cur);
-				goto out;
+			if (env == NULL) {
+				if (prepare(s, rel, &port, e) < 0) {
+					free(cur);
+					goto out;
+				}
+				env = env_build(rel, port);
 			}
 			for (k = 1; k <= structure[i].count - ncur; k++) {
 				if (unit_fill(s, &bv[nb++], rel, env, port, structure[i].type, max + k,
