@@ -37,6 +37,7 @@ struct ctl {
 	char *registry;			/* "127.0.0.1:5000" or NULL */
 	char *logger_url;		/* "http://127.0.0.1:8088" or NULL */
 	char *logger_syslog;		/* "127.0.0.1:514" for app events, or NULL */
+	char *logger_key;		/* $DEIS_LOGGER_KEY: sent first on each connection, or NULL */
 	char builder_key[129];
 	char internal_token[129];
 	struct sched *sched;		/* NULL: no scheduler (API-only tests) */
@@ -64,6 +65,8 @@ struct ctl {
 
 /* reconcile.c: at start, make what runs match the stored releases (jobs). */
 void reconcile_start(struct ctl *ctl);
+/* Every second, units stopped behind the platform's back start again (reconcile.c). */
+void heal_start(struct ctl *ctl);
 
 /*
  * scheduled.c: the record of the units the scheduler created. Before

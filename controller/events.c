@@ -20,7 +20,9 @@
 #include "controller/controller.h"
 #include "controller/events.h"
 #include "controller/scheduler/scheduler.h"
+#include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/syslog.h"
 #include "lib/xalloc.h"
 
 void
@@ -58,7 +60,7 @@ static int sink_fd = -1;
 static time_t sink_retry_at;
 
 static int
-sink_connect(const struct addrinfo *ai)
+sink_open(const struct addrinfo *ai)
 {
 	struct pollfd p;
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
@@ -77,9 +79,28 @@ sink_connect(const struct addrinfo *ai)
 	return -1;
 }
 
+/* A connection that has sent the platform's logger key, when there is one. */
+static int
+sink_connect(const struct addrinfo *ai, const char *key)
+{
+	struct buf hello = BUF_INIT;
+	int fd = sink_open(ai);
+
+	if (fd < 0 || key == NULL)
+		return fd;
+	syslog_key_frame(&hello, key);
+	if (send(fd, hello.p, hello.len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)hello.len) {
+		close(fd);
+		fd = -1;
+	}
+	explicit_bzero(hello.p, hello.len);
+	buf_release(&hello);
+	return fd;
+}
+
 /* Send one frame over TCP; false when it was not sent whole (use UDP). */
 static bool
-sink_tcp(const char *host, const char *port, const char *line, size_t n)
+sink_tcp(const char *host, const char *port, const char *key, const char *line, size_t n)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
 	char frame[2100];
@@ -93,7 +114,7 @@ sink_tcp(const char *host, const char *port, const char *line, size_t n)
 	pthread_mutex_lock(&sink_mu);
 	if (sink_fd < 0 && time(NULL) >= sink_retry_at) {
 		if (getaddrinfo(host, port, &hints, &ai) == 0) {
-			sink_fd = sink_connect(ai);
+			sink_fd = sink_connect(ai, key);
 			freeaddrinfo(ai);
 		}
 		if (sink_fd < 0)
@@ -107,7 +128,7 @@ sink_tcp(const char *host, const char *port, const char *line, size_t n)
 			close(sink_fd);
 			sink_fd = -1;
 			if (getaddrinfo(host, port, &hints, &ai) == 0) {
-				sink_fd = sink_connect(ai);
+				sink_fd = sink_connect(ai, key);
 				freeaddrinfo(ai);
 			}
 		}
@@ -152,7 +173,8 @@ event_send(struct ctl *ctl, const char *app, const char *msg)
 		return;
 	if ((size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;
-	if (sink_tcp(host, colon + 1, line, (size_t)n))
+	/* a keyed logger takes no datagram: a line it could not take over TCP is lost */
+	if (sink_tcp(host, colon + 1, ctl->logger_key, line, (size_t)n) || ctl->logger_key)
 		return;
 	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
 		return;

@@ -14,7 +14,8 @@ void event_log(struct ctl *ctl, const char *app, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /*
  * Send msg to the logger as RFC 5424 (TCP with octet counting when the logger
- * takes it, else UDP); nothing when ctl->logger_syslog is NULL. Any thread;
+ * takes it, else UDP; with ctl->logger_key, TCP after the key frame and never
+ * UDP); nothing when ctl->logger_syslog is NULL. Any thread;
  * a connect is bounded (300 ms) and a send never waits.
  */
 void event_send(struct ctl *ctl, const char *app, const char *msg);

@@ -67,7 +67,8 @@ usage(FILE *f)
 	    "   (default bridge), refused by swarm;\n"
 	    "   DEIS_PLATFORM: this platform's id in the containers' sh.deis.platform label)\n"
 	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
-	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n", f);
+	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n"
+	    "DEIS_LOGGER_KEY: the logger's key, sent before app events (then never over UDP).\n", f);
 }
 
 static const char *
@@ -354,6 +355,8 @@ main(int argc, char **argv)
 	ctl.logger_url = logger ? xstrdup(logger) : NULL;
 	syslog_addr = opt_env(syslog_addr, "DEIS_LOGGER_SYSLOG", NULL);
 	ctl.logger_syslog = syslog_addr ? xstrdup(syslog_addr) : NULL;
+	ctl.logger_key = getenv("DEIS_LOGGER_KEY") && *getenv("DEIS_LOGGER_KEY") ?
+	    xstrdup(getenv("DEIS_LOGGER_KEY")) : NULL;
 	sched_name = opt_env(sched_name, "DEIS_SCHEDULER", "docker");
 	sock = opt_env(sock, "DOCKER_SOCKET", NULL);
 	regmode = opt_env(regmode, "DEIS_REGISTRATION_MODE", NULL);
@@ -473,6 +476,7 @@ main(int argc, char **argv)
 	/* ... and a queue of a few rounds per worker: beyond it, 503 at once */
 	ctl.jobs = jobs_new(&ctl, workers, hash_workers, hash_workers * 8);
 	reconcile_start(&ctl);
+	heal_start(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);
 	if (httpd_listen(ctl.httpd, listen_addr, &port, &e) < 0)
 		die(111, "%s", e.msg);

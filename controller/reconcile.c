@@ -1,15 +1,21 @@
 /*
  * At start, make what runs match what should run: for every app with a build,
  * the latest release at its stored structure. Containers may have been
- * removed, or the engine restarted, while the controller was away. One job per
- * app that needs work, so a slow app does not hold the others.
+ * removed, or the engine restarted, while the controller was away (or killed
+ * in the middle of a deploy). One job per app that needs work, so a slow app
+ * does not hold the others.
+ *
+ * Then, every second, heal: units stopped behind the platform's back are
+ * started again (sched_heal), each said in the app's log.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller/db.h"
+#include "controller/events.h"
 #include "controller/jobs.h"
 #include "controller/release.h"
+#include "lib/ev.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -30,7 +36,7 @@ reconcile_work(struct job *j, struct db *db)
 	struct sched_scale *sc;
 	json_t *structure;
 	size_t n = 0, ns, i, k;
-	bool current_any = false, mismatch = false;
+	bool current_any = false, other_release = false, mismatch = false;
 
 	if (rel_load(db, rc->app, 0, &r, &j->e) != 0)
 		return;
@@ -47,7 +53,7 @@ reconcile_work(struct job *j, struct db *db)
 	sc = structure_from_json(structure, &ns);
 	for (i = 0; i < n; i++) {
 		if (cs[i].release != (unsigned)r.version)
-			mismatch = true;
+			mismatch = other_release = true;
 		else
 			current_any = true;
 		if (cs[i].state != SCHED_UP)
@@ -67,10 +73,14 @@ reconcile_work(struct job *j, struct db *db)
 		mismatch = false;
 	}
 	if (mismatch) {
+		/*
+		 * Another release's units (a deploy cut short): a full rollout of the
+		 * current one, which then removes every other; scaling would count them.
+		 */
 		log_info("reconcile: '%s' v%lld does not run as stored; %s", rc->app, r.version,
-		    current_any ? "scaling" : "deploying");
+		    current_any && !other_release ? "scaling" : "deploying");
 		rel_spec(&r, NULL, &spec);
-		if (current_any)
+		if (current_any && !other_release)
 			j->rc = sched_scale(rc->ctl->sched, &spec.sr, sc, ns, &j->e);
 		else
 			j->rc = sched_deploy(rc->ctl->sched, &spec.sr, sc, ns, &j->e);
@@ -117,4 +127,63 @@ reconcile_start(struct ctl *ctl)
 		jobs_submit(ctl->jobs, &rc->job);
 	}
 	db_res_free(res);
+}
+
+#define HEAL_PERIOD_MS 1000
+
+struct heal {
+	struct job job;
+	struct ctl *ctl;
+	bool busy;
+};
+
+static void
+heal_event(const struct sched_container *c, void *arg)
+{
+	struct ctl *ctl = arg;
+
+	event_log(ctl, c->app, "%s.%u had stopped (%s, exit %d) and was started again", c->type,
+	    c->num, c->state == SCHED_CRASHED ? "crashed" : "down", c->exit_code);
+}
+
+static void
+heal_work(struct job *j, struct db *db)
+{
+	struct heal *h = j->arg;
+
+	sched_heal(h->ctl->sched, heal_event, h->ctl);
+}
+
+static void
+heal_done(struct job *j)
+{
+	struct heal *h = j->arg;
+
+	h->busy = false;
+}
+
+static void
+heal_tick(struct ev *ev, void *arg)
+{
+	struct heal *h = arg;
+
+	if (!h->busy) {
+		h->busy = true;
+		jobs_submit(h->ctl->jobs, &h->job);
+	}
+	ev_timer(ev, HEAL_PERIOD_MS, heal_tick, h);
+}
+
+void
+heal_start(struct ctl *ctl)
+{
+	static struct heal h;
+
+	if (ctl->sched == NULL)
+		return;
+	h.ctl = ctl;
+	h.job.work = heal_work;
+	h.job.done = heal_done;
+	h.job.arg = &h;
+	ev_timer(ctl->ev, HEAL_PERIOD_MS, heal_tick, &h);
 }

@@ -515,3 +515,22 @@ syslog_frame_next(struct syslog_framer *f, const char *buf, size_t len, size_t *
 	*frame = str_make(s, n);
 	return SYSLOG_FRAME_OK;
 }
+
+void
+syslog_key_frame(struct buf *out, const char *key)
+{
+	buf_addf(out, "%zu " SYSLOG_KEY_WORD "%s", sizeof(SYSLOG_KEY_WORD) - 1 + strlen(key), key);
+}
+
+bool
+syslog_key_ok(struct str frame, const char *key)
+{
+	size_t w = sizeof(SYSLOG_KEY_WORD) - 1, n = strlen(key), i;
+	unsigned char diff = 0;
+
+	if (n == 0 || frame.len != w + n || memcmp(frame.p, SYSLOG_KEY_WORD, w) != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned char)(frame.p[w + i] ^ key[i]);
+	return diff == 0;
+}

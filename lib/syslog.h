@@ -68,6 +68,20 @@ int syslog_time_parse(struct str s, int64_t *us);
 size_t syslog_time_format(int64_t us, char *out);
 
 /*
+ * The platform's senders prove who they are with a shared key: the first frame
+ * of each TCP connection to a logger that has one is "deis-key <key>"
+ * (octet-counted, like every frame). Anyone can write syslog lines naming any
+ * app; only a sender that has the key gets them filed. Datagrams cannot
+ * carry the handshake, so a keyed logger takes none.
+ *
+ * syslog_key_frame() appends that frame to out. syslog_key_ok() compares a
+ * first frame with key in time independent of where they differ.
+ */
+#define SYSLOG_KEY_WORD "deis-key "
+void syslog_key_frame(struct buf *out, const char *key);
+bool syslog_key_ok(struct str frame, const char *key);
+
+/*
  * RFC 6587 framer for one TCP stream. Initialise with syslog_framer_init().
  *
  * Each frame is classified by its first byte: a digit starts octet counting

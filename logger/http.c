@@ -72,12 +72,14 @@ http_stats(struct logger *lg, struct buf *out)
 
 	store_stats(lg->store, &apps, &tail);
 	buf_addf(out, "{\"received\":%llu,\"stored\":%llu,\"malformed\":%llu,\"unfiled\":%llu,"
-	    "\"connections\":%llu,\"connections_refused\":%llu,\"write_errors\":%llu,"
+	    "\"connections\":%llu,\"connections_refused\":%llu,\"unauthenticated\":%llu,"
+	    "\"write_errors\":%llu,"
 	    "\"follow_dropped\":%llu,\"apps_in_memory\":%zu,\"tail_bytes\":%zu,\"drains\":",
 	    (unsigned long long)lg->st.received, (unsigned long long)lg->st.stored,
 	    (unsigned long long)lg->st.malformed, (unsigned long long)lg->st.unfiled,
 	    (unsigned long long)lg->st.conns, (unsigned long long)lg->st.conns_refused,
-	    (unsigned long long)lg->st.write_errors, (unsigned long long)lg->st.follow_dropped,
+	    (unsigned long long)lg->st.unauthenticated, (unsigned long long)lg->st.write_errors,
+	    (unsigned long long)lg->st.follow_dropped,
 	    apps, tail);
 	drain_stats(lg, out);
 	buf_addstr(out, "}\n");

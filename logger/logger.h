@@ -34,6 +34,7 @@ struct logger_opts {
 	int max_conns;			/* syslog TCP connections; default 1024 */
 	size_t drain_queue;		/* per-drain queue; default 4 MiB */
 	size_t follow_queue;		/* per-follower queue; default 4 MiB */
+	const char *key;		/* $DEIS_LOGGER_KEY: TCP peers must send it first; no UDP */
 };
 
 struct logger_stats {
@@ -42,6 +43,7 @@ struct logger_stats {
 	uint64_t malformed;		/* unparseable or unframeable, skipped */
 	uint64_t unfiled;		/* parsed but no usable app name */
 	uint64_t conns, conns_refused;
+	uint64_t unauthenticated;	/* connections closed for a missing or wrong key */
 	uint64_t write_errors;		/* failed writes to log files */
 	uint64_t follow_dropped;	/* lines not sent to a slow follower */
 };

@@ -5,7 +5,9 @@
  *               [-s file_max] [-n history] [-r tail_bytes] [-m tail_budget]
  *
  * Defaults: syslog on :514 (TCP and UDP), HTTP on :8088, files in /data/logs.
- * An empty address ("-t ''") disables that listener. SIGTERM/SIGINT: stop
+ * An empty address ("-t ''") disables that listener. With $DEIS_LOGGER_KEY set,
+ * a TCP peer's first frame must be that key (lib/syslog.h) and there is no UDP
+ * listener: only the platform's own senders get lines filed. SIGTERM/SIGINT: stop
  * accepting, read what peers already sent, write it, exit 0. SIGUSR1: reopen
  * the log files (after an external rotation), as Deis's logger did.
  */
@@ -79,13 +81,14 @@ report(struct ev *ev, void *arg)
 	struct logger *lg = arg;
 	static uint64_t last_bad;
 	uint64_t bad = lg->st.malformed + lg->st.unfiled + lg->st.follow_dropped +
-	    lg->st.write_errors;
+	    lg->st.write_errors + lg->st.unauthenticated;
 
 	if (bad != last_bad) {
 		log_warn("received %llu, stored %llu, malformed %llu, unfiled %llu, "
-		    "follow dropped %llu, write errors %llu",
+		    "without the key %llu, follow dropped %llu, write errors %llu",
 		    (unsigned long long)lg->st.received, (unsigned long long)lg->st.stored,
 		    (unsigned long long)lg->st.malformed, (unsigned long long)lg->st.unfiled,
+		    (unsigned long long)lg->st.unauthenticated,
 		    (unsigned long long)lg->st.follow_dropped,
 		    (unsigned long long)lg->st.write_errors);
 		last_bad = bad;
@@ -97,7 +100,7 @@ int
 main(int argc, char **argv)
 {
 	struct logger lg = { 0 };
-	const char *tcp = ":514", *udp = ":514", *http = ":8088";
+	const char *tcp = ":514", *udp = NULL, *http = ":8088";
 	const char *drains[32];
 	int ndrains = 0, c, i, sfd;
 	struct err e;
@@ -133,6 +136,16 @@ main(int argc, char **argv)
 	}
 	if (optind != argc || lg.o.file_max < 4096 || lg.o.tail_bytes < 4096 || lg.o.history > 1000)
 		usage();
+	lg.o.key = getenv("DEIS_LOGGER_KEY");
+	if (lg.o.key && !*lg.o.key)
+		lg.o.key = NULL;
+	if (lg.o.key && strlen(lg.o.key) < 16)
+		die(100, "DEIS_LOGGER_KEY is shorter than 16 characters");
+	if (lg.o.key && udp && *udp)
+		die(100, "a logger with a key takes no UDP (a datagram cannot carry the key): "
+		    "drop -u '%s'", udp);
+	if (udp == NULL)
+		udp = lg.o.key ? "" : ":514";
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);

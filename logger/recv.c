@@ -33,6 +33,7 @@ struct conn {
 	char *buf;
 	size_t have;
 	struct syslog_framer fr;
+	bool authed;			/* sent the key, or the logger has none */
 	LIST_ENTRY(conn) link;
 };
 
@@ -240,8 +241,25 @@ recv_reap(void)
 	}
 }
 
-/* Run the framer over what is buffered; keep the unconsumed tail. */
-static void
+/*
+ * A keyed logger's peer must open with the key frame; anything else closes the
+ * connection before one line of it is filed. Returns -1 once closed.
+ */
+static int
+conn_auth(struct conn *c, enum syslog_frame_res r, struct str fr)
+{
+	if (r == SYSLOG_FRAME_OK && syslog_key_ok(fr, c->lg->o.key)) {
+		c->authed = true;
+		return 0;
+	}
+	c->lg->st.unauthenticated++;
+	log_debug("syslog connection without the platform's key closed");
+	conn_close(c);
+	return -1;
+}
+
+/* Run the framer over what is buffered; keep the unconsumed tail. -1 once closed. */
+static int
 conn_frames(struct conn *c)
 {
 	size_t off = 0;
@@ -252,10 +270,14 @@ conn_frames(struct conn *c)
 		size_t used;
 
 		r = syslog_frame_next(&c->fr, c->buf + off, c->have - off, &used, &fr);
-		if (r == SYSLOG_FRAME_OK)
+		if (r != SYSLOG_FRAME_MORE && !c->authed) {
+			if (conn_auth(c, r, fr) < 0)
+				return -1;
+		} else if (r == SYSLOG_FRAME_OK) {
 			logger_ingest(c->lg, fr.p, fr.len);
-		else if (r == SYSLOG_FRAME_BAD)
+		} else if (r == SYSLOG_FRAME_BAD) {
 			c->lg->st.malformed++;
+		}
 		off += used;
 		if (r == SYSLOG_FRAME_MORE)
 			break;
@@ -264,6 +286,7 @@ conn_frames(struct conn *c)
 		memmove(c->buf, c->buf + off, c->have - off);
 		c->have -= off;
 	}
+	return 0;
 }
 
 /* Returns -1 once the connection is closed. */
@@ -296,7 +319,8 @@ conn_read_some(struct conn *c, int max_reads)
 			return -1;
 		}
 		c->have += (size_t)n;
-		conn_frames(c);
+		if (conn_frames(c) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -327,6 +351,7 @@ tcp_accept(struct ev *ev, int lfd, int mask, void *arg)
 		c = xcalloc(1, sizeof(*c));
 		c->lg = lg;
 		c->fd = fd;
+		c->authed = lg->o.key == NULL;
 		syslog_framer_init(&c->fr, lg->o.frame_max);
 		if (ev_set(ev, fd, EV_READ, conn_ready, c) < 0) {
 			log_warn("cannot watch connection: %s", strerror(errno));

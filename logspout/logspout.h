@@ -56,6 +56,7 @@ struct logspout {
 	const char *docker_sock;
 	struct docker *docker;
 	const char *logger_addr;	/* host:port */
+	const char *logger_key;		/* $DEIS_LOGGER_KEY or NULL: sent first on each connection */
 	const char *state_path;		/* NULL: nothing saved */
 	const char *controller;		/* base URL: attribution by its record; NULL: by labels */
 	const char *internal_token;

@@ -5,7 +5,8 @@
  *
  * Defaults: the logger at $DEIS_LOGGER_SYSLOG or 127.0.0.1:514, Docker at
  * /var/run/docker.sock, no state file (resume points then live only as long as
- * the process). SIGTERM/SIGINT: stop reading Docker, send what is queued (up
+ * the process). $DEIS_LOGGER_KEY: the platform's logger key, sent first on
+ * each connection (a keyed logger files nothing without it). SIGTERM/SIGINT: stop reading Docker, send what is queued (up
  * to 2 s), save the state, exit 0.
  */
 #include <errno.h>
@@ -53,6 +54,9 @@ main(int argc, char **argv)
 
 	log_init("deis-logspout");
 	ls.logger_addr = getenv("DEIS_LOGGER_SYSLOG") ? getenv("DEIS_LOGGER_SYSLOG") : "127.0.0.1:514";
+	ls.logger_key = getenv("DEIS_LOGGER_KEY");
+	if (ls.logger_key && !*ls.logger_key)
+		ls.logger_key = NULL;
 	ls.docker_sock = "/var/run/docker.sock";
 	ls.high_water = 4 << 20;
 	ls.low_water = 1 << 20;

@@ -8,7 +8,9 @@
  * frame that was cut (the logger discards a frame cut by a close), so a line
  * is never delivered in pieces; lines the kernel had accepted but the logger
  * never read are the "in flight" loss. Reconnects back off from 50 ms to 2 s
- * so a restarted logger is found again quickly.
+ * so a restarted logger is found again quickly. With the platform's logger
+ * key ($DEIS_LOGGER_KEY), every connection opens with the key frame
+ * (lib/syslog.h) before any line.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -21,6 +23,7 @@
 
 #include "lib/ev.h"
 #include "lib/log.h"
+#include "lib/syslog.h"
 #include "lib/xalloc.h"
 #include "logspout/logspout.h"
 
@@ -45,6 +48,8 @@ static struct {
 	unsigned backoff;
 	uint64_t timer;
 	uint64_t connects;
+	struct buf hello;		/* the key frame, written first on each connection */
+	size_t hello_off;
 } q = { .fd = -1 };
 
 static void sender_connect(struct ev *ev, void *arg);
@@ -62,6 +67,7 @@ sender_down(const char *why)
 		log_warn("logger '%s' lost: %s", q.ls->logger_addr, why);
 	q.connected = false;
 	q.off = q.fstart;
+	q.hello_off = 0;
 	if (!q.timer && !q.ls->stopping) {
 		q.timer = ev_timer(q.ls->ev, q.backoff, sender_connect, NULL);
 		q.backoff = q.backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : q.backoff * 2;
@@ -124,6 +130,22 @@ sender_write(void)
 {
 	size_t before = sender_queued();
 
+	while (q.hello_off < q.hello.len) {
+		ssize_t n = send(q.fd, q.hello.p + q.hello_off, q.hello.len - q.hello_off,
+		    MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_set(q.ls->ev, q.fd, EV_READ | EV_WRITE, sender_ready, NULL);
+			return;
+		}
+		if (n <= 0) {
+			sender_down(strerror(errno));
+			return;
+		}
+		q.hello_off += (size_t)n;
+	}
 	while (q.off < q.out.len) {
 		ssize_t n = send(q.fd, q.out.p + q.off, q.out.len - q.off, MSG_NOSIGNAL);
 
@@ -195,6 +217,9 @@ sender_init(struct logspout *ls)
 	q.ls = ls;
 	q.backoff = BACKOFF_MIN;
 	buf_init(&q.out, 0);
+	buf_init(&q.hello, 0);
+	if (ls->logger_key)
+		syslog_key_frame(&q.hello, ls->logger_key);
 	sender_connect(ls->ev, NULL);
 }
 
@@ -268,5 +293,7 @@ sender_free(void)
 	if (q.timer)
 		ev_timer_cancel(q.ls->ev, q.timer);
 	buf_release(&q.out);
+	explicit_bzero(q.hello.p, q.hello.len);
+	buf_release(&q.hello);
 	free(q.marks);
 }

@@ -7,7 +7,8 @@ cd "$TRASH" || exit 1
 cat >"$TRASH/send.py" <<'EOF'
 # send.py MODE PORT APP FIRST COUNT [SIZE]: numbered RFC 5424 lines "APP line N".
 # MODE: octet | newline | udp | raw (stdin bytes as they are, over TCP)
-import socket, sys, time
+# $SEND_KEY: a TCP connection opens with the key frame "deis-key $SEND_KEY".
+import os, socket, sys, time
 mode, port = sys.argv[1], int(sys.argv[2])
 if mode == "raw":
     s = socket.create_connection(("127.0.0.1", port)); s.sendall(sys.stdin.buffer.read()); s.close(); sys.exit(0)
@@ -24,6 +25,9 @@ if mode == "udp":
     sys.exit(0)
 s = socket.create_connection(("127.0.0.1", port))
 out = bytearray()
+if os.environ.get("SEND_KEY"):
+    k = b"deis-key " + os.environ["SEND_KEY"].encode()
+    out += b"%d " % len(k) + k
 for i in range(first, first + count):
     m = msg(i)
     out += (b"%d " % len(m) + m) if mode == "octet" else m + b"\n"
@@ -197,6 +201,31 @@ time.sleep(8)
 
 test_expect '_stats reports counters' '
 	get _stats | jq -e ".stored > 0 and (.drains | length) == 2 and .drains[0].dropped == 0"
+'
+
+# A keyed logger (the platform's): anyone who reaches the syslog port could
+# name any app; only a peer that opens with the key gets lines filed.
+KP=$(free_port); KH=$(free_port); KEY=k3y-0123456789abcdef
+DEIS_LOGGER_KEY=$KEY bg_start keyed deis-logger -t 127.0.0.1:$KP -l 127.0.0.1:$KH -d "$TRASH/klogs"
+kget() { curl -sf "http://127.0.0.1:$KH/$1"; }
+test_expect 'keyed logger: lines without the key are not filed, the connection is closed' '
+	wait_for 5 "kget healthz" &&
+	send octet $KP victim 1 5 && send newline $KP victim 6 5 &&
+	SEND_KEY=wrong-0123456789abcdef send octet $KP victim 11 5 &&
+	printf "deis-key x$KEY\n<14>1 - h victim web.1 - - forged\n" | send raw $KP &&
+	sleep 0.5 && ! kget "victim" | grep -q "line\|forged" &&
+	kget _stats | jq -e ".unauthenticated == 4 and .stored == 0"
+'
+test_expect 'keyed logger: lines after the key are filed' '
+	SEND_KEY=$KEY send octet $KP victim 1 50 &&
+	wait_for 5 "[ \$(kget \"victim?log_lines=100\" | wc -l) -eq 50 ]"
+'
+test_expect 'keyed logger: no UDP listener, and -u with a key is refused' '
+	! ss -uln | grep -q ":$KP " &&
+	DEIS_LOGGER_KEY=$KEY deis-logger -t 127.0.0.1:$(free_port) -u 127.0.0.1:$(free_port) \
+		-l "" -d "$TRASH/k2" 2>err; [ $? = 100 ] && grep "takes no UDP" err &&
+	DEIS_LOGGER_KEY=short deis-logger -t "" -l "" -d "$TRASH/k3" 2>err; [ $? = 100 ] &&
+	grep "shorter than 16" err
 '
 
 test_done

@@ -2,6 +2,8 @@
 # deis-logspout with real containers: a labelled app container's stdout and
 # stderr reach the logger in order; a 64 KiB line arrives whole; the logger
 # restarts while the app logs; logspout restarts and resumes from its state.
+# Both run with the platform's logger key, as deisctl starts them (a reconnect
+# opens with the key again); a logspout without it gets nothing filed.
 . "$(dirname "$0")/test-lib.sh"
 cd "$TRASH" || exit 1
 
@@ -25,6 +27,7 @@ run_app() {
 }
 
 SP=$(free_port); HP=$(free_port)
+export DEIS_LOGGER_KEY=lsp-test-key-$$-0123456789
 start_logger() {
 	bg_start logger deis-logger -t 127.0.0.1:$SP -u "" -l 127.0.0.1:$HP -d "$TRASH/logs"
 	wait_for 5 "curl -sf http://127.0.0.1:$HP/healthz"
@@ -91,7 +94,7 @@ test_expect 'logspout restart: nothing lost, nothing repeated' '
 	[ -s state ] &&
 	wait_for 20 "lines | grep -q \"clock\.1\]: clock-done\$\"" &&
 	lines | sed -n "s/^.*clock\.1\]: c //p" >got &&
-	seq 1 2000 | cmp - got
+	seq 1 2000 | cmp - got && cp got got_clock
 '
 
 # A stopped (SIGSTOP) logger: the app is never blocked, Docker keeps its lines,
@@ -115,6 +118,15 @@ test_expect 'a container whose logs Docker cannot serve is not retried in a loop
 	wait_for 10 "lines | grep -q \"web\.9\]: still-flowing\$\"" &&
 	n=$(grep -c "detached from $id" "$TRASH/logspout.log") &&
 	echo "detached $n times" && [ "$n" -le 2 ]
+'
+
+test_expect 'a logspout without the key gets none of its lines filed' '
+	before=$(lines | wc -l) &&
+	bg_start nokey env -u DEIS_LOGGER_KEY deis-logspout -l 127.0.0.1:$SP -H nokeyhost &&
+	wait_for 10 "curl -sf http://127.0.0.1:$HP/_stats | jq -e \".unauthenticated > 0\"" &&
+	sleep 1 && kill $PID_nokey &&
+	[ $(lines | wc -l) -eq $before ] &&
+	lines | sed -n "s/^.*clock\.1\]: c //p" | cmp - got_clock
 '
 
 test_expect 'a container without the platform labels is ignored' '

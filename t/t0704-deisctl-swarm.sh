@@ -201,6 +201,22 @@ test_expect 'the app is on an overlay of its own (dnsrr); its requests to the co
 	[ -n "$gw" ] && [ "$(from_app "http://$gw:$CTL/healthz")" = 200 ] &&
 	[ "$(from_app "http://$gw:$CTL/v1/apps")" = 403 ]
 '
+# The logger's syslog port is on the node's address, which app tasks reach: a
+# line an app writes there naming any app must not be filed (only senders with
+# the platform's logger key are believed).
+test_expect 'an app task reaches the syslog port, but lines it forges are not filed' '
+	gw=$(ip -4 -o addr show dev "$(sed -n 2p "$SD/bridges")" | awk "{ print \$4 }" | cut -d/ -f1) &&
+	docker exec "$(docker ps -q --filter label=sh.deis.app=$DK | head -n 1)" python3 -c "
+import socket, sys
+m = b\"<14>1 - h $DK deis-controller - - INFO [$DK]: FORGED-BY-APP deployed v999\"
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(b\"%d \" % len(m) + m); s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.sendto(m, (sys.argv[1], int(sys.argv[2])))
+print(\"sent\")
+" "$gw" "$SYS" | grep -qx sent &&
+	sleep 2 && deis logs -a $DK >"$TRASH/forged.log" 2>&1 &&
+	grep -q "deis-controller" "$TRASH/forged.log" && ! grep FORGED "$TRASH/forged.log"
+'
 # routed: how many endpoints of the app the controller's route table (the routers' watch) holds
 routed() {
 	curl -sN -m 2 -H "X-Deis-Internal-Auth: $(cat "$STATE/internal-token")" \

@@ -113,11 +113,16 @@ env_name(const char *key)
 static int
 spec_logger(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
-	const char *argv[] = { "deis-logger", "-t", "0.0.0.0:514", "-u", "0.0.0.0:514",
+	const char *argv[] = { "deis-logger", "-t", "0.0.0.0:514",
 	    "-l", "0.0.0.0:8088", "-d", "/var/lib/deis/logger", NULL };
 
 	body_cmd(body, argv);
 	body_volume(d, body, "logger", "/var/lib/deis/logger");
+	/*
+	 * Lines are filed only from the platform's senders: on a swarm the syslog
+	 * port is on the control-plane node's address, which apps reach too.
+	 */
+	body_env(body, "DEIS_LOGGER_KEY", d->logger_key);
 	return 0;
 }
 
@@ -134,6 +139,7 @@ spec_logspout(struct dctl *d, const struct component *c, json_t *body, struct er
 	body_volume(d, body, "logspout", "/var/lib/deis/logspout");
 	body_docker_sock(d, body);
 	body_env(body, "DEIS_LOGGER_SYSLOG", logger);
+	body_env(body, "DEIS_LOGGER_KEY", d->logger_key);
 	/* Whose container it is: the controller's record, never the labels alone. */
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	/* Only this platform's app containers (the controller labels them with the prefix). */
@@ -309,6 +315,7 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	body_registry_auth(d, body);
 	body_env(body, "DEIS_LOGGER_URL", logger);
 	body_env(body, "DEIS_LOGGER_SYSLOG", syslog);
+	body_env(body, "DEIS_LOGGER_KEY", d->logger_key);
 	body_env(body, "DEIS_CONTROLLER_ADDR", self);
 	body_env(body, "DEIS_BUILDER_ADDR", builder);
 	body_env(body, "DEIS_PLATFORM", d->prefix);	/* the sh.deis.platform label of its containers */

@@ -56,6 +56,7 @@ struct dctl {
 	char builder_key[DEISCTL_SECRET_LEN + 1];	/* empty until dctl_state_secrets() */
 	char internal_token[DEISCTL_SECRET_LEN + 1];
 	char registry_password[DEISCTL_SECRET_LEN + 1];	/* user "deis": the builder, the scheduler */
+	char logger_key[DEISCTL_SECRET_LEN + 1];	/* the syslog senders': lib/syslog.h */
 	char database_password[DEISCTL_SECRET_LEN + 1];	/* empty unless PostgreSQL */
 	char *build_network;	/* the builds' sandbox network once dctl_buildnet_up made it */
 	char *build_cgroup;	/* "<mount in the builder>:<parent group>", or NULL: see buildnet.c */

@@ -179,6 +179,7 @@ main(int argc, char **argv)
 	explicit_bzero(d.builder_key, sizeof(d.builder_key));
 	explicit_bzero(d.internal_token, sizeof(d.internal_token));
 	explicit_bzero(d.registry_password, sizeof(d.registry_password));
+	explicit_bzero(d.logger_key, sizeof(d.logger_key));
 	free(d.build_network);
 	free(d.build_cgroup);
 	docker_free(d.docker);

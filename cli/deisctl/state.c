@@ -189,7 +189,9 @@ dctl_state_secrets(struct dctl *d, bool create, struct err *e)
 		return -1;
 	/* made at the first use after an upgrade too: start needs it */
 	if (secret_load(d, "registry-password", create || dctl_state_installed(d), false,
-	    d->registry_password, e) < 0)
+	    d->registry_password, e) < 0 ||
+	    secret_load(d, "logger-key", create || dctl_state_installed(d), false,
+	    d->logger_key, e) < 0)
 		return -1;
 	d->database_password[0] = '\0';
 	if (!dctl_component_postgres(d))

@@ -7,7 +7,9 @@
  * swap), nofile 10000, a named bridge network (never "host"), no volumes and
  * so never the Docker socket, docker-init as PID 1 (reaps zombies, forwards
  * signals), a bounded json-file log (logspout and `run` read it through the
- * API). Crashes are restarted by Docker ("on-failure", its own back-off).
+ * API). Crashes are restarted by Docker ("on-failure", its own back-off);
+ * what Docker will not restart (`docker kill`/`stop` from outside, an exit 0)
+ * the scheduler's heal starts again (dk_revive).
  *
  * Why no capability at all by default: apps bind $PORT (5000, above 1024, so
  * no NET_BIND_SERVICE), run as the image's user, and write only files their
@@ -269,6 +271,24 @@ dk_running(void *h, const char *id, int *exit_code, struct err *e)
 	*exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
 	json_decref(ins);
 	return r;
+}
+
+static int
+dk_revive(void *h, const char *id, struct err *e)
+{
+	struct dk *k = h;
+	json_t *ins = docker_container_inspect(k->d, id, e), *st;
+	bool engine_has_it;
+
+	if (ins == NULL)
+		return -1;
+	st = json_object_get(ins, "State");
+	engine_has_it = json_is_true(json_object_get(st, "Running")) ||
+	    json_is_true(json_object_get(st, "Restarting"));
+	json_decref(ins);
+	if (engine_has_it)
+		return 0;
+	return docker_container_start(k->d, id, e) < 0 ? -1 : 1;
 }
 
 static int
@@ -552,6 +572,7 @@ const struct sched_driver sched_driver_docker = {
 	.image_id = dk_image_id,
 	.start = dk_start,
 	.running = dk_running,
+	.revive = dk_revive,
 	.signal_stop = dk_signal_stop,
 	.remove = dk_remove,
 	.rename = dk_rename,

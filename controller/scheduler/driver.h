@@ -95,6 +95,13 @@ struct sched_driver {
 	    struct err *e);
 	/* Is it running now? 1 yes, 0 no (*exit_code set), -1 error. */
 	int (*running)(void *h, const char *id, int *exit_code, struct err *e);
+	/*
+	 * A unit that stopped and that the engine will not start again by itself
+	 * (killed or stopped behind the platform's back, or exited 0): start it.
+	 * 1 started, 0 nothing to do (it runs, or the engine is restarting it),
+	 * -1 error. NULL where the engine replaces such units itself (swarm).
+	 */
+	int (*revive)(void *h, const char *id, struct err *e);
 	/* Ask it to stop (SIGTERM) without waiting. Gone is success. */
 	int (*signal_stop)(void *h, const char *id, struct err *e);
 	/* Stop (grace timeout_s, then kill) and remove. Gone is success. */

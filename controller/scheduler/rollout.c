@@ -695,6 +695,8 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 			return -1;
 	}
 	sched_app_lock(s, rel->app);
+	/* what stopped behind the platform's back counts only once it runs again */
+	sched_heal_locked(s, rel->app, rel->version, true, NULL, NULL);
 	/*
 	 * struct boot points into itself (u.name, entv, cmdv): size the array once,
 	 * never realloc it after filling.

@@ -101,5 +101,18 @@ size_t sched_select(struct sched *s, const char *app, const char *type,
 
 void sched_app_lock(struct sched *s, const char *app);
 void sched_app_unlock(struct sched *s, const char *app);
+/* The app's lock if nobody holds it (then unlock as usual); false at once otherwise. */
+bool sched_app_trylock(struct sched *s, const char *app);
+/* The entry of unit id, or NULL; the caller holds tmu. */
+struct entry *tab_find(struct sched *s, const char *id);
+
+/*
+ * heal.c: sched_heal() for one app whose lock the caller holds: its dead units
+ * of release (0: the app's newest) started again, their back-off past; with
+ * now, at once and every unit asked of the engine (one inspect each), whatever
+ * the table says. Returns how many were started.
+ */
+size_t sched_heal_locked(struct sched *s, const char *app, unsigned release, bool now,
+    sched_heal_fn *fn, void *arg);
 
 #endif

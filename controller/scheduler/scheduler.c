@@ -175,7 +175,7 @@ owned_del(struct sched *s, const char *id)
 
 /* Table. Callers hold tmu. */
 
-static struct entry *
+struct entry *
 tab_find(struct sched *s, const char *id)
 {
 	size_t i;
@@ -623,6 +623,32 @@ sched_app_lock(struct sched *s, const char *app)
 	l->refs++;
 	pthread_mutex_unlock(&s->amu);
 	pthread_mutex_lock(&l->mu);
+}
+
+bool
+sched_app_trylock(struct sched *s, const char *app)
+{
+	struct applock *l = NULL;
+	size_t i;
+	bool got;
+
+	pthread_mutex_lock(&s->amu);
+	for (i = 0; i < s->nlocks; i++)
+		if (strcmp(s->locks[i]->app, app) == 0)
+			l = s->locks[i];
+	if (l == NULL) {
+		l = xcalloc(1, sizeof(*l));
+		strlcpy(l->app, app, sizeof(l->app));
+		pthread_mutex_init(&l->mu, NULL);
+		s->locks = xrealloc(s->locks, (s->nlocks + 1) * sizeof(*s->locks));
+		s->locks[s->nlocks++] = l;
+	}
+	/* a new lock is free; one that exists has a reference per holder or waiter */
+	got = pthread_mutex_trylock(&l->mu) == 0;
+	if (got)
+		l->refs++;
+	pthread_mutex_unlock(&s->amu);
+	return got;
 }
 
 void

@@ -250,10 +250,25 @@ int sched_deploy(struct sched *s, const struct sched_release *rel,
  * BLOCKS: bring each listed type of the app to its count with rel's spec:
  * new containers get nums after the highest existing one and must become
  * healthy (else they are removed and e says why); surplus ones go newest
- * (highest num) first. Types not listed are left alone.
+ * (highest num) first. Types not listed are left alone. Units of rel that
+ * stopped and that the engine will not restart are started again first, so a
+ * scale to the count already listed repairs what is down.
  */
 int sched_scale(struct sched *s, const struct sched_release *rel,
     const struct sched_scale *structure, size_t n, struct err *e);
+
+/*
+ * BLOCKS: start again every app's units that stopped and that the engine will
+ * not restart by itself (killed or stopped behind the platform's back, or
+ * exited 0), as Heroku restarts a dyno that stops: each once its back-off
+ * since its death is past (1 s, doubling with each death not asked for, at
+ * most 60 s). Only an app's newest release, never a one-off, and an app a
+ * rollout holds is left to it. fn (may be NULL) hears of each unit started.
+ * Returns how many were. A driver whose engine replaces such units itself
+ * (swarm) has nothing to do. Call it periodically.
+ */
+typedef void sched_heal_fn(const struct sched_container *c, void *arg);
+size_t sched_heal(struct sched *s, sched_heal_fn *fn, void *arg);
 
 /*
  * BLOCKS: rolling restart of the app's containers: all (type NULL), one type

@@ -283,6 +283,32 @@ test_framer_64k(void **state)
 	buf_release(&out);
 }
 
+/* The key frame goes through the framer whole and is recognised only exactly. */
+static void
+test_key_frame(void **state)
+{
+	struct buf b = BUF_INIT;
+	struct syslog_framer f;
+	struct str fr;
+	size_t used;
+
+	syslog_key_frame(&b, "0123456789abcdef");
+	assert_string_equal(b.p, "25 deis-key 0123456789abcdef");
+	syslog_framer_init(&f, 0);
+	assert_int_equal(syslog_frame_next(&f, b.p, b.len, &used, &fr), SYSLOG_FRAME_OK);
+	assert_int_equal(used, b.len);
+	assert_true(syslog_key_ok(fr, "0123456789abcdef"));
+	assert_false(syslog_key_ok(fr, "0123456789abcdeF"));
+	assert_false(syslog_key_ok(fr, "0123456789abcde"));
+	assert_false(syslog_key_ok(fr, "0123456789abcdef0"));
+	assert_false(syslog_key_ok(fr, ""));
+	assert_false(syslog_key_ok(str_from("deis-key "), ""));
+	assert_false(syslog_key_ok(str_from("<14>1 - h app - - deis-key 0123456789abcdef"),
+	    "0123456789abcdef"));
+	assert_false(syslog_key_ok(str_from("deis-kez 0123456789abcdef"), "0123456789abcdef"));
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -294,6 +320,7 @@ main(void)
 		cmocka_unit_test(test_framer),
 		cmocka_unit_test(test_framer_oversize),
 		cmocka_unit_test(test_framer_64k),
+		cmocka_unit_test(test_key_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
