@@ -139,6 +139,25 @@ test_expect 'a build whose process exits at once: 503 naming the status and its 
 	! grep -q "INFO \[$APPX\]: alice deployed deis-test/crash:$$\$" "$TRASH/c/controller.log" &&
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APPX/ alice
 '
+# The controller killed (-9) in the middle of a deploy (v6: a config change
+# whose health check waits 3 s): after its restart the app converges to exactly
+# the new release at its scale, never the old and the new side by side.
+curl -s -m 30 -o /dev/null -X POST -H 'Content-Type: application/json' \
+	-H "Authorization: token $(cat "$API_DIR/tok.alice")" \
+	--data-binary '{"values":{"HEALTHCHECK_INITIAL_DELAY":"3"}}' "$API_URL/v1/apps/$APP/config/" &
+wait_for 10 "docker ps --format '{{.Names}}' | grep -q '^${APP}_v6\.'"
+kill -9 $CONTROLLER_PID && wait_for 5 "! kill -0 $CONTROLLER_PID"
+mixed=$(running web)
+start
+test_expect 'a controller killed mid-deploy: after its restart, exactly the new release at its scale' '
+	echo "# web at the kill: $mixed" &&
+	api_check "200 OK" GET /v1/apps/$APP/releases/ alice && api_body ".results[0].version == 6" &&
+	wait_for 30 "[ \"\$(running web)\" = \"${APP}_v6.web.1 ${APP}_v6.web.2 \" ] && [ \"\$(running worker)\" = \"${APP}_v6.worker.1 \" ]" &&
+	sleep 3 &&
+	[ "$(running web)" = "${APP}_v6.web.1 ${APP}_v6.web.2 " ] &&
+	[ "$(running worker)" = "${APP}_v6.worker.1 " ] &&
+	[ -z "$(docker ps -a --filter label=sh.deis.app=$APP --format "{{.Names}}" | grep -v "_v6\.")" ]
+'
 test_expect 'destroy removes every container of the app' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	[ -z "$(docker ps -aq --filter label=sh.deis.app=$APP)" ]

@@ -493,13 +493,24 @@ unaside(struct sched *s, struct boot *bv, size_t n)
 	}
 }
 
-/* Rename whatever container holds b's name aside. */
+/*
+ * Rename whatever container of the platform's holds b's name aside; remove one
+ * that holds it but was never recorded (a controller killed as it made it).
+ */
 static int
 aside(struct sched *s, struct boot *b, struct err *e)
 {
 	struct sched_container *v;
+	char orphan[SCHED_ID_MAX];
 	size_t n, i;
 	int ret = 0;
+
+	if (sched_orphan_named(s, b->name, orphan) == 0) {
+		log_warn("scheduler: removing '%s' (%.12s): made but never recorded, the name of "
+		    "a unit to start", b->name, orphan);
+		if (s->drv->remove(s->h, orphan, 0, e) < 0)
+			return -1;
+	}
 
 	n = sched_select(s, b->u.app, b->u.type, &v);
 	for (i = 0; i < n; i++) {

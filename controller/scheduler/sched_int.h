@@ -103,6 +103,12 @@ void sched_app_lock(struct sched *s, const char *app);
 void sched_app_unlock(struct sched *s, const char *app);
 /* The app's lock if nobody holds it (then unlock as usual); false at once otherwise. */
 bool sched_app_trylock(struct sched *s, const char *app);
+/*
+ * A container the platform did not record that holds a unit's name: 0 and its
+ * id, or -1. Made by a controller killed between the engine's create and its
+ * record (a build step cannot choose its name), it would block the name.
+ */
+int sched_orphan_named(struct sched *s, const char *name, char id[SCHED_ID_MAX]);
 /* The entry of unit id, or NULL; the caller holds tmu. */
 struct entry *tab_find(struct sched *s, const char *id);
 

@@ -444,6 +444,24 @@ sched_adopt_named(struct sched *s, struct sched_container **out)
 }
 
 int
+sched_orphan_named(struct sched *s, const char *name, char id[SCHED_ID_MAX])
+{
+	size_t i;
+	int ret = -1;
+
+	pthread_mutex_lock(&s->tmu);
+	for (i = 0; i < s->ntab; i++) {
+		if (!s->tab[i].owned && strcmp(s->tab[i].c.name, name) == 0) {
+			strlcpy(id, s->tab[i].c.id, SCHED_ID_MAX);
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->tmu);
+	return ret;
+}
+
+int
 sched_find(struct sched *s, const char *cid, struct sched_container *out)
 {
 	size_t i;
