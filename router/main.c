@@ -387,11 +387,31 @@ bind_addr(const char *addr, bool probe, int *port)
 	return fd;
 }
 
+/* The port a listening socket is bound to (the kernel's choice for port 0). */
+static int
+listen_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+}
+
 /* ---- worker ---- */
 
 static int sigfd = -1;
 static struct listener *listeners[ARRAY_SIZE(conf.listen)];
 static int listener_fds[ARRAY_SIZE(conf.listen)];
+/*
+ * The listening sockets, one per worker slot and address (SO_REUSEPORT: the
+ * kernel spreads connections over the slots), made and held by the parent:
+ * what the kernel queued on a slot whose worker dies waits for the worker
+ * that replaces it instead of being reset. Each worker closes the others'.
+ */
+static int slot_fds[MAX_WORKERS][ARRAY_SIZE(conf.listen)];
 
 static void
 worker_reload(void)
@@ -470,7 +490,7 @@ worker_main(int id)
 	struct rlimit rl;
 	sigset_t set;
 	char why[300] = "";
-	int i, maxfds = 65536;
+	int i, j, maxfds = 65536;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	W.id = id;
@@ -505,11 +525,13 @@ worker_main(int id)
 		if (W.table == NULL && id == 0)
 			log_warn("no routes yet: %s", why);
 	}
+	for (j = 0; j < conf.workers; j++)
+		for (i = 0; j != id && i < conf.nlisten; i++)
+			close(slot_fds[j][i]);
 	for (i = 0; i < conf.nlisten; i++) {
-		int port = 0, fd = bind_addr(conf.listen[i].addr, false, &port);
+		int port = 0, fd = slot_fds[id][i];
 
-		if (fd < 0)
-			die(111, "cannot listen on '%s': %s", conf.listen[i].addr, strerror(errno));
+		port = listen_port(fd);
 		listener_fds[i] = fd;
 		listeners[i] = proxy_listener_new(fd, conf.listen[i].kind, port);
 		if (ev_set(W.ev, fd, EV_READ, proxy_accept, listeners[i]) < 0)
@@ -562,7 +584,7 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	sigset_t set;
 	time_t started[MAX_WORKERS];
-	int i;
+	int i, j;
 
 	log_init("deis-router");
 	parse_args(argc, argv);
@@ -582,12 +604,19 @@ main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	for (i = 0; i < conf.nlisten; i++) {
-		int fd = bind_addr(conf.listen[i].addr, true, NULL);
+	for (j = 0; j < conf.workers; j++) {
+		for (i = 0; i < conf.nlisten; i++) {
+			char *colon = strrchr(conf.listen[i].addr, ':');
 
-		if (fd < 0)
-			die(100, "cannot bind '%s': %s", conf.listen[i].addr, strerror(errno));
-		close(fd);
+			if ((slot_fds[j][i] = bind_addr(conf.listen[i].addr, false, NULL)) < 0)
+				die(j == 0 ? 100 : 111, "cannot bind '%s': %s", conf.listen[i].addr,
+				    strerror(errno));
+			/* port 0: every slot on the port the kernel gave the first */
+			if (j == 0 && colon && strcmp(colon + 1, "0") == 0)
+				snprintf(colon + 1, sizeof(conf.listen[i].addr) -
+				    (size_t)(colon + 1 - conf.listen[i].addr), "%d",
+				    listen_port(slot_fds[0][i]));
+		}
 	}
 
 	sigemptyset(&set);
@@ -618,6 +647,11 @@ main(int argc, char **argv)
 
 		if (sig == SIGTERM || sig == SIGINT) {
 			time_t deadline = time(NULL) + DRAIN_MS / 1000 + 5;
+
+			/* no new connection is queued once the draining workers close theirs */
+			for (j = 0; j < conf.workers; j++)
+				for (i = 0; i < conf.nlisten; i++)
+					close(slot_fds[j][i]);
 
 			signal_workers(SIGTERM);
 			for (;;) {

@@ -160,6 +160,28 @@ test_expect 'a killed worker is replaced' "
 	sleep 1.5 && test \$(ps -o pid= --ppid \$PID_router | wc -l) = 2 &&
 	for i in 1 2 3 4; do test \$(code fresh /echo) = 200 || exit 1; done
 "
+# The listening sockets are the parent's: connections the kernel queued for a
+# worker that dies are served by its replacement, not reset. A stopped worker
+# lets its queue fill; then it is killed.
+test_expect 'connections queued for a worker that dies are served by its replacement' "
+	w=\$(ps -o pid= --ppid \$PID_router | head -1) && test -n \"\$w\" && kill -STOP \$w &&
+	python3 -c '
+import http.client, sys, threading
+res = []
+def one():
+    try:
+        c = http.client.HTTPConnection(\"127.0.0.1\", $RPORT, timeout=10)
+        c.request(\"GET\", \"/echo\", headers={\"Host\": \"fresh.example.test\", \"Connection\": \"close\"})
+        res.append(c.getresponse().status)
+    except Exception as e:
+        res.append(repr(e))
+ts = [threading.Thread(target=one) for _ in range(40)]
+[t.start() for t in ts]
+import time, os; time.sleep(1); os.kill(int(sys.argv[1]), 9)
+[t.join() for t in ts]
+bad = [r for r in res if r != 200]
+print(\"%d of %d failed: %s\" % (len(bad), len(res), bad[:3])); sys.exit(1 if bad else 0)' \$w
+"
 test_expect 'TCP passthrough (2222) reaches the builder' "
 	python3 $RT/rawsend.py $TPORT 'b\"GET /echo HTTP/1.1\\r\\nHost: builder\\r\\nConnection: close\\r\\n\\r\\n\"' >\$TRASH/tcp &&
 	grep -q '\"Host\", \"builder\"' \$TRASH/tcp && ! grep -q X-Forwarded \$TRASH/tcp
