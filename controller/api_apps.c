@@ -494,7 +494,13 @@ logs_done(struct job *j)
 	struct logs *l = j->arg;
 	struct buf msg = BUF_INIT;
 
-	if (j->rc < 0 || (l->status != 200 && l->status != 204)) {
+	if (j->rc < 0 || l->status >= 500) {
+		/* Deis's words, then why: it is the log service, and it is passing */
+		buf_addf(&msg, "Error accessing logs for %s: the log service is unavailable "
+		    "(%s); try again in a moment", l->app,
+		    j->rc < 0 ? "the logger does not answer" : "the logger failed");
+		api_text(l->a, 503, "text/plain", msg.p, msg.len);
+	} else if (l->status != 200 && l->status != 204) {
 		buf_addf(&msg, "Error accessing logs for %s", l->app);
 		api_text(l->a, 500, "text/plain", msg.p, msg.len);
 	} else if (l->status == 204 || l->body.len == 0) {
@@ -526,8 +532,9 @@ apps_logs(struct api *a)
 		struct buf msg = BUF_INIT;
 
 		buf_release(&v);
-		buf_addf(&msg, "Error accessing logs for %s", a->seg[0]);
-		api_text(a, 500, "text/plain", msg.p, msg.len);
+		buf_addf(&msg, "Error accessing logs for %s: this platform has no log service",
+		    a->seg[0]);
+		api_text(a, 503, "text/plain", msg.p, msg.len);
 		buf_release(&msg);
 		return;
 	}

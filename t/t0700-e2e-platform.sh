@@ -139,6 +139,22 @@ test_expect 'logs show the app lines' '
 	wait_for 30 "deis logs -a $PY | grep -q \"example-web: GET /\""
 '
 
+# Docker does not restart a container stopped through its API: the supervisor does.
+ms() { date +%s%3N; }
+test_expect 'components killed or stopped behind the platform come back by themselves' '
+	t0=$(ms) && docker kill $PREFIX-router >/dev/null &&
+	wait_for 10 "app_get $PY | grep -q \"app $PY\"" && t1=$(ms) &&
+	echo "# router docker-killed: serving again after $((t1 - t0)) ms" &&
+	docker stop -t 1 $PREFIX-logger >/dev/null &&
+	curl -s -m 5 -o /dev/null -H "Host: $PY.$DOMAIN" "http://127.0.0.1:$HTTP/while-logger-down-$$" &&
+	wait_for 10 "[ \"\$(docker inspect -f {{.State.Running}} $PREFIX-logger)\" = true ]" &&
+	wait_for 30 "deis logs -a $PY | grep -q \"example-web: GET /while-logger-down-$$\"" &&
+	docker logs $PREFIX-supervisor 2>&1 | grep "router had stopped" &&
+	docker logs $PREFIX-supervisor 2>&1 | grep "logger had stopped" &&
+	echo "$((t1 - t0))" >"$TRASH/router-back-ms"
+'
+[ -f "$TRASH/router-back-ms" ] && echo "# router docker-killed: serving again after $(cat "$TRASH/router-back-ms") ms"
+
 # deis run, as Deis's client reads it and Heroku runs it: the words joined, run by bash -c
 # (in /app with the buildpack's environment for buildpack apps), the remote exit status.
 test_expect 'run: a buildpack app finds its Python, with arguments' '
@@ -209,8 +225,9 @@ test_expect 'a deploy failing its HEALTHCHECK_URL answers the controller'"'"'s 5
 	deis apps:destroy -a $P80 --confirm $P80 >/dev/null
 '
 
-test_expect 'deisctl stop platform: the platform stops, the app containers keep running' '
+test_expect 'deisctl stop platform: the platform stops (and stays stopped), the app containers keep running' '
 	deisctl stop platform && ! deisctl status controller >/dev/null &&
+	[ -z "$(docker ps -q --filter label=sh.deis.instance=$PREFIX)" ] && sleep 2 &&
 	[ -z "$(docker ps -q --filter label=sh.deis.instance=$PREFIX)" ] &&
 	[ -n "$(docker ps -q --filter label=sh.deis.app=$PY)" ]
 '

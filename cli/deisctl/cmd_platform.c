@@ -366,6 +366,9 @@ dctl_cmd_start(struct dctl *d, int argc, char **argv)
 			up = true;
 		else
 			up = false;
+		/* the supervisor may start it again from now on */
+		if (r == 0)
+			r = dctl_mark_stopped(d, c->name, false, &e);
 		if (r == 0 && !up)
 			r = dctl_engine_start(d, name, &e);
 		if (r == 0 && !up)
@@ -410,7 +413,9 @@ dctl_cmd_stop(struct dctl *d, int argc, char **argv)
 		if (!sel[i] || !c->binary)
 			continue;
 		name = dctl_component_container(d, c);
-		if (dctl_engine_inspect(d, name, &ci, &e) < 0 ||
+		/* the supervisor leaves what deisctl stopped alone */
+		if (dctl_mark_stopped(d, c->name, true, &e) < 0 ||
+		    dctl_engine_inspect(d, name, &ci, &e) < 0 ||
 		    (ci.state != CS_MISSING && dctl_engine_stop(d, name, 10, &e) < 0)) {
 			fprintf(stderr, "deisctl: %s: %s\n", c->name, e.msg);
 			rc = 1;

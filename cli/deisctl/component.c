@@ -454,6 +454,26 @@ spec_router(struct dctl *d, const struct component *c, json_t *body, struct err 
 	return 0;
 }
 
+/*
+ * The supervisor (supervise.c): deisctl itself, with the Docker socket and the
+ * state dir (read-only, at its own path: the marks of `deisctl stop`). It
+ * needs no network.
+ */
+static int
+spec_supervisor(struct dctl *d, const struct component *c, json_t *body, struct err *e)
+{
+	const char *argv[] = { "deisctl", "--state", d->state_dir, "--prefix", d->prefix,
+	    "supervise", NULL };
+	json_t *hc = json_object_get(body, "HostConfig");
+
+	body_cmd(body, argv);
+	body_docker_sock(d, body);
+	body_bind(body, d->state_dir, d->state_dir, "ro");
+	json_object_set_new(hc, "NetworkMode", json_string("none"));
+	json_object_del(body, "NetworkingConfig");
+	return 0;
+}
+
 static const struct component components[] = {
 	{ "store", NULL, "named volumes and the state dir; the registry's images on its "
 	    "volume or in S3 ('config store set backend=s3'; no container)", NULL },
@@ -467,6 +487,7 @@ static const struct component components[] = {
 	{ "builder", "deis-builder", NULL, spec_builder },
 	{ "publisher", "deis-publisher", NULL, spec_publisher },
 	{ "router", "deis-router", NULL, spec_router },
+	{ "supervisor", "deisctl", NULL, spec_supervisor },
 };
 
 bool
@@ -482,6 +503,9 @@ dctl_component_runs(const struct dctl *d, const struct component *c)
 {
 	if (!c->binary)
 		return false;
+	/* on a swarm, Swarm restarts what stops */
+	if (!strcmp(c->name, "supervisor"))
+		return !dctl_swarm_mode(d);
 	return strcmp(c->name, "database") != 0 || dctl_component_postgres(d);
 }
 

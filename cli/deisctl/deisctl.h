@@ -382,6 +382,12 @@ int dctl_cmd_config(struct dctl *d, int argc, char **argv);
 int dctl_cmd_scale(struct dctl *d, int argc, char **argv);
 int dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv);
 int dctl_cmd_create_admin(struct dctl *d, int argc, char **argv);
+/* supervise.c: the supervisor's loop (the `supervisor` component's command). */
+int dctl_cmd_supervise(struct dctl *d, int argc, char **argv);
+/* Did `deisctl stop` stop component (its mark in <state>/stopped)? */
+bool dctl_stopped_by_operator(const struct dctl *d, const char *component);
+/* Leave (stopped) or remove the mark that keeps the supervisor from starting component. */
+int dctl_mark_stopped(const struct dctl *d, const char *component, bool stopped, struct err *e);
 /* A controller setting's value (firstUserAdmin: true|false, registrationMode); else -1, e says. */
 int dctl_controller_check(const char *key, const char *value, struct err *e);
 /*

@@ -20,7 +20,7 @@ static const char usage_text[] =
 "Usage: deisctl [options] <command> [<target>...]\n"
 "\n"
 "Commands (targets: platform, or store logger logspout database registry controller\n"
-"builder publisher router):\n"
+"builder publisher router supervisor):\n"
 "  install <target>...          create state, secrets, network, volumes and containers\n"
 "  uninstall [--purge] <target>...  remove containers (--purge: also volumes and state)\n"
 "  start <target>...            install if needed, then start in order and wait until up\n"
@@ -36,6 +36,8 @@ static const char usage_text[] =
 "                               container (password on stdin, or prompted); registrants\n"
 "                               are never administrators unless\n"
 "                               'config controller set firstUserAdmin=true' (Deis's rule)\n"
+"  supervise                    start again every component stopped but by 'deisctl stop'\n"
+"                               (the supervisor component's command; one host only)\n"
 "\n"
 "Options:\n"
 "  --state DIR     state directory [$DEISCTL_STATE] (" DEISCTL_STATE_DEFAULT ")\n"
@@ -72,6 +74,7 @@ static const struct cmd cmds[] = {
 	{ "scale", dctl_cmd_scale, false },
 	{ "rolling-restart", dctl_cmd_rolling_restart, false },
 	{ "create-admin", dctl_cmd_create_admin, false },
+	{ "supervise", dctl_cmd_supervise, true },
 };
 
 int
