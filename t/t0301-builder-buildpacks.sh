@@ -6,7 +6,7 @@
 . "$TOP/builder/test-env.sh"
 builder_prereqs
 APPS="nodeapp staticapp procapp multiapp"
-TEST_CLEANUP='builder_cgroup_down; docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
+TEST_CLEANUP='builder_cgroup_down; builder_servers_down; docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
  for a in nodeapp staticapp procapp multiapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
 
 builder_env_up >"$TRASH/setup.log" 2>&1; up=$?
@@ -142,7 +142,10 @@ test_expect 'Python requirements with an unreachable index: clear failure, nothi
 	grep "pip install failed: is a package index reachable" $TRASH/push.out && no_leftovers
 '
 
-# Two buildpacks served over git's dumb HTTP protocol: one counts builds in its cache.
+# Two buildpacks served over git's dumb HTTP protocol: one counts builds in its cache. They are
+# fetched in the build sandbox, so they are served where a build container reaches them (a
+# container on its network) and, for the attack below, on the host's loopback, which only the
+# builder's own process reaches.
 mkdir -p "$TRASH/www"
 for n in one two; do
 	new_repo "$TRASH/bp-$n" && mkdir -p "$TRASH/bp-$n/bin"
@@ -160,13 +163,31 @@ EOB
 done
 WPORT=$(free_port)
 bg_start www python3 -m http.server "$WPORT" --bind 127.0.0.1 --directory "$TRASH/www"
+git_server_up "$TRASH/www" >>"$TRASH/setup.log" 2>&1
 new_repo "$TRASH/multi"
-printf 'http://127.0.0.1:%s/bp-one.git\nhttp://127.0.0.1:%s/bp-two.git#master\n' "$WPORT" "$WPORT" >"$TRASH/multi/.buildpacks"
+printf 'http://%s/bp-one.git\nhttp://%s/bp-two.git#master\n' "$GIT_HOST" "$GIT_HOST" >"$TRASH/multi/.buildpacks"
 commit_all "$TRASH/multi" first
 
-test_expect '.buildpacks: every buildpack runs, in order; silence gets progress lines' '
+# The builder's own network reaches what tenants must not (the controller, the registry, the
+# database, the host's services): a buildpack URL aimed there must not be fetched by it. Here
+# the host's loopback stands for them, with a buildpack the old builder would have fetched.
+test_expect 'a buildpack URL only the builder could reach is not fetched by the builder' '
 	wait_for 10 "curl -sf http://127.0.0.1:$WPORT/bp-one.git/HEAD" &&
-	push_as alice "$TRASH/multi" multiapp; rc=$?; [ $rc = 0 ] &&
+	before=$(grep -c "GET /bp-one.git" $TRASH/www.log) &&
+	printf "http://127.0.0.1:%s/bp-one.git\n" "$WPORT" >$TRASH/multi/.buildpacks &&
+	commit_all $TRASH/multi loopback &&
+	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
+	grep "cannot fetch buildpack .http://127.0.0.1:$WPORT/bp-one.git.: .*127.0.0.1" $TRASH/push.out &&
+	! grep -q "Multipack app detected" $TRASH/push.out &&
+	[ "$(grep -c "GET /bp-one.git" $TRASH/www.log)" = "$before" ] && no_leftovers &&
+	printf "http://%s/bp-one.git\nhttp://%s/bp-two.git#master\n" "$GIT_HOST" "$GIT_HOST" >$TRASH/multi/.buildpacks &&
+	commit_all $TRASH/multi back
+'
+
+test_expect '.buildpacks: fetched in the sandbox, every buildpack runs, in order; silence gets progress lines' '
+	mark=$(git_mark) && push_as alice "$TRASH/multi" multiapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	clients=$(git_clients /bp-two.git/ $mark) && echo "bp-two fetched by: $clients (gateway $BRIDGE_GW)" &&
+	[ -n "$clients" ] && ! echo "$clients" | grep -qxF "$BRIDGE_GW" &&
 	grep -A3 -- "Multipack app detected" $TRASH/push.out | grep "\.\.\. still working" &&
 	grep "Multipack app detected: Pack-one Pack-two" $TRASH/push.out &&
 	grep "pack one ran, build 1" $TRASH/push.out && grep "pack two ran, build 1" $TRASH/push.out &&
@@ -205,7 +226,7 @@ chmod +x "$TRASH/bp-evil/bin/"* && commit_all "$TRASH/bp-evil" bp
 git clone -q --bare "$TRASH/bp-evil" "$TRASH/www/bp-evil.git" &&
 	git -C "$TRASH/www/bp-evil.git" update-server-info
 test_expect 'a buildpack'"'"'s symbolic link in the build output is not followed' '
-	printf "http://127.0.0.1:%s/bp-evil.git\n" "$WPORT" >$TRASH/multi/.buildpacks &&
+	printf "http://%s/bp-evil.git\n" "$GIT_HOST" >$TRASH/multi/.buildpacks &&
 	commit_all $TRASH/multi evil &&
 	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
 	grep "the build.s output .Procfile. is not a regular file" $TRASH/push.out &&
@@ -216,6 +237,15 @@ test_expect 'a bad buildpack URL is refused clearly' '
 	printf "file:///etc\n" >$TRASH/multi/.buildpacks && commit_all $TRASH/multi bad &&
 	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
 	grep "is not http(s):// or git://" $TRASH/push.out && no_leftovers
+'
+
+# .buildpacks is read from the pushed commit: a symbolic link there names no file of the builder.
+test_expect '.buildpacks as a symbolic link to a builder file is not read through' '
+	rm -f $TRASH/multi/.buildpacks && ln -s $STATE/builder-key $TRASH/multi/.buildpacks &&
+	commit_all $TRASH/multi link &&
+	! push_as alice "$TRASH/multi" multiapp && cat $TRASH/push.out &&
+	grep "buildpack URL .$STATE/builder-key. is not http(s):// or git://" $TRASH/push.out &&
+	! grep -q -- "$(cut -c1-16 "$STATE/builder-key")" $TRASH/push.out && no_leftovers
 '
 
 test_done
