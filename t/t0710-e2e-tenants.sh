@@ -9,7 +9,7 @@ E2E_NAME=t
 
 VIC=vic-$$ MAL=mal-$$
 # the apps' containers first: uninstall --purge then removes their networks too
-TEST_CLEANUP='for a in $VIC $MAL; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
+TEST_CLEANUP='for a in $VIC $MAL $MAL-bp; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
    docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done;
  deisctl uninstall --purge platform >/dev/null 2>&1'
 
