@@ -99,8 +99,8 @@ tree_has(struct build *b, const char *path)
 	return status == 0;
 }
 
-static char *
-tree_read(struct build *b, const char *path, size_t *len)
+char *
+build_tree_read(struct build *b, const char *path, size_t *len)
 {
 	char *spec = xasprintf("%s:%s", b->sha, path);
 	const char *argv[] = { "git", "cat-file", "blob", spec, NULL };
@@ -114,6 +114,34 @@ tree_read(struct build *b, const char *path, size_t *len)
 		return NULL;
 	}
 	return buf_detach(&out, len);
+}
+
+/* git archive <sha> | tar -x -C dir: two children joined by a pipe, no shell. */
+int
+build_unpack(struct build *b, const char *dir, struct err *e)
+{
+	const char *gargv[] = { "git", "archive", "--format=tar", b->sha, NULL };
+	const char *targv[] = { "tar", "-x", "--no-same-owner", "-C", dir, "-f", "-", NULL };
+	struct run g = { .argv = gargv, .dir = b->repo, .out = RUN_PIPE };
+	struct run t = { .argv = targv, .in = RUN_FD };
+	int gs = 1, ts = 1, rc = 0;
+
+	if (mkdir(dir, 0755) < 0)
+		return err_set(e, 1, "cannot create '%s': %s", dir, strerror(errno));
+	if (run_start(&g, e) < 0)
+		return -1;
+	t.in_fd = g.out_fd;
+	if (run_start(&t, e) < 0) {
+		close(g.out_fd);
+		run_wait(&g, 10000, &gs, NULL);
+		return -1;
+	}
+	close(g.out_fd);
+	if (run_wait(&g, 300000, &gs, e) < 0 || run_wait(&t, 300000, &ts, e) < 0)
+		rc = -1;
+	else if (gs != 0 || ts != 0)
+		rc = err_set(e, 1, "cannot unpack the pushed tree (git archive %d, tar %d)", gs, ts);
+	return rc;
 }
 
 /* Record the push (Deis's receiver step); a refusal here stops the build. */
@@ -189,7 +217,7 @@ static int
 dockerfile_images_check(struct build *b, struct err *e)
 {
 	size_t len = 0, n, i, k, nt;
-	char *text = tree_read(b, "Dockerfile", &len), **refs = NULL, **trig;
+	char *text = build_tree_read(b, "Dockerfile", &len), **refs = NULL, **trig;
 	struct buf onbuild = BUF_INIT;
 	json_t *ins, *v;
 	char *path;
@@ -232,13 +260,21 @@ dockerfile_images_check(struct build *b, struct err *e)
 	return rc;
 }
 
-/* Dockerfile apps: the pushed tree, straight from git archive, is the context. */
+/*
+ * Dockerfile apps: the pushed tree, straight from git archive, is the context;
+ * with submodules, the tree unpacked, their content added (fetched in the
+ * sandbox) and packed again, symbolic links stored as links.
+ */
 static int
-build_dockerfile(struct build *b, const char *image, json_t **procfile, struct err *e)
+build_dockerfile(struct build *b, const char *image, json_t **procfile, bool modules,
+    struct err *e)
 {
-	const char *argv[] = { "git", "archive", "--format=tar", b->sha, NULL };
+	const char *gargv[] = { "git", "archive", "--format=tar", b->sha, NULL };
+	const char *targv[] = { "tar", "-c", "-f", "-", "--owner=0", "--group=0", "--numeric-owner",
+	    "-C", NULL, ".", NULL };
 	const struct conf *c = b->conf;
-	struct run r = { .argv = argv, .dir = b->repo, .out = RUN_PIPE };
+	struct run r = { .argv = gargv, .dir = b->repo, .out = RUN_PIPE };
+	char ctx[4096];
 	char cgname[APP_NAME_MAX + 40], cgparent[LIMITS_CGROUP_MAX];
 	char *text, *path;
 	struct limits_watch w;
@@ -248,12 +284,25 @@ build_dockerfile(struct build *b, const char *image, json_t **procfile, struct e
 	int rc, status = 1;
 
 	*procfile = json_object();
-	text = tree_read(b, "Procfile", &len);
+	text = build_tree_read(b, "Procfile", &len);
 	if (text) {
 		json_decref(*procfile);
 		*procfile = procfile_parse(text, len, e);
 		free(text);
 		if (!*procfile)
+			return -1;
+	}
+	if (modules) {
+		snprintf(ctx, sizeof(ctx), "%s/context", b->tmp);
+		targv[8] = ctx;
+		r.argv = targv;
+		r.dir = NULL;
+		rc = fetch_run(b, b->fetch, NULL, e);
+		if (rc == 0)
+			rc = build_unpack(b, ctx, e);
+		if (rc == 0)
+			rc = fetch_modules_unpack(b, ctx, e);
+		if (rc < 0)
 			return -1;
 	}
 	out_step("Building Docker image");
@@ -280,7 +329,7 @@ build_dockerfile(struct build *b, const char *image, json_t **procfile, struct e
 	if (run_wait(&r, 60000, &status, rc < 0 ? NULL : e) < 0)
 		return -1;
 	if (rc == 0 && status != 0)
-		rc = err_set(e, 1, "git archive failed (%d)", status);
+		rc = err_set(e, 1, "%s failed (%d)", modules ? "tar" : "git archive", status);
 	/* what the build left on the engine's disk: its new layers */
 	if (rc == 0 && (added = limits_image_new_bytes(b->docker, image, t0)) > w.limit) {
 		rc = err_set(e, 1, "the build wrote %lld MB of layers, more than its %d MB of disk "
@@ -347,6 +396,8 @@ build_cleanup(struct build *b)
 		docker_container_remove(b->docker, b->container, true, &(struct err){ 0 });
 	if (b->slug_container[0])
 		docker_container_remove(b->docker, b->slug_container, true, &(struct err){ 0 });
+	if (b->fetch_container[0])
+		docker_container_remove(b->docker, b->fetch_container, true, &(struct err){ 0 });
 	if (b->tmp)
 		builder_rm_rf(b->tmp);
 }
@@ -359,6 +410,7 @@ build_run(struct build *b, struct err *e)
 	json_t *procfile = NULL;
 	bool dockerfile;
 	struct buf gitlinks = BUF_INIT;
+	size_t modules = 0;
 	long long tree;
 	uint64_t t0 = ev_now_ms();
 	int rc = -1;
@@ -385,13 +437,16 @@ build_run(struct build *b, struct err *e)
 		    c->build_disk_mb);
 		goto out;
 	}
-	/* a push carries no submodule's content: say so by name rather than build without it */
-	if (gitlinks.len)
-		out_error("the repository has git submodules (%s): their content is not pushed "
-		    "and the build sees them empty; vendor them in the repository", gitlinks.p);
+	/*
+	 * A push carries no submodule's content: each is fetched in the sandbox
+	 * from its URL in .gitmodules, at the commit the tree records; one that
+	 * cannot be is refused by name (a build is complete or refused).
+	 */
+	if (gitlinks.len && (rc = fetch_add_submodules(b->fetch, b, &modules, e)) < 0)
+		goto out;
 	dockerfile = tree_has(b, "Dockerfile");
 	if (dockerfile)
-		rc = build_dockerfile(b, image, &procfile, e);
+		rc = build_dockerfile(b, image, &procfile, modules > 0, e);
 	else
 		rc = buildpack_build(b, image, &procfile, e);
 	if (rc < 0)
@@ -457,6 +512,7 @@ build_main(int argc, char **argv)
 	if (c.registry_user && c.registry_password)
 		docker_set_registry_auth(b.docker, c.registry, c.registry_user, c.registry_password);
 	b.config = NULL;
+	b.fetch = fetch_new();
 	rc = build_run(&b, &e);
 	out_flush();
 	if (rc < 0) {
@@ -465,6 +521,8 @@ build_main(int argc, char **argv)
 	}
 	build_cleanup(&b);
 	json_decref(b.config);
+	fetch_free(b.fetch);
+	free(b.modules_tar);
 	docker_free(b.docker);
 	free(b.repo);
 	free(b.tmp);

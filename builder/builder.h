@@ -234,12 +234,86 @@ struct build {
 	char *tmp;		/* temp dir: src/ (the tree), env/ (ENV_DIR), out/ */
 	json_t *config;		/* the app's config values (object), never NULL */
 	char container[80];	/* a build container to remove, or "" */
+	char fetch_container[80];	/* the fetch's build container to remove, or "" */
 	char slug_container[80];
+	struct fetch *fetch;	/* what the build fetches from the user's URLs (fetch.c) */
+	char *modules_tar;	/* the submodules, at their paths, as fetched, or NULL */
 };
 
 /* buildpack.c: compile a buildpack app into image `image`; procfile gets the process types. */
 struct build;
 int buildpack_build(struct build *b, const char *image, json_t **procfile, struct err *e);
+/*
+ * Open a file a build container wrote to dir (a directory the builder made):
+ * only a regular file itself, never through a symbolic link. An fd, or -1
+ * with errno ENOENT when absent, or -1 with e set when it is something else.
+ */
+int buildpack_open_out(const char *dir, const char *name, struct err *e);
+/* Create (0600) or truncate path with n bytes of p. -1 with e set. */
+int buildpack_write_file(const char *path, const char *p, size_t n, struct err *e);
+
+/*
+ * sandbox.c: the containers the builder runs itself on a user's behalf, with
+ * the build's floor (stack image, build network, the builder's uid, no
+ * capabilities, no-new-privileges, memory/CPU/pids limits, builder labels,
+ * the CA bundle).
+ */
+#define SANDBOX_ID_MAX 80
+/*
+ * The create body of such a container running cmd, with binds and env
+ * ("K=V"), both NULL-terminated. Caller owns the result (json_decref).
+ */
+json_t *sandbox_config(const struct build *b, const char *cmd, const char *const *binds,
+    const char *const *env);
+/*
+ * Create and start cfg (its id in id, for the caller to remove), stream its
+ * output to the user until it exits, watched by w (limits_watch_init'ed by
+ * the caller), and set *exit_code. -1 with e set when it could not run or a
+ * limit stopped it (e says which).
+ */
+int sandbox_run(struct build *b, json_t *cfg, char id[SANDBOX_ID_MAX], struct limits_watch *w,
+    int *exit_code, struct err *e);
+
+/*
+ * fetch.c: what a build fetches from URLs its user gives (BUILDPACK_URL,
+ * .buildpacks, .gitmodules), all fetched in one sandbox container running
+ * images/fetch, never by the builder's own process.
+ */
+struct fetch;
+struct fetch *fetch_new(void);
+void fetch_free(struct fetch *f);	/* accepts NULL */
+/*
+ * Add a buildpack "url[#ref]" to be cloned into <dir>/<name>: -1 with e set
+ * when url is not http(s):// or git://, or ref is not a plausible ref.
+ */
+int fetch_add_buildpack(struct fetch *f, const char *spec, const char *name, struct err *e);
+/*
+ * Add every submodule (gitlink) of the pushed tree, at the commit it
+ * records, from its URL in .gitmodules at that commit: -1 with e naming the
+ * submodule when it has no URL there or one that is relative or not
+ * http(s):// or git://. Sets *n to how many were added.
+ */
+int fetch_add_submodules(struct fetch *f, const struct build *b, size_t *n, struct err *e);
+/* How many fetches were added. */
+size_t fetch_count(const struct fetch *f);
+/*
+ * Run the fetch container: buildpacks into bpdir (a directory the builder
+ * made, or NULL when there are none), submodules into <b->tmp>/fetch/modules.tar
+ * (b->modules_tar set when there are some). -1 with e naming the URL (and the
+ * submodule) whose fetch failed.
+ */
+int fetch_run(struct build *b, struct fetch *f, const char *bpdir, struct err *e);
+/*
+ * Unpack b->modules_tar (the container's output: only the submodules' own
+ * paths are taken from it, GNU tar with no owner kept) into dir, which holds
+ * the pushed tree. 0 when there are no submodules.
+ */
+int fetch_modules_unpack(struct build *b, const char *dir, struct err *e);
+
+/* build.c: the pushed tree (git archive <sha>) unpacked into a new dir. */
+int build_unpack(struct build *b, const char *dir, struct err *e);
+/* A file of the pushed commit (caller frees), NULL when it has none. */
+char *build_tree_read(struct build *b, const char *path, size_t *len);
 
 /* main.c subcommands */
 int keys_main(int argc, char **argv);

@@ -130,3 +130,33 @@ builder_cgroup_down() {
 	find /sys/fs/cgroup -maxdepth 3 -depth -type d -path "*/$BUILD_CG*" -exec rmdir {} + 2>/dev/null
 	true
 }
+
+# git_server_up DIR: serve DIR (bare repositories, git's dumb HTTP protocol) from a container on
+# the engine's default bridge, the network build containers run on in these tests: a build
+# container reaches it from its own address, the builder's host process only from the bridge's
+# gateway. Sets GIT_HOST (ip:port), GIT_SERVER (its id: `docker logs` names each client) and
+# BRIDGE_GW; builder_servers_down (in TEST_CLEANUP) removes it.
+git_server_up() {
+	GIT_SERVER=$(docker run -d --label deis.builder=test --user 65534:65534 -v "$1:/srv:ro" \
+		"${DEIS_STACK_IMAGE:-deis/stack:bookworm}" python3 -m http.server 8000 --directory /srv) ||
+		return 1
+	echo "$GIT_SERVER" >>"$TRASH/servers"
+	GIT_HOST=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$GIT_SERVER"):8000
+	BRIDGE_GW=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}')
+	wait_for 15 "curl -sf http://$GIT_HOST/ >/dev/null"
+}
+
+# git_clients PATH [MARK]: the addresses that asked the test's git server for PATH (one a
+# line), after its first MARK lines of log (git_mark: how many there are now).
+git_clients() {
+	docker logs "$GIT_SERVER" 2>&1 | tail -n +$((${2:-0} + 1)) |
+		awk -v p="$1" 'index($0, "\"GET " p) { print $1 }' | sort -u
+}
+git_mark() {
+	docker logs "$GIT_SERVER" 2>&1 | wc -l
+}
+
+builder_servers_down() {
+	[ -f "$TRASH/servers" ] && xargs -r docker rm -f <"$TRASH/servers" >/dev/null 2>&1
+	true
+}

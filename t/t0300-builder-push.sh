@@ -7,7 +7,7 @@
 builder_prereqs
 APPS="pyapp dockapp"
 BUILD_DISK_MB=200	# small, to be reached: the honest builds here write far less
-TEST_CLEANUP='builder_cgroup_down; docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
+TEST_CLEANUP='builder_cgroup_down; builder_servers_down; docker ps -aq --filter "label=deis.builder.state=$STATE" | xargs -r docker rm -f >/dev/null 2>&1;
  for a in pyapp dockapp; do docker images -q "$REGISTRY/$a" | xargs -r docker rmi -f >/dev/null 2>&1; done'
 
 # Daemons and users are set up at the top level: test_expect runs in a subshell.
@@ -21,7 +21,8 @@ api POST /v1/apps '{"id":"dockapp"}' | grep -q 201 &&
 user_new bob >>"$TRASH/setup.log" 2>&1; ok=$?
 test_expect 'users, keys and apps' "[ $ok = 0 ] || { cat $TRASH/setup.log $TRASH/api.out; false; }"
 
-# A custom buildpack served over git's dumb HTTP protocol (BUILDPACK_URL), offline.
+# A custom buildpack served over git's dumb HTTP protocol (BUILDPACK_URL), offline, from a
+# container on the network build containers use (they fetch it, not the builder).
 new_repo "$TRASH/bp" && mkdir -p "$TRASH/bp/bin"
 printf '#!/bin/sh\necho Checker\n' >"$TRASH/bp/bin/detect"
 cat >"$TRASH/bp/bin/compile" <<'EOB'
@@ -38,6 +39,7 @@ commit_all "$TRASH/bp" bp
 mkdir -p "$TRASH/www" && git clone -q --bare "$TRASH/bp" "$TRASH/www/bp.git" && git -C "$TRASH/www/bp.git" update-server-info
 WPORT=$(free_port)
 bg_start www python3 -m http.server "$WPORT" --bind 127.0.0.1 --directory "$TRASH/www"
+git_server_up "$TRASH/www" >>"$TRASH/setup.log" 2>&1
 
 test_expect 'sshd: no password or keyboard-interactive, pubkey only' '
 	! ssh -p $SPORT -o BatchMode=yes -o PubkeyAuthentication=no -o UserKnownHostsFile=$TRASH/known_hosts \
@@ -115,9 +117,9 @@ test_expect 'the app image runs: runner, default process type, PORT' '
 '
 
 test_expect 'config values with quotes, backticks, $, spaces and newlines reach the build intact' '
-	wait_for 10 "curl -sf http://127.0.0.1:$WPORT/bp.git/HEAD" &&
+	wait_for 10 "curl -sf http://$GIT_HOST/bp.git/HEAD" &&
 	as_user alice &&
-	body=$(jq -cn --arg v "$(printf "a'\''b\"c\`id\` \$HOME x\ny")" --arg u "http://127.0.0.1:$WPORT/bp.git#master" \
+	body=$(jq -cn --arg v "$(printf "a'\''b\"c\`id\` \$HOME x\ny")" --arg u "http://$GIT_HOST/bp.git#master" \
 		"{values:{WEIRD:\$v, BUILDPACK_URL:\$u}}") &&
 	api POST /v1/apps/pyapp/config "$body" | grep -q 201 &&
 	commit_all $TRASH/py second &&
@@ -147,11 +149,49 @@ test_expect 'the next push works (built-in buildpacks again)' '
 	grep "Python app detected" $TRASH/push.out && no_leftovers
 '
 
-test_expect 'a repository with a git submodule: the build names it, not silently empty' '
+test_expect 'a gitlink .gitmodules does not name: refused by name, nothing built' '
 	git -C $TRASH/py update-index --add --cacheinfo 160000,$(git -C $TRASH/py rev-parse HEAD),vendor/lib &&
-	git -C $TRASH/py commit -qm submodule && push_as alice "$TRASH/py" pyapp; rc=$?; cat $TRASH/push.out;
-	[ $rc = 0 ] && grep -q "the repository has git submodules (vendor/lib): their content is not pushed" $TRASH/push.out &&
+	git -C $TRASH/py commit -qm submodule && ! push_as alice "$TRASH/py" pyapp && cat $TRASH/push.out &&
+	grep -q "submodule .vendor/lib. has no URL in .gitmodules" $TRASH/push.out &&
+	! grep -q -- "-----> Python app detected" $TRASH/push.out && no_leftovers &&
 	git -C $TRASH/py rm -q --cached vendor/lib && git -C $TRASH/py commit -qm "no submodule"
+'
+
+# Submodules: fetched in the sandbox from their URL in .gitmodules, at the recorded commit (not
+# the branch's newest), their content where the tree has them, for both kinds of build.
+new_repo "$TRASH/lib"
+echo "from the submodule, first" >"$TRASH/lib/lib.txt"
+ln -s /etc/shadow "$TRASH/lib/shadow"
+commit_all "$TRASH/lib" first
+git clone -q --bare "$TRASH/lib" "$TRASH/www/lib.git" && git -C "$TRASH/www/lib.git" update-server-info
+test_expect 'a submodule is fetched in the sandbox at its recorded commit: the build has it' '
+	git -C $TRASH/py -c protocol.file.allow=always submodule -q add http://$GIT_HOST/lib.git vendor/lib &&
+	git -C $TRASH/py commit -qm "with a submodule" &&
+	echo "from the submodule, later" >$TRASH/lib/lib.txt && commit_all $TRASH/lib later &&
+	git -C $TRASH/lib push -q $TRASH/www/lib.git master && git -C $TRASH/www/lib.git update-server-info &&
+	mark=$(git_mark) && push_as alice "$TRASH/py" pyapp; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -q -- "-----> Fetching git submodules" $TRASH/push.out &&
+	clients=$(git_clients /lib.git/ $mark) && echo "lib.git fetched by: $clients (gateway $BRIDGE_GW)" &&
+	[ -n "$clients" ] && ! echo "$clients" | grep -qxF "$BRIDGE_GW" &&
+	sha=$(git -C $TRASH/py rev-parse HEAD | cut -c1-8) &&
+	docker run --rm --entrypoint /bin/sh $REGISTRY/pyapp:git-$sha -c \
+		"grep -qx \"from the submodule, first\" /app/vendor/lib/lib.txt && test -L /app/vendor/lib/shadow && test ! -e /app/vendor/lib/.git" &&
+	no_leftovers
+'
+
+test_expect 'a submodule with a relative URL is refused by name' '
+	git -C $TRASH/py config -f .gitmodules submodule.vendor/lib.url ../lib.git &&
+	commit_all $TRASH/py relative && ! push_as alice "$TRASH/py" pyapp && cat $TRASH/push.out &&
+	grep -q "submodule .vendor/lib. has the relative URL .\.\./lib.git., which resolves against nothing here" $TRASH/push.out &&
+	no_leftovers
+'
+
+test_expect 'a submodule the sandbox cannot fetch fails the push naming it and its URL' '
+	git -C $TRASH/py config -f .gitmodules submodule.vendor/lib.url http://127.0.0.1:$WPORT/lib.git &&
+	commit_all $TRASH/py unreachable && ! push_as alice "$TRASH/py" pyapp && cat $TRASH/push.out &&
+	grep -q "cannot fetch submodule .vendor/lib. from .http://127.0.0.1:$WPORT/lib.git.:" $TRASH/push.out &&
+	grep -q "build failed: nothing was released" $TRASH/push.out && no_leftovers &&
+	git -C $TRASH/py rm -q -f vendor/lib && git -C $TRASH/py rm -q -f .gitmodules && commit_all $TRASH/py "no submodule"
 '
 
 test_expect 'concurrent pushes to one app: the second is refused clearly' '
@@ -188,6 +228,18 @@ test_expect 'a Dockerfile app builds, is pushed and released' '
 	grep "done, dockapp:v[0-9]* deployed to Deis" $TRASH/push.out &&
 	sha=$(git -C $TRASH/dock rev-parse HEAD | cut -c1-8) && registry_has dockapp git-$sha &&
 	[ $(release_count dockapp) -eq $((before + 1)) ] && no_leftovers
+'
+
+test_expect 'a Dockerfile app with a submodule: its content is in the build context' '
+	as_user alice && cp -r $TRASH/dock $TRASH/docksub &&
+	git -C $TRASH/docksub -c protocol.file.allow=always submodule -q add http://$GIT_HOST/lib.git vendor/lib &&
+	git -C $TRASH/docksub/vendor/lib checkout -q $(git -C $TRASH/lib rev-list --max-parents=0 HEAD) &&
+	git -C $TRASH/docksub add vendor/lib &&
+	echo "COPY vendor/lib/lib.txt /srv/lib.txt" >>$TRASH/docksub/Dockerfile &&
+	echo "RUN grep -qx \"from the submodule, first\" /srv/lib.txt" >>$TRASH/docksub/Dockerfile &&
+	commit_all $TRASH/docksub submodule &&
+	push_as alice "$TRASH/docksub" dockapp HEAD:refs/heads/sub; rc=$?; cat $TRASH/push.out; [ $rc = 0 ] &&
+	grep -q -- "-----> Fetching git submodules" $TRASH/push.out && no_leftovers
 '
 
 test_expect 'a broken Dockerfile: clear message, non-zero, no release' '

@@ -9,7 +9,7 @@ E2E_NAME=t
 
 VIC=vic-$$ MAL=mal-$$
 # the apps' containers first: uninstall --purge then removes their networks too
-TEST_CLEANUP='for a in $VIC $MAL; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
+TEST_CLEANUP='for a in $VIC $MAL $MAL-bp; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null 2>&1;
    docker images -q 127.0.0.1:$REG/$a | xargs -r docker rmi -f >/dev/null 2>&1; done;
  deisctl uninstall --purge platform >/dev/null 2>&1'
 
@@ -190,6 +190,26 @@ test_expect 'a build step reaches the internet, and not the host, other apps or 
 	grep -q "probe internet reached" "$TRASH/push-$MAL.log" &&
 	for t in victim metadata host; do grep -q "probe $t blocked" "$TRASH/push-$MAL.log" || exit 1; done &&
 	victim_serves 20
+'
+# 6. A buildpack URL is the user's choice: the builder's own network reaches the metadata
+# address (and the controller, the registry, the host), so the fetch runs in the sandbox. A
+# buildpack served at the metadata address is never asked for, and the push names the URL.
+mkdir -p "$TRASH/bpsrc/bin" && printf '#!/bin/sh\necho Meta\n' >"$TRASH/bpsrc/bin/detect" &&
+	printf '#!/bin/sh\necho fetched from the metadata address\n' >"$TRASH/bpsrc/bin/compile" &&
+	chmod +x "$TRASH/bpsrc/bin/"* && (cd "$TRASH/bpsrc" && git init -q -b master && git add . &&
+	$GIT commit -qm bp) && git clone -q --bare "$TRASH/bpsrc" "$TRASH/bp.git" &&
+	git -C "$TRASH/bp.git" update-server-info
+test_expect 'a buildpack URL aimed at the metadata address is fetched in the sandbox: blocked, named' '
+	curl -sf -m 2 http://$META:$METAPORT/bp.git/HEAD >/dev/null &&
+	before=$(grep -c "GET /bp.git" $TRASH/meta.log) &&
+	mkdir -p $TRASH/malbp && printf "web: python3 -m http.server \$PORT\n" >$TRASH/malbp/Procfile &&
+	(cd $TRASH/malbp && git init -q -b master && git add . && $GIT commit -qm bp) &&
+	(cd $TRASH/malbp && as mallory create $MAL-bp --no-remote) >/dev/null &&
+	as mallory config:set BUILDPACK_URL=http://$META:$METAPORT/bp.git -a $MAL-bp >/dev/null &&
+	key mallory && ! push "$TRASH/malbp" $MAL-bp >/dev/null && cat "$TRASH/push-$MAL-bp.log" &&
+	grep -q "cannot fetch buildpack .http://$META:$METAPORT/bp.git." "$TRASH/push-$MAL-bp.log" &&
+	! grep -q "fetched from the metadata address" "$TRASH/push-$MAL-bp.log" &&
+	[ "$(grep -c "GET /bp.git" $TRASH/meta.log)" = "$before" ] && victim_serves 20
 '
 test_expect 'a build over its memory fails with the reason, and the app keeps its release' '
 	before=$(as mallory releases -a $MAL | grep -c "^v") &&

@@ -294,6 +294,38 @@ test_ref_names(void **state)
 			fail_msg("accepted '%s'", bad[i]);
 }
 
+/* What may be fetched: checked before any container runs (fetch.c). */
+static void
+test_fetch_buildpack_urls(void **state)
+{
+	static const char *const good[] = { "https://example.com/bp.git",
+	    "http://10.0.0.1:8080/x.git#v1.2", "git://example.com/bp#main",
+	    "https://example.com/bp.git#refs/tags/v1" };
+	static const char *const bad[] = { "file:///etc", "ssh://git@example.com/x.git",
+	    "git@example.com:x.git", "ext::sh -c id", "/srv/bp.git", "https://a b/x.git",
+	    "https://example.com/x.git\n", "https://example.com/\tx.git",
+	    "https://example.com/x.git#", "https://example.com/x.git#-upload-pack=id",
+	    "https://example.com/x.git#a b", "HTTPS://example.com/x.git", "" };
+	struct fetch *f = fetch_new();
+	struct err e = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(fetch_add_buildpack(f, good[i], "01", &e), 0);
+	assert_int_equal(fetch_count(f), 4);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.msg[0] = '\0';
+		assert_int_equal(fetch_add_buildpack(f, bad[i], "02", &e), -1);
+		assert_true(e.msg[0] != '\0');
+	}
+	assert_int_equal(fetch_count(f), 4);
+	assert_non_null(strstr((fetch_add_buildpack(f, "file:///etc", "03", &e), e.msg),
+	    "'file:///etc' is not http(s):// or git://"));
+	fetch_free(f);
+	fetch_free(NULL);
+}
+
 int
 main(void)
 {
@@ -307,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_release_types),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_dockerfile_images),
+		cmocka_unit_test(test_fetch_buildpack_urls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
