@@ -28,10 +28,21 @@ struct pub_config {
 	unsigned probe_timeout_ms;	/* per probe (1000) */
 };
 
-/* probe.c: is this endpoint healthy? */
-bool probe_tcp(const char *ip, int port, unsigned timeout_ms);
-/* GET http://ip:port<path>, true when it answers 200 within timeout_ms. */
-bool probe_http(const char *ip, int port, const char *path, unsigned timeout_ms);
+/*
+ * probe.c: is this endpoint healthy? A probe that times out is not a dead
+ * endpoint: a saturated server (a full listen backlog drops the SYN; a busy
+ * one answers late) is alive, and the caller decides (scan.c keeps one that
+ * answered before).
+ */
+enum probe_res {
+	PROBE_DOWN = 0,		/* refused, unreachable, or an answer other than 200 */
+	PROBE_OK = 1,
+	PROBE_BUSY = 2,		/* no answer within the timeout */
+};
+/* A TCP connect to ip:port within timeout_ms. */
+enum probe_res probe_tcp(const char *ip, int port, unsigned timeout_ms);
+/* GET http://ip:port<path>: OK when it answers 200 within timeout_ms. */
+enum probe_res probe_http(const char *ip, int port, const char *path, unsigned timeout_ms);
 
 /*
  * scan.c: the routable endpoints of this host as the JSON array the

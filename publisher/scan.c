@@ -6,6 +6,7 @@
 
 #include "lib/docker.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "publisher/publisher.h"
 
 #define APP_PORT 5000	/* of containers made before the scheduler labelled their port */
@@ -124,6 +125,56 @@ healthcheck_url(struct docker *d, const char *id)
 	return url;
 }
 
+/*
+ * The containers the last scan reported. One that answered before and whose
+ * probe now times out is busy, not dead (a saturated single-threaded server's
+ * listen backlog drops SYNs): dropping it would move its load to the others
+ * and, with every endpoint of an app busy, turn overload into an outage (seen:
+ * a second container killed under load, the survivor unrouted, 503 H14 for
+ * seconds). It stays routed; a refused connect or a stopped container ends it.
+ */
+static char (*reported)[65];
+static size_t nreported;
+
+static bool
+was_reported(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < nreported; i++)
+		if (strcmp(reported[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Remember what out reports, for the next scan. */
+static void
+remember(json_t *out)
+{
+	json_t *ep;
+	size_t i;
+
+	free(reported);
+	nreported = json_array_size(out);
+	reported = xcalloc(nreported ? nreported : 1, sizeof(*reported));
+	json_array_foreach(out, i, ep)
+		strlcpy(reported[i], json_string_value(json_object_get(ep, "container")),
+		    sizeof(reported[i]));
+}
+
+/* A probe's verdict: up, or busy after it answered before (then still up). */
+static bool
+probe_up(enum probe_res r, const char *id, const char *name, const char *what)
+{
+	if (r == PROBE_OK)
+		return true;
+	if (r == PROBE_BUSY && was_reported(id)) {
+		log_info("%s does not answer %s within the probe's time: busy, kept", name, what);
+		return true;
+	}
+	return false;
+}
+
 json_t *
 scan_endpoints(struct docker *d, const struct pub_config *cfg, int *booting, struct err *e)
 {
@@ -172,12 +223,14 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, int *booting, str
 		n = strtol(num, NULL, 10);
 		if (release <= 0 || n <= 0)
 			continue;
-		if (!probe_tcp(ip, port, cfg->probe_timeout_ms)) {
+		if (!probe_up(probe_tcp(ip, port, cfg->probe_timeout_ms), id, name ? name : id,
+		    "a connection")) {
 			booting_one(c, now, booting);
 			continue;
 		}
 		hc = healthcheck_url(d, id);
-		if (hc && !probe_http(ip, port, hc, cfg->probe_timeout_ms)) {
+		if (hc && !probe_up(probe_http(ip, port, hc, cfg->probe_timeout_ms), id,
+		    name ? name : id, hc)) {
 			log_debug("%s fails its health check '%s'", name ? name : id, hc);
 			booting_one(c, now, booting);
 			free(hc);
@@ -191,5 +244,6 @@ scan_endpoints(struct docker *d, const struct pub_config *cfg, int *booting, str
 	}
 	json_decref(list);
 	free(node_addr);
+	remember(out);
 	return out;
 }

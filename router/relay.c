@@ -13,6 +13,7 @@
 
 #include "lib/ev.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "router/proxy.h"
 #include "router/router.h"
 
@@ -135,11 +136,28 @@ exchange_connect(struct client *c)
 	return -1;
 }
 
+/* RFC 9110 9.2.2: repeating the request has the effect of sending it once. */
+static bool
+idempotent(const char *method)
+{
+	static const char *const m[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(m); i++)
+		if (strcmp(method, m[i]) == 0)
+			return true;
+	return false;
+}
+
 /*
- * The backend failed before answering. Retry on another endpoint when nothing
- * of the request can have been processed: the connect failed (the whole
- * request is still in up->out), or a reused keep-alive connection turned out
- * closed and the request has no body (its head is in c->fwd).
+ * The backend failed before answering. Retry on another endpoint when the
+ * request has no body (its head is in c->fwd) and either nothing of it can
+ * have been processed (the connect failed: the whole request is still in
+ * up->out; a reused keep-alive connection turned out closed) or it is
+ * idempotent (nginx's proxy_next_upstream default: an endpoint that died
+ * with the request in flight, its container killed). Only a failed connect
+ * puts the endpoint in quarantine: one request's reset may be its own doing
+ * (a dead endpoint's next connect fails anyway).
  */
 void
 exchange_retry(struct client *c, bool connect_failed, const char *code)
@@ -148,7 +166,8 @@ exchange_retry(struct client *c, bool connect_failed, const char *code)
 	struct buf pending = BUF_INIT;
 	bool can;
 
-	can = !c->got_response && (connect_failed || (u->reused && c->req_body == HTTP1_BODY_NONE));
+	can = !c->got_response && (connect_failed || (c->req_body == HTTP1_BODY_NONE &&
+	    (u->reused || idempotent(c->method))));
 	if (connect_failed)
 		upstream_quarantine(u->host);
 	if (connect_failed) {

@@ -48,6 +48,28 @@ test_expect 'first-byte timeout (per-app timeout 1 s) gives 504 (H12)' "
 	sleep 0.3 && grep -q ' - 504 - .* - H12 - ' \$TRASH/router.log
 "
 test_expect 'backend closing without an answer gives 502 (H13)' "test \$(code slow /reset) = 502"
+# An endpoint that dies with a request in flight (its container killed): an
+# idempotent request without a body is sent to another endpoint, as nginx's
+# proxy_next_upstream does by default; a POST is not (it may have been acted on).
+RST=$(free_port)
+bg_start rst python3 -c '
+import socket, struct, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+while True:
+    c, _ = s.accept(); c.recv(65536)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
+' $RST
+wait_for 10 "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $RST))'"
+test_expect 'a GET reset by one endpoint before any answer goes to another; a POST does not' "
+	routes 2 ',\"flaky\":{\"endpoints\":[{\"addr\":\"127.0.0.1:$RST\",\"container\":\"r\"},{\"addr\":\"127.0.0.1:$B1\",\"container\":\"c1\"}]}' &&
+	kill -HUP \$PID_router && wait_for 5 'test \$(code flaky /echo) = 200' &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do test \$(code flaky /echo) = 200 || exit 1; done &&
+	n502=0 && for i in 1 2 3 4 5 6 7 8 9 10; do
+		c=\$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: flaky.example.test' -d x=1 $U/echo)
+		[ \$c = 502 ] && n502=\$((n502 + 1))
+	done && echo \"POSTs answered 502: \$n502 of 10\" && test \$n502 -gt 0
+"
 test_expect '502 and 504 pages: standard reason, the code in X-Router-Code' "
 	curl -s -D h502 -o b502 -H 'Host: slow.example.test' http://127.0.0.1:\$RPORT/reset &&
 	head -n 1 h502 | grep -q '^HTTP/1.1 502 Bad Gateway' && grep -q '<h1>502 Bad Gateway</h1>' b502 &&

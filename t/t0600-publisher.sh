@@ -35,6 +35,21 @@ test_expect 'scaling web to 3 publishes 3; workers are never published' '
 	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":3,\"worker\":1}" &&
 	wait_for 10 "endpoints 3"
 '
+# A container that is alive but does not answer in time (saturated: its listen
+# backlog full, SYNs dropped) stays routed; dropping it would move its load to
+# the others and turn overload into an outage. Paused, with its backlog filled.
+# A container that is alive but does not answer in time (saturated: its listen
+# backlog full, SYNs dropped) stays routed; dropping it would move its load to
+# the others and turn overload into an outage. The host's SYNs to it dropped.
+test_expect 'a routed container whose probe times out (busy) stays routed' '
+	c=$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.type=web | head -n 1) &&
+	cip=$(docker inspect -f "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}" "$c") &&
+	iptables -w -I OUTPUT -d "$cip" -p tcp --dport 5000 --syn -m comment --comment t0600-$$ -j DROP &&
+	! python3 -c "import socket, sys; socket.create_connection((sys.argv[1], 5000), timeout=1)" "$cip" &&
+	sleep 4 && endpoints 3 && grep -q "busy, kept" "$TRASH/publisher.log"
+	rc=$?; iptables -w -D OUTPUT -d "$cip" -p tcp --dport 5000 --syn -m comment --comment t0600-$$ -j DROP
+	exit $rc
+'
 test_expect 'a deploy switches endpoints without an empty table' '
 	n0=$(grep -c "^{" "$TRASH/watch") &&
 	api_check "201 CREATED" POST /v1/apps/$APP/config/ alice "{\"values\":{\"V\":\"2\"}}" &&

@@ -5,7 +5,7 @@
  * API (`docker kill`, `docker stop`): the router was then down until an
  * operator ran `deisctl start`. `deisctl supervise` (the `supervisor`
  * component, a container of its own with the Docker socket and the state dir
- * read-only) looks every 250 ms for the platform's exited component containers
+ * read-only) looks every 100 ms for the platform's exited component containers
  * and starts each again, unless `deisctl stop` stopped it: stop leaves a mark
  * (<state>/stopped/<component>) that start removes. On a swarm, Swarm restarts
  * tasks itself (restart condition any) and there is no supervisor.
@@ -27,7 +27,7 @@
 #include "lib/docker.h"
 #include "lib/xalloc.h"
 
-#define SUPERVISE_PERIOD_MS 250
+#define SUPERVISE_PERIOD_MS 100
 
 static volatile sig_atomic_t stopping;
 
