@@ -166,6 +166,11 @@ api_db_error(struct api *a, const struct err *e, const char *unique_field)
 		return;
 	}
 	log_error("database: %s", e->msg);
+	/* the database away or busy past its timeout: passing, and not the request's fault */
+	if (e->code == DB_ERR_BUSY) {
+		api_detail(a, 503, "The database is unavailable; try again in a moment.");
+		return;
+	}
 	api_detail(a, 500, "Internal server error");
 }
 

@@ -60,7 +60,7 @@ test_expect 'an app container docker-killed: replaced within 5 s, the app servin
 	wait $WRK && figure "app container docker-killed: running again after $((t1 - t0)) ms;" \
 		"under load $(load_summary "$TRASH/wrk1")" &&
 	deis ps -a $APP >"$TRASH/ps" && cat "$TRASH/ps" && [ "$(grep -c "^cmd\.[0-9]* up" "$TRASH/ps")" = 2 ] &&
-	wait_for 10 "deis logs -a $APP | grep -q \"had stopped (crashed, exit 137) and was started again\""
+	wait_for 10 "deis logs -a $APP --lines=100000 | grep -q \"had stopped (crashed, exit 137) and was started again\""
 '
 
 # 2. The router's container killed: the supervisor starts it again.
