@@ -338,15 +338,13 @@ load_token(void)
 	explicit_bzero(b, sizeof(b));
 }
 
-/* Bind "host:port" with SO_REUSEPORT; listen unless probe. Returns fd or -1. */
+/* Bind "host:port" with SO_REUSEPORT and listen. Returns fd or -1 (errno set). */
 static int
-bind_addr(const char *addr, bool probe, int *port)
+bind_addr(const char *addr)
 {
 	char host[128];
 	const char *colon = strrchr(addr, ':');
 	struct addrinfo hints = { 0 }, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	size_t hl;
 	int fd, one = 1;
 
@@ -372,7 +370,7 @@ bind_addr(const char *addr, bool probe, int *port)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || (!probe && listen(fd, 4096) < 0)) {
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 4096) < 0) {
 		int saved = errno;
 
 		close(fd);
@@ -381,9 +379,6 @@ bind_addr(const char *addr, bool probe, int *port)
 		return -1;
 	}
 	freeaddrinfo(res);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && port)
-		*port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
-		    ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 }
 
@@ -608,7 +603,7 @@ main(int argc, char **argv)
 		for (i = 0; i < conf.nlisten; i++) {
 			char *colon = strrchr(conf.listen[i].addr, ':');
 
-			if ((slot_fds[j][i] = bind_addr(conf.listen[i].addr, false, NULL)) < 0)
+			if ((slot_fds[j][i] = bind_addr(conf.listen[i].addr)) < 0)
 				die(j == 0 ? 100 : 111, "cannot bind '%s': %s", conf.listen[i].addr,
 				    strerror(errno));
 			/* port 0: every slot on the port the kernel gave the first */
