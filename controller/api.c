@@ -166,6 +166,12 @@ api_db_error(struct api *a, const struct err *e, const char *unique_field)
 		return;
 	}
 	log_error("database: %s", e->msg);
+	/* its disk full: reads go on, an operator must make room (RFC 4918's 507) */
+	if (e->code == DB_ERR_FULL) {
+		api_detail(a, 507, "The platform's database cannot write: its disk is full. "
+		    "Reads still work; the operator must free space.");
+		return;
+	}
 	/* the database away or busy past its timeout: passing, and not the request's fault */
 	if (e->code == DB_ERR_BUSY) {
 		api_detail(a, 503, "The database is unavailable; try again in a moment.");

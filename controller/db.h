@@ -40,6 +40,7 @@
 #define DB_ERR_UNIQUE		409	/* unique or primary key violation */
 #define DB_ERR_CONSTRAINT	400	/* foreign key, NOT NULL or CHECK violation */
 #define DB_ERR_BUSY		503	/* locked past the busy timeout, connection lost, deadlock */
+#define DB_ERR_FULL		507	/* the database's disk is full: nothing can be written */
 #define DB_ERR_INTERNAL		500	/* anything else (bad SQL, I/O error, ...) */
 
 struct db;

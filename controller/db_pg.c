@@ -76,6 +76,8 @@ pg_err(PGconn *h, const PGresult *r, const char *what, struct err *e)
 		 strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0 ||
 		 strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
 		code = DB_ERR_BUSY;	/* serialization, deadlock, lock/statement timeout, gone */
+	else if (strcmp(state, "53100") == 0)		/* disk_full */
+		code = DB_ERR_FULL;
 	snprintf(msg, sizeof(msg), "%s", pg_msg(h, r));
 	n = strcspn(msg, "\n");
 	msg[n] = '\0';

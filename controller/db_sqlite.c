@@ -61,7 +61,10 @@ sqlite_err(sqlite3 *h, int rc, const char *what, struct err *e)
 		code = DB_ERR_BUSY;
 		break;
 	default:
-		code = (rc & 0xff) == SQLITE_CONSTRAINT ? DB_ERR_CONSTRAINT : DB_ERR_INTERNAL;
+		if ((rc & 0xff) == SQLITE_FULL)
+			code = DB_ERR_FULL;
+		else
+			code = (rc & 0xff) == SQLITE_CONSTRAINT ? DB_ERR_CONSTRAINT : DB_ERR_INTERNAL;
 		break;
 	}
 	return err_set(e, code, "%s: %s", what, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));

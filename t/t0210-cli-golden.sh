@@ -179,7 +179,7 @@ test_expect 'a second user in a second profile; sharing' '
 test_expect 'certs: none yet' '
 	golden certs-none deis certs
 '
-test_expect 'logs without a logger is the controller 500' '
+test_expect 'logs without a logger: 503 from the controller, no log service (Deis: a bare 500)' '
 	golden logs-nologger deis logs -a demo
 '
 test_expect 'regenerate keeps the session working; a bad token is 401' '
