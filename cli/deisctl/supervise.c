@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <curl/curl.h>
 
 #include "cli/deisctl/deisctl.h"
 #include "lib/docker.h"
@@ -83,16 +82,12 @@ dctl_mark_stopped(const struct dctl *d, const char *component, bool stopped, str
 static void
 supervise_once(struct dctl *d)
 {
-	char *filters = xasprintf("{\"label\":[\"sh.deis.instance=%s\",\"sh.deis.component\"],"
-	    "\"status\":[\"exited\"]}", d->prefix);
-	char *q = curl_easy_escape(NULL, filters, 0);
-	char *path = xasprintf("/containers/json?all=1&filters=%s", q ? q : "");
+	char *label = xasprintf("sh.deis.instance=%s", d->prefix);
 	struct err e = { 0 };
 	json_t *list, *c;
 	size_t i;
 
-	list = docker_call(d->docker, "GET", path, NULL, 10000, NULL, NULL,
-	    "cannot list the platform's containers", &e);
+	list = docker_container_list(d->docker, label, &e);
 	if (list == NULL) {
 		fprintf(stderr, "deisctl: supervisor: %s\n", e.msg);
 		goto out;
@@ -101,9 +96,11 @@ supervise_once(struct dctl *d)
 		json_t *labels = json_object_get(c, "Labels");
 		const char *comp = json_string_value(json_object_get(labels, "sh.deis.component"));
 		const char *id = json_string_value(json_object_get(c, "Id"));
+		const char *state = json_string_value(json_object_get(c, "State"));
 		const char *status = json_string_value(json_object_get(c, "Status"));
 
-		if (!comp || !id || !strcmp(comp, "supervisor") || dctl_stopped_by_operator(d, comp))
+		if (!comp || !id || !state || strcmp(state, "exited") != 0 ||
+		    !strcmp(comp, "supervisor") || dctl_stopped_by_operator(d, comp))
 			continue;
 		if (docker_container_start(d->docker, id, &e) < 0)
 			fprintf(stderr, "deisctl: supervisor: cannot start %s again: %s\n", comp,
@@ -114,9 +111,7 @@ supervise_once(struct dctl *d)
 	}
 	json_decref(list);
 out:
-	free(path);
-	curl_free(q);
-	free(filters);
+	free(label);
 }
 
 int

@@ -256,38 +256,44 @@ dk_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 	return 0;
 }
 
+/* The container's State: running, restarting (Docker's back-off), last exit code. */
 static int
-dk_running(void *h, const char *id, int *exit_code, struct err *e)
+dk_state(struct dk *k, const char *id, bool *running, bool *restarting, int *exit_code,
+    struct err *e)
 {
-	struct dk *k = h;
 	json_t *ins = docker_container_inspect(k->d, id, e), *st;
-	int r;
 
 	if (ins == NULL)
 		return -1;
 	st = json_object_get(ins, "State");
-	r = json_is_true(json_object_get(st, "Running")) &&
-	    !json_is_true(json_object_get(st, "Restarting"));
+	*running = json_is_true(json_object_get(st, "Running"));
+	*restarting = json_is_true(json_object_get(st, "Restarting"));
 	*exit_code = (int)json_integer_value(json_object_get(st, "ExitCode"));
 	json_decref(ins);
-	return r;
+	return 0;
+}
+
+static int
+dk_running(void *h, const char *id, int *exit_code, struct err *e)
+{
+	bool running, restarting;
+
+	if (dk_state(h, id, &running, &restarting, exit_code, e) < 0)
+		return -1;
+	return running && !restarting;
 }
 
 static int
 dk_revive(void *h, const char *id, struct err *e)
 {
 	struct dk *k = h;
-	json_t *ins = docker_container_inspect(k->d, id, e), *st;
-	bool engine_has_it;
+	bool running, restarting;
+	int code;
 
-	if (ins == NULL)
+	if (dk_state(k, id, &running, &restarting, &code, e) < 0)
 		return -1;
-	st = json_object_get(ins, "State");
-	engine_has_it = json_is_true(json_object_get(st, "Running")) ||
-	    json_is_true(json_object_get(st, "Restarting"));
-	json_decref(ins);
-	if (engine_has_it)
-		return 0;
+	if (running || restarting)
+		return 0;	/* it runs, or Docker's policy is starting it again */
 	return docker_container_start(k->d, id, e) < 0 ? -1 : 1;
 }
 

@@ -621,23 +621,31 @@ sched_get(struct sched *s, const char *app, const char *type, unsigned num,
 
 /* Per-app locks: created on first use, freed when nobody holds or waits. */
 
+/* The app's lock, made when there is none; the caller holds amu. */
+static struct applock *
+applock_get(struct sched *s, const char *app)
+{
+	struct applock *l;
+	size_t i;
+
+	for (i = 0; i < s->nlocks; i++)
+		if (strcmp(s->locks[i]->app, app) == 0)
+			return s->locks[i];
+	l = xcalloc(1, sizeof(*l));
+	strlcpy(l->app, app, sizeof(l->app));
+	pthread_mutex_init(&l->mu, NULL);
+	s->locks = xrealloc(s->locks, (s->nlocks + 1) * sizeof(*s->locks));
+	s->locks[s->nlocks++] = l;
+	return l;
+}
+
 void
 sched_app_lock(struct sched *s, const char *app)
 {
-	struct applock *l = NULL;
-	size_t i;
+	struct applock *l;
 
 	pthread_mutex_lock(&s->amu);
-	for (i = 0; i < s->nlocks; i++)
-		if (strcmp(s->locks[i]->app, app) == 0)
-			l = s->locks[i];
-	if (l == NULL) {
-		l = xcalloc(1, sizeof(*l));
-		strlcpy(l->app, app, sizeof(l->app));
-		pthread_mutex_init(&l->mu, NULL);
-		s->locks = xrealloc(s->locks, (s->nlocks + 1) * sizeof(*s->locks));
-		s->locks[s->nlocks++] = l;
-	}
+	l = applock_get(s, app);
 	l->refs++;
 	pthread_mutex_unlock(&s->amu);
 	pthread_mutex_lock(&l->mu);
@@ -646,21 +654,11 @@ sched_app_lock(struct sched *s, const char *app)
 bool
 sched_app_trylock(struct sched *s, const char *app)
 {
-	struct applock *l = NULL;
-	size_t i;
+	struct applock *l;
 	bool got;
 
 	pthread_mutex_lock(&s->amu);
-	for (i = 0; i < s->nlocks; i++)
-		if (strcmp(s->locks[i]->app, app) == 0)
-			l = s->locks[i];
-	if (l == NULL) {
-		l = xcalloc(1, sizeof(*l));
-		strlcpy(l->app, app, sizeof(l->app));
-		pthread_mutex_init(&l->mu, NULL);
-		s->locks = xrealloc(s->locks, (s->nlocks + 1) * sizeof(*s->locks));
-		s->locks[s->nlocks++] = l;
-	}
+	l = applock_get(s, app);
 	/* a new lock is free; one that exists has a reference per holder or waiter */
 	got = pthread_mutex_trylock(&l->mu) == 0;
 	if (got)
