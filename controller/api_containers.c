@@ -29,10 +29,20 @@ container_json(const struct app *app, const struct sched_container *c)
 	/* A stable id for the API from the engine's id. */
 	snprintf(uuid, sizeof(uuid), "%.8s-%.4s-%.4s-%.4s-%.12s", c->id, c->id + 8, c->id + 12,
 	    c->id + 16, c->id + 20);
-	return json_pack("{s:s,s:s,s:o,s:s,s:I,s:s,s:o,s:o,s:s}", "owner", app->owner,
-	    "app", app->id, "release", json_sprintf("v%u", c->release), "type", c->type,
-	    "num", (json_int_t)c->num, "state", sched_state_name(c->state),
-	    "created", time_json(c->created), "updated", time_json(c->updated), "uuid", uuid);
+	/*
+	 * Deis's fields, then ours (a crash loop made visible): restarts after a
+	 * death nobody asked for; the last death's status; whether the engine is
+	 * starting it again, or when the scheduler will.
+	 */
+	return json_pack("{s:s,s:s,s:o,s:s,s:I,s:s,s:o,s:o,s:s,s:I,s:o,s:b,s:o}", "owner",
+	    app->owner, "app", app->id, "release", json_sprintf("v%u", c->release),
+	    "type", c->type, "num", (json_int_t)c->num, "state", sched_state_name(c->state),
+	    "created", time_json(c->created), "updated", time_json(c->updated), "uuid", uuid,
+	    "restarts", (json_int_t)c->restarts,
+	    "exit_code", c->crashes || c->state == SCHED_CRASHED || c->state == SCHED_DOWN ?
+	    json_integer(c->exit_code) : json_null(),
+	    "restarting", c->restarting && c->state != SCHED_UP,
+	    "next_start", c->next_start ? time_json(c->next_start) : json_null());
 }
 
 void

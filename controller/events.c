@@ -45,8 +45,22 @@ event_container_state(const struct sched_container *c, enum sched_state old, voi
 {
 	struct ctl *ctl = arg;
 
-	if (c->state == SCHED_CRASHED && old != SCHED_CRASHED)
-		event_log(ctl, c->app, "%s crashed (exit status %d)", c->name, c->exit_code);
+	struct buf tail = BUF_INIT;
+	time_t now = time(NULL);
+
+	if (c->state != SCHED_CRASHED || old == SCHED_CRASHED)
+		return;
+	if (c->restarts)
+		buf_addf(&tail, "; restarted %u time%s so far", c->restarts,
+		    c->restarts == 1 ? "" : "s");
+	if (c->restarting)
+		buf_addstr(&tail, "; starting again");
+	else if (c->next_start)
+		buf_addf(&tail, "; starting again in %lld s",
+		    (long long)(c->next_start > now ? c->next_start - now : 0));
+	event_log(ctl, c->app, "%s crashed (exit status %d)%s", c->name, c->exit_code,
+	    tail.p);
+	buf_release(&tail);
 }
 
 /*

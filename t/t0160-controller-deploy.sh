@@ -10,8 +10,8 @@
 sched_prereqs deis-controller
 
 API_DIR=$TRASH
-APP=t0160-$$ APP80=t0160p-$$ APPX=t0160x-$$
-TEST_CLEANUP='for a in $APP $APP80 $APPX; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null; done;
+APP=t0160-$$ APP80=t0160p-$$ APPX=t0160x-$$ APPL=t0160l-$$
+TEST_CLEANUP='for a in $APP $APP80 $APPX $APPL; do docker ps -aq --filter label=sh.deis.app=$a | xargs -r docker rm -f >/dev/null; done;
  docker rmi -f deis-test/port80:$$ deis-test/crash:$$ >/dev/null 2>&1'
 start() {
 	controller_start "$TRASH/c" --scheduler docker --boot-timeout 8 >/dev/null && API_URL=$CONTROLLER_URL
@@ -103,6 +103,7 @@ test_expect 'reconcile: containers removed while the controller was away come ba
 test_expect 'a container killed behind the platform is reported, then started again' '
 	docker kill ${APP}_v5.worker.1 >/dev/null && t0=$(date +%s) &&
 	wait_for 5 "api_call GET /v1/apps/$APP/containers/worker/ alice | grep -q \"200 OK\" && jq -e \".results[0].state == \\\"crashed\\\"\" \"$API_DIR/body\"" &&
+	api_body ".results[0].exit_code == 137 and .results[0].restarting == false and (.results[0].next_start | type) == \"string\"" &&
 	wait_for 8 "[ \"\$(running worker)\" = \"${APP}_v5.worker.1 \" ]" &&
 	echo "# worker.1 running again after $(($(date +%s) - t0)) s" &&
 	wait_for 5 "api_call GET /v1/apps/$APP/containers/worker/ alice | grep -q \"200 OK\" && jq -e \".results[0].state == \\\"up\\\"\" \"$API_DIR/body\"" &&
@@ -112,6 +113,29 @@ test_expect 'ps:scale to the count already there starts what was stopped behind 
 	docker stop -t 1 ${APP}_v5.web.1 >/dev/null &&
 	api_check "204 NO CONTENT" POST /v1/apps/$APP/scale/ alice "{\"web\":2}" &&
 	[ "$(running web | wc -w)" = 2 ] && running web | grep -q "${APP}_v5.web.1 "
+'
+LOOP_BUILD=$(jq -nc --arg img "$IMAGE" --arg cmd 'sleep 2; test -n "$STEADY" && exec sleep 100000; echo bye >&2; exit 4' \
+	'{image: $img, procfile: {worker: $cmd}}')
+# A crash loop is visible: the API and `deis ps` say it crashed, its status,
+# how often it was restarted and that it starts again; the app's log has a
+# line per crash; a new release starts from nothing.
+test_expect 'a crash loop shows in ps (status, restarts, starting again) and in the log; a new release resets it' '
+	api_check "201 CREATED" POST /v1/apps/ alice "{\"id\":\"$APPL\"}" &&
+	api_check "201 CREATED" POST /v1/apps/$APPL/builds/ alice "$LOOP_BUILD" &&
+	api_check "204 NO CONTENT" POST /v1/apps/$APPL/scale/ alice "{\"worker\":1}" &&
+	wait_for 20 "api_call GET /v1/apps/$APPL/containers/worker/ alice >/dev/null && jq -e \".results[0].restarts >= 2\" \"$API_DIR/body\" >/dev/null" &&
+	wait_for 10 "api_call GET /v1/apps/$APPL/containers/worker/ alice >/dev/null && jq -e \".results[0].state == \\\"crashed\\\"\" \"$API_DIR/body\" >/dev/null" &&
+	api_body ".results[0].exit_code == 4 and .results[0].restarting == true and .results[0].release == \"v2\"" &&
+	HOME=$TRASH/home && export HOME && mkdir -p "$HOME/.deis" &&
+	printf "{\"username\":\"alice\",\"ssl_verify\":true,\"controller\":\"%s\",\"token\":\"%s\",\"response_limit\":100}\n" \
+		"$API_URL" "$(cat "$API_DIR/tok.alice")" >"$HOME/.deis/client.json" &&
+	wait_for 10 "deis ps -a $APPL >\"$TRASH/ps\" && grep -Eq \"^worker\\.1 crashed \\(v2\\), exit status 4, restarted [0-9]+ times, starting again\\\$\" \"$TRASH/ps\"" &&
+	grep -q "INFO \[$APPL\]: ${APPL}_v2.worker.1 crashed (exit status 4); restarted [0-9]* times* so far; starting again" "$TRASH/c/controller.log" &&
+	api_check "201 CREATED" POST /v1/apps/$APPL/config/ alice "{\"values\":{\"STEADY\":\"1\"}}" &&
+	api_check "200 OK" GET /v1/apps/$APPL/containers/worker/ alice &&
+	api_body ".count == 1 and .results[0].release == \"v3\" and .results[0].state == \"up\" and .results[0].restarts == 0 and .results[0].exit_code == null" &&
+	deis ps -a $APPL | grep -qx "worker.1 up (v3)" && cat "$TRASH/ps" &&
+	api_check "204 NO CONTENT" DELETE /v1/apps/$APPL/ alice
 '
 # Deis v1 ran an image on the port it exposes: every stock nginx image listens on 80.
 test_expect 'an image exposing port 80 is run, probed and addressed on 80, with no capability' '

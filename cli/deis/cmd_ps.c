@@ -39,6 +39,38 @@ cmp_proc(const void *a, const void *b)
 	return nx < ny ? -1 : nx > ny;
 }
 
+/*
+ * What a crash loop looks like, after Deis's "web.1 up (v2)": the last exit
+ * status when it is not up, the restarts so far, and when it starts again.
+ * Nothing for a process that never died (Deis's line, unchanged).
+ */
+static void
+ps_trouble(json_t *p, time_t now)
+{
+	json_t *code = json_object_get(p, "exit_code");
+	json_int_t restarts = json_integer_value(json_object_get(p, "restarts"));
+	const char *next = deis_jstr(p, "next_start"), *state = deis_jstr(p, "state");
+	bool up = strcmp(state, "up") == 0;
+	struct tm tm;
+	time_t at;
+
+	if (json_is_integer(code) && !up)
+		printf(", exit status %lld", (long long)json_integer_value(code));
+	if (restarts > 0)
+		printf(", restarted %lld time%s", (long long)restarts, restarts == 1 ? "" : "s");
+	if (up)
+		return;
+	if (json_is_true(json_object_get(p, "restarting"))) {
+		printf(", starting again");
+	} else if (*next) {
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(next, "%Y-%m-%dT%H:%M:%S", &tm) != NULL && (at = timegm(&tm)) > now)
+			printf(", starting again in %lld s", (long long)(at - now));
+		else
+			printf(", starting again");
+	}
+}
+
 /* Sorted by type then number, one "--- <type>:" line per type. */
 static void
 ps_render(json_t *results, const void *arg)
@@ -57,9 +89,11 @@ ps_render(json_t *results, const void *arg)
 		if (last == NULL || strcmp(last, type) != 0)
 			printf("--- %s:\n", type);
 		last = type;
-		printf("%s.%lld %s (%s)\n", type,
+		printf("%s.%lld %s (%s)", type,
 		    (long long)json_integer_value(json_object_get(procs[i], "num")),
 		    deis_jstr(procs[i], "state"), deis_jstr(procs[i], "release"));
+		ps_trouble(procs[i], time(NULL));
+		putchar('\n');
 	}
 	free(procs);
 }

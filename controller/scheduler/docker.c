@@ -476,8 +476,10 @@ dk_list(void *h, sched_obs_fn *fn, void *arg, struct err *e)
 			o.state = SCHED_UP;
 		else if (strcmp(state, "created") == 0)
 			o.state = SCHED_CREATED;
-		else if (strcmp(state, "restarting") == 0)
+		else if (strcmp(state, "restarting") == 0) {
 			o.state = SCHED_CRASHED;
+			o.restarting = true;
+		}
 		else if (strcmp(state, "exited") == 0)
 			o.state = o.exit_code ? SCHED_CRASHED : SCHED_DOWN;
 		else if (strcmp(state, "paused") == 0 || strcmp(state, "removing") == 0)
@@ -524,8 +526,14 @@ dk_event(json_t *ev, void *arg)
 			o.addr = addr;
 	}
 	else if (strcmp(action, "die") == 0) {
+		bool running;
+		int code;
+
 		o.kind = SCHED_OBS_DIE;
 		o.exit_code = code_parse(json_string_value(json_object_get(attrs, "exitCode")));
+		/* whether Docker's policy starts it again (it says so from the die on) */
+		if (dk_state(w->k, o.id, &running, &o.restarting, &code, &e) < 0)
+			o.restarting = false;
 	} else if (strcmp(action, "oom") == 0)
 		o.kind = SCHED_OBS_OOM;
 	else if (strcmp(action, "rename") == 0)

@@ -61,6 +61,7 @@ struct sched_obs {
 	unsigned num;
 	enum sched_state state;	/* SCHED_OBS_EXISTS only */
 	int exit_code;		/* SCHED_OBS_DIE, and EXISTS when exited */
+	bool restarting;	/* SCHED_OBS_DIE and EXISTS: the engine's policy starts it again */
 	double time;		/* engine's Unix time of the event, 0 when unknown */
 	const char *addr;	/* "IP:PORT" when known (listings, our own starts), else NULL */
 };

@@ -29,11 +29,12 @@ struct dead {
 	char id[SCHED_ID_MAX];
 };
 
-/* Seconds a unit with that many unasked deaths stays down before it is started again. */
+/* Seconds a unit with that many unasked deaths in a row stays down before it is started again. */
 static time_t
-backoff(unsigned crashes)
+backoff(unsigned streak)
 {
-	time_t d = (time_t)1 << (crashes > 6 ? 6 : crashes);
+	unsigned k = streak ? streak - 1 : 0;
+	time_t d = (time_t)1 << (k > 6 ? 6 : k);
 
 	return d > HEAL_BACKOFF_MAX ? HEAL_BACKOFF_MAX : d;
 }
@@ -65,6 +66,15 @@ newest(struct sched *s, const char *app)
 	return v;
 }
 
+time_t
+sched_heal_plan(struct sched *s, const struct entry *en)
+{
+	if (s->drv->revive == NULL || !en->died || en->c.restarting || !is_dead(en, false) ||
+	    en->c.release != newest(s, en->c.app))
+		return 0;
+	return en->c.updated + backoff(en->streak);
+}
+
 /*
  * The dead units to start (app NULL: every app), their back-off past unless
  * now; release 0: each app's newest, else that one. Caller frees *out.
@@ -82,7 +92,7 @@ collect(struct sched *s, const char *app, unsigned release, bool now, struct dea
 
 		if (!is_dead(en, now) || (app && strcmp(en->c.app, app) != 0))
 			continue;
-		if (!now && t - en->c.updated < backoff(en->c.crashes))
+		if (!now && t - en->c.updated < backoff(en->streak))
 			continue;
 		if (en->c.release != (release ? release : newest(s, en->c.app)))
 			continue;

@@ -31,6 +31,9 @@ struct entry {
 	bool owned;		/* created by the scheduler (sched_own): else invisible */
 	bool stopping;		/* the scheduler asked it to stop: its death is not a crash */
 	bool oom;
+	bool died;		/* its last death was not asked for: the next start is a restart */
+	unsigned streak;	/* such deaths in a row, each after less than HEAL_STEADY_S up */
+	time_t up_at;		/* when it last started */
 	double touched;		/* wall time of the last update, for reconcile */
 };
 
@@ -113,10 +116,18 @@ int sched_orphan_named(struct sched *s, const char *name, char id[SCHED_ID_MAX])
 struct entry *tab_find(struct sched *s, const char *id);
 
 /*
- * heal.c: sched_heal() for one app whose lock the caller holds: its dead units
- * of release (0: the app's newest) started again, their back-off past; with
- * now, at once and every unit asked of the engine (one inspect each), whatever
- * the table says. Returns how many were started.
+ * heal.c. When heal will start en (dead, not asked for; table locked) again:
+ * its death plus the back-off of its streak; 0 when heal will not (the engine
+ * restarts it, a one-off, an older release, a driver without revive).
+ */
+time_t sched_heal_plan(struct sched *s, const struct entry *en);
+/* A unit up this long before it dies starts a new streak (Docker's rule too). */
+#define HEAL_STEADY_S 10
+/*
+ * sched_heal() for one app whose lock the caller holds: its dead units of
+ * release (0: the app's newest) started again, their back-off past; with now,
+ * at once and every unit asked of the engine (one inspect each), whatever the
+ * table says. Returns how many were started.
  */
 size_t sched_heal_locked(struct sched *s, const char *app, unsigned release, bool now,
     sched_heal_fn *fn, void *arg);

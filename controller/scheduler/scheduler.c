@@ -293,6 +293,18 @@ gone_has(struct sched *s, const char *id)
 	return false;
 }
 
+/* A death nobody asked for: counted, and in a streak unless it had been up a while. */
+static void
+died(struct entry *en, const struct sched_obs *o)
+{
+	time_t now = time(NULL);
+
+	en->c.crashes++;
+	en->streak = en->up_at && now - en->up_at >= HEAL_STEADY_S ? 1 : en->streak + 1;
+	en->died = true;
+	en->c.restarting = o->restarting;
+}
+
 void
 sched_observe(const struct sched_obs *o, void *arg)
 {
@@ -317,8 +329,12 @@ sched_observe(const struct sched_obs *o, void *arg)
 	case SCHED_OBS_EXISTS:
 		if (o->name)
 			strlcpy(en->c.name, o->name, sizeof(en->c.name));
-		if (o->state == SCHED_CRASHED || o->state == SCHED_DOWN)
+		if (o->state == SCHED_CRASHED || o->state == SCHED_DOWN) {
 			en->c.exit_code = o->exit_code;
+			en->c.restarting = o->restarting;
+			/* found dead (a listing after a restart of ours or the engine's) */
+			en->died = en->died || (o->state != en->c.state && !en->stopping);
+		}
 		set_state(en, o->state, &ch);
 		break;
 	case SCHED_OBS_CREATE:
@@ -326,6 +342,11 @@ sched_observe(const struct sched_obs *o, void *arg)
 			set_state(en, SCHED_CREATED, &ch);
 		break;
 	case SCHED_OBS_START:
+		if (en->died)
+			en->c.restarts++;
+		en->died = false;
+		en->c.restarting = false;
+		en->up_at = time(NULL);
 		set_state(en, SCHED_UP, &ch);
 		break;
 	case SCHED_OBS_OOM:
@@ -336,12 +357,9 @@ sched_observe(const struct sched_obs *o, void *arg)
 		/* a one-off container's exit is its result, not a crash */
 		if (en->stopping || strcmp(en->c.type, "run") == 0) {
 			set_state(en, SCHED_DOWN, &ch);
-		} else if (o->exit_code != 0 || en->oom) {
-			en->c.crashes++;
-			set_state(en, SCHED_CRASHED, &ch);
 		} else {
-			en->c.crashes++;
-			set_state(en, SCHED_DOWN, &ch);
+			died(en, o);
+			set_state(en, o->exit_code != 0 || en->oom ? SCHED_CRASHED : SCHED_DOWN, &ch);
 		}
 		en->oom = false;
 		break;
@@ -353,6 +371,10 @@ sched_observe(const struct sched_obs *o, void *arg)
 		tab_gone(s, en, &ch);
 		en = NULL;
 		break;
+	}
+	if (en) {
+		en->c.next_start = sched_heal_plan(s, en);
+		ch.c.next_start = en->c.next_start;
 	}
 	/* what the platform did not create is nobody's business */
 	if (en && !en->owned)
@@ -571,7 +593,8 @@ sched_select(struct sched *s, const char *app, const char *type, struct sched_co
 		if (type == NULL ? run : strcmp(s->tab[i].c.type, type) != 0)
 			continue;
 		*out = xrealloc(*out, (n + 1) * sizeof(**out));
-		(*out)[n++] = s->tab[i].c;
+		(*out)[n] = s->tab[i].c;
+		(*out)[n++].next_start = sched_heal_plan(s, &s->tab[i]);
 	}
 	pthread_mutex_unlock(&s->tmu);
 	if (n > 1)
