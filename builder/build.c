@@ -342,6 +342,25 @@ build_dockerfile(struct build *b, const char *image, json_t **procfile, bool mod
 	return rc;
 }
 
+/* One phase of the push, "<name> <s> s", to the list printed at its end. */
+static void
+build_phase(struct build *b, const char *name, long long ms)
+{
+	buf_addf(&b->phases, "%s%s %.1f s", b->phases.len ? ", " : "", name, (double)ms / 1000.0);
+}
+
+/* The controller's share (its hook answer's "timings", in ms): release to switch. */
+static void
+build_phases_deploy(struct build *b, json_t *t)
+{
+	static const char *names[] = { "release", "prepare", "start", "health", "switch" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (json_is_integer(json_object_get(t, names[i])))
+			build_phase(b, names[i], json_integer_value(json_object_get(t, names[i])));
+}
+
 static int
 build_release(struct build *b, const char *image, json_t *procfile, bool dockerfile,
     struct err *e)
@@ -351,9 +370,9 @@ build_release(struct build *b, const char *image, json_t *procfile, bool dockerf
 	long status;
 	json_int_t version;
 
-	body = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s}", "receive_user", b->user,
+	body = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s, s:s}", "receive_user", b->user,
 	    "receive_repo", b->app, "image", image, "sha", b->sha8, "procfile", procfile,
-	    "dockerfile", dockerfile ? "true" : "");
+	    "dockerfile", dockerfile ? "true" : "", "phases", b->phases.p);
 	if (hooks_post(b->conf, "/v1/hooks/build", body, 300, &status, &resp, e) < 0) {
 		json_decref(body);
 		return -1;
@@ -365,6 +384,7 @@ build_release(struct build *b, const char *image, json_t *procfile, bool dockerf
 		return -1;
 	}
 	version = json_integer_value(json_object_get(json_object_get(resp, "release"), "version"));
+	build_phases_deploy(b, json_object_get(resp, "timings"));
 	domains = json_object_get(resp, "domains");
 	domain = json_string_value(json_array_get(domains, 0));
 	out_info("done, %s:v%lld deployed to Deis", b->app, (long long)version);
@@ -412,10 +432,12 @@ build_run(struct build *b, struct err *e)
 	struct buf gitlinks = BUF_INIT;
 	size_t modules = 0;
 	long long tree;
-	uint64_t t0 = ev_now_ms();
+	uint64_t t0 = ev_now_ms(), t;
 	int rc = -1;
 
 	out_last_ms = t0;
+	if (b->push_ms && b->push_ms < t0)
+		build_phase(b, "receive", (long long)(t0 - b->push_ms));
 	if (build_push_record(b, e) < 0 || build_config(b, e) < 0)
 		return -1;
 	tmpl = xasprintf("%s/tmp", c->state_dir);
@@ -451,14 +473,18 @@ build_run(struct build *b, struct err *e)
 		rc = buildpack_build(b, image, &procfile, e);
 	if (rc < 0)
 		goto out;
+	build_phase(b, "build", (long long)((t = ev_now_ms()) - t0));
 	out_step("Pushing image to private registry");
 	if ((rc = engine_push(b->docker, image, out_stream, NULL, c->keepalive, e)) < 0)
 		goto out;
 	out_flush();
+	build_phase(b, "push", (long long)(ev_now_ms() - t));
 	out_step("Launching... ");
 	rc = build_release(b, image, procfile, dockerfile, e);
-	if (rc == 0)
-		out_info("(build took %.1f s)", (double)(ev_now_ms() - t0) / 1000.0);
+	if (rc == 0) {
+		out_info("(took %.1f s: %s)", (double)(ev_now_ms() - (b->push_ms && b->push_ms < t0 ?
+		    b->push_ms : t0)) / 1000.0, b->phases.p);
+	}
 out:
 	json_decref(procfile);
 	buf_release(&gitlinks);
@@ -513,6 +539,8 @@ build_main(int argc, char **argv)
 		docker_set_registry_auth(b.docker, c.registry, c.registry_user, c.registry_password);
 	b.config = NULL;
 	b.fetch = fetch_new();
+	v = getenv("DEIS_BUILDER_START_MS");
+	b.push_ms = v ? strtoull(v, NULL, 10) : 0;
 	rc = build_run(&b, &e);
 	out_flush();
 	if (rc < 0) {
@@ -523,6 +551,7 @@ build_main(int argc, char **argv)
 	json_decref(b.config);
 	fetch_free(b.fetch);
 	free(b.modules_tar);
+	buf_release(&b.phases);
 	docker_free(b.docker);
 	free(b.repo);
 	free(b.tmp);

@@ -238,6 +238,8 @@ struct build {
 	char slug_container[80];
 	struct fetch *fetch;	/* what the build fetches from the user's URLs (fetch.c) */
 	char *modules_tar;	/* the submodules, at their paths, as fetched, or NULL */
+	uint64_t push_ms;	/* when the user's ssh session began (ev_now_ms), 0 unknown */
+	struct buf phases;	/* "receive 0.4 s, build 2.1 s, ...": where the push's time went */
 };
 
 /* buildpack.c: compile a buildpack app into image `image`; procfile gets the process types. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "builder/builder.h"
+#include "lib/ev.h"
 #include "lib/run.h"
 #include "lib/xalloc.h"
 
@@ -170,12 +171,12 @@ shell_main(int argc, char **argv)
 	char *repo = NULL, *env[12], uuid[APP_UUID_MAX] = "";
 	const char *gargv[3];
 	int lockfd = -1, status = 1, ne = 0;
+	uint64_t start_ms = ev_now_ms();	/* the push's first phase begins: receive */
 
 	if (argc >= 3 && strcmp(argv[1], "--config") == 0)
 		conf_path = argv[2];
 	orig = getenv("SSH_ORIGINAL_COMMAND");
-	if (conf_load(&c, conf_path, &e) < 0)
-		{
+	if (conf_load(&c, conf_path, &e) < 0) {
 		fprintf(stderr, "error: the builder is misconfigured: %s\n", e.msg);
 		return 1;
 	}
@@ -228,6 +229,7 @@ shell_main(int argc, char **argv)
 	env[ne++] = xasprintf("DEIS_BUILDER_USER=%s", user);
 	env[ne++] = xasprintf("DEIS_BUILDER_FINGERPRINT=%s", fp);
 	env[ne++] = xasprintf("DEIS_BUILDER_APP=%s", cmd.app);
+	env[ne++] = xasprintf("DEIS_BUILDER_START_MS=%llu", (unsigned long long)start_ms);
 	env[ne++] = xasprintf("SSH_CONNECTION=%s", conn ? conn : "");
 	env[ne] = NULL;
 	gargv[0] = cmd.op == SSHCMD_RECEIVE_PACK ? "git-receive-pack" : "git-upload-pack";

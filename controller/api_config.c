@@ -152,7 +152,8 @@ struct config_ctx {
 };
 
 static void
-config_deployed(struct api *a, int rc, const struct err *e, void *arg)
+config_deployed(struct api *a, int rc, const struct err *e, const struct sched_timing *t,
+    void *arg)
 {
 	struct config_ctx *cc = arg;
 	struct rel r;
@@ -268,7 +269,7 @@ config_set(struct api *a)
 	if (has_build)
 		deploy_submit(a, a->seg[0], cc->version, config_deployed, cc);
 	else
-		config_deployed(a, 0, &e, cc);
+		config_deployed(a, 0, &e, NULL, cc);
 out_bufs:
 	for (i = 0; i < 4; i++) {
 		buf_release(&add[i]);

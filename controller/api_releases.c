@@ -167,7 +167,8 @@ struct rollback_ctx {
 };
 
 static void
-rollback_deployed(struct api *a, int rc, const struct err *e, void *arg)
+rollback_deployed(struct api *a, int rc, const struct err *e, const struct sched_timing *t,
+    void *arg)
 {
 	struct rollback_ctx *rb = arg;
 

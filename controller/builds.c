@@ -13,6 +13,7 @@
 #include "controller/db.h"
 #include "controller/events.h"
 #include "controller/release.h"
+#include "lib/ev.h"
 #include "lib/xalloc.h"
 
 json_t *
@@ -76,11 +77,13 @@ struct build_ctx {
 	char uuid[37];
 	long long version;
 	bool hook;	/* answer as the builder hook does */
+	long long release_ms;	/* the build and release rows written */
 	char app[65], user[64], what[160];	/* for the app's log */
 };
 
 static void
-build_deployed(struct api *a, int rc, const struct err *e, void *arg)
+build_deployed(struct api *a, int rc, const struct err *e, const struct sched_timing *t,
+    void *arg)
 {
 	struct build_ctx *bc = arg;
 	struct err le = { 0 };
@@ -96,9 +99,20 @@ build_deployed(struct api *a, int rc, const struct err *e, void *arg)
 	} else if (bc->hook) {
 		buf_addf(&a->hdrs, "Deis-Release: %lld\r\nX-Deis-Release: %lld\r\n", bc->version,
 		    bc->version);
-		api_json(a, 200, json_pack("{s:{s:I},s:[o]}", "release", "version",
+		json_t *body = json_pack("{s:{s:I},s:[o]}", "release", "version",
 		    (json_int_t)bc->version, "domains", json_sprintf("%s.%s", a->seg[0] ? a->seg[0] :
-		    "", a->ctl->domain)));
+		    "", a->ctl->domain));
+
+		/* for the phases the builder prints at the end of a push (ms) */
+		json_t *tj = json_pack("{s:I}", "release", (json_int_t)bc->release_ms);
+
+		if (t)
+			json_object_update_new(tj, json_pack("{s:I,s:I,s:I,s:I,s:I}", "prepare",
+			    (json_int_t)t->prepare_ms, "start", (json_int_t)t->start_ms, "health",
+			    (json_int_t)t->health_ms, "switch", (json_int_t)t->switch_ms, "stop",
+			    (json_int_t)t->stop_ms));
+		json_object_set_new(body, "timings", tj);
+		api_json(a, 200, body);
 	} else {
 		res = db_queryp(a->ctl->db, &le, "SELECT owner, app, image, sha, dockerfile, "
 		    "procfile, created, updated, uuid FROM builds WHERE uuid = $1", bc->uuid);
@@ -128,8 +142,11 @@ build_submit(struct api *a, const char *app, const char *user, const char *image
 		snprintf(bc->what, sizeof(bc->what), "%.7s", sha);
 	else
 		snprintf(bc->what, sizeof(bc->what), "%s", image);
+	uint64_t t0 = ev_now_ms();
+
 	bc->version = build_and_release(a->ctl, app, user, image, sha, procfile, dockerfile,
 	    bc->uuid, &e);
+	bc->release_ms = (long long)(ev_now_ms() - t0);
 	if (bc->version < 0) {
 		free(bc);
 		if (e.code == 404)

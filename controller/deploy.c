@@ -22,6 +22,7 @@ struct deploy {
 	deploy_done_fn *done;
 	void *arg;
 	bool skipped;
+	struct sched_timing t;
 	char structure_json[1024];	/* stored default structure, "" if unchanged */
 };
 
@@ -84,7 +85,7 @@ deploy_work(struct job *j, struct db *db)
 	}
 	sc = structure_from_json(structure, &n);
 	rel_spec(&r, NULL, &spec);
-	j->rc = sched_deploy(d->ctl->sched, &spec.sr, sc, n, &j->e);
+	j->rc = sched_deploy(d->ctl->sched, &spec.sr, sc, n, &d->t, &j->e);
 	rel_spec_clear(&spec);
 	free(sc);
 	json_decref(structure);
@@ -124,7 +125,7 @@ deploy_finish(struct job *j)
 		    "WHERE id = $3", d->structure_json, now, d->app) < 0)
 			log_error("cannot store structure of '%s': %s", d->app, e.msg);
 	}
-	d->done(d->a, j->rc, &j->e, d->arg);
+	d->done(d->a, j->rc, &j->e, d->skipped ? NULL : &d->t, d->arg);
 	free(d);
 }
 
@@ -146,7 +147,7 @@ deploy_submit(struct api *a, const char *app, long long version, deploy_done_fn 
 		/* API-only mode (--scheduler none): releases are recorded, nothing runs. */
 		struct err e = { 0 };
 
-		done(a, 0, &e, arg);
+		done(a, 0, &e, NULL, arg);
 		free(d);
 		return;
 	}

@@ -83,7 +83,7 @@ reconcile_work(struct job *j, struct db *db)
 		if (current_any && !other_release)
 			j->rc = sched_scale(rc->ctl->sched, &spec.sr, sc, ns, &j->e);
 		else
-			j->rc = sched_deploy(rc->ctl->sched, &spec.sr, sc, ns, &j->e);
+			j->rc = sched_deploy(rc->ctl->sched, &spec.sr, sc, ns, NULL, &j->e);
 		rel_spec_clear(&spec);
 	}
 	free(sc);

@@ -100,7 +100,9 @@ struct sched_scale *structure_from_json(json_t *structure, size_t *n);
  * deployed (a newer one will be). When the app has no structure yet, the Deis
  * default is used and stored: {"web":1} when the procfile has web, else {"cmd":1}.
  */
-typedef void deploy_done_fn(struct api *a, int rc, const struct err *e, void *arg);
+/* t: where the deploy's time went (NULL when nothing was deployed: no scheduler, skipped). */
+typedef void deploy_done_fn(struct api *a, int rc, const struct err *e,
+    const struct sched_timing *t, void *arg);
 void deploy_submit(struct api *a, const char *app, long long version, deploy_done_fn *done,
     void *arg);
 

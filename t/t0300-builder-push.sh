@@ -102,6 +102,8 @@ test_expect 'a Python buildpack app builds, is pushed and released' '
 	grep -- "-----> Pushing image to private registry" $TRASH/push.out &&
 	grep "done, pyapp:v[0-9]* deployed to Deis" $TRASH/push.out &&
 	grep "http://pyapp.localhost" $TRASH/push.out &&
+	grep -E "\(took [0-9.]+ s: receive [0-9.]+ s, build [0-9.]+ s, push [0-9.]+ s, release [0-9.]+ s(, prepare [0-9.]+ s, start [0-9.]+ s, health [0-9.]+ s, switch [0-9.]+ s)?\)" $TRASH/push.out &&
+	grep -E "built: receive [0-9.]+ s, build" $TRASH/controller.log &&
 	sha=$(git -C $TRASH/py rev-parse HEAD | cut -c1-8) &&
 	registry_has pyapp git-$sha &&
 	[ $(release_count pyapp) -eq $((before + 1)) ] &&

@@ -42,6 +42,12 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static long long
+ms_since(double t0)
+{
+	return (long long)((mono() - t0) * 1000 + 0.5);
+}
+
 static const char *
 kv_get(const struct sched_kv *kv, size_t n, const char *key)
 {
@@ -560,10 +566,12 @@ track(struct sched *s, const struct boot *b, struct err *e)
  */
 static int
 boot_all(struct sched *s, const struct sched_release *rel, struct boot *bv, size_t n,
-    struct err *e)
+    struct sched_timing *t, struct err *e)
 {
 	struct err e2;
 	size_t i, j;
+	double t0 = mono();
+	int rc;
 
 	for (i = 0; i < n; i++) {
 		if (aside(s, &bv[i], &e2) < 0) {
@@ -580,7 +588,13 @@ boot_all(struct sched *s, const struct sched_release *rel, struct boot *bv, size
 			goto fail;
 		}
 	}
-	if (wait_healthy(s, rel, bv, n, e) == 0)
+	if (t)
+		t->start_ms = ms_since(t0);
+	t0 = mono();
+	rc = wait_healthy(s, rel, bv, n, e);
+	if (t)
+		t->health_ms = ms_since(t0);
+	if (rc == 0)
 		return 0;
 fail:
 	for (j = 0; j < i; j++)
@@ -628,8 +642,10 @@ in_boots(const struct boot *bv, size_t n, const char *id)
 
 int
 sched_deploy(struct sched *s, const struct sched_release *rel,
-    const struct sched_scale *structure, size_t n, struct err *e)
+    const struct sched_scale *structure, size_t n, struct sched_timing *t, struct err *e)
 {
+	struct sched_timing tt = { 0 };
+	double t0 = mono();
 	int port = SCHED_PORT;
 	struct boot *bv = NULL;
 	struct sched_container *old = NULL;
@@ -649,8 +665,12 @@ sched_deploy(struct sched *s, const struct sched_release *rel,
 			return -1;
 		total += structure[i].count;
 	}
+	if (t == NULL)
+		t = &tt;
+	memset(t, 0, sizeof(*t));
 	if (total && prepare(s, rel, &port, e) < 0)
 		return -1;
+	t->prepare_ms = ms_since(t0);
 	env = env_build(rel, port);
 	bv = xcalloc(total ? total : 1, sizeof(*bv));
 	for (i = 0; i < n; i++)
@@ -659,7 +679,7 @@ sched_deploy(struct sched *s, const struct sched_release *rel,
 			    e) < 0)
 				goto out_free;
 	sched_app_lock(s, rel->app);
-	if (boot_all(s, rel, bv, nb, e) < 0)
+	if (boot_all(s, rel, bv, nb, t, e) < 0)
 		goto out;
 	nold = sched_select(s, rel->app, NULL, &old);
 	ids = xcalloc(nold ? nold : 1, sizeof(*ids));
@@ -667,11 +687,16 @@ sched_deploy(struct sched *s, const struct sched_release *rel,
 		if (!in_boots(bv, nb, old[i].id))
 			strlcpy(ids[nids++], old[i].id, sizeof(ids[0]));
 	/* a first deploy too: the deploy answers once the new release is routed */
+	t0 = mono();
 	if ((nids || nb) && s->on_switch)
 		s->on_switch(rel->app, rel->version, s->on_switch_arg);
+	t->switch_ms = ms_since(t0);
+	t0 = mono();
 	remove_all(s, ids, nids);
-	log_info("scheduler: deployed '%s' v%u: %zu containers started, %zu stopped", rel->app,
-	    rel->version, nb, nids);
+	t->stop_ms = ms_since(t0);
+	log_info("scheduler: deployed '%s' v%u: %zu containers started, %zu stopped (ms: prepare "
+	    "%lld, start %lld, health %lld, switch %lld, stop %lld)", rel->app, rel->version, nb,
+	    nids, t->prepare_ms, t->start_ms, t->health_ms, t->switch_ms, t->stop_ms);
 	ret = 0;
 out:
 	sched_app_unlock(s, rel->app);
@@ -747,7 +772,7 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 		}
 		free(cur);
 	}
-	if (nb && boot_all(s, rel, bv, nb, e) < 0)
+	if (nb && boot_all(s, rel, bv, nb, NULL, e) < 0)
 		goto out;
 	remove_all(s, ids, nids);
 	log_info("scheduler: scaled '%s': %zu started, %zu stopped", rel->app, nb, nids);
@@ -797,7 +822,7 @@ sched_restart(struct sched *s, const struct sched_release *rel, const char *type
 			goto out;
 		}
 		sched_rename_entry(s, sel[i].id, b.aside_name);
-		if (boot_all(s, rel, &b, 1, e) < 0) {
+		if (boot_all(s, rel, &b, 1, NULL, e) < 0) {
 			if (s->drv->rename(s->h, sel[i].id, sel[i].name, &e2) == 0)
 				sched_rename_entry(s, sel[i].id, sel[i].name);
 			else

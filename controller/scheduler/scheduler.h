@@ -246,8 +246,16 @@ int sched_image_id(struct sched *s, const char *image, char id[SCHED_IMAGE_ID_MA
  * died. All within the boot deadline. On failure the new containers are
  * removed, the old ones keep running, and e says why (503).
  */
+struct sched_timing {
+	long long prepare_ms;	/* the image made present where it runs (a pull) */
+	long long start_ms;	/* the new containers created and started */
+	long long health_ms;	/* then until every one of them was healthy */
+	long long switch_ms;	/* then until the routers had the new release (on_switch) */
+	long long stop_ms;	/* then the old containers stopped and removed */
+};
+/* t (may be NULL): where the deploy's time went, filled as far as it got. */
 int sched_deploy(struct sched *s, const struct sched_release *rel,
-    const struct sched_scale *structure, size_t n, struct err *e);
+    const struct sched_scale *structure, size_t n, struct sched_timing *t, struct err *e);
 
 /*
  * BLOCKS: bring each listed type of the app to its count with rel's spec:

@@ -18,7 +18,7 @@ test_setup_deploy(void **state)
 	struct err e = { 0 };
 
 	SKIP_IF_NO_DOCKER();
-	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+	if (sched_deploy(sc, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
 	assert_int_equal(wait_state(SCHED_UP, 2, &v), 2);
 	free(v);
@@ -373,7 +373,7 @@ test_pull_from_registry(void **state)
 	assert_int_equal(docker_cli("rmi", ref, NULL), 0);
 	assert_int_equal(docker_image_present(dk, ref, &e), -1);
 	r.image = ref;
-	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+	if (sched_deploy(sc, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy from registry: %s", e.msg);
 	assert_int_equal(docker_image_present(dk, ref, &e), 0);
 	assert_int_equal(wait_state(SCHED_UP, 1, &v), 1);
@@ -383,7 +383,7 @@ test_pull_from_registry(void **state)
 	/* a reference the registry does not have: 503, the running release stays */
 	snprintf(ref, sizeof(ref), "127.0.0.1:%d/%s:nope", port, app);
 	r.version = 6;
-	assert_int_equal(sched_deploy(sc, &r, st, 1, &e), -1);
+	assert_int_equal(sched_deploy(sc, &r, st, 1, NULL, &e), -1);
 	assert_int_equal(e.code, 503);
 	assert_true(strstr(e.msg, "aborting, docker: cannot pull '") == e.msg);
 	assert_int_equal(wait_state(SCHED_UP, 1, &v), 1);

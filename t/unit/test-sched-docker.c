@@ -24,7 +24,7 @@ test_deploy_first(void **state)
 
 	SKIP_IF_NO_DOCKER();
 	t0 = now_ms();
-	if (sched_deploy(sc, &r, st, 2, &e) < 0)
+	if (sched_deploy(sc, &r, st, 2, NULL, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
 	fprintf(stderr, "# first deploy (2 web + 1 worker, image present): %.0f ms\n",
 	    now_ms() - t0);
@@ -94,7 +94,7 @@ test_deploy_replaces(void **state)
 	assert_int_equal(nold, 3);
 	mark = seen_mark();
 	t0 = now_ms();
-	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+	if (sched_deploy(sc, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
 	fprintf(stderr, "# deploy v2 (1 web, health check after 1 s, 3 old stopped): %.0f ms\n",
 	    now_ms() - t0);
@@ -131,7 +131,7 @@ check_failed_deploy_keeps(struct sched_release *r, const struct sched_scale *st,
 
 	sched_list(sc, app, false, &before, &nb);
 	assert_int_equal(nb, 1);
-	assert_int_equal(sched_deploy(sc, r, st, nst, &e), -1);
+	assert_int_equal(sched_deploy(sc, r, st, nst, NULL, &e), -1);
 	assert_int_equal(e.code, 503);
 	/* Deis's words, then why, in Heroku's */
 	if (strncmp(e.msg, "aborting, app containers failed to respond to health check: ", 60) ||
@@ -459,7 +459,7 @@ test_redeploy_same_version(void **state)
 
 	SKIP_IF_NO_DOCKER();
 	assert_int_equal(wait_state(SCHED_UP, 2, &before), 2);
-	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+	if (sched_deploy(sc, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
 	assert_int_equal(wait_state(SCHED_UP, 2, &v), 2);
 	for (i = 0; i < 2; i++) {
@@ -483,7 +483,7 @@ test_dockerfile_procfile_bash(void **state)
 
 	SKIP_IF_NO_DOCKER();
 	r.dockerfile = true;
-	if (sched_deploy(sc, &r, st, 1, &e) < 0)
+	if (sched_deploy(sc, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy: %s", e.msg);
 	assert_int_equal(wait_state(SCHED_UP, 2, &v), 2);
 	ins = docker_container_inspect(dk, v[0].id, &e);
@@ -536,10 +536,10 @@ test_app_networks(void **state)
 	snprintf(a1, sizeof(a1), "%s-n1", app);
 	snprintf(a2, sizeof(a2), "%s-n2", app);
 	r.app = a1;
-	if (sched_deploy(s, &r, st, 1, &e) < 0)
+	if (sched_deploy(s, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy %s: %s", a1, e.msg);
 	r.app = a2;
-	if (sched_deploy(s, &r, st, 1, &e) < 0)
+	if (sched_deploy(s, &r, st, 1, NULL, &e) < 0)
 		fail_msg("deploy %s: %s", a2, e.msg);
 	sched_list(s, a1, false, &v, &n);
 	assert_int_equal(n, 1);

@@ -134,7 +134,7 @@ test_bad_requests(void **state)
 	struct buf out = BUF_INIT;
 	int rc;
 
-	assert_int_equal(sched_deploy(s, &rel, bad_type, 1, &e), -1);
+	assert_int_equal(sched_deploy(s, &rel, bad_type, 1, NULL, &e), -1);
 	assert_int_equal(e.code, 400);
 	assert_string_equal(e.msg, "Container type worker does not exist in application");
 	assert_int_equal(sched_scale(s, &rel, too_many, 1, &e), -1);
