@@ -140,11 +140,11 @@ test_bad_requests(void **state)
 	assert_int_equal(sched_scale(s, &rel, too_many, 1, &e), -1);
 	assert_int_equal(e.code, 400);
 	rel.app = "Bad_App";
-	assert_int_equal(sched_deploy(s, &rel, NULL, 0, &e), -1);
+	assert_int_equal(sched_deploy(s, &rel, NULL, 0, NULL, &e), -1);
 	assert_int_equal(e.code, 400);
 	rel.app = "go";
 	rel.image = "";
-	assert_int_equal(sched_deploy(s, &rel, NULL, 0, &e), -1);
+	assert_int_equal(sched_deploy(s, &rel, NULL, 0, NULL, &e), -1);
 	assert_string_equal(e.msg, "No build associated with this release");
 	rel.image = "busybox";
 	assert_int_equal(sched_run(s, &rel, "", &rc, &out, &e), -1);
