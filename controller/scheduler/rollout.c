@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +561,77 @@ track(struct sched *s, const struct boot *b, struct err *e)
 	return 0;
 }
 
+/* One container started on a thread of its own (boot_all). */
+struct starter {
+	struct sched *s;
+	struct boot *b;
+	struct err e;
+	int rc;
+	pthread_t t;
+	bool joinable;
+};
+
+static void *
+start_one(void *arg)
+{
+	struct starter *st = arg;
+
+	st->b->started = mono();
+	st->rc = st->s->drv->start(st->s->h, &st->b->u, st->b->id, st->b->addr, &st->e);
+	return NULL;
+}
+
+/*
+ * Start bv[0..n) (the names made free first); the engine's calls for each run
+ * on threads of their own, START_PARALLEL at a time, after the first alone
+ * (which makes the app's network when it is missing). Each started container
+ * is recorded before this returns. 0, or -1 with e set: what started is in
+ * bv[].id (removed by the caller).
+ */
+#define START_PARALLEL 8
+static int
+start_all(struct sched *s, struct boot *bv, size_t n, struct err *e)
+{
+	struct starter *sv = xcalloc(n ? n : 1, sizeof(*sv));
+	size_t i, j, batch;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (aside(s, &bv[i], &sv[i].e) < 0) {
+			log_warn("scheduler: %s", sv[i].e.msg);
+			free(sv);
+			return err_set(e, 503, CREATE_MSG);
+		}
+		sv[i].s = s;
+		sv[i].b = &bv[i];
+	}
+	for (i = 0; i < n; i += batch) {
+		batch = i == 0 ? 1 : n - i < START_PARALLEL ? n - i : START_PARALLEL;
+		for (j = i; j < i + batch; j++)
+			sv[j].joinable = batch > 1 && pthread_create(&sv[j].t, NULL, start_one,
+			    &sv[j]) == 0;
+		for (j = i; j < i + batch; j++) {
+			if (sv[j].joinable)
+				pthread_join(sv[j].t, NULL);
+			else
+				start_one(&sv[j]);
+		}
+		/* recorded as soon as made, so that a controller killed now leaves no orphan */
+		for (j = i; j < i + batch; j++) {
+			if (sv[j].rc == 0 && track(s, &bv[j], &sv[j].e) < 0)
+				sv[j].rc = -1;
+			if (sv[j].rc < 0) {
+				log_warn("scheduler: %s", sv[j].e.msg);
+				ret = -1;
+			}
+		}
+		if (ret < 0)
+			break;
+	}
+	free(sv);
+	return ret < 0 ? err_set(e, 503, CREATE_MSG) : 0;
+}
+
 /*
  * Start bv[0..n) and wait for them; on failure remove the started ones, put
  * the renamed-aside ones back and return -1 with e set.
@@ -568,39 +640,25 @@ static int
 boot_all(struct sched *s, const struct sched_release *rel, struct boot *bv, size_t n,
     struct sched_timing *t, struct err *e)
 {
-	struct err e2;
-	size_t i, j;
 	double t0 = mono();
+	size_t j;
 	int rc;
 
-	for (i = 0; i < n; i++) {
-		if (aside(s, &bv[i], &e2) < 0) {
-			log_warn("scheduler: %s", e2.msg);
-			err_set(e, 503, CREATE_MSG);
-			goto fail;
-		}
-		bv[i].started = mono();
-		if (s->drv->start(s->h, &bv[i].u, bv[i].id, bv[i].addr, &e2) < 0 ||
-		    track(s, &bv[i], &e2) < 0) {
-			log_warn("scheduler: %s", e2.msg);
-			err_set(e, 503, CREATE_MSG);
-			i++;
-			goto fail;
-		}
-	}
+	rc = start_all(s, bv, n, e);
 	if (t)
 		t->start_ms = ms_since(t0);
-	t0 = mono();
-	rc = wait_healthy(s, rel, bv, n, e);
-	if (t)
-		t->health_ms = ms_since(t0);
-	if (rc == 0)
-		return 0;
-fail:
-	for (j = 0; j < i; j++)
+	if (rc == 0) {
+		t0 = mono();
+		rc = wait_healthy(s, rel, bv, n, e);
+		if (t)
+			t->health_ms = ms_since(t0);
+		if (rc == 0)
+			return 0;
+	}
+	for (j = 0; j < n; j++)
 		if (bv[j].id[0])
 			remove_one(s, bv[j].id);	/* ours or not: we created it */
-	unaside(s, bv, i);
+	unaside(s, bv, n);
 	return -1;
 }
 
