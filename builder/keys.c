@@ -58,6 +58,12 @@ keys_main(int argc, char **argv)
 		log_error("%s", e.msg);
 		return 1;
 	}
+	if (c.self == NULL) {
+		/* the forced command's path: `deis-builder start` writes it */
+		log_error("config '%s' names no 'self'", conf_path);
+		conf_free(&c);
+		return 1;
+	}
 	if (strcmp(user, c.git_user) != 0) {
 		/* Only the git user logs in with platform keys; silence means "no key". */
 		conf_free(&c);

@@ -176,7 +176,8 @@ shell_main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "--config") == 0)
 		conf_path = argv[2];
 	orig = getenv("SSH_ORIGINAL_COMMAND");
-	if (conf_load(&c, conf_path, &e) < 0) {
+	if (conf_load(&c, conf_path, &e) < 0 || (c.self == NULL &&
+	    err_set(&e, 100, "config '%s' names no 'self'", conf_path) < 0)) {
 		fprintf(stderr, "error: the builder is misconfigured: %s\n", e.msg);
 		return 1;
 	}

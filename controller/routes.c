@@ -67,8 +67,9 @@ routes_render(struct ctl *ctl)
 	}
 	japps = json_object();
 	for (i = 0; i < db_res_nrows(apps); i++) {
-		json_t *app = json_pack("{s:[],s:[],s:[],s:i}", "domains", "endpoints", "whitelist",
-		    "timeout", 30);
+		/* no "timeout": the router's own first-byte timeout (deisctl's
+		 * defaultTimeout, Deis's router setting) is then the app's */
+		json_t *app = json_pack("{s:[],s:[],s:[]}", "domains", "endpoints", "whitelist");
 		json_t *vals = db_res_get(apps, i, 1) ? json_loads(db_res_get(apps, i, 1), 0, NULL) : NULL;
 		json_t *wl = vals ? json_object_get(vals, "DEIS_WHITELIST") : NULL;
 

@@ -64,6 +64,7 @@ struct client {
 	struct upconn *up;
 	struct buf fwd;		/* forwarded head, kept to retry a bodiless request */
 	int attempts;
+	bool spared;		/* one failed reused connection did not count as an attempt */
 	bool got_response;	/* any byte of the response from the backend */
 	bool tcp;		/* TCP passthrough */
 	enum http1_body req_body;

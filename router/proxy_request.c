@@ -274,6 +274,7 @@ request_start(struct client *c, const struct http1_request *req, size_t hlen)
 	c->t_up = 0;
 	c->out_mark = c->bytes_out + c->out.len;
 	c->attempts = 0;
+	c->spared = false;
 	c->got_response = c->res_head_done = false;
 	c->keep_alive = req->keep_alive && !W.draining;
 	c->client10 = req->minor == 0;

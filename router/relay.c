@@ -150,14 +150,16 @@ idempotent(const char *method)
 }
 
 /*
- * The backend failed before answering. Retry on another endpoint when the
- * request has no body (its head is in c->fwd) and either nothing of it can
- * have been processed (the connect failed: the whole request is still in
- * up->out; a reused keep-alive connection turned out closed) or it is
- * idempotent (nginx's proxy_next_upstream default: an endpoint that died
- * with the request in flight, its container killed). Only a failed connect
- * puts the endpoint in quarantine: one request's reset may be its own doing
- * (a dead endpoint's next connect fails anyway).
+ * The backend failed before answering. Retry on another endpoint when nothing
+ * of the request can have been processed (the connect failed: the whole
+ * request is still in up->out), or when it is idempotent and has no body (its
+ * head is in c->fwd): nginx's proxy_next_upstream default, for an endpoint
+ * that died with the request in flight, its container killed. A request that
+ * is not idempotent is never sent twice, not even when it went out on a
+ * reused keep-alive connection: the app may have read it before closing, and
+ * a stale connection is weeded out before reuse (upstream_get). Only a failed
+ * connect puts the endpoint in quarantine: one request's reset may be its own
+ * doing (a dead endpoint's next connect fails anyway).
  */
 void
 exchange_retry(struct client *c, bool connect_failed, const char *code)
@@ -167,7 +169,7 @@ exchange_retry(struct client *c, bool connect_failed, const char *code)
 	bool can;
 
 	can = !c->got_response && (connect_failed || (c->req_body == HTTP1_BODY_NONE &&
-	    (u->reused || idempotent(c->method))));
+	    idempotent(c->method)));
 	if (connect_failed)
 		upstream_quarantine(u->host);
 	if (connect_failed) {
@@ -176,8 +178,13 @@ exchange_retry(struct client *c, bool connect_failed, const char *code)
 	} else if (can) {
 		buf_add(&pending, c->fwd.p, c->fwd.len);
 	}
-	if (u->reused && !connect_failed)
-		c->attempts--;	/* a stale pooled connection is not the endpoint's fault */
+	/* The first reused connection that fails is not counted (the backend may
+	 * have closed it just as it was taken); any later failure is, or a GET
+	 * the app answers by closing would go out on every pooled connection. */
+	if (u->reused && !connect_failed && !c->spared) {
+		c->attempts--;
+		c->spared = true;
+	}
 	upstream_close(u);
 	c->up = NULL;
 	if (!can || exchange_connect(c) < 0) {

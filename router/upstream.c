@@ -116,6 +116,17 @@ upstream_get(struct uphost *h, struct client *c)
 	int fd, one = 1;
 
 	while ((u = TAILQ_FIRST(&h->idle)) != NULL) {
+		char b;
+		ssize_t n;
+
+		/* The backend may have closed it since the loop last looked (its EOF
+		 * waits in this very iteration): a request sent on it would fail, and
+		 * one that is not idempotent is never sent again (relay.c). */
+		n = recv(u->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+			upstream_close(u);
+			continue;
+		}
 		TAILQ_REMOVE(&h->idle, u, pool_entry);
 		h->nidle--;
 		u->pooled = false;

@@ -70,6 +70,15 @@ test_expect 'a GET reset by one endpoint before any answer goes to another; a PO
 		[ \$c = 502 ] && n502=\$((n502 + 1))
 	done && echo \"POSTs answered 502: \$n502 of 10\" && test \$n502 -gt 0
 "
+# A POST without a body that goes out on a pooled keep-alive connection, whose backend
+# reads it and closes without answering: 502, and the backend got it once (issue 15; it
+# was sent again on a new connection, since a reused one might just have been stale).
+test_expect 'a POST on a reused connection closed without an answer reaches the backend once' "
+	c=\$(curl -s -o /dev/null -w '%{http_code} ' -H 'Host: slow.example.test' $U/echo \\
+		--next -s -o /dev/null -w '%{http_code}' -X POST -H 'Host: slow.example.test' $U/reset?once=\$\$) &&
+	echo \"answers: \$c; the backend got it \$(grep -c \"^POST /reset?once=\$\$ \" \$TRASH/b1.rec) time(s)\" &&
+	test \"\$c\" = '200 502' && test \$(grep -ac \"^POST /reset?once=\$\$ \" \$TRASH/b1.rec) = 1
+"
 test_expect '502 and 504 pages: standard reason, the code in X-Router-Code' "
 	curl -s -D h502 -o b502 -H 'Host: slow.example.test' http://127.0.0.1:\$RPORT/reset &&
 	head -n 1 h502 | grep -q '^HTTP/1.1 502 Bad Gateway' && grep -q '<h1>502 Bad Gateway</h1>' b502 &&
