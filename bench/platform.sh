@@ -65,6 +65,9 @@ deis config:set BENCH=1 POWERED_BY=bench -a benchapp >/dev/null
 i=0
 while ! get | grep -q "Powered by bench" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 echo "config:set → new value served: $(since "$t") s"
+# where the time went: the controller's phases of each deploy and scale above
+docker logs "$DEISCTL_PREFIX-controller" 2>&1 | grep -E "benchapp.* built: |(deployed|scaled) 'benchapp'|routes switched" |
+	tail -n 8 | sed 's/^/  controller: /'
 
 sleep 10
 total=0

@@ -32,7 +32,7 @@
 #define HEARTBEAT_MS 15000
 #define WATCH_MAX_PENDING (8 * 1024 * 1024)
 #define SWITCH_WAIT_MS 15000
-#define ROUTER_APPLY_MS 300
+#define ROUTER_APPLY_MS 150
 
 struct watch {
 	struct api *a;
@@ -384,6 +384,40 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * The scheduler has just found the release's web/cmd containers healthy
+ * (their port answers, and HEALTHCHECK_URL when set), at the addresses it
+ * probed: route them now rather than at their publisher's next report, which
+ * takes the same rows over (same container, its host) and keeps them fresh.
+ * One that dies before that report is dropped by the expiry, as any endpoint
+ * not reported; the routers meanwhile try another endpoint on a refused
+ * connect. A container whose engine id is not known yet is left to the
+ * publisher.
+ */
+static void
+route_healthy(struct db *db, const struct sched_container *cs, size_t n, unsigned release)
+{
+	struct err e = { 0 };
+	char now[DB_TIME_LEN], rs[16], ns[16];
+	size_t i;
+
+	db_now(now);
+	snprintf(rs, sizeof(rs), "%u", release);
+	for (i = 0; i < n; i++) {
+		const struct sched_container *c = &cs[i];
+
+		if (c->release != release || (strcmp(c->type, "web") && strcmp(c->type, "cmd")) ||
+		    (c->state != SCHED_UP && c->state != SCHED_CREATED) || !c->cid[0] || !c->addr[0])
+			continue;
+		snprintf(ns, sizeof(ns), "%u", c->num);
+		if (db_execp(db, &e, "INSERT INTO endpoints (container, host, name, app, release, "
+		    "type, num, addr, updated) VALUES ($1, '', $2, $3, CAST($4 AS INTEGER), $5, "
+		    "CAST($6 AS INTEGER), $7, $8) ON CONFLICT (container) DO NOTHING", c->cid,
+		    c->name, c->app, rs, c->type, ns, c->addr, now) < 0)
+			log_warn("cannot route '%s' at once: %s", c->name, e.msg);
+	}
+}
+
 void
 routes_switch(const char *app, unsigned release, void *arg)
 {
@@ -394,6 +428,7 @@ routes_switch(const char *app, unsigned release, void *arg)
 	char rel[16];
 	long long want = 0, waited, old;
 	size_t n = 0, i;
+	bool publishers;
 
 	if (db == NULL)
 		return;
@@ -405,11 +440,16 @@ routes_switch(const char *app, unsigned release, void *arg)
 	for (i = 0; i < n; i++)
 		if (cs[i].release == release && (!strcmp(cs[i].type, "web") || !strcmp(cs[i].type, "cmd")))
 			want++;
-	free(cs);
 	/* a first deploy waits only where publishers report (not a bare controller) */
-	if (old <= 0 && (want == 0 || time(NULL) - __atomic_load_n(&ctl->last_report,
-	    __ATOMIC_RELAXED) > ENDPOINT_TTL_S))
+	publishers = time(NULL) - __atomic_load_n(&ctl->last_report, __ATOMIC_RELAXED) <=
+	    ENDPOINT_TTL_S;
+	if (old <= 0 && (want == 0 || !publishers)) {
+		free(cs);
 		return;
+	}
+	if (publishers)
+		route_healthy(db, cs, n, release);
+	free(cs);
 	for (waited = 0; waited < SWITCH_WAIT_MS; waited += 100) {
 		if (count(db, "SELECT COUNT(*) FROM endpoints WHERE app = $1 AND release = "
 		    "CAST($2 AS INTEGER)", app, rel) >= want)

@@ -778,6 +778,8 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 	size_t i, j, nb = 0, nids = 0, ncur;
 	unsigned k, max;
 	int ret = -1;
+	struct sched_timing t = { 0 };
+	double t0;
 
 	if (rel_check(rel, e) < 0)
 		return -1;
@@ -830,10 +832,13 @@ sched_scale(struct sched *s, const struct sched_release *rel,
 		}
 		free(cur);
 	}
-	if (nb && boot_all(s, rel, bv, nb, NULL, e) < 0)
+	if (nb && boot_all(s, rel, bv, nb, &t, e) < 0)
 		goto out;
+	t0 = mono();
 	remove_all(s, ids, nids);
-	log_info("scheduler: scaled '%s': %zu started, %zu stopped", rel->app, nb, nids);
+	t.stop_ms = ms_since(t0);
+	log_info("scheduler: scaled '%s': %zu started, %zu stopped (ms: start %lld, health %lld, "
+	    "stop %lld)", rel->app, nb, nids, t.start_ms, t.health_ms, t.stop_ms);
 	ret = 0;
 out:
 	sched_app_unlock(s, rel->app);
