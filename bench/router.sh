@@ -2,6 +2,11 @@
 # deis-router vs nginx vs HAProxy, same backend, same machine, one run.
 #
 #   bench/router.sh [DURATION_S] [CONNS]        (defaults: 10 s, 64 connections)
+#   ACCESS_LOG=1 bench/router.sh ...            deis-router with its access log on
+#
+# With ACCESS_LOG=1 deis-router logs every request as it does by default, to its
+# stdout redirected to a file (as the platform's log driver would read it); the
+# number of lines written is printed at the end.
 #
 # Backend: an nginx instance (1 worker) answering a 13-byte body, and a 1 MiB
 # file. Proxies: deis-router (workers auto, access log off), nginx (workers
@@ -122,7 +127,8 @@ routes() {
 routes 1
 
 nginx -c "$W/backend/nginx.conf" -e "$W/backend/error.log" & PIDS="$PIDS $!"; BPID=$!
-"$BIN/deis-router" --listen 127.0.0.1:$RP --routes "$W/routes.json" --no-access-log 2>"$W/router.err" &
+if [ "${ACCESS_LOG:-0}" = 1 ]; then LOGFLAG=""; else LOGFLAG=--no-access-log; fi
+"$BIN/deis-router" --listen 127.0.0.1:$RP --routes "$W/routes.json" $LOGFLAG 2>"$W/router.err" >"$W/access.log" &
 RPID=$!; PIDS="$PIDS $RPID"
 nginx -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" & NPID=$!; PIDS="$PIDS $NPID"
 haproxy -f "$W/haproxy.cfg" -q & HPID=$!; PIDS="$PIDS $HPID"
@@ -155,6 +161,7 @@ open(path + ".rps", "w").write(str(rps))
 PY
 }
 
+echo "# deis-router access log: $([ -z "$LOGFLAG" ] && echo on || echo off)"
 echo "# $(nproc) cores; wrk -t2 -c$CONNS -d${DUR}s; small response (13 B)"
 printf '%-12s %10s %9s %9s %9s %5s %5s %8s\n' target 'req/s' 'p50 ms' 'p99 ms' 'cpu us/req' 'usr' 'sys' 'vs nginx'
 NGINX_RPS=0
@@ -191,9 +198,10 @@ done
 echo
 echo "# 1 MiB response, wrk -t2 -c8 -d${DUR}s"
 for t in direct:$BP nginx:$NP deis-router:$RP haproxy:$HP; do
-	wrk -t2 -c8 -d"${DUR}s" -H 'Host: app.example.test' "http://127.0.0.1:${t#*:}/1m" >"$W/big" 2>&1
-	printf '%-12s %s req/s, %s/s %s\n' "${t%%:*}" "$(awk '/Requests\/sec/ {print $2}' "$W/big")" \
-		"$(awk '/Transfer\/sec/ {print $2}' "$W/big")" "$(grep -E 'Non-2xx|Socket errors' "$W/big" | tr '\n' ' ')"
+	B="$W/big.${t%%:*}"
+	wrk -t2 -c8 -d"${DUR}s" -H 'Host: app.example.test' "http://127.0.0.1:${t#*:}/1m" >"$B" 2>&1
+	printf '%-12s %s req/s, %s/s %s\n' "${t%%:*}" "$(awk '/Requests\/sec/ {print $2}' "$B")" \
+		"$(awk '/Transfer\/sec/ {print $2}' "$B")" "$(grep -E 'Non-2xx|Socket errors' "$B" | tr '\n' ' ')"
 done
 
 echo
@@ -219,3 +227,14 @@ after=$(rss_kb $RPID)
 conns=$(ss -tn state established "( sport = :$RP )" | tail -n +2 | wc -l)
 echo "established: $conns; RSS before: ${before} KiB, with them: ${after} KiB, per connection: $(( (after - before) * 1024 / (conns > 0 ? conns : 1) )) B"
 kill $IDLE 2>/dev/null || true
+if [ -z "$LOGFLAG" ]; then
+	kill -TERM $RPID 2>/dev/null || true
+	i=0; while kill -0 $RPID 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+	echo
+	# wrk counts the responses it completed; the router also logs the 10 000
+	# idle connections' requests and the few cut when wrk stopped (499)
+	n=$(cat "$W/wrk.deis-router" "$W/churn.deis-router" "$W/big.deis-router" |
+		awk '/requests in/ {n += $1} END {print n + 10000}')
+	echo "# access log: $(wc -l <"$W/access.log") lines (wrk completed + idle: $n)," \
+		"$(grep -cv ' - [0-9.]* - [0-9.]* - [^ ]* - [^ ]*$' "$W/access.log") malformed"
+fi

@@ -12,7 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The router's globals routes.c and tls.c refer to (main.c and proxy.c own them). */
+/* The router's globals routes.c and tls.c refer to (main.c owns them). */
 struct router_conf conf;
 struct worker W;
 

@@ -4,7 +4,7 @@
  * Response compression (Deis's router "gzip" settings, nginx's gzip module):
  * the configuration, the decision whether an exchange's response is
  * compressed, and the streaming deflate itself. Knows nothing of connections:
- * router/relay.c asks and feeds it, so the unit tests can link it alone.
+ * router/exchange.c and router/relay.c ask, router/relay.c feeds it, so the unit tests can link it alone.
  *
  * The decision comes in two halves because the request head is gone by the
  * time the response head arrives: gzip_request() at the request, then

@@ -8,7 +8,8 @@
  *               [--header-timeout T] [--keepalive-timeout T] [--watch-timeout T] [--max-conns N]
  *               [--tls-listen ADDR --tls-cert FILE --tls-key FILE] [--hsts SECONDS]
  *               [--enforce-https] [--balance round-robin|least-conn]
- *               [--body-min-rate BYTES_PER_S] [--pool-size N] [--no-access-log]
+ *               [--body-min-rate BYTES_PER_S] [--pool-size N]
+ *               [--access-log stdout|off|FILE] [--no-access-log]
  *               [--gzip on|off] [--gzip-level N] [--gzip-min-length N] [--gzip-types L]
  *               [--gzip-disable msie6|REGEX|""] [--gzip-http-version 1.0|1.1]
  *               [--gzip-proxied any|off] [--gzip-vary on|off]
@@ -64,7 +65,7 @@ struct router_conf conf = {
 	.quarantine_ms = 5000,
 	.max_conns = 16384,
 	.pool_max = 256,	/* per backend per worker: covers --max-conns bursts without reconnects */
-	.access_log = true,
+	.access_log = "stdout",
 	.body_min_rate = 1000,	/* security.md §1.7 */
 };
 struct worker W;
@@ -90,7 +91,7 @@ usage(void)
 	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME] [--status on|off] "
 	    "[--hsts-include-subdomains] [--hsts-preload] [--controller-whitelist 'IP[:LABEL],...'] "
 	    "[--enforce-whitelist] "
-	    "[--no-access-log]\n");
+	    "[--access-log stdout|off|FILE] [--no-access-log]\n");
 	exit(100);
 }
 
@@ -192,7 +193,12 @@ parse_args(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "--no-access-log") == 0) {
-			conf.access_log = false;
+			conf.access_log = "off";
+			continue;
+		}
+		if (strcmp(a, "--access-log") == 0 && v) {
+			conf.access_log = v;
+			i++;
 			continue;
 		}
 		if (strcmp(a, "--enforce-https") == 0) {
@@ -432,12 +438,12 @@ worker_tick(struct ev *ev, void *arg)
 	uint64_t now = ev_now_ms();
 	static uint64_t drain_until;
 
-	proxy_sweep(now);
+	conn_sweep(now);
 	upstream_sweep(now);
 	if (W.draining) {
 		if (drain_until == 0)
 			drain_until = now + DRAIN_MS;
-		proxy_drain();
+		conn_drain();
 		if (W.nclients == 0 || now > drain_until) {
 			ev_stop(ev);
 			return;
@@ -449,14 +455,9 @@ worker_tick(struct ev *ev, void *arg)
 static void
 worker_before_sleep(struct ev *ev, void *arg)
 {
-	proxy_reap();
+	conn_reap();
 	upstream_reap();
-	if (W.logbuf.len) {
-		ssize_t n = write(STDOUT_FILENO, W.logbuf.p, W.logbuf.len);
-
-		(void)n;
-		buf_reset(&W.logbuf);
-	}
+	accesslog_flush();
 }
 
 static void
@@ -474,7 +475,7 @@ worker_signal(struct ev *ev, int fd, int mask, void *arg)
 				ev_set(ev, listener_fds[i], 0, NULL, NULL);
 				close(listener_fds[i]);
 			}
-			proxy_drain();
+			conn_drain();
 		}
 	}
 }
@@ -492,7 +493,6 @@ worker_main(int id)
 	stats_worker_start(id);
 	TAILQ_INIT(&W.clients);
 	TAILQ_INIT(&W.dead_clients);
-	buf_init(&W.logbuf, 0);
 	upstream_init();
 	if (getrandom(&W.rng, sizeof(W.rng), 0) != sizeof(W.rng))
 		W.rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -528,8 +528,8 @@ worker_main(int id)
 
 		port = listen_port(fd);
 		listener_fds[i] = fd;
-		listeners[i] = proxy_listener_new(fd, conf.listen[i].kind, port);
-		if (ev_set(W.ev, fd, EV_READ, proxy_accept, listeners[i]) < 0)
+		listeners[i] = conn_listener_new(fd, conf.listen[i].kind, port);
+		if (ev_set(W.ev, fd, EV_READ, conn_accept, listeners[i]) < 0)
 			die(111, "cannot watch '%s': %s", conf.listen[i].addr, strerror(errno));
 	}
 	ev_before_sleep(W.ev, worker_before_sleep, NULL);
@@ -584,6 +584,9 @@ main(int argc, char **argv)
 	log_init("deis-router");
 	parse_args(argc, argv);
 	load_token();
+	/* opened once, here: the workers share one O_APPEND description */
+	if (accesslog_open(conf.access_log) < 0)
+		die(100, "cannot open '%s': %s", conf.access_log, strerror(errno));
 	if (conf.controller_url) {
 		/* the snapshot's directory, so the first table from the stream can be kept */
 		char *dir = xstrdup(conf.routes_file), *slash = strrchr(dir, '/');

@@ -2,7 +2,7 @@
  * The PROXY protocol header (haproxy's proxy-protocol.txt, versions 1 and 2)
  * that a load balancer in front of the router sends first on each connection.
  * Parsed strictly: anything not exactly a header is refused, and the reader in
- * proxy.c closes the connection without forwarding a byte.
+ * conn.c closes the connection without forwarding a byte.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

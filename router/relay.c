@@ -1,11 +1,16 @@
 /*
- * The backend side of an exchange: pick an endpoint and connect (retrying on
- * another endpoint when nothing can have been processed), stream the request
- * body out with backpressure, parse and relay the response (1xx, 101 tunnels,
- * bodies by length, chunked or until EOF), and hand the backend connection
- * back to the pool only after a complete, well-framed exchange.
+ * Bytes, both sides of an exchange: the client's socket read and written
+ * (plain or TLS, the PROXY header before either), the request body forwarded
+ * with backpressure in its framing, the backend's response parsed and relayed
+ * (1xx, 101 tunnels, bodies by length, chunked or until EOF, compressed when
+ * gzip.c says so), the backend's socket read and written. The backend
+ * connection goes back to the pool only after a complete, well-framed
+ * exchange. State changes go through conn_fire(); the end of an exchange is
+ * exchange.c's.
  */
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,12 +18,155 @@
 
 #include "lib/ev.h"
 #include "lib/log.h"
-#include "lib/xalloc.h"
-#include "router/proxy.h"
+#include "router/conn.h"
 #include "router/router.h"
 
-struct buf proxy_scratch = BUF_INIT;
+static struct buf scratch = BUF_INIT;	/* de-chunked bytes */
 static struct buf gz_scratch = BUF_INIT;
+
+/* SSL_read until the socket is drained (OpenSSL may hold decrypted bytes). */
+static void
+read_tls(struct client *c, char *rbuf, size_t size)
+{
+	c->tls_read_wants_write = false;
+	for (;;) {
+		int n = SSL_read(c->ssl, rbuf, (int)size), err;
+
+		if (n > 0) {
+			stats_bytes((uint64_t)n, 0);
+			if (c->state != CS_LINGER)
+				buf_add(&c->in, rbuf, (size_t)n);
+			if (c->in.len >= HIGH_WATER)
+				return;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, n);
+		if (err == SSL_ERROR_WANT_READ)
+			return;
+		if (err == SSL_ERROR_WANT_WRITE) {
+			c->tls_read_wants_write = true;
+			return;
+		}
+		ERR_clear_error();
+		c->in_eof = true;
+		if (err != SSL_ERROR_ZERO_RETURN && c->state != CS_LINGER) {
+			if (c->t_start == 0)
+				log_debug("tls handshake with %s failed", c->ip);
+			exchange_fail(c, 0, "H27");
+		}
+		return;
+	}
+}
+
+void
+relay_client_read(struct client *c)
+{
+	/* Read into one per-worker buffer and copy what arrived: a connection
+	 * then only holds a buffer the size of what it has pending. */
+	static char rbuf[65536];
+
+	if (c->ssl) {
+		read_tls(c, rbuf, sizeof(rbuf));
+		return;
+	}
+	for (;;) {
+		ssize_t n = read(c->fd, rbuf, sizeof(rbuf));
+
+		if (n > 0) {
+			stats_bytes((uint64_t)n, 0);
+			if (c->state != CS_LINGER)
+				buf_add(&c->in, rbuf, (size_t)n);
+			if ((size_t)n < sizeof(rbuf) || c->in.len >= HIGH_WATER)
+				return;
+			continue;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+			c->in_eof = true;
+			if (n < 0 && c->state != CS_LINGER)
+				exchange_fail(c, 0, "H27");
+		}
+		return;
+	}
+}
+
+/*
+ * The PROXY header, before any HTTP or TLS byte: peek, and consume exactly the
+ * header (what follows belongs to TLS or HTTP); a prefix seen so far is
+ * consumed into c->in so a slow header does not spin the level-triggered loop.
+ * Bounded by the header timeout (proxy_sweep). An invalid header closes the
+ * connection, nothing is forwarded. 1: read whole, 0: more to come, -1: close.
+ */
+int
+relay_proxy_header(struct client *c)
+{
+	uint8_t tmp[PROXYHDR_MAX];
+	struct sockaddr_storage src;
+	size_t old = c->in.len;
+	ssize_t n;
+	int r;
+
+	n = recv(c->fd, tmp, sizeof(tmp) - old, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	buf_add(&c->in, tmp, (size_t)n);
+	r = proxyproto_parse((const uint8_t *)c->in.p, c->in.len, &src);
+	if (r < 0 || (r == 0 && c->in.len >= PROXYHDR_MAX)) {
+		log_info("H25 invalid PROXY protocol header from %s", c->ip);
+		return -1;
+	}
+	/* consume what belongs to the header (all of it if incomplete) */
+	if (recv(c->fd, tmp, r ? (size_t)r - old : (size_t)n, 0) != (r ? r - (ssize_t)old : n))
+		return -1;
+	if (r == 0)
+		return 0;
+	buf_release(&c->in);
+	/* nginx's real_ip_header proxy_protocol: the header's address is the
+	 * client's only when the balancer is a trusted peer (--real-ip-from) */
+	if (src.ss_family != AF_UNSPEC &&
+	    cidr_list_match(conf.real_ip_from, conf.nreal_ip_from, &c->conn_peer)) {
+		c->peer = c->conn_peer = src;
+		conn_addr_text(&src, c->ip, sizeof(c->ip));
+	}
+	return 1;
+}
+
+void
+relay_client_write(struct client *c)
+{
+	c->tls_write_wants_read = false;
+	while (c->out.len) {
+		ssize_t n;
+
+		if (c->ssl) {
+			int r = SSL_write(c->ssl, c->out.p, c->out.len > INT32_MAX ? INT32_MAX : (int)c->out.len);
+
+			if (r <= 0) {
+				int err = SSL_get_error(c->ssl, r);
+
+				if (err == SSL_ERROR_WANT_WRITE)
+					return;
+				if (err == SSL_ERROR_WANT_READ) {
+					c->tls_write_wants_read = true;
+					return;
+				}
+				ERR_clear_error();
+				exchange_fail(c, 0, "H27");
+				return;
+			}
+			n = r;
+		} else if ((n = write(c->fd, c->out.p, c->out.len)) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			exchange_fail(c, 0, "H27");
+			return;
+		}
+		c->bytes_out += (uint64_t)n;
+		stats_bytes(0, (uint64_t)n);
+		buf_remove_head(&c->out, (size_t)n);
+	}
+}
 
 static const char *
 hsts_header(void)
@@ -30,170 +178,6 @@ hsts_header(void)
 		    conf.hsts_max_age, conf.hsts_subdomains ? "; includeSubDomains" : "",
 		    conf.hsts_preload ? "; preload" : "");
 	return h;
-}
-
-static uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/*
- * --affinity-arg: rendezvous (highest random weight) hashing of the value over
- * the endpoints' addresses, skipping quarantined ones. Adding or removing one
- * of n endpoints moves only the keys that scored highest on it (~1/n).
- */
-static struct endpoint *
-affinity_pick(struct app *a, uint64_t kh, struct uphost **hp)
-{
-	uint64_t best = 0;
-	struct endpoint *bep = NULL;
-	struct uphost *bh = NULL;
-	bool bq = true;
-	size_t i;
-
-	for (i = 0; i < a->nep; i++) {
-		struct uphost *h = upstream_host(&a->ep[i]);
-		uint64_t score = mix64(router_hash(a->ep[i].addr, strlen(a->ep[i].addr), kh));
-		bool q = upstream_quarantined(h);
-
-		/* a quarantined endpoint only when every one is */
-		if (bep == NULL || (bq && !q) || (bq == q && score > best)) {
-			best = score;
-			bep = &a->ep[i];
-			bh = h;
-			bq = q;
-		}
-	}
-	*hp = bh;
-	return bep;
-}
-
-/*
- * Pick an endpoint (round robin or least connections, skipping quarantined
- * ones) and get a connection.
- */
-int
-exchange_connect(struct client *c)
-{
-	struct app *a = c->app;
-	struct endpoint *ep = NULL;
-	size_t i, n = c->tcp ? 1 : a->nep;
-
-	while (c->attempts < MAX_ATTEMPTS && (size_t)c->attempts < n) {
-		struct uphost *h = NULL;
-
-		c->attempts++;
-		if (c->tcp) {
-			ep = &c->table->builder;
-			h = upstream_host(ep);
-		} else if (c->affinity) {
-			ep = affinity_pick(a, c->affinity, &h);
-		} else if (conf.least_conn) {
-			/* fewest connections in use from this worker; ties in turn */
-			struct endpoint *best = NULL;
-			struct uphost *bh = NULL;
-			unsigned start = a->rr++;
-
-			for (i = 0; i < n; i++) {
-				ep = &a->ep[(start + i) % n];
-				h = upstream_host(ep);
-				if (upstream_quarantined(h) && i + 1 < n)
-					continue;
-				if (bh == NULL || h->nactive < bh->nactive) {
-					best = ep;
-					bh = h;
-				}
-			}
-			ep = best;
-			h = bh;
-		} else {
-			for (i = 0; i < n; i++) {
-				ep = &a->ep[a->rr++ % n];
-				h = upstream_host(ep);
-				if (!upstream_quarantined(h))
-					break;
-			}
-		}
-		strlcpy(c->upaddr, ep->addr, sizeof(c->upaddr));
-		c->up = upstream_get(h, c);
-		if (c->up == NULL) {
-			log_warn("H21 cannot connect to '%s': %s", ep->addr, strerror(errno));
-			upstream_quarantine(h);
-			continue;
-		}
-		if (c->up->connecting) {
-			c->state = C_CONNECT;
-			c->deadline = ev_now_ms() + c->connect_ms;
-		} else {
-			c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
-			c->deadline = ev_now_ms() + (c->tcp ? c->idle_ms : c->first_byte_ms);
-		}
-		return 0;
-	}
-	return -1;
-}
-
-/* RFC 9110 9.2.2: repeating the request has the effect of sending it once. */
-static bool
-idempotent(const char *method)
-{
-	static const char *const m[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(m); i++)
-		if (strcmp(method, m[i]) == 0)
-			return true;
-	return false;
-}
-
-/*
- * The backend failed before answering. Retry on another endpoint when nothing
- * of the request can have been processed (the connect failed: the whole
- * request is still in up->out), or when it is idempotent and has no body (its
- * head is in c->fwd): nginx's proxy_next_upstream default, for an endpoint
- * that died with the request in flight, its container killed. A request that
- * is not idempotent is never sent twice, not even when it went out on a
- * reused keep-alive connection: the app may have read it before closing, and
- * a stale connection is weeded out before reuse (upstream_get). Only a failed
- * connect puts the endpoint in quarantine: one request's reset may be its own
- * doing (a dead endpoint's next connect fails anyway).
- */
-void
-exchange_retry(struct client *c, bool connect_failed, const char *code)
-{
-	struct upconn *u = c->up;
-	struct buf pending = BUF_INIT;
-	bool can;
-
-	can = !c->got_response && (connect_failed || (c->req_body == HTTP1_BODY_NONE &&
-	    idempotent(c->method)));
-	if (connect_failed)
-		upstream_quarantine(u->host);
-	if (connect_failed) {
-		pending = u->out;
-		buf_init(&u->out, 0);
-	} else if (can) {
-		buf_add(&pending, c->fwd.p, c->fwd.len);
-	}
-	/* The first reused connection that fails is not counted (the backend may
-	 * have closed it just as it was taken); any later failure is, or a GET
-	 * the app answers by closing would go out on every pooled connection. */
-	if (u->reused && !connect_failed && !c->spared) {
-		c->attempts--;
-		c->spared = true;
-	}
-	upstream_close(u);
-	c->up = NULL;
-	if (!can || exchange_connect(c) < 0) {
-		buf_release(&pending);
-		exchange_fail(c, connect_failed ? 503 : 502, code);
-		return;
-	}
-	buf_add(&c->up->out, pending.p, pending.len);
-	buf_release(&pending);
 }
 
 static void
@@ -233,7 +217,7 @@ body_out(struct client *c, const char *p, size_t n, bool last)
 
 /* Move request body bytes from c->in to the backend, up to the high water mark. */
 void
-exchange_request_body(struct client *c)
+relay_request_body(struct client *c)
 {
 	struct upconn *u = c->up;
 	size_t before = c->in.len;
@@ -251,8 +235,8 @@ exchange_request_body(struct client *c)
 			bool done = false;
 			long r;
 
-			buf_reset(&proxy_scratch);
-			r = http1_chunked_decode(&c->req_ch, c->in.p, c->in.len, &proxy_scratch, &done);
+			buf_reset(&scratch);
+			r = http1_chunked_decode(&c->req_ch, c->in.p, c->in.len, &scratch, &done);
 			if (r < 0) {
 				c->keep_alive = false;
 				exchange_fail(c, 400, "H25");
@@ -264,7 +248,7 @@ exchange_request_body(struct client *c)
 				return;
 			}
 			buf_remove_head(&c->in, (size_t)r);
-			body_emit_chunk(&u->out, proxy_scratch.p, proxy_scratch.len);
+			body_emit_chunk(&u->out, scratch.p, scratch.len);
 			if (done) {
 				buf_addstr(&u->out, "0\r\n\r\n");
 				c->req_done = true;
@@ -279,13 +263,13 @@ exchange_request_body(struct client *c)
 	}
 	/* The first-byte timeout runs from the end of the request; while the
 	 * body is still coming, the idle timeout applies. */
-	if (!c->res_head_done && c->state == C_EXCHANGE &&
+	if (!c->res_head_done && c->state == CS_EXCHANGE &&
 	    (c->in.len != before || c->req_done != was_done))
 		c->deadline = ev_now_ms() + (c->req_done ? c->first_byte_ms : c->idle_ms);
 }
 
 void
-upstream_flush(struct client *c, struct upconn *u)
+relay_backend_write(struct client *c, struct upconn *u)
 {
 	while (u->out.len) {
 		ssize_t n = write(u->fd, u->out.p, u->out.len);
@@ -293,7 +277,7 @@ upstream_flush(struct client *c, struct upconn *u)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			if (c->state == C_TUNNEL) {
+			if (c->state == CS_TUNNEL) {
 				exchange_fail(c, 0, "H13");
 				return;
 			}
@@ -302,12 +286,12 @@ upstream_flush(struct client *c, struct upconn *u)
 		}
 		buf_remove_head(&u->out, (size_t)n);
 	}
-	if (c->state == C_TUNNEL && c->in_eof)
+	if (c->state == CS_TUNNEL && c->in_eof)
 		shutdown(u->fd, SHUT_WR);
 }
 
-static void
-upstream_read(struct client *c, struct upconn *u)
+void
+relay_backend_read(struct client *c, struct upconn *u)
 {
 	for (;;) {
 		ssize_t n;
@@ -330,16 +314,16 @@ upstream_read(struct client *c, struct upconn *u)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		/* EOF or error from the backend */
-		if (c->state == C_TUNNEL) {
-			exchange_response(c);	/* flush what is buffered */
-			if (!c->dead) {
+		if (c->state == CS_TUNNEL) {
+			relay_response(c);	/* flush what is buffered */
+			if (!conn_closed(c)) {
 				c->close_after = true;
-				c->state = C_HEAD;
+				conn_fire(c, CE_TUNNEL_END);
 				if (c->up) {
 					upstream_close(c->up);
 					c->up = NULL;
 				}
-				access_log(c);
+				exchange_log(c);
 				c->status = 0;
 			}
 			return;
@@ -348,8 +332,8 @@ upstream_read(struct client *c, struct upconn *u)
 			exchange_retry(c, false, "H13");
 			return;
 		}
-		exchange_response(c);
-		if (c->dead || c->up != u)
+		relay_response(c);
+		if (conn_closed(c) || c->up != u)
 			return;
 		if (c->res_head_done && c->res_body == HTTP1_BODY_EOF) {
 			if (c->res_out == HTTP1_BODY_CHUNKED || c->gz)
@@ -371,7 +355,7 @@ upstream_read(struct client *c, struct upconn *u)
 
 /* Relay what the backend sent: head, then body, as far as the bytes go. */
 void
-exchange_response(struct client *c)
+relay_response(struct client *c)
 {
 	struct upconn *u = c->up;
 	struct http1_response res;
@@ -379,7 +363,7 @@ exchange_response(struct client *c)
 	bool done = false;
 	int r;
 
-	if (c->state == C_TUNNEL) {
+	if (c->state == CS_TUNNEL) {
 		if (u->in.len) {
 			buf_add(&c->out, u->in.p, u->in.len);
 			buf_reset(&u->in);
@@ -403,11 +387,10 @@ exchange_response(struct client *c)
 			    GZIP_NONE);
 			buf_remove_head(&u->in, (size_t)r);
 			c->status = 101;
-			c->state = C_TUNNEL;
-			c->deadline = ev_now_ms() + c->idle_ms;
+			conn_fire(c, CE_UPGRADED);
 			buf_add(&u->out, c->in.p, c->in.len);
 			buf_reset(&c->in);
-			exchange_response(c);
+			relay_response(c);
 			return;
 		}
 		if (res.status < 200) {
@@ -466,14 +449,14 @@ exchange_response(struct client *c)
 	case HTTP1_BODY_CHUNKED: {
 		long n;
 
-		buf_reset(&proxy_scratch);
-		n = http1_chunked_decode(&c->res_ch, u->in.p, u->in.len, &proxy_scratch, &done);
+		buf_reset(&scratch);
+		n = http1_chunked_decode(&c->res_ch, u->in.p, u->in.len, &scratch, &done);
 		if (n < 0) {
 			exchange_fail(c, 502, "H17");
 			return;
 		}
 		buf_remove_head(&u->in, (size_t)n);
-		body_out(c, proxy_scratch.p, proxy_scratch.len, done);
+		body_out(c, scratch.p, scratch.len, done);
 		break;
 	}
 	case HTTP1_BODY_EOF:
@@ -489,46 +472,4 @@ exchange_response(struct client *c)
 	if (!c->req_done || !c->keep_alive)
 		c->close_after = true;
 	exchange_end(c);
-}
-
-void
-proxy_upstream_event(struct upconn *u, int mask)
-{
-	struct client *c = u->c;
-
-	if (c->dead)
-		return;
-	if (u->connecting) {
-		int err = 0;
-		socklen_t len = sizeof(err);
-
-		if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (err) {
-			log_warn("%s cannot connect to '%s': %s", err == ETIMEDOUT ? "H19" : "H21",
-			    c->upaddr, strerror(err));
-			exchange_retry(c, true, "H21");
-			goto out;
-		}
-		u->connecting = false;
-		c->state = c->tcp ? C_TUNNEL : C_EXCHANGE;
-		c->deadline = ev_now_ms() + (c->tcp ? c->idle_ms : c->first_byte_ms);
-	}
-	if (c->res_head_done || c->state == C_TUNNEL)
-		c->deadline = ev_now_ms() + c->idle_ms;
-	if (mask & EV_WRITE || u->out.len)
-		upstream_flush(c, u);
-	if (!c->dead && c->up == u && (mask & EV_READ))
-		upstream_read(c, u);
-	if (!c->dead && c->up == u && u->in.len)
-		exchange_response(c);
-	if (!c->dead)
-		client_process(c);
-	if (!c->dead)
-		client_flush(c);
-out:
-	if (!c->dead && c->up && c->up->out.len && !c->up->connecting)
-		upstream_flush(c, c->up);
-	if (!c->dead)
-		client_update(c);
 }

@@ -6,11 +6,13 @@
  *   main.c      flags, the parent (worker supervision, route watch), the worker loop
  *   routes.c    the route table: decode, validate, look up, snapshot on disk
  *   watch.c     the controller's route stream (a thread of the parent)
- *   proxy.c     client connections: accept, read, write, close, timeouts
- *   proxy_request.c request heads: parse, route, the router's own answers, access log
- *   relay.c     the backend side of an exchange: connect/retry, body out, response in
- *   proxy.h     struct client, shared by proxy.c, proxy_request.c and relay.c only
- *   upstream.c  backend connections: connect, keep-alive pools, quarantine
+ *   conn.c      a client connection's states and transitions, its events, timeouts
+ *   exchange.c  one request: head parsed, decided, answered or forwarded, retried, ended
+ *   decide.c    where a parsed request goes (pure: route, whitelist, redirect, limits)
+ *   relay.c     bytes: client and backend sockets, request body out, response in
+ *   conn.h      struct client and the interfaces of the five files above
+ *   upstream.c  backend connections: pick, connect, keep-alive pools, quarantine
+ *   accesslog.c the access log, buffered per worker
  *   headers.c   building the forwarded request head and the relayed response head
  *   tls.c       the HTTPS listener: contexts, SNI
  *   proxyproto.c the PROXY protocol header (v1, v2)
@@ -64,7 +66,7 @@ struct router_conf {
 	unsigned quarantine_ms;
 	int max_conns;			/* per worker */
 	int pool_max;			/* idle keep-alive connections per backend, per worker */
-	bool access_log;
+	const char *access_log;		/* "stdout", "off" or a file path */
 	const char *tls_cert, *tls_key;	/* platform certificate (PEM files), may be NULL */
 	unsigned hsts_max_age;		/* Strict-Transport-Security on HTTPS; 0: off */
 	bool enforce_https;		/* 301 plain HTTP app requests to https:// */
@@ -155,6 +157,46 @@ struct app *routes_lookup(struct route_table *t, struct str host);
 /* Whether the client address is allowed by app's whitelist. */
 bool routes_allowed(const struct app *a, const struct sockaddr_storage *peer);
 
+/* ---- where a request goes (decide.c) ---- */
+
+enum decide_kind {
+	DECIDE_FORWARD,		/* to the app's endpoints */
+	DECIDE_HEALTH,		/* 200 "OK" (/health-check) */
+	DECIDE_STATUS,		/* 200, the counters (/router-nginx-status with --status) */
+	DECIDE_REDIRECT,	/* 301 to https://<redirect_host><path> (--enforce-https) */
+	DECIDE_ERROR,		/* a router-made error page */
+};
+
+struct decide_in {
+	const struct http1_request *req;
+	const char *body;		/* body bytes that came with the head */
+	size_t body_len;
+	enum listener_kind listener;
+	struct route_table *table;	/* NULL: no routes yet */
+	const struct sockaddr_storage *peer;	/* the client (after --real-ip-from) */
+	bool tls;			/* the connection is HTTPS */
+	bool fwd_trusted;		/* the peer's X-Forwarded-Proto is believed */
+};
+
+struct decision {
+	enum decide_kind kind;
+	int status;			/* every kind but FORWARD */
+	const char *code;		/* ERROR: the router code (static), or NULL */
+	bool keep;			/* ERROR: the connection may stay open */
+	bool drop_input;		/* ERROR: what follows the head is bad: discard it */
+	struct app *app;		/* the routed app (FORWARD, REDIRECT, some ERRORs), or NULL */
+	struct str redirect_host;	/* REDIRECT: the Host value without its port */
+	unsigned connect_ms, first_byte_ms, idle_ms;	/* FORWARD: this exchange's timeouts */
+	uint64_t affinity;		/* FORWARD: --affinity-arg value's hash; 0: none */
+};
+
+/*
+ * Decide what to do with a parsed request head. Pure: reads rc, in and the
+ * table, changes nothing, so it is tested without sockets. d->app points into
+ * in->table, which the caller keeps referenced while it uses it.
+ */
+void decide_request(const struct router_conf *rc, const struct decide_in *in, struct decision *d);
+
 /* ---- counters for the status page (stats.c) ---- */
 
 /*
@@ -173,6 +215,18 @@ void stats_bytes(uint64_t in, uint64_t out);
 void stats_response(struct app *a, int status);
 /* Append the page: the sum over the workers, as JSON. */
 void stats_json(struct buf *out);
+
+/* ---- the access log (accesslog.c) ---- */
+
+/*
+ * Where the lines go: "stdout", "off" (or NULL) or a file path, opened for
+ * appending (created 0644). Called once by the parent; the workers inherit
+ * it. 0, or -1 with errno set.
+ */
+int accesslog_open(const char *dest);
+bool accesslog_enabled(void);
+/* Write what this worker has buffered, whole lines only (the before-sleep hook, exit). */
+void accesslog_flush(void);
 
 /* ---- upstream connections (upstream.c) ---- */
 
@@ -216,7 +270,6 @@ struct worker {
 	struct uphost **hosts;
 	size_t nhostbuckets;
 	int nclients;
-	struct buf logbuf;	/* access log lines, flushed before sleeping */
 };
 extern struct worker W;
 
@@ -230,6 +283,12 @@ void upstream_quarantine(struct uphost *h);
  * errno set if the socket could not even be created or connect failed at once.
  */
 struct upconn *upstream_get(struct uphost *h, struct client *c);
+/*
+ * The endpoint for the next attempt at app a (which has endpoints): by the
+ * affinity key kh (rendezvous hashing) when not 0, else --balance; quarantined
+ * ones only when every one is. *hp gets its host.
+ */
+struct endpoint *upstream_pick(struct app *a, uint64_t kh, struct uphost **hp);
 /* Give u back: to the pool when reusable, otherwise closed (deferred). */
 void upstream_release(struct upconn *u, bool reusable);
 /* Mark u to be closed in the before-sleep hook. */
@@ -239,18 +298,21 @@ void upstream_set_mask(struct upconn *u, int mask);
 void upstream_sweep(uint64_t now);
 void upstream_reap(void);
 
-/* ---- client connections (proxy.c) ---- */
+/* ---- client connections (conn.c; the request path's own interfaces: conn.h) ---- */
 
 struct listener;
 /* A listening socket's handler argument (owned by the worker for its life). */
-struct listener *proxy_listener_new(int fd, enum listener_kind kind, int port);
-void proxy_accept(struct ev *ev, int fd, int mask, void *arg);
-/* Event from the backend side of c's current exchange. */
-void proxy_upstream_event(struct upconn *u, int mask);
-void proxy_sweep(uint64_t now);
-void proxy_reap(void);
+struct listener *conn_listener_new(int fd, enum listener_kind kind, int port);
+/* The listening socket's handler: accept what is queued. */
+void conn_accept(struct ev *ev, int fd, int mask, void *arg);
+/* Event from the backend side of u's client's current exchange. */
+void conn_upstream_event(struct upconn *u, int mask);
+/* Deadlines: every client whose deadline passed (the worker's timer). */
+void conn_sweep(uint64_t now);
+/* Free the clients closed since the last call (before sleeping). */
+void conn_reap(void);
 /* Close idle keep-alive clients (graceful stop). */
-void proxy_drain(void);
+void conn_drain(void);
 
 /* ---- TLS (tls.c) ---- */
 

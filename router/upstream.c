@@ -1,5 +1,5 @@
 /*
- * Backend connections. A struct uphost per (address, container) pair holds the
+ * Backend connections and which endpoint gets the next one. A struct uphost per (address, container) pair holds the
  * keep-alive pool and the quarantine deadline; it outlives route tables, so a
  * table swap keeps pooled connections, and the container id in the key means a
  * host port reused by another container never gets an old connection.
@@ -76,6 +76,88 @@ upstream_quarantine(struct uphost *h)
 	log_warn("backend '%s' quarantined for %u ms", h->key, conf.quarantine_ms);
 }
 
+static uint64_t
+mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * --affinity-arg: rendezvous (highest random weight) hashing of the value over
+ * the endpoints' addresses, skipping quarantined ones. Adding or removing one
+ * of n endpoints moves only the keys that scored highest on it (~1/n).
+ */
+static struct endpoint *
+affinity_pick(struct app *a, uint64_t kh, struct uphost **hp)
+{
+	uint64_t best = 0;
+	struct endpoint *bep = NULL;
+	struct uphost *bh = NULL;
+	bool bq = true;
+	size_t i;
+
+	for (i = 0; i < a->nep; i++) {
+		struct uphost *h = upstream_host(&a->ep[i]);
+		uint64_t score = mix64(router_hash(a->ep[i].addr, strlen(a->ep[i].addr), kh));
+		bool q = upstream_quarantined(h);
+
+		/* a quarantined endpoint only when every one is */
+		if (bep == NULL || (bq && !q) || (bq == q && score > best)) {
+			best = score;
+			bep = &a->ep[i];
+			bh = h;
+			bq = q;
+		}
+	}
+	*hp = bh;
+	return bep;
+}
+
+/*
+ * The endpoint for the next attempt at app a: by the affinity key kh when it
+ * is not 0, else the fewest connections in use from this worker (--balance
+ * least-conn, ties in turn) or in turn; a quarantined endpoint only when no
+ * other is left.
+ */
+struct endpoint *
+upstream_pick(struct app *a, uint64_t kh, struct uphost **hp)
+{
+	struct endpoint *ep = NULL;
+	struct uphost *h = NULL;
+	size_t i, n = a->nep;
+
+	if (kh)
+		return affinity_pick(a, kh, hp);
+	if (conf.least_conn) {
+		struct endpoint *best = NULL;
+		struct uphost *bh = NULL;
+		unsigned start = a->rr++;
+
+		for (i = 0; i < n; i++) {
+			ep = &a->ep[(start + i) % n];
+			h = upstream_host(ep);
+			if (upstream_quarantined(h) && i + 1 < n)
+				continue;
+			if (bh == NULL || h->nactive < bh->nactive) {
+				best = ep;
+				bh = h;
+			}
+		}
+		*hp = bh;
+		return best;
+	}
+	for (i = 0; i < n; i++) {
+		ep = &a->ep[a->rr++ % n];
+		h = upstream_host(ep);
+		if (!upstream_quarantined(h))
+			break;
+	}
+	*hp = h;
+	return ep;
+}
+
 static void
 upconn_event(struct ev *ev, int fd, int mask, void *arg)
 {
@@ -86,7 +168,7 @@ upconn_event(struct ev *ev, int fd, int mask, void *arg)
 	if (u->dead)
 		return;
 	if (u->c) {
-		proxy_upstream_event(u, mask);
+		conn_upstream_event(u, mask);
 		return;
 	}
 	/* Idle in the pool: EOF, an error or unsolicited bytes all end it. */
@@ -121,7 +203,7 @@ upstream_get(struct uphost *h, struct client *c)
 
 		/* The backend may have closed it since the loop last looked (its EOF
 		 * waits in this very iteration): a request sent on it would fail, and
-		 * one that is not idempotent is never sent again (relay.c). */
+		 * one that is not idempotent is never sent again (exchange.c). */
 		n = recv(u->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
 			upstream_close(u);

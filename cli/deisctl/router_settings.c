@@ -33,6 +33,7 @@ enum kind {
 	K_CIDRS,	/* address or CIDR, comma separated; may be empty */
 	K_WHITELIST,	/* address or CIDR with an optional ":label", comma separated */
 	K_ARG,		/* a query argument's name */
+	K_LOGDEST,	/* stdout | off | an absolute file path */
 	K_CERT,		/* a PEM certificate file */
 	K_KEY,		/* a PEM private key file */
 	K_DHPARAM,	/* a PEM DH parameters file */
@@ -83,6 +84,7 @@ static const struct rsetting settings[] = {
 	{ "controller/whitelist", K_WHITELIST, E_FLAG, "--controller-whitelist", 0, 0, NULL,
 	    NULL },
 	{ "enforceWhitelist", K_BOOL, E_TRUE, "--enforce-whitelist", 0, 0, NULL, NULL },
+	{ "accessLog", K_LOGDEST, E_FLAG, "--access-log", 0, 0, NULL, NULL },
 	{ "sslCert", K_CERT, E_CODE, NULL, 0, 0, NULL, NULL },
 	{ "sslKey", K_KEY, E_CODE, NULL, 0, 0, NULL, NULL },
 	{ "errorLogLevel", K_ENUM, E_CODE, NULL, 0, 0,
@@ -345,6 +347,16 @@ value_check(const struct rsetting *s, const char *v, struct err *e)
 			return 0;
 		return err_set(e, 2, "%s '%s' is not a query argument name (letters, digits, "
 		    "'_' and '-')", s->key, v);
+	case K_LOGDEST:
+		if (!strcmp(v, "stdout") || !strcmp(v, "off"))
+			return 0;
+		for (p = v; *p; p++)
+			if (!isgraph((unsigned char)*p))
+				break;
+		if (v[0] == '/' && v[1] && !*p)
+			return 0;
+		return err_set(e, 2, "%s '%s' is not stdout, off or an absolute file path "
+		    "(in the router's container)", s->key, v);
 	}
 	return err_set(e, 2, "%s is empty", s->key);
 }
