@@ -19,6 +19,8 @@
 
 #include "controller/controller.h"
 #include "controller/events.h"
+#include "controller/jobs.h"
+#include "controller/routes.h"
 #include "controller/scheduler/scheduler.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -48,6 +50,9 @@ event_container_state(const struct sched_container *c, enum sched_state old, voi
 	struct buf tail = BUF_INIT;
 	time_t now = time(NULL);
 
+	/* a routed container stopped: out of the routers' tables now */
+	if (old == SCHED_UP && (!strcmp(c->type, "web") || !strcmp(c->type, "cmd")))
+		jobs_on_loop(ctl->jobs, routes_prune);
 	if (c->state != SCHED_CRASHED || old == SCHED_CRASHED)
 		return;
 	if (c->restarts)

@@ -363,6 +363,37 @@ fail:
 	return -1;
 }
 
+void
+routes_prune(struct ctl *ctl)
+{
+	struct err e = { 0 };
+	struct db_res *res;
+	struct sched_container c;
+	int i, n = 0;
+
+	if (ctl->sched == NULL || (res = db_query(ctl->db, "SELECT container FROM endpoints", 0,
+	    NULL, &e)) == NULL)
+		return;
+	for (i = 0; i < db_res_nrows(res); i++) {
+		const char *cid = db_res_get(res, i, 0);
+		bool dead;
+
+		if (sched_find(ctl->sched, cid, &c) == 0)
+			dead = c.state == SCHED_CRASHED || c.state == SCHED_DOWN ||
+			    c.state == SCHED_DESTROYED || c.state == SCHED_ERROR;
+		else
+			dead = sched_removed(ctl->sched, cid);
+		if (dead && db_execp(ctl->db, &e, "DELETE FROM endpoints WHERE container = $1",
+		    cid) > 0)
+			n++;
+	}
+	db_res_free(res);
+	if (n > 0) {
+		log_info("%d endpoint(s) of stopped containers unrouted", n);
+		routes_changed(ctl);
+	}
+}
+
 /* ---- the switch during a deploy ---- */
 
 static long long

@@ -46,10 +46,17 @@ int routes_report(struct ctl *ctl, const char *host, json_t *eps, bool *malforme
     struct err *e);
 /*
  * The scheduler's on_switch hook (a deploy's worker thread; arg is the ctl):
- * when the app has endpoints of another release, wait (15 s at most) until
- * the publisher reports the new release's web/cmd containers, drop the old
- * endpoints, push the table (on the loop) and give routers 300 ms to apply it.
+ * route the new release's web/cmd containers the scheduler found healthy
+ * (where publishers report), wait (15 s at most) until all are in the table,
+ * drop the old endpoints, push the table (on the loop) and give routers
+ * 150 ms to apply it.
  */
 void routes_switch(const char *app, unsigned release, void *arg);
+/*
+ * Loop thread: drop the endpoints of containers the scheduler has seen die or
+ * removed, at once rather than at their publisher's next report, and push the
+ * table when that changed it.
+ */
+void routes_prune(struct ctl *ctl);
 
 #endif

@@ -92,6 +92,17 @@ test_expect 'a deploy switches once the new containers are healthy, the publishe
 	wait_for 15 "sqlite3 \"${CONTROLLER_DB#sqlite://}\" \"SELECT DISTINCT host FROM endpoints WHERE app = '"'"'$APP'"'"'\" | grep -qx h-$$" &&
 	grep "^{" "$TRASH/watch" | tail -n 1 | jq -e "[.apps[\"$APP\"].endpoints[].release] == [4,4,4]"
 '
+# A routed container that stops behind the platform's back leaves the table when
+# the scheduler sees it die, not at the publisher's next report (frozen here).
+test_expect 'a routed container docker-killed is unrouted at once; routed again once running' '
+	kill -STOP $PID_publisher &&
+	c=$(docker ps -q --filter label=sh.deis.app=$APP --filter label=sh.deis.type=web | head -n 1) &&
+	docker kill "$c" >/dev/null &&
+	wait_for 5 "endpoints 2" &&
+	grep -q "endpoint(s) of stopped containers unrouted" "$TRASH/c/controller.log" &&
+	kill -CONT $PID_publisher &&
+	wait_for 20 "endpoints 3"
+'
 test_expect 'destroy removes the endpoints' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	wait_for 10 "grep \"^{\" \"$TRASH/watch\" | tail -n 1 | jq -e \".apps[\\\"$APP\\\"] == null\""
