@@ -2,10 +2,12 @@
 # Platform benchmark (issue 7): on an isolated platform instance (own prefix, ports, state),
 #   1. cold and warm time of scripts/platform-up (README command 1; cold = no platform
 #      state, containers or volumes; the stack image and build outputs may exist),
-#   2. git push → first 200 through the router,
+#   2. git push of a change → the new release answering through the router, and a new
+#      app's deis create + first git push → its first 200,
 #   3. ps:scale web=1→10 → ten distinct containers answering,
 #   4. config:set → the new value served,
-#   5. the control plane's idle RSS (every platform container but the registry).
+#   5. the control plane's idle RSS (every platform container but the registry),
+#   6. where the time went: the controller's phases of those deploys.
 # Everything it starts is removed at the end. Needs root and Docker. Takes minutes.
 #
 #   bench/platform.sh
@@ -24,6 +26,7 @@ HTTP=$(port)
 cleanup() {
 	deisctl uninstall --purge platform >/dev/null 2>&1
 	docker ps -aq --filter label=sh.deis.app=benchapp | xargs -r docker rm -f >/dev/null 2>&1
+	docker ps -aq --filter label=sh.deis.app=benchnew | xargs -r docker rm -f >/dev/null 2>&1
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -53,6 +56,21 @@ while [ "$(get | sed 's/.*release \(v[0-9]*\).*/\1/')" = "$before" ] && [ $i -lt
 	sleep 0.1; i=$((i + 1)); done
 echo "git push → new release answering through the router: $(since "$t") s"
 
+# a new app: deis create, then its first git push until its first 200 through the router
+NEW=$WORK/newapp
+mkdir -p "$NEW" && cp "$TOP"/examples/python-web/* "$NEW/" &&
+(cd "$NEW" && git init -q -b master && git add -A &&
+	git -c user.name=bench -c user.email=bench@example.com commit -qm new) >/dev/null
+remote=$(cd "$SRC" && git remote get-url deis | sed 's|/benchapp.git$|/benchnew.git|')
+t=$(now)
+deis create benchnew --no-remote >/dev/null
+(cd "$NEW" && git push -q "$remote" master >/dev/null 2>&1)
+i=0
+while ! curl -sf -m 5 -o /dev/null -H "Host: benchnew.localhost" "http://127.0.0.1:$HTTP/" && [ $i -lt 600 ]; do
+	sleep 0.1; i=$((i + 1)); done
+echo "new app: deis create + first git push → first 200 through the router: $(since "$t") s"
+deis destroy -a benchnew --confirm=benchnew >/dev/null
+
 t=$(now)
 deis ps:scale web=10 -a benchapp >/dev/null
 i=0
@@ -66,8 +84,8 @@ i=0
 while ! get | grep -q "Powered by bench" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 echo "config:set → new value served: $(since "$t") s"
 # where the time went: the controller's phases of each deploy and scale above
-docker logs "$DEISCTL_PREFIX-controller" 2>&1 | grep -E "benchapp.* built: |(deployed|scaled) 'benchapp'|routes switched" |
-	tail -n 8 | sed 's/^/  controller: /'
+docker logs "$DEISCTL_PREFIX-controller" 2>&1 | grep -E "bench(app|new).* built: |(deployed|scaled) 'bench(app|new)'|routes switched" |
+	tail -n 10 | sed 's/^/  controller: /'
 
 sleep 10
 total=0
