@@ -34,6 +34,17 @@
 
 enum xkind { X_EVENTS, X_LIST, X_LOGS, X_WHO };
 
+/*
+ * Docker (20.10's json-file) leaves a follower that fell behind while the log
+ * file rotated waiting on the rotated file: the lines written after it never
+ * come (seen after a flood: a line written 10 s later, still missing 90 s on).
+ * A stream that carried STALE_BYTES and then stayed silent STALE_IDLE_MS is
+ * renewed from where it got (since=, duplicates skipped): one request for a
+ * container gone quiet after much output, nothing for the others.
+ */
+#define STALE_BYTES (1 << 20)
+#define STALE_IDLE_MS 3000
+
 #define WHO_TRIES 6		/* "not ours" answers before a container is foreign: ~16 s */
 
 struct xfer {
@@ -47,6 +58,7 @@ struct xfer {
 	char app[65], proc[140];
 	struct lstream st;
 	bool paused;
+	uint64_t bytes, last_ms;	/* received since attached; when last (ev_now_ms) */
 	struct curl_slist *hdrs;	/* who: the internal token */
 	LIST_ENTRY(xfer) link;
 };
@@ -218,6 +230,8 @@ logs_write(char *data, size_t size, size_t nmemb, void *arg)
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	lstream_feed(&x->st, data, size * nmemb);
+	x->bytes += size * nmemb;
+	x->last_ms = ev_now_ms();
 	return size * nmemb;
 }
 
@@ -246,9 +260,9 @@ good_name(const char *s, size_t max)
 	return true;
 }
 
-/* Follow c's output as <app>[<type>.<num>]. */
+/* Follow c's output as <app>[<proc>], from its last line queued or sent. */
 static void
-logs_attach(struct cstate *c, const char *app, const char *type, const char *num)
+logs_follow(struct cstate *c, const char *app, const char *proc)
 {
 	struct xfer *x;
 	char *path;
@@ -261,12 +275,49 @@ logs_attach(struct cstate *c, const char *app, const char *type, const char *num
 	x = xfer_new(X_LOGS, path, logs_write);
 	free(path);
 	x->c = c;
+	x->last_ms = ev_now_ms();
 	lstream_init(&x->st, since, emit, x);
 	snprintf(x->app, sizeof(x->app), "%s", app);
-	snprintf(x->proc, sizeof(x->proc), "%s.%s", type, num);
+	snprintf(x->proc, sizeof(x->proc), "%s", proc);
 	c->attached = true;
 	c->gone = false;
 	log_info("attached to %s (%s[%s])", c->id, app, x->proc);
+}
+
+static void
+logs_attach(struct cstate *c, const char *app, const char *type, const char *num)
+{
+	char proc[140];
+
+	snprintf(proc, sizeof(proc), "%s.%s", type, num);
+	logs_follow(c, app, proc);
+}
+
+void
+attach_tick(struct logspout *ls)
+{
+	struct xfer *x, *next;
+	uint64_t now = ev_now_ms();
+	char app[65], proc[140];
+	struct cstate *c;
+
+	for (x = LIST_FIRST(&xfers); x != NULL; x = next) {
+		next = LIST_NEXT(x, link);
+		if (x->kind != X_LOGS || x->paused || x->bytes < STALE_BYTES ||
+		    now - x->last_ms < STALE_IDLE_MS || sender_full(ls) || ls->stopping)
+			continue;
+		c = x->c;
+		snprintf(app, sizeof(app), "%s", x->app);
+		snprintf(proc, sizeof(proc), "%s", x->proc);
+		log_info("renewing the stream of %s (%s[%s]) after %llu bytes and %llu ms of "
+		    "silence", c->id, app, proc, (unsigned long long)x->bytes,
+		    (unsigned long long)(now - x->last_ms));
+		lstream_finish(&x->st);
+		ls->pieces += x->st.pieces;
+		ls->dropped_docker += x->st.bad_ts;
+		xfer_free(x);
+		logs_follow(c, app, proc);
+	}
 }
 
 /* ---- whose container: the controller's record ---- */

@@ -125,6 +125,8 @@ void cstate_free_all(struct logspout *ls);
 int attach_start(struct logspout *ls);
 /* The send queue went below low water: resume paused transfers. */
 void attach_resume(struct logspout *ls);
+/* Once a second: renew log streams Docker may have left behind a rotation. */
+void attach_tick(struct logspout *ls);
 void attach_stop(struct logspout *ls);
 
 #endif

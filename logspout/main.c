@@ -42,6 +42,7 @@ tick(struct ev *ev, void *arg)
 
 	cstate_prune(ls);
 	cstate_save(ls);
+	attach_tick(ls);
 	ev_timer(ev, 1000, tick, ls);
 }
 

@@ -111,6 +111,21 @@ test_expect 'after the logger resumes, every line arrives, in order' '
 	seq 1 30000 | cmp - got
 '
 
+# Docker leaves a follower that fell behind across a rotation of the log file
+# waiting on the rotated file: the lines written after never come. Small files
+# (1 MB, 2 of them), the logger stopped while 12 MB are written, a line 5 s later.
+kill -STOP $PID_logger
+docker run -d --name "${APP}_v1.rot.1" --label sh.deis.app=$APP --label sh.deis.release=1 \
+	--label sh.deis.type=rot --label sh.deis.num=1 --network none \
+	--log-opt max-size=1m --log-opt max-file=2 $IMG sh -c \
+	'i=0; while [ $i -lt 60000 ]; do i=$((i+1)); echo "r $i ..........................................................................................................................................................................................."; done; echo rot-flood-done; sleep 5; echo rot-after; sleep 600' >/dev/null
+wait_for 60 "docker logs --tail 1 ${APP}_v1.rot.1 2>&1 | grep -q rot-after"
+kill -CONT $PID_logger
+test_expect 'a stream Docker left behind a log rotation is renewed: later lines arrive' '
+	wait_for 60 "lines | grep -q \"rot\\.1\\]: rot-after\$\"" &&
+	wait_for 10 "grep -q \"renewing the stream of .* (${APP}\\[rot\\.1\\])\" \"$TRASH/logspout.log\""
+'
+
 test_expect 'a container whose logs Docker cannot serve is not retried in a loop' '
 	id=$(docker run -d --name ${APP}_v1.nolog.1 --log-driver none --label sh.deis.app=$APP \
 		--label sh.deis.type=nolog --label sh.deis.num=1 --network none $IMG sleep 30) &&

@@ -69,6 +69,8 @@ marker_delay() {
 	else
 		echo "no line GET /$m in deis logs -a $1 after $(($(ms) - t0)) ms; it ends:" >&2
 		deis logs -a $1 --lines=5 >&2
+		echo "logspout's last words:" >&2
+		docker logs --tail 15 $PREFIX-logspout >&2 2>&1
 	fi
 }
 
