@@ -24,37 +24,6 @@
 
 #define PASSWORD_MAX 1024
 
-/*
- * The container of the controller on this engine: "<prefix>-controller", or
- * with mode=swarm the running task container of the service of that name
- * (there when this engine is the control-plane node's). Caller frees; NULL
- * with e set when there is none running.
- */
-static char *
-controller_container(struct dctl *d, struct err *e)
-{
-	char *svc = xasprintf("%s-controller", d->prefix), *label, *id = NULL;
-	json_t *list;
-	size_t i;
-
-	if (!dctl_swarm_mode(d))
-		return svc;
-	label = xasprintf("com.docker.swarm.service.name=%s", svc);
-	list = docker_container_list(d->docker, label, e);
-	for (i = 0; list && i < json_array_size(list) && !id; i++) {
-		json_t *c = json_array_get(list, i);
-
-		if (!strcmp(json_string_value(json_object_get(c, "State")) ?: "", "running"))
-			id = xstrdup(json_string_value(json_object_get(c, "Id")) ?: "");
-	}
-	if (list && !id)
-		err_set(e, 404, "no running task of the service '%s' on this engine: run this on "
-		    "the control-plane node (label deis.controlPlane=true)", svc);
-	json_decref(list);
-	free(label);
-	free(svc);
-	return id;
-}
 
 /* Read one line of password into pw (n bytes); prompt without echo on a terminal. */
 static int
@@ -111,7 +80,7 @@ dctl_cmd_create_admin(struct dctl *d, int argc, char **argv)
 		fprintf(stderr, "deisctl: create-admin: the passwords differ\n");
 		goto out;
 	}
-	name = controller_container(d, &e);
+	name = dctl_platform_ops(d)->controller(d, &e);
 	if (!name) {
 		fprintf(stderr, "deisctl: create-admin: %s\n", e.msg);
 		goto out;
@@ -192,7 +161,7 @@ dctl_admin_note(struct dctl *d)
 	const char *first = dctl_state_get(d, "controller", "firstUserAdmin", NULL);
 	struct buf out = BUF_INIT;
 	struct err e = { 0 };
-	char *name = controller_container(d, &e);
+	char *name = dctl_platform_ops(d)->controller(d, &e);
 	int code = -1;
 
 	/* Best effort: start has already said whether the controller runs. */

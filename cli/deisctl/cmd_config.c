@@ -190,20 +190,19 @@ dctl_cmd_config(struct dctl *d, int argc, char **argv)
 }
 
 /*
- * scale router=N. On one host the router's ports are bound on the host, so
- * there is one router container; N sets its worker processes (SO_REUSEPORT),
- * the one-host form of the router mesh. Swarm replicas come with that driver.
+ * scale router=N: N worker processes in each router (SO_REUSEPORT), the
+ * router setting "workers"; the mode applies it (one router container on one
+ * host, one router task per router-mesh node on a swarm).
  */
 int
 dctl_cmd_scale(struct dctl *d, int argc, char **argv)
 {
-	char *restart[] = { "restart", "router", NULL };
 	const char *errstr = NULL;
 	struct err e = { 0 };
 	long long n;
 
 	if (argc != 2 || strncmp(argv[1], "router=", 7) != 0) {
-		fprintf(stderr, "usage: deisctl scale router=<n>  (one host: router workers)\n");
+		fprintf(stderr, "usage: deisctl scale router=<n>  (router workers)\n");
 		return 2;
 	}
 	n = strtonum(argv[1] + 7, 1, 64, &errstr);
@@ -219,14 +218,15 @@ dctl_cmd_scale(struct dctl *d, int argc, char **argv)
 		fprintf(stderr, "deisctl: %s\n", e.msg);
 		return 1;
 	}
-	printf("router: %lld worker(s) on this host\n", n);
-	return dctl_cmd_restart(d, 2, restart);
+	return dctl_platform_ops(d)->scale(d, n);
 }
 
+/* One router per host (one host) or per router-mesh node (a swarm's update is rolling). */
 int
 dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv)
 {
-	char *restart[] = { "restart", "router", NULL };
+	bool sel[DCTL_MAX_COMPONENTS] = { false };
+	size_t n;
 
 	if (argc != 2 || strcmp(argv[1], "router") != 0) {
 		fprintf(stderr, "usage: deisctl rolling-restart router\n");
@@ -234,6 +234,6 @@ dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv)
 	}
 	if (dctl_ping(d) < 0)
 		return 1;
-	/* One router per host: its listeners are the host's ports, so restart in place. */
-	return dctl_cmd_restart(d, 2, restart);
+	sel[dctl_component_find("router") - dctl_component_all(&n)] = true;
+	return dctl_platform_ops(d)->restart(d, sel);
 }

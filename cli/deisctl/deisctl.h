@@ -2,7 +2,7 @@
 #define CLI_DEISCTL_DEISCTL_H
 /*
  * deisctl: the platform operator's tool (Deis v1 §6), for one host or, with
- * platform mode=swarm, a Docker Swarm (swarm.c). It never needs the controller to be up: it
+ * platform mode=swarm, a Docker Swarm. It never needs the controller to be up: it
  * talks to the Docker engine only (lib/docker.h), and keeps its own state in a
  * directory (default /var/lib/deis):
  *
@@ -27,11 +27,20 @@
  *   router_settings.c  the router's Deis settings: validation, deis-router flags
  *   router_tls.c    the router's platform certificate (sslCert, sslKey)
  *   store_settings.c  the store (filesystem | s3): checks, the registry's S3 config, the probe
- *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal
+ *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal:
+ *                   the targets parsed, then the mode's operations (struct platform_ops)
  *   cmd_config.c    config get/set/rm, scale, rolling-restart
  *   cmd_admin.c     create-admin: the first administrator, through the controller's
  *                   local channel (docker exec), never the API
- *   swarm.c      mode=swarm: the components as Swarm services placed by node labels
+ *   platform.c      what the modes share: preparation, image checks, readiness;
+ *                   dctl_platform_ops() picks the mode's operations
+ *   platform_local.c  mode=host: the operations on containers of the local engine
+ *   platform_swarm.c  mode=swarm: the operations on Swarm services
+ *   swarm.c      mode=swarm described: placement by node labels, addresses, service specs
+ *
+ * Who calls whom: main.c -> cmd_*.c -> dctl_platform_ops(d)->op ->
+ * platform_local.c | platform_swarm.c -> platform.c, component.c, engine.c
+ * (and swarm.c for the swarm); nothing calls back up.
  */
 #include <stdbool.h>
 
@@ -265,8 +274,6 @@ int dctl_engine_prepare(struct dctl *d, struct err *e);
  * DEIS_DENY_NET, or NULL when the engine does not say. Caller frees.
  */
 char *dctl_engine_app_net(struct dctl *d, const char *network);
-/* The addresses of the swarm's router-mesh nodes, comma separated ("" when none); caller owns. */
-char *dctl_swarm_router_addrs(struct dctl *d);
 /* ---- bridge.c ---- */
 /*
  * Set a local bridge's MAC address to its current value, so Linux stops
@@ -322,10 +329,49 @@ long long dctl_now_ms(void);
 int dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle_ms,
     struct err *e);
 
-/* ---- cmd_platform.c, for swarm.c ---- */
+/* ---- platform.c: what both modes share ---- */
 
 #define DCTL_MAX_COMPONENTS 16
 
+/*
+ * The operations of one platform mode, which the commands call without
+ * knowing it. sel[] marks the target components in dctl_component_all()'s
+ * order. Each prints its own lines and errors and returns the command's exit
+ * code: 0, 1 on a failure, 3 (status) when something is not running.
+ */
+struct platform_ops {
+	const char *mode;	/* the platform setting: "host" | "swarm" */
+	/* Prepare (secrets, settings, files) and make what start will run, not started. */
+	int (*install)(struct dctl *d, const bool *sel);
+	/* Converge each component to its spec, in order, and wait until it is up and ready. */
+	int (*start)(struct dctl *d, const bool *sel);
+	/* Stop them, last started first; their data stays. */
+	int (*stop)(struct dctl *d, const bool *sel);
+	/*
+	 * Replace what runs even when its spec is the same; a registry whose store
+	 * fails its check (dctl_store_check()) is left running as it was.
+	 */
+	int (*restart)(struct dctl *d, const bool *sel);
+	/* One line per component (verbose: status; else list's table). */
+	int (*status)(struct dctl *d, const bool *sel, bool verbose);
+	/* The last lines of each component's output. */
+	int (*journal)(struct dctl *d, const bool *sel, int lines);
+	/* Apply the router's new "workers" setting (already saved) to the running routers. */
+	int (*scale)(struct dctl *d, long long workers);
+	/*
+	 * Remove what runs (containers, services); the command then removes what
+	 * the modes share (networks, volumes, state dir).
+	 */
+	int (*uninstall)(struct dctl *d, const bool *sel);
+	/* The container to exec into to reach the controller; caller frees; NULL with e set. */
+	char *(*controller)(struct dctl *d, struct err *e);
+};
+
+extern const struct platform_ops dctl_platform_local;	/* platform_local.c */
+extern const struct platform_ops dctl_platform_swarm;	/* platform_swarm.c */
+
+/* The operations of the platform's mode setting (never asks the engine). */
+const struct platform_ops *dctl_platform_ops(const struct dctl *d);
 /*
  * What starting needs before the components (secrets, config, network,
  * volumes, the builder's files). Returns the image's binaries (caller owns).
@@ -360,13 +406,12 @@ char *dctl_swarm_rewrite(const struct dctl *d, const char *owner, const char *s,
  */
 json_t *dctl_swarm_service(const struct dctl *d, const char *component, const json_t *body,
     const char *cp_addr);
-/* The commands on a swarm; sel[] as cmd_platform.c's targets. Exit codes as theirs. */
-int dctl_swarm_install(struct dctl *d, const bool *sel);
-/* restart: update every service even when its spec is the same (a rolling restart). */
-int dctl_swarm_start(struct dctl *d, const bool *sel, bool restart);
-int dctl_swarm_remove(struct dctl *d, const bool *sel, bool say);
-int dctl_swarm_report(struct dctl *d, const bool *sel, bool verbose);
-int dctl_swarm_journal(struct dctl *d, const bool *sel, int lines);
+/* True for the components that run one task per labelled node (router, publisher, logspout). */
+bool dctl_swarm_global(const char *component);
+/* True when the node (an element of GET /nodes) carries label=true. */
+bool dctl_swarm_labelled(const json_t *node, const char *label);
+/* The addresses of the swarm's router-mesh nodes, comma separated ("" when none); caller owns. */
+char *dctl_swarm_router_addrs(struct dctl *d);
 
 /* ---- commands: argv[0] is the verb ---- */
 

@@ -30,7 +30,7 @@ static const char usage_text[] =
 "  list [<target>...]           one line per component\n"
 "  journal [--lines=N] <target>...  a component's container output\n"
 "  config <platform|component> get [<key>...] | set <key=value>... | rm <key>...\n"
-"  scale router=<n>             router workers on this host\n"
+"  scale router=<n>             router workers in each router\n"
 "  rolling-restart router\n"
 "  create-admin <username> <email>  the first administrator, made in the controller's\n"
 "                               container (password on stdin, or prompted); registrants\n"
