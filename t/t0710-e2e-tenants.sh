@@ -152,7 +152,13 @@ except OSError as e:
     print(\"blocked\", \"$vip\", e)
 s = socket.create_connection((\"$mgw\", $HTTP), 5)
 s.sendall(b\"GET / HTTP/1.0\\r\\nHost: $VIC.$DOMAIN\\r\\n\\r\\n\")
-print(s.recv(4096).decode(errors=\"replace\").splitlines()[-1])" >"$TRASH/reach"; cat "$TRASH/reach"
+r = b\"\"
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    r += d
+print(r.decode(errors=\"replace\").splitlines()[-1])" >"$TRASH/reach"; cat "$TRASH/reach"
 	grep -q "^blocked $vip" "$TRASH/reach" &&
 	grep -q "Hello from a Dockerfile app ($VIC)" "$TRASH/reach" &&
 	victim_serves 20 && app_get $MAL | grep -q "Dockerfile app ($MAL)"
