@@ -3,6 +3,7 @@
 # app, on the same host, in the same run.
 #
 #   bench/platform-router.sh [DURATION_S] [CONNS]      (defaults: 10 s, 64 connections)
+#   ROUNDS=N   rounds of every row (default 3; each round runs nginx first, ratios to it; medians at the end)
 #   env: DEIS_E2E_IMAGE (default deis/platform:bench-router), DEIS_STACK_IMAGE
 #
 # An isolated platform comes up the way the end-to-end tests bring theirs up
@@ -18,7 +19,8 @@
 # processes (the router container's, or nginx master + workers), of docker-proxy for the
 # router's HTTP port (0 when there is none), and of the app; dockerd's is informative only
 # (it writes the router's stdout access log to the json-file log, but also serves every other
-# client of this engine). Everything it starts is removed at the end. Needs root, Docker, wrk,
+# client of this engine). A last row repeats the router's with its access log to a file
+# (accessLog setting) instead of stdout. Everything it starts is removed at the end. Needs root, Docker, wrk,
 # nginx. Takes 3-5 minutes (the images and the first build).
 E2E_NAME=br
 . "$(dirname "$0")/../t/test-lib.sh"
@@ -26,6 +28,7 @@ DEIS_E2E_IMAGE=${DEIS_E2E_IMAGE:-deis/platform:bench-router}
 . "$TOP/t/helper/e2e-platform"
 DUR=${1:-10}
 CONNS=${2:-64}
+ROUNDS=${ROUNDS:-3}
 APP=fast$$
 NPID=""
 TEST_CLEANUP='[ -n "$NPID" ] && kill $NPID 2>/dev/null; sleep 0.3;
@@ -105,7 +108,8 @@ router_pids() { docker top $PREFIX-router -o pid | tail -n +2; }
 app_pids() { docker top "$APPC" -o pid | tail -n +2; }
 nginx_pids() { echo $NPID; ps -o pid= --ppid $NPID; }
 dproxy_pids() { pgrep -f "docker-proxy .*-host-port $HTTP( |\$)" || true; }
-dockerd_pids() { pgrep -x dockerd || true; }
+# the engine's dockerd: the oldest (a test's private engine, t/helper/swarm-daemon, is younger)
+dockerd_pids() { pgrep -xo dockerd || true; }
 
 # run NAME URL PIDS-FUNCTION [wrk options]: one row
 run() {
@@ -134,24 +138,65 @@ print("%-22s %9.0f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %9s %7s   %s%s" % (name, 
       us(proxy), us(dproxy), us(app), us(dockerd), xfer, "%.2fx" % (rps / base) if base else "-",
       ("errors: " + errs.group(1)) if errs else "", (" non-2xx: " + non2.group(1)) if non2 else ""))
 open(path + ".rps", "w").write(str(rps))
+open(path.rsplit("/", 1)[0] + "/rows", "a").write("%s\t%f\t%f\t%f\t%f\t%f\t%f\n" % (name, rps,
+    lat(50), lat(99), us(proxy), us(dproxy), us(app)))
 PY
 }
 
 mode=$(docker inspect -f '{{.HostConfig.NetworkMode}}' $PREFIX-router)
-echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); router network: $mode; wrk -t2 -c$CONNS -d${DUR}s"
+echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); router network: $mode; wrk -t2 -d${DUR}s; $ROUNDS rounds"
 echo "# app: bench/fastapp at $APPIP:5000 ($(app_pids | wc -l) processes); clients to $HOSTIP unless said"
-printf '%-22s %9s %8s %8s %8s %8s %8s %8s %9s %7s\n' target req/s 'p50 ms' 'p99 ms' \
-	'proxy us' '+dproxy' 'app us' 'dockerd' 'xfer/s' 'vs nginx'
-NGINX_RPS=0
-run nginx "http://$HOSTIP:$NP/" nginx_pids
-NGINX_RPS=$(cat "$TRASH/wrk.nginx.rps")
-run deis-router "http://$HOSTIP:$HTTP/" router_pids
-run "deis-router 127.0.0.1" "http://127.0.0.1:$HTTP/" router_pids
-echo "# 1 MiB responses, wrk -t2 -c8"
-CONNS=8 NGINX_RPS=0
-run "nginx 1m" "http://$HOSTIP:$NP/1m" nginx_pids
-NGINX_RPS=$(cat "$TRASH/wrk.nginx 1m.rps")
-run "deis-router 1m" "http://$HOSTIP:$HTTP/1m" router_pids
+header() {
+	printf '%-22s %9s %8s %8s %8s %8s %8s %8s %9s %7s\n' target req/s 'p50 ms' 'p99 ms' \
+		'proxy us' '+dproxy' 'app us' 'dockerd' 'xfer/s' 'vs nginx'
+}
+# round TAG PATH CONNS ROWS...: nginx, then each "name url pids" row, ratios to that nginx
+round() {
+	tag=$1 path=$2 CONNS=$3; shift 3
+	NGINX_RPS=0
+	run "nginx$tag" "http://$HOSTIP:$NP$path" nginx_pids
+	NGINX_RPS=$(cat "$TRASH/wrk.nginx$tag.rps")
+	for r in "$@"; do
+		IFS='|'; set -- $r; IFS=$IFS_SAVE
+		run "$1$tag" "$2$path" $3
+	done
+}
+ROUTER="deis-router|http://$HOSTIP:$HTTP|router_pids"
+LOOP="deis-router_127.0.0.1|http://127.0.0.1:$HTTP|router_pids"
+IFS_SAVE=$IFS
+echo "# small responses (13 B), wrk -c$CONNS"
+header
+for i in $(seq "$ROUNDS"); do round "" / "$CONNS" "$ROUTER" "$LOOP"; done
+echo "# 1 MiB responses, wrk -c8"
+header
+for i in $(seq "$ROUNDS"); do round " 1m" /1m 8 "$ROUTER"; done
+
+# Where the router's time goes besides its own CPU: its access log to stdout is read and written
+# to the json-file log by dockerd, line by line. The same load with the log to a file in the
+# router's volume (a router setting), for comparison; the platform's default stays stdout.
+deisctl config router set accessLog=/var/lib/deis/router/access.log >/dev/null 2>&1
+deisctl restart router >/dev/null
+wait_for 60 "app_get $APP | grep -q 'hello, world'"
+echo "# small responses, the router's access log to a file in its volume (accessLog setting)"
+header
+for i in $(seq "$ROUNDS"); do round " (log file)" / "${2:-64}" "$ROUTER"; done
 echo "# access logs: nginx $(kill -USR1 $NPID; sleep 1.5; wc -l <"$TRASH/nginx/access.log") lines in its file;" \
-	"deis-router to stdout ($(docker inspect -f '{{json .Config.Cmd}}' $PREFIX-router | grep -o '"--access-log","[^"]*"' || echo default)," \
-	"its container's json-file log)"
+	"deis-router to stdout (its container's json-file log), then" \
+	"$(docker exec $PREFIX-router wc -l /var/lib/deis/router/access.log | cut -d' ' -f1) lines in its file"
+
+echo "# medians over the rounds (ratio: of the medians' req/s to nginx's of the same kind)"
+python3 - "$TRASH/rows" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    rows.setdefault(f[0], []).append([float(x) for x in f[1:]])
+med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
+print("%-30s %9s %8s %8s %8s %8s %8s %7s" % ("target", "req/s", "p50 ms", "p99 ms", "proxy us",
+      "+dproxy", "app us", "vs nginx"))
+for k, m in med.items():
+    tag = k[k.index(" "):] if " " in k else ""
+    base = med.get("nginx" + tag)
+    print("%-30s %9.0f %8.2f %8.2f %8.1f %8.1f %8.1f %7s" % (k, m[0], m[1], m[2], m[3], m[4], m[5],
+          "%.2fx" % (m[0] / base[0]) if base and not k.startswith("nginx") else "-"))
+PY
