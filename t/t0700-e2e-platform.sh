@@ -49,6 +49,17 @@ test_expect "the controller answers through the router (database: $DB)" '
 	curl -s -m 5 -o /dev/null -w "%{http_code}" $CTLURL/v1/apps | grep -q 401
 '
 
+# On one host the router runs on the host's network: no userland proxy, no NAT between clients
+# and it; it reaches the controller and the builder at their published loopback ports (the
+# controller above, the git pushes below go through it).
+test_expect 'the router runs on the host network, bound to the configured ports' '
+	[ "$(docker inspect -f "{{.HostConfig.NetworkMode}}" $PREFIX-router)" = host ] &&
+	[ "$(docker inspect -f "{{json .HostConfig.PortBindings}}" $PREFIX-router)" = "{}" ] &&
+	for p in $HTTP $HTTPS $SSHP; do ss -Htln "sport = :$p" | grep -q LISTEN || exit 1; done &&
+	! ss -Htlnp "sport = :$HTTP" | grep -q docker-proxy &&
+	docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q "\"--controller\",\"http://127.0.0.1:$CTL\""
+'
+
 test_expect 'the first registrant is not an administrator; deisctl create-admin makes one' '
 	deis register $CTLURL --username=e2e --password=e2e-pass-1 --email=e2e@example.com &&
 	deis whoami | grep -q "e2e at" &&

@@ -2,8 +2,9 @@
 # deisctl config router set: Deis's router settings become deis-router flags. Without
 # Docker: bad values are refused and store nothing; sslCert/sslKey are read from files,
 # checked (a certificate and its key) and kept 0600. With Docker: an isolated controller and
-# router (own prefix, ports, state dir): bodySize gives 413 through the router, the
-# certificate answers on the published HTTPS port, enforceHTTPS gives 301 after
+# router (own prefix, ports, state dir): the router on the host's network, bound to the
+# configured ports, refusing to start on a port taken; bodySize gives 413 through the router, the
+# certificate answers on the HTTPS port, enforceHTTPS gives 301 after
 # `deisctl restart router` (a new container with the new command line), HSTS and its
 # details, controller/whitelist's 403, the health port, 443 without a platform certificate,
 # and a router started with every setting its flags allow.
@@ -15,7 +16,8 @@ cd "$TRASH" || exit 1
 PREFIX=t0703x$$
 STATE=$TRASH/state
 export DEISCTL_STATE=$STATE DEISCTL_PREFIX=$PREFIX
-IMAGE=deis/platform:t0703
+# DEIS_E2E_IMAGE: another tag, so that runs from two trees on one engine do not share one
+IMAGE=${DEIS_E2E_IMAGE:-deis/platform:t0703}
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null
 cert() {
@@ -111,6 +113,31 @@ test_expect 'the platform image builds; controller and router start with the set
 	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]"
 '
 
+# On one host the router is on the host's network (no userland proxy, no NAT): it binds the
+# configured ports itself and reaches the controller at its published loopback port.
+test_expect 'the router runs on the host network, bound to the configured ports, nothing published' '
+	[ "$(docker inspect -f "{{.HostConfig.NetworkMode}}" $PREFIX-router)" = host ] &&
+	[ "$(docker inspect -f "{{json .HostConfig.PortBindings}}" $PREFIX-router)" = "{}" ] &&
+	grep -q "\"--listen\",\"0.0.0.0:$HTTP\",\"--tls-listen\",\"0.0.0.0:$HTTPS\",\"--tcp-listen\",\"0.0.0.0:$SSHP\"" cmd1 &&
+	grep -q "\"--controller\",\"http://127.0.0.1:$CTL\"" cmd1 &&
+	grep -q "\"--health-listen\",\"0.0.0.0:$HEALTH\"" cmd1 &&
+	for p in $HTTP $HTTPS $SSHP $HEALTH; do ss -Htln "sport = :$p" | grep -q LISTEN || exit 1; done &&
+	docker inspect -f "{{json .Config.Env}}" $PREFIX-controller | grep -q "DEIS_CONTROLLER_ADDR=127.0.0.1:$CTL" &&
+	docker inspect -f "{{json .Config.Env}}" $PREFIX-controller | grep -q "DEIS_BUILDER_ADDR=127.0.0.1:$BLD"
+'
+
+test_expect 'a router port taken on the host: start refuses and names it; the router comes back' '
+	busy=$(free_port) || exit 1
+	python3 -c "import socket,time; s=socket.socket(); s.bind((\"0.0.0.0\",$busy)); s.listen(); time.sleep(60)" &
+	holder=$!
+	wait_for 10 "ss -Htln \"sport = :$busy\" | grep -q LISTEN" &&
+	deisctl config platform set sshPort=$busy >/dev/null &&
+	{ deisctl restart router 2>err; rc=$?; kill $holder; cat err; [ $rc = 1 ]; } &&
+	grep -q "port $busy (sshPort) is in use on this host" err &&
+	deisctl config platform set sshPort=$SSHP >/dev/null && deisctl start router &&
+	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]"
+'
+
 test_expect 'bodySize=1k: a 2 KiB body is refused with 413 by the router, 512 bytes pass' '
 	head -c 2048 /dev/zero >big && head -c 512 /dev/zero >small &&
 	[ "$(code --data-binary @big http://127.0.0.1:$HTTP/v1/apps/)" = 413 ] &&
@@ -118,7 +145,7 @@ test_expect 'bodySize=1k: a 2 KiB body is refused with 413 by the router, 512 by
 	[ "$c" != 413 ] && [ "$c" != 000 ]
 '
 
-test_expect 'HTTPS on the published port answers with the platform certificate' '
+test_expect 'HTTPS on its port answers with the platform certificate' '
 	curl -sf -m 5 --cacert ca.pem --resolve deis.localhost:$HTTPS:127.0.0.1 \
 		https://deis.localhost:$HTTPS/healthz &&
 	echo | openssl s_client -connect 127.0.0.1:$HTTPS -servername deis.localhost 2>/dev/null |
@@ -126,7 +153,7 @@ test_expect 'HTTPS on the published port answers with the platform certificate' 
 	openssl x509 -noout -fingerprint -sha256 -in platform.pem | cmp - served
 '
 
-test_expect 'the health port is published (healthPort)' '
+test_expect 'the health port answers (healthPort)' '
 	[ "$(curl -s -m 5 -o /dev/null -w "%{http_code}" http://127.0.0.1:$HEALTH/health-check)" = 200 ]
 '
 
@@ -189,9 +216,9 @@ test_expect 'controller/whitelist: the controller refuses an address not listed 
 test_expect 'without a platform certificate the router still listens on 443 (SNI only)' '
 	deisctl config router rm sslCert sslKey >/dev/null && deisctl restart router &&
 	! docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q tls-cert &&
-	docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q "\"--tls-listen\",\"0.0.0.0:443\"" &&
+	docker inspect -f "{{json .Config.Cmd}}" $PREFIX-router | grep -q "\"--tls-listen\",\"0.0.0.0:$HTTPS\"" &&
 	wait_for 30 "[ \$(code http://127.0.0.1:$HTTP/healthz) = 200 ]" &&
-	docker port $PREFIX-router 443/tcp | grep -q ":$HTTPS\$" &&
+	ss -Htln "sport = :$HTTPS" | grep -q LISTEN &&
 	{ curl -s -m 5 -k --resolve deis.localhost:$HTTPS:127.0.0.1 https://deis.localhost:$HTTPS/healthz; \
 	  rc=$?; echo "curl: $rc"; [ $rc = 35 ]; }
 '

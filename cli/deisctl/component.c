@@ -7,10 +7,12 @@
  * the router's become deis-router flags instead (router_settings.c).
  *
  * Host ports (platform section): httpPort 80, httpsPort 443, sshPort 2222 and
- * healthPort (only when set) for the router, on all interfaces; builderPort
- * 2223 (builder, all interfaces: git over SSH when no router passes TCP
- * through), controllerPort 8000 and registryPort 5000 (on 127.0.0.1 only: the
- * engine pushes and pulls through the loopback, which it trusts without TLS).
+ * healthPort (only when set) for the router, on all interfaces, bound by the
+ * router itself on the host's network; builderPort 2223 (builder, all
+ * interfaces: git over SSH when no router passes TCP through), controllerPort
+ * 8000 and registryPort 5000 (published on 127.0.0.1 only: the engine pushes
+ * and pulls through the loopback, which it trusts without TLS; the router
+ * reaches the controller and the builder at their published ports too).
  */
 #include <crypt.h>
 #include <ctype.h>
@@ -263,13 +265,28 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 {
 	const char *argv[] = { "deis-controller", NULL };
 	char *logger = peer_url(d, "logger", 8088), *syslog = xasprintf("%s-logger:514", d->prefix);
-	char *self = xasprintf("%s-controller:8000", d->prefix);
-	char *builder = xasprintf("%s-builder:2223", d->prefix);
+	char *self, *builder;
 	char *registry = xasprintf("127.0.0.1:%d", dctl_state_port(d, "registryPort", 5000));
 	char *appnet, *peers, *trusted;
 
 	body_cmd(body, argv);
 	body_env(body, "DEIS_LISTEN", "0.0.0.0:8000");
+	/*
+	 * Where routers reach the controller and the builder (the route table's
+	 * "controller" and "builder"). On one host the router is on the host's
+	 * network, where the platform network's names do not resolve: their
+	 * published ports on the loopback, settings that stay put when a
+	 * container is made again (its address on the platform network may not).
+	 * On a swarm, swarm.c rewrites the names to the control-plane node's
+	 * address and these ports.
+	 */
+	if (dctl_swarm_mode(d)) {
+		self = xasprintf("%s-controller:8000", d->prefix);
+		builder = xasprintf("%s-builder:2223", d->prefix);
+	} else {
+		self = xasprintf("127.0.0.1:%d", dctl_state_port(d, "controllerPort", 8000));
+		builder = xasprintf("127.0.0.1:%d", dctl_state_port(d, "builderPort", 2223));
+	}
 	/*
 	 * The controller is on the apps' bridge (it probes them there); their
 	 * requests to its API are refused (the bridge's gateway is the host). On
@@ -283,8 +300,10 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	/*
 	 * The routers, whose X-Forwarded-For names the client (per-address login
 	 * limits, logs): on one host the platform's network, which apps are not
-	 * on; on a swarm the router-mesh nodes' addresses (routers on the host
-	 * network connect from there).
+	 * on (the router, on the host's network, comes through the controller's
+	 * published loopback port, so from that network's gateway); on a swarm
+	 * the router-mesh nodes' addresses (routers on the host network connect
+	 * from there).
 	 */
 	if (dctl_swarm_mode(d)) {
 		trusted = dctl_swarm_router_addrs(d);
@@ -294,10 +313,14 @@ spec_controller(struct dctl *d, const struct component *c, json_t *body, struct 
 	if (trusted && trusted[0])
 		body_env(body, "DEIS_TRUSTED_PROXIES", trusted);
 	free(trusted);
-	/* a network per app, subnets from this pool; these three reach every app */
+	/*
+	 * A network per app, subnets from this pool; the controller and the
+	 * publisher join each one. The router needs not: on the host's network
+	 * it reaches every bridge's containers (and cannot join a network).
+	 */
 	body_env(body, "DEIS_APP_SUBNETS", dctl_state_get(d, "platform", "appSubnets",
 	    "100.80.0.0/16"));
-	peers = xasprintf("%s-router,%s-controller,%s-publisher", d->prefix, d->prefix, d->prefix);
+	peers = xasprintf("%s-controller,%s-publisher", d->prefix, d->prefix);
 	body_env(body, "DEIS_APP_PEERS", peers);
 	free(peers);
 	if (dctl_component_postgres(d)) {
@@ -406,21 +429,63 @@ spec_publisher(struct dctl *d, const struct component *c, json_t *body, struct e
  * The router listens on 80, 443 (HTTPS: the platform certificate when sslCert
  * and sslKey are set, the apps' certificates by SNI always), 2222 (git to the
  * builder) and 9090 (health), and gets a flag for each router setting the user
- * set (router_settings.c). Host ports: httpPort, httpsPort, sshPort; healthPort
- * only when set (load balancers can probe :80/health-check as well).
+ * set (router_settings.c).
+ *
+ * On one host it runs on the host's network, as on a swarm: it binds the host
+ * ports itself (httpPort, httpsPort, sshPort; healthPort only when set, since
+ * nothing but a balancer needs it and two platforms must not share one), so no
+ * userland proxy and no NAT stand in the request path (issue 16: they held the
+ * router to 0.4x nginx). It reaches apps at their addresses on their bridges,
+ * which the host routes to, and the controller and the builder at their
+ * published loopback ports (spec_controller). With mode=swarm the body keeps
+ * the container ports, which swarm.c rewrites.
  */
+static void
+router_argv(struct dctl *d, json_t *body)
+{
+	char *ctl, *http, *https, *ssh, *health = NULL;
+	bool swarm = dctl_swarm_mode(d);
+
+	if (swarm) {
+		ctl = peer_url(d, "controller", 8000);
+		http = xstrdup("0.0.0.0:80");
+		https = xstrdup("0.0.0.0:443");
+		ssh = xstrdup("0.0.0.0:2222");
+		health = xstrdup("0.0.0.0:9090");
+	} else {
+		ctl = xasprintf("http://127.0.0.1:%d", dctl_state_port(d, "controllerPort", 8000));
+		http = xasprintf("0.0.0.0:%d", dctl_state_port(d, "httpPort", 80));
+		https = xasprintf("0.0.0.0:%d", dctl_state_port(d, "httpsPort", 443));
+		ssh = xasprintf("0.0.0.0:%d", dctl_state_port(d, "sshPort", 2222));
+		if (dctl_state_get(d, "platform", "healthPort", NULL))
+			health = xasprintf("0.0.0.0:%d", dctl_state_port(d, "healthPort", 9090));
+	}
+	{
+		const char *argv[] = { "deis-router", "--listen", http, "--tls-listen", https,
+		    "--tcp-listen", ssh, "--routes", "/var/lib/deis/router/routes.json",
+		    "--controller", ctl, health ? "--health-listen" : NULL, health, NULL };
+
+		body_cmd(body, argv);
+	}
+	if (!swarm) {
+		json_object_set_new(json_object_get(body, "HostConfig"), "NetworkMode",
+		    json_string("host"));
+		json_object_del(body, "NetworkingConfig");
+	}
+	free(ctl);
+	free(http);
+	free(https);
+	free(ssh);
+	free(health);
+}
+
 static int
 spec_router(struct dctl *d, const struct component *c, json_t *body, struct err *e)
 {
-	char *ctl = peer_url(d, "controller", 8000);
-	const char *argv[] = { "deis-router", "--listen", "0.0.0.0:80", "--tls-listen",
-	    "0.0.0.0:443", "--health-listen", "0.0.0.0:9090", "--tcp-listen", "0.0.0.0:2222",
-	    "--routes", "/var/lib/deis/router/routes.json", "--controller", ctl, NULL };
 	bool tls = false;
 	int rc;
 
-	body_cmd(body, argv);
-	free(ctl);
+	router_argv(d, body);
 	rc = dctl_router_args(d, json_object_get(body, "Cmd"), json_object_get(body, "Env"),
 	    &tls, e);
 	if (rc < 0)
@@ -446,11 +511,6 @@ spec_router(struct dctl *d, const struct component *c, json_t *body, struct err 
 	}
 	body_env(body, "DEIS_INTERNAL_TOKEN", d->internal_token);
 	body_volume(d, body, "router", "/var/lib/deis/router");
-	body_port(body, 80, "0.0.0.0", dctl_state_port(d, "httpPort", 80));
-	body_port(body, 443, "0.0.0.0", dctl_state_port(d, "httpsPort", 443));
-	body_port(body, 2222, "0.0.0.0", dctl_state_port(d, "sshPort", 2222));
-	if (dctl_state_get(d, "platform", "healthPort", NULL))
-		body_port(body, 9090, "0.0.0.0", dctl_state_port(d, "healthPort", 9090));
 	return 0;
 }
 

@@ -6,12 +6,54 @@
  * (supervise.c) starting again what stops behind deisctl's back. The
  * operations of struct platform_ops; cmd_platform.c parses the commands.
  */
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "cli/deisctl/deisctl.h"
 #include "lib/xalloc.h"
+
+/*
+ * On one host the router binds its ports on the host's network, with
+ * SO_REUSEPORT (its workers share them): a second router given the same port
+ * would share its connections without a word, where Docker refused a port
+ * already published. So before the router starts, each of its ports must be
+ * free on this host (deisctl runs on the engine's host, as the router's
+ * certificate directory already assumes). SO_REUSEADDR: connections of a
+ * router just stopped, in TIME_WAIT, do not count; a listener does.
+ */
+static int
+router_ports_free(struct dctl *d, struct err *e)
+{
+	static const struct { const char *key; int def; } ports[] = {
+		{ "httpPort", 80 }, { "httpsPort", 443 }, { "sshPort", 2222 }, { "healthPort", 9090 },
+	};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+	size_t i;
+	int fd, one = 1, port, busy;
+
+	for (i = 0; i < ARRAY_SIZE(ports); i++) {
+		if (!strcmp(ports[i].key, "healthPort") &&
+		    !dctl_state_get(d, "platform", "healthPort", NULL))
+			continue;
+		port = dctl_state_port(d, ports[i].key, ports[i].def);
+		a.sin_port = htons((uint16_t)port);
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			return err_set(e, 1, "cannot open a socket: %s", strerror(errno));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		busy = bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EADDRINUSE;
+		close(fd);
+		if (busy)
+			return err_set(e, 1, "port %d (%s) is in use on this host: the router binds it "
+			    "itself; stop what listens there or 'deisctl config platform set %s=<port>'",
+			    port, ports[i].key, ports[i].key);
+	}
+	return 0;
+}
 
 /* Create (or keep) the container of c; 1 when missing from the image, 0 done, -1 error. */
 static int
@@ -31,12 +73,12 @@ converge(struct dctl *d, const struct component *c, const char *bins, bool *crea
 	rc = dctl_engine_ensure(d, name, body, created, e);
 	/*
 	 * App containers live on a network per app (the scheduler makes them and
-	 * connects these three to each new one; here the ones made before this
+	 * connects these two to each new one; here the ones made before this
 	 * container was) and, made before networks per app, on Docker's default
-	 * bridge: the controller and the publisher probe them, the router proxies.
+	 * bridge: the controller and the publisher probe them. The router, on the
+	 * host's network, reaches them all without joining any (component.c).
 	 */
-	if (rc == 0 && (!strcmp(c->name, "router") || !strcmp(c->name, "controller") ||
-	    !strcmp(c->name, "publisher")))
+	if (rc == 0 && (!strcmp(c->name, "controller") || !strcmp(c->name, "publisher")))
 		rc = dctl_engine_connect(d, name, "bridge", e) < 0 ? -1 :
 		    dctl_engine_connect_apps(d, name, e);
 	json_decref(body);
@@ -116,6 +158,9 @@ local_start(struct dctl *d, const bool *sel)
 			up = true;
 		else
 			up = false;
+		/* (before the supervisor may: a refused router stays stopped) */
+		if (r == 0 && !up && !strcmp(c->name, "router"))
+			r = router_ports_free(d, &e);
 		/* the supervisor may start it again from now on */
 		if (r == 0)
 			r = dctl_mark_stopped(d, c->name, false, &e);
