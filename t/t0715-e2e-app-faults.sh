@@ -63,7 +63,8 @@ seen() {
 marker_delay() {
 	m=marker-$(ms)
 	t0=$(ms)
-	[ "$(code $1 /$m)" = 200 ] &&
+	c=$(code $1 /$m)
+	[ "$c" = 200 ] || { echo "GET /$m of $1 answered $c" >&2; return 1; }
 	if wait_for 60 "deis logs -a $1 --lines=50 | grep -q \"GET /$m\""; then
 		echo $(($(ms) - t0))
 	else
@@ -148,7 +149,8 @@ measure() {
 }
 test_expect 'a log flood from one app: before it (figure)' 'measure before'
 test_expect 'a log flood from one app: the other app'"'"'s lines come promptly, neither slowed (figure)' '
-	[ "$(code $BAD "/flood?s=15")" = 200 ] && sleep 1 && t0=$(ms) && measure during &&
+	c=$(code $BAD "/flood?s=15") && { [ "$c" = 200 ] || { echo "GET /flood answered $c"; false; }; } &&
+	sleep 1 && t0=$(ms) && measure during &&
 	wait_for 30 "docker ps -q --filter label=sh.deis.app=$BAD | xargs -n 1 docker logs --tail 5 2>&1 |
 		grep -q \"^flood: \"" &&
 	f=$(docker ps -q --filter label=sh.deis.app=$BAD | xargs -n 1 docker logs --tail 5 2>&1 |
