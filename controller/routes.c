@@ -6,10 +6,11 @@
  * publishers' reports and expire when not refreshed.
  *
  * Route switch during a deploy (the scheduler's on_switch hook, on the
- * deploy's worker thread): when the app is being served, wait until the
- * publisher has reported the new release's web/cmd containers, then drop the
- * old release's endpoints and push the table to the routers, before the
- * scheduler stops the old containers. So every request finds a live
+ * deploy's worker thread, once the scheduler found the new containers
+ * healthy): route the new release's web/cmd containers at the addresses the
+ * scheduler probed (their publisher's next report takes the rows over), then
+ * drop the old release's endpoints and push the table to the routers, before
+ * the scheduler stops the old containers. So every request finds a live
  * endpoint: Deis's 502/404 window (its issues #2490, #4600) does not happen.
  */
 #include <stdio.h>

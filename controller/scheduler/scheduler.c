@@ -372,10 +372,9 @@ sched_observe(const struct sched_obs *o, void *arg)
 		en = NULL;
 		break;
 	}
-	if (en) {
-		en->c.next_start = sched_heal_plan(s, en);
-		ch.c.next_start = en->c.next_start;
-	}
+	/* derived, never kept: the change's copy and every listing compute it */
+	if (en && ch.changed)
+		ch.c.next_start = sched_heal_plan(s, en);
 	/* what the platform did not create is nobody's business */
 	if (en && !en->owned)
 		ch.changed = false;

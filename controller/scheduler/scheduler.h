@@ -120,7 +120,8 @@ struct sched_container {
 	unsigned crashes;	/* deaths not asked for since the scheduler saw it */
 	unsigned restarts;	/* started again after such a death (by the engine or by heal) */
 	bool restarting;	/* dead, and the engine's restart policy starts it again */
-	time_t next_start;	/* dead, and the scheduler's heal starts it at this time; else 0 */
+	time_t next_start;	/* dead, and the scheduler's heal starts it at this time; else 0
+				 * (filled in listings and state changes, not kept in the table) */
 	time_t created;		/* first seen (engine's create time when known) */
 	time_t updated;		/* last state change */
 	char addr[48];		/* "IP:5000" once started, else "" */
