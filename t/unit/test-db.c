@@ -490,7 +490,7 @@ struct writer {
 	int id;
 	int n;
 	int failures;
-	char msg[256];
+	char msg[sizeof(((struct err *)0)->msg)];	/* a whole error message */
 };
 
 /* Each writer does n read-modify-write transactions on one counter. */
