@@ -42,6 +42,7 @@ struct watch {
 };
 
 static uint64_t heartbeat_timer, expiry_timer;
+static time_t expiry_since;	/* when this controller began expiring endpoints */
 
 /* The route table as one JSON line, or NULL on a database error (logged). */
 char *
@@ -197,18 +198,26 @@ heartbeat(struct ev *ev, void *arg)
 	heartbeat_timer = ctl->watchers ? ev_timer(ev, HEARTBEAT_MS, heartbeat, ctl) : 0;
 }
 
-/* Endpoints not refreshed by their publisher within the TTL are dropped. */
+/*
+ * Endpoints not refreshed by their publisher within the TTL are dropped. The
+ * TTL counts from this controller's start too: after an outage of the control
+ * plane every stored endpoint is older than the TTL, and the publishers need
+ * a period to report again; dropping them at the first pass would take every
+ * app out of the routers' tables that a publisher had not yet reached.
+ */
 static void
 expire_endpoints(struct ev *ev, void *arg)
 {
 	struct ctl *ctl = arg;
 	struct err e = { 0 };
-	char now[DB_TIME_LEN], cutoff[DB_TIME_LEN];
+	char cutoff[DB_TIME_LEN];
 	time_t t = time(NULL) - ENDPOINT_TTL_S;
 	struct tm tm;
 	int n;
 
-	db_now(now);
+	expiry_timer = ev_timer(ev, 5000, expire_endpoints, ctl);
+	if (t < expiry_since)
+		return;
 	gmtime_r(&t, &tm);
 	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
 	n = db_execp(ctl->db, &e, "DELETE FROM endpoints WHERE updated < $1", cutoff);
@@ -218,14 +227,16 @@ expire_endpoints(struct ev *ev, void *arg)
 		log_info("%d endpoint(s) expired", n);
 		routes_changed(ctl);
 	}
-	expiry_timer = ev_timer(ev, 5000, expire_endpoints, ctl);
 }
 
 static void
 expiry_start(struct ctl *ctl)
 {
-	if (!expiry_timer)
+	if (!expiry_timer) {
+		if (!expiry_since)
+			expiry_since = time(NULL);
 		expiry_timer = ev_timer(ctl->ev, 5000, expire_endpoints, ctl);
+	}
 }
 
 void

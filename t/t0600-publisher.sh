@@ -103,6 +103,28 @@ test_expect 'a routed container docker-killed is unrouted at once; routed again 
 	kill -CONT $PID_publisher &&
 	wait_for 20 "endpoints 3"
 '
+# The control plane back after an outage longer than the endpoints' TTL: every stored
+# endpoint is older than the TTL (made so here), and no publisher has reported yet (frozen).
+# The routers keep the app until the publishers had a TTL to report again: an expiry pass
+# runs every 5 s, so the table 8 s after the start would have lost them.
+test_expect 'a controller back after a long outage keeps the endpoints until publishers report' '
+	port=${API_URL##*:} &&
+	kill -STOP $PID_publisher &&
+	kill $CONTROLLER_PID && wait_for 10 "! kill -0 $CONTROLLER_PID 2>/dev/null" &&
+	sqlite3 "${CONTROLLER_DB#sqlite://}" \
+		"UPDATE endpoints SET updated = '"'"'2000-01-01T00:00:00.000000Z'"'"'" &&
+	controller_start "$TRASH/c" --scheduler docker --boot-timeout 15 \
+		--listen 127.0.0.1:$port >/dev/null &&
+	echo "$CONTROLLER_PID" >"$TRASH/ctl2.pid" &&
+	{ curl -sN -m 60 -H "X-Deis-Internal-Auth: $DEIS_INTERNAL_TOKEN" \
+		"$API_URL/v1/internal/routes" >>"$TRASH/watch" & echo $! >"$TRASH/watch2.pid"; } &&
+	sleep 8 && endpoints 3 &&
+	! grep "endpoint(s) expired" "$TRASH/c/controller.log" &&
+	kill -CONT $PID_publisher &&
+	wait_for 20 "[ \$(sqlite3 \"${CONTROLLER_DB#sqlite://}\" \"SELECT COUNT(*) FROM endpoints WHERE updated > '"'"'2001'"'"'\") -eq 3 ]" &&
+	endpoints 3
+'
+BG_PIDS="$BG_PIDS $(cat "$TRASH/ctl2.pid" "$TRASH/watch2.pid" 2>/dev/null)"
 test_expect 'destroy removes the endpoints' '
 	api_check "204 NO CONTENT" DELETE /v1/apps/$APP/ alice &&
 	wait_for 10 "grep \"^{\" \"$TRASH/watch\" | tail -n 1 | jq -e \".apps[\\\"$APP\\\"] == null\""
