@@ -30,6 +30,8 @@
  *   cmd_platform.c  install, uninstall, start, stop, restart, status, list, journal:
  *                   the targets parsed, then the mode's operations (struct platform_ops)
  *   cmd_config.c    config get/set/rm, scale, rolling-restart
+ *   cmd_backup.c    backup, restore: the state, the database and the local store to
+ *                   a directory, and back onto a new node
  *   cmd_admin.c     create-admin: the first administrator, through the controller's
  *                   local channel (docker exec), never the API
  *   platform.c      what the modes share: preparation, image checks, readiness;
@@ -429,6 +431,8 @@ int dctl_cmd_rolling_restart(struct dctl *d, int argc, char **argv);
 int dctl_cmd_create_admin(struct dctl *d, int argc, char **argv);
 /* supervise.c: the supervisor's loop (the `supervisor` component's command). */
 int dctl_cmd_supervise(struct dctl *d, int argc, char **argv);
+int dctl_cmd_backup(struct dctl *d, int argc, char **argv);	/* cmd_backup.c */
+int dctl_cmd_restore(struct dctl *d, int argc, char **argv);
 /* Did `deisctl stop` stop component (its mark in <state>/stopped)? */
 bool dctl_stopped_by_operator(const struct dctl *d, const char *component);
 /* Leave (stopped) or remove the mark that keeps the supervisor from starting component. */

@@ -38,6 +38,10 @@ static const char usage_text[] =
 "                               'config controller set firstUserAdmin=true' (Deis's rule)\n"
 "  supervise                    start again every component stopped but by 'deisctl stop'\n"
 "                               (the supervisor component's command; one host only)\n"
+"  backup <new directory>       the state, the database and the images (filesystem\n"
+"                               store) to a directory, on the control-plane node\n"
+"  restore <backup directory>   onto a node with no platform: state, data, install;\n"
+"                               then 'deisctl start platform'\n"
 "\n"
 "Options:\n"
 "  --state DIR     state directory [$DEISCTL_STATE] (" DEISCTL_STATE_DEFAULT ")\n"
@@ -75,6 +79,8 @@ static const struct cmd cmds[] = {
 	{ "rolling-restart", dctl_cmd_rolling_restart, false },
 	{ "create-admin", dctl_cmd_create_admin, false },
 	{ "supervise", dctl_cmd_supervise, true },
+	{ "backup", dctl_cmd_backup, true },
+	{ "restore", dctl_cmd_restore, true },
 };
 
 int
