@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "controller/controller.h"
+#include "controller/dashboard.h"
 #include "controller/db.h"
 #include "controller/handlers.h"
 #include "lib/cidr.h"
@@ -584,6 +585,8 @@ api_handle(struct httpd_req *r, void *arg)
 		api_detail(a, 403, "You do not have permission to perform this action.");
 		return;
 	}
+	if (dashboard_serve(a, r->head.method, r->path))
+		return;
 
 	if (str_eqs(r->head.method, "OPTIONS")) {
 		buf_addstr(&a->hdrs, "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS\r\n"
