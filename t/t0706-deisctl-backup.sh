@@ -3,7 +3,7 @@
 # (PostgreSQL; t0707 runs it on SQLite), then everything of the platform removed (the app's
 # containers and images, `uninstall --purge`: volumes, state dir), `deisctl restore` and
 # `deisctl start platform`. Checked: the refusals (no directory, an existing one, a restore
-# over an installed platform, a directory that is no backup), the backup's files and modes
+# over an installed platform or a volume holding data, a directory that is no backup), the backup's files and modes
 # (0700, 0600: it holds the secrets), and after the restore the same user and token, SSH key,
 # app, releases and config, the builder's SSH host key, the app served again from the
 # restored images, and a new git push deploying. Every wait is bounded; everything is
@@ -70,6 +70,15 @@ test_expect 'the node gone: the app and the platform removed, volumes and state 
 	[ ! -e "$STATE/internal-token" ] &&
 	[ -z "$(docker volume ls -q --filter name=^$PREFIX-)" ] &&
 	! app_get $DK
+'
+
+test_expect 'restore refuses a database volume that holds data, and changes nothing' '
+	docker volume create $PREFIX-database >/dev/null &&
+	docker run --rm -v $PREFIX-database:/d --entrypoint sh $IMAGE -c "touch /d/leftover" &&
+	! deisctl restore "$BK" 2>"$TRASH/err" && cat "$TRASH/err" &&
+	grep -q "the volume $PREFIX-database holds data already" "$TRASH/err" &&
+	[ ! -e "$STATE/internal-token" ] &&
+	docker volume rm $PREFIX-database >/dev/null
 '
 
 test_expect 'restore, then start: the same user, app, releases, config, key and host key' '

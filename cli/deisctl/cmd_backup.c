@@ -22,6 +22,7 @@
  * volumes' contents, installs, and leaves `deisctl start platform` to the
  * operator (with PostgreSQL it starts the database to load the dump).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -377,6 +378,37 @@ out:
 	return rc;
 }
 
+/* -1 with e set when volume <prefix>-<name> exists and holds anything. */
+static int
+volume_unused(struct dctl *d, const char *name, struct err *e)
+{
+	char *path = xasprintf("/volumes/%s-%s", d->prefix, name), *dir;
+	long status = 0;
+	json_t *v = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 },
+	    &status, "inspect volume", e);
+	struct dirent *de;
+	DIR *dh;
+	int rc = 0;
+
+	free(path);
+	if (!v)
+		return -1;
+	dir = status == 404 ? NULL : xstrdup(json_string_value(json_object_get(v, "Mountpoint")) ?: "");
+	json_decref(v);
+	if (dir && (dh = opendir(dir))) {
+		while ((de = readdir(dh)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				break;
+		if (de)
+			rc = err_set(e, 409, "the volume %s-%s holds data already: a restore fills "
+			    "new volumes ('docker volume rm %s-%s' if it is not needed, or another "
+			    "--prefix)", d->prefix, name, d->prefix, name);
+		closedir(dh);
+	}
+	free(dir);
+	return rc;
+}
+
 /* The backup's manifest, checked; NULL with e set. */
 static json_t *
 manifest_read(const char *dir, struct err *e)
@@ -420,6 +452,9 @@ dctl_cmd_restore(struct dctl *d, int argc, char **argv)
 		    d->state_dir);
 		goto out;
 	}
+	if (volume_unused(d, "database", &e) < 0 || (json_is_true(json_object_get(m,
+	    "registry")) && volume_unused(d, "registry", &e) < 0))
+		goto out;
 	if (dctl_state_mkdir(d, &e) < 0)
 		goto out;
 	tar = xasprintf("%s/state.tar", dir);
