@@ -1,0 +1,109 @@
+#!/bin/sh
+# deis run on a terminal (a pseudo-terminal driven by t/helper/pty-drive)
+# against a controller on the local Docker engine: typed input answered, the
+# window's size followed, Ctrl-C reaching the remote process, the remote exit
+# status as deis's, the app's config in the environment, and a client killed
+# with -9 leaving no container behind.
+. "$(dirname "$0")/test-lib.sh"
+. "$TOP/t/helper/controller-start"
+
+DEIS=$BIN/deis
+CTL=${DEIS_CONTROLLER:-$BIN/deis-controller}
+[ -x "$DEIS" ] || test_skip_all "no deis binary at $DEIS"
+[ -x "$CTL" ] || test_skip_all "no controller binary at $CTL"
+command -v python3 >/dev/null || test_skip_all "no python3"
+docker_ok || test_skip_all "no Docker daemon"
+IMAGE=$("$TOP/t/helper/sched-image" 2>/dev/null) || test_skip_all "cannot build the test image"
+
+HOME=$TRASH/home
+mkdir -p "$HOME"
+export HOME
+unset DEIS_PROFILE
+APP=clitty$$
+TEST_CLEANUP='docker ps -aq --filter "name=^${APP}_" | xargs -r docker rm -f >/dev/null 2>&1'
+DRIVE="$TOP/t/helper/pty-drive"
+export PTY_LOG="$TRASH/pty.log"
+
+controller_start "$TRASH/ctl" --domain example.com --scheduler docker >/dev/null ||
+	test_skip_all "the controller does not start"
+URL=$CONTROLLER_URL
+
+# the app's run containers now
+runs() {
+	docker ps -aq --filter "name=^${APP}_v[0-9]*\.run\."
+}
+
+test_expect 'an app with a release and a config value' '
+	deis register "$URL" --username=admin --password=s3cret --email=a@example.com >/dev/null &&
+	deis create $APP --no-remote >/dev/null &&
+	timeout 120 deis pull "$IMAGE" -a $APP >/dev/null &&
+	timeout 120 deis config:set GREETING=hello-tty -a $APP >/dev/null
+'
+test_expect 'typed input is echoed and answered; the config is in the environment' '
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS
+	expect Running '"'"'bash'"'"'...
+	send echo hi-\$((6*7))-$$\r
+	expect hi-42-$$
+	send echo "v=\$GREETING"\r
+	expect v=hello-tty
+	send exit\r
+	wait 0
+	EOS
+'
+test_expect 'the remote terminal has the window size and follows its changes' '
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS
+	send stty size\r
+	expect 24 80
+	resize 33 111
+	sleep 1
+	send stty size\r
+	expect 33 111
+	send exit\r
+	wait 0
+	EOS
+'
+test_expect 'Ctrl-C interrupts the remote sleep and the shell is back' '
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS
+	send sleep 100\r
+	sleep 2
+	send \x03
+	send echo back-\$((1+1))\r
+	expect back-2
+	send exit 0\r
+	wait 0
+	EOS
+'
+test_expect 'the remote exit status is deis'"'"'s; the container is removed' '
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
+	send exit 3\r
+	wait 3
+	EOS
+	"$DRIVE" - -- deis run -a $APP -- "exit 7" <<-EOS &&
+	wait 7
+	EOS
+	wait_for 30 "test -z \"\$(runs)\""
+'
+test_expect 'a client killed with -9 leaves no container behind' '
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
+	pidfile $TRASH/deis.pid
+	send echo sleeping-\$((2*3)); sleep 1000\r
+	expect sleeping-6
+	kill 9
+	wait -9
+	EOS
+	wait_for 30 "test -z \"\$(runs)\""
+'
+test_expect 'without a terminal, deis run keeps its answer' '
+	timeout 120 deis run -a $APP "echo plain; exit 4" </dev/null >"$TRASH/out"; rc=$?
+	test $rc -eq 4 &&
+	test "$(cat "$TRASH/out")" = "$(printf "Running '\''echo plain; exit 4'\''...\nplain")"
+'
+test_expect 'another upgrade protocol is refused' '
+	tok=$(jq -r .token "$HOME/.deis/client.json") &&
+	curl -s -o "$TRASH/body" -w "%{http_code}" -H "Authorization: token $tok" \
+	    -H "Content-Type: application/json" -H "Connection: Upgrade" -H "Upgrade: websocket" \
+	    -d "{\"command\":\"bash\"}" "$URL/v1/apps/$APP/run" >"$TRASH/code" &&
+	test "$(cat "$TRASH/code")" = 400 &&
+	grep -q "deis-run/1" "$TRASH/body"
+'
+test_done
