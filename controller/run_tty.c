@@ -21,6 +21,12 @@
 
 #define SESSIONS_MAX 64		/* interactive runs at once, each a thread */
 #define READ_CHUNK 16384
+/*
+ * A quiet session sends an empty OUTPUT frame this often: a router's idle
+ * timeout counts bytes, and TCP notices a vanished client only when it has
+ * something unacknowledged to send.
+ */
+#define KEEPALIVE_MS 30000
 
 static atomic_int sessions;
 
@@ -163,10 +169,17 @@ bridge(struct session *s)
 	for (;;) {
 		ssize_t n;
 
-		if (poll(p, 2, -1) < 0) {
+		int ready = poll(p, 2, KEEPALIVE_MS);
+
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (ready == 0) {
+			if (send_frame(s, RUNPROTO_OUTPUT, NULL, 0) < 0)
+				break;
+			continue;
 		}
 		if (p[1].revents) {
 			n = read(s->t.fd, chunk, sizeof(chunk));

@@ -64,6 +64,8 @@ test_expect 'the remote terminal has the window size and follows its changes' '
 '
 test_expect 'Ctrl-C interrupts the remote sleep and the shell is back' '
 	"$DRIVE" - -- deis run -a $APP bash <<-EOS
+	send echo ready-\$((3*3))\r
+	expect ready-9
 	send sleep 100\r
 	sleep 2
 	send \x03
@@ -90,6 +92,49 @@ test_expect 'a client killed with -9 leaves no container behind' '
 	expect sleeping-6
 	kill 9
 	wait -9
+	EOS
+	wait_for 30 "test -z \"\$(runs)\""
+'
+# Through a router (deis.localhost, which curl resolves to loopback), plain and TLS.
+RPORT=$(free_port); SPORT=$(free_port)
+CPORT=${URL##*:}
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=*.localhost" \
+	-addext "subjectAltName=DNS:*.localhost" -keyout "$TRASH/tls.key" -out "$TRASH/tls.pem" \
+	2>/dev/null || test_expect 'a certificate for the router' false
+printf '{"version":1,"domain":"localhost","controller":["127.0.0.1:%s"],"apps":{}}\n' "$CPORT" \
+	>"$TRASH/routes.json"
+bg_start router deis-router --listen "127.0.0.1:$RPORT" --tls-listen "127.0.0.1:$SPORT" \
+	--tls-cert "$TRASH/tls.pem" --tls-key "$TRASH/tls.key" --routes "$TRASH/routes.json" \
+	--workers 1
+test_expect 'through the router: a session, its status, a killed client' '
+	wait_for 20 "curl -sf http://deis.localhost:$RPORT/v1/ >/dev/null || curl -s -o /dev/null -w %{http_code} http://deis.localhost:$RPORT/v1/apps | grep -q 401" &&
+	deis login "http://deis.localhost:$RPORT" --username=admin --password=s3cret >/dev/null &&
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
+	send echo via-router-\$((5*5))\r
+	expect via-router-25
+	send exit 5\r
+	wait 5
+	EOS
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
+	send echo sleeping-\$((2*4)); sleep 1000\r
+	expect sleeping-8
+	kill 9
+	wait -9
+	EOS
+	wait_for 30 "test -z \"\$(runs)\""
+'
+test_expect 'through the router over TLS' '
+	deis login "https://deis.localhost:$SPORT" --username=admin --password=s3cret \
+		--ssl-verify=false >/dev/null &&
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
+	send echo via-tls-\$((4*4))\r
+	expect via-tls-16
+	resize 30 100
+	sleep 1
+	send stty size\r
+	expect 30 100
+	send exit 6\r
+	wait 6
 	EOS
 	wait_for 30 "test -z \"\$(runs)\""
 '
