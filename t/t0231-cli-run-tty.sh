@@ -151,4 +151,17 @@ test_expect 'another upgrade protocol is refused' '
 	test "$(cat "$TRASH/code")" = 400 &&
 	grep -q "deis-run/1" "$TRASH/body"
 '
+test_expect 'a run left by a killed controller is removed when it starts again' '
+	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
+	send echo long-\$((3*5)); sleep 1000\r
+	expect long-15
+	run kill -9 $CONTROLLER_PID
+	expect connection to the controller was lost
+	wait 1
+	EOS
+	test -n "$(runs)" &&
+	controller_start "$TRASH/ctl" --domain example.com --scheduler docker >/dev/null &&
+	wait_for 30 "test -z \"\$(runs)\"" &&
+	grep -q "a one-off left by an earlier run of the controller" "$TRASH/ctl/controller.log"
+'
 test_done

@@ -967,8 +967,8 @@ sched_run(struct sched *s, const struct sched_release *rel, const char *command,
 }
 
 /* A one-off that nobody is attached to any more: killed at once, removed, forgotten. */
-static void
-tty_remove(struct sched *s, const char *id)
+void
+sched_run_remove(struct sched *s, const char *id)
 {
 	struct err e;
 
@@ -1015,7 +1015,7 @@ sched_run_tty(struct sched *s, const struct sched_release *rel, const char *comm
 			close(t->fd);
 		t->fd = -1;
 		if (b.id[0])
-			tty_remove(s, b.id);
+			sched_run_remove(s, b.id);
 		if (e->code != 409)
 			break;
 	}
@@ -1051,7 +1051,7 @@ sched_tty_end(struct sched *s, struct sched_tty *t, bool kill, int *status)
 		else
 			log_warn("scheduler: %s", e.msg);
 	}
-	tty_remove(s, t->id);
+	sched_run_remove(s, t->id);
 	buf_release(&t->extra);
 	return ret;
 }

@@ -334,6 +334,13 @@ int sched_tty_resize(struct sched *s, const struct sched_tty *t, unsigned rows, 
  */
 int sched_tty_end(struct sched *s, struct sched_tty *t, bool kill, int *status);
 
+/*
+ * BLOCKS: kill the one-off unit id at once, remove it and forget it (a run
+ * nobody waits for any more: its client gone, or an earlier life of the
+ * controller's).
+ */
+void sched_run_remove(struct sched *s, const char *id);
+
 /* BLOCKS: stop and remove every container of app, one-off ones included. */
 int sched_destroy(struct sched *s, const char *app, struct err *e);
 
