@@ -143,6 +143,13 @@ test_expect 'without a terminal, deis run keeps its answer' '
 	test $rc -eq 4 &&
 	test "$(cat "$TRASH/out")" = "$(printf "Running '\''echo plain; exit 4'\''...\nplain")"
 '
+test_expect 'a refused interactive run prints the controller'"'"'s answer and exits 1' '
+	deis create ${APP}-nobuild --no-remote >/dev/null &&
+	"$DRIVE" - -- deis run -a ${APP}-nobuild bash <<-EOS
+	expect 400 BAD REQUEST
+	wait 1
+	EOS
+'
 test_expect 'another upgrade protocol is refused' '
 	tok=$(jq -r .token "$HOME/.deis/client.json") &&
 	curl -s -o "$TRASH/body" -w "%{http_code}" -H "Authorization: token $tok" \
