@@ -85,11 +85,27 @@ test_expect 'the remote exit status is deis'"'"'s; the container is removed' '
 	EOS
 	wait_for 30 "test -z \"\$(runs)\""
 '
-test_expect 'a client killed with -9 leaves no container behind' '
+# the isolation floor of a container, as docker inspect -f shows it
+cat >"$TRASH/floor" <<'EOS'
+#!/bin/sh
+docker inspect -f '{{json .HostConfig.CapDrop}} {{json .HostConfig.SecurityOpt}} {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NetworkMode}} {{.HostConfig.Init}} {{index .Config.Labels "sh.deis.app"}} {{.Config.User}}' "$1"
+EOS
+cat >"$TRASH/same-floor" <<EOS
+#!/bin/sh
+# the running one-off has a terminal and the floor of the app's cmd container
+r=\$(docker ps -q --filter "name=^${APP}_v[0-9]*\\.run\\.")
+c=\$(docker ps -q --filter "name=^${APP}_v[0-9]*\\.cmd\\.1\\$")
+[ -n "\$r" ] && [ -n "\$c" ] || exit 1
+[ "\$(docker inspect -f '{{.Config.Tty}} {{.Config.OpenStdin}}' "\$r")" = "true true" ] || exit 1
+sh "$TRASH/floor" "\$r" >"$TRASH/floor.run" && sh "$TRASH/floor" "\$c" >"$TRASH/floor.cmd" &&
+cmp "$TRASH/floor.run" "$TRASH/floor.cmd" && grep -q '"ALL"' "$TRASH/floor.run"
+EOS
+test_expect 'a client killed with -9 leaves no container behind; it had the app'"'"'s floor' '
 	"$DRIVE" - -- deis run -a $APP bash <<-EOS &&
 	pidfile $TRASH/deis.pid
 	send echo sleeping-\$((2*3)); sleep 1000\r
 	expect sleeping-6
+	run sh $TRASH/same-floor
 	kill 9
 	wait -9
 	EOS
