@@ -167,9 +167,8 @@ bridge(struct session *s)
 	if (s->in.len && client_frames(s, &stdin_open) < 0)
 		goto end;
 	for (;;) {
-		ssize_t n;
-
 		int ready = poll(p, 2, KEEPALIVE_MS);
+		ssize_t n;
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -209,7 +208,8 @@ bridge(struct session *s)
 end:
 	buf_release(&out);
 	if (dropped) {
-		log_info("run '%s': the client went; the container is killed", s->t.name);
+		log_info("run '%s': its client is gone (or broke the protocol); the container is "
+		    "killed", s->t.name);
 		sched_tty_end(s->sched, &s->t, true, NULL);
 	} else if (sched_tty_end(s->sched, &s->t, false, &status) == 0) {
 		struct buf f = BUF_INIT;
