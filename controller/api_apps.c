@@ -10,8 +10,10 @@
 #include "controller/logs.h"
 #include "controller/release.h"
 #include "controller/routes.h"
+#include "controller/run_tty.h"
 #include "controller/validate.h"
 #include "lib/log.h"
+#include "lib/runproto.h"
 #include "lib/utf8.h"
 #include "lib/xalloc.h"
 
@@ -335,6 +337,17 @@ apps_run(struct api *a)
 		return;
 	if (a->ctl->sched == NULL) {
 		api_detail(a, 503, "no scheduler is configured");
+		return;
+	}
+	if (a->r->head.upgrade) {
+		/* `deis run` on a terminal: the connection becomes the session */
+		if (!str_eqcase(httpd_header(a->r, "upgrade"), str_from(RUNPROTO_NAME))) {
+			api_detail(a, 400, "unknown upgrade protocol; a run upgrades to %s",
+			    RUNPROTO_NAME);
+			return;
+		}
+		app_run_event(a->ctl, a->seg[0], a->user.username, cmd);
+		run_tty_start(a, cmd);
 		return;
 	}
 	r = xcalloc(1, sizeof(*r));

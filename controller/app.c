@@ -144,6 +144,23 @@ app_run(struct ctl *ctl, struct db *db, const char *app, const char *command, in
 	return rc;
 }
 
+int
+app_run_tty(struct ctl *ctl, struct db *db, const char *app, const char *command,
+    struct sched_tty *t, struct err *e)
+{
+	struct rel rel;
+	struct rel_spec spec;
+	int rc;
+
+	if (latest_runnable(ctl, db, app, &rel, e) < 0)
+		return -1;
+	rel_spec(&rel, NULL, &spec);
+	rc = sched_run_tty(ctl->sched, &spec.sr, command, t, e);
+	rel_spec_clear(&spec);
+	rel_clear(&rel);
+	return rc;
+}
+
 /*
  * What the app's log says of a one-off command: its program's name only.
  * Arguments and leading VAR=value words often carry secrets (a database URL,

@@ -53,6 +53,12 @@ void api_app_rows(struct api *a, const char *sql, api_row_fn *row);
 int app_run(struct ctl *ctl, struct db *db, const char *app, const char *command, int *exit_code,
     struct buf *out, struct err *e);
 /*
+ * `deis run` on a terminal: the same one-off, started with a terminal and
+ * attached (t: the scheduler's handle, ended with sched_tty_end()).
+ */
+int app_run_tty(struct ctl *ctl, struct db *db, const char *app, const char *command,
+    struct sched_tty *t, struct err *e);
+/*
  * Scale the app's containers of the latest release to want ({"web":3},
  * validated, borrowed); without a scheduler, only the release is loaded.
  */

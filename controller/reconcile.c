@@ -5,6 +5,10 @@
  * in the middle of a deploy). One job per app that needs work, so a slow app
  * does not hold the others.
  *
+ * One-off runs found at start are an earlier life's: nothing waits for them
+ * (a plain run's request and an interactive run's connection went with that
+ * process), so they are removed.
+ *
  * Then, every second, heal: units stopped behind the platform's back are
  * started again (sched_heal), each said in the app's log.
  */
@@ -23,6 +27,8 @@ struct reconcile {
 	struct job job;
 	struct ctl *ctl;
 	char app[65];
+	struct sched_container *runs;	/* one-offs found at start */
+	size_t nruns;
 };
 
 static void
@@ -38,6 +44,11 @@ reconcile_work(struct job *j, struct db *db)
 	size_t n = 0, ns, i, k;
 	bool current_any = false, other_release = false, mismatch = false;
 
+	for (i = 0; i < rc->nruns; i++) {
+		log_info("reconcile: '%s': removing '%s', a one-off left by an earlier run of the "
+		    "controller", rc->app, rc->runs[i].name);
+		sched_run_remove(rc->ctl->sched, rc->runs[i].id);
+	}
 	if (rel_load(db, rc->app, 0, &r, &j->e) != 0)
 		return;
 	res = db_queryp(db, &j->e, "SELECT structure FROM apps WHERE id = $1", rc->app);
@@ -99,6 +110,7 @@ reconcile_done(struct job *j)
 
 	if (j->rc < 0)
 		log_warn("reconcile: '%s': %s", rc->app, j->e.msg);
+	free(rc->runs);
 	free(rc);
 }
 
@@ -118,9 +130,20 @@ reconcile_start(struct ctl *ctl)
 	}
 	for (i = 0; i < db_res_nrows(res); i++) {
 		struct reconcile *rc = xcalloc(1, sizeof(*rc));
+		struct sched_container *cs;
+		size_t n, k;
 
 		rc->ctl = ctl;
 		strlcpy(rc->app, db_res_get(res, i, 0), sizeof(rc->app));
+		/* now, before any request: every run in the table is an earlier life's */
+		sched_list(ctl->sched, rc->app, true, &cs, &n);
+		for (k = 0; k < n; k++) {
+			if (strcmp(cs[k].type, "run") != 0)
+				continue;
+			rc->runs = xrealloc(rc->runs, (rc->nruns + 1) * sizeof(*rc->runs));
+			rc->runs[rc->nruns++] = cs[k];
+		}
+		free(cs);
 		rc->job.work = reconcile_work;
 		rc->job.done = reconcile_done;
 		rc->job.arg = rc;

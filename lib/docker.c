@@ -463,6 +463,17 @@ docker_container_kill(struct docker *d, const char *id, const char *signal, stru
 }
 
 int
+docker_container_resize(struct docker *d, const char *id, unsigned rows, unsigned cols,
+    struct err *e)
+{
+	static const int ok[] = { 0 };
+	char sub[64];
+
+	snprintf(sub, sizeof(sub), "/resize?h=%u&w=%u", rows, cols);
+	return container_op(d, id, "POST", sub, 30000, ok, "resize", e);
+}
+
+int
 docker_container_remove(struct docker *d, const char *id, bool force, struct err *e)
 {
 	static const int ok[] = { 404, 0 };

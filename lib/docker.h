@@ -108,6 +108,20 @@ int docker_container_start(struct docker *d, const char *id, struct err *e);
 int docker_container_stop(struct docker *d, const char *id, int timeout_s, struct err *e);
 /* Send signal (e.g. "TERM", "KILL"). Not running (409) and gone (404) are success. */
 int docker_container_kill(struct docker *d, const char *id, const char *signal, struct err *e);
+/* POST /containers/ID/resize: the terminal of a container made with Tty. */
+int docker_container_resize(struct docker *d, const char *id, unsigned rows, unsigned cols,
+    struct err *e);
+/*
+ * POST /containers/ID/attach?stream=1&stdin=1&stdout=1&stderr=1, hijacked
+ * (Connection: Upgrade, Upgrade: tcp): returns the socket, a blocking
+ * close-on-exec descriptor the caller owns, that now carries the
+ * container's stdin one way and its output the other (raw bytes for a
+ * container made with Tty, else multiplexed frames); bytes the daemon sent
+ * after its answer's head are appended to extra. Attach before the start
+ * so that no output is lost. -1 with e set (e->code 404: no such
+ * container). Blocks up to 30 s. (docker_attach.c)
+ */
+int docker_container_attach(struct docker *d, const char *id, struct buf *extra, struct err *e);
 /* Remove (force kills a running one). Gone (404) is success. */
 int docker_container_remove(struct docker *d, const char *id, bool force, struct err *e);
 int docker_container_rename(struct docker *d, const char *id, const char *name, struct err *e);

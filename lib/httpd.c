@@ -642,6 +642,52 @@ httpd_stream_end(struct httpd_req *req)
 	req_finish(req);
 }
 
+int
+httpd_upgrade(struct httpd_req *req, const char *protocol, struct buf *pending)
+{
+	struct httpd_conn *c = req->conn;
+	int fd, fl;
+
+	if (req->finished)
+		return -1;
+	if (c->dead) {
+		req_finish(req);
+		return -1;
+	}
+	buf_addf(&c->out, "HTTP/1.1 101 %s\r\nConnection: Upgrade\r\nUpgrade: %s\r\n\r\n",
+	    http1_reason_upper(101), protocol);
+	fd = c->fd;
+	/* the rest of this connection's life is the caller's, on a thread of its own */
+	ev_set(c->h->ev, fd, 0, NULL, NULL);
+	if (c->timer)
+		ev_timer_cancel(c->h->ev, c->timer);
+	c->timer = 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail;
+	while (c->out.len > c->out_off) {
+		ssize_t n = write(fd, c->out.p + c->out_off, c->out.len - c->out_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		c->out_off += (size_t)n;
+	}
+	buf_add(pending, c->in.p + c->consumed, c->in.len - c->consumed);
+	buf_add(pending, c->later.p, c->later.len);
+	/* dead without closing: the descriptor is no longer ours */
+	c->fd = -1;
+	c->dead = true;
+	req->finished = true;
+	conn_kill(c);
+	return fd;
+fail:
+	conn_kill(c);
+	req_finish(req);
+	return -1;
+}
+
 void
 httpd_on_close(struct httpd_req *req, void (*fn)(struct httpd_req *, void *), void *arg)
 {

@@ -73,6 +73,16 @@ int httpd_stream_write(struct httpd_req *req, const void *data, size_t len);
 size_t httpd_stream_pending(struct httpd_req *req);
 void httpd_stream_end(struct httpd_req *req);
 
+/*
+ * Answer req with 101 (Connection: Upgrade, Upgrade: protocol) and hand its
+ * connection over: returns the socket, now the caller's to read, write and
+ * close (blocking, close-on-exec, out of the loop), and appends to pending
+ * what the client sent after the request. req is finished either way; -1
+ * when the client is gone (nothing to close). Check that the request asked
+ * for protocol (its head's upgrade and the Upgrade header) first.
+ */
+int httpd_upgrade(struct httpd_req *req, const char *protocol, struct buf *pending);
+
 /* Called once if the client disconnects before req is finished. */
 void httpd_on_close(struct httpd_req *req, void (*fn)(struct httpd_req *, void *), void *arg);
 

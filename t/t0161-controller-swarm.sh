@@ -166,6 +166,15 @@ test_expect 'run returns the exit code and the output; its service is removed' '
 	api_check "200 OK" POST /v1/apps/$APP/run alice "{\"command\":\"printf a\\\\\\\\377b\"}" &&
 	api_body ". == [0, \"a\\ufffdb\"]"
 ' 3>&1
+test_expect 'an interactive run is refused at once (501, why), nothing made' '
+	curl -s -m 30 -o "$TRASH/tty.body" -w "%{http_code}" -X POST \
+	    -H "Authorization: token $(cat "$API_DIR/tok.alice")" -H "Content-Type: application/json" \
+	    -H "Connection: Upgrade" -H "Upgrade: deis-run/1" -d "{\"command\":\"bash\"}" \
+	    "$API_URL/v1/apps/$APP/run" >"$TRASH/tty.code" &&
+	test "$(cat "$TRASH/tty.code")" = 501 &&
+	jq -e ".detail | test(\"swarm scheduler\")" "$TRASH/tty.body" >/dev/null &&
+	[ -z "$(units run)" ]
+'
 test_expect 'a unit that dies at boot fails the scale (503) and is removed' '
 	api_check "503 SERVICE UNAVAILABLE" POST /v1/apps/$APP/scale/ alice "{\"crash\":1}" &&
 	[ -z "$(units crash)" ] && [ "$(units web)" = "${APP}_v3.web.1 " ]

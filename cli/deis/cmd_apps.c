@@ -449,6 +449,15 @@ CMD(deis_cmd_apps_run)
 	fflush(stdout);
 	req = json_pack("{s:s}", "command", cmd.p);
 	path = xasprintf("/v1/apps/%s/run", id);
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		/* an interactive terminal in the container, as `heroku run bash` */
+		char *body = deis_json_take_dump(req);
+
+		rc = body ? deis_run_tty(&c, path, body) : -1;
+		free(body);
+		free(path);
+		goto out;
+	}
 	rc = deis_api_send(&c, "POST", path, req, false, &res);
 	free(path);
 	if (rc < 0)

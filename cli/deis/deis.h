@@ -214,6 +214,13 @@ json_t *deis_api_list(struct client *c, const char *path, long limit, json_t **r
 /* Decode a JSON response body; NULL with deis_fail() when malformed. Caller decrefs. */
 json_t *deis_response_json(const struct response *res);
 
+/*
+ * `deis run` with stdin and stdout on a terminal (runtty.c): POST path with
+ * body upgraded to deis-run/1, the terminal raw until the remote process
+ * ends. Its exit status, or -1 (deis_fail) when refused or cut off.
+ */
+int deis_run_tty(struct client *c, const char *path, const char *body);
+
 /* ---- helpers (util.c) ---------------------------------------------------- */
 
 /* Resolve the app: explicit, else git remote on the controller host, else cwd name. */

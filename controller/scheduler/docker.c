@@ -193,9 +193,15 @@ dk_body(struct dk *k, const struct sched_unit *u, const char *net)
 	    "Env", strv(u->env),
 	    "Labels", labels,
 	    "HostConfig", hc,
-	    "Tty", 0, "OpenStdin", 0, "AttachStdin", 0);
+	    "Tty", u->tty, "OpenStdin", u->tty, "AttachStdin", u->tty);
 	if (b == NULL)
 		die(1, "scheduler: cannot build a container body");
+	if (u->tty) {
+		/* stdin closes when the one attached stream does */
+		json_object_set_new(b, "StdinOnce", json_true());
+		json_object_set_new(b, "AttachStdout", json_true());
+		json_object_set_new(b, "AttachStderr", json_true());
+	}
 	if (u->entrypoint)
 		json_object_set_new(b, "Entrypoint", strv(u->entrypoint));
 	if (u->cmd)
@@ -254,6 +260,48 @@ dk_start(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[4
 	if (!u->oneoff && dk_addr(k, id, net, u->port, addr, e) < 0)
 		return -1;
 	return 0;
+}
+
+static int
+dk_start_tty(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], int *fd,
+    struct buf *extra, struct err *e)
+{
+	struct dk *k = h;
+	char netbuf[SCHED_NAME_MAX];
+	const char *net = app_network(k, u->app, netbuf);
+	json_t *body;
+	int ret;
+
+	id[0] = '\0';
+	*fd = -1;
+	if (k->per_app && sched_appnet_ensure(k->d, k->platform, u->app, "bridge", k->pool,
+	    k->pool_bits, (const char *const *)k->peers, netbuf, e) < 0)
+		return -1;
+	body = dk_body(k, u, net);
+	ret = docker_container_create(k->d, u->name, body, id, e);
+	json_decref(body);
+	if (ret < 0)
+		return -1;
+	/* attached before it starts: a shell's first prompt is not lost */
+	if ((*fd = docker_container_attach(k->d, id, extra, e)) < 0)
+		return -1;
+	return docker_container_start(k->d, id, e);
+}
+
+static int
+dk_resize(void *h, const char *id, unsigned rows, unsigned cols, struct err *e)
+{
+	struct dk *k = h;
+
+	return docker_container_resize(k->d, id, rows, cols, e);
+}
+
+static int
+dk_wait(void *h, const char *id, unsigned timeout_ms, int *rc, struct err *e)
+{
+	struct dk *k = h;
+
+	return docker_container_wait(k->d, id, timeout_ms, rc, e);
 }
 
 /* The container's State: running, restarting (Docker's back-off), last exit code. */
@@ -585,6 +633,9 @@ const struct sched_driver sched_driver_docker = {
 	.prepare = dk_prepare,
 	.image_id = dk_image_id,
 	.start = dk_start,
+	.start_tty = dk_start_tty,
+	.resize = dk_resize,
+	.wait = dk_wait,
 	.running = dk_running,
 	.revive = dk_revive,
 	.signal_stop = dk_signal_stop,

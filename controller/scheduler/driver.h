@@ -36,6 +36,7 @@ struct sched_unit {
 	const struct sched_kv *tags;	/* placement constraints; the docker driver ignores them */
 	size_t ntags;
 	bool oneoff;			/* `run`: no restart policy, no published port */
+	bool tty;			/* an interactive one-off: a terminal, stdin open */
 	int port;			/* the app's port: $PORT, probed, published, routed */
 };
 
@@ -94,6 +95,18 @@ struct sched_driver {
 	 */
 	int (*start)(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], char addr[48],
 	    struct err *e);
+	/*
+	 * An interactive one-off (u->tty): create u, attach to it (*fd the
+	 * hijacked stream, extra what came with its answer), then start it; id as
+	 * for start. NULL where the engine running the unit is out of reach
+	 * (swarm: another node's).
+	 */
+	int (*start_tty)(void *h, const struct sched_unit *u, char id[SCHED_ID_MAX], int *fd,
+	    struct buf *extra, struct err *e);
+	/* The terminal size of a start_tty unit; NULL without start_tty. */
+	int (*resize)(void *h, const char *id, unsigned rows, unsigned cols, struct err *e);
+	/* Wait up to timeout_ms for unit id to stop: *rc its status; NULL without start_tty. */
+	int (*wait)(void *h, const char *id, unsigned timeout_ms, int *rc, struct err *e);
 	/* Is it running now? 1 yes, 0 no (*exit_code set), -1 error. */
 	int (*running)(void *h, const char *id, int *exit_code, struct err *e);
 	/*

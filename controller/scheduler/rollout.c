@@ -907,29 +907,46 @@ out:
 	return ret;
 }
 
-int
-sched_run(struct sched *s, const struct sched_release *rel, const char *command, int *rc,
-    struct buf *out, struct err *e)
+/*
+ * What every one-off needs before its unit is made: rel checked, its image
+ * ready, the environment (*env, caller frees), the highest num of the app's
+ * runs now (*max).
+ */
+static int
+run_prelude(struct sched *s, const struct sched_release *rel, const char *command, int *port,
+    char ***env, unsigned *max, struct err *e)
 {
-	int port = SCHED_PORT;
 	struct sched_container *runs;
-	struct boot b;
-	char **env;
 	size_t nruns, i;
-	unsigned max = 0, attempt;
-	int ret = -1;
 
 	if (rel_check(rel, e) < 0)
 		return -1;
 	if (command == NULL || *command == '\0')
 		return err_set(e, 400, "command is required");
-	if (prepare(s, rel, &port, e) < 0)
+	*port = SCHED_PORT;
+	if (prepare(s, rel, port, e) < 0)
 		return -1;
-	env = env_build(rel, port);
+	*env = env_build(rel, *port);
+	*max = 0;
 	nruns = sched_select(s, rel->app, "run", &runs);
 	for (i = 0; i < nruns; i++)
-		max = runs[i].num > max ? runs[i].num : max;
+		*max = runs[i].num > *max ? runs[i].num : *max;
 	free(runs);
+	return 0;
+}
+
+int
+sched_run(struct sched *s, const struct sched_release *rel, const char *command, int *rc,
+    struct buf *out, struct err *e)
+{
+	int port;
+	struct boot b;
+	char **env;
+	unsigned max, attempt;
+	int ret = -1;
+
+	if (run_prelude(s, rel, command, &port, &env, &max, e) < 0)
+		return -1;
 	/* No app lock: a run may last long. Two runs racing for a num: the loser takes the next. */
 	for (attempt = 1; attempt <= 10; attempt++) {
 		if (unit_fill(s, &b, rel, env, port, "run", max + attempt, command, e) < 0)
@@ -946,6 +963,96 @@ sched_run(struct sched *s, const struct sched_release *rel, const char *command,
 	if (ret < 0 && e->code != 400)
 		e->code = 503;
 	env_free(env);
+	return ret;
+}
+
+/* A one-off that nobody is attached to any more: killed at once, removed, forgotten. */
+void
+sched_run_remove(struct sched *s, const char *id)
+{
+	struct err e;
+
+	sched_mark_stopping(s, id, true);
+	if (s->drv->remove(s->h, id, 0, &e) < 0)
+		log_warn("scheduler: %s", e.msg);
+	else
+		sched_forget(s, id);
+}
+
+int
+sched_run_tty(struct sched *s, const struct sched_release *rel, const char *command,
+    struct sched_tty *t, struct err *e)
+{
+	int port;
+	struct boot b;
+	char **env;
+	unsigned max, attempt;
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	buf_init(&t->extra, 0);
+	if (s->drv->start_tty == NULL)
+		return err_set(e, 501, "interactive runs need the Docker engine of the node that "
+		    "runs the container, which the %s scheduler does not reach; run the command "
+		    "without a terminal (deis run ... </dev/null): its output comes back when it "
+		    "ends", s->drv->name);
+	if (run_prelude(s, rel, command, &port, &env, &max, e) < 0)
+		return -1;
+	for (attempt = 1; attempt <= 10; attempt++) {
+		if (unit_fill(s, &b, rel, env, port, "run", max + attempt, command, e) < 0)
+			break;
+		b.u.tty = true;
+		buf_reset(&t->extra);
+		if (s->drv->start_tty(s->h, &b.u, b.id, &t->fd, &t->extra, e) == 0 &&
+		    track(s, &b, e) == 0) {
+			strlcpy(t->id, b.id, sizeof(t->id));
+			strlcpy(t->name, b.name, sizeof(t->name));
+			ret = 0;
+			break;
+		}
+		if (t->fd >= 0)
+			close(t->fd);
+		t->fd = -1;
+		if (b.id[0])
+			sched_run_remove(s, b.id);
+		if (e->code != 409)
+			break;
+	}
+	if (ret < 0) {
+		buf_release(&t->extra);
+		if (e->code != 400)
+			e->code = 503;
+	}
+	env_free(env);
+	return ret;
+}
+
+int
+sched_tty_resize(struct sched *s, const struct sched_tty *t, unsigned rows, unsigned cols,
+    struct err *e)
+{
+	return s->drv->resize(s->h, t->id, rows, cols, e);
+}
+
+int
+sched_tty_end(struct sched *s, struct sched_tty *t, bool kill, int *status)
+{
+	struct err e;
+	int ret = -1;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (!kill) {
+		/* its output ended: the process exited, or is about to */
+		if (s->drv->wait(s->h, t->id, 10000, status, &e) == 0)
+			ret = 0;
+		else
+			log_warn("scheduler: %s", e.msg);
+	}
+	sched_run_remove(s, t->id);
+	buf_release(&t->extra);
 	return ret;
 }
 

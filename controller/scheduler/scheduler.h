@@ -305,6 +305,42 @@ int sched_restart(struct sched *s, const struct sched_release *rel, const char *
 int sched_run(struct sched *s, const struct sched_release *rel, const char *command,
     int *rc, struct buf *out, struct err *e);
 
+/*
+ * An interactive one-off (`deis run` on a terminal): a unit like sched_run's
+ * (same name, spec, limits, network, labels and record), made with a
+ * terminal and an open stdin, attached before it starts. fd: the attach
+ * stream, raw terminal bytes both ways; extra: bytes that came with the
+ * attach's answer. The caller ends it with sched_tty_end() in every case.
+ */
+struct sched_tty {
+	char id[SCHED_ID_MAX];
+	char name[SCHED_NAME_MAX];
+	int fd;
+	struct buf extra;
+};
+/*
+ * BLOCKS: start t (0), or -1 with e (nothing left behind; e->code 501 when
+ * the driver cannot attach: swarm). t is initialized here.
+ */
+int sched_run_tty(struct sched *s, const struct sched_release *rel, const char *command,
+    struct sched_tty *t, struct err *e);
+/* BLOCKS: set its terminal's size. */
+int sched_tty_resize(struct sched *s, const struct sched_tty *t, unsigned rows, unsigned cols,
+    struct err *e);
+/*
+ * BLOCKS: close the stream and remove the unit (and its record). When kill,
+ * at once; else after it exits (within a few seconds; killed after that),
+ * *status its exit status. Returns 0 when *status was read, else -1.
+ */
+int sched_tty_end(struct sched *s, struct sched_tty *t, bool kill, int *status);
+
+/*
+ * BLOCKS: kill the one-off unit id at once, remove it and forget it (a run
+ * nobody waits for any more: its client gone, or an earlier life of the
+ * controller's).
+ */
+void sched_run_remove(struct sched *s, const char *id);
+
 /* BLOCKS: stop and remove every container of app, one-off ones included. */
 int sched_destroy(struct sched *s, const char *app, struct err *e);
 

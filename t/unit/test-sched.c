@@ -158,6 +158,30 @@ test_bad_requests(void **state)
 }
 
 /*
+ * An interactive run on a swarm: refused at once with a clear reason (the
+ * unit's engine is another node's), before anything is made or contacted.
+ */
+static void
+test_run_tty_swarm(void **state)
+{
+	struct sched_config cfg = { .driver = "swarm", .docker_sock = "/nonexistent/docker.sock",
+	    .platform = "t" };
+	struct sched_release rel = { .app = "go", .version = 1, .image = "busybox" };
+	struct sched *s;
+	struct sched_tty t;
+	struct err e = { 0 };
+
+	s = sched_new(&cfg, &e);
+	assert_non_null(s);
+	assert_int_equal(sched_run_tty(s, &rel, "bash", &t, &e), -1);
+	assert_int_equal(e.code, 501);
+	assert_non_null(strstr(e.msg, "swarm scheduler"));
+	assert_non_null(strstr(e.msg, "without a terminal"));
+	assert_int_equal(t.fd, -1);
+	sched_free(s);
+}
+
+/*
  * The one-off shim of Dockerfile images, run by a real /bin/sh: bash when the
  * image has it, sh when it has not, the command as one argument either way.
  */
@@ -289,6 +313,7 @@ main(void)
 		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_config_checks),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_run_tty_swarm),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_oneoff_shim),
 	};
