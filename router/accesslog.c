@@ -14,7 +14,6 @@
  * Formatting avoids printf: the date is made once a second, numbers by hand.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
