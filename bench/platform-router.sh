@@ -3,7 +3,8 @@
 # app, on the same host, in the same run.
 #
 #   bench/platform-router.sh [DURATION_S] [CONNS]      (defaults: 10 s, 64 connections)
-#   ROUNDS=N   rounds of every row (default 3; each round runs nginx first, ratios to it; medians at the end)
+#   ROUNDS=N   rounds of every row (default 3; each row runs right after an nginx row, ratios to it;
+#              medians at the end)
 #   env: DEIS_E2E_IMAGE (default deis/platform:bench-router), DEIS_STACK_IMAGE
 #
 # An isolated platform comes up the way the end-to-end tests bring theirs up
@@ -18,10 +19,13 @@
 # published). Rows: req/s, p50/p99, CPU per request from /proc (utime+stime) of the proxy's
 # processes (the router container's, or nginx master + workers), of docker-proxy for the
 # router's HTTP port (0 when there is none), and of the app; dockerd's is informative only
-# (it writes the router's stdout access log to the json-file log, but also serves every other
-# client of this engine). A last row repeats the router's with its access log to a file
-# (accessLog setting) instead of stdout. Everything it starts is removed at the end. Needs root, Docker, wrk,
-# nginx. Takes 3-5 minutes (the images and the first build).
+# (it serves every other client of this engine too, but it is where a container's stdout goes:
+# read and written line by line into the json-file log). The router is as deployed: its access
+# log to a file in its volume (deisctl's default, rotated by the router). Each round then
+# restarts the router with `accessLog=stdout` (Deis's way, and this platform's default before:
+# through dockerd) and repeats the small-response row, so both ratios come from the same
+# minutes of a shared machine. Everything it starts is removed at the end. Needs root, Docker,
+# wrk, nginx. Takes 4-8 minutes (the images and the first build; 1.5 minutes a round).
 E2E_NAME=br
 . "$(dirname "$0")/../t/test-lib.sh"
 DEIS_E2E_IMAGE=${DEIS_E2E_IMAGE:-deis/platform:bench-router}
@@ -138,8 +142,8 @@ print("%-22s %9.0f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %9s %7s   %s%s" % (name, 
       us(proxy), us(dproxy), us(app), us(dockerd), xfer, "%.2fx" % (rps / base) if base else "-",
       ("errors: " + errs.group(1)) if errs else "", (" non-2xx: " + non2.group(1)) if non2 else ""))
 open(path + ".rps", "w").write(str(rps))
-open(path.rsplit("/", 1)[0] + "/rows", "a").write("%s\t%f\t%f\t%f\t%f\t%f\t%f\n" % (name, rps,
-    lat(50), lat(99), us(proxy), us(dproxy), us(app)))
+open(path.rsplit("/", 1)[0] + "/rows", "a").write("%s\t%f\t%f\t%f\t%f\t%f\t%f\t%f\n" % (name, rps,
+    lat(50), lat(99), us(proxy), us(dproxy), us(app), us(dockerd)))
 PY
 }
 
@@ -164,25 +168,30 @@ round() {
 ROUTER="deis-router|http://$HOSTIP:$HTTP|router_pids"
 LOOP="deis-router_127.0.0.1|http://127.0.0.1:$HTTP|router_pids"
 IFS_SAVE=$IFS
-echo "# small responses (13 B), wrk -c$CONNS"
+# logto file|stdout: the router restarted with its access log there (file: deisctl's default)
+logto() {
+	if [ "$1" = stdout ]; then deisctl config router set accessLog=stdout >/dev/null 2>&1
+	else deisctl config router rm accessLog >/dev/null 2>&1; fi
+	deisctl restart router >/dev/null
+	wait_for 60 "app_get $APP | grep -q 'hello, world'"
+}
+# Each round: the router as deployed (its access log to a rotated file in its volume) then,
+# restarted with accessLog=stdout (Deis's way, the default before: dockerd writes each line
+# into the json-file log), the same load again, each against an nginx run just before it.
+echo "# rows: small responses (13 B) with wrk -c$CONNS; ' 1m': 1 MiB responses with wrk -c8;"
+echo "# '(log stdout)': the router restarted with accessLog=stdout"
 header
-for i in $(seq "$ROUNDS"); do round "" / "$CONNS" "$ROUTER" "$LOOP"; done
-echo "# 1 MiB responses, wrk -c8"
-header
-for i in $(seq "$ROUNDS"); do round " 1m" /1m 8 "$ROUTER"; done
-
-# Where the router's time goes besides its own CPU: its access log to stdout is read and written
-# to the json-file log by dockerd, line by line. The same load with the log to a file in the
-# router's volume (a router setting), for comparison; the platform's default stays stdout.
-deisctl config router set accessLog=/var/lib/deis/router/access.log >/dev/null 2>&1
-deisctl restart router >/dev/null
-wait_for 60 "app_get $APP | grep -q 'hello, world'"
-echo "# small responses, the router's access log to a file in its volume (accessLog setting)"
-header
-for i in $(seq "$ROUNDS"); do round " (log file)" / "${2:-64}" "$ROUTER"; done
+for i in $(seq "$ROUNDS"); do
+	[ "$i" = 1 ] || logto file
+	round "" / "$CONNS" "$ROUTER" "$LOOP"
+	round " 1m" /1m 8 "$ROUTER"
+	logto stdout
+	round " (log stdout)" / "$CONNS" "$ROUTER"
+done
 echo "# access logs: nginx $(kill -USR1 $NPID; sleep 1.5; wc -l <"$TRASH/nginx/access.log") lines in its file;" \
-	"deis-router to stdout (its container's json-file log), then" \
-	"$(docker exec $PREFIX-router wc -l /var/lib/deis/router/access.log | cut -d' ' -f1) lines in its file"
+	"deis-router: the last two files in its volume hold $(docker exec $PREFIX-router sh -c \
+	'cat /var/lib/deis/router/access.log.1 /var/lib/deis/router/access.log 2>/dev/null | wc -l') lines" \
+	"(rotated at 10 MB), then stdout (its container's json-file log)"
 
 echo "# medians over the rounds (ratio: of the medians' req/s to nginx's of the same kind)"
 python3 - "$TRASH/rows" <<'PY'
@@ -192,11 +201,18 @@ for line in open(sys.argv[1]):
     f = line.rstrip("\n").split("\t")
     rows.setdefault(f[0], []).append([float(x) for x in f[1:]])
 med = {k: [statistics.median(c) for c in zip(*v)] for k, v in rows.items()}
-print("%-30s %9s %8s %8s %8s %8s %8s %7s" % ("target", "req/s", "p50 ms", "p99 ms", "proxy us",
-      "+dproxy", "app us", "vs nginx"))
+print("%-30s %9s %8s %8s %8s %8s %8s %8s %7s" % ("target", "req/s", "p50 ms", "p99 ms", "proxy us",
+      "+dproxy", "app us", "dockerd", "vs nginx"))
 for k, m in med.items():
     tag = k[k.index(" "):] if " " in k else ""
     base = med.get("nginx" + tag)
-    print("%-30s %9.0f %8.2f %8.2f %8.1f %8.1f %8.1f %7s" % (k, m[0], m[1], m[2], m[3], m[4], m[5],
-          "%.2fx" % (m[0] / base[0]) if base and not k.startswith("nginx") else "-"))
+    print("%-30s %9.0f %8.2f %8.2f %8.1f %8.1f %8.1f %8.1f %7s" % (k, m[0], m[1], m[2], m[3], m[4],
+          m[5], m[6], "%.2fx" % (m[0] / base[0]) if base and not k.startswith("nginx") else "-"))
+print("# per round, req/s of each row to its round's nginx row (and their median):")
+for k, v in rows.items():
+    tag = k[k.index(" "):] if " " in k else ""
+    if k.startswith("nginx") or "nginx" + tag not in rows:
+        continue
+    r = [a[0] / b[0] for a, b in zip(v, rows["nginx" + tag])]
+    print("%-30s %s (median %.2f)" % (k, " ".join("%.2f" % x for x in r), statistics.median(r)))
 PY

@@ -6,14 +6,14 @@
  * request.
  *
  * Every worker writes to the same destination, so every write holds whole
- * lines only: to a file opened O_APPEND each write lands whole at the end; to
- * a pipe (stdout under Docker) or anything else a write of at most PIPE_BUF
- * bytes is atomic, so the buffer goes out in pieces of whole lines that fit.
+ * lines only: to a file (logfile.c: opened O_APPEND by each worker, rotated by
+ * size) each write lands whole at the end; to a pipe (stdout under Docker) or
+ * anything else a write of at most PIPE_BUF bytes is atomic, so the buffer goes
+ * out in pieces of whole lines that fit.
  *
  * Formatting avoids printf: the date is made once a second, numbers by hand.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,29 +26,37 @@
 
 #define ACCESSLOG_FULL 65536
 
-static int log_fd = -1;
-static bool log_append;		/* a regular file opened O_APPEND: no size limit per write */
+static int log_fd = -1;			/* stdout; or the file's, in lf */
+static struct logfile lf = { .fd = -1 };
+static bool log_regular;		/* lf is a regular file: whole buffers, rotated */
 static struct buf logbuf = BUF_INIT;
 
 int
-accesslog_open(const char *dest)
+accesslog_open(const char *dest, uint64_t max_size, int max_files)
 {
 	struct stat st;
 
-	if (dest == NULL || strcmp(dest, "off") == 0) {
-		log_fd = -1;
+	accesslog_close();
+	if (dest == NULL || strcmp(dest, "off") == 0)
 		return 0;
-	}
 	if (strcmp(dest, "stdout") == 0) {
 		log_fd = STDOUT_FILENO;
-	} else {
-		log_fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (log_fd < 0)
-			return -1;
+		return 0;
 	}
-	log_append = fstat(log_fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (fcntl(log_fd, F_GETFL) & O_APPEND);
+	if (logfile_open(&lf, dest, max_size, max_files) < 0)
+		return -1;
+	log_fd = lf.fd;
+	/* a FIFO or a device: pieces of PIPE_BUF, no rotation */
+	log_regular = fstat(lf.fd, &st) == 0 && S_ISREG(st.st_mode);
 	return 0;
+}
+
+void
+accesslog_close(void)
+{
+	logfile_close(&lf);
+	log_fd = -1;
+	log_regular = false;
 }
 
 bool
@@ -81,8 +89,9 @@ accesslog_flush(void)
 
 	if (logbuf.len == 0)
 		return;
-	if (log_append) {
-		write_all(p, logbuf.len);
+	if (log_regular) {
+		logfile_write(&lf, p, logbuf.len);	/* a failure drops it, as below */
+		log_fd = lf.fd;
 	} else {
 		while (p < end) {
 			size_t n = (size_t)(end - p);

@@ -66,6 +66,8 @@ struct router_conf conf = {
 	.max_conns = 16384,
 	.pool_max = 256,	/* per backend per worker: covers --max-conns bursts without reconnects */
 	.access_log = "stdout",
+	.access_log_max_size = 10 * 1024 * 1024,	/* Docker's json-file: 2 files of 10 MB */
+	.access_log_max_files = 2,
 	.body_min_rate = 1000,	/* security.md §1.7 */
 };
 struct worker W;
@@ -91,7 +93,8 @@ usage(void)
 	    "[--proxy-protocol] [--real-ip-from CIDR[,CIDR...]] [--affinity-arg NAME] [--status on|off] "
 	    "[--hsts-include-subdomains] [--hsts-preload] [--controller-whitelist 'IP[:LABEL],...'] "
 	    "[--enforce-whitelist] "
-	    "[--access-log stdout|off|FILE] [--no-access-log]\n");
+	    "[--access-log stdout|off|FILE] [--no-access-log] [--access-log-max-size N[k|m|g]] "
+	    "[--access-log-max-files 2..100]\n");
 	exit(100);
 }
 
@@ -274,6 +277,10 @@ parse_args(int argc, char **argv)
 			conf.max_conns = (int)strtonum(v, 1, 1000000, &errstr);
 		else if (strcmp(a, "--body-size") == 0)
 			conf.body_max = parse_size(v);
+		else if (strcmp(a, "--access-log-max-size") == 0)
+			conf.access_log_max_size = parse_size(v);
+		else if (strcmp(a, "--access-log-max-files") == 0)
+			conf.access_log_max_files = (int)strtonum(v, 2, LOGFILE_MAX_FILES, &errstr);
 		else if (strcmp(a, "--connect-timeout") == 0)
 			conf.connect_ms = parse_time(v);
 		else if (strcmp(a, "--first-byte-timeout") == 0)
@@ -508,6 +515,8 @@ worker_main(int id)
 	if (sigfd < 0 || ev_set(W.ev, sigfd, EV_READ, worker_signal, NULL) < 0)
 		die(111, "signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	if (accesslog_open(conf.access_log, conf.access_log_max_size, conf.access_log_max_files) < 0)
+		die(111, "cannot open '%s': %s", conf.access_log, strerror(errno));
 
 	for (i = 0; i < conf.nlisten; i++)
 		if (conf.listen[i].kind == LISTEN_HTTPS) {
@@ -584,9 +593,10 @@ main(int argc, char **argv)
 	log_init("deis-router");
 	parse_args(argc, argv);
 	load_token();
-	/* opened once, here: the workers share one O_APPEND description */
-	if (accesslog_open(conf.access_log) < 0)
+	/* checked here; each worker opens its own description (rotation reopens it) */
+	if (accesslog_open(conf.access_log, conf.access_log_max_size, conf.access_log_max_files) < 0)
 		die(100, "cannot open '%s': %s", conf.access_log, strerror(errno));
+	accesslog_close();
 	if (conf.controller_url) {
 		/* the snapshot's directory, so the first table from the stream can be kept */
 		char *dir = xstrdup(conf.routes_file), *slash = strrchr(dir, '/');

@@ -13,6 +13,7 @@
  *   conn.h      struct client and the interfaces of the five files above
  *   upstream.c  backend connections: pick, connect, keep-alive pools, quarantine
  *   accesslog.c the access log, buffered per worker
+ *   logfile.c   a log file its writers rotate by size
  *   headers.c   building the forwarded request head and the relayed response head
  *   tls.c       the HTTPS listener: contexts, SNI
  *   proxyproto.c the PROXY protocol header (v1, v2)
@@ -67,6 +68,8 @@ struct router_conf {
 	int max_conns;			/* per worker */
 	int pool_max;			/* idle keep-alive connections per backend, per worker */
 	const char *access_log;		/* "stdout", "off" or a file path */
+	uint64_t access_log_max_size;	/* a file's rotation size; 0: never */
+	int access_log_max_files;	/* files kept, the current one included */
 	const char *tls_cert, *tls_key;	/* platform certificate (PEM files), may be NULL */
 	unsigned hsts_max_age;		/* Strict-Transport-Security on HTTPS; 0: off */
 	bool enforce_https;		/* 301 plain HTTP app requests to https:// */
@@ -220,13 +223,42 @@ void stats_json(struct buf *out);
 
 /*
  * Where the lines go: "stdout", "off" (or NULL) or a file path, opened for
- * appending (created 0644). Called once by the parent; the workers inherit
- * it. 0, or -1 with errno set.
+ * appending (created 0644) and rotated by size (logfile.c) past max_size bytes
+ * (0: never), keeping max_files files (2..LOGFILE_MAX_FILES). The parent calls
+ * it once to check the destination, then accesslog_close(); each worker calls
+ * it again when it starts, so that each has its own description of the file.
+ * 0, or -1 with errno set.
  */
-int accesslog_open(const char *dest);
+int accesslog_open(const char *dest, uint64_t max_size, int max_files);
+void accesslog_close(void);
 bool accesslog_enabled(void);
 /* Write what this worker has buffered, whole lines only (the before-sleep hook, exit). */
 void accesslog_flush(void);
+
+/* ---- a log file rotated by its writers (logfile.c) ---- */
+
+#define LOGFILE_MAX_FILES 100
+
+struct logfile {
+	int fd;
+	char *path;		/* owned */
+	uint64_t max_size;	/* rotate before a write would pass it; 0: never */
+	int max_files;		/* PATH and PATH.1 .. PATH.(max_files-1) */
+	unsigned rotations;	/* done by this writer (tests) */
+};
+
+/*
+ * Open path for appending (created 0644). 0, or -1 with errno set (EINVAL: max_files out of
+ * 2..LOGFILE_MAX_FILES). Release with logfile_close().
+ */
+int logfile_open(struct logfile *lf, const char *path, uint64_t max_size, int max_files);
+/*
+ * Append p[0..n) (whole lines) in one write: first, when it would take the file past max_size
+ * or the file was removed, rotate or reopen as the header of logfile.c says. Any number of
+ * writers, each with its own struct logfile, may share one path. 0, or -1 when the write failed.
+ */
+int logfile_write(struct logfile *lf, const char *p, size_t n);
+void logfile_close(struct logfile *lf);
 
 /* ---- upstream connections (upstream.c) ---- */
 

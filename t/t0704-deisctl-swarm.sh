@@ -6,7 +6,8 @@
 # labels deis.controlPlane / deis.routerMesh / deis.dataPlane on the host network, a
 # configuration the controller refuses (exit 100 ends the wait at once), then the deis
 # CLI and git as a user: register, add a key, create, push the Dockerfile example
-# over SSH through the router, curl it through the router, the app on an overlay
+# over SSH through the router, curl it through the router (its access log in the task's volume,
+# shown by `deisctl journal router`), the app on an overlay
 # of its own whose requests to the controller's API are refused (403),
 # ps:scale cmd=2 (two app services, both answering, both routed); deisctl scale
 # router=2 and rolling-restart router (Swarm updates); stop and start
@@ -179,6 +180,12 @@ test_expect 'git push the Dockerfile app over SSH through the router' '
 test_expect 'the app runs as a Swarm service and serves through the router' '
 	[ "$(docker service ls -q --filter label=sh.deis.app=$DK | wc -l)" = 1 ] &&
 	wait_for 60 "app_get $DK | grep -q \"Hello from a Dockerfile app ($DK)\"" || { diag; false; }
+'
+test_expect 'journal router: the router task writes its access log to its volume and shows its tail' '
+	deisctl journal router >"$TRASH/journal" && tail -n 3 "$TRASH/journal" &&
+	grep -q "^-- [0-9a-f]* access log (/var/lib/deis/router/access.log) --" "$TRASH/journal" &&
+	grep -q " - 200 - \"GET / HTTP/1.1\" - .* - \"$DK\" - " "$TRASH/journal" &&
+	! docker service logs $PREFIX-router 2>&1 | grep -q "\"GET / HTTP/1.1\""
 '
 # from_app URL: the HTTP status of GET URL from inside the app's task container
 from_app() {

@@ -158,6 +158,17 @@ void dctl_digest_hex(const char *s, char out[65]);
 /* Where the router container finds the platform certificate (<state>/router-tls, read-only). */
 #define DCTL_ROUTER_TLS_DIR "/etc/deis/router-tls"
 
+/* The router's access log when accessLog is not set: a file in its volume, rotated by the router. */
+#define DCTL_ROUTER_ACCESS_LOG "/var/lib/deis/router/access.log"
+/* The access log file in the router's container, or NULL when it goes to stdout or nowhere. */
+const char *dctl_router_access_file(const struct dctl *d);
+/*
+ * Print the last lines (at most `lines`) of the access log file (that of
+ * dctl_router_access_file(), and the rotated one before it) of the running
+ * router container, through `docker exec`. -1 with e set (e->code 404: no such
+ * container on this engine, 409: not running).
+ */
+int dctl_router_access_tail(struct dctl *d, const char *container, int lines, struct err *e);
 /* True when key is a router setting of the table (never passed as environment). */
 bool dctl_router_known(const char *key);
 /*
@@ -174,8 +185,8 @@ void dctl_router_config_rm(struct dctl *d, const char *key);
 /*
  * Append to cmd (a JSON array of strings) the deis-router flags of the settings
  * the user set, in the table's order, and to env ("K=V" strings) the environment
- * they need. Settings not set add nothing: the router's defaults are Deis's.
- * *tls is true when the platform certificate is set (then the caller binds
+ * they need. Settings not set add nothing: the router's defaults are Deis's,
+ * but for accessLog, whose default here is DCTL_ROUTER_ACCESS_LOG (last). *tls is true when the platform certificate is set (then the caller binds
  * <state>/router-tls at DCTL_ROUTER_TLS_DIR). -1 with e set on an unusable config.json.
  */
 int dctl_router_args(const struct dctl *d, json_t *cmd, json_t *env, bool *tls, struct err *e);

@@ -28,7 +28,7 @@ static const char usage_text[] =
 "  restart <target>...          stop, then start (applies configuration changes)\n"
 "  status [<target>...]         each component's state (exit 3 when one is not running)\n"
 "  list [<target>...]           one line per component\n"
-"  journal [--lines=N] <target>...  a component's container output\n"
+"  journal [--lines=N] <target>...  a component's container output (router: and its access log)\n"
 "  config <platform|component> get [<key>...] | set <key=value>... | rm <key>...\n"
 "  scale router=<n>             router workers in each router\n"
 "  rolling-restart router\n"

@@ -3,7 +3,8 @@
  * preparation before any component starts (secrets, settings, the platform
  * network and volumes, the builder's files and sandbox network), whether the
  * image holds a component's program, the readiness of the controller and the
- * registry; and the choice of the mode's operations (dctl_platform_ops()).
+ * registry; the tail of the router's access log file (journal); and the choice
+ * of the mode's operations (dctl_platform_ops()).
  * Nothing here knows containers from services.
  */
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <curl/curl.h>
 
 #include "cli/deisctl/deisctl.h"
+#include "lib/buf.h"
+#include "lib/docker.h"
 #include "lib/xalloc.h"
 
 const struct platform_ops *
@@ -190,5 +193,30 @@ dctl_platform_ready(struct dctl *d, const struct component *c, struct err *e)
 		explicit_bzero(userpwd, sizeof(userpwd));
 		return rc;
 	}
+	return 0;
+}
+
+/*
+ * The router's access log is a file in its volume (not its output: see
+ * router_settings.c), so a journal of the router reads its tail in the running
+ * container: the rotated file's last lines, then the current one's, of which
+ * the last `lines`.
+ */
+int
+dctl_router_access_tail(struct dctl *d, const char *container, int lines, struct err *e)
+{
+	const char *file = dctl_router_access_file(d);
+	char n[16];
+	const char *argv[] = { "sh", "-c", "tail -q -n \"$1\" -- \"$2.1\" \"$2\" 2>/dev/null | "
+	    "tail -n \"$1\"", "sh", n, file, NULL };
+	struct buf out = BUF_INIT;
+	int code = 0;
+
+	snprintf(n, sizeof(n), "%d", lines);
+	if (docker_exec(d->docker, container, argv, NULL, 30000, &out, &code, e) < 0)
+		return -1;
+	printf("-- %s access log (%s) --\n", container, file);
+	fwrite(out.p ? out.p : "", 1, out.len, stdout);
+	buf_release(&out);
 	return 0;
 }

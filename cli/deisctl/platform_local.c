@@ -348,6 +348,11 @@ local_journal(struct dctl *d, const bool *sel, int lines)
 			printf("(%s)\n", e.msg);
 			if (e.code != 404)
 				rc = 1;
+		} else if (!strcmp(all[i].name, "router") && dctl_router_access_file(d) &&
+		    dctl_router_access_tail(d, name, lines, &e) < 0) {
+			printf("(access log: %s)\n", e.msg);
+			if (e.code != 404 && e.code != 409)
+				rc = 1;
 		}
 		fflush(stdout);
 		free(name);

@@ -544,6 +544,46 @@ swarm_status(struct dctl *d, const bool *sel, bool verbose)
 	return rc;
 }
 
+/*
+ * Each running router task's access log file (in its node's volume): read
+ * through this engine when the task runs on it, else the command to run on
+ * that node is printed.
+ */
+static int
+router_access_tails(struct dctl *d, const char *service, int lines)
+{
+	struct err e = { 0 };
+	json_t *tasks = tasks_of(d, service, &e), *t;
+	size_t i;
+	int rc = 0;
+
+	if (!tasks) {
+		printf("(access log: %s)\n", e.msg);
+		return -1;
+	}
+	json_array_foreach(tasks, i, t) {
+		json_t *st = json_object_get(t, "Status");
+		const char *cid = json_string_value(json_object_get(json_object_get(st,
+		    "ContainerStatus"), "ContainerID"));
+		const char *node = json_string_value(json_object_get(t, "NodeID")) ?: "?";
+
+		if (!cid || strcmp(json_string_value(json_object_get(st, "State")) ?: "", "running"))
+			continue;
+		if (dctl_router_access_tail(d, cid, lines, &e) == 0)
+			continue;
+		if (e.code == 404)
+			printf("(access log of the router task on node %s, another engine: there, "
+			    "docker exec %.12s tail -n %d %s)\n", node, cid, lines,
+			    dctl_router_access_file(d));
+		else {
+			printf("(access log: %s)\n", e.msg);
+			rc = -1;
+		}
+	}
+	json_decref(tasks);
+	return rc;
+}
+
 static int
 swarm_journal(struct dctl *d, const bool *sel, int lines)
 {
@@ -577,6 +617,9 @@ swarm_journal(struct dctl *d, const bool *sel, int lines)
 		} else {
 			docker_demux(raw.p, raw.len, &out, 64u << 20, &trunc);
 			fwrite(out.p, 1, out.len, stdout);
+			if (!strcmp(all[i].name, "router") && dctl_router_access_file(d) &&
+			    router_access_tails(d, name, lines) < 0)
+				rc = 1;
 		}
 		fflush(stdout);
 		buf_release(&raw);

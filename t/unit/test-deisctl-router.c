@@ -18,6 +18,9 @@
 
 static char dir[64];
 
+/* What deisctl passes when accessLog is not set: a file in the router's volume. */
+#define DEF "--access-log|/var/lib/deis/router/access.log"
+
 static int
 setup(void **state)
 {
@@ -75,7 +78,7 @@ args(struct dctl *d, char **envs, bool *tls, struct err *e)
 }
 
 static void
-test_nothing_set_adds_nothing(void **state)
+test_nothing_set_adds_only_the_log_file(void **state)
 {
 	struct dctl *d = *state;
 	struct err e = { 0 };
@@ -83,7 +86,7 @@ test_nothing_set_adds_nothing(void **state)
 	bool tls = true;
 
 	config(d, json_object());
-	assert_string_equal(args(d, &env, &tls, &e), "");
+	assert_string_equal(args(d, &env, &tls, &e), DEF);
 	assert_string_equal(env, "");
 	assert_false(tls);
 }
@@ -97,7 +100,8 @@ test_every_key(void **state)
 	bool tls;
 
 	config(d, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-	    " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    " s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+	    " s:s, s:s, s:s}",
 	    "bodySize", "100m", "defaultTimeout", "1300", "workerProcesses", "4",
 	    "maxWorkerConnections", "768", "enforceHTTPS", "true", "hsts/enabled", "true",
 	    "hsts/maxAge", "31536000", "hsts/includeSubDomains", "true", "hsts/preload", "true",
@@ -107,13 +111,15 @@ test_every_key(void **state)
 	    "proxyProtocol", "true", "proxyRealIpCidr", "10.0.0.0/8", "affinityArg", "session",
 	    "enableNginxStatus", "true", "controller/whitelist", "10.0.0.0/8:office",
 	    "enforceWhitelist", "true", "errorLogLevel", "warn", "serverTokens", "off",
-	    "serverNameHashMaxSize", "512", "firewall/enabled", "false", "image", "x/y:z"));
+	    "serverNameHashMaxSize", "512", "firewall/enabled", "false", "image", "x/y:z",
+	    "accessLog", "stdout", "accessLogMaxSize", "20m", "accessLogMaxFiles", "5"));
 	assert_string_equal(args(d, &env, &tls, &e),
 	    "--body-size|100m|--max-conns|768|--gzip|off|--gzip-level|5|--gzip-min-length|256|"
 	    "--gzip-types|text/css application/json|--gzip-disable|msie6|"
 	    "--gzip-http-version|1.1|--gzip-proxied|any|--gzip-vary|on|--proxy-protocol|"
 	    "--real-ip-from|10.0.0.0/8|--affinity-arg|session|"
 	    "--controller-whitelist|10.0.0.0/8:office|--enforce-whitelist|"
+	    "--access-log|stdout|--access-log-max-size|20m|--access-log-max-files|5|"
 	    "--first-byte-timeout|1300|--keepalive-timeout|1300|--workers|4|--enforce-https|"
 	    "--hsts|31536000|--hsts-include-subdomains|--hsts-preload|--status|on");
 	assert_string_equal(env, "DEIS_LOG_LEVEL=warn");
@@ -129,11 +135,11 @@ test_hsts_implies_https_and_default_age(void **state)
 	bool tls;
 
 	config(d, json_pack("{s:s, s:s}", "hsts/enabled", "true", "hsts/preload", "true"));
-	assert_string_equal(args(d, &env, &tls, &e), "--enforce-https|--hsts|10886400|--hsts-preload");
+	assert_string_equal(args(d, &env, &tls, &e), "--enforce-https|--hsts|10886400|--hsts-preload|" DEF);
 	/* the HSTS details alone, or false values, change nothing */
 	config(d, json_pack("{s:s, s:s, s:s, s:s, s:s}", "hsts/maxAge", "60", "hsts/preload", "true",
 	    "enforceHTTPS", "false", "proxyProtocol", "false", "enableNginxStatus", "false"));
-	assert_string_equal(args(d, &env, &tls, &e), "");
+	assert_string_equal(args(d, &env, &tls, &e), DEF);
 }
 
 /* One `config router set key=value`: 0 accepted, -1 refused (e says why). */
@@ -158,9 +164,9 @@ test_workers_alias_and_auto(void **state)
 	bool tls;
 
 	config(d, json_pack("{s:s}", "workers", "3"));
-	assert_string_equal(args(d, &env, &tls, &e), "--workers|3");
+	assert_string_equal(args(d, &env, &tls, &e), "--workers|3|" DEF);
 	config(d, json_pack("{s:s}", "workerProcesses", "auto"));
-	assert_string_equal(args(d, &env, &tls, &e), "");
+	assert_string_equal(args(d, &env, &tls, &e), DEF);
 	/* setting one drops the other */
 	config(d, json_pack("{s:s}", "workers", "3"));
 	assert_int_equal(set1(d, "workerProcesses", "2", &e), 0);
@@ -180,7 +186,7 @@ test_error_log_levels(void **state)
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		config(d, json_pack("{s:s}", "errorLogLevel", map[i][0]));
-		assert_string_equal(args(d, &env, &tls, &e), "");
+		assert_string_equal(args(d, &env, &tls, &e), DEF);
 		snprintf(want, sizeof(want), "DEIS_LOG_LEVEL=%s", map[i][1]);
 		assert_string_equal(env, want);
 	}
@@ -227,6 +233,10 @@ test_values(void **state)
 		{ "accessLog", "stdout", true }, { "accessLog", "off", true },
 		{ "accessLog", "/var/log/deis/access.log", true }, { "accessLog", "access.log", false },
 		{ "accessLog", "/", false }, { "accessLog", "/a b", false }, { "accessLog", "", false },
+		{ "accessLogMaxSize", "10m", true }, { "accessLogMaxSize", "0", true },
+		{ "accessLogMaxSize", "10 MB", false }, { "accessLogMaxFiles", "2", true },
+		{ "accessLogMaxFiles", "100", true }, { "accessLogMaxFiles", "1", false },
+		{ "accessLogMaxFiles", "101", false },
 		{ "errorLogLevel", "warn", true }, { "errorLogLevel", "verbose", false },
 		{ "serverTokens", "off", true }, { "serverNameHashBucketSize", "64", true },
 		{ "trafficStatusZoneSize", "1m", true }, { "firewall/errorCode", "400", true },
@@ -297,7 +307,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nothing_set_adds_nothing),
+		cmocka_unit_test(test_nothing_set_adds_only_the_log_file),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_hsts_implies_https_and_default_age),
 		cmocka_unit_test(test_workers_alias_and_auto),
