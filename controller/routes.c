@@ -29,7 +29,15 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-#define ENDPOINT_TTL_S 30
+/*
+ * An endpoint its publisher stopped reporting (its node cut off, its engine
+ * dead) leaves the table ENDPOINT_TTL_S after the last report, found by a
+ * sweep every EXPIRY_SWEEP_MS: at most 13 s after the node is lost. A
+ * publisher reports every 3 s (at most every 4 s: deis-publisher --interval),
+ * so three reports in a row may be late or lost before a live one expires.
+ */
+#define ENDPOINT_TTL_S 12
+#define EXPIRY_SWEEP_MS 1000
 #define HEARTBEAT_MS 15000
 #define WATCH_MAX_PENDING (8 * 1024 * 1024)
 #define SWITCH_WAIT_MS 15000
@@ -218,14 +226,14 @@ expire_endpoints(struct ev *ev, void *arg)
 		log_info("%d endpoint(s) expired", n);
 		routes_changed(ctl);
 	}
-	expiry_timer = ev_timer(ev, 5000, expire_endpoints, ctl);
+	expiry_timer = ev_timer(ev, EXPIRY_SWEEP_MS, expire_endpoints, ctl);
 }
 
 static void
 expiry_start(struct ctl *ctl)
 {
 	if (!expiry_timer)
-		expiry_timer = ev_timer(ctl->ev, 5000, expire_endpoints, ctl);
+		expiry_timer = ev_timer(ctl->ev, EXPIRY_SWEEP_MS, expire_endpoints, ctl);
 }
 
 void
