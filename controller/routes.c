@@ -36,7 +36,7 @@
  * publisher reports every 3 s (at most every 4 s: deis-publisher --interval),
  * so three reports in a row may be late or lost before a live one expires.
  */
-#define ENDPOINT_TTL_S 12
+#define ENDPOINT_TTL_S ROUTES_ENDPOINT_TTL_S
 #define EXPIRY_SWEEP_MS 1000
 #define HEARTBEAT_MS 15000
 #define WATCH_MAX_PENDING (8 * 1024 * 1024)
@@ -219,6 +219,7 @@ expire_endpoints(struct ev *ev, void *arg)
 	db_now(now);
 	gmtime_r(&t, &tm);
 	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+	routes_pending(ctl);
 	n = db_execp(ctl->db, &e, "DELETE FROM endpoints WHERE updated < $1", cutoff);
 	if (n < 0)
 		log_error("cannot expire endpoints: %s", e.msg);
@@ -281,8 +282,8 @@ endpoints_signature(struct db *db, struct err *e)
  * 10 s).
  */
 static bool
-endpoint_trusted(struct ctl *ctl, const char *container, const char *app, json_int_t rel,
-    const char *type, json_int_t num)
+endpoint_trusted(struct ctl *ctl, const char *host, const char *container, const char *name,
+    const char *app, json_int_t rel, const char *type, json_int_t num, const char *addr)
 {
 	static char warned[64][SCHED_ID_MAX];
 	static unsigned next;
@@ -294,6 +295,11 @@ endpoint_trusted(struct ctl *ctl, const char *container, const char *app, json_i
 		return true;
 	if (ctl->sched && sched_removed(ctl->sched, container))
 		return false;	/* ours, being stopped: the report is late, nothing to say */
+	/* a unit's new container the scheduler has not seen yet: held (routes_pending.c) */
+	if (rel > 0 && rel <= 0x7fffffff && num > 0 && num <= 0x7fffffff &&
+	    routes_pending_add(ctl, host, container, name, app, (unsigned)rel, type, (unsigned)num,
+	    addr))
+		return false;
 	for (i = 0; i < 64; i++)
 		if (strcmp(warned[i], container) == 0)
 			return false;
@@ -335,8 +341,8 @@ routes_report(struct ctl *ctl, const char *host, json_t *eps, bool *malformed, s
 			*malformed = true;
 			return -1;
 		}
-		if (!endpoint_trusted(ctl, container, app, json_integer_value(rel), type,
-		    json_integer_value(num)))
+		if (!endpoint_trusted(ctl, host, container, name, app, json_integer_value(rel), type,
+		    json_integer_value(num), addr))
 			continue;
 		snprintf(rs, sizeof(rs), "%" JSON_INTEGER_FORMAT, json_integer_value(rel));
 		snprintf(ns, sizeof(ns), "%" JSON_INTEGER_FORMAT, json_integer_value(num));
