@@ -119,7 +119,7 @@ test_expect 'a publisher that stops reporting: its endpoints expire within 15 s,
 	wait_for 10 "endpoints 3"
 ' 3>&1
 test_expect 'the publisher refuses an interval the expiry would not allow' '
-	{ DEIS_INTERNAL_TOKEN=x deis-publisher --controller http://127.0.0.1:9 --interval 10000 \
+	{ DEIS_INTERNAL_TOKEN=x timeout 10 deis-publisher --controller http://127.0.0.1:9 --interval 10000 \
 		>"$TRASH/iv.out" 2>&1; rc=$?; } && cat "$TRASH/iv.out" && [ $rc = 100 ] &&
 	grep -q "100 to 4000" "$TRASH/iv.out"
 '
