@@ -164,6 +164,12 @@ loss() {
 		! table | grep -q \"^$addr:\" && answering" ||
 		{ echo "not rescheduled"; sort "$TRASH/where"; table; return 1; }
 	echo "# node $n $how lost: its units rescheduled and answering after $(secs $T_CUT $(now)) s" >&3
+	# Swarm's part: when it made the new tasks, when the last of them ran (1 s resolution)
+	engine "/tasks?filters=$(enc "{\"label\":[\"sh.deis.app=$APP\"],\"desired-state\":[\"running\"]}")" |
+		jq -r --argjson t "${T_CUT%.*}" "def ts: sub(\"[.][0-9]+Z\$\"; \"Z\") | fromdateiso8601;
+			[.[] | select(.Status.State == \"running\" and (.CreatedAt | ts) >= \$t) |
+			{c: (.CreatedAt | ts), r: (.Status.Timestamp | ts)}] |
+			\"# node $n $how lost: Swarm made \(length) new tasks after \((map(.c) | min) - \$t) s, the last running after \((map(.r) | max) - \$t) s (whole seconds)\"" >&3
 	sort "$TRASH/where"
 	! grep -q "^node1 " "$TRASH/where" &&
 	[ "$(table | sort)" = "$(cut -d" " -f2 "$TRASH/where" | sort)" ]
@@ -208,7 +214,8 @@ test_expect 'the controller saw the units lose their node and start again elsewh
 '
 # T0163_SAVE=DIR keeps the samples and logs for a look (the trash goes when all passed)
 [ -n "${T0163_SAVE:-}" ] && mkdir -p "$T0163_SAVE" &&
-	cp "$TRASH"/over.* "$TRASH"/*.log "$TRASH/watch" "$T0163_SAVE/" 2>/dev/null
+	cp "$TRASH"/over.* "$TRASH"/*.log "$TRASH/watch" "$T0163_SAVE/" 2>/dev/null &&
+	engine /tasks >"$T0163_SAVE/tasks.json" && engine /nodes >"$T0163_SAVE/nodes.json"
 [ $test_failed -eq 0 ] || {
 	echo "--- controller"; grep -v "^INFO" "$TRASH/controller.log" | tail -n 30
 	docker -H $M node ls
