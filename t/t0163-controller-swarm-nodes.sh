@@ -156,14 +156,14 @@ loss() {
 	eval "addr=\$NODE${n}_ADDR"
 	lose "$n" "$how"
 	within 15 "! table | grep -q \"^$addr:\"" || { echo "routes to node $n still there"; return 1; }
-	echo "# node $n $how lost: its routes gone after $(secs $T_CUT $(now)) s" >&3
+	echo "# node $n $how lost: its routes gone after $(secs "$T_CUT" "$(now)") s" >&3
 	by $(( ${T_CUT%.*} + 60 )) "[ \"\$(docker -H $M node inspect -f {{.Status.State}} node$n)\" = down ]" &&
-	echo "# node $n $how lost: Swarm marks it down after $(secs $T_CUT $(now)) s" >&3 &&
+	echo "# node $n $how lost: Swarm marks it down after $(secs "$T_CUT" "$(now)") s" >&3 &&
 	by $(( ${T_CUT%.*} + 60 )) "where >\"\$TRASH/where\" && [ \$(grep -c . \"\$TRASH/where\") = 6 ] &&
 		! grep -q \"^node$n \" \"\$TRASH/where\" && [ \$(table | wc -l) = 6 ] &&
 		! table | grep -q \"^$addr:\" && answering" ||
 		{ echo "not rescheduled"; sort "$TRASH/where"; table; return 1; }
-	echo "# node $n $how lost: its units rescheduled and answering after $(secs $T_CUT $(now)) s" >&3
+	echo "# node $n $how lost: its units rescheduled and answering after $(secs "$T_CUT" "$(now)") s" >&3
 	# Swarm's part: when it made the new tasks, when the last of them ran (1 s resolution)
 	engine "/tasks?filters=$(enc "{\"label\":[\"sh.deis.app=$APP\"],\"desired-state\":[\"running\"]}")" |
 		jq -r --argjson t "${T_CUT%.*}" "def ts: sub(\"[.][0-9]+Z\$\"; \"Z\") | fromdateiso8601;
@@ -186,13 +186,13 @@ back() {
 		c=0
 		for i in 1 2 3 4; do c=$((c + $(on_node $i))); done
 		r=$(table | wc -l)
-		st=$(docker -H $M node inspect -f {{.Status.State}} node$n)
+		st=$(docker -H $M node inspect -f "{{.Status.State}}" "node$n")
 		echo "$(now) $c $r $st $(on_node $n)" >>"$TRASH/over"
 		[ "$st" = ready ] && [ "$(on_node $n)" = 0 ] && [ $c -le 6 ] && break
 		sleep 0.2
 	done
 	last_over=$(awk '$2 > 6 || $3 > 6 { t = $1 } END { print t }' "$TRASH/over")
-	echo "# node $n $how back: Ready after $(secs $T_BACK $(awk '$4 == "ready" { print $1; exit }' "$TRASH/over")) s, its old tasks gone after $(secs $T_BACK $(tail -n 1 "$TRASH/over" | cut -d" " -f1)) s, max $(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$TRASH/over") containers, over the scale for $(if [ -n "$last_over" ]; then secs $T_BACK $last_over; else echo 0; fi) s" >&3
+	echo "# node $n $how back: Ready after $(secs "$T_BACK" "$(awk '$4 == "ready" { print $1; exit }' "$TRASH/over")") s, its old tasks gone after $(secs "$T_BACK" "$(tail -n 1 "$TRASH/over" | cut -d" " -f1)") s, max $(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$TRASH/over") containers, over the scale for $(if [ -n "$last_over" ]; then secs $T_BACK $last_over; else echo 0; fi) s" >&3
 	cp "$TRASH/over" "$TRASH/over.$n" &&
 	[ $k != timeout ] && ! awk '$3 > 6' "$TRASH/over" | grep -q . &&
 	[ "$(table | sort)" = "$(where | cut -d" " -f2 | sort)" ] && answering
