@@ -15,7 +15,7 @@
 # timings are printed as TAP comments. The swarm's dispatcher heartbeat is
 # set to 2 s (T0163_HEARTBEAT), as docs/deisctl.md advises: Swarm's default
 # (5 s) marks a node Down after about 15 s. T0163_SAVE=DIR keeps the samples
-# and logs. About 2.5 minutes.
+# and logs. 2 to 4 minutes on the shared 2-core machine.
 . "$(dirname "$0")/test-lib.sh"
 . "$TOP/t/helper/controller-start"
 
