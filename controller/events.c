@@ -53,6 +53,10 @@ event_container_state(const struct sched_container *c, enum sched_state old, voi
 	/* a routed container stopped: out of the routers' tables now */
 	if (old == SCHED_UP && (!strcmp(c->type, "web") || !strcmp(c->type, "cmd")))
 		jobs_on_loop(ctl->jobs, routes_prune);
+	/* one started: its publisher's report may have come first (routes_pending.c) */
+	if (c->state == SCHED_UP && old != SCHED_UP && (!strcmp(c->type, "web") ||
+	    !strcmp(c->type, "cmd")))
+		jobs_on_loop(ctl->jobs, routes_pending);
 	if (c->state != SCHED_CRASHED || old == SCHED_CRASHED)
 		return;
 	if (c->restarts)

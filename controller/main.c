@@ -436,6 +436,17 @@ main(int argc, char **argv)
 		    tok = strtok_r(NULL, ",", &save))
 			peers[n++] = tok;
 	}
+	if (hash_workers == 0) {
+		/* password hashing: one worker per core */
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		hash_workers = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+	}
+	/*
+	 * ... and a queue of a few rounds per worker: beyond it, 503 at once. Made
+	 * before the scheduler starts: its state callbacks hand work to the loop.
+	 */
+	ctl.jobs = jobs_new(&ctl, workers, hash_workers, hash_workers * 8);
 	if (strcmp(sched_name, "none") != 0) {
 		const char *mem = getenv("DEIS_APP_MEMORY");
 		long long app_memory = 0;
@@ -467,14 +478,6 @@ main(int argc, char **argv)
 		if (scheduled_settle(&ctl, &e) < 0)
 			die(111, "cannot record what the scheduler created: %s", e.msg);
 	}
-	if (hash_workers == 0) {
-		/* password hashing: one worker per core */
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-
-		hash_workers = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
-	}
-	/* ... and a queue of a few rounds per worker: beyond it, 503 at once */
-	ctl.jobs = jobs_new(&ctl, workers, hash_workers, hash_workers * 8);
 	reconcile_start(&ctl);
 	heal_start(&ctl);
 	ctl.httpd = httpd_new(ctl.ev, api_handle, &ctl, NULL);

@@ -29,7 +29,15 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
-#define ENDPOINT_TTL_S 30
+/*
+ * An endpoint its publisher stopped reporting (its node cut off, its engine
+ * dead) leaves the table ENDPOINT_TTL_S after the last report, found by a
+ * sweep every EXPIRY_SWEEP_MS: at most 13 s after the node is lost. A
+ * publisher reports every 3 s (at most every 4 s: deis-publisher --interval),
+ * so three reports in a row may be late or lost before a live one expires.
+ */
+#define ENDPOINT_TTL_S ROUTES_ENDPOINT_TTL_S
+#define EXPIRY_SWEEP_MS 1000
 #define HEARTBEAT_MS 15000
 #define WATCH_MAX_PENDING (8 * 1024 * 1024)
 #define SWITCH_WAIT_MS 15000
@@ -215,7 +223,8 @@ expire_endpoints(struct ev *ev, void *arg)
 	struct tm tm;
 	int n;
 
-	expiry_timer = ev_timer(ev, 5000, expire_endpoints, ctl);
+	expiry_timer = ev_timer(ev, EXPIRY_SWEEP_MS, expire_endpoints, ctl);
+	routes_pending(ctl);
 	if (t < expiry_since)
 		return;
 	gmtime_r(&t, &tm);
@@ -235,7 +244,7 @@ expiry_start(struct ctl *ctl)
 	if (!expiry_timer) {
 		if (!expiry_since)
 			expiry_since = time(NULL);
-		expiry_timer = ev_timer(ctl->ev, 5000, expire_endpoints, ctl);
+		expiry_timer = ev_timer(ctl->ev, EXPIRY_SWEEP_MS, expire_endpoints, ctl);
 	}
 }
 
@@ -284,8 +293,8 @@ endpoints_signature(struct db *db, struct err *e)
  * 10 s).
  */
 static bool
-endpoint_trusted(struct ctl *ctl, const char *container, const char *app, json_int_t rel,
-    const char *type, json_int_t num)
+endpoint_trusted(struct ctl *ctl, const char *host, const char *container, const char *name,
+    const char *app, json_int_t rel, const char *type, json_int_t num, const char *addr)
 {
 	static char warned[64][SCHED_ID_MAX];
 	static unsigned next;
@@ -297,6 +306,11 @@ endpoint_trusted(struct ctl *ctl, const char *container, const char *app, json_i
 		return true;
 	if (ctl->sched && sched_removed(ctl->sched, container))
 		return false;	/* ours, being stopped: the report is late, nothing to say */
+	/* a unit's new container the scheduler has not seen yet: held (routes_pending.c) */
+	if (rel > 0 && rel <= 0x7fffffff && num > 0 && num <= 0x7fffffff &&
+	    routes_pending_add(ctl, host, container, name, app, (unsigned)rel, type, (unsigned)num,
+	    addr))
+		return false;
 	for (i = 0; i < 64; i++)
 		if (strcmp(warned[i], container) == 0)
 			return false;
@@ -338,8 +352,8 @@ routes_report(struct ctl *ctl, const char *host, json_t *eps, bool *malformed, s
 			*malformed = true;
 			return -1;
 		}
-		if (!endpoint_trusted(ctl, container, app, json_integer_value(rel), type,
-		    json_integer_value(num)))
+		if (!endpoint_trusted(ctl, host, container, name, app, json_integer_value(rel), type,
+		    json_integer_value(num), addr))
 			continue;
 		snprintf(rs, sizeof(rs), "%" JSON_INTEGER_FORMAT, json_integer_value(rel));
 		snprintf(ns, sizeof(ns), "%" JSON_INTEGER_FORMAT, json_integer_value(num));

@@ -92,7 +92,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pub_config cfg = { .interval_ms = 10000, .probe_timeout_ms = 1000 };
+	struct pub_config cfg = { .interval_ms = 3000, .probe_timeout_ms = 1000 };
 	const char *sock = NULL, *errstr = NULL, *tokfile;
 	char hostname[256], token[256] = "", *last = NULL;
 	int booting;
@@ -109,9 +109,11 @@ main(int argc, char **argv)
 		case 'k': sock = optarg; break;
 		case 'p': cfg.platform = optarg; break;
 		case 'i':
-			cfg.interval_ms = (unsigned)strtonum(optarg, 100, 3600000, &errstr);
+			/* the controller expires an endpoint not reported for 12 s */
+			cfg.interval_ms = (unsigned)strtonum(optarg, 100, 4000, &errstr);
 			if (errstr)
-				die(100, "--interval '%s' (milliseconds) is %s", optarg, errstr);
+				die(100, "--interval '%s' (milliseconds, 100 to 4000: the controller "
+				    "expires an endpoint not reported for 12 s) is %s", optarg, errstr);
 			break;
 		case 'h':
 		default:

@@ -24,7 +24,7 @@ struct pub_config {
 	const char *token;		/* internal token */
 	const char *host;		/* this host's id in the controller */
 	const char *platform;		/* label value of sh.deis.platform, NULL: any */
-	unsigned interval_ms;		/* resync period (10000) */
+	unsigned interval_ms;		/* resync period (3000; at most 4000) */
 	unsigned probe_timeout_ms;	/* per probe (1000) */
 };
 

@@ -67,6 +67,14 @@
  * services and tasks are read and polled (swarm_state.c); this file builds
  * service specs and creates, updates and removes services.
  *
+ * Placement: app units (one-off `run` units too) go to the data plane, the
+ * nodes labelled deis.dataPlane=true (deisctl's label for the nodes that run
+ * a publisher: a unit elsewhere would never be routed), once any node carries
+ * that label; a swarm with no such label (a one-node swarm, t/t0161) places
+ * them anywhere. The nodes are read at each service create, so a label set
+ * later counts from the next unit on. `deis tags` add their own constraints.
+ * Swarm spreads the services over the nodes that qualify (fewest tasks first).
+ *
  * Images: every node pulls its task's image itself (Swarm tries a pull on
  * every task start); `prepare` pulls it on the manager too, whose copy tells
  * the app's port (the lowest TCP port the image exposes, or 5000).
@@ -261,6 +269,8 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 		json_array_append_new(cons, json_sprintf("node.labels.%s==%s", u->tags[i].key,
 		    u->tags[i].value));
 	}
+	if (k->data_plane)
+		json_array_append_new(cons, json_string("node.labels." SWARM_DATA_PLANE "==true"));
 	cs = json_pack("{s:s, s:o, s:o, s:b, s:[s], s:O, s:[{s:s, s:i, s:i}], s:I, s:s,"
 	    " s:b, s:b}",
 	    "Image", u->image,
@@ -315,6 +325,34 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 	return spec;
 }
 
+/*
+ * Whether any node carries the data-plane label (k->data_plane); on an engine
+ * error the last answer stands (false before the first), said in the log.
+ */
+static void
+data_plane_read(struct sw *k)
+{
+	struct err e = { 0 };
+	json_t *nodes = docker_call(k->d, "GET", "/nodes", NULL, 30000, NULL, NULL,
+	    "cannot list nodes", &e), *n;
+	bool any = false;
+	size_t i;
+
+	if (nodes == NULL) {
+		log_warn("swarm: %s; placing as before (%s)", e.msg,
+		    k->data_plane ? "data-plane nodes only" : "any node");
+		return;
+	}
+	json_array_foreach(nodes, i, n) {
+		const char *v = json_string_value(json_object_get(json_object_get(json_object_get(n,
+		    "Spec"), "Labels"), SWARM_DATA_PLANE));
+
+		any = any || (v && strcmp(v, "true") == 0);
+	}
+	json_decref(nodes);
+	k->data_plane = any;
+}
+
 /* Create the service; 409 when a service with this unit name exists. */
 static int
 svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], struct err *e)
@@ -326,6 +364,7 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
 	long status;
 	static const int conflict[] = { 409, 0 };
 
+	data_plane_read(k);
 	for (variant = 1; variant <= 9; variant++) {
 		svc_name(name, u->name, variant);
 		if ((spec = swarm_spec(k, u, name, e)) == NULL)

@@ -10,6 +10,9 @@
 
 #include "controller/scheduler/driver.h"
 
+/* The node label of the data plane (deisctl's), where app units go once a node has it. */
+#define SWARM_DATA_PLANE "deis.dataPlane"
+
 /* One service as a reading saw it. */
 struct svc {
 	char id[SCHED_ID_MAX];
@@ -41,6 +44,7 @@ struct sw {
 	unsigned boot_timeout_ms;
 	unsigned stop_timeout_s;
 	json_t *cap_add;
+	bool data_plane;	/* a node carries deis.dataPlane=true: app units go there only */
 	volatile int poke;	/* we changed something: watch reads again at once */
 	pthread_mutex_t mu;	/* guards last */
 	struct snap last;	/* the latest reading, where watch goes on from */

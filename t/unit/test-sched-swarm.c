@@ -158,12 +158,45 @@ test_spec_low_port(void **state)
 	sched_driver_swarm.close(k);
 }
 
+/* Placement: the data-plane constraint once a node has the label, after the app's tags. */
+static void
+test_spec_placement(void **state)
+{
+	static const struct sched_kv tags[] = { { "zone", "a" } };
+	struct sched_unit u = { .name = "go_v2.web.1", .app = "go", .release = 2, .type = "web",
+		.num = 1, .image = "go:v2" };
+	struct sw *k;
+	struct err e;
+	json_t *spec, *cons;
+
+	k = open_with(NULL, NULL, &e);
+	assert_non_null(k);
+	spec = swarm_spec(k, &u, "go_v2-web-1", &e);
+	cons = json_object_get(json_object_get(json_object_get(spec, "TaskTemplate"), "Placement"),
+	    "Constraints");
+	assert_int_equal(json_array_size(cons), 0);
+	json_decref(spec);
+	k->data_plane = true;
+	u.tags = tags;
+	u.ntags = 1;
+	spec = swarm_spec(k, &u, "go_v2-web-1", &e);
+	cons = json_object_get(json_object_get(json_object_get(spec, "TaskTemplate"), "Placement"),
+	    "Constraints");
+	assert_int_equal(json_array_size(cons), 2);
+	assert_string_equal(json_string_value(json_array_get(cons, 0)), "node.labels.zone==a");
+	assert_string_equal(json_string_value(json_array_get(cons, 1)),
+	    "node.labels.deis.dataPlane==true");
+	json_decref(spec);
+	sched_driver_swarm.close(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_spec_network),
+		cmocka_unit_test(test_spec_placement),
 		cmocka_unit_test(test_image_port),
 		cmocka_unit_test(test_spec_low_port),
 	};
