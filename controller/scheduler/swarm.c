@@ -97,6 +97,8 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static bool tag_ok(const char *s);
+
 static void *
 sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 {
@@ -125,6 +127,19 @@ sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 	k->boot_timeout_ms = cfg->boot_timeout_ms ? cfg->boot_timeout_ms : 60000;
 	k->stop_timeout_s = cfg->stop_timeout_s ? cfg->stop_timeout_s : 10;
 	k->cap_add = sched_cap_add_json(cfg->cap_add);
+	if (cfg->node_label && *cfg->node_label) {
+		if (!tag_ok(cfg->node_label)) {
+			err_set(e, 400, "swarm: node label '%s' is not letters, digits, '.', '_', '-'",
+			    cfg->node_label);
+			json_decref(k->cap_add);
+			free(k->label);
+			free(k->platform);
+			docker_free(k->d);
+			free(k);
+			return NULL;
+		}
+		k->node_label = xstrdup(cfg->node_label);
+	}
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_mutex_init(&k->netmu, NULL);
 	return k;
@@ -141,6 +156,7 @@ sw_close(void *h)
 	free(k->platform);
 	free(k->label);
 	json_decref(k->cap_add);
+	free(k->node_label);
 	free(k->last.v);
 	pthread_mutex_destroy(&k->mu);
 	pthread_mutex_destroy(&k->netmu);
@@ -261,6 +277,8 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 		json_array_append_new(cons, json_sprintf("node.labels.%s==%s", u->tags[i].key,
 		    u->tags[i].value));
 	}
+	if (k->node_label)
+		json_array_append_new(cons, json_sprintf("node.labels.%s==true", k->node_label));
 	cs = json_pack("{s:s, s:o, s:o, s:b, s:[s], s:O, s:[{s:s, s:i, s:i}], s:I, s:s,"
 	    " s:b, s:b}",
 	    "Image", u->image,
