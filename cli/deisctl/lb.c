@@ -46,14 +46,27 @@ port_arg(const char *opt, const char *v)
 	return (int)p;
 }
 
-/* The routers' addresses, one per line in *out; the count, or -1 after saying why. */
+struct router_node {
+	const char *name, *addr;	/* borrowed from the node list */
+};
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct router_node *)a)->name, ((const struct router_node *)b)->name);
+}
+
+/*
+ * The routers' names and addresses, one per line into names and addrs, in the
+ * order of the names; the count, or -1 after saying why.
+ */
 static int
 router_nodes(struct dctl *d, struct buf *names, struct buf *addrs)
 {
 	struct err e = { 0 };
+	struct router_node *r;
 	json_t *nodes, *n;
-	size_t i;
-	int count = 0;
+	size_t i, count = 0;
 
 	if (!dctl_swarm_mode(d)) {
 		buf_addstr(names, "router\n");
@@ -67,6 +80,7 @@ router_nodes(struct dctl *d, struct buf *names, struct buf *addrs)
 		fprintf(stderr, "deisctl: lb: %s\n", e.msg);
 		return -1;
 	}
+	r = xcalloc(json_array_size(nodes) + 1, sizeof(*r));
 	json_array_foreach(nodes, i, n) {
 		const char *addr = json_string_value(json_object_get(json_object_get(n, "Status"),
 		    "Addr"));
@@ -76,16 +90,20 @@ router_nodes(struct dctl *d, struct buf *names, struct buf *addrs)
 		if (!dctl_swarm_labelled(n, "deis.routerMesh") || !addr || !addr[0] ||
 		    !strcmp(addr, "0.0.0.0"))
 			continue;
-		buf_addf(names, "%s\n", host && host[0] ? host : json_string_value(json_object_get(n,
-		    "ID")));
-		buf_addf(addrs, "%s\n", addr);
-		count++;
+		r[count].name = host && host[0] ? host : json_string_value(json_object_get(n, "ID"));
+		r[count++].addr = addr;
 	}
+	qsort(r, count, sizeof(*r), by_name);
+	for (i = 0; i < count; i++) {
+		buf_addf(names, "%s\n", r[i].name ? r[i].name : "router");
+		buf_addf(addrs, "%s\n", r[i].addr);
+	}
+	free(r);
 	json_decref(nodes);
 	if (!count)
 		fprintf(stderr, "deisctl: lb: no Swarm node is labelled deis.routerMesh=true with "
 		    "an address: 'docker node update --label-add deis.routerMesh=true <node>'\n");
-	return count ? count : -1;
+	return count ? (int)count : -1;
 }
 
 /* One backend: every router at port, checked on the health port. */
@@ -163,7 +181,8 @@ dctl_cmd_lb(struct dctl *d, int argc, char **argv)
 	printf("# HAProxy in front of the Deis router mesh ('deisctl lb haproxy', "
 	    "docs/topologies.md).\n# Made from the swarm's router-mesh nodes: run it again "
 	    "when they change.\n");
-	printf("global\n    maxconn 20000\n\ndefaults\n    timeout connect 5s\n"
+	/* no maxconn: HAProxy derives it from the file descriptor limit it is given */
+	printf("global\n    log stdout format short daemon notice\n\ndefaults\n    log global\n    timeout connect 5s\n"
 	    "    timeout client 1300s\n    timeout server 1300s\n    timeout check 2s\n"
 	    "    retries 2\n    option redispatch\n");
 	printf("\nfrontend deis-http\n    bind %s:%d\n    mode %s\n%s    default_backend "

@@ -532,10 +532,17 @@ swarm_install(struct dctl *d, const bool *sel)
 
 		if (!sel[i])
 			continue;
+		bool everywhere = !strcmp(c->name, "registry") && dctl_swarm_registry_everywhere(d);
+
 		if (!dctl_component_runs(d, c))
-			printf("%-10s %s\n", c->name, c->what);
+			printf("%-10s %s\n", c->name, c->what ? c->what :
+			    "none on a swarm (Swarm restarts what stops)");
 		else if (!dctl_platform_present(c, bins))
 			dctl_platform_say_missing(d, c);
+		else if (everywhere)
+			printf("%-10s installed (a global service on the control- and data-plane "
+			    "nodes, labelled %s=true at start; the S3 store)\n", c->name,
+			    DCTL_SWARM_REGISTRY_LABEL);
 		else
 			printf("%-10s installed (a %s service on nodes labelled %s=true at start)\n",
 			    c->name, dctl_swarm_global(c->name) ? "global" : "replicated",
