@@ -14,8 +14,10 @@
  * (X-Forwarded-For added). Health checks: GET /health-check on each router's
  * health port (healthPort; on a swarm 9090 when unset, where the router always
  * listens; on one host without one, the HTTP port, whose /health-check answers
- * 200 for a Host naming no app), every second, down after two failures, up
- * after two successes. With the router's proxyProtocol=true, the servers get
+ * 200 for a Host naming no app), every second (3 s to answer), down after
+ * three failures, up after two successes: a busy router is not dropped for
+ * one slow answer (with every router down HAProxy closes new connections at
+ * once), a dead one is out within about 3 s. With the router's proxyProtocol=true, the servers get
  * send-proxy (the health port never expects it).
  */
 #include <getopt.h>
@@ -120,7 +122,7 @@ backend(const char *name, const char *mode, const struct buf *names, const struc
 	while (np && *np && ap && *ap) {
 		size_t nl = strcspn(np, "\n"), al = strcspn(ap, "\n");
 
-		printf("    server %.*s %.*s:%d check port %d inter 1s fall 2 rise 2%s\n",
+		printf("    server %.*s %.*s:%d check port %d inter 1s fall 3 rise 2%s\n",
 		    (int)nl, np, (int)al, ap, port, health, proxy ? " send-proxy" : "");
 		np += nl + (np[nl] ? 1 : 0);
 		ap += al + (ap[al] ? 1 : 0);
@@ -183,7 +185,7 @@ dctl_cmd_lb(struct dctl *d, int argc, char **argv)
 	    "when they change.\n");
 	/* no maxconn: HAProxy derives it from the file descriptor limit it is given */
 	printf("global\n    log stdout format short daemon notice\n\ndefaults\n    log global\n    timeout connect 5s\n"
-	    "    timeout client 1300s\n    timeout server 1300s\n    timeout check 2s\n"
+	    "    timeout client 1300s\n    timeout server 1300s\n    timeout check 3s\n"
 	    "    retries 2\n    option redispatch\n");
 	printf("\nfrontend deis-http\n    bind %s:%d\n    mode %s\n%s    default_backend "
 	    "deis-http\n", bind, fhttp, http_mode ? "http" : "tcp",
