@@ -15,7 +15,7 @@
 # data node, deis run on a data-plane node. Timings (install+start, push, scale) are
 # printed as TAP comments. Topology 1 also checks the refusal of a volume store on many
 # nodes and HTTPS with the platform certificate on every router node. The cleanup kills
-# HAProxy, stops Ceph and takes the cluster down. About 6-8 minutes on 2 cores.
+# HAProxy, stops Ceph and takes the clusters down. About 10 minutes on 2 cores.
 . "$(dirname "$0")/test-lib.sh"
 
 docker_ok || test_skip_all "no Docker engine answers on /var/run/docker.sock (scripts/docker-up)"
@@ -237,7 +237,10 @@ topology() {
 			done
 		done
 		wait_for 120 "[ -s $TRASH/run.rc ]" && cat "$TRASH/run.out" && cat "$TRASH/haproxy.log" &&
-		[ "$(cat "$TRASH/run.rc")" = 0 ] && grep -qx ran-on-a-node "$TRASH/run.out" &&
+		{ [ "$(cat "$TRASH/run.rc")" = 0 ] && grep -qx ran-on-a-node "$TRASH/run.out" ||
+			{ docker -H $NODE1_HOST service ps $PREFIX-controller $PREFIX-router;
+			  docker -H $NODE1_HOST service logs --tail 30 $PREFIX-controller 2>&1;
+			  docker -H $NODE1_HOST service logs --tail 10 $PREFIX-router 2>&1; exit 1; }; } &&
 		echo "run on node$where" && case " $DATA " in *" $where "*) ;; *) exit 1 ;; esac
 	'
 
@@ -248,8 +251,7 @@ topology() {
 	'
 	# down in the background: removing a node's cgroups may wait on the kernel
 	# for a minute or two (blkio), time the next topology need not spend idle
-	$CL down >"$TRASH/down$T.log" 2>&1 &
-	DOWN_PIDS="${DOWN_PIDS:-} $!"
+	{ $CL down >"$TRASH/down$T.log" 2>&1; echo $? >"$TRASH/down$T.rc"; } &
 }
 
 test_expect 'platform images build (stack + platform with PostgreSQL)' '
@@ -263,7 +265,9 @@ topology 2 5 "1=control 2=router 3=router 4=data 5=data" "2 3" "4 5"
 echo "# topology 2 in $(since $t_2) s; both in $(since $t_all) s"
 test_expect 'both clusters go down: nothing of them left' '
 	t0=$(date +%s.%N) &&
-	for p in $DOWN_PIDS; do wait $p || exit 1; done &&
+	wait_for 300 "[ -s $TRASH/down1.rc ] && [ -s $TRASH/down2.rc ]" &&
+	cat "$TRASH/down1.log" "$TRASH/down2.log" && [ "$(cat "$TRASH/down1.rc" "$TRASH/down2.rc")" = "0
+0" ] &&
 	echo "# the clusters down $(since $t0) s after the last topology" >&3 &&
 	for b in $BRIDGES; do ! ip link show $b 2>/dev/null || exit 1; done &&
 	[ ! -e "$TRASH/cluster1" ] && [ ! -e "$TRASH/cluster2" ] &&
