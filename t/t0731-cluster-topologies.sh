@@ -10,12 +10,13 @@
 # host from `deisctl lb haproxy` in front of the router mesh (health checks on each
 # router's health port), then the deis CLI and git through the load balancer: register,
 # keys, create, git push of examples/dockerfile-web, the app served through the load
-# balancer and through every router node directly, ps:scale cmd=6 with the units only on
-# data-plane nodes and spread over them, deis logs with lines from containers on every
-# data node, deis run on a data-plane node. Timings (install+start, push, scale) are
-# printed as TAP comments. Topology 1 also checks the refusal of a volume store on many
-# nodes and HTTPS with the platform certificate on every router node. The cleanup kills
-# HAProxy, stops Ceph and takes the clusters down. About 10 minutes on 2 cores.
+# balancer and through every router node directly (HTTP, and HTTPS with the platform
+# certificate), ps:scale cmd=6 with the units only on data-plane nodes and spread over
+# them, deis logs with lines from the containers on every node running them, deis run on
+# a data-plane node. Timings (install+start, push, scale) are printed as TAP comments.
+# Topology 1 also checks the refusal of a volume store on many nodes. The first cluster
+# goes down in the background while the second runs. The cleanup kills HAProxy, stops
+# Ceph and takes the clusters down. About 10 minutes on 2 cores.
 . "$(dirname "$0")/test-lib.sh"
 
 docker_ok || test_skip_all "no Docker engine answers on /var/run/docker.sock (scripts/docker-up)"
