@@ -65,7 +65,8 @@ usage(FILE *f)
 	    "  (DEIS_APP_SUBNETS: pool of the networks per app, a /24 each (swarm default 100.80.0.0/16);\n"
 	    "   DEIS_APP_NETWORK: one network for every app, docker without DEIS_APP_SUBNETS\n"
 	    "   (default bridge), refused by swarm;\n"
-	    "   DEIS_PLATFORM: this platform's id in the containers' sh.deis.platform label)\n"
+	    "   DEIS_PLATFORM: this platform's id in the containers' sh.deis.platform label;\n"
+	    "   DEIS_SWARM_NODE_LABEL: swarm driver, apps only on nodes with this label =true)\n"
 	    "secrets: DEIS_BUILDER_KEY / DEIS_BUILDER_KEY_FILE, DEIS_INTERNAL_TOKEN /\n"
 	    "DEIS_INTERNAL_TOKEN_FILE; when absent, generated once and kept in the database.\n"
 	    "DEIS_LOGGER_KEY: the logger's key, sent before app events (then never over UDP).\n", f);
@@ -456,7 +457,8 @@ main(int argc, char **argv)
 			.platform = getenv("DEIS_PLATFORM"), .registry = ctl.registry,
 			.registry_user = getenv("DEIS_REGISTRY_USER"),
 			.registry_password = getenv("DEIS_REGISTRY_PASSWORD"),
-			.app_subnets = subnets, .app_peers = peers };
+			.app_subnets = subnets, .app_peers = peers,
+			.node_label = getenv("DEIS_SWARM_NODE_LABEL") };
 
 		if (mem && *mem && sched_memory_parse(mem, &app_memory) < 0)
 			die(100, "DEIS_APP_MEMORY '%s': want <number><B|K|M|G>", mem);

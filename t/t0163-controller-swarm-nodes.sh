@@ -63,7 +63,8 @@ export DEIS_BUILDER_KEY DEIS_INTERNAL_TOKEN
 API_DIR=$TRASH
 API_URL=http://$NODE1_ADDR:8000
 APP=t0163
-bg_start controller $CL exec 1 "$BIN/deis-controller" --listen "$NODE1_ADDR:8000" \
+# deisctl gives the controller the data plane's label, as here: app units only on those nodes
+bg_start controller $CL exec 1 env DEIS_SWARM_NODE_LABEL=deis.dataPlane "$BIN/deis-controller" --listen "$NODE1_ADDR:8000" \
 	--db "sqlite://$TRASH/controller.db" --scheduler swarm --docker-socket "$NODE1_SOCK" \
 	--boot-timeout 30
 wait_for 20 "curl -sf -m 2 -o /dev/null $API_URL/healthz" ||

@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "cli/deisctl/deisctl.h"
+#include "lib/buf.h"
 #include "lib/docker.h"
 #include "lib/xalloc.h"
 
@@ -78,10 +79,60 @@ body_cmd(json_t *body, const char *const *argv)
 		json_array_append_new(cmd, json_string(argv[i]));
 }
 
+/* On a swarm the path of each node's engine socket (platform dockerSocket). */
 static void
 body_docker_sock(struct dctl *d, json_t *body)
 {
-	body_bind(body, docker_sock(d->docker), "/var/run/docker.sock", NULL);
+	body_bind(body, dctl_swarm_mode(d) ? dctl_swarm_socket(d) : docker_sock(d->docker),
+	    "/var/run/docker.sock", NULL);
+}
+
+/*
+ * A file the component reads at target, with content data: with mode=swarm
+ * it goes in the body's DeisFiles, which swarm.c makes Swarm secrets (a bind
+ * mount from the state dir would resolve on whichever node runs the task).
+ */
+static void
+body_file(json_t *body, const char *target, const char *data)
+{
+	json_t *files = json_object_get(body, "DeisFiles");
+
+	if (!files) {
+		files = json_object();
+		json_object_set_new(body, "DeisFiles", files);
+	}
+	json_object_set_new(files, target, json_string(data));
+}
+
+/* body_file() of the state file rel; -1 with e set when it cannot be read. */
+static int
+body_state_file(struct dctl *d, json_t *body, const char *rel, const char *target,
+    struct err *e)
+{
+	char *path = dctl_state_path(d, rel), chunk[4096];
+	struct buf b = BUF_INIT;
+	FILE *f = fopen(path, "re");
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		rc = err_set(e, 1, "cannot read '%s': %s", path, strerror(errno));
+	} else {
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < (400u << 10))
+			buf_add(&b, chunk, n);
+		if (ferror(f) || b.len >= (400u << 10))
+			rc = err_set(e, 1, "cannot read '%s' (or over 400 KiB, Swarm's limit "
+			    "for a secret)", path);
+		fclose(f);
+		explicit_bzero(chunk, sizeof(chunk));
+	}
+	if (rc == 0)
+		body_file(body, target, b.p ? b.p : "");
+	if (b.p)
+		explicit_bzero(b.p, b.len);
+	buf_release(&b);
+	free(path);
+	return rc;
 }
 
 /* "http://<prefix>-<name>:port": how components find each other on the platform network. */
@@ -214,9 +265,15 @@ spec_registry(struct dctl *d, const struct component *c, json_t *body, struct er
 	body_port(body, 5000, "127.0.0.1", dctl_state_port(d, "registryPort", 5000));
 	if (registry_htpasswd(d, e) < 0)
 		return -1;
-	path = dctl_state_path(d, DCTL_REGISTRY_HTPASSWD);
-	body_bind(body, path, "/etc/deis/registry.htpasswd", "ro");
-	free(path);
+	if (dctl_swarm_mode(d)) {
+		if (body_state_file(d, body, DCTL_REGISTRY_HTPASSWD, "/etc/deis/registry.htpasswd",
+		    e) < 0)
+			return -1;
+	} else {
+		path = dctl_state_path(d, DCTL_REGISTRY_HTPASSWD);
+		body_bind(body, path, "/etc/deis/registry.htpasswd", "ro");
+		free(path);
+	}
 	body_env(body, "REGISTRY_AUTH", "htpasswd");
 	body_env(body, "REGISTRY_AUTH_HTPASSWD_REALM", "deis");
 	body_env(body, "REGISTRY_AUTH_HTPASSWD_PATH", "/etc/deis/registry.htpasswd");
@@ -236,9 +293,18 @@ spec_registry(struct dctl *d, const struct component *c, json_t *body, struct er
 	argv[2] = DCTL_REGISTRY_S3_CONF;
 	body_cmd(body, argv);
 	path = dctl_state_path(d, DCTL_REGISTRY_S3_FILE);
-	body_bind(body, path, DCTL_REGISTRY_S3_CONF, "ro");
-	body_env(body, "REGISTRY_STORAGE_S3_ACCESSKEY", s.access);
-	body_env(body, "REGISTRY_STORAGE_S3_SECRETKEY", s.secret);
+	if (dctl_swarm_mode(d)) {
+		/* a Swarm secret with the keys in it: never in the service's environment */
+		char *with_keys = dctl_store_registry_yml_keys(&s);
+
+		body_file(body, DCTL_REGISTRY_S3_CONF, with_keys);
+		explicit_bzero(with_keys, strlen(with_keys));
+		free(with_keys);
+	} else {
+		body_bind(body, path, DCTL_REGISTRY_S3_CONF, "ro");
+		body_env(body, "REGISTRY_STORAGE_S3_ACCESSKEY", s.access);
+		body_env(body, "REGISTRY_STORAGE_S3_SECRETKEY", s.secret);
+	}
 	dctl_digest_hex(yml, sum);
 	json_object_set_new(json_object_get(body, "Labels"), "sh.deis.store", json_string(sum));
 	free(path);
@@ -497,8 +563,12 @@ spec_router(struct dctl *d, const struct component *c, json_t *body, struct err 
 		if (access(crt, R_OK) < 0 || access(key, R_OK) < 0)
 			rc = err_set(e, 1, "router: the certificate files under '%s' are missing: "
 			    "deisctl config router set sslCert=FILE sslKey=FILE", dir);
-		else
+		else if (!dctl_swarm_mode(d))
 			body_bind(body, dir, DCTL_ROUTER_TLS_DIR, "ro");
+		else if (body_state_file(d, body, "router-tls/tls.crt", DCTL_ROUTER_TLS_DIR
+		    "/tls.crt", e) < 0 || body_state_file(d, body, "router-tls/tls.key",
+		    DCTL_ROUTER_TLS_DIR "/tls.key", e) < 0)
+			rc = -1;
 		/* The fingerprints: a new certificate is a new spec, so start applies it. */
 		json_object_set_new(json_object_get(body, "Labels"), "sh.deis.tls",
 		    json_sprintf("%s %s", dctl_state_get(d, "router", "sslCert", ""),

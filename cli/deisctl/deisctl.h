@@ -251,6 +251,8 @@ int dctl_store_load(const struct dctl *d, struct store_s3 *s, struct err *e);
 void dctl_store_release(struct store_s3 *s);
 /* The registry's configuration for s (no keys in it); caller frees. */
 char *dctl_store_registry_yml(const struct store_s3 *s);
+/* The same with the keys in it (mode=swarm: a Swarm secret, never a file); caller wipes, frees. */
+char *dctl_store_registry_yml_keys(const struct store_s3 *s);
 /*
  * A signed request for the bucket, bounded (5 s connect, 10 s in all); a
  * missing bucket is created. -1 with e saying what failed: unreachable, keys
@@ -425,6 +427,22 @@ bool dctl_swarm_global(const char *component);
 bool dctl_swarm_labelled(const json_t *node, const char *label);
 /* The addresses of the swarm's router-mesh nodes, comma separated ("" when none); caller owns. */
 char *dctl_swarm_router_addrs(struct dctl *d);
+/* The label deisctl puts on the nodes that pull app images (control and data plane). */
+#define DCTL_SWARM_REGISTRY_LABEL "deis.registry"
+/* True with mode=swarm and the S3 store: a registry on every node labelled deis.registry. */
+bool dctl_swarm_registry_everywhere(const struct dctl *d);
+/* Check the platform setting dockerSocket (an absolute path); -1 with e set (code 2). */
+int dctl_swarm_socket_check(const char *value, struct err *e);
+/*
+ * The engine's socket as services bind it on every node: the platform setting
+ * dockerSocket, else the socket deisctl was given.
+ */
+const char *dctl_swarm_socket(const struct dctl *d);
+
+/* ---- lb.c ---- */
+
+/* `deisctl lb haproxy`: an HAProxy configuration for the router mesh, on stdout. */
+int dctl_cmd_lb(struct dctl *d, int argc, char **argv);
 
 /* ---- commands: argv[0] is the verb ---- */
 

@@ -36,6 +36,8 @@ static const char usage_text[] =
 "                               container (password on stdin, or prompted); registrants\n"
 "                               are never administrators unless\n"
 "                               'config controller set firstUserAdmin=true' (Deis's rule)\n"
+"  lb haproxy [--bind ADDR] [--http-port N] [--https-port N] [--ssh-port N] [--http]\n"
+"                               an HAProxy configuration for the router mesh (stdout)\n"
 "  supervise                    start again every component stopped but by 'deisctl stop'\n"
 "                               (the supervisor component's command; one host only)\n"
 "  backup <new directory>       the state, the database and the images (filesystem\n"
@@ -54,7 +56,8 @@ static const char usage_text[] =
 "(" DEISCTL_IMAGE_DEFAULT "), httpPort (80), httpsPort (443), sshPort (2222),\n"
 "builderPort (2223), controllerPort (8000), registryPort (5000), healthPort (unset),\n"
 "mode (host; swarm: Swarm services on nodes labelled deis.controlPlane, deis.routerMesh,\n"
-"deis.dataPlane, with syslogPort 514, loggerPort 8088, databasePort 5432).\n"
+"deis.dataPlane, with syslogPort 514, loggerPort 8088, databasePort 5432, and\n"
+"dockerSocket: the engine's socket on every node, default the --docker one).\n"
 "Router settings (config router set ...): Deis's keys, e.g. bodySize=100m\n"
 "enforceHTTPS=true sslCert=FILE sslKey=FILE; see docs/deisctl.md. Settings apply at\n"
 "'deisctl restart <component>'.\n";
@@ -78,6 +81,7 @@ static const struct cmd cmds[] = {
 	{ "scale", dctl_cmd_scale, false },
 	{ "rolling-restart", dctl_cmd_rolling_restart, false },
 	{ "create-admin", dctl_cmd_create_admin, false },
+	{ "lb", dctl_cmd_lb, false },
 	{ "supervise", dctl_cmd_supervise, true },
 	{ "backup", dctl_cmd_backup, true },
 	{ "restore", dctl_cmd_restore, true },

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "cli/deisctl/deisctl.h"
 #include "lib/buf.h"
@@ -27,7 +28,146 @@
 struct swarm {
 	char node_id[64];
 	char addr[64];		/* this node's Swarm address: the control plane's */
+	int pulling;		/* nodes that pull app images: control and data plane */
 };
+
+/* A node that pulls app images: the control plane's builder, the data plane's apps. */
+static bool
+pulls(const json_t *node)
+{
+	return dctl_swarm_labelled(node, "deis.controlPlane") ||
+	    dctl_swarm_labelled(node, "deis.dataPlane");
+}
+
+/*
+ * With the S3 store: deis.registry=true on exactly the nodes that pull, so
+ * the registry's global service runs there (Swarm's constraints cannot say
+ * "control plane or data plane"). Done at each start: a node labelled since
+ * gets its registry then.
+ */
+static int
+registry_labels(struct dctl *d, struct err *e)
+{
+	json_t *nodes, *n;
+	size_t i;
+	int rc = 0;
+
+	nodes = docker_call(d->docker, "GET", "/nodes", NULL, 30000, NULL, NULL, "list nodes", e);
+	if (!nodes)
+		return -1;
+	json_array_foreach(nodes, i, n) {
+		bool want = pulls(n), has = dctl_swarm_labelled(n, DCTL_SWARM_REGISTRY_LABEL);
+		json_t *spec, *labels, *r;
+		char *path;
+
+		if (want == has)
+			continue;
+		spec = json_deep_copy(json_object_get(n, "Spec"));
+		labels = json_object_get(spec, "Labels");
+		if (!json_is_object(labels)) {
+			labels = json_object();
+			json_object_set_new(spec, "Labels", labels);
+		}
+		if (want)
+			json_object_set_new(labels, DCTL_SWARM_REGISTRY_LABEL, json_string("true"));
+		else
+			json_object_del(labels, DCTL_SWARM_REGISTRY_LABEL);
+		path = xasprintf("/nodes/%s/update?version=%lld",
+		    json_string_value(json_object_get(n, "ID")),
+		    (long long)json_integer_value(json_object_get(json_object_get(n, "Version"),
+		    "Index")));
+		r = docker_call(d->docker, "POST", path, spec, 30000, NULL, NULL, "label node", e);
+		free(path);
+		json_decref(spec);
+		if (!r) {
+			rc = -1;
+			break;
+		}
+		json_decref(r);
+	}
+	json_decref(nodes);
+	return rc;
+}
+
+/*
+ * The secrets the spec names (swarm.c: ContainerSpec.Secrets, contents in
+ * the spec's DeisSecrets), made when missing (a name is its content's digest,
+ * so an existing one holds that content); their IDs go in the spec, and
+ * DeisSecrets leaves it.
+ */
+static int
+secrets_ensure(struct dctl *d, json_t *spec, struct err *e)
+{
+	json_t *files = json_object_get(spec, "DeisSecrets"), *refs, *ref;
+	size_t i;
+	int rc = 0;
+
+	refs = json_object_get(json_object_get(json_object_get(spec, "TaskTemplate"),
+	    "ContainerSpec"), "Secrets");
+	json_array_foreach(refs, i, ref) {
+		const char *name = json_string_value(json_object_get(ref, "SecretName"));
+		const char *data = json_string_value(json_object_get(files, name)) ?: "";
+		char *path = xasprintf("/secrets/%s", name), *b64;
+		long status = 0;
+		size_t len = strlen(data);
+		json_t *r;
+
+		r = docker_call(d->docker, "GET", path, NULL, 30000, (const int[]){ 404, 0 },
+		    &status, "inspect secret", e);
+		free(path);
+		if (r && status == 404) {
+			json_decref(r);
+			b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+			EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)data, (int)len);
+			{
+				json_t *body = json_pack("{s:s, s:s, s:{s:s}}", "Name", name,
+				    "Data", b64, "Labels", "sh.deis.instance", d->prefix);
+
+				r = docker_call(d->docker, "POST", "/secrets/create", body, 30000,
+				    NULL, NULL, "create secret", e);
+				json_decref(body);
+			}
+			explicit_bzero(b64, strlen(b64));
+			free(b64);
+		}
+		if (!r) {
+			rc = -1;
+			break;
+		}
+		json_object_set_new(ref, "SecretID", json_string(json_string_value(
+		    json_object_get(r, "ID")) ?: ""));
+		json_decref(r);
+	}
+	json_object_del(spec, "DeisSecrets");
+	return rc;
+}
+
+/* Remove the platform's secrets no service uses (Swarm refuses the others). */
+static void
+secrets_prune(struct dctl *d)
+{
+	char *q = xasprintf("{\"label\":[\"sh.deis.instance=%s\"]}", d->prefix), *esc, *path;
+	struct err e = { 0 };
+	json_t *list, *sec;
+	size_t i;
+
+	esc = curl_easy_escape(NULL, q, 0);
+	if (!esc)
+		die(1, "out of memory");
+	path = xasprintf("/secrets?filters=%s", esc);
+	list = docker_call(d->docker, "GET", path, NULL, 30000, NULL, NULL, "list secrets", &e);
+	json_array_foreach(list, i, sec) {
+		char *del = xasprintf("/secrets/%s", json_string_value(json_object_get(sec, "ID")));
+		long status = 0;
+
+		docker_request(d->docker, "DELETE", del, NULL, 30000, &status, NULL, &e);
+		free(del);
+	}
+	json_decref(list);
+	curl_free(esc);
+	free(path);
+	free(q);
+}
 
 static const char *
 node_name(json_t *node)
@@ -81,6 +221,8 @@ swarm_check(struct dctl *d, struct swarm *s, struct err *e)
 				count[k]++;
 		if (dctl_swarm_labelled(n, roles[0]))
 			cp = n;
+		if (pulls(n))
+			s->pulling++;
 	}
 	for (k = 0; k < ARRAY_SIZE(roles); k++)
 		if (!count[k]) {
@@ -101,6 +243,18 @@ swarm_check(struct dctl *d, struct swarm *s, struct err *e)
 	}
 	if (!s->addr[0] || !strcmp(s->addr, "0.0.0.0")) {
 		err_set(e, 1, "the engine does not say its Swarm address (NodeAddr)");
+		goto nodes_out;
+	}
+	/*
+	 * Every node that pulls app images (the builder's, the apps') needs the
+	 * images: one registry volume on one node cannot serve the others.
+	 */
+	if (s->pulling > 1 && !dctl_store_s3(d)) {
+		err_set(e, 1, "%d nodes pull app images (labelled deis.controlPlane or "
+		    "deis.dataPlane), but the registry's store is a volume on one node: set the "
+		    "S3 store that every node's registry shares ('deisctl config store set "
+		    "backend=s3 endpoint=URL bucket=NAME accessKey=AK secretKey=SK', "
+		    "docs/deisctl.md), or use one node", s->pulling);
 		goto nodes_out;
 	}
 	rc = 0;
@@ -378,10 +532,17 @@ swarm_install(struct dctl *d, const bool *sel)
 
 		if (!sel[i])
 			continue;
+		bool everywhere = !strcmp(c->name, "registry") && dctl_swarm_registry_everywhere(d);
+
 		if (!dctl_component_runs(d, c))
-			printf("%-10s %s\n", c->name, c->what);
+			printf("%-10s %s\n", c->name, c->what ? c->what :
+			    "none on a swarm (Swarm restarts what stops)");
 		else if (!dctl_platform_present(c, bins))
 			dctl_platform_say_missing(d, c);
+		else if (everywhere)
+			printf("%-10s installed (a global service on the control- and data-plane "
+			    "nodes, labelled %s=true at start; the S3 store)\n", c->name,
+			    DCTL_SWARM_REGISTRY_LABEL);
 		else
 			printf("%-10s installed (a %s service on nodes labelled %s=true at start)\n",
 			    c->name, dctl_swarm_global(c->name) ? "global" : "replicated",
@@ -404,6 +565,11 @@ swarm_start_or_restart(struct dctl *d, const bool *sel, bool restart)
 	bins = swarm_prepare(d, sel, &s);
 	if (!bins)
 		return 1;
+	if (dctl_swarm_registry_everywhere(d) && registry_labels(d, &e) < 0) {
+		fprintf(stderr, "deisctl: %s\n", e.msg);
+		free(bins);
+		return 1;
+	}
 	all = dctl_component_all(&n);
 	for (i = 0; i < n; i++) {
 		const struct component *c = &all[i];
@@ -421,7 +587,9 @@ swarm_start_or_restart(struct dctl *d, const bool *sel, bool restart)
 		body = dctl_component_body(d, c, &e);
 		if (body) {
 			spec = dctl_swarm_service(d, c->name, body, s.addr);
-			r = service_ensure(d, spec, restart, &changed, &force, &e);
+			r = secrets_ensure(d, spec, &e);
+			if (r == 0)
+				r = service_ensure(d, spec, restart, &changed, &force, &e);
 		}
 		if (r == 0)
 			r = service_wait(d, json_string_value(json_object_get(spec, "Name")),
@@ -441,6 +609,7 @@ swarm_start_or_restart(struct dctl *d, const bool *sel, bool restart)
 		json_decref(body);
 		json_decref(spec);
 	}
+	secrets_prune(d);	/* the ones of the specs replaced */
 	free(bins);
 	return rc;
 }
@@ -488,6 +657,7 @@ swarm_remove(struct dctl *d, const bool *sel, bool say)
 		}
 		free(name);
 	}
+	secrets_prune(d);
 	return rc;
 }
 

@@ -606,6 +606,8 @@ dctl_platform_check(const char *key, const char *value, struct err *e)
 
 	if (!strcmp(key, "mode"))
 		return dctl_swarm_mode_check(value, e);
+	if (!strcmp(key, "dockerSocket"))
+		return dctl_swarm_socket_check(value, e);
 
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
 		if (strcmp(key, ports[i]) != 0)

@@ -348,17 +348,38 @@ dctl_store_release(struct store_s3 *s)
 	memset(s, 0, sizeof(*s));
 }
 
-char *
-dctl_store_registry_yml(const struct store_s3 *s)
+/* s YAML double-quoted: '"' and '\\' escaped (keys are printable, no spaces). */
+static void
+yml_quoted(struct buf *b, const char *s)
+{
+	buf_addch(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_addch(b, '\\');
+		buf_addch(b, *s);
+	}
+	buf_addch(b, '"');
+}
+
+static char *
+registry_yml(const struct store_s3 *s, bool keys)
 {
 	struct buf b = BUF_INIT;
 
 	buf_addstr(&b, "# Rendered by deisctl from 'deisctl config store' at each start: edits here "
-	    "are lost.\n# The keys come as REGISTRY_STORAGE_S3_ACCESSKEY/SECRETKEY in the "
-	    "environment.\n");
+	    "are lost.\n");
+	buf_addstr(&b, keys ? "# A Swarm secret (mode=swarm): the keys are in it.\n" :
+	    "# The keys come as REGISTRY_STORAGE_S3_ACCESSKEY/SECRETKEY in the environment.\n");
 	buf_addstr(&b, "version: 0.1\nlog:\n  level: info\n  fields:\n    service: registry\n");
 	buf_addstr(&b, "storage:\n  s3:\n");
 	buf_addf(&b, "    region: \"%s\"\n    bucket: \"%s\"\n", s->region, s->bucket);
+	if (keys) {
+		buf_addstr(&b, "    accesskey: ");
+		yml_quoted(&b, s->access);
+		buf_addstr(&b, "\n    secretkey: ");
+		yml_quoted(&b, s->secret);
+		buf_addch(&b, '\n');
+	}
 	/* With a regionendpoint, Distribution 2.8 addresses the bucket path-style
 	 * (what RGW and MinIO need); AWS without one, virtual-host style. */
 	if (s->endpoint)
@@ -375,6 +396,18 @@ dctl_store_registry_yml(const struct store_s3 *s)
 	buf_addstr(&b, "health:\n  storagedriver:\n    enabled: true\n    interval: 10s\n"
 	    "    threshold: 3\n");
 	return buf_detach(&b, NULL);
+}
+
+char *
+dctl_store_registry_yml(const struct store_s3 *s)
+{
+	return registry_yml(s, false);
+}
+
+char *
+dctl_store_registry_yml_keys(const struct store_s3 *s)
+{
+	return registry_yml(s, true);
 }
 
 /* ---- the bucket probe ---- */

@@ -26,6 +26,23 @@
  * container ports of component.c become the platform's host-port settings:
  * "0.0.0.0:8000" and "<prefix>-controller:8000" in an argument or a value
  * become "0.0.0.0:<controllerPort>" and "<node address>:<controllerPort>".
+ *
+ * Files: a bind mount resolves on the node running the task, so the files
+ * every node needs (the registry's htpasswd and S3 configuration, the
+ * router's certificate) are not bound from the state dir: component.c puts
+ * them in the body's "DeisFiles" (target path -> content) and they become
+ * Swarm secrets named after their content's digest (a new content is a new
+ * secret and so a new spec), which Swarm copies to each node running a task.
+ * The spec lists them (ContainerSpec.Secrets, SecretID still empty) and
+ * carries their content in "DeisSecrets" (name -> content), which
+ * platform_swarm.c creates and removes before sending the spec.
+ *
+ * The registry: with the S3 store every node that pulls app images (control
+ * plane, where the builder pushes, and data plane) runs one, a global service
+ * on the nodes deisctl labels deis.registry=true (Swarm's constraints are
+ * conjunctions: "control plane or data plane" needs a label of its own), each
+ * on its node's 127.0.0.1:<registryPort>, all on the same bucket: the engines
+ * pull 127.0.0.1:<registryPort>/<app>:<tag> from their own node.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -59,6 +76,27 @@ static const struct sport sports[] = {
 	{ "router", 9090, "healthPort", 9090, false },
 };
 
+int
+dctl_swarm_socket_check(const char *value, struct err *e)
+{
+	if (value[0] != '/' || strlen(value) > 200 || strpbrk(value, ": \t\n,"))
+		return err_set(e, 2, "dockerSocket '%s' is not an absolute path (no ':', ',', "
+		    "spaces): the Docker engine's socket on every node", value);
+	return 0;
+}
+
+const char *
+dctl_swarm_socket(const struct dctl *d)
+{
+	return dctl_state_get(d, "platform", "dockerSocket", docker_sock(d->docker));
+}
+
+bool
+dctl_swarm_registry_everywhere(const struct dctl *d)
+{
+	return dctl_swarm_mode(d) && dctl_store_s3(d);
+}
+
 bool
 dctl_swarm_mode(const struct dctl *d)
 {
@@ -88,6 +126,50 @@ bool
 dctl_swarm_global(const char *component)
 {
 	return strcmp(dctl_swarm_role(component), "deis.controlPlane") != 0;
+}
+
+/* The registry's label with the S3 store (global), else the component's role. */
+static const char *
+placement(const struct dctl *d, const char *component, bool *global)
+{
+	if (!strcmp(component, "registry") && dctl_swarm_registry_everywhere(d)) {
+		*global = true;
+		return DCTL_SWARM_REGISTRY_LABEL;
+	}
+	*global = dctl_swarm_global(component);
+	return dctl_swarm_role(component);
+}
+
+/*
+ * The body's DeisFiles as Swarm secrets: their references into cs's Secrets
+ * (mode 0400, root), their content into files (name -> content).
+ */
+static void
+files_to_secrets(const struct dctl *d, const char *component, const json_t *body, json_t *cs,
+    json_t *files)
+{
+	json_t *secrets = json_array(), *v;
+	const char *target;
+
+	json_object_foreach((json_t *)json_object_get(body, "DeisFiles"), target, v) {
+		const char *data = json_string_value(v) ?: "", *base = strrchr(target, '/');
+		char digest[65], *name, *p;
+
+		dctl_digest_hex(data, digest);
+		name = xasprintf("%s-%s-%s-%.12s", d->prefix, component, base ? base + 1 : target,
+		    digest);
+		for (p = name; *p; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+				*p = '-';
+		json_array_append_new(secrets, json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:i}}",
+		    "SecretName", name, "SecretID", "",
+		    "File", "Name", target, "UID", "0", "GID", "0", "Mode", 0400));
+		json_object_set_new(files, name, json_string(data));
+		free(name);
+	}
+	if (json_array_size(secrets))
+		json_object_set(cs, "Secrets", secrets);
+	json_decref(secrets);
 }
 
 /* s at p starts ":<port>" and no digit follows. */
@@ -174,8 +256,9 @@ dctl_swarm_service(const struct dctl *d, const char *component, const json_t *bo
     const char *cp_addr)
 {
 	json_t *args = json_array(), *env = json_array(), *mounts = json_array(), *labels;
-	json_t *cs, *spec, *v, *hc = json_object_get(body, "HostConfig");
-	const char *comp_role = dctl_swarm_role(component);
+	json_t *cs, *spec, *v, *hc = json_object_get(body, "HostConfig"), *files = json_object();
+	bool global;
+	const char *comp_role = placement(d, component, &global);
 	char *name = xasprintf("%s-%s", d->prefix, component), *t, *constraint, digest[65];
 	size_t i;
 
@@ -206,8 +289,11 @@ dctl_swarm_service(const struct dctl *d, const char *component, const json_t *bo
 	else if (!strcmp(component, "builder"))
 		json_array_append_new(env, json_sprintf("DEIS_BUILDER_PORT=%d",
 		    dctl_state_port(d, "builderPort", 2223)));
-	else if (!strcmp(component, "controller"))
+	else if (!strcmp(component, "controller")) {
 		json_array_append_new(env, json_string("DEIS_SCHEDULER=swarm"));
+		/* apps only on data-plane nodes (the seed's second topology isolates them) */
+		json_array_append_new(env, json_string("DEIS_SWARM_NODE_LABEL=deis.dataPlane"));
+	}
 	else if (!strcmp(component, "publisher"))
 		json_array_append_new(env, json_string("DEIS_HOST={{.Node.Hostname}}"));
 	json_array_foreach(json_object_get(hc, "Binds"), i, v) {
@@ -221,6 +307,7 @@ dctl_swarm_service(const struct dctl *d, const char *component, const json_t *bo
 	cs = json_pack("{s:O, s:o, s:o, s:o, s:s, s:O}", "Image", json_object_get(body, "Image"),
 	    "Args", args, "Env", env, "Mounts", mounts, "Hostname", "{{.Node.Hostname}}",
 	    "Labels", labels);
+	files_to_secrets(d, component, body, cs, files);
 	constraint = xasprintf("node.labels.%s==true", comp_role);
 	spec = json_pack("{s:s, s:O, s:{s:o, s:[{s:s}], s:{s:s, s:I, s:i},"
 	    " s:{s:[s]}, s:{s:s, s:{s:s, s:s}}}}",
@@ -229,7 +316,7 @@ dctl_swarm_service(const struct dctl *d, const char *component, const json_t *bo
 	    "RestartPolicy", "Condition", "any", "Delay", (json_int_t)3000000000LL, "MaxAttempts", 0,
 	    "Placement", "Constraints", constraint,
 	    "LogDriver", "Name", "json-file", "Options", "max-size", "10m", "max-file", "3");
-	if (dctl_swarm_global(component))
+	if (global)
 		json_object_set_new(spec, "Mode", json_pack("{s:{}}", "Global"));
 	else
 		json_object_set_new(spec, "Mode", json_pack("{s:{s:i}}", "Replicated", "Replicas", 1));
@@ -240,6 +327,8 @@ dctl_swarm_service(const struct dctl *d, const char *component, const json_t *bo
 	free(t);
 	json_object_set_new(json_object_get(spec, "Labels"), "sh.deis.spec", json_string(digest));
 	json_object_set_new(json_object_get(cs, "Labels"), "sh.deis.spec", json_string(digest));
+	/* not part of the digest: the secrets' names are their contents' digests */
+	json_object_set_new(spec, "DeisSecrets", files);
 	free(constraint);
 	free(name);
 	return spec;

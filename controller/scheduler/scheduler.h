@@ -153,6 +153,12 @@ struct sched_config {
 	const char *const *app_peers;
 	/* the platform's registry and the credentials its images are pulled with; NULL: none */
 	const char *registry, *registry_user, *registry_password;
+	/*
+	 * swarm driver: every unit only on nodes carrying this label =true (deisctl
+	 * gives "deis.dataPlane": apps never on control-plane or router-only nodes),
+	 * in addition to the app's tags; NULL or "": anywhere.
+	 */
+	const char *node_label;
 };
 
 /*

@@ -67,13 +67,12 @@
  * services and tasks are read and polled (swarm_state.c); this file builds
  * service specs and creates, updates and removes services.
  *
- * Placement: app units (one-off `run` units too) go to the data plane, the
- * nodes labelled deis.dataPlane=true (deisctl's label for the nodes that run
- * a publisher: a unit elsewhere would never be routed), once any node carries
- * that label; a swarm with no such label (a one-node swarm, t/t0161) places
- * them anywhere. The nodes are read at each service create, so a label set
- * later counts from the next unit on. `deis tags` add their own constraints.
- * Swarm spreads the services over the nodes that qualify (fewest tasks first).
+ * Placement: with DEIS_SWARM_NODE_LABEL (deisctl gives deis.dataPlane, its
+ * label for the nodes that run a publisher: a unit elsewhere would never be
+ * routed), app units (one-off `run` units too) go only to nodes carrying that
+ * label =true; without it (a bare controller, t/t0161's one-node swarm),
+ * anywhere. `deis tags` add their own constraints. Swarm spreads the services
+ * over the nodes that qualify (fewest tasks first).
  *
  * Images: every node pulls its task's image itself (Swarm tries a pull on
  * every task start); `prepare` pulls it on the manager too, whose copy tells
@@ -105,6 +104,8 @@ mono(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static bool tag_ok(const char *s);
+
 static void *
 sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 {
@@ -133,6 +134,19 @@ sw_open(const struct sched_config *cfg, const char *platform, struct err *e)
 	k->boot_timeout_ms = cfg->boot_timeout_ms ? cfg->boot_timeout_ms : 60000;
 	k->stop_timeout_s = cfg->stop_timeout_s ? cfg->stop_timeout_s : 10;
 	k->cap_add = sched_cap_add_json(cfg->cap_add);
+	if (cfg->node_label && *cfg->node_label) {
+		if (!tag_ok(cfg->node_label)) {
+			err_set(e, 400, "swarm: node label '%s' is not letters, digits, '.', '_', '-'",
+			    cfg->node_label);
+			json_decref(k->cap_add);
+			free(k->label);
+			free(k->platform);
+			docker_free(k->d);
+			free(k);
+			return NULL;
+		}
+		k->node_label = xstrdup(cfg->node_label);
+	}
 	pthread_mutex_init(&k->mu, NULL);
 	pthread_mutex_init(&k->netmu, NULL);
 	return k;
@@ -149,6 +163,7 @@ sw_close(void *h)
 	free(k->platform);
 	free(k->label);
 	json_decref(k->cap_add);
+	free(k->node_label);
 	free(k->last.v);
 	pthread_mutex_destroy(&k->mu);
 	pthread_mutex_destroy(&k->netmu);
@@ -269,8 +284,8 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 		json_array_append_new(cons, json_sprintf("node.labels.%s==%s", u->tags[i].key,
 		    u->tags[i].value));
 	}
-	if (k->data_plane)
-		json_array_append_new(cons, json_string("node.labels." SWARM_DATA_PLANE "==true"));
+	if (k->node_label)
+		json_array_append_new(cons, json_sprintf("node.labels.%s==true", k->node_label));
 	cs = json_pack("{s:s, s:o, s:o, s:b, s:[s], s:O, s:[{s:s, s:i, s:i}], s:I, s:s,"
 	    " s:b, s:b}",
 	    "Image", u->image,
@@ -325,34 +340,6 @@ swarm_spec(struct sw *k, const struct sched_unit *u, const char *name, struct er
 	return spec;
 }
 
-/*
- * Whether any node carries the data-plane label (k->data_plane); on an engine
- * error the last answer stands (false before the first), said in the log.
- */
-static void
-data_plane_read(struct sw *k)
-{
-	struct err e = { 0 };
-	json_t *nodes = docker_call(k->d, "GET", "/nodes", NULL, 30000, NULL, NULL,
-	    "cannot list nodes", &e), *n;
-	bool any = false;
-	size_t i;
-
-	if (nodes == NULL) {
-		log_warn("swarm: %s; placing as before (%s)", e.msg,
-		    k->data_plane ? "data-plane nodes only" : "any node");
-		return;
-	}
-	json_array_foreach(nodes, i, n) {
-		const char *v = json_string_value(json_object_get(json_object_get(json_object_get(n,
-		    "Spec"), "Labels"), SWARM_DATA_PLANE));
-
-		any = any || (v && strcmp(v, "true") == 0);
-	}
-	json_decref(nodes);
-	k->data_plane = any;
-}
-
 /* Create the service; 409 when a service with this unit name exists. */
 static int
 svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], struct err *e)
@@ -364,7 +351,6 @@ svc_create(struct sw *k, const struct sched_unit *u, char id[SCHED_ID_MAX], stru
 	long status;
 	static const int conflict[] = { 409, 0 };
 
-	data_plane_read(k);
 	for (variant = 1; variant <= 9; variant++) {
 		svc_name(name, u->name, variant);
 		if ((spec = swarm_spec(k, u, name, e)) == NULL)

@@ -44,7 +44,7 @@ struct sw {
 	unsigned boot_timeout_ms;
 	unsigned stop_timeout_s;
 	json_t *cap_add;
-	bool data_plane;	/* a node carries deis.dataPlane=true: app units go there only */
+	char *node_label;	/* every unit's constraint node.labels.<it>==true; NULL: none */
 	volatile int poke;	/* we changed something: watch reads again at once */
 	pthread_mutex_t mu;	/* guards last */
 	struct snap last;	/* the latest reading, where watch goes on from */

@@ -196,9 +196,12 @@ test_service_control_plane(void **state)
 	cs = json_object_get(json_object_get(s, "TaskTemplate"), "ContainerSpec");
 	env = json_object_get(cs, "Env");
 	/* DEIS_HOST is the publisher's, and a node's own */
-	assert_int_equal(json_array_size(env), 2);
+	assert_int_equal(json_array_size(env), 3);
 	assert_string_equal(json_string_value(json_array_get(env, 0)), "DEIS_LISTEN=0.0.0.0:18000");
 	assert_string_equal(json_string_value(json_array_get(env, 1)), "DEIS_SCHEDULER=swarm");
+	/* apps on data-plane nodes only */
+	assert_string_equal(json_string_value(json_array_get(env, 2)),
+	    "DEIS_SWARM_NODE_LABEL=deis.dataPlane");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(
 	    json_object_get(s, "TaskTemplate"), "Placement"), "Constraints"), 0)),
 	    "node.labels.deis.controlPlane==true");
@@ -212,6 +215,82 @@ test_service_control_plane(void **state)
 	json_decref(b);
 }
 
+/* Files every node needs become Swarm secrets named after their content, never binds. */
+static void
+test_secrets(void **state)
+{
+	struct dctl *d = *state;
+	json_t *b = json_pack("{s:s, s:[s], s:[], s:{}, s:{s:[]}, s:{s:s, s:s}}", "Image", "i",
+	    "Cmd", "docker-registry", "Env", "Labels", "HostConfig", "Binds",
+	    "DeisFiles", "/etc/deis/registry.htpasswd", "deis:hash1",
+	    "/etc/deis/registry-s3.yml", "storage: {}\n"), *s, *cs, *sec, *files;
+	const char *name;
+	char spec[65];
+	size_t i;
+
+	s = dctl_swarm_service(d, "registry", b, "10.1.2.3");
+	cs = json_object_get(json_object_get(s, "TaskTemplate"), "ContainerSpec");
+	sec = json_object_get(cs, "Secrets");
+	files = json_object_get(s, "DeisSecrets");
+	assert_int_equal(json_array_size(sec), 2);
+	assert_int_equal(json_array_size(json_object_get(cs, "Mounts")), 0);
+	for (i = 0; i < 2; i++) {
+		json_t *r = json_array_get(sec, i), *f = json_object_get(r, "File");
+
+		name = json_string_value(json_object_get(r, "SecretName"));
+		assert_non_null(name);
+		assert_string_equal(json_string_value(json_object_get(r, "SecretID")), "");
+		assert_int_equal(json_integer_value(json_object_get(f, "Mode")), 0400);
+		assert_string_equal(json_string_value(json_object_get(f, "UID")), "0");
+		assert_non_null(json_object_get(files, name));
+		if (!strcmp(json_string_value(json_object_get(f, "Name")),
+		    "/etc/deis/registry.htpasswd")) {
+			assert_int_equal(strncmp(name, "deis-registry-registry.htpasswd-", 32), 0);
+			assert_int_equal(strlen(name), 32 + 12);
+			assert_string_equal(json_string_value(json_object_get(files, name)),
+			    "deis:hash1");
+		}
+	}
+	snprintf(spec, sizeof(spec), "%s", json_string_value(json_object_get(json_object_get(s,
+	    "Labels"), "sh.deis.spec")));
+	json_decref(s);
+	/* another content: another secret name, so another spec */
+	json_object_set_new(json_object_get(b, "DeisFiles"), "/etc/deis/registry.htpasswd",
+	    json_string("deis:hash2"));
+	s = dctl_swarm_service(d, "registry", b, "10.1.2.3");
+	assert_string_not_equal(json_string_value(json_object_get(json_object_get(s, "Labels"),
+	    "sh.deis.spec")), spec);
+	/* without the S3 store, one registry on the control plane (its volume) */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(s,
+	    "Mode"), "Replicated"), "Replicas")), 1);
+	json_decref(s);
+	/* with it and mode=swarm, a registry on every node labelled deis.registry */
+	json_object_set_new(json_object_get(d->config, "platform"), "mode", json_string("swarm"));
+	json_object_set_new(d->config, "store", json_pack("{s:s}", "backend", "s3"));
+	assert_true(dctl_swarm_registry_everywhere(d));
+	s = dctl_swarm_service(d, "registry", b, "10.1.2.3");
+	assert_non_null(json_object_get(json_object_get(s, "Mode"), "Global"));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(
+	    json_object_get(s, "TaskTemplate"), "Placement"), "Constraints"), 0)),
+	    "node.labels.deis.registry==true");
+	json_decref(s);
+	json_object_del(json_object_get(d->config, "platform"), "mode");
+	json_object_del(d->config, "store");
+	json_decref(b);
+}
+
+static void
+test_socket_setting(void **state)
+{
+	struct err e = { 0 };
+
+	assert_int_equal(dctl_platform_check("dockerSocket", "/var/run/docker.sock", &e), 0);
+	assert_int_equal(dctl_platform_check("dockerSocket", "run/docker.sock", &e), -1);
+	assert_int_equal(e.code, 2);
+	assert_int_equal(dctl_platform_check("dockerSocket", "/a:/b", &e), -1);
+	assert_int_equal(dctl_platform_check("dockerSocket", "", &e), -1);
+}
+
 int
 main(void)
 {
@@ -221,6 +300,8 @@ main(void)
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_service),
 		cmocka_unit_test(test_service_control_plane),
+		cmocka_unit_test(test_secrets),
+		cmocka_unit_test(test_socket_setting),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "controller/scheduler/swarm.h"
+#include "lib/xalloc.h"
 
 static struct sw *
 open_with(const char *network, const char *subnets, struct err *e)
@@ -176,7 +177,7 @@ test_spec_placement(void **state)
 	    "Constraints");
 	assert_int_equal(json_array_size(cons), 0);
 	json_decref(spec);
-	k->data_plane = true;
+	k->node_label = xstrdup(SWARM_DATA_PLANE);
 	u.tags = tags;
 	u.ntags = 1;
 	spec = swarm_spec(k, &u, "go_v2-web-1", &e);
