@@ -226,24 +226,34 @@ topology() {
 		done
 	'
 
+	# Known and not understood (docs/topologies.md, "Open"): through HAProxy, deis run has
+	# answered "Empty reply from server" in some full runs on topology 2. That answer is said
+	# as a TAP comment and the run tried once more; anything else fails at once.
 	test_expect "topology $T: deis run runs on a data-plane node" '
-		( deis run -a $APP "sleep 4; echo ran-on-a-node" >"$TRASH/run.out" 2>&1; echo $? >"$TRASH/run.rc" ) &
-		where= k=0 &&
-		while [ -z "$where" ] && [ $k -lt 120 ]; do
-			sleep 0.5; k=$((k + 1))
-			for i in $(seq 1 $N); do
-				eval "h=\$NODE${i}_HOST"
-				[ -n "$(docker -H $h ps -aq --filter label=sh.deis.app=$APP --filter label=sh.deis.type=run)" ] &&
-					where=$i
+		for try in 1 2; do
+			rm -f "$TRASH/run.rc" &&
+			( deis run -a $APP "sleep 4; echo ran-on-a-node" >"$TRASH/run.out" 2>&1; echo $? >"$TRASH/run.rc" ) &
+			where= k=0
+			while [ -z "$where" ] && [ $k -lt 120 ] && [ ! -s "$TRASH/run.rc" ]; do
+				sleep 0.5; k=$((k + 1))
+				for i in $(seq 1 $N); do
+					eval "h=\$NODE${i}_HOST"
+					[ -n "$(docker -H $h ps -aq --filter label=sh.deis.app=$APP --filter label=sh.deis.type=run)" ] &&
+						where=$i
+				done
 			done
+			wait_for 120 "[ -s $TRASH/run.rc ]" || exit 1
+			[ "$(cat "$TRASH/run.rc")" != 0 ] && [ $try = 1 ] &&
+				grep -q "Empty reply from server" "$TRASH/run.out" || break
+			echo "# topology $T: deis run through HAProxy: empty reply (known, see docs/topologies.md); once more" >&3
 		done
-		wait_for 120 "[ -s $TRASH/run.rc ]" && cat "$TRASH/run.out" && cat "$TRASH/haproxy.log" &&
+		cat "$TRASH/run.out" && cat "$TRASH/haproxy.log" &&
 		{ [ "$(cat "$TRASH/run.rc")" = 0 ] && grep -qx ran-on-a-node "$TRASH/run.out" ||
 			{ docker -H $NODE1_HOST service ps $PREFIX-controller $PREFIX-router;
 			  docker -H $NODE1_HOST service logs --tail 30 $PREFIX-controller 2>&1;
 			  docker -H $NODE1_HOST service logs --tail 10 $PREFIX-router 2>&1; exit 1; }; } &&
 		echo "run on node$where" && case " $DATA " in *" $where "*) ;; *) exit 1 ;; esac
-	'
+	' 3>&1
 
 	kill "$PID_haproxy" 2>/dev/null
 	PID_haproxy=
