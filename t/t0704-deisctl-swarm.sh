@@ -124,10 +124,14 @@ test_expect 'the services: modes, constraints, host network, the controller on t
 		jq -e ".[0].Spec.TaskTemplate.ContainerSpec.Env | index(\"DEIS_SCHEDULER=swarm\")" &&
 	deisctl journal controller | grep -q "database postgres, scheduler swarm"
 '
+test_expect 'start set the swarm node heartbeat to 2 s (swarmHeartbeat; Swarm: 5 s)' '
+	[ "$(docker info -f "{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}")" = 2000000000 ]
+'
 test_expect 'start again keeps every service (same spec digest)' '
 	docker service ls -q --filter label=sh.deis.instance=$PREFIX | sort >"$TRASH/ids" &&
 	v=$(docker service inspect -f "{{.Version.Index}}" $PREFIX-router) &&
 	deisctl start platform | tee "$TRASH/start2" && [ "$(grep -c unchanged "$TRASH/start2")" = 8 ] &&
+	! grep -q "node heartbeat" "$TRASH/start2" &&
 	[ "$(docker service inspect -f "{{.Version.Index}}" $PREFIX-router)" = "$v" ]
 '
 

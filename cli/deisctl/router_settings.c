@@ -608,6 +608,13 @@ dctl_platform_check(const char *key, const char *value, struct err *e)
 		return dctl_swarm_mode_check(value, e);
 	if (!strcmp(key, "dockerSocket"))
 		return dctl_swarm_socket_check(value, e);
+	if (!strcmp(key, "swarmHeartbeat")) {
+		if (!*value || strspn(value, "0123456789") != strlen(value) ||
+		    (strtonum(value, 0, 60, &errstr), errstr))
+			return err_set(e, 2, "swarmHeartbeat '%s' is not seconds from 0 (leave the "
+			    "swarm's) to 60", value);
+		return 0;
+	}
 
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
 		if (strcmp(key, ports[i]) != 0)

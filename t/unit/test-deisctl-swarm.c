@@ -291,6 +291,21 @@ test_socket_setting(void **state)
 	assert_int_equal(dctl_platform_check("dockerSocket", "", &e), -1);
 }
 
+static void
+test_heartbeat_setting(void **state)
+{
+	struct err e = { 0 };
+
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "2", &e), 0);
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "0", &e), 0);
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "60", &e), 0);
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "61", &e), -1);
+	assert_int_equal(e.code, 2);
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "2s", &e), -1);
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "", &e), -1);
+	assert_int_equal(dctl_platform_check("swarmHeartbeat", "-1", &e), -1);
+}
+
 int
 main(void)
 {
@@ -302,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_service_control_plane),
 		cmocka_unit_test(test_secrets),
 		cmocka_unit_test(test_socket_setting),
+		cmocka_unit_test(test_heartbeat_setting),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
