@@ -156,6 +156,7 @@ struct boot {
 	long hc_status;		/* the last HEALTHCHECK_URL answer; 0: none (timeout) */
 	bool hc_tried;
 	double started, next_probe, last_running;
+	double first_running;	/* the first probe that found it running; 0: none yet */
 	/* the container renamed aside to make way for this one, if any */
 	char aside_id[SCHED_ID_MAX];
 	char aside_name[SCHED_NAME_MAX];
@@ -417,10 +418,19 @@ wait_healthy(struct sched *s, const struct sched_release *rel, struct boot *bv, 
 					return -1;
 				}
 				b->last_running = now;
+				if (!b->first_running)
+					b->first_running = now;
 			}
 			if (!routable(b->u.type)) {
-				/* nothing to probe: up, and still up a moment later */
-				b->healthy = b->last_running >= b->started + WORKER_SETTLE;
+				/*
+				 * nothing to probe: up, and still up a moment later. From the
+				 * first probe that found it up, not from its start: a start that
+				 * took longer (a Swarm task scheduled late) would otherwise count
+				 * a process as booted the first time it is seen, just before it
+				 * exits.
+				 */
+				b->healthy = b->first_running &&
+				    b->last_running >= b->first_running + WORKER_SETTLE;
 			} else if (b->addr[0] && tcp_probe(b->addr, 300)) {
 				b->tcp_ok = true;
 				if (hc == NULL) {
