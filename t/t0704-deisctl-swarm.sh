@@ -125,7 +125,7 @@ test_expect 'the services: modes, constraints, host network, the controller on t
 	deisctl journal controller | grep -q "database postgres, scheduler swarm"
 '
 test_expect 'start set the swarm node heartbeat to 2 s (swarmHeartbeat; Swarm: 5 s)' '
-	[ "$(docker info -f "{{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}")" = 2000000000 ]
+	[ "$(docker info -f "{{json .Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}")" = 2000000000 ]
 '
 test_expect 'start again keeps every service (same spec digest)' '
 	docker service ls -q --filter label=sh.deis.instance=$PREFIX | sort >"$TRASH/ids" &&
