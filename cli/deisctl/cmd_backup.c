@@ -109,30 +109,18 @@ run(const char *const *argv, struct err *e)
 static char *
 running(struct dctl *d, const char *component, struct err *e)
 {
-	char *name = xasprintf("%s-%s", d->prefix, component), *label, *id = NULL;
+	char *name = xasprintf("%s-%s", d->prefix, component), *id = NULL;
 	struct cinfo ci;
-	json_t *list;
-	size_t i;
 
-	if (dctl_engine_inspect(d, name, &ci, e) == 0 && !strcmp(ci.status, "running")) {
-		free(name);
-		return xstrdup(ci.id);
+	if (dctl_engine_inspect(d, name, &ci, e) == 0 && !strcmp(ci.status, "running"))
+		id = xstrdup(ci.id);
+	else {
+		*e = (struct err){ 0 };
+		if (!(id = dctl_engine_task(d, name, e)) && !e->code)
+			err_set(e, 409, "the %s is not running on this engine: start it "
+			    "('deisctl start %s'), on the control-plane node with mode=swarm",
+			    component, component);
 	}
-	*e = (struct err){ 0 };
-	label = xasprintf("com.docker.swarm.service.name=%s", name);
-	list = docker_container_list(d->docker, label, e);
-	for (i = 0; list && i < json_array_size(list) && !id; i++) {
-		json_t *c = json_array_get(list, i);
-
-		if (!strcmp(json_string_value(json_object_get(c, "State")) ?: "", "running"))
-			id = xstrdup(json_string_value(json_object_get(c, "Id")) ?: "");
-	}
-	if (list && !id)
-		err_set(e, 409, "the %s is not running on this engine: start it "
-		    "('deisctl start %s'), on the control-plane node with mode=swarm", component,
-		    component);
-	json_decref(list);
-	free(label);
 	free(name);
 	return id;
 }

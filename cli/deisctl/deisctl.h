@@ -318,6 +318,11 @@ bool dctl_engine_has_binary(const char *binaries, const char *bin);
 /* Inspect the container name (CS_MISSING when there is none). */
 int dctl_engine_inspect(struct dctl *d, const char *name, struct cinfo *ci, struct err *e);
 /*
+ * The running task container of Swarm service on this engine (caller frees);
+ * NULL with e->code 0 when none runs here, with e set on an engine error.
+ */
+char *dctl_engine_task(struct dctl *d, const char *service, struct err *e);
+/*
  * Make the container name match body: keep it when its spec label is the same,
  * else remove and create it again. *created tells which happened.
  */

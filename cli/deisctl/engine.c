@@ -486,3 +486,21 @@ dctl_engine_wait_up(struct dctl *d, const char *name, int timeout_ms, int settle
 		return -1;
 	}
 }
+
+char *
+dctl_engine_task(struct dctl *d, const char *service, struct err *e)
+{
+	char *label = xasprintf("com.docker.swarm.service.name=%s", service), *id = NULL;
+	json_t *list = docker_container_list(d->docker, label, e);
+	size_t i;
+
+	for (i = 0; list && i < json_array_size(list) && !id; i++) {
+		json_t *c = json_array_get(list, i);
+
+		if (!strcmp(json_string_value(json_object_get(c, "State")) ?: "", "running"))
+			id = xstrdup(json_string_value(json_object_get(c, "Id")) ?: "");
+	}
+	json_decref(list);
+	free(label);
+	return id;
+}

@@ -889,23 +889,11 @@ swarm_scale(struct dctl *d, long long workers)
 static char *
 swarm_controller(struct dctl *d, struct err *e)
 {
-	char *svc = xasprintf("%s-controller", d->prefix), *label, *id = NULL;
-	json_t *list;
-	size_t i;
+	char *svc = xasprintf("%s-controller", d->prefix), *id = dctl_engine_task(d, svc, e);
 
-	label = xasprintf("com.docker.swarm.service.name=%s", svc);
-	list = docker_container_list(d->docker, label, e);
-	for (i = 0; list && i < json_array_size(list) && !id; i++) {
-		json_t *c = json_array_get(list, i);
-
-		if (!strcmp(json_string_value(json_object_get(c, "State")) ?: "", "running"))
-			id = xstrdup(json_string_value(json_object_get(c, "Id")) ?: "");
-	}
-	if (list && !id)
+	if (!id && !e->code)
 		err_set(e, 404, "no running task of the service '%s' on this engine: run this on "
 		    "the control-plane node (label deis.controlPlane=true)", svc);
-	json_decref(list);
-	free(label);
 	free(svc);
 	return id;
 }
